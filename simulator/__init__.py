@@ -1,0 +1,62 @@
+"""trialsim: plan trials of NMDA-receptor antagonists for chronic pain by simulation.
+
+The public API. Everything a script needs is importable from here::
+
+    from simulator import load_scenario, simulate
+    result = simulate(load_scenario("scenarios/ketamine_iv_parallel.toml"), n_jobs=2)
+    result.power.value, result.power.se, result.analytic_power
+"""
+
+from __future__ import annotations
+
+from .analytic import (
+    AnalyticPower,
+    analytic_power,
+    ancova_power,
+    harm_detection_probability,
+    t_test_power,
+    two_proportion_power,
+)
+from .engine import choose_path, simulate
+from .errors import ConvergenceError, ScenarioError, SimulatorError
+from .estimands import true_effect
+from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from .scenario import (
+    AdverseEvent,
+    AnalysisSpec,
+    Design,
+    Dropout,
+    Pain,
+    Scenario,
+    SimulationSpec,
+    load_scenario,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdverseEvent",
+    "AdverseEventResult",
+    "AnalysisSpec",
+    "AnalyticPower",
+    "ConvergenceError",
+    "Design",
+    "Dropout",
+    "MonteCarloProbability",
+    "Pain",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "SimulationSpec",
+    "SimulatorError",
+    "analytic_power",
+    "ancova_power",
+    "choose_path",
+    "harm_detection_probability",
+    "load_scenario",
+    "simulate",
+    "t_test_power",
+    "true_effect",
+    "two_proportion_power",
+    "__version__",
+]

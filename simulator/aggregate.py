@@ -1,0 +1,98 @@
+"""The aggregate data path: exact sufficient statistics, O(1) per trial.
+
+When the pain scores are normal (no clipping or rounding, no truncated
+baseline), the primary outcome is continuous and patients drop out
+independently of everything else, the statistics a test needs can be drawn
+directly from their exact sampling distributions:
+
+* completers per arm: binomial;
+* difference of arm means: normal;
+* sums of squares: scaled chi-square (``(m - 1) s^2 / sigma^2 ~ chi2(m - 1)``);
+* the pooled baseline/follow-up scatter matrix for ANCOVA: Wishart, by
+  Bartlett's decomposition ``S = L B B' L'`` with ``B`` lower triangular,
+  ``B11^2 ~ chi2(df)``, ``B22^2 ~ chi2(df - 1)``, ``B21 ~ N(0, 1)``;
+* adverse-event counts: binomial.
+
+Means and scatter of a normal sample are independent, so this is the same
+distribution as the per-patient path gives, at a cost that does not grow
+with the number of patients.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .analysis import TrialSample, ancova, student_t, welch_t
+from .scenario import Scenario
+
+__all__ = ["aggregate_unsupported", "simulate_aggregate", "AGGREGATE_BYTES_PER_TRIAL"]
+
+AGGREGATE_BYTES_PER_TRIAL = 512
+
+
+def aggregate_unsupported(scenario: Scenario) -> str | None:
+    """Why the aggregate path cannot simulate this scenario (None if it can)."""
+    pain = scenario.pain
+    if pain.bounded:
+        return "pain.bounded = true (clipped, rounded scores need per-patient data)"
+    if pain.truncated:
+        return "pain.inclusion_min/max truncate the baseline (not normal)"
+    if pain.is_responder:
+        return f"pain.analysis = {pain.analysis!r} needs per-patient responder status"
+    if any(q > 0 for q in scenario.dropout.after_ae.values()):
+        return "dropout.after_ae ties withdrawal to adverse events, patient by patient"
+    return None
+
+
+def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator) -> TrialSample:
+    """Simulate ``n_sims`` trials from exact sufficient statistics.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must satisfy :func:`aggregate_unsupported` ``is None``.
+    n_sims : int
+        Trials in this chunk.
+    rng : numpy.random.Generator
+        The chunk's own stream.
+    """
+    pain = scenario.pain
+    keep = 1.0 - scenario.dropout.rate
+    completers, ae_counts = [], {ae.name: [] for ae in scenario.adverse_events}
+    for arm, n in enumerate(scenario.design.group_sizes):
+        completers.append(rng.binomial(n, keep, size=n_sims) if keep < 1 else np.full(n_sims, n))
+        for ae in scenario.adverse_events:
+            p = ae.active_risk if arm == 1 else ae.placebo_risk
+            ae_counts[ae.name].append(rng.binomial(n, p, size=n_sims))
+    m0, m1 = (c.astype(float) for c in completers)
+    inv_n = 1.0 / np.maximum(m0, 1) + 1.0 / np.maximum(m1, 1)
+    df = m0 + m1 - 2.0
+
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    if pain.analysis == "ancova":
+        z = rng.standard_normal((2, n_sims))
+        s = math.sqrt(1.0 - r * r)
+        root = np.sqrt(inv_n)
+        dx = sb * root * z[0]
+        dy = pain.effect + sd * root * (r * z[0] + s * z[1])
+        c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0)))
+        c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0)))
+        b21 = rng.standard_normal(n_sims)
+        lead = r * c1 + s * b21
+        sxx = sb * sb * c1 * c1
+        sxy = sb * sd * c1 * lead
+        syy = sd * sd * (lead * lead + s * s * c2 * c2)
+        primary = ancova(dx, dy, sxx, sxy, syy, m0, m1)
+    else:
+        var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
+        diff = pain.effect + np.sqrt(var * inv_n) * rng.standard_normal(n_sims)
+        if scenario.analysis.test == "welch":
+            ss0 = var * rng.chisquare(np.maximum(m0 - 1.0, 1.0))
+            ss1 = var * rng.chisquare(np.maximum(m1 - 1.0, 1.0))
+            primary = welch_t(diff, ss0, ss1, m0, m1)
+        else:
+            primary = student_t(diff, var * rng.chisquare(np.maximum(df, 1.0)), m0, m1)
+    return TrialSample(primary=primary, completers=tuple(completers),
+                       ae_counts={k: tuple(v) for k, v in ae_counts.items()})

@@ -1,0 +1,327 @@
+"""Vectorized tests along the sims axis.
+
+Every function takes arrays of per-trial summary statistics (one entry per
+simulated trial) and returns :class:`TrialEstimates`: the estimate, its
+standard error, the test statistic and its degrees of freedom, per trial.
+:func:`decide` turns them into rejections and confidence intervals. Nothing
+here loops over trials; nothing here draws random numbers.
+
+Arm 0 is the reference (placebo) arm and arm 1 the active arm; estimates are
+active minus placebo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+__all__ = [
+    "TrialEstimates",
+    "Decisions",
+    "student_t",
+    "welch_t",
+    "ancova",
+    "two_proportions",
+    "log_risk_ratio",
+    "decide",
+    "critical_values",
+    "ArmMoments",
+    "primary_analysis",
+    "TrialSample",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEstimates:
+    """Per-trial results of one analysis; every field is an array over trials.
+
+    Attributes
+    ----------
+    estimate : ndarray
+        Point estimate (active minus placebo; a log risk ratio for AEs).
+        NaN where the trial cannot be analysed (too few patients).
+    se : ndarray
+        Standard error of the estimate, for confidence intervals.
+    statistic : ndarray
+        Test statistic (0 where it is undefined, e.g. no variation at all).
+    df : ndarray
+        Degrees of freedom of the reference t distribution (``inf`` = normal).
+    """
+
+    estimate: np.ndarray
+    se: np.ndarray
+    statistic: np.ndarray
+    df: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Trials whose estimate is defined."""
+        return np.isfinite(self.estimate)
+
+    def pvalues(self, *, sided: int, benefit_sign: int) -> np.ndarray:
+        """P-values: two-sided, or one-sided in the benefit direction."""
+        stat = np.where(self.valid, self.statistic, 0.0)
+        if sided == 2:
+            tail = -np.abs(stat)
+            return 2.0 * _cdf(tail, self.df)
+        return _cdf(-benefit_sign * stat, self.df)
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """Test decisions and confidence intervals, arrays over trials.
+
+    Attributes
+    ----------
+    reject : ndarray of bool
+        The test rejects the null (either direction when two-sided).
+    reject_benefit : ndarray of bool
+        It rejects with the estimate in the benefit direction.
+    ci_low, ci_high : ndarray
+        The matching confidence interval: level ``1 - alpha`` two-sided,
+        ``1 - 2 alpha`` for a one-sided test.
+    """
+
+    reject: np.ndarray
+    reject_benefit: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def _cdf(x: np.ndarray, df: np.ndarray) -> np.ndarray:
+    x, df = np.broadcast_arrays(np.asarray(x, float), np.asarray(df, float))
+    return np.where(np.isinf(df), special.ndtr(x), special.stdtr(np.where(np.isinf(df), 1, df), x))
+
+
+def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
+    """Quantile ``q`` of the t distribution for each ``df`` (``inf`` = normal).
+
+    Degrees of freedom take few distinct values in a simulation, so the
+    quantile is computed once per distinct value.
+    """
+    df = np.asarray(df, dtype=float)
+    if df.ndim == 0:
+        return np.asarray(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+    uniq, inverse = np.unique(df, return_inverse=True)
+    finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
+    crit = np.where(np.isinf(uniq), stats.norm.ppf(q), stats.t.ppf(q, finite))
+    return crit[inverse.reshape(df.shape)]
+
+
+def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) -> Decisions:
+    """Apply the test at level ``alpha``.
+
+    Parameters
+    ----------
+    est : TrialEstimates
+    alpha : float
+        Type I error rate.
+    sided : {1, 2}
+        2: reject when ``|statistic|`` exceeds the ``1 - alpha/2`` quantile;
+        1: reject when ``benefit_sign * statistic`` exceeds the ``1 - alpha``
+        quantile.
+    benefit_sign : {-1, 1}
+        Sign of an estimate that favours the active arm (-1 for pain scores,
+        +1 for responder proportions and for harm on the log risk ratio).
+    """
+    crit = critical_values(1.0 - alpha / sided, est.df)
+    with np.errstate(invalid="ignore"):
+        directed = benefit_sign * est.statistic
+        if sided == 2:
+            reject = np.abs(est.statistic) > crit
+            reject_benefit = reject & (directed > 0)
+        else:
+            reject = reject_benefit = directed > crit
+        half = crit * est.se
+    return Decisions(reject=reject & est.valid, reject_benefit=reject_benefit & est.valid,
+                     ci_low=est.estimate - half, ci_high=est.estimate + half)
+
+
+def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
+    """Two-sample Student t-test from summary statistics.
+
+    Parameters
+    ----------
+    mean_diff : array_like
+        Difference of arm means (active minus placebo).
+    ss_pooled : array_like
+        Sum of the two arms' within-arm sums of squared deviations.
+    n0, n1 : array_like
+        Patients analysed in each arm.
+    """
+    n0 = np.asarray(n0, float)
+    n1 = np.asarray(n1, float)
+    df = n0 + n1 - 2.0
+    ok = (n0 >= 1) & (n1 >= 1) & (df >= 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(ss_pooled / np.where(ok, df, 1.0) * (1.0 / n0 + 1.0 / n1))
+    estimate = np.where(ok, mean_diff, np.nan)
+    return TrialEstimates(estimate=estimate, se=np.where(ok, se, np.nan),
+                          statistic=np.where(ok, _safe_ratio(mean_diff, se), 0.0),
+                          df=np.where(ok, df, 1.0))
+
+
+def welch_t(mean_diff, ss0, ss1, n0, n1) -> TrialEstimates:
+    """Welch's unequal-variance t-test with Satterthwaite degrees of freedom."""
+    n0 = np.asarray(n0, float)
+    n1 = np.asarray(n1, float)
+    ok = (n0 >= 2) & (n1 >= 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v0 = ss0 / (n0 - 1.0) / n0
+        v1 = ss1 / (n1 - 1.0) / n1
+        var = v0 + v1
+        df = var**2 / (v0**2 / (n0 - 1.0) + v1**2 / (n1 - 1.0))
+    se = np.sqrt(var)
+    df = np.where(ok & np.isfinite(df), df, 1.0)
+    return TrialEstimates(estimate=np.where(ok, mean_diff, np.nan), se=np.where(ok, se, np.nan),
+                          statistic=np.where(ok, _safe_ratio(mean_diff, se), 0.0), df=df)
+
+
+def ancova(dx, dy, sxx, sxy, syy, n0, n1) -> TrialEstimates:
+    """ANCOVA of follow-up on arm and baseline (common slope), closed form.
+
+    Parameters
+    ----------
+    dx, dy : array_like
+        Differences of arm means of baseline and follow-up (active - placebo).
+    sxx, sxy, syy : array_like
+        Pooled within-arm scatter: sums over both arms of the centred
+        squares and cross-products of baseline ``x`` and follow-up ``y``.
+    n0, n1 : array_like
+        Patients analysed in each arm.
+
+    Notes
+    -----
+    The slope is ``b = sxy / sxx``; the adjusted difference is
+    ``dy - b dx`` with variance ``s^2 (1/n0 + 1/n1 + dx^2 / sxx)``, where
+    ``s^2 = (syy - sxy^2 / sxx) / (n0 + n1 - 3)``: the least-squares fit of
+    ``y ~ arm + x``.
+    """
+    n0 = np.asarray(n0, float)
+    n1 = np.asarray(n1, float)
+    df = n0 + n1 - 3.0
+    ok = (n0 >= 1) & (n1 >= 1) & (df >= 1) & (np.asarray(sxx) > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = sxy / sxx
+        estimate = dy - slope * dx
+        s2 = np.maximum(syy - slope * sxy, 0.0) / np.where(ok, df, 1.0)
+        se = np.sqrt(s2 * (1.0 / n0 + 1.0 / n1 + dx * dx / sxx))
+    return TrialEstimates(estimate=np.where(ok, estimate, np.nan), se=np.where(ok, se, np.nan),
+                          statistic=np.where(ok, _safe_ratio(estimate, se), 0.0),
+                          df=np.where(ok, df, 1.0))
+
+
+def two_proportions(r0, n0, r1, n1) -> TrialEstimates:
+    """Difference of two proportions: pooled-variance z-test, Wald interval.
+
+    The statistic uses the pooled proportion (the usual test of equal
+    proportions, equal to Pearson's chi-square without continuity correction);
+    ``se`` is the unpooled standard error, for the confidence interval.
+    """
+    n0 = np.asarray(n0, float)
+    n1 = np.asarray(n1, float)
+    ok = (n0 >= 1) & (n1 >= 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0 = r0 / n0
+        p1 = r1 / n1
+        pooled = (r0 + r1) / (n0 + n1)
+        se_test = np.sqrt(pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1))
+        se = np.sqrt(p0 * (1.0 - p0) / n0 + p1 * (1.0 - p1) / n1)
+    diff = p1 - p0
+    return TrialEstimates(estimate=np.where(ok, diff, np.nan), se=np.where(ok, se, np.nan),
+                          statistic=np.where(ok, _safe_ratio(diff, se_test), 0.0),
+                          df=np.full(np.shape(diff), np.inf))
+
+
+def log_risk_ratio(a1, n1, a0, n0) -> TrialEstimates:
+    """Log risk ratio of an event, active (``a1`` of ``n1``) over placebo.
+
+    Wald test and interval on the log scale with
+    ``se = sqrt(1/a1 - 1/n1 + 1/a0 - 1/n0)``; when either arm has no events
+    (or only events) 0.5 is added to every cell (Haldane-Anscombe).
+    """
+    a1 = np.asarray(a1, float)
+    a0 = np.asarray(a0, float)
+    n1 = np.asarray(n1, float) + np.zeros_like(a1)
+    n0 = np.asarray(n0, float) + np.zeros_like(a0)
+    zero = (a1 == 0) | (a0 == 0) | (a1 == n1) | (a0 == n0)
+    c = np.where(zero, 0.5, 0.0)
+    a1c, a0c = a1 + c, a0 + c
+    n1c, n0c = n1 + 2 * c, n0 + 2 * c
+    estimate = np.log(a1c / n1c) - np.log(a0c / n0c)
+    se = np.sqrt(1.0 / a1c - 1.0 / n1c + 1.0 / a0c - 1.0 / n0c)
+    return TrialEstimates(estimate=estimate, se=se, statistic=_safe_ratio(estimate, se),
+                          df=np.full(np.shape(estimate), np.inf))
+
+
+@dataclass(frozen=True, slots=True)
+class ArmMoments:
+    """Per-arm summary statistics of the analysed patients, arrays over trials.
+
+    ``mean_x``, ``cxx`` and ``cxy`` (baseline) are None when the analysis
+    does not need the baseline; ``responders`` is None unless it is a
+    responder analysis.
+    """
+
+    n: np.ndarray
+    mean_y: np.ndarray
+    cyy: np.ndarray
+    mean_x: np.ndarray | None = None
+    cxx: np.ndarray | None = None
+    cxy: np.ndarray | None = None
+    responders: np.ndarray | None = None
+
+
+def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoments) -> TrialEstimates:
+    """Dispatch the scenario's primary analysis on per-arm moments.
+
+    Parameters
+    ----------
+    analysis : {"ancova", "change", "followup", "responder30", "responder50"}
+    test : {"student", "welch"}
+        Used by the followup and change t-tests.
+    arm0, arm1 : ArmMoments
+        Placebo and active arm.
+    """
+    if analysis.startswith("responder"):
+        return two_proportions(arm0.responders, arm0.n, arm1.responders, arm1.n)
+    if analysis == "ancova":
+        return ancova(arm1.mean_x - arm0.mean_x, arm1.mean_y - arm0.mean_y,
+                      arm0.cxx + arm1.cxx, arm0.cxy + arm1.cxy, arm0.cyy + arm1.cyy,
+                      arm0.n, arm1.n)
+    if analysis == "change":
+        diff = (arm1.mean_y - arm1.mean_x) - (arm0.mean_y - arm0.mean_x)
+        ss0 = arm0.cyy + arm0.cxx - 2 * arm0.cxy
+        ss1 = arm1.cyy + arm1.cxx - 2 * arm1.cxy
+    else:
+        diff = arm1.mean_y - arm0.mean_y
+        ss0, ss1 = arm0.cyy, arm1.cyy
+    if test == "welch":
+        return welch_t(diff, ss0, ss1, arm0.n, arm1.n)
+    return student_t(diff, ss0 + ss1, arm0.n, arm1.n)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialSample:
+    """What a data path hands to the engine for one chunk of trials.
+
+    Attributes
+    ----------
+    primary : TrialEstimates
+        The primary pain analysis.
+    completers : tuple of ndarray
+        Patients with a primary outcome, per arm.
+    ae_counts : dict of str to tuple of ndarray
+        Patients with each adverse event, per arm (all randomised patients).
+    """
+
+    primary: TrialEstimates
+    completers: tuple[np.ndarray, ...]
+    ae_counts: dict[str, tuple[np.ndarray, ...]]

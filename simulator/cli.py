@@ -1,0 +1,192 @@
+"""The ``trialsim`` command line.
+
+Verbs: ``run`` (simulate a scenario and print its operating characteristics)
+and ``validate`` (check a scenario file without running it). Errors in a
+scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .engine import choose_path, simulate
+from .errors import ScenarioError, SimulatorError
+from .results import SimulationResult
+from .scenario import Scenario, load_scenario, parse_override
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="trialsim",
+        description="Simulate trials of NMDA-receptor antagonists for chronic pain "
+                    "and plan their size.")
+    parser.add_argument("--version", action="version", version=f"trialsim {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def scenario_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+        p.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE",
+                       help="override a scenario field, e.g. --set pain.effect=-1.0 "
+                            "(repeatable)")
+
+    run = verbs.add_parser("run", help="simulate a scenario and report power and harms")
+    scenario_args(run)
+    run.add_argument("--n-sims", type=int, help="number of simulated trials")
+    run.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    run.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    run.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
+                     help="data path (default: aggregate when it is exact)")
+    run.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' = stdout)")
+    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = verbs.add_parser("validate", help="check a scenario file without running it")
+    scenario_args(validate)
+    validate.set_defaults(handler=_cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ScenarioError as exc:
+        print(f"trialsim: error: {exc}", file=sys.stderr)
+        return 2
+    except SimulatorError as exc:
+        print(f"trialsim: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("trialsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _load(args: argparse.Namespace) -> Scenario:
+    overrides = dict(parse_override(item) for item in args.overrides)
+    return load_scenario(args.scenario, overrides)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    path = choose_path(scenario)
+    print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
+          f"{scenario.pain.analysis} analysis, {path} path")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    if args.n_sims is not None and args.n_sims < 1:
+        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
+    if args.jobs == 0:
+        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
+    started = time.perf_counter()
+    result = simulate(scenario, n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs,
+                      path=args.path, progress=progress)
+    if progress is not None:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    payload = result.to_dict()
+    if args.json == "-":
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.json:
+        _write_atomic(Path(args.json), json.dumps(payload, indent=2) + "\n")
+    print(format_result(result, scenario, elapsed))
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a file so that it is either complete or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Progress:
+    """A one-line progress indicator on stderr."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed * (total - done) / done if done else 0.0
+        sys.stderr.write(f"\r  {done:,}/{total:,} trials ({100 * done / total:3.0f} %), "
+                         f"{eta:5.1f} s left ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
+    """The human-readable table of ``trialsim run``."""
+    d = result.to_dict()
+    arms = ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
+    sided = "two-sided" if result.sided == 2 else "one-sided"
+    lines = [
+        f"Scenario     {result.scenario_name}  ({scenario.source})",
+        f"Design       parallel: {arms} (total {sum(result.group_sizes)})",
+        f"Analysis     {result.analysis}, alpha {result.alpha:g} {sided}; "
+        f"true effect {result.true_effect:+.3f}",
+        f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
+        f"{result.seed_entropy}, {elapsed:.1f} s",
+        "",
+        f"{'':27}{'simulated':>12}{'MC SE':>9}   {'95 % MC interval':<18}",
+    ]
+
+    def row(label: str, p) -> str:
+        return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
+                f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
+
+    lines.append(row("Power", result.power))
+    lines.append(row("Power, benefit direction", result.power_benefit))
+    exact = "exact" if result.analytic_exact else "approximate"
+    lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   "
+                 f"({exact}: {result.analytic_method})")
+    lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
+                 f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
+    lines.append(row("CI coverage", result.ci_coverage))
+    completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
+    lines.append(f"{'Completers per arm (mean)':<27}{completers:>12}")
+    if result.n_not_analysable:
+        lines.append(f"{'Trials not analysable':<27}{result.n_not_analysable:>12,}")
+    if result.adverse_events:
+        lines += ["", f"{'Adverse event':<20}{'placebo':>8}{'RR':>7}{'P(harm detected)':>19}"
+                      f"{'MC SE':>9}{'exact':>9}"]
+        for name, ae in result.adverse_events.items():
+            lines.append(f"{name:<20}{ae.placebo_risk:>8.3f}{ae.risk_ratio:>7.2f}"
+                         f"{_pct(ae.p_harm_detected.value):>19}"
+                         f"{100 * ae.p_harm_detected.se:>7.2f} %"
+                         f"{_pct(ae.analytic_p_harm_detected):>9}")
+    return "\n".join(lines)
+
+

@@ -1,0 +1,239 @@
+"""The Monte Carlo engine: chunk layout, random streams, parallel execution.
+
+Reproducibility rule: the chunk layout depends only on the number of trials,
+the scenario and its memory budget, never on the number of workers; chunk
+``i`` always draws from child ``i`` of ``SeedSequence(seed)``; chunk results
+are combined in chunk order. So a seed gives the same numbers on 1 worker, 2,
+or any joblib backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import joblib
+import numpy as np
+
+from .aggregate import AGGREGATE_BYTES_PER_TRIAL, aggregate_unsupported, simulate_aggregate
+from .analysis import TrialSample, decide, log_risk_ratio
+from .analytic import analytic_power, harm_detection_probability
+from .errors import ScenarioError
+from .estimands import true_effect
+from .patient import patient_bytes_per_trial, simulate_patients
+from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from .scenario import Scenario
+
+__all__ = ["simulate", "simulate_trials", "choose_path", "chunk_layout", "PathName"]
+
+PathName = Literal["auto", "aggregate", "patient"]
+MAX_CHUNK = 1 << 16
+ProgressCallback = Callable[[int, int], None]
+
+
+def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggregate", "patient"]:
+    """The data path for a scenario.
+
+    ``auto`` takes the aggregate path whenever it is exact for the scenario;
+    forcing ``aggregate`` where it is not raises :class:`ScenarioError`.
+    """
+    reason = aggregate_unsupported(scenario)
+    if path == "auto":
+        return "patient" if reason else "aggregate"
+    if path == "aggregate" and reason:
+        raise ScenarioError(f"{scenario.source}: path 'aggregate' is not exact here: {reason}; "
+                            "use path 'patient' or 'auto'")
+    if path not in ("aggregate", "patient"):
+        raise ScenarioError(f"path = {path!r}: must be one of 'auto', 'aggregate', 'patient'")
+    return path
+
+
+def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[int]:
+    """Split ``n_sims`` trials into chunks that fit the memory budget.
+
+    Every chunk but the last has the same size, at most ``MAX_CHUNK``.
+    """
+    per_chunk = int(budget_mb * 1e6 // max(bytes_per_trial, 1))
+    size = max(1, min(MAX_CHUNK, per_chunk, n_sims))
+    full, rest = divmod(n_sims, size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                    path: Literal["aggregate", "patient"]) -> TrialSample:
+    """Simulate and analyse one chunk of trials on the given path."""
+    if path == "aggregate":
+        return simulate_aggregate(scenario, n_sims, rng)
+    return simulate_patients(scenario, n_sims, rng)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Sufficient counts of one chunk, summed across chunks in chunk order."""
+
+    n: int = 0
+    reject: int = 0
+    reject_benefit: int = 0
+    valid: int = 0
+    covered: int = 0
+    sum_est: float = 0.0
+    sum_est2: float = 0.0
+    completers: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    harm: dict[str, int] = field(default_factory=dict)
+    events: dict[str, np.ndarray] = field(default_factory=dict)
+    pids: set[int] = field(default_factory=set)
+
+    def add(self, other: _Tally) -> None:
+        self.n += other.n
+        self.reject += other.reject
+        self.reject_benefit += other.reject_benefit
+        self.valid += other.valid
+        self.covered += other.covered
+        self.sum_est += other.sum_est
+        self.sum_est2 += other.sum_est2
+        self.completers = other.completers if self.completers.size == 0 else (
+            self.completers + other.completers)
+        for k, v in other.harm.items():
+            self.harm[k] = self.harm.get(k, 0) + v
+            self.events[k] = self.events[k] + other.events[k] if k in self.events else other.events[k]
+        self.pids |= other.pids
+
+
+def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
+               truth: float) -> _Tally:
+    rng = np.random.default_rng(seed)
+    sample = simulate_trials(scenario, n_sims, rng, path)
+    spec = scenario.analysis
+    benefit_sign = 1 if scenario.pain.is_responder else -1
+    primary = sample.primary
+    dec = decide(primary, alpha=spec.alpha, sided=spec.sided, benefit_sign=benefit_sign)
+    valid = primary.valid
+    est = primary.estimate[valid]
+    tally = _Tally(
+        n=n_sims,
+        reject=int(dec.reject.sum()),
+        reject_benefit=int(dec.reject_benefit.sum()),
+        valid=int(valid.sum()),
+        covered=int(((dec.ci_low <= truth) & (truth <= dec.ci_high)).sum()),
+        sum_est=float(est.sum()),
+        sum_est2=float(np.dot(est, est)),
+        completers=np.array([float(c.sum()) for c in sample.completers]),
+        pids={os.getpid()},
+    )
+    sizes = scenario.design.group_sizes
+    for name, (a0, a1) in sample.ae_counts.items():
+        harm = decide(log_risk_ratio(a1, sizes[1], a0, sizes[0]), alpha=spec.alpha,
+                      sided=spec.sided, benefit_sign=1).reject_benefit
+        tally.harm[name] = int(harm.sum())
+        tally.events[name] = np.array([float(a0.sum()), float(a1.sum())])
+    return tally
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    path: PathName = "auto",
+    progress: ProgressCallback | None = None,
+) -> SimulationResult:
+    """Simulate many trials of a scenario and summarise their operating characteristics.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_sims : int, optional
+        Number of trials; default ``scenario.simulation.n_sims``.
+    seed : int, optional
+        Root seed; default ``scenario.seed``.
+    n_jobs : int
+        joblib workers (loky processes); the result does not depend on it.
+    path : {"auto", "aggregate", "patient"}
+        Data path; ``auto`` picks the aggregate path when it is exact.
+    progress : callable, optional
+        Called as ``progress(trials_done, trials_total)`` after each chunk.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> from simulator import Scenario, simulate
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 100},
+    ...                         "pain": {"effect": -1.0, "analysis": "followup"}})
+    >>> r = simulate(s, n_sims=20_000, seed=1)
+    >>> abs(r.power.value - r.analytic_power) < 4 * r.power.se
+    True
+    """
+    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source)  # validate
+    n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
+    if n_sims < 1:
+        raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
+    if n_jobs == 0 or not isinstance(n_jobs, int):
+        raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
+    chosen = choose_path(scenario, path)
+    seed = scenario.seed if seed is None else seed
+    root = np.random.SeedSequence(seed)
+    per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
+                 else patient_bytes_per_trial(scenario))
+    sizes = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
+    streams = root.spawn(len(sizes))
+    truth = true_effect(scenario.pain)
+
+    total = _Tally()
+    jobs = (joblib.delayed(_run_chunk)(scenario, chosen, k, s, truth)
+            for k, s in zip(sizes, streams))
+    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+    for tally in runner(jobs):
+        total.add(tally)
+        if progress is not None:
+            progress(total.n, n_sims)
+    return _summarise(scenario, chosen, root, total, truth)
+
+
+def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _Tally,
+               truth: float) -> SimulationResult:
+    n = t.n
+    mean = t.sum_est / t.valid if t.valid else float("nan")
+    var = (t.sum_est2 - t.valid * mean * mean) / (t.valid - 1) if t.valid > 1 else float("nan")
+    sizes = scenario.design.group_sizes
+    spec = scenario.analysis
+    events = {}
+    for ae in scenario.adverse_events:
+        exact = harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0], sizes[1],
+                                           alpha=spec.alpha, sided=spec.sided)
+        events[ae.name] = AdverseEventResult(
+            name=ae.name, placebo_risk=ae.placebo_risk, risk_ratio=ae.risk_ratio,
+            p_harm_detected=MonteCarloProbability.from_counts(t.harm[ae.name], n),
+            analytic_p_harm_detected=exact,
+            mean_events=tuple(float(v) / n for v in t.events[ae.name]),
+        )
+    closed = analytic_power(scenario)
+    return SimulationResult(
+        scenario_name=scenario.name,
+        arms=scenario.design.arms,
+        group_sizes=sizes,
+        n_sims=n,
+        path=path,
+        analysis=scenario.pain.analysis,
+        alpha=spec.alpha,
+        sided=spec.sided,
+        seed_entropy=int(root.entropy),
+        power=MonteCarloProbability.from_counts(t.reject, n),
+        power_benefit=MonteCarloProbability.from_counts(t.reject_benefit, n),
+        analytic_power=closed.value,
+        analytic_method=closed.method,
+        analytic_exact=closed.exact,
+        true_effect=truth,
+        mean_estimate=mean,
+        mean_estimate_se=float(np.sqrt(max(var, 0.0) / t.valid)) if t.valid > 1 else float("nan"),
+        ci_coverage=MonteCarloProbability.from_counts(t.covered, n),
+        mean_completers=tuple(float(c) / n for c in t.completers),
+        n_not_analysable=n - t.valid,
+        adverse_events=events,
+        worker_processes=len(t.pids),
+    )

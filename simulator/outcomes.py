@@ -1,0 +1,100 @@
+"""The pain model: baseline and follow-up NRS, observed scores, responders.
+
+Latent scores are bivariate normal (see :class:`~simulator.scenario.Pain`);
+in standard units, baseline ``zx`` (truncated to the inclusion range) and an
+independent ``zy`` give
+
+    X = baseline_mean + baseline_sd * zx
+    Y = mu_y + sd * (r * zx + sqrt(1 - r^2) * zy),
+
+where ``mu_y = baseline_mean + placebo_change (+ effect on the active arm)``.
+Observed scores are the latent ones, or with ``bounded`` clipped to 0-10 and
+rounded to integers. These are the only places the model is written down;
+the per-patient path, the aggregate path and the quadrature in
+:mod:`simulator.estimands` all use them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from .scenario import Pain
+
+__all__ = [
+    "latent_bounds",
+    "inclusion_probability",
+    "draw_baseline_z",
+    "followup_mean",
+    "observe",
+    "is_responder",
+]
+
+NRS_MAX = 10.0
+
+
+def latent_bounds(pain: Pain) -> tuple[float, float]:
+    """Inclusion range in standard units of the latent baseline.
+
+    With bounded scores the observed baseline ``k`` collects the latent
+    interval ``[k - 0.5, k + 0.5)``, so an inclusion limit on the observed
+    score widens by half a point on the latent scale.
+    """
+    half = 0.5 if pain.bounded else 0.0
+    lo = -math.inf if pain.inclusion_min is None else pain.inclusion_min - half
+    hi = math.inf if pain.inclusion_max is None else pain.inclusion_max + half
+    if pain.bounded:  # the clip puts every latent score below 0 at 0, above 10 at 10
+        lo = -math.inf if lo <= 0 else lo
+        hi = math.inf if hi >= NRS_MAX else hi
+    m, s = pain.baseline_mean, pain.baseline_sd
+    return (lo - m) / s, (hi - m) / s
+
+
+def inclusion_probability(pain: Pain) -> float:
+    """Fraction of the screened population whose baseline is in range."""
+    lo, hi = latent_bounds(pain)
+    return float(special.ndtr(hi) - special.ndtr(lo))
+
+
+def draw_baseline_z(rng: np.random.Generator, shape: tuple[int, ...], pain: Pain) -> np.ndarray:
+    """Standardized latent baselines, truncated to the inclusion range.
+
+    Untruncated draws use the Generator's normal sampler; truncated ones use
+    the inverse CDF on the included probability range.
+    """
+    lo, hi = latent_bounds(pain)
+    if math.isinf(lo) and math.isinf(hi):
+        return rng.standard_normal(shape)
+    # Sample the tail that keeps precision: mirror when the range lies above 0.
+    if lo > 0:
+        return -_truncated_lower(rng, shape, -hi, -lo)
+    return _truncated_lower(rng, shape, lo, hi)
+
+
+def _truncated_lower(rng, shape, lo, hi):
+    plo, phi = special.ndtr(lo), special.ndtr(hi)
+    u = rng.random(shape)
+    u *= phi - plo
+    u += plo
+    return special.ndtri(u)
+
+
+def followup_mean(pain: Pain, active: bool) -> float:
+    """Mean latent follow-up score of an arm (NRS points)."""
+    return pain.baseline_mean + pain.placebo_change + (pain.effect if active else 0.0)
+
+
+def observe(latent: np.ndarray, bounded: bool) -> np.ndarray:
+    """Observed scores: clipped to 0-10 and rounded when ``bounded`` (in place)."""
+    if bounded:
+        np.clip(latent, 0.0, NRS_MAX, out=latent)
+        np.rint(latent, out=latent)
+    return latent
+
+
+def is_responder(baseline: np.ndarray, followup: np.ndarray, cutoff: float) -> np.ndarray:
+    """At least ``cutoff`` (e.g. 0.3) fractional reduction from a positive baseline."""
+    reduction = baseline - followup
+    return (baseline > 0) & (reduction >= cutoff * baseline - 1e-9)

@@ -1,0 +1,184 @@
+"""Result objects: frozen dataclasses that carry their Monte Carlo error."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy import stats
+
+__all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonteCarloProbability:
+    """A probability estimated from simulated trials.
+
+    Attributes
+    ----------
+    value : float
+        Proportion of simulated trials with the event.
+    se : float
+        Monte Carlo standard error, ``sqrt(value (1 - value) / n_sims)``.
+    ci : tuple of float
+        95 % Wilson interval for the true probability.
+    n_sims : int
+        Simulated trials behind the estimate.
+    """
+
+    value: float
+    se: float
+    ci: tuple[float, float]
+    n_sims: int
+
+    @classmethod
+    def from_counts(cls, successes: int, n_sims: int, level: float = 0.95) -> MonteCarloProbability:
+        """Estimate from ``successes`` out of ``n_sims`` trials."""
+        p = successes / n_sims
+        z = stats.norm.ppf(0.5 + level / 2)
+        denom = 1 + z * z / n_sims
+        centre = (p + z * z / (2 * n_sims)) / denom
+        half = z * math.sqrt(p * (1 - p) / n_sims + z * z / (4 * n_sims * n_sims)) / denom
+        return cls(value=p, se=math.sqrt(p * (1 - p) / n_sims),
+                   ci=(float(max(0.0, centre - half)), float(min(1.0, centre + half))),
+                   n_sims=n_sims)
+
+    def to_dict(self, name: str) -> dict[str, Any]:
+        """``{name: value, name_se: se, name_ci: [low, high]}``."""
+        return {name: self.value, f"{name}_se": self.se, f"{name}_ci": list(self.ci)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdverseEventResult:
+    """How often the trial detects the harm of one adverse event.
+
+    Attributes
+    ----------
+    name : str
+    placebo_risk, risk_ratio : float
+        The scenario's assumptions.
+    p_harm_detected : MonteCarloProbability
+        Proportion of trials whose log-risk-ratio test rejects in the harm
+        direction (same alpha and sidedness as the primary test).
+    analytic_p_harm_detected : float
+        The same probability by exact enumeration of both binomial counts.
+    mean_events : tuple of float
+        Mean number of patients with the event, per arm.
+    """
+
+    name: str
+    placebo_risk: float
+    risk_ratio: float
+    p_harm_detected: MonteCarloProbability
+    analytic_p_harm_detected: float
+    mean_events: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "placebo_risk": self.placebo_risk,
+            "risk_ratio": self.risk_ratio,
+            **self.p_harm_detected.to_dict("p_harm_detected"),
+            "analytic_p_harm_detected": self.analytic_p_harm_detected,
+            "mean_events": list(self.mean_events),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationResult:
+    """Operating characteristics of one trial design, by simulation.
+
+    Attributes
+    ----------
+    scenario_name : str
+    arms : tuple of str
+    group_sizes : tuple of int
+        Patients randomised per arm.
+    n_sims : int
+    path : {"aggregate", "patient"}
+        The data path that produced the trials.
+    analysis : str
+        The primary analysis.
+    seed_entropy : int
+        Entropy of the root ``SeedSequence``; replays the run.
+    power : MonteCarloProbability
+        Rejections of the null in either direction (two-sided test), or in
+        the benefit direction (one-sided test).
+    power_benefit : MonteCarloProbability
+        Rejections with the estimate in the benefit direction.
+    analytic_power, analytic_method, analytic_exact
+        The closed form of ``power`` (see :mod:`simulator.analytic`).
+    true_effect : float
+        The estimand's value under the model (active minus placebo).
+    mean_estimate, mean_estimate_se : float
+        Mean of the per-trial estimates and its Monte Carlo SE.
+    ci_coverage : MonteCarloProbability
+        Proportion of trials whose confidence interval covers ``true_effect``.
+    mean_completers : tuple of float
+        Mean number of patients with a primary outcome, per arm.
+    n_not_analysable : int
+        Trials too small to analyse (counted as not rejecting).
+    adverse_events : dict of str to AdverseEventResult
+    """
+
+    scenario_name: str
+    arms: tuple[str, ...]
+    group_sizes: tuple[int, ...]
+    n_sims: int
+    path: str
+    analysis: str
+    alpha: float
+    sided: int
+    seed_entropy: int
+    power: MonteCarloProbability
+    power_benefit: MonteCarloProbability
+    analytic_power: float | None
+    analytic_method: str
+    analytic_exact: bool
+    true_effect: float
+    mean_estimate: float
+    mean_estimate_se: float
+    ci_coverage: MonteCarloProbability
+    mean_completers: tuple[float, ...]
+    n_not_analysable: int
+    adverse_events: dict[str, AdverseEventResult]
+    worker_processes: int = field(default=1, compare=False, repr=False)
+
+    @property
+    def n_per_arm(self) -> int:
+        """Patients randomised to the reference arm."""
+        return self.group_sizes[0]
+
+    @property
+    def bias(self) -> float:
+        """Mean estimate minus the true effect."""
+        return self.mean_estimate - self.true_effect
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the ``trialsim run --json`` output)."""
+        return {
+            "scenario": self.scenario_name,
+            "arms": list(self.arms),
+            "n_per_arm": self.n_per_arm,
+            "group_sizes": list(self.group_sizes),
+            "n_total": sum(self.group_sizes),
+            "n_sims": self.n_sims,
+            "path": self.path,
+            "analysis": self.analysis,
+            "alpha": self.alpha,
+            "sided": self.sided,
+            "seed_entropy": self.seed_entropy,
+            **self.power.to_dict("power"),
+            **self.power_benefit.to_dict("power_benefit"),
+            "analytic_power": self.analytic_power,
+            "analytic_method": self.analytic_method,
+            "analytic_exact": self.analytic_exact,
+            "true_effect": self.true_effect,
+            "mean_estimate": self.mean_estimate,
+            "mean_estimate_se": self.mean_estimate_se,
+            "bias": self.bias,
+            **self.ci_coverage.to_dict("ci_coverage"),
+            "mean_completers": list(self.mean_completers),
+            "n_not_analysable": self.n_not_analysable,
+            "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
+        }

@@ -1,0 +1,632 @@
+"""Scenario specification: frozen dataclasses, TOML loading, validation.
+
+A scenario file maps one to one onto :class:`Scenario`. Everything is checked
+once, here, at the boundary: an unknown key or a bad value raises
+:class:`~simulator.errors.ScenarioError` naming the source, the field, the
+value and what is allowed. Nothing downstream re-checks, and nothing mutates a
+spec: a variant is ``scenario.with_overrides({"design.n_per_arm": 120})``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ScenarioError
+
+__all__ = [
+    "Scenario",
+    "Design",
+    "Pain",
+    "AdverseEvent",
+    "Dropout",
+    "AnalysisSpec",
+    "SimulationSpec",
+    "load_scenario",
+    "parse_override",
+    "ANALYSES",
+]
+
+AnalysisName = Literal["ancova", "change", "followup", "responder30", "responder50"]
+ANALYSES: tuple[str, ...] = ("ancova", "change", "followup", "responder30", "responder50")
+RESPONDER_CUTOFFS: dict[str, float] = {"responder30": 0.30, "responder50": 0.50}
+
+_FROZEN = dict(frozen=True, slots=True, kw_only=True)
+
+
+@dataclass(**_FROZEN)
+class Design:
+    """The trial design.
+
+    Attributes
+    ----------
+    kind : {"parallel"}
+        Design family.
+    arms : tuple of str
+        Arm names; the first is the reference (placebo) arm.
+    allocation : tuple of float
+        Allocation weights, one per arm (``(1, 2)`` puts twice as many
+        patients on the second arm).
+    n_per_arm : int
+        Patients randomised to the reference arm. Arm ``i`` gets
+        ``round(n_per_arm * allocation[i] / allocation[0])``.
+    """
+
+    kind: Literal["parallel"] = "parallel"
+    arms: tuple[str, ...] = ("placebo", "active")
+    allocation: tuple[float, ...] = (1.0, 1.0)
+    n_per_arm: int
+
+    @property
+    def group_sizes(self) -> tuple[int, ...]:
+        """Patients randomised to each arm, in the order of ``arms``."""
+        base = self.allocation[0]
+        return tuple(int(round(self.n_per_arm * w / base)) for w in self.allocation)
+
+    @property
+    def n_total(self) -> int:
+        """Patients randomised in all arms."""
+        return sum(self.group_sizes)
+
+
+@dataclass(**_FROZEN)
+class Pain:
+    """The pain outcome on the 0-10 numerical rating scale (NRS).
+
+    Baseline ``X`` and follow-up ``Y`` are bivariate normal in the screened
+    population: ``X ~ N(baseline_mean, baseline_sd^2)``, ``Y`` has standard
+    deviation ``sd``, correlation ``correlation`` with ``X``, and mean
+    ``baseline_mean + placebo_change`` on placebo plus ``effect`` on the
+    active arm. Patients are enrolled when their (observed) baseline lies in
+    ``[inclusion_min, inclusion_max]``. With ``bounded`` the observed scores
+    are clipped to 0-10 and rounded to integers.
+
+    Attributes
+    ----------
+    effect : float
+        True treatment effect on the follow-up score, NRS points
+        (active minus placebo; negative = benefit).
+    sd, baseline_mean, baseline_sd, correlation, placebo_change : float
+        The model above (NRS points).
+    mcid : float
+        Minimal clinically important between-group difference, NRS points.
+    bounded : bool
+        Clip observed scores to 0-10 and round them to integers.
+    inclusion_min, inclusion_max : float or None
+        Inclusion range on the observed baseline score (None = no limit).
+    analysis : {"ancova", "change", "followup", "responder30", "responder50"}
+        Primary analysis: ANCOVA of follow-up on baseline, t-test of change
+        from baseline, t-test of follow-up, or the difference in the
+        proportion of patients with at least 30 % / 50 % pain reduction.
+    """
+
+    effect: float
+    sd: float = 2.5
+    baseline_mean: float = 6.5
+    baseline_sd: float = 1.3
+    correlation: float = 0.3
+    placebo_change: float = -1.0
+    mcid: float = 1.0
+    bounded: bool = False
+    inclusion_min: float | None = None
+    inclusion_max: float | None = None
+    analysis: AnalysisName = "ancova"
+
+    @property
+    def is_responder(self) -> bool:
+        """Whether the primary analysis compares responder proportions."""
+        return self.analysis in RESPONDER_CUTOFFS
+
+    @property
+    def responder_cutoff(self) -> float | None:
+        """Fractional reduction from baseline that defines a responder."""
+        return RESPONDER_CUTOFFS.get(self.analysis)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the inclusion range restricts the baseline distribution."""
+        return self.inclusion_min is not None or self.inclusion_max is not None
+
+
+@dataclass(**_FROZEN)
+class AdverseEvent:
+    """One adverse-event type.
+
+    Attributes
+    ----------
+    name : str
+        Its name (the key of its table in the scenario file).
+    placebo_risk : float
+        Probability that a placebo patient has the event during the trial.
+    risk_ratio : float
+        Risk on the active arm divided by ``placebo_risk``.
+    """
+
+    name: str
+    placebo_risk: float
+    risk_ratio: float = 1.0
+
+    @property
+    def active_risk(self) -> float:
+        """Probability that an active-arm patient has the event."""
+        return self.placebo_risk * self.risk_ratio
+
+
+@dataclass(**_FROZEN)
+class Dropout:
+    """Loss of the primary outcome.
+
+    Attributes
+    ----------
+    rate : float
+        Probability that a patient has no primary outcome, completely at
+        random (MCAR).
+    after_ae : mapping of str to float
+        For a named adverse event, the probability that a patient who has it
+        withdraws (and so has no follow-up), on top of ``rate``.
+    """
+
+    rate: float = 0.0
+    after_ae: Mapping[str, float] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.rate, tuple(sorted(self.after_ae.items()))))
+
+
+@dataclass(**_FROZEN)
+class AnalysisSpec:
+    """Test settings.
+
+    Attributes
+    ----------
+    alpha : float
+        Type I error rate.
+    sided : {1, 2}
+        2: two-sided test at ``alpha``; 1: one-sided test at ``alpha`` in the
+        benefit direction.
+    test : {"student", "welch"}
+        Variance assumption of the t-test (followup and change analyses).
+    """
+
+    alpha: float = 0.05
+    sided: Literal[1, 2] = 2
+    test: Literal["student", "welch"] = "student"
+
+
+@dataclass(**_FROZEN)
+class SimulationSpec:
+    """Monte Carlo settings.
+
+    Attributes
+    ----------
+    n_sims : int
+        Number of simulated trials.
+    chunk_mb : float
+        Memory budget of one chunk of simulated trials, in MB. It fixes the
+        chunk layout (and so the random streams), never the worker count.
+    """
+
+    n_sims: int = 10_000
+    chunk_mb: float = 64.0
+
+
+@dataclass(**_FROZEN)
+class Scenario:
+    """A planning question: one trial design and the model of its data.
+
+    Build one with :func:`load_scenario` (a TOML file) or
+    :meth:`Scenario.from_dict`; derive variants with :meth:`with_overrides`.
+
+    Examples
+    --------
+    >>> from simulator import Scenario
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 100}, "pain": {"effect": -1.0}})
+    >>> s.design.group_sizes
+    (100, 100)
+    >>> s.with_overrides({"design.n_per_arm": 120}).design.n_total
+    240
+    """
+
+    name: str = "unnamed"
+    seed: int = 2025
+    design: Design
+    pain: Pain
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    dropout: Dropout = field(default_factory=Dropout)
+    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
+    simulation: SimulationSpec = field(default_factory=SimulationSpec)
+    source: str = field(default="<dict>", compare=False)
+
+    # -- constructors -------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Scenario:
+        """Validate a nested mapping (the shape of a scenario file).
+
+        Parameters
+        ----------
+        data : mapping
+            Top-level keys ``name``, ``seed`` and the tables ``design``,
+            ``pain``, ``adverse_events``, ``dropout``, ``analysis``,
+            ``simulation``.
+        source : str
+            Where the data came from; it starts every error message.
+
+        Raises
+        ------
+        ScenarioError
+            Naming the source, the field, the value and what is allowed.
+        """
+        return _Validator(source).scenario(data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+        """Load and validate a TOML scenario file, applying dotted overrides."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        if overrides:
+            data = _apply_overrides(data, overrides, source=f"{path}")
+        return cls.from_dict(data, source=str(path))
+
+    # -- derived variants ---------------------------------------------------
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """Return a new, validated scenario with dotted keys replaced.
+
+        Parameters
+        ----------
+        overrides : mapping
+            ``{"pain.effect": -1.0, "design.n_per_arm": 120}``.
+        """
+        data = _apply_overrides(self.to_dict(), overrides, source=self.source)
+        return Scenario.from_dict(data, source=self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as a nested dictionary (the shape of the TOML file)."""
+        pain = {k: getattr(self.pain, k) for k in _PAIN_KEYS}
+        for key in ("inclusion_min", "inclusion_max"):
+            if pain[key] is None:
+                del pain[key]
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "design": {
+                "kind": self.design.kind,
+                "arms": list(self.design.arms),
+                "allocation": list(self.design.allocation),
+                "n_per_arm": self.design.n_per_arm,
+            },
+            "pain": pain,
+            "adverse_events": {
+                ae.name: {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio}
+                for ae in self.adverse_events
+            },
+            "dropout": {"rate": self.dropout.rate, "after_ae": dict(self.dropout.after_ae)},
+            "analysis": {
+                "alpha": self.analysis.alpha,
+                "sided": self.analysis.sided,
+                "test": self.analysis.test,
+            },
+            "simulation": {
+                "n_sims": self.simulation.n_sims,
+                "chunk_mb": self.simulation.chunk_mb,
+            },
+        }
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML scenario file (see ``docs/scenarios.md``).
+    overrides : mapping, optional
+        Dotted keys to replace before validation, e.g.
+        ``{"pain.effect": -1.0, "design.n_per_arm": 120}``.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be read, is not TOML, or any field is invalid.
+    """
+    return Scenario.from_toml(path, overrides)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse one ``KEY=VALUE`` command-line override.
+
+    The value is read as a TOML value (``-1.0``, ``true``, ``[1, 2]``,
+    ``"text"``); a bare word that is not TOML is taken as a string.
+
+    Examples
+    --------
+    >>> parse_override("pain.effect=-1.0")
+    ('pain.effect', -1.0)
+    >>> parse_override("pain.analysis=change")
+    ('pain.analysis', 'change')
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. pain.effect=-1.0")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+# ---------------------------------------------------------------------------
+# overrides
+
+
+def _apply_overrides(
+    data: Mapping[str, Any], overrides: Mapping[str, Any], *, source: str
+) -> dict[str, Any]:
+    out = copy.deepcopy(dict(data))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError(f"{source}: --set {dotted}: {where} is not a table")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+_TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis", "simulation")
+_DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm")
+_PAIN_KEYS = (
+    "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
+    "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis",
+)
+_AE_KEYS = ("placebo_risk", "risk_ratio")
+_DROPOUT_KEYS = ("rate", "after_ae")
+_ANALYSIS_KEYS = ("alpha", "sided", "test")
+_SIMULATION_KEYS = ("n_sims", "chunk_mb")
+_MISSING = object()
+
+
+class _Validator:
+    """Turns a raw mapping into a Scenario, or raises naming the field."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    # -- error helpers ------------------------------------------------------
+    def fail(self, where: str, value: Any, allowed: str) -> ScenarioError:
+        shown = "(missing)" if value is _MISSING else _show(value)
+        return ScenarioError(f"{self.source}: {where} = {shown}: {allowed}")
+
+    def table(self, data: Any, name: str, allowed_keys: tuple[str, ...]) -> dict[str, Any]:
+        label = f"[{name}]" if name else "top level"
+        if data is _MISSING:
+            return {}
+        if not isinstance(data, Mapping):
+            raise ScenarioError(f"{self.source}: {label}: must be a table, got {_show(data)}")
+        for key in data:
+            if key not in allowed_keys:
+                hint = difflib.get_close_matches(str(key), allowed_keys, n=1)
+                also = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ScenarioError(
+                    f"{self.source}: {label} {key}: unknown key{also}; "
+                    f"allowed: {', '.join(allowed_keys)}"
+                )
+        return dict(data)
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        section: str,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        check: Callable[[float], bool] = lambda v: True,
+        allowed: str = "must be a finite number",
+        integer: bool = False,
+    ) -> Any:
+        where = f"[{section}] {key}" if section else key
+        value = table.get(key, default)
+        if value is _MISSING:
+            raise self.fail(where, value, f"required; {allowed}")
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise self.fail(where, value, f"{allowed} (got {type(value).__name__})")
+        if not math.isfinite(value) or not check(value):
+            raise self.fail(where, value, allowed)
+        return int(value) if integer else float(value)
+
+    def choice(self, table: Mapping[str, Any], section: str, key: str, default: Any,
+               options: tuple[Any, ...]) -> Any:
+        value = table.get(key, default)
+        if isinstance(value, bool) or value not in options:
+            shown = ", ".join(repr(o) for o in options)
+            raise self.fail(f"[{section}] {key}", value, f"must be one of {shown}")
+        return value
+
+    # -- sections -----------------------------------------------------------
+    def scenario(self, data: Mapping[str, Any]) -> Scenario:
+        top = self.table(data, "", _TOP_KEYS)
+        name = top.get("name", "unnamed")
+        if not isinstance(name, str) or not name.strip():
+            raise self.fail("name", name, "must be a non-empty string")
+        seed = self.number(top, "", "seed", 2025, integer=True, check=lambda v: v >= 0,
+                           allowed="must be an integer >= 0")
+        if "design" not in top:
+            raise self.fail("[design] n_per_arm", _MISSING, "required; an integer >= 2")
+        if "pain" not in top:
+            raise self.fail("[pain] effect", _MISSING, "required; a finite number (NRS points)")
+        design = self.design(top["design"])
+        pain = self.pain(top["pain"])
+        events = self.adverse_events(top.get("adverse_events", _MISSING))
+        dropout = self.dropout(top.get("dropout", _MISSING), events)
+        analysis = self.analysis(top.get("analysis", _MISSING))
+        simulation = self.simulation(top.get("simulation", _MISSING))
+        return Scenario(
+            name=name, seed=seed, design=design, pain=pain, adverse_events=events,
+            dropout=dropout, analysis=analysis, simulation=simulation, source=self.source,
+        )
+
+    def design(self, raw: Any) -> Design:
+        t = self.table(raw, "design", _DESIGN_KEYS)
+        kind = self.choice(t, "design", "kind", "parallel", ("parallel",))
+        arms = t.get("arms", ["placebo", "active"])
+        if (
+            not isinstance(arms, list) or len(arms) != 2
+            or not all(isinstance(a, str) and a.strip() for a in arms)
+            or len(set(arms)) != len(arms)
+        ):
+            raise self.fail("[design] arms", arms,
+                            "must be a list of 2 distinct names, the reference arm first")
+        allocation = t.get("allocation", [1, 1])
+        if (
+            not isinstance(allocation, list) or len(allocation) != len(arms)
+            or not all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                       and math.isfinite(w) and w > 0 for w in allocation)
+        ):
+            raise self.fail("[design] allocation", allocation,
+                            f"must be a list of {len(arms)} positive numbers, one per arm")
+        n = self.number(t, "design", "n_per_arm", integer=True, check=lambda v: v >= 2,
+                        allowed="must be an integer >= 2")
+        design = Design(kind=kind, arms=tuple(arms), allocation=tuple(float(w) for w in allocation),
+                        n_per_arm=n)
+        if min(design.group_sizes) < 2:
+            raise self.fail("[design] allocation", allocation,
+                            f"gives arm sizes {list(design.group_sizes)} at n_per_arm = {n}; "
+                            "every arm needs at least 2 patients")
+        return design
+
+    def pain(self, raw: Any) -> Pain:
+        t = self.table(raw, "pain", _PAIN_KEYS)
+        positive = dict(check=lambda v: v > 0, allowed="must be a number > 0")
+        effect = self.number(t, "pain", "effect", allowed="must be a finite number (NRS points)")
+        sd = self.number(t, "pain", "sd", 2.5, **positive)
+        baseline_mean = self.number(t, "pain", "baseline_mean", 6.5)
+        baseline_sd = self.number(t, "pain", "baseline_sd", 1.3, **positive)
+        correlation = self.number(t, "pain", "correlation", 0.3, check=lambda v: -1 < v < 1,
+                                  allowed="must be in (-1, 1)")
+        placebo_change = self.number(t, "pain", "placebo_change", -1.0)
+        mcid = self.number(t, "pain", "mcid", 1.0, check=lambda v: v >= 0,
+                           allowed="must be a number >= 0")
+        bounded = t.get("bounded", False)
+        if not isinstance(bounded, bool):
+            raise self.fail("[pain] bounded", bounded, "must be true or false")
+        limits = {}
+        for key in ("inclusion_min", "inclusion_max"):
+            if key in t:
+                limits[key] = self.number(
+                    t, "pain", key,
+                    check=(lambda v: 0 <= v <= 10) if bounded else (lambda v: True),
+                    allowed="must be in [0, 10] with bounded scores" if bounded
+                    else "must be a finite number")
+            else:
+                limits[key] = None
+        lo, hi = limits["inclusion_min"], limits["inclusion_max"]
+        if lo is not None and hi is not None and not lo < hi:
+            raise self.fail("[pain] inclusion_max", hi, f"must be > inclusion_min = {lo}")
+        analysis = self.choice(t, "pain", "analysis", "ancova", ANALYSES)
+        pain = Pain(effect=effect, sd=sd, baseline_mean=baseline_mean, baseline_sd=baseline_sd,
+                    correlation=correlation, placebo_change=placebo_change, mcid=mcid,
+                    bounded=bounded, inclusion_min=lo, inclusion_max=hi, analysis=analysis)
+        from .outcomes import inclusion_probability  # local: outcomes imports this module
+
+        p_in = inclusion_probability(pain)
+        if p_in < 1e-6:
+            raise self.fail("[pain] inclusion_min", lo,
+                            f"admits a fraction {p_in:.2g} of the baseline distribution "
+                            f"N({baseline_mean}, {baseline_sd}^2); widen the range")
+        return pain
+
+    def adverse_events(self, raw: Any) -> tuple[AdverseEvent, ...]:
+        if raw is _MISSING:
+            return ()
+        if not isinstance(raw, Mapping):
+            raise ScenarioError(f"{self.source}: [adverse_events]: must be a table of named "
+                                f"tables, got {_show(raw)}")
+        events = []
+        for name, spec in raw.items():
+            section = f"adverse_events.{name}"
+            if not str(name).replace("_", "").replace("-", "").isalnum():
+                raise ScenarioError(f"{self.source}: [{section}]: the name must use letters, "
+                                    "digits, '_' or '-'")
+            t = self.table(spec, section, _AE_KEYS)
+            p0 = self.number(t, section, "placebo_risk", check=lambda v: 0 <= v <= 1,
+                             allowed="must be a probability in [0, 1]")
+            rr = self.number(t, section, "risk_ratio", 1.0, check=lambda v: v > 0,
+                             allowed="must be a number > 0")
+            if p0 * rr > 1:
+                raise self.fail(f"[{section}] risk_ratio", rr,
+                                f"gives an active-arm risk {p0} x {rr} = {p0 * rr:.3g}; "
+                                "it must be <= 1")
+            events.append(AdverseEvent(name=str(name), placebo_risk=p0, risk_ratio=rr))
+        return tuple(events)
+
+    def dropout(self, raw: Any, events: tuple[AdverseEvent, ...]) -> Dropout:
+        t = self.table(raw, "dropout", _DROPOUT_KEYS)
+        rate = self.number(t, "dropout", "rate", 0.0, check=lambda v: 0 <= v < 1,
+                           allowed="must be in [0, 1)")
+        after_raw = t.get("after_ae", {})
+        if not isinstance(after_raw, Mapping):
+            raise self.fail("[dropout] after_ae", after_raw,
+                            "must be a table {adverse-event name = probability}")
+        names = [ae.name for ae in events]
+        after = {}
+        for name, prob in after_raw.items():
+            if name not in names:
+                allowed = ", ".join(names) if names else "none are defined in [adverse_events]"
+                raise self.fail(f"[dropout.after_ae] {name}", prob,
+                                f"unknown adverse event; defined: {allowed}")
+            after[name] = self.number(after_raw, "dropout.after_ae", name,
+                                      check=lambda v: 0 <= v <= 1,
+                                      allowed="must be a probability in [0, 1]")
+        return Dropout(rate=rate, after_ae=after)
+
+    def analysis(self, raw: Any) -> AnalysisSpec:
+        t = self.table(raw, "analysis", _ANALYSIS_KEYS)
+        alpha = self.number(t, "analysis", "alpha", 0.05, check=lambda v: 0 < v < 0.5,
+                            allowed="must be in (0, 0.5)")
+        sided = self.choice(t, "analysis", "sided", 2, (1, 2))
+        test = self.choice(t, "analysis", "test", "student", ("student", "welch"))
+        return AnalysisSpec(alpha=alpha, sided=sided, test=test)
+
+    def simulation(self, raw: Any) -> SimulationSpec:
+        t = self.table(raw, "simulation", _SIMULATION_KEYS)
+        n_sims = self.number(t, "simulation", "n_sims", 10_000, integer=True,
+                             check=lambda v: 1 <= v <= 10**9,
+                             allowed="must be an integer in [1, 1e9]")
+        chunk_mb = self.number(t, "simulation", "chunk_mb", 64.0, check=lambda v: 1 <= v <= 65536,
+                               allowed="must be a number of MB in [1, 65536]")
+        return SimulationSpec(n_sims=n_sims, chunk_mb=chunk_mb)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

@@ -1,0 +1,341 @@
+"""Throughput and memory benchmark of the trialsim Monte Carlo engine.
+
+Run from the repository root::
+
+    python benchmarks/bench_engine.py          # full run, about 30-60 s
+    python benchmarks/bench_engine.py --quick  # smoke run, under 30 s
+
+What is measured, all on one design (two arms of 100 patients, normal pain
+scores with sd 2.5, true effect -1.0 NRS points, Student t-test of the
+follow-up score at two-sided alpha 0.05; true power about 0.80):
+
+1. **Naive loop** -- the way a power simulation is usually written: per trial,
+   draw two samples with a seeded ``numpy.random.Generator`` and call
+   ``scipy.stats.ttest_ind``; count p < 0.05.
+2. **scipy.stats.power** -- SciPy's own vectorised Monte Carlo power
+   (``scipy >= 1.13``) on the same test and data model.
+3. **Normal-draw rate** -- ``Generator.standard_normal(out=buffer)`` on a
+   preallocated buffer shaped like one chunk of the per-patient path. This
+   is the hardware/RNG limit of any method that simulates patients: a trial
+   needs 200 normals (the follow-up analysis draws one normal per patient),
+   so ``draws_per_second / 200`` trials/s bounds the per-patient path.
+4. **Aggregate path** -- ``simulate(..., path="aggregate")``, which draws
+   exact sufficient statistics (O(1) per trial); also its per-chunk kernel
+   (``simulate_trials`` + ``decide``) alone, to separate engine overhead.
+5. **Patient path** -- ``simulate(..., path="patient")``, reported as a
+   percentage of the normal-draw bound of 3.
+6. **Peak memory** -- child-process peak RSS of a 10^6-trial (10^5 with
+   ``--quick``) patient-path run at 200 patients per arm, so that the chunked
+   layout's memory bound is checked end to end.
+
+Why ratios: absolute rates depend on the CPU, its clock, the BLAS/RNG build
+and on whatever else the (shared, noisy, 2-core) machine is doing. Every
+figure is therefore reported relative to a baseline measured in the same
+process, moments earlier, under the same conditions; each timing is the best
+of 3 repetitions (``time.perf_counter``), which filters out interference
+better than a mean. All random streams are seeded, so every run does the
+same work. Targets are printed with PASS/FAIL, but the script always exits
+0: a benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from simulator import Scenario, simulate  # noqa: E402
+from simulator.analysis import decide  # noqa: E402
+from simulator.engine import MAX_CHUNK, chunk_layout, simulate_trials  # noqa: E402
+from simulator.patient import patient_bytes_per_trial  # noqa: E402
+
+N_PER_ARM = 100
+SD = 2.5
+EFFECT = -1.0
+ALPHA = 0.05
+REPEATS = 3
+SEED = 20250101
+
+SCENARIO = {
+    "design": {"n_per_arm": N_PER_ARM},
+    "pain": {"effect": EFFECT, "sd": SD, "analysis": "followup"},
+    "analysis": {"test": "student"},
+}
+
+TARGET_VS_LOOP = 3000.0  # aggregate / naive loop, x
+TARGET_VS_SCIPY = 30.0  # aggregate / scipy.stats.power, x
+TARGET_PATIENT_BOUND = 80.0  # patient / normal-draw bound, %
+TARGET_PEAK_MB = 500.0  # child peak RSS, MB
+
+
+def best_of(fn: Callable[[int], object], repeats: int = REPEATS) -> tuple[float, object]:
+    """Best wall time of ``repeats`` calls ``fn(rep)``, and the last result."""
+    best, out = float("inf"), None
+    for rep in range(repeats):
+        t0 = time.perf_counter()
+        out = fn(rep)
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+# ---------------------------------------------------------------------------
+# 1. naive per-trial loop
+
+
+def naive_loop(n_trials: int) -> tuple[float, float]:
+    """Trials/s and power of a per-trial draw + ``scipy.stats.ttest_ind`` loop."""
+
+    def run(rep: int, n: int = n_trials) -> float:
+        rng = np.random.default_rng([SEED, 1, rep])
+        hits = 0
+        for _ in range(n):
+            placebo = rng.normal(0.0, SD, N_PER_ARM)
+            active = rng.normal(EFFECT, SD, N_PER_ARM)
+            hits += stats.ttest_ind(active, placebo, equal_var=True).pvalue < ALPHA
+        return hits / n
+
+    run(0, 50)  # warm-up: SciPy's lazy imports and caches (not timed)
+    dt, power = best_of(run)
+    return n_trials / dt, power
+
+
+# ---------------------------------------------------------------------------
+# 2. scipy.stats.power
+
+
+def scipy_power(n_resamples: int) -> tuple[float, float]:
+    """Trials/s and power of ``scipy.stats.power`` (n_resamples trials per call)."""
+
+    def run(rep: int) -> float:
+        rng = np.random.default_rng([SEED, 2, rep])
+        rvs = (lambda size: rng.normal(0.0, SD, size=size),
+               lambda size: rng.normal(EFFECT, SD, size=size))
+        res = stats.power(stats.ttest_ind, rvs, (N_PER_ARM, N_PER_ARM),
+                          significance=ALPHA, vectorized=True, n_resamples=n_resamples)
+        return float(res.power)
+
+    run(0)  # warm-up (not timed)
+    dt, power = best_of(run)
+    return n_resamples / dt, power
+
+
+# ---------------------------------------------------------------------------
+# 3. raw normal-draw rate
+
+
+def normal_rate(scenario: Scenario, n_values: int) -> tuple[float, tuple[int, int]]:
+    """Values/s of ``standard_normal(out=buf)`` on a patient-path-shaped chunk."""
+    chunk = chunk_layout(10**9, patient_bytes_per_trial(scenario),
+                         scenario.simulation.chunk_mb)[0]
+    shape = (chunk, N_PER_ARM)
+    buf = np.empty(shape)
+    calls = max(1, n_values // buf.size)
+
+    def run(rep: int) -> None:
+        rng = np.random.default_rng([SEED, 3, rep])
+        for _ in range(calls):
+            rng.standard_normal(size=shape, out=buf)
+
+    run(0)  # fault the buffer in (not timed)
+    dt, _ = best_of(run)
+    return calls * buf.size / dt, shape
+
+
+# ---------------------------------------------------------------------------
+# 4./5. our engine
+
+
+def engine_rate(scenario: Scenario, path: str, n_sims: int) -> tuple[float, float]:
+    """Trials/s and power of ``simulate`` on one path (one worker)."""
+    simulate(scenario, n_sims=min(n_sims, 20_000), seed=SEED, path=path)  # warm-up
+
+    def run(rep: int) -> float:
+        return simulate(scenario, n_sims=n_sims, seed=SEED + rep, path=path).power.value
+
+    dt, power = best_of(run)
+    return n_sims / dt, power
+
+
+def kernel_rate(scenario: Scenario, path: str, n_sims: int) -> float:
+    """Trials/s of the bare chunk kernel: ``simulate_trials`` + ``decide``."""
+    per_trial = 512 if path == "aggregate" else patient_bytes_per_trial(scenario)
+    k = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)[0]
+    n_chunks = max(1, n_sims // k)
+    spec = scenario.analysis
+
+    def run(rep: int) -> None:
+        rng = np.random.default_rng([SEED, 4, rep])
+        for _ in range(n_chunks):
+            sample = simulate_trials(scenario, k, rng, path)
+            decide(sample.primary, alpha=spec.alpha, sided=spec.sided, benefit_sign=-1)
+
+    run(0)
+    dt, _ = best_of(run)
+    return n_chunks * k / dt
+
+
+# ---------------------------------------------------------------------------
+# 6. peak memory, in a child process
+
+_CHILD = textwrap.dedent("""
+    import resource, sys
+    sys.path.insert(0, {root!r})
+    from simulator import Scenario, simulate
+
+    def hwm_kb():  # this process's own peak RSS (Linux); None elsewhere
+        try:
+            with open("/proc/self/status") as f:
+                return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+        except (OSError, StopIteration):
+            return None
+
+    s = Scenario.from_dict({scenario!r})
+    before = hwm_kb()
+    r = simulate(s, n_sims={n_sims}, seed={seed}, path="patient")
+    print(before, hwm_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.power.value)
+""")
+
+
+def peak_memory(n_sims: int, n_per_arm: int) -> dict[str, float]:
+    """Peak RSS of a child process running one patient-path ``simulate``.
+
+    ``peak_mb`` is the child's own high-water mark (``VmHWM``). ``ru_maxrss``
+    of the child (its ``RUSAGE_SELF``, equal to ``RUSAGE_CHILDREN`` here) is
+    reported as well, but on Linux it survives ``execve``: a child started by
+    ``fork``/``vfork`` inherits the *parent's* high-water mark, so it can
+    never read lower than this (large) parent; ``VmHWM`` belongs to the new
+    address space only. Where ``/proc`` is missing, ``ru_maxrss`` is used.
+    """
+    scenario = dict(SCENARIO, design={"n_per_arm": n_per_arm})
+    code = _CHILD.format(root=str(ROOT), scenario=scenario, n_sims=n_sims, seed=SEED)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    wall = time.perf_counter() - t0
+    before_kb, hwm_kb, maxrss, power = out.stdout.split()
+    scale = 1.0 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KB else
+    maxrss_mb = int(maxrss) * scale / 1e6
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale / 1e6
+    return {
+        "peak_mb": int(hwm_kb) * 1024 / 1e6 if hwm_kb != "None" else maxrss_mb,
+        "imports_mb": int(before_kb) * 1024 / 1e6 if before_kb != "None" else float("nan"),
+        "ru_maxrss_mb": maxrss_mb,
+        "children_mb": children_mb,
+        "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6,
+        "wall": wall,
+        "power": float(power),
+    }
+
+
+# ---------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (under 30 s)")
+    args = parser.parse_args(argv)
+    q = args.quick
+    cfg = {
+        "loop": 500 if q else 2_000,
+        "scipy": 10_000 if q else 20_000,
+        "normals": 50_000_000 if q else 200_000_000,
+        "aggregate": 1_000_000 if q else 4_000_000,
+        "kernel": 1_000_000 if q else 4_000_000,
+        "patient": 100_000 if q else 400_000,
+        "memory": 100_000 if q else 1_000_000,
+    }
+    scenario = Scenario.from_dict(SCENARIO)
+    t_start = time.perf_counter()
+
+    print(f"trialsim engine benchmark ({'quick' if q else 'full'} mode)")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"{os.cpu_count()} CPUs, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')!r}")
+    print(f"design: 2 x {N_PER_ARM} patients, sd {SD}, effect {EFFECT}, Student t, "
+          f"alpha {ALPHA}; best of {REPEATS} per timing; 1 worker\n")
+
+    loop_rate, loop_pow = naive_loop(cfg["loop"])
+    print(f"  [1/6] naive loop             {loop_rate:14,.0f} trials/s", flush=True)
+    sp_rate, sp_pow = scipy_power(cfg["scipy"])
+    print(f"  [2/6] scipy.stats.power      {sp_rate:14,.0f} trials/s", flush=True)
+    draw_rate, shape = normal_rate(scenario, cfg["normals"])
+    bound = draw_rate / (2 * N_PER_ARM)
+    print(f"  [3/6] standard_normal(out=)  {draw_rate:14,.0f} values/s  chunk {shape}",
+          flush=True)
+    agg_rate, agg_pow = engine_rate(scenario, "aggregate", cfg["aggregate"])
+    agg_kernel = kernel_rate(scenario, "aggregate", cfg["kernel"])
+    print(f"  [4/6] aggregate simulate     {agg_rate:14,.0f} trials/s", flush=True)
+    pat_rate, pat_pow = engine_rate(scenario, "patient", cfg["patient"])
+    pat_kernel = kernel_rate(scenario, "patient", cfg["patient"])
+    print(f"  [5/6] patient simulate       {pat_rate:14,.0f} trials/s", flush=True)
+    mem = peak_memory(cfg["memory"], 200)
+    peak_mb = mem["peak_mb"]
+    print(f"  [6/6] peak memory            {peak_mb:14,.0f} MB", flush=True)
+
+    from simulator import analytic_power
+    exact = analytic_power(scenario).value
+
+    rows = [
+        ("naive loop (rng.normal + ttest_ind)", loop_rate, cfg["loop"], loop_pow),
+        ("scipy.stats.power (vectorized)", sp_rate, cfg["scipy"], sp_pow),
+        ("aggregate: simulate()", agg_rate, cfg["aggregate"], agg_pow),
+        ("aggregate: kernel (simulate_trials+decide)", agg_kernel, cfg["kernel"], None),
+        ("patient: simulate()", pat_rate, cfg["patient"], pat_pow),
+        ("patient: kernel (simulate_trials+decide)", pat_kernel, cfg["patient"], None),
+        ("normal-draw bound (draws/s / 200)", bound, None, None),
+    ]
+    print(f"\n{'method':44s} {'trials/s':>14s} {'trials':>11s} {'power':>7s}")
+    print("-" * 79)
+    for name, rate, n, pw in rows:
+        n_txt = f"{n:,}" if n else "-"
+        pw_txt = f"{pw:.4f}" if pw is not None else "-"
+        print(f"{name:44s} {rate:14,.0f} {n_txt:>11s} {pw_txt:>7s}")
+    print(f"{'closed-form power (analytic_power)':44s} {'':14s} {'':11s} {exact:7.4f}")
+    print(f"raw normal draws: {draw_rate:,.0f} values/s on chunks of shape {shape}")
+
+    r_loop = agg_rate / loop_rate
+    r_scipy = agg_rate / sp_rate
+    r_bound = 100.0 * pat_rate / bound
+    overhead = 100.0 * (1.0 - agg_rate / agg_kernel)
+    print(f"\n{'ratio':44s} {'value':>12s} {'target':>10s} {'':>6s}")
+    print("-" * 79)
+    print(f"{'aggregate / naive loop':44s} {r_loop:11,.0f}x {'>= 3000x':>10s} "
+          f"{verdict(r_loop >= TARGET_VS_LOOP):>6s}")
+    print(f"{'aggregate / scipy.stats.power':44s} {r_scipy:11,.1f}x {'>= 30x':>10s} "
+          f"{verdict(r_scipy >= TARGET_VS_SCIPY):>6s}")
+    print(f"{'patient / normal-draw bound':44s} {r_bound:11.1f}% {'>= 80%':>10s} "
+          f"{verdict(r_bound >= TARGET_PATIENT_BOUND):>6s}")
+    print(f"{'peak RSS, patient path, 10^%d trials x 2x200' % round(np.log10(cfg['memory'])):44s} "
+          f"{peak_mb:9,.0f} MB {'< 500 MB':>10s} {verdict(peak_mb < TARGET_PEAK_MB):>6s}")
+    print(f"\nnotes: aggregate engine overhead over its bare kernel: {overhead:.0f} % "
+          f"(chunks of {min(MAX_CHUNK, cfg['aggregate']):,});")
+    print(f"       patient kernel alone: {100.0 * pat_kernel / bound:.1f} % of the bound;")
+    print(f"       memory child: {mem['imports_mb']:.0f} MB after imports, peak {peak_mb:.0f} MB "
+          f"(VmHWM), {mem['wall']:.1f} s wall, power {mem['power']:.4f};")
+    print(f"       child ru_maxrss {mem['ru_maxrss_mb']:.0f} MB, RUSAGE_CHILDREN "
+          f"{mem['children_mb']:.0f} MB: inflated, they inherit this parent's peak "
+          f"({mem['parent_mb']:.0f} MB) across exec.")
+    print(f"total benchmark time {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,22 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator import Scenario
+
+#: Monte Carlo tolerance: a simulated value must lie within this many standard
+#: errors of its reference.
+Z_TOL = 4.0
+
+
+def make_scenario(**overrides) -> Scenario:
+    """A normal-model two-arm scenario, 60 per arm, with dotted overrides."""
+    base = Scenario.from_dict({"design": {"n_per_arm": 60}, "pain": {"effect": -1.0}})
+    return base.with_overrides(overrides) if overrides else base
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return make_scenario()

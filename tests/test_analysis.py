@@ -1,0 +1,131 @@
+"""Vectorized tests against per-trial references (scipy, numpy least squares, metafor)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from simulator.analysis import (
+    TrialEstimates,
+    ancova,
+    critical_values,
+    decide,
+    log_risk_ratio,
+    student_t,
+    two_proportions,
+    welch_t,
+)
+
+
+@pytest.fixture
+def samples():
+    rng = np.random.default_rng(7)
+    n0, n1, k = 13, 21, 50
+    x0 = rng.normal(6, 1.3, (k, n0))
+    x1 = rng.normal(6, 1.3, (k, n1))
+    y0 = 0.5 * x0 + rng.normal(2, 2.0, (k, n0))
+    y1 = 0.5 * x1 + rng.normal(1, 3.0, (k, n1))
+    return n0, n1, x0, x1, y0, y1
+
+
+def _ss(a):
+    return ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+
+
+def test_student_matches_scipy_ttest_ind(samples):
+    n0, n1, _, _, y0, y1 = samples
+    est = student_t(y1.mean(1) - y0.mean(1), _ss(y0) + _ss(y1), n0, n1)
+    ref = stats.ttest_ind(y1, y0, axis=1)
+    np.testing.assert_allclose(est.statistic, ref.statistic, rtol=1e-12)
+    np.testing.assert_allclose(est.pvalues(sided=2, benefit_sign=-1), ref.pvalue, rtol=1e-10)
+    one = stats.ttest_ind(y1, y0, axis=1, alternative="less")
+    np.testing.assert_allclose(est.pvalues(sided=1, benefit_sign=-1), one.pvalue, rtol=1e-10)
+    ci = ref.confidence_interval(0.95)
+    dec = decide(est, alpha=0.05, sided=2, benefit_sign=-1)
+    np.testing.assert_allclose(dec.ci_low, ci.low, rtol=1e-10)
+    np.testing.assert_allclose(dec.ci_high, ci.high, rtol=1e-10)
+    np.testing.assert_array_equal(dec.reject, ref.pvalue < 0.05)
+
+
+def test_welch_matches_scipy(samples):
+    n0, n1, _, _, y0, y1 = samples
+    est = welch_t(y1.mean(1) - y0.mean(1), _ss(y0), _ss(y1), n0, n1)
+    ref = stats.ttest_ind(y1, y0, axis=1, equal_var=False)
+    np.testing.assert_allclose(est.statistic, ref.statistic, rtol=1e-12)
+    np.testing.assert_allclose(est.df, ref.df, rtol=1e-12)
+    np.testing.assert_allclose(est.pvalues(sided=2, benefit_sign=-1), ref.pvalue, rtol=1e-10)
+
+
+def test_ancova_matches_least_squares_per_trial(samples):
+    n0, n1, x0, x1, y0, y1 = samples
+
+    def centred(a, b):
+        return ((a - a.mean(1, keepdims=True)) * (b - b.mean(1, keepdims=True))).sum(1)
+
+    est = ancova(x1.mean(1) - x0.mean(1), y1.mean(1) - y0.mean(1),
+                 centred(x0, x0) + centred(x1, x1), centred(x0, y0) + centred(x1, y1),
+                 centred(y0, y0) + centred(y1, y1), n0, n1)
+    for i in range(len(x0)):  # reference: ordinary least squares y ~ 1 + arm + x
+        x = np.concatenate([x0[i], x1[i]])
+        y = np.concatenate([y0[i], y1[i]])
+        design = np.column_stack([np.ones_like(x), np.r_[np.zeros(n0), np.ones(n1)], x])
+        coef, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+        cov = rss[0] / (len(y) - 3) * np.linalg.inv(design.T @ design)
+        assert est.estimate[i] == pytest.approx(coef[1], rel=1e-10)
+        assert est.se[i] == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-9)
+    assert np.all(est.df == n0 + n1 - 3)
+
+
+def test_two_proportions_matches_chi_square_without_correction():
+    r0 = np.array([10, 20, 3, 0])
+    r1 = np.array([18, 20, 9, 4])
+    n0, n1 = 40, 50
+    est = two_proportions(r0, n0, r1, n1)
+    for i in range(len(r0)):
+        table = [[r1[i], n1 - r1[i]], [r0[i], n0 - r0[i]]]
+        p = stats.chi2_contingency(table, correction=False).pvalue
+        assert est.pvalues(sided=2, benefit_sign=1)[i] == pytest.approx(p, rel=1e-9)
+
+
+def test_log_risk_ratio_matches_metafor_escalc():
+    # R 4.2, metafor:
+    #   escalc(measure="RR", ai=c(12,0,7,30), n1i=c(60,40,100,30),
+    #          ci=c(4,3,0,10), n2i=c(60,40,100,30))
+    yi = [1.09861228867, -1.94591014906, 2.70805020110, 1.06635142645]
+    vi = [0.3000000000000, 2.2369337979094, 2.1135313531353, 0.0635088514517]
+    est = log_risk_ratio(np.array([12, 0, 7, 30]), np.array([60, 40, 100, 30]),
+                         np.array([4, 3, 0, 10]), np.array([60, 40, 100, 30]))
+    np.testing.assert_allclose(est.estimate, yi, rtol=1e-10)
+    np.testing.assert_allclose(est.se**2, vi, rtol=1e-10)
+
+
+def test_log_risk_ratio_ci_matches_scipy_relative_risk():
+    est = log_risk_ratio(np.array([25]), 80, np.array([10]), 90)
+    ci = stats.contingency.relative_risk(25, 80, 10, 90).confidence_interval(0.95)
+    dec = decide(est, alpha=0.05, sided=2, benefit_sign=1)
+    assert np.exp(dec.ci_low[0]) == pytest.approx(ci.low, rel=1e-9)
+    assert np.exp(dec.ci_high[0]) == pytest.approx(ci.high, rel=1e-9)
+
+
+def test_critical_values_per_distinct_df():
+    df = np.array([5.0, 10.0, 5.0, np.inf])
+    np.testing.assert_allclose(critical_values(0.975, df),
+                               [stats.t.ppf(0.975, 5), stats.t.ppf(0.975, 10),
+                                stats.t.ppf(0.975, 5), stats.norm.ppf(0.975)])
+
+
+def test_decide_directions():
+    est = TrialEstimates(estimate=np.array([-2.0, 2.0, -0.1, np.nan]), se=np.ones(4),
+                         statistic=np.array([-3.0, 3.0, -0.1, 0.0]), df=np.full(4, np.inf))
+    two = decide(est, alpha=0.05, sided=2, benefit_sign=-1)
+    np.testing.assert_array_equal(two.reject, [True, True, False, False])
+    np.testing.assert_array_equal(two.reject_benefit, [True, False, False, False])
+    one = decide(est, alpha=0.05, sided=1, benefit_sign=-1)
+    np.testing.assert_array_equal(one.reject, [True, False, False, False])
+
+
+def test_too_small_trials_are_not_analysable():
+    est = student_t(np.array([1.0, 1.0]), np.array([1.0, 1.0]), np.array([0, 5]), np.array([5, 5]))
+    assert np.isnan(est.estimate[0]) and not np.isnan(est.estimate[1])
+    assert not decide(est, alpha=0.05, sided=2, benefit_sign=-1).reject[0]

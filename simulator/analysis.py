@@ -104,6 +104,8 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     df = np.asarray(df, dtype=float)
     if df.ndim == 0:
         return np.asarray(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+    if df.size and df.min() == df.max():  # no dropout: one df for every trial
+        return np.full(df.shape, critical_values(q, df.flat[0]))
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
     crit = np.where(np.isinf(uniq), stats.norm.ppf(q), stats.t.ppf(q, finite))

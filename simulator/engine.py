@@ -177,6 +177,8 @@ def simulate(
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
     chosen = choose_path(scenario, path)
     seed = scenario.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
     root = np.random.SeedSequence(seed)
     per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
                  else patient_bytes_per_trial(scenario))

@@ -40,12 +40,17 @@ def latent_bounds(pain: Pain) -> tuple[float, float]:
 
     With bounded scores the observed baseline ``k`` collects the latent
     interval ``[k - 0.5, k + 0.5)``, so an inclusion limit on the observed
-    score widens by half a point on the latent scale.
+    score is rounded inwards to an integer and widened by half a point on the
+    latent scale.
     """
-    half = 0.5 if pain.bounded else 0.0
-    lo = -math.inf if pain.inclusion_min is None else pain.inclusion_min - half
-    hi = math.inf if pain.inclusion_max is None else pain.inclusion_max + half
-    if pain.bounded:  # the clip puts every latent score below 0 at 0, above 10 at 10
+    lo = -math.inf if pain.inclusion_min is None else pain.inclusion_min
+    hi = math.inf if pain.inclusion_max is None else pain.inclusion_max
+    if pain.bounded:
+        # Observed scores are integers: NRS >= 4.3 means NRS >= 5, i.e. a
+        # latent score >= 4.5; the clip puts every latent score below 0 at 0
+        # and above 10 at 10.
+        lo = math.ceil(lo) - 0.5 if math.isfinite(lo) else lo
+        hi = math.floor(hi) + 0.5 if math.isfinite(hi) else hi
         lo = -math.inf if lo <= 0 else lo
         hi = math.inf if hi >= NRS_MAX else hi
     m, s = pain.baseline_mean, pain.baseline_sd

@@ -464,7 +464,8 @@ class _Validator:
     def choice(self, table: Mapping[str, Any], section: str, key: str, default: Any,
                options: tuple[Any, ...]) -> Any:
         value = table.get(key, default)
-        if isinstance(value, bool) or value not in options:
+        if isinstance(value, bool) or not any(
+                type(value) is type(o) and value == o for o in options):
             shown = ", ".join(repr(o) for o in options)
             raise self.fail(f"[{section}] {key}", value, f"must be one of {shown}")
         return value
@@ -557,9 +558,11 @@ class _Validator:
 
         p_in = inclusion_probability(pain)
         if p_in < 1e-6:
-            raise self.fail("[pain] inclusion_min", lo,
-                            f"admits a fraction {p_in:.2g} of the baseline distribution "
-                            f"N({baseline_mean}, {baseline_sd}^2); widen the range")
+            key, value = ("inclusion_min", lo) if lo is not None else ("inclusion_max", hi)
+            raise self.fail(f"[pain] {key}", value,
+                            f"the inclusion range [{lo}, {hi}] admits a fraction {p_in:.2g} "
+                            f"of the baseline distribution N({baseline_mean}, "
+                            f"{baseline_sd}^2); widen the range")
         return pain
 
     def adverse_events(self, raw: Any) -> tuple[AdverseEvent, ...]:

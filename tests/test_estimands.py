@@ -58,3 +58,13 @@ def test_truncated_baseline_mean_matches_scipy_truncnorm():
 def test_clipping_shrinks_the_effect():
     pain = Pain(effect=-2.0, bounded=True, baseline_mean=2.0, placebo_change=-1.0)
     assert -2.0 < true_effect(pain) < 0.0
+
+
+def test_bounded_inclusion_limits_round_inwards_to_whole_scores():
+    """NRS >= 4.3 on an integer scale enrols observed scores 5..10 only."""
+    pain = Pain(effect=0.0, bounded=True, inclusion_min=4.3, baseline_mean=5.0, baseline_sd=2.0)
+    edges = np.r_[np.arange(4.5, 10.0, 1.0), np.inf]
+    mass = np.diff(stats.norm.cdf(edges, 5.0, 2.0))
+    expected = np.dot(np.arange(5, 11), mass) / mass.sum()
+    assert arm_truth(pain, False).baseline == pytest.approx(expected, abs=1e-8)
+    assert inclusion_probability(pain) == pytest.approx(mass.sum(), abs=1e-12)

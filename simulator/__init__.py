@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .analytic import (
     AnalyticPower,
+    analytic_assurance,
     analytic_power,
     ancova_power,
     harm_detection_probability,
@@ -20,6 +21,7 @@ from .analytic import (
 from .engine import choose_path, simulate
 from .errors import ConvergenceError, ScenarioError, SimulatorError
 from .estimands import true_effect
+from .evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import (
     AdverseEvent,
@@ -42,6 +44,9 @@ __all__ = [
     "ConvergenceError",
     "Design",
     "Dropout",
+    "EvidenceEntry",
+    "EvidenceTable",
+    "NormalPrior",
     "MonteCarloProbability",
     "Pain",
     "Scenario",
@@ -49,9 +54,12 @@ __all__ = [
     "SimulationResult",
     "SimulationSpec",
     "SimulatorError",
+    "analytic_assurance",
     "analytic_power",
     "ancova_power",
     "choose_path",
+    "default_evidence",
+    "load_evidence",
     "harm_detection_probability",
     "load_scenario",
     "simulate",

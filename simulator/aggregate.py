@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from .analysis import TrialSample, ancova, student_t, welch_t
+from .parameters import TrialParameters
 from .scenario import Scenario
 
 __all__ = ["aggregate_unsupported", "simulate_aggregate", "AGGREGATE_BYTES_PER_TRIAL"]
@@ -46,7 +47,8 @@ def aggregate_unsupported(scenario: Scenario) -> str | None:
     return None
 
 
-def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator) -> TrialSample:
+def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                       params: TrialParameters | None = None) -> TrialSample:
     """Simulate ``n_sims`` trials from exact sufficient statistics.
 
     Parameters
@@ -57,14 +59,19 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         Trials in this chunk.
     rng : numpy.random.Generator
         The chunk's own stream.
+    params : TrialParameters, optional
+        True effect and AE risks (per trial under a prior); default the
+        scenario's point values.
     """
     pain = scenario.pain
+    params = params or TrialParameters.fixed(scenario)
+    effect = params.effect
     keep = 1.0 - scenario.dropout.rate
     completers, ae_counts = [], {ae.name: [] for ae in scenario.adverse_events}
     for arm, n in enumerate(scenario.design.group_sizes):
         completers.append(rng.binomial(n, keep, size=n_sims) if keep < 1 else np.full(n_sims, n))
         for ae in scenario.adverse_events:
-            p = ae.active_risk if arm == 1 else ae.placebo_risk
+            p = params.active_risk[ae.name] if arm == 1 else ae.placebo_risk
             ae_counts[ae.name].append(rng.binomial(n, p, size=n_sims))
     m0, m1 = (c.astype(float) for c in completers)
     inv_n = 1.0 / np.maximum(m0, 1) + 1.0 / np.maximum(m1, 1)
@@ -76,7 +83,7 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         s = math.sqrt(1.0 - r * r)
         root = np.sqrt(inv_n)
         dx = sb * root * z[0]
-        dy = pain.effect + sd * root * (r * z[0] + s * z[1])
+        dy = effect + sd * root * (r * z[0] + s * z[1])
         c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0)))
         c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0)))
         b21 = rng.standard_normal(n_sims)
@@ -87,7 +94,7 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         primary = ancova(dx, dy, sxx, sxy, syy, m0, m1)
     else:
         var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
-        diff = pain.effect + np.sqrt(var * inv_n) * rng.standard_normal(n_sims)
+        diff = effect + np.sqrt(var * inv_n) * rng.standard_normal(n_sims)
         if scenario.analysis.test == "welch":
             ss0 = var * rng.chisquare(np.maximum(m0 - 1.0, 1.0))
             ss1 = var * rng.chisquare(np.maximum(m1 - 1.0, 1.0))

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from scipy import stats
 
 from .analysis import decide, log_risk_ratio
 from .estimands import arm_truth
+from .parameters import effect_prior
 from .scenario import Scenario
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "harm_detection_probability",
     "analytic_power",
     "completion_probabilities",
+    "analytic_assurance",
 ]
 
 _TAIL = 1e-9  # binomial mass left out when averaging over completers
@@ -67,16 +70,20 @@ class AnalyticPower:
     exact: bool
 
 
-def _directed_power(ncp, df, crit, sided: int, benefit_sign: int):
-    """P(reject) for a statistic ~ noncentral t(df, ncp), critical value crit."""
-    if sided == 2:
+def _directed_power(ncp, df, crit, sided: int, benefit_sign: int, direction: str = "any"):
+    """P(reject) for a statistic ~ noncentral t(df, ncp), critical value crit.
+
+    ``direction="benefit"`` counts only rejections in the benefit direction.
+    """
+    if sided == 2 and direction == "any":
         # P(T > c) + P(T < -c) = sf(c; ncp) + sf(c; -ncp); the sf form avoids
         # the NaNs that nct.cdf gives far in the lower tail.
         return stats.nct.sf(crit, df, ncp) + stats.nct.sf(crit, df, -ncp)
     return stats.nct.sf(crit, df, benefit_sign * ncp)
 
 
-def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, welch=False):
+def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, welch=False,
+                 direction="any"):
     """Power of the two-sample t-test (noncentral t), vectorized over n.
 
     Parameters
@@ -91,6 +98,9 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
         As in :func:`simulator.analysis.decide`.
     welch : bool
         Use Welch-Satterthwaite degrees of freedom (equal true variances).
+    direction : {"any", "benefit"}
+        Count rejections in either direction (two-sided test), or only those
+        in the benefit direction.
 
     Examples
     --------
@@ -106,26 +116,28 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
         df = n0 + n1 - 2.0
     ncp = delta / (sd * np.sqrt(inv))
     crit = stats.t.ppf(1.0 - alpha / sided, df)
-    return _directed_power(ncp, df, crit, sided, benefit_sign)
+    return _directed_power(ncp, df, crit, sided, benefit_sign, direction)
 
 
-def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1):
+def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, direction="any"):
     """Exact power of ANCOVA on a normal baseline, vectorized over n.
 
     Integrates the conditional noncentral-t power over the baseline
     imbalance ``F ~ F(1, n0 + n1 - 2)`` (see the module notes).
     """
-    n0 = np.asarray(n0, float)[..., None]
-    n1 = np.asarray(n1, float)[..., None]
+    delta, n0, n1 = (np.asarray(a, float)[..., None]
+                     for a in np.broadcast_arrays(delta, np.asarray(n0, float), n1))
     df = n0 + n1 - 3.0
     ncp0 = delta / (sd * math.sqrt(1.0 - r * r) * np.sqrt(1.0 / n0 + 1.0 / n1))
     f = stats.f.ppf(_GL_U, 1.0, n0 + n1 - 2.0)
     ncp = ncp0 / np.sqrt(1.0 + f / (n0 + n1 - 2.0))
     crit = stats.t.ppf(1.0 - alpha / sided, df)
-    return np.sum(_GL_W * _directed_power(ncp, df, crit, sided, benefit_sign), axis=-1)
+    return np.sum(_GL_W * _directed_power(ncp, df, crit, sided, benefit_sign, direction),
+                  axis=-1)
 
 
-def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1):
+def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
+                         direction="any"):
     """Power of the pooled two-proportion z-test, normal approximation."""
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
@@ -135,7 +147,7 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1)
     se1 = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
     d = benefit_sign * (p1 - p0)
     up = stats.norm.sf((z * se0 - d) / se1)
-    if sided == 1:
+    if sided == 1 or direction == "benefit":
         return up
     return up + stats.norm.cdf((-z * se0 - d) / se1)
 
@@ -230,3 +242,71 @@ def analytic_power(scenario: Scenario) -> AnalyticPower:
         method += ", averaged over binomial completers"
     value = _average_over_completers(power_at, sizes, keep)
     return AnalyticPower(value=value, method=method + note, exact=exact)
+
+
+_PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(12)
+
+
+def _prior_nodes(mean: float, sd: float, width: float, crit: float):
+    """Quadrature nodes and weights for E[f(theta)], theta ~ N(mean, sd^2).
+
+    Composite Gauss-Legendre on panels split at the prior's SDs and around
+    the points where the power turns over (theta = +-crit * width, within a
+    few widths): the power is a sigmoid of width ``width`` (the estimate's
+    SE), far narrower than the prior for a large trial, where Gauss-Hermite
+    would miss it.
+    """
+    lo, hi = mean - 9.0 * sd, mean + 9.0 * sd
+    cuts = set(mean + sd * np.arange(-9.0, 9.5, 1.0))
+    for centre in (-crit * width, crit * width):
+        cuts |= set(centre + width * np.arange(-8.0, 8.5, 0.5))
+    edges = np.array(sorted(c for c in cuts if lo <= c <= hi))
+    a, b = edges[:-1], edges[1:]
+    x = (0.5 * (b - a)[:, None] * _PANEL_X + 0.5 * (a + b)[:, None]).ravel()
+    w = (0.5 * (b - a)[:, None] * _PANEL_W).ravel()
+    w = w * stats.norm.pdf(x, mean, sd)
+    return x, w / w.sum()
+
+
+def analytic_assurance(scenario: Scenario) -> float | None:
+    """Closed-form assurance: benefit-direction power averaged over the effect prior.
+
+    ``A = E[P(significant benefit | theta)]``, ``theta ~ N(m, s^2)`` the
+    scenario's prior, by quadrature of the closed-form power (noncentral t,
+    exact ANCOVA, or two proportions at the responder rates) at the expected
+    number of completers per arm. With known SD and large n it reduces to
+    O'Hagan's ``Phi((m' - z sigma_n) / sqrt(sigma_n^2 + s^2))``. None when the
+    effect is fixed.
+    """
+    prior = effect_prior(scenario.pain)
+    if prior is None:
+        return None
+    pain, spec = scenario.pain, scenario.analysis
+    keep = completion_probabilities(scenario)
+    m0, m1 = (n * c for n, c in zip(scenario.design.group_sizes, keep))
+    common = dict(alpha=spec.alpha, sided=spec.sided, direction="benefit")
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    if pain.analysis == "ancova":
+        var = sd * sd * (1 - r * r)
+    elif pain.analysis == "change":
+        var = sd * sd + sb * sb - 2 * r * sd * sb
+    else:
+        var = sd * sd
+    width = math.sqrt(var * (1 / m0 + 1 / m1))
+    effects, weights = _prior_nodes(prior.mean, prior.sd, width,
+                                    float(stats.norm.ppf(1 - spec.alpha / spec.sided)))
+    if pain.is_responder:
+        c = pain.responder_cutoff
+        powers = []
+        for theta in effects:
+            shifted = dataclasses.replace(pain, effect=float(theta))
+            p0 = arm_truth(shifted, False).responder_rate[c]
+            p1 = arm_truth(shifted, True).responder_rate[c]
+            powers.append(two_proportion_power(p0, p1, m0, m1, **common))
+        powers = np.array(powers)
+    elif pain.analysis == "ancova":
+        powers = ancova_power(effects, sd, r, m0, m1, **common)
+    else:
+        powers = t_test_power(effects, math.sqrt(var), m0, m1,
+                              welch=spec.test == "welch", **common)
+    return float(np.dot(weights, powers))

@@ -1,7 +1,8 @@
 """The ``trialsim`` command line.
 
-Verbs: ``run`` (simulate a scenario and print its operating characteristics)
-and ``validate`` (check a scenario file without running it). Errors in a
+Verbs: ``run`` (simulate a scenario and print its operating characteristics),
+``validate`` (check a scenario file without running it) and ``evidence`` (list
+the evidence table or show one entry with its sources). Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from . import __version__
 from .engine import choose_path, simulate
 from .errors import ScenarioError, SimulatorError
+from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
 from .scenario import Scenario, load_scenario, parse_override
 
@@ -35,12 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trialsim {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
+    def evidence_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--evidence", action="append", default=[], type=Path, metavar="FILE",
+                       help="an evidence table (TOML) that adds or replaces entries of the "
+                            "built-in one (repeatable)")
+
     def scenario_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("scenario", type=Path, help="scenario file (TOML)")
         p.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE",
                        help="override a scenario field, e.g. --set pain.effect=-1.0 "
                             "(repeatable)")
+        evidence_arg(p)
 
     run = verbs.add_parser("run", help="simulate a scenario and report power and harms")
     scenario_args(run)
@@ -56,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate = verbs.add_parser("validate", help="check a scenario file without running it")
     scenario_args(validate)
     validate.set_defaults(handler=_cmd_validate)
+
+    evidence = verbs.add_parser("evidence", help="list the evidence table, or show one entry")
+    evidence.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    evidence.add_argument("key", nargs="?", help="entry key (with 'show')")
+    evidence.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    evidence_arg(evidence)
+    evidence.set_defaults(handler=_cmd_evidence)
     return parser
 
 
@@ -73,11 +88,79 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trialsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `trialsim evidence | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _table(args: argparse.Namespace) -> EvidenceTable | None:
+    return load_evidence(args.evidence) if args.evidence else None
 
 
 def _load(args: argparse.Namespace) -> Scenario:
     overrides = dict(parse_override(item) for item in args.overrides)
-    return load_scenario(args.scenario, overrides)
+    return load_scenario(args.scenario, overrides, evidence=_table(args))
+
+
+def _emit_json(target: str, payload: Any) -> None:
+    text = json.dumps(payload, indent=2) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        _write_atomic(Path(target), text)
+
+
+def _cmd_evidence(args: argparse.Namespace) -> int:
+    table = _table(args) or default_evidence()
+    if args.action == "show":
+        if not args.key:
+            raise ScenarioError("trialsim evidence show: give an entry KEY")
+        entry = table.lookup(args.key, where="trialsim evidence show")
+        if args.json:
+            _emit_json(args.json, entry.to_dict())
+        if args.json != "-":
+            print(format_entry(entry))
+        return 0
+    if args.json:
+        _emit_json(args.json, [e.to_dict() for e in table.values()])
+    if args.json != "-":
+        print(f"{'key':<50}{'measure':>8}{'estimate':>10}{'SE':>8}  tags")
+        for e in table.values():
+            est = "missing" if e.estimate is None else f"{e.estimate:.3g}"
+            se = "" if e.se is None else f"{e.se:.3g}"
+            print(f"{e.key:<50}{e.measure:>8}{est:>10}{se:>8}  {', '.join(e.tags)}")
+        print(f"\n{len(table)} entries from {', '.join(table.files)}. MD on the 0-10 NRS "
+              "(negative = benefit); SE of RR on the log scale.")
+    return 0
+
+
+def format_entry(entry: EvidenceEntry) -> str:
+    """The ``trialsim evidence show`` text."""
+    lines = [f"{entry.key}", f"  {entry.drug} ({entry.route}) vs {entry.comparator}: "
+             f"{entry.outcome}, {entry.window}; {entry.study}"]
+    if entry.estimate is None:
+        lines.append("  estimate: missing"
+                     + (f"; stands in: {entry.stands_in}" if entry.stands_in else ""))
+    else:
+        unit = {"MD": "NRS points (0-10)", "RR": "risk ratio", "SMD": "SMD"}[entry.measure]
+        ci = "" if entry.ci is None else f" (95 % CI {entry.ci[0]:.4g} to {entry.ci[1]:.4g})"
+        se = "" if entry.se is None else (
+            f", SE {entry.se:.4g}" + (" on the log scale" if entry.measure == "RR" else ""))
+        lines.append(f"  estimate: {entry.estimate:.4g}{ci} {unit}{se}")
+        if entry.scale == "0-100":
+            lines.append(f"  published: {entry.published_estimate} {list(entry.published_ci or [])}"
+                         " on 0-100")
+    lines.append(f"  tag: {entry.tag}   source: {entry.source}")
+    for name, prov in entry.provenance.items():
+        value = getattr(entry, name)
+        shown = "missing" if value is None else value
+        extra = "".join(f"; {x}" for x in (prov.source, prov.note) if x)
+        lines.append(f"  {name}: {shown} [{prov.tag}]{extra}")
+    if entry.note:
+        lines.append(f"  note: {entry.note}")
+    lines.append(f"  file: {entry.origin}")
+    return "\n".join(lines)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -101,14 +184,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if progress is not None:
         progress.close()
     elapsed = time.perf_counter() - started
-    payload = result.to_dict()
-    if args.json == "-":
-        json.dump(payload, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0
     if args.json:
-        _write_atomic(Path(args.json), json.dumps(payload, indent=2) + "\n")
-    print(format_result(result, scenario, elapsed))
+        _emit_json(args.json, result.to_dict())
+    if args.json != "-":
+        print(format_result(result, scenario, elapsed))
     return 0
 
 
@@ -174,6 +253,14 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                  f"({exact}: {result.analytic_method})")
     lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
                  f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
+    if result.assurance is not None:
+        prior = scenario.pain
+        lines.append(row(f"Assurance ({prior.effect_prior} prior)", result.assurance))
+        if result.analytic_assurance is not None:
+            lines.append(f"{'Closed-form assurance':<27}{_pct(result.analytic_assurance):>12}")
+        if result.assurance_ceiling is not None:
+            lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
+                         "(prior probability of a benefit)")
     lines.append(row("CI coverage", result.ci_coverage))
     completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
     lines.append(f"{'Completers per arm (mean)':<27}{completers:>12}")
@@ -187,6 +274,17 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                          f"{_pct(ae.p_harm_detected.value):>19}"
                          f"{100 * ae.p_harm_detected.se:>7.2f} %"
                          f"{_pct(ae.analytic_p_harm_detected):>9}")
+    if result.evidence:
+        lines += ["", "Evidence used"]
+        for e in result.evidence:
+            lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
+                         f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
+                         f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
+        weak = [e["key"] for e in result.evidence if e["weak"]]
+        if weak:
+            lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
+                         "or missing numbers; check them against the review before relying "
+                         "on this plan.")
     return "\n".join(lines)
 
 

@@ -19,9 +19,10 @@ import numpy as np
 
 from .aggregate import AGGREGATE_BYTES_PER_TRIAL, aggregate_unsupported, simulate_aggregate
 from .analysis import TrialSample, decide, log_risk_ratio
-from .analytic import analytic_power, harm_detection_probability
+from .analytic import analytic_assurance, analytic_power, harm_detection_probability
 from .errors import ScenarioError
 from .estimands import true_effect
+from .parameters import TrialParameters, assurance_ceiling, has_prior
 from .patient import patient_bytes_per_trial, simulate_patients
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
@@ -62,11 +63,16 @@ def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[in
 
 
 def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
-                    path: Literal["aggregate", "patient"]) -> TrialSample:
-    """Simulate and analyse one chunk of trials on the given path."""
+                    path: Literal["aggregate", "patient"],
+                    params: TrialParameters | None = None) -> TrialSample:
+    """Simulate and analyse one chunk of trials on the given path.
+
+    ``params`` gives the true effect and AE risks, per trial under a prior;
+    default the scenario's point values.
+    """
     if path == "aggregate":
-        return simulate_aggregate(scenario, n_sims, rng)
-    return simulate_patients(scenario, n_sims, rng)
+        return simulate_aggregate(scenario, n_sims, rng, params)
+    return simulate_patients(scenario, n_sims, rng, params)
 
 
 @dataclass(slots=True)
@@ -83,6 +89,8 @@ class _Tally:
     completers: np.ndarray = field(default_factory=lambda: np.zeros(0))
     harm: dict[str, int] = field(default_factory=dict)
     events: dict[str, np.ndarray] = field(default_factory=dict)
+    assurance: int = 0
+    harm_assurance: dict[str, int] = field(default_factory=dict)
     pids: set[int] = field(default_factory=set)
 
     def add(self, other: _Tally) -> None:
@@ -98,17 +106,31 @@ class _Tally:
         for k, v in other.harm.items():
             self.harm[k] = self.harm.get(k, 0) + v
             self.events[k] = self.events[k] + other.events[k] if k in self.events else other.events[k]
+        self.assurance += other.assurance
+        for k, v in other.harm_assurance.items():
+            self.harm_assurance[k] = self.harm_assurance.get(k, 0) + v
         self.pids |= other.pids
+
+
+def _harm_detected(scenario: Scenario, sample: TrialSample) -> dict[str, np.ndarray]:
+    """Per AE, the trials whose log-risk-ratio test rejects in the harm direction."""
+    spec, sizes = scenario.analysis, scenario.design.group_sizes
+    return {name: decide(log_risk_ratio(a1, sizes[1], a0, sizes[0]), alpha=spec.alpha,
+                         sided=spec.sided, benefit_sign=1).reject_benefit
+            for name, (a0, a1) in sample.ae_counts.items()}
+
+
+def _decide_primary(scenario: Scenario, sample: TrialSample):
+    spec = scenario.analysis
+    benefit_sign = 1 if scenario.pain.is_responder else -1
+    return decide(sample.primary, alpha=spec.alpha, sided=spec.sided, benefit_sign=benefit_sign)
 
 
 def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
                truth: float) -> _Tally:
-    rng = np.random.default_rng(seed)
-    sample = simulate_trials(scenario, n_sims, rng, path)
-    spec = scenario.analysis
-    benefit_sign = 1 if scenario.pain.is_responder else -1
+    sample = simulate_trials(scenario, n_sims, np.random.default_rng(seed), path)
     primary = sample.primary
-    dec = decide(primary, alpha=spec.alpha, sided=spec.sided, benefit_sign=benefit_sign)
+    dec = _decide_primary(scenario, sample)
     valid = primary.valid
     est = primary.estimate[valid]
     tally = _Tally(
@@ -122,12 +144,18 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
         completers=np.array([float(c.sum()) for c in sample.completers]),
         pids={os.getpid()},
     )
-    sizes = scenario.design.group_sizes
-    for name, (a0, a1) in sample.ae_counts.items():
-        harm = decide(log_risk_ratio(a1, sizes[1], a0, sizes[0]), alpha=spec.alpha,
-                      sided=spec.sided, benefit_sign=1).reject_benefit
+    for name, harm in _harm_detected(scenario, sample).items():
         tally.harm[name] = int(harm.sum())
-        tally.events[name] = np.array([float(a0.sum()), float(a1.sum())])
+        tally.events[name] = np.array([float(c.sum()) for c in sample.ae_counts[name]])
+    if has_prior(scenario):
+        # Assurance: the same trials (the same data stream: common random
+        # numbers), each with its own true parameters drawn from the prior on
+        # a stream of its own.
+        prior_seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (1,))
+        params = TrialParameters.draw(scenario, n_sims, np.random.default_rng(prior_seed))
+        drawn = simulate_trials(scenario, n_sims, np.random.default_rng(seed), path, params)
+        tally.assurance = int(_decide_primary(scenario, drawn).reject_benefit.sum())
+        tally.harm_assurance = {k: int(v.sum()) for k, v in _harm_detected(scenario, drawn).items()}
     return tally
 
 
@@ -169,7 +197,8 @@ def simulate(
     >>> abs(r.power.value - r.analytic_power) < 4 * r.power.se
     True
     """
-    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source)  # validate
+    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
+                                  evidence=scenario.evidence)  # validate
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
@@ -213,8 +242,12 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
             p_harm_detected=MonteCarloProbability.from_counts(t.harm[ae.name], n),
             analytic_p_harm_detected=exact,
             mean_events=tuple(float(v) / n for v in t.events[ae.name]),
+            harm_assurance=(MonteCarloProbability.from_counts(t.harm_assurance[ae.name], n)
+                            if ae.name in t.harm_assurance else None),
         )
     closed = analytic_power(scenario)
+    prior = has_prior(scenario)
+    pain_prior = scenario.pain.effect_prior != "fixed"
     return SimulationResult(
         scenario_name=scenario.name,
         arms=scenario.design.arms,
@@ -237,5 +270,16 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         mean_completers=tuple(float(c) / n for c in t.completers),
         n_not_analysable=n - t.valid,
         adverse_events=events,
+        effect_prior=scenario.pain.effect_prior,
+        assurance=MonteCarloProbability.from_counts(t.assurance, n) if prior else None,
+        assurance_ceiling=assurance_ceiling(scenario.pain),
+        analytic_assurance=analytic_assurance(scenario) if pain_prior else None,
+        evidence=tuple(_evidence_summary(e) for e in scenario.evidence_used()),
         worker_processes=len(t.pids),
     )
+
+
+def _evidence_summary(entry) -> dict:
+    return {"key": entry.key, "estimate": entry.estimate, "se": entry.se, "tag": entry.tag,
+            "tags": list(entry.tags), "weak": entry.weak, "study": entry.study,
+            "source": entry.source}

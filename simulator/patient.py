@@ -19,6 +19,7 @@ import numpy as np
 
 from .analysis import ArmMoments, TrialSample, primary_analysis
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
+from .parameters import TrialParameters
 from .scenario import Scenario
 
 __all__ = ["simulate_patients", "patient_bytes_per_trial"]
@@ -31,7 +32,8 @@ def patient_bytes_per_trial(scenario: Scenario) -> int:
     return 8 * _LIVE_ARRAYS * max(scenario.design.group_sizes) + 64 * len(scenario.design.arms)
 
 
-def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator) -> TrialSample:
+def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                      params: TrialParameters | None = None) -> TrialSample:
     """Simulate ``n_sims`` trials patient by patient and analyse them.
 
     Parameters
@@ -41,12 +43,16 @@ def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator)
         Trials in this chunk.
     rng : numpy.random.Generator
         The chunk's own stream.
+    params : TrialParameters, optional
+        True effect and AE risks (per trial under a prior); default the
+        scenario's point values.
 
     Returns
     -------
     TrialSample
     """
     pain = scenario.pain
+    params = params or TrialParameters.fixed(scenario)
     needs_x = pain.analysis != "followup" or pain.truncated
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
@@ -54,30 +60,36 @@ def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator)
         active = arm == 1
         zx = draw_baseline_z(rng, (n_sims, n), pain) if needs_x else None
         zy = rng.standard_normal((n_sims, n))
-        mask, m, counts = _withdrawals(rng, scenario, n_sims, n, active)
+        risk = (params.active_risk if active
+                else {ae.name: ae.placebo_risk for ae in scenario.adverse_events})
+        mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
         for name, c in counts.items():
             ae_counts[name].append(c)
         completers.append(m)
+        mu_y = followup_mean(pain, False) + (params.effect if active else 0.0)
         if pain.bounded or pain.is_responder:
-            arms.append(_observed_moments(pain, zx, zy, mask, m, active))
+            arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y))
         else:
-            arms.append(_latent_moments(pain, zx, zy, mask, m, active))
+            arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y))
     primary = primary_analysis(pain.analysis, scenario.analysis.test, arms[0], arms[1])
     return TrialSample(primary=primary, completers=tuple(completers),
                        ae_counts={k: tuple(v) for k, v in ae_counts.items()})
 
 
-def _withdrawals(rng, scenario: Scenario, k: int, n: int, active: bool):
-    """Completion mask (None = everyone), completers and AE counts of one arm."""
+def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
+    """Completion mask (None = everyone), completers and AE counts of one arm.
+
+    ``risk`` maps each AE to its probability in this arm, a scalar or one
+    value per trial.
+    """
     events = scenario.adverse_events
     after = scenario.dropout.after_ae
     rate = scenario.dropout.rate
-    risk = {ae.name: ae.active_risk if active else ae.placebo_risk for ae in events}
     if any(q > 0 for q in after.values()):
         withdraw = rng.random((k, n)) < rate if rate > 0 else np.zeros((k, n), bool)
         counts = {}
         for ae in events:
-            has = rng.random((k, n)) < risk[ae.name]
+            has = rng.random((k, n)) < _column(risk[ae.name])
             counts[ae.name] = has.sum(axis=1)
             q = after.get(ae.name, 0.0)
             if q > 0:
@@ -92,6 +104,12 @@ def _withdrawals(rng, scenario: Scenario, k: int, n: int, active: bool):
         m = rng.binomial(n, 1.0 - rate, size=k)
         return np.arange(n) < m[:, None], m, counts
     return None, np.full(k, n), counts
+
+
+def _column(value):
+    """A per-trial vector as a column, to broadcast over patients."""
+    value = np.asarray(value, dtype=float)
+    return value[:, None] if value.ndim == 1 else value
 
 
 def _moments(u, v, mask, n):
@@ -111,10 +129,10 @@ def _moments(u, v, mask, n):
     return mean_u, mean_v, cuu, cvv, cuv
 
 
-def _latent_moments(pain, zx, zy, mask, m, active) -> ArmMoments:
+def _latent_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
     """Moments of unbounded scores: computed on the normals, mapped linearly."""
     mz_x, mz_y, czxx, czyy, czxy = _moments(zx, zy, mask, m)
-    mu_y, sd = followup_mean(pain, active), pain.sd
+    sd = pain.sd
     if zx is None:
         return ArmMoments(n=m, mean_y=mu_y + sd * mz_y, cyy=sd * sd * czyy)
     r = pain.correlation
@@ -130,10 +148,11 @@ def _latent_moments(pain, zx, zy, mask, m, active) -> ArmMoments:
     )
 
 
-def _observed_moments(pain, zx, zy, mask, m, active) -> ArmMoments:
+def _observed_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
     """Moments of observed (clipped, rounded) scores, and responder counts."""
     shift = pain.baseline_mean  # centre before summing, for precision
-    mu_y, sd = followup_mean(pain, active), pain.sd
+    sd = pain.sd
+    mu_y = _column(mu_y)
     if zx is None:
         y = observe(mu_y + sd * zy, pain.bounded)
         x = None

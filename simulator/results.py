@@ -65,6 +65,10 @@ class AdverseEventResult:
         The same probability by exact enumeration of both binomial counts.
     mean_events : tuple of float
         Mean number of patients with the event, per arm.
+    harm_assurance : MonteCarloProbability or None
+        The detection probability averaged over the risk-ratio prior (None
+        when the risk ratio is fixed and the effect prior alone is drawn, it
+        equals ``p_harm_detected`` in distribution).
     """
 
     name: str
@@ -73,9 +77,12 @@ class AdverseEventResult:
     p_harm_detected: MonteCarloProbability
     analytic_p_harm_detected: float
     mean_events: tuple[float, ...]
+    harm_assurance: MonteCarloProbability | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = self.harm_assurance.to_dict("harm_assurance") if self.harm_assurance else {}
         return {
+            **extra,
             "placebo_risk": self.placebo_risk,
             "risk_ratio": self.risk_ratio,
             **self.p_harm_detected.to_dict("p_harm_detected"),
@@ -119,6 +126,20 @@ class SimulationResult:
     n_not_analysable : int
         Trials too small to analyse (counted as not rejecting).
     adverse_events : dict of str to AdverseEventResult
+    effect_prior : {"fixed", "pooled", "predictive"}
+    assurance : MonteCarloProbability or None
+        Probability of a significant benefit averaged over the prior of the
+        true effect (O'Hagan, Stevens & Campbell 2005): each simulated trial
+        draws its own true effect. None when the effect is fixed.
+    assurance_ceiling : float or None
+        Prior probability that the true effect is a benefit; assurance tends
+        to it as n grows and cannot exceed it.
+    analytic_assurance : float or None
+        Closed-form assurance: the noncentral-t power in the benefit
+        direction integrated over the normal prior (Gauss-Hermite), at the
+        expected completers.
+    evidence : tuple of dict
+        The evidence entries the scenario's numbers came from, with tags.
     """
 
     scenario_name: str
@@ -142,6 +163,11 @@ class SimulationResult:
     mean_completers: tuple[float, ...]
     n_not_analysable: int
     adverse_events: dict[str, AdverseEventResult]
+    effect_prior: str = "fixed"
+    assurance: MonteCarloProbability | None = None
+    assurance_ceiling: float | None = None
+    analytic_assurance: float | None = None
+    evidence: tuple[dict[str, Any], ...] = ()
     worker_processes: int = field(default=1, compare=False, repr=False)
 
     @property
@@ -181,4 +207,10 @@ class SimulationResult:
             "mean_completers": list(self.mean_completers),
             "n_not_analysable": self.n_not_analysable,
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
+            "effect_prior": self.effect_prior,
+            **(self.assurance.to_dict("assurance") if self.assurance else
+               {"assurance": None, "assurance_se": None, "assurance_ci": None}),
+            "assurance_ceiling": self.assurance_ceiling,
+            "analytic_assurance": self.analytic_assurance,
+            "evidence": [dict(e) for e in self.evidence],
         }

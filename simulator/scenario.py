@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ScenarioError
+from .evidence import EvidenceEntry, EvidenceTable, default_evidence
 
 __all__ = [
     "Scenario",
@@ -104,6 +105,20 @@ class Pain:
         Primary analysis: ANCOVA of follow-up on baseline, t-test of change
         from baseline, t-test of follow-up, or the difference in the
         proportion of patients with at least 30 % / 50 % pain reduction.
+    effect_prior : {"fixed", "pooled", "predictive"}
+        ``fixed``: every simulated trial has the true effect ``effect``
+        (conditional power). ``pooled``: each trial draws its true effect
+        from N(effect, effect_sd^2); ``predictive``: from the random-effects
+        predictive distribution N(effect, effect_sd^2 + tau2). Either gives
+        assurance beside the conditional power.
+    effect_sd : float or None
+        Standard error of the pooled effect (NRS points); from the evidence
+        entry when ``effect`` refers to one.
+    tau2 : float or None
+        Between-study variance (NRS points squared); the scenario's value,
+        else the evidence entry's.
+    effect_evidence : str or None
+        The evidence key ``effect`` came from.
     """
 
     effect: float
@@ -117,6 +132,10 @@ class Pain:
     inclusion_min: float | None = None
     inclusion_max: float | None = None
     analysis: AnalysisName = "ancova"
+    effect_prior: Literal["fixed", "pooled", "predictive"] = "fixed"
+    effect_sd: float | None = None
+    tau2: float | None = None
+    effect_evidence: str | None = None
 
     @property
     def is_responder(self) -> bool:
@@ -127,6 +146,15 @@ class Pain:
     def responder_cutoff(self) -> float | None:
         """Fractional reduction from baseline that defines a responder."""
         return RESPONDER_CUTOFFS.get(self.analysis)
+
+    @property
+    def prior_sd(self) -> float | None:
+        """SD of the distribution each trial's true effect is drawn from (None = fixed)."""
+        if self.effect_prior == "fixed":
+            return None
+        if self.effect_prior == "pooled":
+            return self.effect_sd
+        return math.sqrt(self.effect_sd**2 + self.tau2)
 
     @property
     def truncated(self) -> bool:
@@ -146,11 +174,23 @@ class AdverseEvent:
         Probability that a placebo patient has the event during the trial.
     risk_ratio : float
         Risk on the active arm divided by ``placebo_risk``.
+    risk_ratio_prior : {"fixed", "pooled"}
+        ``pooled``: each simulated trial draws its risk ratio from the
+        log-normal with log-scale SD ``log_rr_sd`` (the active risk is capped
+        at 1).
+    log_rr_sd : float or None
+        Standard error of the log risk ratio; from the evidence entry when
+        ``risk_ratio`` refers to one.
+    risk_ratio_evidence : str or None
+        The evidence key ``risk_ratio`` came from.
     """
 
     name: str
     placebo_risk: float
     risk_ratio: float = 1.0
+    risk_ratio_prior: Literal["fixed", "pooled"] = "fixed"
+    log_rr_sd: float | None = None
+    risk_ratio_evidence: str | None = None
 
     @property
     def active_risk(self) -> float:
@@ -242,10 +282,12 @@ class Scenario:
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     simulation: SimulationSpec = field(default_factory=SimulationSpec)
     source: str = field(default="<dict>", compare=False)
+    evidence: EvidenceTable | None = field(default=None, compare=False, repr=False)
 
     # -- constructors -------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Scenario:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>",
+                  evidence: EvidenceTable | None = None) -> Scenario:
         """Validate a nested mapping (the shape of a scenario file).
 
         Parameters
@@ -256,16 +298,20 @@ class Scenario:
             ``simulation``.
         source : str
             Where the data came from; it starts every error message.
+        evidence : EvidenceTable, optional
+            The table that ``{ from = "evidence", key = ... }`` references
+            resolve against; default the built-in one.
 
         Raises
         ------
         ScenarioError
             Naming the source, the field, the value and what is allowed.
         """
-        return _Validator(source).scenario(data)
+        return _Validator(source, evidence).scenario(data)
 
     @classmethod
-    def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  evidence: EvidenceTable | None = None) -> Scenario:
         """Load and validate a TOML scenario file, applying dotted overrides."""
         path = Path(path)
         try:
@@ -278,7 +324,7 @@ class Scenario:
             raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
         if overrides:
             data = _apply_overrides(data, overrides, source=f"{path}")
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(data, source=str(path), evidence=evidence)
 
     # -- derived variants ---------------------------------------------------
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
@@ -290,14 +336,26 @@ class Scenario:
             ``{"pain.effect": -1.0, "design.n_per_arm": 120}``.
         """
         data = _apply_overrides(self.to_dict(), overrides, source=self.source)
-        return Scenario.from_dict(data, source=self.source)
+        return Scenario.from_dict(data, source=self.source, evidence=self.evidence)
+
+    def evidence_used(self) -> list[EvidenceEntry]:
+        """The evidence entries this scenario's numbers come from."""
+        keys = [self.pain.effect_evidence] + [ae.risk_ratio_evidence for ae in self.adverse_events]
+        table = self.evidence or default_evidence()
+        seen = dict.fromkeys(k for k in keys if k is not None)
+        return [table[k] for k in seen]
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a nested dictionary (the shape of the TOML file)."""
-        pain = {k: getattr(self.pain, k) for k in _PAIN_KEYS}
-        for key in ("inclusion_min", "inclusion_max"):
-            if pain[key] is None:
-                del pain[key]
+        pain = {k: getattr(self.pain, k) for k in _PAIN_KEYS if k != "effect_evidence"}
+        table = self.evidence or default_evidence()
+        if self.pain.effect_evidence is not None:
+            entry = table[self.pain.effect_evidence]
+            pain["effect"] = {"from": "evidence", "key": entry.key}
+            del pain["effect_sd"]
+            if pain["tau2"] == entry.tau2:
+                del pain["tau2"]
+        pain = {k: v for k, v in pain.items() if v is not None}
         return {
             "name": self.name,
             "seed": self.seed,
@@ -308,10 +366,7 @@ class Scenario:
                 "n_per_arm": self.design.n_per_arm,
             },
             "pain": pain,
-            "adverse_events": {
-                ae.name: {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio}
-                for ae in self.adverse_events
-            },
+            "adverse_events": {ae.name: _ae_dict(ae) for ae in self.adverse_events},
             "dropout": {"rate": self.dropout.rate, "after_ae": dict(self.dropout.after_ae)},
             "analysis": {
                 "alpha": self.analysis.alpha,
@@ -325,7 +380,18 @@ class Scenario:
         }
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def _ae_dict(ae: AdverseEvent) -> dict[str, Any]:
+    out: dict[str, Any] = {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio,
+                           "risk_ratio_prior": ae.risk_ratio_prior}
+    if ae.risk_ratio_evidence is not None:
+        out["risk_ratio"] = {"from": "evidence", "key": ae.risk_ratio_evidence}
+    elif ae.log_rr_sd is not None:
+        out["log_rr_sd"] = ae.log_rr_sd
+    return out
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  evidence: EvidenceTable | None = None) -> Scenario:
     """Load a scenario file.
 
     Parameters
@@ -335,6 +401,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     overrides : mapping, optional
         Dotted keys to replace before validation, e.g.
         ``{"pain.effect": -1.0, "design.n_per_arm": 120}``.
+    evidence : EvidenceTable, optional
+        Resolves ``{ from = "evidence", key = ... }`` references; default the
+        built-in table (:func:`simulator.load_evidence` adds user files).
 
     Returns
     -------
@@ -345,7 +414,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     ScenarioError
         If the file cannot be read, is not TOML, or any field is invalid.
     """
-    return Scenario.from_toml(path, overrides)
+    return Scenario.from_toml(path, overrides, evidence)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -403,9 +472,10 @@ _TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "ana
 _DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm")
 _PAIN_KEYS = (
     "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
-    "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis",
+    "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis", "effect_prior", "effect_sd",
+    "tau2", "effect_evidence",
 )
-_AE_KEYS = ("placebo_risk", "risk_ratio")
+_AE_KEYS = ("placebo_risk", "risk_ratio", "risk_ratio_prior", "log_rr_sd")
 _DROPOUT_KEYS = ("rate", "after_ae")
 _ANALYSIS_KEYS = ("alpha", "sided", "test")
 _SIMULATION_KEYS = ("n_sims", "chunk_mb")
@@ -415,8 +485,27 @@ _MISSING = object()
 class _Validator:
     """Turns a raw mapping into a Scenario, or raises naming the field."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, evidence: EvidenceTable | None) -> None:
         self.source = source
+        self.evidence = evidence
+
+    def reference(self, value: Mapping[str, Any], where: str, measure: str) -> EvidenceEntry:
+        """Resolve ``{ from = "evidence", key = "..." }`` to an evidence entry."""
+        if set(value) != {"from", "key"} or value.get("from") != "evidence" \
+                or not isinstance(value.get("key"), str):
+            raise self.fail(where, dict(value),
+                            'must be a number or { from = "evidence", key = "..." }')
+        table = self.evidence or default_evidence()
+        entry = table.lookup(value["key"], where=f"{self.source}: {where}")
+        if entry.measure != measure:
+            raise self.fail(where, dict(value), f"entry {entry.key!r} is a {entry.measure}; "
+                                                f"this field needs a {measure} entry")
+        if entry.estimate is None:
+            instead = (f"; it names {entry.stands_in!r} to stand in for it"
+                       if entry.stands_in else "")
+            raise self.fail(where, dict(value),
+                            f"entry {entry.key!r} has no estimate (tagged missing){instead}")
+        return entry
 
     # -- error helpers ------------------------------------------------------
     def fail(self, where: str, value: Any, allowed: str) -> ScenarioError:
@@ -461,6 +550,10 @@ class _Validator:
             raise self.fail(where, value, allowed)
         return int(value) if integer else float(value)
 
+    def optional(self, table: Mapping[str, Any], section: str, key: str, **kwargs) -> Any:
+        """A number that may be absent (None)."""
+        return self.number(table, section, key, **kwargs) if key in table else None
+
     def choice(self, table: Mapping[str, Any], section: str, key: str, default: Any,
                options: tuple[Any, ...]) -> Any:
         value = table.get(key, default)
@@ -491,6 +584,7 @@ class _Validator:
         return Scenario(
             name=name, seed=seed, design=design, pain=pain, adverse_events=events,
             dropout=dropout, analysis=analysis, simulation=simulation, source=self.source,
+            evidence=self.evidence,
         )
 
     def design(self, raw: Any) -> Design:
@@ -525,7 +619,43 @@ class _Validator:
     def pain(self, raw: Any) -> Pain:
         t = self.table(raw, "pain", _PAIN_KEYS)
         positive = dict(check=lambda v: v > 0, allowed="must be a number > 0")
-        effect = self.number(t, "pain", "effect", allowed="must be a finite number (NRS points)")
+        raw_effect = t.get("effect", _MISSING)
+        entry = None
+        if isinstance(raw_effect, Mapping):
+            entry = self.reference(raw_effect, "[pain] effect", "MD")
+            effect = entry.estimate
+            for key in ("effect_sd", "effect_evidence"):
+                if key in t:
+                    raise self.fail(f"[pain] {key}", t[key],
+                                    "comes from the evidence entry; give effect as a number "
+                                    "to set your own")
+        else:
+            effect = self.number(t, "pain", "effect",
+                                 allowed='must be a finite number (NRS points) or '
+                                         '{ from = "evidence", key = "..." }')
+            if "effect_evidence" in t:
+                raise self.fail("[pain] effect_evidence", t["effect_evidence"],
+                                'set by effect = { from = "evidence", key = "..." }')
+        if entry is not None:
+            effect_sd = entry.se
+        else:
+            effect_sd = self.optional(t, "pain", "effect_sd", check=lambda v: v > 0,
+                                      allowed="must be a number > 0 (NRS points)")
+        tau2 = self.optional(t, "pain", "tau2", check=lambda v: v >= 0,
+                             allowed="must be a number >= 0 (NRS points squared)")
+        if tau2 is None and entry is not None:
+            tau2 = entry.tau2
+        effect_prior = self.choice(t, "pain", "effect_prior", "fixed",
+                                   ("fixed", "pooled", "predictive"))
+        if effect_prior != "fixed" and effect_sd is None:
+            where = (f"evidence entry {entry.key!r} has no CI" if entry
+                     else "set pain.effect_sd (the SE of the pooled effect)")
+            raise self.fail("[pain] effect_prior", effect_prior,
+                            f"needs the prior's spread: {where}")
+        if effect_prior == "predictive" and tau2 is None:
+            raise self.fail("[pain] tau2", _MISSING,
+                            "required with effect_prior = 'predictive': the review does not "
+                            "report tau^2 here; give one, or sweep 0, 0.25, 0.5, 1.0")
         sd = self.number(t, "pain", "sd", 2.5, **positive)
         baseline_mean = self.number(t, "pain", "baseline_mean", 6.5)
         baseline_sd = self.number(t, "pain", "baseline_sd", 1.3, **positive)
@@ -537,23 +667,19 @@ class _Validator:
         bounded = t.get("bounded", False)
         if not isinstance(bounded, bool):
             raise self.fail("[pain] bounded", bounded, "must be true or false")
-        limits = {}
-        for key in ("inclusion_min", "inclusion_max"):
-            if key in t:
-                limits[key] = self.number(
-                    t, "pain", key,
-                    check=(lambda v: 0 <= v <= 10) if bounded else (lambda v: True),
-                    allowed="must be in [0, 10] with bounded scores" if bounded
-                    else "must be a finite number")
-            else:
-                limits[key] = None
-        lo, hi = limits["inclusion_min"], limits["inclusion_max"]
+        lo, hi = (self.optional(t, "pain", key,
+                                check=(lambda v: 0 <= v <= 10) if bounded else (lambda v: True),
+                                allowed="must be in [0, 10] with bounded scores" if bounded
+                                else "must be a finite number")
+                  for key in ("inclusion_min", "inclusion_max"))
         if lo is not None and hi is not None and not lo < hi:
             raise self.fail("[pain] inclusion_max", hi, f"must be > inclusion_min = {lo}")
         analysis = self.choice(t, "pain", "analysis", "ancova", ANALYSES)
         pain = Pain(effect=effect, sd=sd, baseline_mean=baseline_mean, baseline_sd=baseline_sd,
                     correlation=correlation, placebo_change=placebo_change, mcid=mcid,
-                    bounded=bounded, inclusion_min=lo, inclusion_max=hi, analysis=analysis)
+                    bounded=bounded, inclusion_min=lo, inclusion_max=hi, analysis=analysis,
+                    effect_prior=effect_prior, effect_sd=effect_sd, tau2=tau2,
+                    effect_evidence=entry.key if entry else None)
         from .outcomes import inclusion_probability  # local: outcomes imports this module
 
         p_in = inclusion_probability(pain)
@@ -580,13 +706,32 @@ class _Validator:
             t = self.table(spec, section, _AE_KEYS)
             p0 = self.number(t, section, "placebo_risk", check=lambda v: 0 <= v <= 1,
                              allowed="must be a probability in [0, 1]")
-            rr = self.number(t, section, "risk_ratio", 1.0, check=lambda v: v > 0,
-                             allowed="must be a number > 0")
+            entry = None
+            if isinstance(t.get("risk_ratio"), Mapping):
+                entry = self.reference(t["risk_ratio"], f"[{section}] risk_ratio", "RR")
+                rr = entry.estimate
+                if "log_rr_sd" in t:
+                    raise self.fail(f"[{section}] log_rr_sd", t["log_rr_sd"],
+                                    "comes from the evidence entry; give risk_ratio as a number "
+                                    "to set your own")
+                log_sd = entry.se
+            else:
+                rr = self.number(t, section, "risk_ratio", 1.0, check=lambda v: v > 0,
+                                 allowed='must be a number > 0 or { from = "evidence", key = "..." }')
+                log_sd = self.optional(t, section, "log_rr_sd", check=lambda v: v > 0,
+                                       allowed="must be a number > 0")
+            rr_prior = self.choice(t, section, "risk_ratio_prior", "fixed", ("fixed", "pooled"))
+            if rr_prior == "pooled" and log_sd is None:
+                raise self.fail(f"[{section}] risk_ratio_prior", rr_prior,
+                                "needs log_rr_sd (the SE of the log risk ratio) or an evidence "
+                                "reference with a CI")
             if p0 * rr > 1:
                 raise self.fail(f"[{section}] risk_ratio", rr,
                                 f"gives an active-arm risk {p0} x {rr} = {p0 * rr:.3g}; "
                                 "it must be <= 1")
-            events.append(AdverseEvent(name=str(name), placebo_risk=p0, risk_ratio=rr))
+            events.append(AdverseEvent(
+                name=str(name), placebo_risk=p0, risk_ratio=rr, risk_ratio_prior=rr_prior,
+                log_rr_sd=log_sd, risk_ratio_evidence=entry.key if entry else None))
         return tuple(events)
 
     def dropout(self, raw: Any, events: tuple[AdverseEvent, ...]) -> Dropout:

@@ -90,3 +90,61 @@ def test_missing_file_exits_2(tmp_path, capsys):
 def test_console_script_entry_point_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'trialsim = "simulator.cli:main"' in text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_scenario_validates_and_runs(path, capsys):
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", str(path), "--n-sims", "300", "--json", "-"]) == 0
+    out = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert out["n_sims"] == 300 and 0 <= out["power"] <= 1
+    if out["effect_prior"] != "fixed":
+        assert 0 <= out["assurance"] <= 1 and out["assurance_se"] > 0
+        assert 0 < out["assurance_ceiling"] <= 1
+    for entry in out["evidence"]:
+        assert entry["key"] and entry["tags"]
+
+
+def test_evidence_list_and_show(capsys):
+    assert main(["evidence", "--json", "-"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    by_key = {e["key"]: e for e in entries}
+    iv = by_key["ketamine-iv/pain/immediate"]
+    assert iv["estimate"] == pytest.approx(-1.579) and iv["se"] == pytest.approx(0.832, abs=5e-4)
+    assert "secondary" in iv["tags"]
+    assert by_key["ketamine-iv/ae-any/any"]["se_scale"] == "log"
+    assert main(["evidence", "show", "ketamine-iv/pain/immediate"]) == 0
+    text = capsys.readouterr().out
+    assert "-15.79" in text and "Epocrates" in text and "tau2: missing" in text
+
+
+def test_evidence_show_unknown_key_exits_2(capsys):
+    assert main(["evidence", "show", "ketamine-iv/pain/immediat"]) == 2
+    assert "did you mean 'ketamine-iv/pain/immediate'" in capsys.readouterr().err
+
+
+def test_run_prints_provenance_footer_with_warning(capsys):
+    assert main(["run", str(ROOT / "scenarios" / "ketamine_iv_assurance.toml"),
+                 "--n-sims", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "Evidence used" in out and "ketamine-iv/pain/immediate" in out
+    assert "WARNING" in out and "secondary" in out
+    assert "Assurance (predictive prior)" in out
+
+
+def test_user_evidence_file_on_the_command_line(tmp_path, capsys):
+    from test_evidence import ENTRY
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text(ENTRY)
+    assert main(["run", str(ROOT / "scenarios" / "ketamine_iv_assurance.toml"), "--n-sims",
+                 "300", "--evidence", str(mine), "--json", "-"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    used = {e["key"]: e for e in out["evidence"]}
+    assert used["ketamine-iv/pain/immediate"]["estimate"] == pytest.approx(-1.2)
+    assert used["ketamine-iv/pain/immediate"]["tag"] == "verified"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(ENTRY.replace('tag = "verified"', 'tag = "great"'))
+    assert main(["evidence", "--evidence", str(bad)]) == 2
+    assert f'{bad}: [entries."ketamine-iv/pain/immediate"] tag' in capsys.readouterr().err

@@ -21,14 +21,17 @@ with the number of patients.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import TrialSample, ancova, student_t, welch_t
+from .analysis import ArmMoments, TrialSample, ancova, primary_analysis, student_t, welch_t
+from .outcomes import followup_mean
 from .parameters import TrialParameters
 from .scenario import Scenario
 
-__all__ = ["aggregate_unsupported", "simulate_aggregate", "AGGREGATE_BYTES_PER_TRIAL"]
+__all__ = ["aggregate_unsupported", "simulate_aggregate", "simulate_aggregate_grid",
+           "AGGREGATE_BYTES_PER_TRIAL"]
 
 AGGREGATE_BYTES_PER_TRIAL = 512
 
@@ -103,3 +106,95 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
             primary = student_t(diff, var * rng.chisquare(np.maximum(df, 1.0)), m0, m1)
     return TrialSample(primary=primary, completers=tuple(completers),
                        ae_counts={k: tuple(v) for k, v in ae_counts.items()})
+
+
+def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                            grid: Sequence[tuple[int, ...]],
+                            params: TrialParameters | None = None) -> list[TrialSample]:
+    """Exact sufficient statistics at several sizes, on common random numbers.
+
+    The patients between consecutive grid sizes form a segment; each
+    segment's completers, means and scatter are drawn exactly (binomial,
+    normal, Wishart) and merged into the running statistics of the arm with
+    the parallel update of Chan, Golub & LeVeque. The trial at a smaller size
+    is thus exactly the first patients of the trial at a larger one.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_sims : int
+    rng : numpy.random.Generator
+    grid : sequence of tuple of int
+        Patients per arm at each point, non-decreasing in every arm.
+    params : TrialParameters, optional
+    """
+    pain = scenario.pain
+    params = params or TrialParameters.fixed(scenario)
+    keep = 1.0 - scenario.dropout.rate
+    bivariate = pain.analysis != "followup"
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    s = math.sqrt(1.0 - r * r)
+    per_arm, completers = [], []
+    ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
+    for arm in range(len(grid[0])):
+        active = arm == 1
+        mu_y = followup_mean(pain, False) + (np.asarray(params.effect) if active else 0.0)
+        n = np.zeros(n_sims)
+        mx = np.zeros(n_sims)
+        my = np.zeros(n_sims)
+        sxx, sxy, syy = np.zeros(n_sims), np.zeros(n_sims), np.zeros(n_sims)
+        counts = {ae.name: np.zeros(n_sims) for ae in scenario.adverse_events}
+        snapshots, done = [], 0
+        for size in (g[arm] for g in grid):
+            seg = size - done
+            if seg > 0:
+                m = (rng.binomial(seg, keep, size=n_sims) if keep < 1
+                     else np.full(n_sims, seg)).astype(float)
+                root = 1.0 / np.sqrt(np.maximum(m, 1.0))
+                z = rng.standard_normal((2 if bivariate else 1, n_sims))
+                df = m - 1.0
+                c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0))) * (df >= 1)
+                if bivariate:
+                    c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0))) * (df >= 2)
+                    b21 = rng.standard_normal(n_sims) * (df >= 2)
+                    seg_x = pain.baseline_mean + sb * root * z[0]
+                    seg_y = mu_y + sd * root * (r * z[0] + s * z[1])
+                    lead = r * c1 + s * b21
+                    w_xx, w_xy = sb * sb * c1 * c1, sb * sd * c1 * lead
+                    w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
+                else:
+                    seg_y = mu_y + sd * root * z[0]
+                    w_yy = sd * sd * c1 * c1
+                total = n + m
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    share = np.where(total > 0, m / total, 0.0)
+                dy = seg_y - my
+                cross = n * share  # n m / (n + m)
+                my = my + dy * share
+                syy = syy + w_yy + cross * dy * dy
+                if bivariate:
+                    dx = seg_x - mx
+                    mx = mx + dx * share
+                    sxx = sxx + w_xx + cross * dx * dx
+                    sxy = sxy + w_xy + cross * dx * dy
+                n = total
+                for ae in scenario.adverse_events:
+                    p = params.active_risk[ae.name] if active else ae.placebo_risk
+                    counts[ae.name] = counts[ae.name] + rng.binomial(seg, p, size=n_sims)
+                done = size
+            snapshots.append(ArmMoments(n=n, mean_y=my, cyy=syy,
+                                        mean_x=mx if bivariate else None,
+                                        cxx=sxx if bivariate else None,
+                                        cxy=sxy if bivariate else None))
+            for name in ae_counts:
+                ae_counts[name].append(counts[name])
+        per_arm.append(snapshots)
+    n_grid = len(grid)
+    samples = []
+    for g in range(n_grid):
+        a0, a1 = per_arm[0][g], per_arm[1][g]
+        samples.append(TrialSample(
+            primary=primary_analysis(pain.analysis, scenario.analysis.test, a0, a1),
+            completers=(a0.n, a1.n),
+            ae_counts={k: (v[g], v[n_grid + g]) for k, v in ae_counts.items()}))
+    return samples

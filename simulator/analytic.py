@@ -40,7 +40,7 @@ __all__ = [
     "analytic_assurance",
 ]
 
-_TAIL = 1e-9  # binomial mass left out when averaging over completers
+_TAIL = 1e-7  # binomial mass left out when averaging over completers
 # Gauss-Legendre on the F-quantile scale u, with u = 1 - (1 - v)^3 to crowd
 # nodes where F grows without bound (u -> 1): 16 nodes give ~1e-9.
 _v, _w = np.polynomial.legendre.leggauss(16)

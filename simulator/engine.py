@@ -10,24 +10,35 @@ or any joblib backend.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import joblib
 import numpy as np
 
-from .aggregate import AGGREGATE_BYTES_PER_TRIAL, aggregate_unsupported, simulate_aggregate
+from .aggregate import (
+    AGGREGATE_BYTES_PER_TRIAL,
+    aggregate_unsupported,
+    simulate_aggregate,
+    simulate_aggregate_grid,
+)
 from .analysis import TrialSample, decide, log_risk_ratio
-from .analytic import analytic_assurance, analytic_power, harm_detection_probability
+from .analytic import (
+    AnalyticPower,
+    analytic_assurance,
+    analytic_power,
+    harm_detection_probability,
+)
 from .errors import ScenarioError
 from .estimands import true_effect
 from .parameters import TrialParameters, assurance_ceiling, has_prior
-from .patient import patient_bytes_per_trial, simulate_patients
+from .patient import patient_bytes_per_trial, simulate_patient_grid, simulate_patients
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
 
-__all__ = ["simulate", "simulate_trials", "choose_path", "chunk_layout", "PathName"]
+__all__ = ["simulate", "simulate_grid", "simulate_trials", "choose_path", "chunk_layout",
+           "PathName"]
 
 PathName = Literal["auto", "aggregate", "patient"]
 MAX_CHUNK = 1 << 16
@@ -75,6 +86,17 @@ def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
     return simulate_patients(scenario, n_sims, rng, params)
 
 
+def _simulate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
+                   grid: list[tuple[int, ...]], params: TrialParameters | None = None
+                   ) -> list[TrialSample]:
+    """One chunk of trials at every grid size, on common random numbers."""
+    if len(grid) == 1 and path == "aggregate":
+        return [simulate_aggregate(scenario, n_sims, rng, params)]
+    if path == "aggregate":
+        return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
+    return simulate_patient_grid(scenario, n_sims, rng, grid, params)
+
+
 @dataclass(slots=True)
 class _Tally:
     """Sufficient counts of one chunk, summed across chunks in chunk order."""
@@ -112,9 +134,10 @@ class _Tally:
         self.pids |= other.pids
 
 
-def _harm_detected(scenario: Scenario, sample: TrialSample) -> dict[str, np.ndarray]:
+def _harm_detected(scenario: Scenario, sample: TrialSample,
+                   sizes: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Per AE, the trials whose log-risk-ratio test rejects in the harm direction."""
-    spec, sizes = scenario.analysis, scenario.design.group_sizes
+    spec = scenario.analysis
     return {name: decide(log_risk_ratio(a1, sizes[1], a0, sizes[0]), alpha=spec.alpha,
                          sided=spec.sided, benefit_sign=1).reject_benefit
             for name, (a0, a1) in sample.ae_counts.items()}
@@ -126,15 +149,14 @@ def _decide_primary(scenario: Scenario, sample: TrialSample):
     return decide(sample.primary, alpha=spec.alpha, sided=spec.sided, benefit_sign=benefit_sign)
 
 
-def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
-               truth: float) -> _Tally:
-    sample = simulate_trials(scenario, n_sims, np.random.default_rng(seed), path)
+def _tally(scenario: Scenario, sample: TrialSample, truth: float,
+           sizes: tuple[int, ...]) -> _Tally:
     primary = sample.primary
     dec = _decide_primary(scenario, sample)
     valid = primary.valid
     est = primary.estimate[valid]
     tally = _Tally(
-        n=n_sims,
+        n=len(valid),
         reject=int(dec.reject.sum()),
         reject_benefit=int(dec.reject_benefit.sum()),
         valid=int(valid.sum()),
@@ -144,19 +166,29 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
         completers=np.array([float(c.sum()) for c in sample.completers]),
         pids={os.getpid()},
     )
-    for name, harm in _harm_detected(scenario, sample).items():
+    for name, harm in _harm_detected(scenario, sample, sizes).items():
         tally.harm[name] = int(harm.sum())
         tally.events[name] = np.array([float(c.sum()) for c in sample.ae_counts[name]])
+    return tally
+
+
+def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
+               truth: float, grid: list[tuple[int, ...]]) -> list[_Tally]:
+    """Simulate one chunk at every grid size; one tally per grid point."""
+    samples = _simulate_grid(scenario, n_sims, np.random.default_rng(seed), path, grid)
+    tallies = [_tally(scenario, sample, truth, sizes) for sample, sizes in zip(samples, grid)]
     if has_prior(scenario):
         # Assurance: the same trials (the same data stream: common random
         # numbers), each with its own true parameters drawn from the prior on
         # a stream of its own.
         prior_seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (1,))
         params = TrialParameters.draw(scenario, n_sims, np.random.default_rng(prior_seed))
-        drawn = simulate_trials(scenario, n_sims, np.random.default_rng(seed), path, params)
-        tally.assurance = int(_decide_primary(scenario, drawn).reject_benefit.sum())
-        tally.harm_assurance = {k: int(v.sum()) for k, v in _harm_detected(scenario, drawn).items()}
-    return tally
+        drawn = _simulate_grid(scenario, n_sims, np.random.default_rng(seed), path, grid, params)
+        for tally, sample, sizes in zip(tallies, drawn, grid):
+            tally.assurance = int(_decide_primary(scenario, sample).reject_benefit.sum())
+            tally.harm_assurance = {k: int(v.sum())
+                                    for k, v in _harm_detected(scenario, sample, sizes).items()}
+    return tallies
 
 
 def simulate(
@@ -197,37 +229,80 @@ def simulate(
     >>> abs(r.power.value - r.analytic_power) < 4 * r.power.se
     True
     """
+    return simulate_grid(scenario, None, n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path,
+                         progress=progress)[0]
+
+
+def simulate_grid(
+    scenario: Scenario,
+    n_per_arm: Sequence[int] | None,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    path: PathName = "auto",
+    progress: ProgressCallback | None = None,
+    closed_forms: bool = True,
+) -> list[SimulationResult]:
+    """Simulate a scenario at several sample sizes on common random numbers.
+
+    Every trial is simulated once at the largest ``n_per_arm``; each smaller
+    size analyses the first patients of the same trial. Differences between
+    sizes are therefore not Monte Carlo noise, and the whole grid costs about
+    one evaluation at its largest size.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_per_arm : sequence of int or None
+        Sizes of the reference arm (other arms follow the allocation); None
+        means the scenario's own ``design.n_per_arm``.
+    n_sims, seed, n_jobs, path, progress
+        As in :func:`simulate`.
+    closed_forms : bool
+        Compute the closed-form power and assurance at each size.
+
+    Returns
+    -------
+    list of SimulationResult
+        One per size, in increasing order of size.
+    """
     scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
                                   evidence=scenario.evidence)  # validate
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
-    if n_jobs == 0 or not isinstance(n_jobs, int):
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
-    chosen = choose_path(scenario, path)
     seed = scenario.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
+    sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
+    points = [scenario.with_overrides({"design.n_per_arm": int(n)}) for n in sizes_n]
+    largest = points[-1]
+    chosen = choose_path(largest, path)
+    grid = [p.design.group_sizes for p in points]
     root = np.random.SeedSequence(seed)
-    per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
-                 else patient_bytes_per_trial(scenario))
-    sizes = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
-    streams = root.spawn(len(sizes))
+    per_trial = (AGGREGATE_BYTES_PER_TRIAL * len(grid) if chosen == "aggregate"
+                 else patient_bytes_per_trial(largest))
+    chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
+    streams = root.spawn(len(chunks))
     truth = true_effect(scenario.pain)
 
-    total = _Tally()
-    jobs = (joblib.delayed(_run_chunk)(scenario, chosen, k, s, truth)
-            for k, s in zip(sizes, streams))
+    totals = [_Tally() for _ in grid]
+    jobs = (joblib.delayed(_run_chunk)(largest, chosen, k, s, truth, grid)
+            for k, s in zip(chunks, streams))
     runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    for tally in runner(jobs):
-        total.add(tally)
+    for tallies in runner(jobs):
+        for total, tally in zip(totals, tallies):
+            total.add(tally)
         if progress is not None:
-            progress(total.n, n_sims)
-    return _summarise(scenario, chosen, root, total, truth)
+            progress(totals[0].n, n_sims)
+    return [_summarise(p, chosen, root, t, truth, closed_forms) for p, t in zip(points, totals)]
 
 
 def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _Tally,
-               truth: float) -> SimulationResult:
+               truth: float, closed_forms: bool = True) -> SimulationResult:
     n = t.n
     mean = t.sum_est / t.valid if t.valid else float("nan")
     var = (t.sum_est2 - t.valid * mean * mean) / (t.valid - 1) if t.valid > 1 else float("nan")
@@ -236,7 +311,8 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
     events = {}
     for ae in scenario.adverse_events:
         exact = harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0], sizes[1],
-                                           alpha=spec.alpha, sided=spec.sided)
+                                           alpha=spec.alpha, sided=spec.sided) \
+            if closed_forms else None
         events[ae.name] = AdverseEventResult(
             name=ae.name, placebo_risk=ae.placebo_risk, risk_ratio=ae.risk_ratio,
             p_harm_detected=MonteCarloProbability.from_counts(t.harm[ae.name], n),
@@ -245,7 +321,8 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
             harm_assurance=(MonteCarloProbability.from_counts(t.harm_assurance[ae.name], n)
                             if ae.name in t.harm_assurance else None),
         )
-    closed = analytic_power(scenario)
+    closed = analytic_power(scenario) if closed_forms else AnalyticPower(
+        value=None, method="not computed", exact=False)
     prior = has_prior(scenario)
     pain_prior = scenario.pain.effect_prior != "fixed"
     return SimulationResult(
@@ -273,7 +350,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         effect_prior=scenario.pain.effect_prior,
         assurance=MonteCarloProbability.from_counts(t.assurance, n) if prior else None,
         assurance_ceiling=assurance_ceiling(scenario.pain),
-        analytic_assurance=analytic_assurance(scenario) if pain_prior else None,
+        analytic_assurance=analytic_assurance(scenario) if pain_prior and closed_forms else None,
         evidence=tuple(_evidence_summary(e) for e in scenario.evidence_used()),
         worker_processes=len(t.pids),
     )

@@ -7,6 +7,11 @@ scores are not transformed non-linearly (no clipping, no responders) the
 summary statistics are taken on the standard normals and mapped linearly,
 which is exact and saves a pass over the patients.
 
+Sample-size grids use common random numbers: every trial is drawn once at
+the largest size, and a smaller size analyses a prefix of the same patients
+(sums over segments between grid points, accumulated), so a whole power
+curve costs about one evaluation at its largest n.
+
 Random numbers are drawn in a fixed order: for each arm in turn, baseline,
 follow-up, then adverse events and withdrawals.
 """
@@ -14,6 +19,7 @@ follow-up, then adverse events and withdrawals.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,7 +28,7 @@ from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .scenario import Scenario
 
-__all__ = ["simulate_patients", "patient_bytes_per_trial"]
+__all__ = ["simulate_patients", "simulate_patient_grid", "patient_bytes_per_trial"]
 
 _LIVE_ARRAYS = 8  # (trials x patients) float arrays alive at once, for the memory budget
 
@@ -51,29 +57,92 @@ def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator,
     -------
     TrialSample
     """
+    return simulate_patient_grid(scenario, n_sims, rng, [scenario.design.group_sizes], params)[0]
+
+
+def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                          grid: Sequence[tuple[int, ...]],
+                          params: TrialParameters | None = None) -> list[TrialSample]:
+    """Simulate trials at several sizes on common random numbers.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_sims : int
+    rng : numpy.random.Generator
+    grid : sequence of tuple of int
+        Patients per arm at each grid point, non-decreasing in every arm.
+        The trial at point ``g`` is the first ``grid[g][arm]`` patients of
+        each arm of the trial at the last point.
+    params : TrialParameters, optional
+
+    Returns
+    -------
+    list of TrialSample
+        One per grid point.
+    """
     pain = scenario.pain
     params = params or TrialParameters.fixed(scenario)
     needs_x = pain.analysis != "followup" or pain.truncated
+    single = len(grid) == 1
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
-    for arm, n in enumerate(scenario.design.group_sizes):
+    for arm in range(len(grid[0])):
         active = arm == 1
+        prefix = _Prefix([g[arm] for g in grid])
+        n = prefix.size
         zx = draw_baseline_z(rng, (n_sims, n), pain) if needs_x else None
         zy = rng.standard_normal((n_sims, n))
         risk = (params.active_risk if active
                 else {ae.name: ae.placebo_risk for ae in scenario.adverse_events})
-        mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
+        if single:
+            mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
+            m = m[:, None]
+            counts = {k: v[:, None] for k, v in counts.items()}
+        else:
+            mask, flags = _withdrawals_per_patient(rng, scenario, n_sims, n, risk)
+            m = prefix.counts(n_sims) if mask is None else prefix.sums(mask)
+            counts = {k: prefix.sums(v) for k, v in flags.items()}
         for name, c in counts.items():
             ae_counts[name].append(c)
         completers.append(m)
         mu_y = followup_mean(pain, False) + (params.effect if active else 0.0)
         if pain.bounded or pain.is_responder:
-            arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y))
+            arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y, prefix))
         else:
-            arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y))
-    primary = primary_analysis(pain.analysis, scenario.analysis.test, arms[0], arms[1])
-    return TrialSample(primary=primary, completers=tuple(completers),
-                       ae_counts={k: tuple(v) for k, v in ae_counts.items()})
+            arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
+    samples = []
+    for g in range(len(grid)):
+        at = [_at(a, g) for a in arms]
+        samples.append(TrialSample(
+            primary=primary_analysis(pain.analysis, scenario.analysis.test, at[0], at[1]),
+            completers=tuple(c[:, g] for c in completers),
+            ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()}))
+    return samples
+
+
+class _Prefix:
+    """Sums over the first n_g patients of each row, for each grid size n_g."""
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        sizes = np.asarray(sizes, dtype=np.intp)
+        self.size = int(sizes[-1])
+        self.ends, self.inverse = np.unique(sizes, return_inverse=True)
+        self.starts = np.r_[0, self.ends[:-1]]
+
+    def counts(self, k: int) -> np.ndarray:
+        """(trials, grid) patient counts when everyone is analysed."""
+        return np.broadcast_to(self.ends[self.inverse].astype(float), (k, len(self.inverse)))
+
+    def sums(self, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        """(trials, grid) prefix sums of ``a`` (times ``b``), patients on axis 1."""
+        if len(self.ends) == 1:
+            total = a.sum(axis=1) if b is None else np.einsum("ij,ij->i", a, b)
+            out = total[:, None]
+        else:
+            prod = a if b is None else a * b
+            out = np.cumsum(np.add.reduceat(prod, self.starts, axis=1, dtype=float), axis=1)
+        return out[:, self.inverse]
 
 
 def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
@@ -82,22 +151,13 @@ def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
     ``risk`` maps each AE to its probability in this arm, a scalar or one
     value per trial.
     """
-    events = scenario.adverse_events
     after = scenario.dropout.after_ae
     rate = scenario.dropout.rate
     if any(q > 0 for q in after.values()):
-        withdraw = rng.random((k, n)) < rate if rate > 0 else np.zeros((k, n), bool)
-        counts = {}
-        for ae in events:
-            has = rng.random((k, n)) < _column(risk[ae.name])
-            counts[ae.name] = has.sum(axis=1)
-            q = after.get(ae.name, 0.0)
-            if q > 0:
-                withdraw |= has & (rng.random((k, n)) < q)
-        mask = ~withdraw
-        return mask, mask.sum(axis=1), counts
+        mask, flags = _withdrawals_per_patient(rng, scenario, k, n, risk)
+        return mask, mask.sum(axis=1), {name: f.sum(axis=1) for name, f in flags.items()}
     # Events that drive nothing else: their counts are exactly binomial.
-    counts = {ae.name: rng.binomial(n, risk[ae.name], size=k) for ae in events}
+    counts = {ae.name: rng.binomial(n, risk[ae.name], size=k) for ae in scenario.adverse_events}
     if rate > 0:
         # Under MCAR the completers are a random subset; patients are
         # exchangeable, so the first m of each row are as good as any m.
@@ -106,33 +166,50 @@ def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
     return None, np.full(k, n), counts
 
 
+def _withdrawals_per_patient(rng, scenario: Scenario, k: int, n: int, risk):
+    """Per-patient completion mask (None = everyone) and AE indicators."""
+    after = scenario.dropout.after_ae
+    rate = scenario.dropout.rate
+    withdraw = rng.random((k, n)) < rate if rate > 0 else None
+    flags = {}
+    for ae in scenario.adverse_events:
+        has = rng.random((k, n)) < _column(risk[ae.name])
+        flags[ae.name] = has
+        q = after.get(ae.name, 0.0)
+        if q > 0:
+            left = has & (rng.random((k, n)) < q)
+            withdraw = left if withdraw is None else withdraw | left
+    return (None if withdraw is None else ~withdraw), flags
+
+
 def _column(value):
     """A per-trial vector as a column, to broadcast over patients."""
     value = np.asarray(value, dtype=float)
     return value[:, None] if value.ndim == 1 else value
 
 
-def _moments(u, v, mask, n):
-    """Means and centred (co)variation sums of v (and u) over the mask."""
+def _moments(u, v, mask, n, prefix: _Prefix):
+    """Means and centred (co)variation sums of v (and u) over the mask, per grid point."""
     with np.errstate(divide="ignore", invalid="ignore"):
         vm = v if mask is None else v * mask
-        sv = vm.sum(axis=1)
+        sv = prefix.sums(vm)
         mean_v = sv / n
-        cvv = np.einsum("ij,ij->i", vm, v) - sv * mean_v
+        cvv = prefix.sums(vm, v) - sv * mean_v
         if u is None:
             return None, mean_v, None, cvv, None
         um = u if mask is None else u * mask
-        su = um.sum(axis=1)
+        su = prefix.sums(um)
         mean_u = su / n
-        cuu = np.einsum("ij,ij->i", um, u) - su * mean_u
-        cuv = np.einsum("ij,ij->i", um, v) - su * mean_v
+        cuu = prefix.sums(um, u) - su * mean_u
+        cuv = prefix.sums(um, v) - su * mean_v
     return mean_u, mean_v, cuu, cvv, cuv
 
 
-def _latent_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
+def _latent_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     """Moments of unbounded scores: computed on the normals, mapped linearly."""
-    mz_x, mz_y, czxx, czyy, czxy = _moments(zx, zy, mask, m)
+    mz_x, mz_y, czxx, czyy, czxy = _moments(zx, zy, mask, m, prefix)
     sd = pain.sd
+    mu_y = _column(mu_y)
     if zx is None:
         return ArmMoments(n=m, mean_y=mu_y + sd * mz_y, cyy=sd * sd * czyy)
     r = pain.correlation
@@ -148,7 +225,7 @@ def _latent_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
     )
 
 
-def _observed_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
+def _observed_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     """Moments of observed (clipped, rounded) scores, and responder counts."""
     shift = pain.baseline_mean  # centre before summing, for precision
     sd = pain.sd
@@ -166,11 +243,23 @@ def _observed_moments(pain, zx, zy, mask, m, mu_y) -> ArmMoments:
     responders = None
     if pain.is_responder:
         resp = is_responder(x, y, pain.responder_cutoff)
-        responders = (resp if mask is None else resp & mask).sum(axis=1)
+        responders = prefix.sums(resp if mask is None else resp & mask)
     y -= shift
     if x is not None:
         x -= shift
-    mean_x, mean_y, cxx, cyy, cxy = _moments(x, y, mask, m)
+    mean_x, mean_y, cxx, cyy, cxy = _moments(x, y, mask, m, prefix)
     return ArmMoments(n=m, mean_y=mean_y + shift, cyy=cyy,
                       mean_x=None if x is None else mean_x + shift, cxx=cxx, cxy=cxy,
                       responders=responders)
+
+
+def _at(arm: ArmMoments, g: int) -> ArmMoments:
+    """The moments of grid point ``g``."""
+    def pick(a):
+        if a is None:
+            return None
+        a = np.asarray(a)
+        return a[:, g] if a.ndim == 2 else a
+    return ArmMoments(n=pick(arm.n), mean_y=pick(arm.mean_y), cyy=pick(arm.cyy),
+                      mean_x=pick(arm.mean_x), cxx=pick(arm.cxx), cxy=pick(arm.cxy),
+                      responders=pick(arm.responders))

@@ -75,7 +75,7 @@ class AdverseEventResult:
     placebo_risk: float
     risk_ratio: float
     p_harm_detected: MonteCarloProbability
-    analytic_p_harm_detected: float
+    analytic_p_harm_detected: float | None
     mean_events: tuple[float, ...]
     harm_assurance: MonteCarloProbability | None = None
 

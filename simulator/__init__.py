@@ -18,7 +18,8 @@ from .analytic import (
     t_test_power,
     two_proportion_power,
 )
-from .engine import choose_path, simulate
+from .engine import choose_path, simulate, simulate_grid
+from .planning import PowerCurve, SampleSize, power_curve, solve_sample_size
 from .errors import ConvergenceError, ScenarioError, SimulatorError
 from .estimands import true_effect
 from .evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
@@ -48,6 +49,8 @@ __all__ = [
     "EvidenceTable",
     "NormalPrior",
     "MonteCarloProbability",
+    "PowerCurve",
+    "SampleSize",
     "Pain",
     "Scenario",
     "ScenarioError",
@@ -62,7 +65,10 @@ __all__ = [
     "load_evidence",
     "harm_detection_probability",
     "load_scenario",
+    "power_curve",
     "simulate",
+    "simulate_grid",
+    "solve_sample_size",
     "t_test_power",
     "true_effect",
     "two_proportion_power",

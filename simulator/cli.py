@@ -1,8 +1,10 @@
 """The ``trialsim`` command line.
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
+``curve`` (the same over a grid of n), ``size`` (the n a target needs),
 ``validate`` (check a scenario file without running it) and ``evidence`` (list
-the evidence table or show one entry with its sources). Errors in a
+the evidence table or show one entry with its sources). Exit status: 2 for
+bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 """
 
@@ -20,6 +22,8 @@ from typing import Any
 
 from . import __version__
 from .engine import choose_path, simulate
+from .errors import ConvergenceError
+from .planning import parse_n_grid, power_curve, solve_sample_size
 from .errors import ScenarioError, SimulatorError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
@@ -65,6 +69,36 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_args(validate)
     validate.set_defaults(handler=_cmd_validate)
 
+    def sim_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--n-sims", type=int, help="number of simulated trials (per n)")
+        p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+        p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+        p.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
+                       help="data path (default: aggregate when it is exact)")
+        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    curve = verbs.add_parser("curve", help="power, assurance and harm detection over n")
+    scenario_args(curve)
+    sim_args(curve)
+    curve.add_argument("--n", required=True, metavar="START:STOP:STEP",
+                       help="sizes of the reference arm, e.g. 20:400:20 or 50,100,200")
+    curve.add_argument("--csv", metavar="FILE", help="write one row per n ('-' = stdout)")
+    curve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    curve.add_argument("--plot", metavar="FILE.png", help="save a figure of the curve(s)")
+    curve.add_argument("--target", type=float, help="draw a target line on the plot")
+    curve.set_defaults(handler=_cmd_curve)
+
+    size = verbs.add_parser("size", help="the n per arm that reaches a target")
+    scenario_args(size)
+    sim_args(size)
+    size.add_argument("--target", type=float, default=0.9, help="e.g. 0.9 (default)")
+    size.add_argument("--metric", default="power",
+                      help="power | power_benefit | assurance | harm:<AE name>")
+    size.add_argument("--n-max", type=int, default=20_000, help="largest n per arm to try")
+    size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
+    size.set_defaults(handler=_cmd_size)
+
     evidence = verbs.add_parser("evidence", help="list the evidence table, or show one entry")
     evidence.add_argument("action", nargs="?", choices=("list", "show"), default="list")
     evidence.add_argument("key", nargs="?", help="entry key (with 'show')")
@@ -82,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)
         return 2
+    except ConvergenceError as exc:
+        print(f"trialsim: cannot solve: {exc}", file=sys.stderr)
+        return 3
     except SimulatorError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)
         return 1
@@ -189,6 +226,133 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(format_result(result, scenario, elapsed))
     return 0
+
+
+def _sim_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.n_sims is not None and args.n_sims < 1:
+        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
+    if args.jobs == 0:
+        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
+    return dict(n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs, path=args.path,
+                progress=progress)
+
+
+def _save_figure(ax, target: str) -> None:
+    ax.figure.savefig(target, dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+def _cmd_curve(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    grid = parse_n_grid(args.n)
+    kwargs = _sim_kwargs(args)
+    curve = power_curve(scenario, grid, **kwargs)
+    if kwargs["progress"] is not None:
+        kwargs["progress"].close()
+    rows = curve.to_rows()
+    if args.csv:
+        _emit_csv(args.csv, rows)
+    if args.json:
+        _emit_json(args.json, curve.to_dict())
+    if args.plot:
+        _plot_curve(curve, args.plot, args.target)
+    if "-" not in (args.csv, args.json):
+        print(format_curve(curve))
+    return 0
+
+
+def _plot_curve(curve, target_file: str, target: float | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_harm_curve, plot_power_curve
+
+    if curve.points[0].adverse_events:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
+        plot_power_curve(curve, target=target, ax=top)
+        plot_harm_curve(curve, ax=bottom)
+        _save_figure(top, target_file)
+    else:
+        _save_figure(plot_power_curve(curve, target=target), target_file)
+
+
+def _emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    if target == "-":
+        sys.stdout.write(buffer.getvalue())
+    else:
+        _write_atomic(Path(target), buffer.getvalue())
+
+
+def format_curve(curve) -> str:
+    """The table of ``trialsim curve``."""
+    first = curve.points[0]
+    names = list(first.adverse_events)
+    head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
+    if curve.has_assurance:
+        head += f"{'assur.':>9}{'SE':>7}"
+    head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
+    lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
+             f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
+    for p in curve.points:
+        closed = "" if p.analytic_power is None else f"{p.analytic_power:.3f}"
+        line = (f"{p.n_per_arm:>6}{sum(p.group_sizes):>7}{p.power.value:>9.3f}"
+                f"{p.power.se:>7.3f}{closed:>9}")
+        if p.assurance is not None:
+            line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
+        line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
+        lines.append(line)
+    if first.assurance_ceiling is not None:
+        lines.append(f"\nassurance ceiling (prior probability of benefit): "
+                     f"{first.assurance_ceiling:.3f}")
+    return "\n".join(lines)
+
+
+def _cmd_size(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    kwargs = _sim_kwargs(args)
+    result = solve_sample_size(scenario, target=args.target, metric=args.metric,
+                               n_max=args.n_max, **kwargs)
+    if kwargs["progress"] is not None:
+        kwargs["progress"].close()
+    if args.json:
+        _emit_json(args.json, result.to_dict())
+    if args.plot:
+        _plot_curve(result.curve, args.plot, args.target)
+    if args.json != "-":
+        print(format_size(result))
+    return 0
+
+
+def format_size(r) -> str:
+    """The text of ``trialsim size``."""
+    arms = ", ".join(str(n) for n in r.group_sizes)
+    lines = [
+        f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
+        f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
+        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
+        f"per n on the {r.path} path",
+        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
+    ]
+    if r.analytic_n_per_arm is not None:
+        lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
+    else:
+        lines.append("  closed form: none for this metric and model")
+    if r.inflation_n_per_arm is not None:
+        lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
+                     "per arm")
+    return "\n".join(lines)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -1,0 +1,485 @@
+"""Planning: power and assurance curves over n, and the sample size a target needs.
+
+Curves come from :func:`simulator.engine.simulate_grid`: every trial is
+simulated once at the largest n and smaller sizes analyse its first
+patients (common random numbers), so a curve is smooth, nearly monotone and
+costs about one evaluation at its largest n.
+
+The solver brackets the answer on a coarse geometric curve, then evaluates
+every integer n in the bracket on a second curve and returns the smallest n
+from which the metric stays at or above the target, with the range of n that
+the Monte Carlo error cannot tell apart from it, and the closed-form answer
+beside it where one exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize, stats
+
+from .analytic import analytic_assurance, analytic_power, completion_probabilities
+from .analytic import harm_detection_probability
+from .engine import PathName, ProgressCallback, simulate_grid
+from .errors import ConvergenceError, ScenarioError
+from .parameters import assurance_ceiling
+from .results import MonteCarloProbability, SimulationResult
+from .scenario import Scenario
+
+__all__ = ["PowerCurve", "SampleSize", "power_curve", "solve_sample_size", "metric_of",
+           "parse_n_grid"]
+
+_Z95 = float(stats.norm.ppf(0.975))
+
+
+def metric_of(result: SimulationResult, metric: str) -> MonteCarloProbability:
+    """The Monte Carlo estimate of ``metric`` in a result.
+
+    ``metric`` is ``"power"``, ``"power_benefit"``, ``"assurance"`` or
+    ``"harm:<adverse event>"``.
+    """
+    if metric == "power":
+        return result.power
+    if metric == "power_benefit":
+        return result.power_benefit
+    if metric == "assurance":
+        if result.assurance is None:
+            raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
+                                "'pooled' or 'predictive'")
+        return result.assurance
+    if metric.startswith("harm:"):
+        name = metric[5:]
+        if name not in result.adverse_events:
+            known = ", ".join(result.adverse_events) or "none are defined"
+            raise ScenarioError(f"metric {metric!r}: unknown adverse event {name!r}; "
+                                f"defined: {known}")
+        return result.adverse_events[name].p_harm_detected
+    raise ScenarioError(f"metric = {metric!r}: must be 'power', 'power_benefit', 'assurance' "
+                        "or 'harm:<adverse event>'")
+
+
+def parse_n_grid(text: str) -> list[int]:
+    """``"20:400:20"`` (start:stop:step, stop included) or ``"50,100,150"``.
+
+    Examples
+    --------
+    >>> parse_n_grid("20:100:40")
+    [20, 60, 100]
+    >>> parse_n_grid("50, 80")
+    [50, 80]
+    """
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+                raise ValueError
+            start, stop, step = parts
+            values = list(range(start, stop + 1, step))
+        else:
+            values = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ScenarioError(f"--n {text!r}: expected START:STOP:STEP (e.g. 20:400:20) or a "
+                            "comma-separated list of integers") from None
+    if not values or min(values) < 2:
+        raise ScenarioError(f"--n {text!r}: every n per arm must be an integer >= 2")
+    return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PowerCurve:
+    """Operating characteristics over a grid of sample sizes.
+
+    Attributes
+    ----------
+    scenario_name : str
+    n_per_arm : tuple of int
+    points : tuple of SimulationResult
+        One full result per size (power, assurance, harms, closed forms).
+    """
+
+    scenario_name: str
+    n_per_arm: tuple[int, ...]
+    points: tuple[SimulationResult, ...]
+
+    def metric(self, name: str) -> tuple[MonteCarloProbability, ...]:
+        """The metric at every size (see :func:`metric_of`)."""
+        return tuple(metric_of(p, name) for p in self.points)
+
+    @property
+    def has_assurance(self) -> bool:
+        return self.points[0].assurance is not None
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One flat row per size (the ``trialsim curve --csv`` rows)."""
+        rows = []
+        for p in self.points:
+            row: dict[str, Any] = {
+                "n_per_arm": p.n_per_arm, "n_total": sum(p.group_sizes),
+                "power": p.power.value, "power_se": p.power.se,
+                "power_benefit": p.power_benefit.value, "power_benefit_se": p.power_benefit.se,
+                "analytic_power": p.analytic_power,
+            }
+            if p.assurance is not None:
+                row.update(assurance=p.assurance.value, assurance_se=p.assurance.se,
+                           analytic_assurance=p.analytic_assurance)
+            for name, ae in p.adverse_events.items():
+                row[f"p_harm_{name}"] = ae.p_harm_detected.value
+                row[f"p_harm_{name}_se"] = ae.p_harm_detected.se
+            rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.points[0]
+        return {"scenario": self.scenario_name, "n_sims": first.n_sims, "path": first.path,
+                "seed_entropy": first.seed_entropy, "analysis": first.analysis,
+                "assurance_ceiling": first.assurance_ceiling, "rows": self.to_rows()}
+
+
+def power_curve(
+    scenario: Scenario,
+    n_per_arm: Sequence[int],
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    path: PathName = "auto",
+    progress: ProgressCallback | None = None,
+    closed_forms: bool = True,
+) -> PowerCurve:
+    """Power, assurance and P(harm detected) over a grid of n, on common random numbers.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_per_arm : sequence of int
+        Sizes of the reference arm.
+    n_sims, seed, n_jobs, path, progress
+        As in :func:`simulator.simulate`.
+    closed_forms : bool
+        Compute the closed forms at every size.
+
+    Returns
+    -------
+    PowerCurve
+
+    Examples
+    --------
+    >>> from simulator import Scenario, power_curve
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0}})
+    >>> c = power_curve(s, [25, 50, 100], n_sims=4000, seed=1)
+    >>> [round(p.value, 2) for p in c.metric("power")]
+    [0.25, 0.48, 0.8]
+    """
+    points = simulate_grid(scenario, n_per_arm, n_sims=n_sims, seed=seed, n_jobs=n_jobs,
+                           path=path, progress=progress, closed_forms=closed_forms)
+    return PowerCurve(scenario_name=scenario.name, n_per_arm=tuple(p.n_per_arm for p in points),
+                      points=tuple(points))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SampleSize:
+    """The smallest n per arm that reaches a target, with its Monte Carlo range.
+
+    Attributes
+    ----------
+    metric : str
+    target : float
+    n_per_arm : int
+        Patients randomised to the reference arm.
+    group_sizes : tuple of int
+        Patients randomised per arm at that n.
+    n_total : int
+        Patients randomised in all arms.
+    expected_completers : float
+        Expected patients with a primary outcome, all arms.
+    n_range : tuple of int
+        Sizes the Monte Carlo error cannot tell apart from the answer: from
+        the first n whose 95 % interval reaches the target to the first n
+        whose interval lies above it.
+    achieved, achieved_se : float
+        The simulated metric at ``n_per_arm`` and its standard error.
+    analytic_n_per_arm : int or None
+        The closed-form answer, where a closed form exists.
+    analytic_method : str or None
+    inflation_n_per_arm : float or None
+        The textbook rule: the closed-form n without dropout divided by the
+        probability of completing, ``n / (1 - d)``.
+    curve : PowerCurve
+        The refining curve the answer was read from.
+    """
+
+    metric: str
+    target: float
+    n_per_arm: int
+    group_sizes: tuple[int, ...]
+    n_total: int
+    expected_completers: float
+    n_range: tuple[int, int]
+    achieved: float
+    achieved_se: float
+    analytic_n_per_arm: int | None
+    analytic_method: str | None
+    inflation_n_per_arm: float | None
+    n_sims: int
+    seed_entropy: int
+    path: str
+    curve: PowerCurve = field(compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``trialsim size --json`` output."""
+        return {
+            "metric": self.metric, "target": self.target, "n_per_arm": self.n_per_arm,
+            "group_sizes": list(self.group_sizes), "n_total": self.n_total,
+            "expected_completers": self.expected_completers, "n_range": list(self.n_range),
+            "achieved": self.achieved, "achieved_se": self.achieved_se,
+            "analytic_n_per_arm": self.analytic_n_per_arm,
+            "analytic_method": self.analytic_method,
+            "inflation_n_per_arm": self.inflation_n_per_arm,
+            "n_sims": self.n_sims, "seed_entropy": self.seed_entropy, "path": self.path,
+        }
+
+
+def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
+    """Raise ConvergenceError when no n can reach the target, saying the ceiling."""
+    pain, spec = scenario.pain, scenario.analysis
+    if metric not in ("power", "power_benefit", "assurance") and not metric.startswith("harm:"):
+        raise ScenarioError(f"metric = {metric!r}: must be 'power', 'power_benefit', "
+                            "'assurance' or 'harm:<adverse event>'")
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
+        raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
+    if metric in ("power", "power_benefit") and pain.effect >= 0:
+        ceiling = spec.alpha / spec.sided if pain.effect > 0 or metric == "power_benefit" \
+            else spec.alpha
+        why = ("is zero: the rejection rate stays at alpha" if pain.effect == 0 else
+               "is not a benefit (negative = benefit): power to show a benefit stays below "
+               "alpha / sided")
+        raise ConvergenceError(
+            f"{metric} cannot reach {target:g}: pain.effect = {pain.effect:g} {why}; "
+            f"the highest value reachable is about {ceiling:g} at any n")
+    if metric == "assurance":
+        ceiling = assurance_ceiling(pain)
+        if ceiling is None:
+            raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
+                                "'pooled' or 'predictive'")
+        if target >= ceiling:
+            raise ConvergenceError(
+                f"assurance cannot reach {target:g}: it is bounded by its ceiling "
+                f"{ceiling:.4f}, the prior probability that the effect is a benefit; the "
+                f"highest value reachable approaches {ceiling:.4f} as n grows")
+    if metric.startswith("harm:"):
+        name = metric[5:]
+        events = {ae.name: ae for ae in scenario.adverse_events}
+        if name not in events:
+            known = ", ".join(events) or "none are defined"
+            raise ScenarioError(f"metric {metric!r}: unknown adverse event {name!r}; "
+                                f"defined: {known}")
+        ae = events[name]
+        if ae.risk_ratio <= 1 and ae.risk_ratio_prior == "fixed":
+            raise ConvergenceError(
+                f"P(harm detected) for {name} cannot reach {target:g}: risk_ratio = "
+                f"{ae.risk_ratio:g} is no harm; the highest value reachable is about "
+                f"{spec.alpha / spec.sided:g} at any n")
+
+
+def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float] | None, str]:
+    """The closed-form metric as a function of n per arm, and its method."""
+    if metric == "power":
+        method = analytic_power(scenario).method
+        return (lambda n: analytic_power(_at(scenario, n)).value), method
+    if metric == "assurance":
+        return (lambda n: analytic_assurance(_at(scenario, n))), \
+            "closed-form power integrated over the prior"
+    if metric.startswith("harm:"):
+        ae = next(a for a in scenario.adverse_events if a.name == metric[5:])
+        if ae.risk_ratio_prior != "fixed":
+            return None, ""
+        spec = scenario.analysis
+
+        def harm(n: int) -> float:
+            sizes = _at(scenario, n).design.group_sizes
+            return harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0],
+                                              sizes[1], alpha=spec.alpha, sided=spec.sided)
+        return harm, "exact binomial enumeration of the log-risk-ratio test"
+    return None, ""
+
+
+def _at(scenario: Scenario, n: int) -> Scenario:
+    return scenario.with_overrides({"design.n_per_arm": int(n)})
+
+
+def _smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
+    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing."""
+    lo, hi = 2, 4
+    while f(hi) < target:
+        lo, hi = hi, hi * 2
+        if lo >= n_max:
+            return None
+    hi = min(hi, max(n_max, 2))
+    if f(lo) >= target:
+        return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if f(mid) >= target else (mid, hi)
+    return hi
+
+
+def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
+    """Closed-form n without dropout (continuous n) divided by the completion probability."""
+    if metric != "power" or (scenario.dropout.rate == 0 and not scenario.dropout.after_ae):
+        return None
+    base = scenario.with_overrides({"dropout.rate": 0.0, "dropout.after_ae": {}})
+    closed = analytic_power(base)
+    if closed.value is None:
+        return None
+    n_int = _smallest_n(lambda n: analytic_power(_at(base, n)).value, target, 100_000)
+    if n_int is None:
+        return None
+    # Continuous n: the t-test and ANCOVA powers are smooth in n, so solve on reals.
+    from .analytic import ancova_power, t_test_power
+
+    pain, spec = base.pain, base.analysis
+    w = base.design.allocation[1] / base.design.allocation[0]
+    common = dict(alpha=spec.alpha, sided=spec.sided)
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    if pain.is_responder:
+        n_cont = float(n_int)
+    elif pain.analysis == "ancova":
+        n_cont = optimize.brentq(lambda n: float(ancova_power(pain.effect, sd, r, n, w * n,
+                                                              **common)) - target,
+                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+    else:
+        var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
+        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, math.sqrt(var), n,
+                                                              w * n, **common)) - target,
+                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+    keep = min(completion_probabilities(scenario))
+    return n_cont / keep
+
+
+def solve_sample_size(
+    scenario: Scenario,
+    target: float = 0.9,
+    metric: str = "power",
+    *,
+    n_max: int = 20_000,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    path: PathName = "auto",
+    progress: ProgressCallback | None = None,
+) -> SampleSize:
+    """The smallest n per arm at which ``metric`` reaches ``target``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    target : float
+        E.g. 0.9 for 90 % power.
+    metric : str
+        ``"power"``, ``"power_benefit"``, ``"assurance"`` or ``"harm:<AE name>"``.
+    n_max : int
+        Largest n per arm to consider.
+    n_sims, seed, n_jobs, path, progress
+        As in :func:`simulator.simulate`; every curve uses the same seed.
+
+    Returns
+    -------
+    SampleSize
+
+    Raises
+    ------
+    ConvergenceError
+        When the target is unreachable (an effect that is not a benefit,
+        assurance above its ceiling, no harm) or not reached by ``n_max``;
+        the message gives the highest value reachable.
+
+    Examples
+    --------
+    >>> from simulator import Scenario, solve_sample_size
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 10},
+    ...                         "pain": {"effect": -1.0, "analysis": "followup"}})
+    >>> r = solve_sample_size(s, target=0.8, n_sims=50_000, seed=1)
+    >>> r.analytic_n_per_arm, abs(r.n_per_arm - 100) <= 2
+    (100, True)
+    """
+    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
+                                  evidence=scenario.evidence)
+    _check_reachable(scenario, metric, target)
+    run = dict(n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path, progress=progress,
+               closed_forms=False)
+
+    def values(curve: PowerCurve) -> np.ndarray:
+        return np.array([m.value for m in curve.metric(metric)])
+
+    # 1. Bracket on a coarse geometric curve, growing it until the target is passed.
+    closed, method = _closed_form(scenario, metric)
+    guess = _smallest_n(closed, target, n_max) if closed else None
+    hi = min(n_max, max(20, 2 * (guess or 50)))
+    while True:
+        grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
+        coarse = power_curve(scenario, grid, **run)
+        v = values(coarse)
+        if v[-1] >= target or hi >= n_max:
+            break
+        hi = min(n_max, hi * 4)
+    if v[-1] < target:
+        se = coarse.metric(metric)[-1].se
+        raise ConvergenceError(
+            f"{metric} does not reach {target:g} by n_max = {n_max} per arm: the highest "
+            f"value reached is {v[-1]:.4f} (SE {se:.4f}) at n = {grid[-1]}")
+    first = int(np.argmax(v >= target))
+    lo_n = grid[first - 1] if first > 0 else 2
+    hi_n = grid[first]
+
+    # 2. Refine: every integer in the bracket (widened for the Monte Carlo range).
+    for _ in range(6):
+        span = hi_n - lo_n
+        top = min(n_max, hi_n + span // 2 + 2)
+        step = max(1, (top - lo_n) // 300)
+        grid = list(range(lo_n, top + 1, step))
+        if grid[-1] != top:
+            grid.append(top)
+        fine = power_curve(scenario, grid, **run)
+        est = fine.metric(metric)
+        v = np.array([m.value for m in est])
+        se = np.array([m.se for m in est])
+        above = v >= target
+        # smallest n from which the curve stays at or above the target
+        stays = np.flip(np.logical_and.accumulate(np.flip(above)))
+        if not stays.any():
+            lo_n, hi_n = top, min(n_max, top + max(span, 4))
+            if lo_n >= n_max:
+                raise ConvergenceError(f"{metric} does not settle above {target:g} by "
+                                       f"n_max = {n_max} per arm")
+            continue
+        k = int(np.argmax(stays))
+        if k == 0 and grid[0] > 2:  # the answer may lie below the bracket: widen down
+            hi_n, lo_n = grid[0], max(2, grid[0] - max(span, 4))
+            continue
+        if step > 1:  # narrow to the step around the answer and refine at step 1
+            lo_n, hi_n = grid[max(k - 1, 0)], grid[k]
+            continue
+        break
+    else:
+        raise ConvergenceError(f"could not pin the sample size for {metric} = {target:g}")
+
+    n_star = grid[k]
+    reach = np.flip(np.logical_and.accumulate(np.flip(v + _Z95 * se >= target)))
+    clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
+    n_lo = grid[int(np.argmax(reach))]
+    n_hi = grid[int(np.argmax(clear))] if clear.any() else grid[-1]
+    at = fine.points[k]
+    keep = completion_probabilities(_at(scenario, n_star))
+    return SampleSize(
+        metric=metric, target=target, n_per_arm=n_star, group_sizes=at.group_sizes,
+        n_total=sum(at.group_sizes),
+        expected_completers=float(sum(n * c for n, c in zip(at.group_sizes, keep))),
+        n_range=(n_lo, n_hi), achieved=float(v[k]), achieved_se=float(se[k]),
+        analytic_n_per_arm=guess, analytic_method=method if guess is not None else None,
+        inflation_n_per_arm=_inflation(scenario, metric, target),
+        n_sims=at.n_sims, seed_entropy=at.seed_entropy, path=at.path, curve=fine,
+    )

@@ -1,0 +1,90 @@
+"""Figures. Plotting is kept apart from computing: each function draws a result
+on an Axes (a new one if none is given) and returns it; only the CLI saves
+files. matplotlib is imported lazily."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .planning import PowerCurve
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_power_curve", "plot_harm_curve"]
+
+_Z95 = 1.959963984540054
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    return ax
+
+
+def _band(ax: Axes, n: np.ndarray, estimates, label: str, color: str) -> None:
+    v = np.array([e.value for e in estimates])
+    se = np.array([e.se for e in estimates])
+    ax.plot(n, v, "-o", ms=3, color=color, label=label)
+    ax.fill_between(n, np.clip(v - _Z95 * se, 0, 1), np.clip(v + _Z95 * se, 0, 1),
+                    color=color, alpha=0.2, lw=0)
+
+
+def plot_power_curve(curve: PowerCurve, *, target: float | None = None,
+                     ax: Axes | None = None) -> Axes:
+    """Power (and assurance) against n per arm, with 95 % Monte Carlo bands.
+
+    Closed forms, where computed, are drawn dashed; ``target`` adds a
+    horizontal line.
+    """
+    ax = _axes(ax)
+    n = np.array(curve.n_per_arm)
+    _band(ax, n, curve.metric("power"), "power (simulated)", "C0")
+    analytic = [p.analytic_power for p in curve.points]
+    if all(a is not None for a in analytic):
+        exact = curve.points[0].analytic_exact
+        ax.plot(n, analytic, "--", color="C0", lw=1,
+                label="power, closed form" + ("" if exact else " (approximate)"))
+    if curve.has_assurance:
+        _band(ax, n, curve.metric("assurance"), "assurance (simulated)", "C1")
+        closed = [p.analytic_assurance for p in curve.points]
+        if all(a is not None for a in closed):
+            ax.plot(n, closed, "--", color="C1", lw=1, label="assurance, closed form")
+        ceiling = curve.points[0].assurance_ceiling
+        if ceiling is not None:
+            ax.axhline(ceiling, color="C1", lw=0.8, ls=":",
+                       label=f"assurance ceiling {ceiling:.2f}")
+    if target is not None:
+        ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")
+    first = curve.points[0]
+    sided = "two-sided" if first.sided == 2 else "one-sided"
+    ax.set(xlabel="patients randomised per arm (reference arm)",
+           ylabel="probability", ylim=(0, 1.02),
+           title=f"{curve.scenario_name}: {first.analysis}, alpha {first.alpha:g} {sided}, "
+                 f"{first.n_sims:,} trials per n")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_harm_curve(curve: PowerCurve, *, ax: Axes | None = None) -> Axes:
+    """P(harm detected) against n per arm, one line per adverse event."""
+    ax = _axes(ax)
+    n = np.array(curve.n_per_arm)
+    names = list(curve.points[0].adverse_events)
+    for i, name in enumerate(names):
+        ae = curve.points[0].adverse_events[name]
+        _band(ax, n, curve.metric(f"harm:{name}"),
+              f"{name} (placebo {ae.placebo_risk:g}, RR {ae.risk_ratio:g})", f"C{i}")
+    ax.set(xlabel="patients randomised per arm (reference arm)",
+           ylabel="P(harm detected)", ylim=(0, 1.02),
+           title=f"{curve.scenario_name}: detecting adverse-event harm (log risk ratio)")
+    ax.grid(alpha=0.3)
+    if names:
+        ax.legend(loc="lower right", fontsize="small")
+    return ax

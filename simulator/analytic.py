@@ -40,7 +40,8 @@ __all__ = [
     "analytic_assurance",
 ]
 
-_TAIL = 1e-7  # binomial mass left out when averaging over completers
+_TAIL = 1e-7  # binomial mass left out when averaging power over completers
+_TAIL_EXACT = 1e-13  # ... and when enumerating adverse-event counts
 # Gauss-Legendre on the F-quantile scale u, with u = 1 - (1 - v)^3 to crowd
 # nodes where F grows without bound (u -> 1): 16 nodes give ~1e-9.
 _v, _w = np.polynomial.legendre.leggauss(16)
@@ -152,13 +153,13 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
     return up + stats.norm.cdf((-z * se0 - d) / se1)
 
 
-def _support(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
-    """Values of Binomial(n, p) holding all but ~_TAIL of the mass, and pmf."""
+def _support(n: int, p: float, tail: float = _TAIL) -> tuple[np.ndarray, np.ndarray]:
+    """Values of Binomial(n, p) holding all but about ``tail`` of the mass, and pmf."""
     if p <= 0.0 or p >= 1.0:
         k = np.array([0 if p <= 0 else n])
         return k, np.ones(1)
-    lo = int(stats.binom.ppf(_TAIL, n, p))
-    hi = int(stats.binom.isf(_TAIL, n, p))
+    lo = int(stats.binom.ppf(tail, n, p))
+    hi = int(stats.binom.isf(tail, n, p))
     k = np.arange(max(lo, 0), min(hi, n) + 1)
     pmf = stats.binom.pmf(k, n, p)
     return k, pmf / pmf.sum()
@@ -170,8 +171,8 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
     Enumerates every pair of event counts ``(a0, a1)`` of the two binomials
     and applies the same decision the simulation applies.
     """
-    a0, w0 = _support(n0, p0)
-    a1, w1 = _support(n1, p1)
+    a0, w0 = _support(n0, p0, _TAIL_EXACT)
+    a1, w1 = _support(n1, p1, _TAIL_EXACT)
     A0, A1 = np.meshgrid(a0, a1, indexing="ij")
     est = log_risk_ratio(A1, n1, A0, n0)
     harm = decide(est, alpha=alpha, sided=sided, benefit_sign=1).reject_benefit

@@ -70,12 +70,8 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
     params = params or TrialParameters.fixed(scenario)
     effect = params.effect
     keep = 1.0 - scenario.dropout.rate
-    completers, ae_counts = [], {ae.name: [] for ae in scenario.adverse_events}
-    for arm, n in enumerate(scenario.design.group_sizes):
-        completers.append(rng.binomial(n, keep, size=n_sims) if keep < 1 else np.full(n_sims, n))
-        for ae in scenario.adverse_events:
-            p = params.active_risk[ae.name] if arm == 1 else ae.placebo_risk
-            ae_counts[ae.name].append(rng.binomial(n, p, size=n_sims))
+    completers = [rng.binomial(n, keep, size=n_sims) if keep < 1 else np.full(n_sims, n)
+                  for n in scenario.design.group_sizes]
     m0, m1 = (c.astype(float) for c in completers)
     inv_n = 1.0 / np.maximum(m0, 1) + 1.0 / np.maximum(m1, 1)
     df = m0 + m1 - 2.0
@@ -104,8 +100,14 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
             primary = welch_t(diff, ss0, ss1, m0, m1)
         else:
             primary = student_t(diff, var * rng.chisquare(np.maximum(df, 1.0)), m0, m1)
-    return TrialSample(primary=primary, completers=tuple(completers),
-                       ae_counts={k: tuple(v) for k, v in ae_counts.items()})
+    # Adverse events last: a binomial consumes a varying number of random
+    # numbers, so drawing them after the pain statistics keeps those paired
+    # (common random numbers) when the risk ratio is drawn from a prior.
+    ae_counts = {ae.name: tuple(
+        rng.binomial(n, params.active_risk[ae.name] if arm == 1 else ae.placebo_risk,
+                     size=n_sims)
+        for arm, n in enumerate(scenario.design.group_sizes)) for ae in scenario.adverse_events}
+    return TrialSample(primary=primary, completers=tuple(completers), ae_counts=ae_counts)
 
 
 def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,

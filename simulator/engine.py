@@ -319,11 +319,10 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
             analytic_p_harm_detected=exact,
             mean_events=tuple(float(v) / n for v in t.events[ae.name]),
             harm_assurance=(MonteCarloProbability.from_counts(t.harm_assurance[ae.name], n)
-                            if ae.name in t.harm_assurance else None),
+                            if ae.risk_ratio_prior != "fixed" else None),
         )
     closed = analytic_power(scenario) if closed_forms else AnalyticPower(
         value=None, method="not computed", exact=False)
-    prior = has_prior(scenario)
     pain_prior = scenario.pain.effect_prior != "fixed"
     return SimulationResult(
         scenario_name=scenario.name,
@@ -348,7 +347,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         n_not_analysable=n - t.valid,
         adverse_events=events,
         effect_prior=scenario.pain.effect_prior,
-        assurance=MonteCarloProbability.from_counts(t.assurance, n) if prior else None,
+        assurance=MonteCarloProbability.from_counts(t.assurance, n) if pain_prior else None,
         assurance_ceiling=assurance_ceiling(scenario.pain),
         analytic_assurance=analytic_assurance(scenario) if pain_prior and closed_forms else None,
         evidence=tuple(_evidence_summary(e) for e in scenario.evidence_used()),

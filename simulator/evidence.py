@@ -6,7 +6,8 @@ time window, every number with its source and a tag (see :data:`TAGS`). A
 user file (``--evidence my_table.toml``) adds entries or replaces them by key.
 
 On load, mean differences on the 0-100 scale are divided by 10 (the planner
-works on the 0-10 NRS; negative = benefit), and standard errors are derived
+works on the 0-10 NRS; negative = benefit) and their tau^2 by 100, and standard
+errors are derived
 from the 95 % confidence intervals: ``(upper - lower) / (2 z_0.975)`` for a
 mean difference, the same on the log scale for a risk ratio.
 """
@@ -379,7 +380,9 @@ def _parse_entry(path: Path, key: str, spec: Any) -> EvidenceEntry:
         published_estimate=published, published_ci=ci,
         studies=number("studies", integer=True, check=lambda v: v >= 0),
         participants=number("participants", integer=True, check=lambda v: v >= 0),
-        tau2=number("tau2", check=lambda v: v >= 0, allowed="must be a number >= 0"),
+        tau2=None if (t2 := number("tau2", check=lambda v: v >= 0,
+                                   allowed="must be a number >= 0")) is None
+        else t2 * factor * factor,
         i2=number("i2", check=lambda v: 0 <= v <= 1, allowed="must be a proportion in [0, 1]"),
         grade=grade, tag=tag, source=spec["source"], note=spec.get("note"),
         stands_in=stands_in, provenance=provenance, origin=str(path),

@@ -156,12 +156,13 @@ def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
     if any(q > 0 for q in after.values()):
         mask, flags = _withdrawals_per_patient(rng, scenario, k, n, risk)
         return mask, mask.sum(axis=1), {name: f.sum(axis=1) for name, f in flags.items()}
-    # Events that drive nothing else: their counts are exactly binomial.
+    # Under MCAR the completers are a random subset; patients are
+    # exchangeable, so the first m of each row are as good as any m.
+    m = rng.binomial(n, 1.0 - rate, size=k) if rate > 0 else None
+    # Events that drive nothing else: their counts are exactly binomial (drawn
+    # last, so a risk ratio drawn from a prior leaves the other draws paired).
     counts = {ae.name: rng.binomial(n, risk[ae.name], size=k) for ae in scenario.adverse_events}
-    if rate > 0:
-        # Under MCAR the completers are a random subset; patients are
-        # exchangeable, so the first m of each row are as good as any m.
-        m = rng.binomial(n, 1.0 - rate, size=k)
+    if m is not None:
         return np.arange(n) < m[:, None], m, counts
     return None, np.full(k, n), counts
 

@@ -66,9 +66,8 @@ class AdverseEventResult:
     mean_events : tuple of float
         Mean number of patients with the event, per arm.
     harm_assurance : MonteCarloProbability or None
-        The detection probability averaged over the risk-ratio prior (None
-        when the risk ratio is fixed and the effect prior alone is drawn, it
-        equals ``p_harm_detected`` in distribution).
+        The detection probability averaged over the risk-ratio prior; None
+        when the risk ratio is fixed.
     """
 
     name: str
@@ -136,8 +135,8 @@ class SimulationResult:
         to it as n grows and cannot exceed it.
     analytic_assurance : float or None
         Closed-form assurance: the noncentral-t power in the benefit
-        direction integrated over the normal prior (Gauss-Hermite), at the
-        expected completers.
+        direction integrated over the normal prior (composite Gauss-Legendre),
+        at the expected completers.
     evidence : tuple of dict
         The evidence entries the scenario's numbers came from, with tags.
     """

@@ -653,9 +653,11 @@ class _Validator:
             raise self.fail("[pain] effect_prior", effect_prior,
                             f"needs the prior's spread: {where}")
         if effect_prior == "predictive" and tau2 is None:
+            why = ("the evidence entry has no tau^2" if entry is not None
+                   else "the predictive distribution adds tau^2 to effect_sd^2")
             raise self.fail("[pain] tau2", _MISSING,
-                            "required with effect_prior = 'predictive': the review does not "
-                            "report tau^2 here; give one, or sweep 0, 0.25, 0.5, 1.0")
+                            f"required with effect_prior = 'predictive': {why}; give one, "
+                            "or sweep 0, 0.25, 0.5, 1.0 (NRS points squared)")
         sd = self.number(t, "pain", "sd", 2.5, **positive)
         baseline_mean = self.number(t, "pain", "baseline_mean", 6.5)
         baseline_sd = self.number(t, "pain", "baseline_sd", 1.3, **positive)

@@ -133,3 +133,32 @@ def test_closed_form_assurance_agrees_with_ohagan_as_t_approaches_z(n):
     s = iv_scenario(n)
     gap = abs(analytic_assurance(s) - ohagan(1.579, s.pain.effect_sd, 2.5, n))
     assert gap < (0.02 if n == 30 else 1e-3 if n == 300 else 1e-5)
+
+
+@pytest.mark.parametrize("path", ["aggregate", "patient"])
+def test_drawn_risk_ratios_keep_the_pain_draws_paired(path):
+    """AE counts are drawn last, so a prior on a risk ratio (whose binomial
+    consumes a varying number of random numbers) leaves the pain statistics on
+    common random numbers: a zero-width effect prior then reproduces
+    power_benefit exactly."""
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 40},
+        "pain": {"effect": -1.0, "effect_sd": 1e-12, "effect_prior": "pooled"},
+        "dropout": {"rate": 0.1},
+        "adverse_events": {"any": {"placebo_risk": 0.1, "risk_ratio": 3.0, "log_rr_sd": 0.5,
+                                   "risk_ratio_prior": "pooled"}}})
+    r = simulate(s, n_sims=5000, seed=4, path=path)
+    assert r.assurance.value == r.power_benefit.value
+    assert r.adverse_events["any"].harm_assurance is not None
+
+
+def test_only_drawn_quantities_report_assurance():
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 40}, "pain": {"effect": -1.0},
+        "adverse_events": {"a": {"placebo_risk": 0.1, "risk_ratio": 3.0, "log_rr_sd": 0.5,
+                                 "risk_ratio_prior": "pooled"},
+                           "b": {"placebo_risk": 0.1, "risk_ratio": 2.0}}})
+    d = simulate(s, n_sims=500, seed=1).to_dict()
+    assert d["assurance"] is None
+    assert "harm_assurance" in d["adverse_events"]["a"]
+    assert "harm_assurance" not in d["adverse_events"]["b"]

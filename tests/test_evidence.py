@@ -81,7 +81,7 @@ study = "Cochrane CD015373.pub2, analysis 1.1 (read from the full review)"
 scale = "0-100"
 estimate = -12.0
 ci = [-20.0, -4.0]
-tau2 = 0.4
+tau2 = 40.0          # on the 0-100 scale: 0.4 on 0-10
 tag = "verified"
 source = "CD015373.pub2 summary of findings table 1"
 [entries."ketamine-iv/pain/immediate".provenance]
@@ -105,7 +105,7 @@ def test_user_file_replaces_entries_by_key(tmp_path):
     (("window = \"immediate\"", "windw = \"immediate\""), "windw: unknown field (did you mean 'window'?)"),
     (("study = ", "# study = "), "study: required field is missing"),
     (("tau2 = { tag", "tau2 = { tg"), "provenance.tau2"),
-    (("tau2 = 0.4", "tau2 = -0.4"), "tau2 = -0.4: must be a number >= 0"),
+    (("tau2 = 40.0", "tau2 = -0.4"), "tau2 = -0.4: must be a number >= 0"),
 ])
 def test_malformed_entries_name_file_entry_and_field(tmp_path, patch, fragment):
     path = _write(tmp_path, ENTRY.replace(*patch))

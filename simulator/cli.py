@@ -2,6 +2,8 @@
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
+``resolve`` (would the next trial(s) make the review conclusive), ``meta`` (fit
+a meta-analysis of a study table),
 ``validate`` (check a scenario file without running it) and ``evidence`` (list
 the evidence table or show one entry with its sources). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -23,11 +26,12 @@ from typing import Any
 from . import __version__
 from .engine import choose_path, simulate
 from .errors import ConvergenceError
+from .metaanalysis import meta_analyse
 from .planning import parse_n_grid, power_curve, solve_sample_size
 from .errors import ScenarioError, SimulatorError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
-from .scenario import Scenario, load_scenario, parse_override
+from .scenario import RULES, Scenario, load_scenario, parse_override
 
 __all__ = ["main", "build_parser"]
 
@@ -93,11 +97,37 @@ def build_parser() -> argparse.ArgumentParser:
     sim_args(size)
     size.add_argument("--target", type=float, default=0.9, help="e.g. 0.9 (default)")
     size.add_argument("--metric", default="power",
-                      help="power | power_benefit | assurance | harm:<AE name>")
+                      help="power | power_benefit | assurance | harm:<AE name> | "
+                           "conclusive[:<rule>]")
     size.add_argument("--n-max", type=int, default=20_000, help="largest n per arm to try")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
     size.set_defaults(handler=_cmd_size)
+
+    resolve = verbs.add_parser("resolve", help="P(the next trial(s) make the review conclusive)")
+    scenario_args(resolve)
+    sim_args(resolve)
+    resolve.add_argument("--trials", type=int, help="number of new trials (default: the "
+                                                    "scenario's meta_analysis.new_trials)")
+    resolve.add_argument("--rule", action="append", choices=RULES, metavar="RULE",
+                         help="conclusive rule (repeatable): " + ", ".join(RULES))
+    resolve.add_argument("--target", type=float, help="also solve the n per arm that reaches "
+                                                      "this P(conclusive)")
+    resolve.add_argument("--n", metavar="START:STOP:STEP",
+                         help="curve of P(conclusive) over n, one line per number of trials "
+                              "(1 .. --trials)")
+    resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
+    resolve.set_defaults(handler=_cmd_resolve)
+
+    meta = verbs.add_parser("meta", help="fit a meta-analysis of a study table")
+    meta.add_argument("file", type=Path, help="CSV with columns estimate,se, or TOML with "
+                                              "studies = [[estimate, se], ...]")
+    meta.add_argument("--method", choices=("fixed", "dl", "reml", "pm"), default="reml")
+    meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    meta.add_argument("--alpha", type=float, default=0.05)
+    meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    meta.set_defaults(handler=_cmd_meta)
 
     evidence = verbs.add_parser("evidence", help="list the evidence table, or show one entry")
     evidence.add_argument("action", nargs="?", choices=("list", "show"), default="list")
@@ -353,6 +383,172 @@ def format_size(r) -> str:
         lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
                      "per arm")
     return "\n".join(lines)
+
+
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    if scenario.meta_analysis is None:
+        raise ScenarioError(f"{scenario.source}: [meta_analysis]: required by trialsim resolve "
+                            "(the existing evidence: studies, pooled or evidence)")
+    overrides: dict[str, Any] = {}
+    if args.trials is not None:
+        overrides["meta_analysis.new_trials"] = args.trials
+    if args.rule:
+        overrides["meta_analysis.rules"] = list(dict.fromkeys(args.rule))
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    kwargs = _sim_kwargs(args)
+    result = simulate(scenario, **kwargs)
+    payload = {"scenario": scenario.name, "n_per_arm": result.n_per_arm,
+               "n_sims": result.n_sims, "path": result.path,
+               "seed_entropy": result.seed_entropy, **result.resolve.to_dict()}
+    solved_text = None
+    if args.target is not None:
+        try:
+            size = solve_sample_size(scenario, target=args.target, metric="conclusive", **kwargs)
+            payload["target"] = size.to_dict()
+            solved_text = format_size(size)
+        except ConvergenceError as exc:
+            payload["target"] = {"target": args.target, "n_per_arm": None, "reason": str(exc)}
+            solved_text = f"P(conclusive) >= {args.target:g}: not reachable. {exc}"
+    curves = None
+    if args.n:
+        grid = parse_n_grid(args.n)
+        k_max = scenario.meta_analysis.new_trials
+        curves = {k: power_curve(scenario.with_overrides({"meta_analysis.new_trials": k}), grid,
+                                 **kwargs) for k in range(1, k_max + 1)}
+        payload["curves"] = {str(k): [{"n_per_arm": p.n_per_arm,
+                                       **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
+                                           "p_conclusive")} for p in c.points]
+                             for k, c in curves.items()}
+        if args.plot:
+            _plot_resolve(curves, args.plot, args.target)
+    if kwargs["progress"] is not None:
+        kwargs["progress"].close()
+    if args.json:
+        _emit_json(args.json, payload)
+    if args.json != "-":
+        print(format_resolve(scenario, result, solved_text, curves))
+    return 0
+
+
+def _plot_resolve(curves, target_file: str, target: float | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plots import plot_conclusive_curves
+
+    _save_figure(plot_conclusive_curves(curves, target=target), target_file)
+
+
+def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
+    """The text of ``trialsim resolve``."""
+    res = result.resolve
+    ex, closed = res.existing, res.closed
+    spec = scenario.meta_analysis
+    k = res.new_trials
+    source = (f"evidence {spec.evidence}" if spec.evidence else
+              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
+              else "a pooled summary")
+    lines = [
+        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
+        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
+        f"New trials         {k} x {scenario.design.n_total} patients "
+        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
+        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
+        + ("" if scenario.pain.effect_prior == "fixed"
+           else f" ({scenario.pain.effect_prior} prior)"),
+        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
+        f"{result.seed_entropy}",
+        "",
+        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
+    ]
+    for rule in res.rules:
+        p = res.p_conclusive[rule]
+        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
+        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %   {dirs}")
+    lines.append("")
+    if closed.conditional_power is not None:
+        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
+                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
+                     f"{100 * closed.plateau:.1f} %")
+    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
+                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
+                 f"trial{'s' if closed.k_min != 1 else ''}")
+    if closed.n_per_arm_for_k:
+        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
+                          for kk, n in closed.n_per_arm_for_k.items())
+        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
+    if closed.k_min > 1:
+        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
+                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
+    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
+    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
+                 f"heterogeneity-adjusted {daris}")
+    if solved_text:
+        lines += ["", solved_text]
+    if curves:
+        lines += ["", "P(conclusive) by n per arm and number of new trials:"]
+        grid = curves[1].n_per_arm
+        lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
+        for i, n in enumerate(grid):
+            row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
+            lines.append(f"{n:>8}{row}")
+    return "\n".join(lines)
+
+
+def _cmd_meta(args: argparse.Namespace) -> int:
+    y, se = _read_studies(args.file)
+    fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
+    if args.json:
+        _emit_json(args.json, fit.to_dict())
+    if args.json != "-":
+        d = fit.to_dict()
+        print(f"{d['k']} studies, {args.method}{' + HKSJ' if args.hksj else ''}: "
+              f"estimate {d['estimate']:.4f} (SE {d['se']:.4f}), "
+              f"{100 * (1 - args.alpha):g} % CI {d['ci'][0]:.4f} to {d['ci'][1]:.4f}, "
+              f"p = {d['pvalue']:.4g}\n"
+              f"tau^2 {d['tau2']:.4f}, I^2 {100 * d['i2']:.1f} %, Q {d['q']:.3f}")
+    return 0
+
+
+def _read_studies(path: Path) -> tuple[list[float], list[float]]:
+    """Study estimates and SEs from a CSV (estimate,se) or TOML (studies = [...]) file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read study table: {exc.strerror}") from None
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        try:
+            rows = tomllib.loads(text).get("studies")
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        where = "studies"
+    else:
+        import csv
+        import io
+
+        reader = csv.DictReader(io.StringIO(text))
+        if reader.fieldnames is None or not {"estimate", "se"} <= set(reader.fieldnames):
+            raise ScenarioError(f"{path}: the CSV needs columns estimate,se "
+                                f"(got {reader.fieldnames})")
+        rows = []
+        for i, row in enumerate(reader, start=2):
+            try:
+                rows.append([float(row["estimate"]), float(row["se"])])
+            except (TypeError, ValueError):
+                raise ScenarioError(f"{path}: line {i}: estimate = {row['estimate']!r}, "
+                                    f"se = {row['se']!r}: must be numbers") from None
+        where = "rows"
+    if not isinstance(rows, list) or not rows or any(
+            not isinstance(r, list) or len(r) != 2 or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                for x in r) or r[1] <= 0 for r in rows):
+        raise ScenarioError(f"{path}: {where}: must be one or more [estimate, se] pairs with "
+                            "finite numbers and se > 0")
+    return [float(r[0]) for r in rows], [float(r[1]) for r in rows]
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -9,6 +9,7 @@ or any joblib backend.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,9 @@ from .analytic import (
 )
 from .errors import ScenarioError
 from .estimands import true_effect
-from .parameters import TrialParameters, assurance_ceiling, has_prior
+from .parameters import TrialParameters, assurance_ceiling, effect_prior, has_prior
 from .patient import patient_bytes_per_trial, simulate_patient_grid, simulate_patients
+from .resolve import ResolveResult, closed_forms, conclusive, existing_evidence
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
 
@@ -113,6 +115,7 @@ class _Tally:
     events: dict[str, np.ndarray] = field(default_factory=dict)
     assurance: int = 0
     harm_assurance: dict[str, int] = field(default_factory=dict)
+    conclusive: dict[str, dict[str, int]] = field(default_factory=dict)
     pids: set[int] = field(default_factory=set)
 
     def add(self, other: _Tally) -> None:
@@ -131,6 +134,10 @@ class _Tally:
         self.assurance += other.assurance
         for k, v in other.harm_assurance.items():
             self.harm_assurance[k] = self.harm_assurance.get(k, 0) + v
+        for rule, counts in other.conclusive.items():
+            mine = self.conclusive.setdefault(rule, {})
+            for direction, c in counts.items():
+                mine[direction] = mine.get(direction, 0) + c
         self.pids |= other.pids
 
 
@@ -188,7 +195,38 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
             tally.assurance = int(_decide_primary(scenario, sample).reject_benefit.sum())
             tally.harm_assurance = {k: int(v.sum())
                                     for k, v in _harm_detected(scenario, sample, sizes).items()}
+    if scenario.meta_analysis is not None:
+        _resolve_chunk(scenario, path, n_sims, seed, grid, tallies)
     return tallies
+
+
+def _resolve_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
+                   grid: list[tuple[int, ...]], tallies: list[_Tally]) -> None:
+    """Add k new trials to the existing meta-analysis in each simulated future.
+
+    Each future draws its centre effect (the scenario's, or one from its
+    prior) and each new trial its own true effect around it (tau^2), on a
+    stream of its own; the trials' data come from the same engine.
+    """
+    k = scenario.meta_analysis.new_trials
+    rng = np.random.default_rng(
+        np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (2,)))
+    prior = effect_prior(scenario.pain)
+    centre = (np.full(n_sims, scenario.pain.effect) if prior is None
+              else prior.sample(rng, n_sims))
+    tau = math.sqrt(existing_evidence(scenario).tau2)
+    theta = centre[:, None] + tau * rng.standard_normal((n_sims, k))
+    params = TrialParameters(effect=theta.ravel(),
+                             active_risk=TrialParameters.fixed(scenario).active_risk)
+    samples = _simulate_grid(scenario, n_sims * k, rng, path, grid, params)
+    for tally, sample in zip(tallies, samples):
+        est = sample.primary.estimate.reshape(n_sims, k)
+        se = sample.primary.se.reshape(n_sims, k)
+        flags = conclusive(scenario, est, se)
+        tally.conclusive = {
+            rule: {"any": int(np.logical_or.reduce(list(by.values())).sum()),
+                   **{d: int(f.sum()) for d, f in by.items()}}
+            for rule, by in flags.items()}
 
 
 def simulate(
@@ -285,6 +323,8 @@ def simulate_grid(
     root = np.random.SeedSequence(seed)
     per_trial = (AGGREGATE_BYTES_PER_TRIAL * len(grid) if chosen == "aggregate"
                  else patient_bytes_per_trial(largest))
+    if scenario.meta_analysis is not None:  # k new trials per future
+        per_trial *= scenario.meta_analysis.new_trials
     chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
     streams = root.spawn(len(chunks))
     truth = true_effect(scenario.pain)
@@ -351,6 +391,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         assurance_ceiling=assurance_ceiling(scenario.pain),
         analytic_assurance=analytic_assurance(scenario) if pain_prior and closed_forms else None,
         evidence=tuple(_evidence_summary(e) for e in scenario.evidence_used()),
+        resolve=_resolve_result(scenario, t, closed_forms_too=closed_forms),
         worker_processes=len(t.pids),
     )
 
@@ -359,3 +400,20 @@ def _evidence_summary(entry) -> dict:
     return {"key": entry.key, "estimate": entry.estimate, "se": entry.se, "tag": entry.tag,
             "tags": list(entry.tags), "weak": entry.weak, "study": entry.study,
             "source": entry.source}
+
+
+def _resolve_result(scenario: Scenario, t: _Tally, closed_forms_too: bool) -> ResolveResult | None:
+    spec = scenario.meta_analysis
+    if spec is None:
+        return None
+    n = t.n
+    prob = MonteCarloProbability.from_counts
+    return ResolveResult(
+        rules=spec.rules,
+        p_conclusive={r: prob(t.conclusive[r]["any"], n) for r in spec.rules},
+        by_direction={r: {d: prob(c, n) for d, c in t.conclusive[r].items() if d != "any"}
+                      for r in spec.rules},
+        new_trials=spec.new_trials,
+        existing=existing_evidence(scenario),
+        closed=closed_forms(scenario) if closed_forms_too else None,
+    )

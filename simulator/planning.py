@@ -51,6 +51,14 @@ def metric_of(result: SimulationResult, metric: str) -> MonteCarloProbability:
             raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
                                 "'pooled' or 'predictive'")
         return result.assurance
+    if metric == "conclusive" or metric.startswith("conclusive:"):
+        if result.resolve is None:
+            raise ScenarioError(f"metric {metric!r} needs a [meta_analysis] table")
+        rule = metric[11:] or result.resolve.rules[0]
+        if rule not in result.resolve.p_conclusive:
+            raise ScenarioError(f"metric {metric!r}: rule {rule!r} is not among the scenario's "
+                                f"rules {list(result.resolve.rules)}")
+        return result.resolve.p_conclusive[rule]
     if metric.startswith("harm:"):
         name = metric[5:]
         if name not in result.adverse_events:
@@ -58,8 +66,8 @@ def metric_of(result: SimulationResult, metric: str) -> MonteCarloProbability:
             raise ScenarioError(f"metric {metric!r}: unknown adverse event {name!r}; "
                                 f"defined: {known}")
         return result.adverse_events[name].p_harm_detected
-    raise ScenarioError(f"metric = {metric!r}: must be 'power', 'power_benefit', 'assurance' "
-                        "or 'harm:<adverse event>'")
+    raise ScenarioError(f"metric = {metric!r}: must be 'power', 'power_benefit', 'assurance', "
+                        "'harm:<adverse event>' or 'conclusive[:<rule>]'")
 
 
 def parse_n_grid(text: str) -> list[int]:
@@ -246,9 +254,10 @@ class SampleSize:
 def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
     """Raise ConvergenceError when no n can reach the target, saying the ceiling."""
     pain, spec = scenario.pain, scenario.analysis
-    if metric not in ("power", "power_benefit", "assurance") and not metric.startswith("harm:"):
+    if metric not in ("power", "power_benefit", "assurance", "conclusive") and not (
+            metric.startswith("harm:") or metric.startswith("conclusive:")):
         raise ScenarioError(f"metric = {metric!r}: must be 'power', 'power_benefit', "
-                            "'assurance' or 'harm:<adverse event>'")
+                            "'assurance', 'harm:<adverse event>' or 'conclusive[:<rule>]'")
     if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
         raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
     if metric in ("power", "power_benefit") and pain.effect >= 0:
@@ -270,6 +279,8 @@ def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
                 f"assurance cannot reach {target:g}: it is bounded by its ceiling "
                 f"{ceiling:.4f}, the prior probability that the effect is a benefit; the "
                 f"highest value reachable approaches {ceiling:.4f} as n grows")
+    if metric.startswith("conclusive"):
+        _check_resolvable(scenario, metric, target)
     if metric.startswith("harm:"):
         name = metric[5:]
         events = {ae.name: ae for ae in scenario.adverse_events}
@@ -285,6 +296,31 @@ def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
                 f"{spec.alpha / spec.sided:g} at any n")
 
 
+def _check_resolvable(scenario: Scenario, metric: str, target: float) -> None:
+    """A target above the plateau that tau^2 sets cannot be reached by any n."""
+    from .resolve import closed_forms
+
+    spec = scenario.meta_analysis
+    if spec is None:
+        raise ScenarioError(f"metric {metric!r} needs a [meta_analysis] table")
+    rule = metric[11:] or spec.rules[0]
+    if rule not in spec.rules:
+        raise ScenarioError(f"metric {metric!r}: rule {rule!r} is not among the scenario's "
+                            f"rules {list(spec.rules)}")
+    closed = closed_forms(scenario)
+    if rule == "ci-excludes-0" and closed.plateau is not None and closed.plateau < target:
+        k = spec.new_trials
+        advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
+                  f"required information" + (
+                      f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
+                      if closed.k_min in closed.n_per_arm_for_k else ""))
+        raise ConvergenceError(
+            f"P(conclusive) with {k} new trial{'s' if k > 1 else ''} cannot reach {target:g}: "
+            f"with tau^2 = {scenario.meta_analysis.tau2 if scenario.meta_analysis.tau2 is not None else 'fitted'} "
+            f"it plateaus at {closed.plateau:.4f} however large the trial{'s' if k > 1 else ''}; "
+            f"{advice}")
+
+
 def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float] | None, str]:
     """The closed-form metric as a function of n per arm, and its method."""
     if metric == "power":
@@ -293,6 +329,14 @@ def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float
     if metric == "assurance":
         return (lambda n: analytic_assurance(_at(scenario, n))), \
             "closed-form power integrated over the prior"
+    if metric.startswith("conclusive"):
+        from .resolve import closed_forms
+
+        rule = metric[11:] or scenario.meta_analysis.rules[0]
+        if rule != "ci-excludes-0" or closed_forms(scenario).conditional_power is None:
+            return None, ""
+        return (lambda n: closed_forms(_at(scenario, n)).conditional_power), \
+            "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
     if metric.startswith("harm:"):
         ae = next(a for a in scenario.adverse_events if a.name == metric[5:])
         if ae.risk_ratio_prior != "fixed":
@@ -380,7 +424,9 @@ def solve_sample_size(
     target : float
         E.g. 0.9 for 90 % power.
     metric : str
-        ``"power"``, ``"power_benefit"``, ``"assurance"`` or ``"harm:<AE name>"``.
+        ``"power"``, ``"power_benefit"``, ``"assurance"``, ``"harm:<AE name>"``,
+        or ``"conclusive"`` / ``"conclusive:<rule>"`` (needs ``[meta_analysis]``:
+        P(the updated meta-analysis is conclusive)).
     n_max : int
         Largest n per arm to consider.
     n_sims, seed, n_jobs, path, progress

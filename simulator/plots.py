@@ -13,7 +13,7 @@ from .planning import PowerCurve
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_power_curve", "plot_harm_curve"]
+__all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves"]
 
 _Z95 = 1.959963984540054
 
@@ -87,4 +87,33 @@ def plot_harm_curve(curve: PowerCurve, *, ax: Axes | None = None) -> Axes:
     ax.grid(alpha=0.3)
     if names:
         ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | None = None,
+                           ax: Axes | None = None) -> Axes:
+    """P(the updated meta-analysis is conclusive) against n per arm, one line
+    per number of new trials, with the closed-form conditional power dashed."""
+    ax = _axes(ax)
+    first = None
+    for i, (k, curve) in enumerate(sorted(curves.items())):
+        first = curve.points[0]
+        n = np.array(curve.n_per_arm)
+        rule = first.resolve.rules[0]
+        _band(ax, n, curve.metric("conclusive"), f"{k} new trial{'s' if k > 1 else ''}", f"C{i}")
+        closed = [p.resolve.closed.conditional_power if p.resolve.closed else None
+                  for p in curve.points]
+        if all(c is not None for c in closed):
+            ax.plot(n, closed, "--", color=f"C{i}", lw=1)
+            plateau = curve.points[-1].resolve.closed.plateau
+            if plateau is not None and plateau < 1:
+                ax.axhline(plateau, color=f"C{i}", lw=0.8, ls=":")
+    if target is not None:
+        ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")
+    ax.set(xlabel="patients randomised per arm in each new trial",
+           ylabel=f"P(meta-analysis conclusive: {rule})", ylim=(0, 1.02),
+           title=f"{curves[min(curves)].scenario_name}: resolving the review\n"
+                 f"{first.n_sims:,} futures per n; dashed: closed form, dotted: plateau")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
     return ax

@@ -139,6 +139,9 @@ class SimulationResult:
         at the expected completers.
     evidence : tuple of dict
         The evidence entries the scenario's numbers came from, with tags.
+    resolve : ResolveResult or None
+        With a ``[meta_analysis]`` table: how often adding the new trial(s)
+        makes the meta-analysis conclusive (see :mod:`simulator.resolve`).
     """
 
     scenario_name: str
@@ -167,6 +170,7 @@ class SimulationResult:
     assurance_ceiling: float | None = None
     analytic_assurance: float | None = None
     evidence: tuple[dict[str, Any], ...] = ()
+    resolve: Any = None
     worker_processes: int = field(default=1, compare=False, repr=False)
 
     @property
@@ -212,4 +216,5 @@ class SimulationResult:
             "assurance_ceiling": self.assurance_ceiling,
             "analytic_assurance": self.analytic_assurance,
             "evidence": [dict(e) for e in self.evidence],
+            **({} if self.resolve is None else {"resolve": self.resolve.to_dict()}),
         }

@@ -29,6 +29,7 @@ __all__ = [
     "Dropout",
     "AnalysisSpec",
     "SimulationSpec",
+    "MetaSpec",
     "load_scenario",
     "parse_override",
     "ANALYSES",
@@ -256,6 +257,60 @@ class SimulationSpec:
     chunk_mb: float = 64.0
 
 
+RULES: tuple[str, ...] = ("ci-excludes-0", "mcid", "precision", "tsa")
+
+
+@dataclass(**_FROZEN)
+class MetaSpec:
+    """The existing meta-analysis and what would make its update conclusive.
+
+    Exactly one of ``studies``, ``pooled`` and ``evidence`` describes the
+    existing evidence (0-10 NRS, negative = benefit).
+
+    Attributes
+    ----------
+    studies : tuple of (estimate, se) or None
+        Per-study estimates and standard errors; re-fitted with each update.
+    pooled : tuple (estimate, se, k) or None
+        A pooled summary (also filled from ``evidence``); updates hold tau^2
+        at ``tau2``.
+    evidence : str or None
+        The evidence-table key the pooled summary came from.
+    method : {"fixed", "dl", "reml", "pm"}
+        Between-study variance estimator when re-fitting studies.
+    hksj : bool
+        Hartung-Knapp-Sidik-Jonkman intervals (studies only).
+    tau2 : float or None
+        Between-study variance (NRS points squared): held fixed in updates;
+        required with a pooled summary.
+    new_trials : int
+        Number of new trials of the scenario's design added to the evidence.
+    rules : tuple of str
+        What makes the update conclusive: ``ci-excludes-0``, ``mcid`` (CI
+        beyond -MCID, or inside (-MCID, MCID)), ``precision`` (CI half-width
+        below ``precision``), ``tsa`` (cumulative Z beyond an O'Brien-Fleming
+        boundary at the required information size).
+    precision : float or None
+        CI half-width target (NRS points) for the ``precision`` rule.
+    power : float
+        Power of the required information size (RIS) and of ``k_min``.
+    delta : float or None
+        Effect the required information size is for (default ``pain.mcid``).
+    """
+
+    studies: tuple[tuple[float, float], ...] | None = None
+    pooled: tuple[float, float, int | None] | None = None
+    evidence: str | None = None
+    method: Literal["fixed", "dl", "reml", "pm"] = "reml"
+    hksj: bool = False
+    tau2: float | None = None
+    new_trials: int = 1
+    rules: tuple[str, ...] = ("ci-excludes-0",)
+    precision: float | None = None
+    power: float = 0.9
+    delta: float | None = None
+
+
 @dataclass(**_FROZEN)
 class Scenario:
     """A planning question: one trial design and the model of its data.
@@ -281,6 +336,7 @@ class Scenario:
     dropout: Dropout = field(default_factory=Dropout)
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     simulation: SimulationSpec = field(default_factory=SimulationSpec)
+    meta_analysis: MetaSpec | None = None
     source: str = field(default="<dict>", compare=False)
     evidence: EvidenceTable | None = field(default=None, compare=False, repr=False)
 
@@ -377,7 +433,25 @@ class Scenario:
                 "n_sims": self.simulation.n_sims,
                 "chunk_mb": self.simulation.chunk_mb,
             },
+            **({} if self.meta_analysis is None else {"meta_analysis": _meta_dict(self.meta_analysis)}),
         }
+
+
+def _meta_dict(m: MetaSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"method": m.method, "hksj": m.hksj, "new_trials": m.new_trials,
+                           "rules": list(m.rules), "power": m.power}
+    if m.studies is not None:
+        out["studies"] = [list(row) for row in m.studies]
+    if m.pooled is not None and m.evidence is None:
+        out["pooled"] = {"estimate": m.pooled[0], "se": m.pooled[1]}
+        if m.pooled[2] is not None:
+            out["pooled"]["k"] = m.pooled[2]
+    if m.evidence is not None:
+        out["evidence"] = m.evidence
+    for key in ("tau2", "precision", "delta"):
+        if getattr(m, key) is not None:
+            out[key] = getattr(m, key)
+    return out
 
 
 def _ae_dict(ae: AdverseEvent) -> dict[str, Any]:
@@ -468,7 +542,10 @@ def _apply_overrides(
 # ---------------------------------------------------------------------------
 # validation
 
-_TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis", "simulation")
+_TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis", "simulation",
+             "meta_analysis")
+_META_KEYS = ("studies", "pooled", "evidence", "method", "hksj", "tau2", "new_trials", "rules",
+              "precision", "power", "delta")
 _DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm")
 _PAIN_KEYS = (
     "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
@@ -581,10 +658,12 @@ class _Validator:
         dropout = self.dropout(top.get("dropout", _MISSING), events)
         analysis = self.analysis(top.get("analysis", _MISSING))
         simulation = self.simulation(top.get("simulation", _MISSING))
+        meta = (None if "meta_analysis" not in top
+                else self.meta_analysis(top["meta_analysis"], pain))
         return Scenario(
             name=name, seed=seed, design=design, pain=pain, adverse_events=events,
-            dropout=dropout, analysis=analysis, simulation=simulation, source=self.source,
-            evidence=self.evidence,
+            dropout=dropout, analysis=analysis, simulation=simulation, meta_analysis=meta,
+            source=self.source, evidence=self.evidence,
         )
 
     def design(self, raw: Any) -> Design:
@@ -755,6 +834,88 @@ class _Validator:
                                       check=lambda v: 0 <= v <= 1,
                                       allowed="must be a probability in [0, 1]")
         return Dropout(rate=rate, after_ae=after)
+
+    def meta_analysis(self, raw: Any, pain: Pain) -> MetaSpec:
+        section = "meta_analysis"
+        t = self.table(raw, section, _META_KEYS)
+        given = [k for k in ("studies", "pooled", "evidence") if k in t]
+        if len(given) != 1:
+            raise self.fail(f"[{section}] {' / '.join(given) or 'studies'}", _MISSING if not given
+                            else "both", "give exactly one of studies = [[estimate, se], ...], "
+                            "pooled = { estimate, se, k } or evidence = \"key\"")
+        if pain.is_responder:
+            raise self.fail("[pain] analysis", pain.analysis,
+                            "updating a meta-analysis of mean differences needs a continuous "
+                            "analysis (ancova, change or followup)")
+        studies = pooled = evidence = None
+        if "studies" in t:
+            rows = t["studies"]
+            ok = isinstance(rows, list) and len(rows) >= 1 and all(
+                isinstance(r, list) and len(r) == 2
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                        and math.isfinite(x) for x in r) and r[1] > 0 for r in rows)
+            if not ok:
+                raise self.fail(f"[{section}] studies", rows,
+                                "must be a list of [estimate, se] pairs (0-10 NRS), se > 0")
+            studies = tuple((float(a), float(b)) for a, b in rows)
+        elif "pooled" in t:
+            p = self.table(t["pooled"], f"{section}.pooled", ("estimate", "se", "k"))
+            est = self.number(p, f"{section}.pooled", "estimate")
+            se = self.number(p, f"{section}.pooled", "se", check=lambda v: v > 0,
+                             allowed="must be a number > 0")
+            k = self.optional(p, f"{section}.pooled", "k", integer=True, check=lambda v: v >= 1,
+                              allowed="must be an integer >= 1")
+            pooled = (est, se, k)
+        else:
+            entry = self.reference({"from": "evidence", "key": t["evidence"]} if
+                                   isinstance(t["evidence"], str) else t["evidence"],
+                                   f"[{section}] evidence", "MD")
+            if entry.se is None:
+                raise self.fail(f"[{section}] evidence", entry.key, "the entry has no CI, so no SE")
+            evidence = entry.key
+            pooled = (entry.estimate, entry.se, entry.studies)
+        method = self.choice(t, section, "method", "reml", ("fixed", "dl", "reml", "pm"))
+        hksj = t.get("hksj", False)
+        if not isinstance(hksj, bool):
+            raise self.fail(f"[{section}] hksj", hksj, "must be true or false")
+        if hksj and studies is None:
+            raise self.fail(f"[{section}] hksj", hksj, "needs per-study estimates (studies)")
+        tau2 = self.optional(t, section, "tau2", check=lambda v: v >= 0,
+                             allowed="must be a number >= 0 (NRS points squared)")
+        if tau2 is None and studies is None:
+            tau2 = pain.tau2
+            if tau2 is None and evidence is not None:
+                tau2 = (self.evidence or default_evidence())[evidence].tau2
+            if tau2 is None:
+                raise self.fail(f"[{section}] tau2", _MISSING,
+                                "required with a pooled summary (held fixed in updates); the "
+                                "review does not report it: sweep 0, 0.25, 0.5, 1.0")
+        new_trials = self.number(t, section, "new_trials", 1, integer=True,
+                                 check=lambda v: 1 <= v <= 100,
+                                 allowed="must be an integer in [1, 100]")
+        rules = t.get("rules", ["ci-excludes-0"])
+        if isinstance(rules, str):
+            rules = [rules]
+        if not isinstance(rules, list) or not rules or any(r not in RULES for r in rules):
+            raise self.fail(f"[{section}] rules", rules,
+                            f"must be a list of rules from {', '.join(map(repr, RULES))}")
+        precision = self.optional(t, section, "precision", check=lambda v: v > 0,
+                                  allowed="must be a number > 0 (NRS points)")
+        if "precision" in rules and precision is None:
+            raise self.fail(f"[{section}] precision", _MISSING,
+                            "required by the 'precision' rule: the CI half-width to reach")
+        power = self.number(t, section, "power", 0.9, check=lambda v: 0.5 <= v < 1,
+                            allowed="must be in [0.5, 1)")
+        delta = self.optional(t, section, "delta", check=lambda v: v > 0,
+                              allowed="must be a number > 0 (NRS points)")
+        if delta is None and pain.mcid <= 0:
+            raise self.fail(f"[{section}] delta", _MISSING,
+                            "required when pain.mcid is 0 (the effect the information size "
+                            "is for)")
+        return MetaSpec(studies=studies, pooled=pooled,
+                        evidence=evidence, method=method, hksj=hksj, tau2=tau2,
+                        new_trials=new_trials, rules=tuple(dict.fromkeys(rules)),
+                        precision=precision, power=power, delta=delta)
 
     def analysis(self, raw: Any) -> AnalysisSpec:
         t = self.table(raw, "analysis", _ANALYSIS_KEYS)

@@ -30,6 +30,7 @@ __all__ = [
     "AnalysisSpec",
     "SimulationSpec",
     "MetaSpec",
+    "RecruitmentSpec",
     "load_scenario",
     "parse_override",
     "ANALYSES",
@@ -312,6 +313,61 @@ class MetaSpec:
 
 
 @dataclass(**_FROZEN)
+class RecruitmentSpec:
+    """Recruitment and infusion capacity over time (see :mod:`simulator.recruitment`).
+
+    Time is in months for recruitment and deadlines, days and hours for
+    infusion sessions (1 month = 30.4375 days).
+
+    Attributes
+    ----------
+    sites : int
+        Recruiting sites.
+    rate_per_site_month : float
+        Patients screened per open site per month (Poisson).
+    site_open_months : tuple of float
+        Opening time of each site (months from the start); the file may give
+        a list (one per site) or a number, a ramp: sites open evenly spaced
+        over [0, ramp].
+    screen_failure : float
+        Probability that a screened patient is not randomised (screen failure
+        or refusal).
+    chairs_per_site : int or None
+        Infusion chairs per site; None = no capacity limit.
+    sessions_per_patient : int
+        Infusion sessions each randomised patient needs (on consecutive days).
+    session_hours : float
+        Hours a session occupies a chair.
+    hours_per_day : float
+        Opening hours of the infusion unit per day.
+    max_wait_days : float or None
+        A randomised patient still waiting for a first chair after this many
+        days withdraws (None = waits indefinitely).
+    followup_months : float
+        From the last infusion to the primary outcome.
+    deadline_months : float or None
+        The date by which the trial must stop recruiting.
+    cost_per_patient, cost_per_site_month, cost_per_infusion : float
+        Optional costs (0 = not counted).
+    """
+
+    sites: int
+    rate_per_site_month: float
+    site_open_months: tuple[float, ...]
+    screen_failure: float = 0.0
+    chairs_per_site: int | None = None
+    sessions_per_patient: int = 1
+    session_hours: float = 4.0
+    hours_per_day: float = 8.0
+    max_wait_days: float | None = None
+    followup_months: float = 1.0
+    deadline_months: float | None = None
+    cost_per_patient: float = 0.0
+    cost_per_site_month: float = 0.0
+    cost_per_infusion: float = 0.0
+
+
+@dataclass(**_FROZEN)
 class Scenario:
     """A planning question: one trial design and the model of its data.
 
@@ -337,6 +393,7 @@ class Scenario:
     analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     simulation: SimulationSpec = field(default_factory=SimulationSpec)
     meta_analysis: MetaSpec | None = None
+    recruitment: RecruitmentSpec | None = None
     source: str = field(default="<dict>", compare=False)
     evidence: EvidenceTable | None = field(default=None, compare=False, repr=False)
 
@@ -434,7 +491,14 @@ class Scenario:
                 "chunk_mb": self.simulation.chunk_mb,
             },
             **({} if self.meta_analysis is None else {"meta_analysis": _meta_dict(self.meta_analysis)}),
+            **({} if self.recruitment is None else {"recruitment": _recruitment_dict(self.recruitment)}),
         }
+
+
+def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
+    out = {k: getattr(r, k) for k in _RECRUITMENT_KEYS}
+    out["site_open_months"] = list(r.site_open_months)
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _meta_dict(m: MetaSpec) -> dict[str, Any]:
@@ -543,7 +607,13 @@ def _apply_overrides(
 # validation
 
 _TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis", "simulation",
-             "meta_analysis")
+             "meta_analysis", "recruitment")
+_RECRUITMENT_KEYS = (
+    "sites", "rate_per_site_month", "site_open_months", "screen_failure", "chairs_per_site",
+    "sessions_per_patient", "session_hours", "hours_per_day", "max_wait_days",
+    "followup_months", "deadline_months", "cost_per_patient", "cost_per_site_month",
+    "cost_per_infusion",
+)
 _META_KEYS = ("studies", "pooled", "evidence", "method", "hksj", "tau2", "new_trials", "rules",
               "precision", "power", "delta")
 _DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm")
@@ -660,10 +730,12 @@ class _Validator:
         simulation = self.simulation(top.get("simulation", _MISSING))
         meta = (None if "meta_analysis" not in top
                 else self.meta_analysis(top["meta_analysis"], pain))
+        recruitment = (None if "recruitment" not in top
+                       else self.recruitment(top["recruitment"]))
         return Scenario(
             name=name, seed=seed, design=design, pain=pain, adverse_events=events,
             dropout=dropout, analysis=analysis, simulation=simulation, meta_analysis=meta,
-            source=self.source, evidence=self.evidence,
+            recruitment=recruitment, source=self.source, evidence=self.evidence,
         )
 
     def design(self, raw: Any) -> Design:
@@ -916,6 +988,55 @@ class _Validator:
                         evidence=evidence, method=method, hksj=hksj, tau2=tau2,
                         new_trials=new_trials, rules=tuple(dict.fromkeys(rules)),
                         precision=precision, power=power, delta=delta)
+
+    def recruitment(self, raw: Any) -> RecruitmentSpec:
+        sec = "recruitment"
+        t = self.table(raw, sec, _RECRUITMENT_KEYS)
+        positive = dict(check=lambda v: v > 0, allowed="must be a number > 0")
+        nonneg = dict(check=lambda v: v >= 0, allowed="must be a number >= 0")
+        sites = self.number(t, sec, "sites", integer=True, check=lambda v: 1 <= v <= 10_000,
+                            allowed="must be an integer in [1, 10000]")
+        rate = self.number(t, sec, "rate_per_site_month",
+                           allowed="must be a number > 0 (patients screened per site per month)",
+                           check=lambda v: v > 0)
+        opening = t.get("site_open_months", 0.0)
+        if isinstance(opening, list):
+            if len(opening) != sites or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                    and x >= 0 for x in opening):
+                raise self.fail(f"[{sec}] site_open_months", opening,
+                                f"must be {sites} opening times >= 0 (one per site), "
+                                "or one number: a ramp over which sites open evenly")
+            opens = tuple(float(x) for x in opening)
+        else:
+            ramp = self.number(t, sec, "site_open_months", 0.0,
+                               allowed="must be a list of opening times or a ramp >= 0 (months)",
+                               check=lambda v: v >= 0)
+            opens = tuple(ramp * i / (sites - 1) if sites > 1 else 0.0 for i in range(sites))
+        screen_failure = self.number(t, sec, "screen_failure", 0.0, check=lambda v: 0 <= v < 1,
+                                     allowed="must be in [0, 1)")
+        chairs = self.optional(t, sec, "chairs_per_site", integer=True, check=lambda v: v >= 1,
+                               allowed="must be an integer >= 1 (absent = no capacity limit)")
+        sessions = self.number(t, sec, "sessions_per_patient", 1, integer=True,
+                               check=lambda v: 1 <= v <= 100, allowed="must be an integer in [1, 100]")
+        session_hours = self.number(t, sec, "session_hours", 4.0, **positive)
+        hours_per_day = self.number(t, sec, "hours_per_day", 8.0, check=lambda v: 0 < v <= 24,
+                                    allowed="must be in (0, 24]")
+        if session_hours > hours_per_day:
+            raise self.fail(f"[{sec}] session_hours", session_hours,
+                            f"must fit in a day of hours_per_day = {hours_per_day}")
+        return RecruitmentSpec(
+            sites=sites, rate_per_site_month=rate, site_open_months=opens,
+            screen_failure=screen_failure, chairs_per_site=chairs,
+            sessions_per_patient=sessions, session_hours=session_hours,
+            hours_per_day=hours_per_day,
+            max_wait_days=self.optional(t, sec, "max_wait_days", **positive),
+            followup_months=self.number(t, sec, "followup_months", 1.0, **nonneg),
+            deadline_months=self.optional(t, sec, "deadline_months", **positive),
+            cost_per_patient=self.number(t, sec, "cost_per_patient", 0.0, **nonneg),
+            cost_per_site_month=self.number(t, sec, "cost_per_site_month", 0.0, **nonneg),
+            cost_per_infusion=self.number(t, sec, "cost_per_infusion", 0.0, **nonneg),
+        )
 
     def analysis(self, raw: Any) -> AnalysisSpec:
         t = self.table(raw, "analysis", _ANALYSIS_KEYS)

@@ -31,10 +31,11 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    divided by ``time(simulate_grid(s, [n*], n_sims=K, path="patient",
    closed_forms=False))`` at the answer ``n*``; target <= 5x. The solve is
    split into the simulated curves it runs (``planning.power_curve``, wrapped
-   with a timer that also records each curve's grid), the closed-form
-   bisection for the starting guess (``planning._smallest_n``), the textbook
-   inflation rule (``planning._inflation``) and the rest. The wrappers are
-   removed afterwards.
+   with a timer that also records each curve's grid), the closed-form setup
+   (``planning._closed_form``), the closed-form bisection for the starting
+   guess (``planning._smallest_n``, with its number of closed-form
+   evaluations), the textbook inflation rule (``planning._inflation``) and
+   the rest. The wrappers are removed afterwards.
 
 As in ``bench_engine.py``: every figure is a ratio to a baseline measured in
 the same process, each timing is the best of 3 (``time.perf_counter``), all
@@ -128,6 +129,7 @@ class Split:
     """Time spent in the parts of one solve."""
 
     curves: list[tuple[int, int, int, float]] = field(default_factory=list)  # points, lo, hi, s
+    setup: float = 0.0  # _closed_form itself (it evaluates analytic_power once for the method)
     closed_form: float = 0.0  # _smallest_n outside _inflation: the starting guess
     closed_calls: int = 0
     inflation: float = 0.0  # _inflation, inclusive
@@ -139,13 +141,13 @@ class Split:
 
     @property
     def other(self) -> float:
-        return self.total - self.curve_time - self.closed_form - self.inflation
+        return self.total - self.curve_time - self.setup - self.closed_form - self.inflation
 
 
 class Instrument:
     """Timing wrappers around ``simulator.planning`` internals (restored on exit)."""
 
-    NAMES = ("power_curve", "_smallest_n", "_inflation")
+    NAMES = ("power_curve", "_closed_form", "_smallest_n", "_inflation")
 
     def __init__(self) -> None:
         self.split = Split()
@@ -155,6 +157,7 @@ class Instrument:
     def __enter__(self) -> Instrument:
         self._saved = {name: getattr(planning, name) for name in self.NAMES}
         orig_curve = self._saved["power_curve"]
+        orig_closed = self._saved["_closed_form"]
         orig_smallest = self._saved["_smallest_n"]
         orig_inflation = self._saved["_inflation"]
 
@@ -163,6 +166,12 @@ class Instrument:
             out = orig_curve(scenario, n_per_arm, **kw)
             self.split.curves.append((len(set(n_per_arm)), min(n_per_arm), max(n_per_arm),
                                       time.perf_counter() - t0))
+            return out
+
+        def closed_form(scenario, metric):
+            t0 = time.perf_counter()
+            out = orig_closed(scenario, metric)
+            self.split.setup += time.perf_counter() - t0
             return out
 
         def calls(f):
@@ -189,6 +198,7 @@ class Instrument:
                 self.split.inflation += time.perf_counter() - t0
 
         planning.power_curve = power_curve
+        planning._closed_form = closed_form
         planning._smallest_n = smallest_n
         planning._inflation = inflation
         return self
@@ -274,30 +284,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'scenario':26s} {'n*':>5s} {'range':>11s} {'closed':>6s} {'achieved':>14s} "
           f"{'one (s)':>8s} {'solve (s)':>9s} {'ratio':>7s} {'target':>7s} {'':>6s}")
     print("-" * 110)
+    solve_target = f"<= {TARGET_SOLVE:g}x"
     for label, t_solve, t_one, p_one, res, split in solve_rows:
         ratio = t_solve / t_one
         rng_txt = f"{res.n_range[0]}-{res.n_range[1]}"
         closed = str(res.analytic_n_per_arm) if res.analytic_n_per_arm is not None else "-"
         ach = f"{res.achieved:.4f}+-{res.achieved_se:.4f}"
         print(f"{label:26s} {res.n_per_arm:5d} {rng_txt:>11s} {closed:>6s} {ach:>14s} "
-              f"{t_one:8.3f} {t_solve:9.3f} {ratio:6.2f}x {'<= ' + format(TARGET_SOLVE, 'g') + 'x':>7s} "
+              f"{t_one:8.3f} {t_solve:9.3f} {ratio:6.2f}x {solve_target:>7s} "
               f"{verdict(ratio <= TARGET_SOLVE):>6s}")
 
     print("\n   time split of the fastest solve (wrapped simulator.planning functions)")
     for label, t_solve, t_one, p_one, res, split in solve_rows:
         print(f"   {label}: total {split.total:.3f} s = {t_solve / t_one:.2f} evaluations at n*")
-        for j, (pts, lo, hi, dt) in enumerate(split.curves, 1):
-            print(f"     curve {j}: {pts:4d} sizes, n {lo:>4d}..{hi:<5d} {dt:7.3f} s "
-                  f"({dt / t_one:5.2f} x one at n*, {100 * dt / split.total:4.1f} %)")
-        print(f"     closed-form guess (_smallest_n, {split.closed_calls} evaluations) "
-              f"{split.closed_form:7.3f} s ({100 * split.closed_form / split.total:4.1f} %)")
-        print(f"     inflation rule (_inflation)      {split.inflation:7.3f} s "
-              f"({100 * split.inflation / split.total:4.1f} %)")
-        print(f"     rest (validation, completion probabilities, ...) {split.other:7.3f} s "
-              f"({100 * split.other / split.total:4.1f} %)")
-        print(f"     achieved power {res.achieved:.4f} at n* = {res.n_per_arm} per arm "
-              f"(one evaluation there: {p_one:.4f}); inflation rule n = "
-              + (f"{res.inflation_n_per_arm:.1f}" if res.inflation_n_per_arm else "-"))
+        parts = [(f"curve {j}: {pts:3d} sizes, n {lo}..{hi}", dt)
+                 for j, (pts, lo, hi, dt) in enumerate(split.curves, 1)]
+        parts += [("closed-form setup (_closed_form)", split.setup),
+                  (f"closed-form guess (_smallest_n, {split.closed_calls} evals)",
+                   split.closed_form),
+                  ("inflation rule (_inflation)", split.inflation),
+                  ("rest (validation, bracketing logic)", split.other)]
+        for name, dt in parts:
+            print(f"     {name:46s} {dt:7.3f} s  {100 * dt / split.total:5.1f} %  "
+                  f"{dt / t_one:5.2f} x one at n*")
+        infl = f"{res.inflation_n_per_arm:.1f}" if res.inflation_n_per_arm else "-"
+        print(f"     achieved power {res.achieved:.4f} at n* = {res.n_per_arm} per arm (one "
+              f"evaluation there: {p_one:.4f}); inflation-rule n = {infl}")
 
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
     return 0

@@ -3,7 +3,8 @@
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
 ``resolve`` (would the next trial(s) make the review conclusive), ``meta`` (fit
-a meta-analysis of a study table),
+a meta-analysis of a study table), ``sweep`` (a grid of variants into a
+resumable result store, on loky or Dask),
 ``validate`` (check a scenario file without running it) and ``evidence`` (list
 the evidence table or show one entry with its sources). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
@@ -31,7 +32,8 @@ from .planning import parse_n_grid, power_curve, solve_sample_size
 from .errors import ScenarioError, SimulatorError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
-from .scenario import RULES, Scenario, load_scenario, parse_override
+from .scenario import RULES, Scenario, SweepSpec, load_scenario, parse_override, parse_sweep_values
+from .sweep import BACKENDS, run_sweep
 
 __all__ = ["main", "build_parser"]
 
@@ -119,6 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
     resolve.set_defaults(handler=_cmd_resolve)
+
+    sweep = verbs.add_parser("sweep", help="run a grid of scenario variants into a result store")
+    scenario_args(sweep)
+    sim_args(sweep)
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
+                       help="a crossed sweep key: KEY=V1,V2,... or KEY=START:STOP:STEP "
+                            "(repeatable; adds to or replaces the file's [sweep.grid])")
+    sweep.add_argument("--zip", action="append", default=[], metavar="KEY=VALUES",
+                       help="keys that vary together, equal numbers of values (repeatable)")
+    sweep.add_argument("--out", required=True, metavar="FILE.csv",
+                       help="result CSV (a .jsonl twin is written beside it)")
+    sweep.add_argument("--backend", choices=BACKENDS, default="loky")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address")
+    sweep.add_argument("--workers", type=int, help="LocalCluster workers (dask-local)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue an existing result store, skipping finished points")
+    sweep.add_argument("--plot", metavar="FILE.png", help="plot a metric against a grid key")
+    sweep.add_argument("--x", metavar="KEY", help="grid key on the x axis (default: the first)")
+    sweep.add_argument("--by", metavar="KEY", help="grid key with one line per value")
+    sweep.add_argument("--metric", default="power", help="column to plot (default power)")
+    sweep.set_defaults(handler=_cmd_sweep)
 
     meta = verbs.add_parser("meta", help="fit a meta-analysis of a study table")
     meta.add_argument("file", type=Path, help="CSV with columns estimate,se, or TOML with "
@@ -497,6 +520,48 @@ def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
     return "\n".join(lines)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    spec = scenario.sweep or SweepSpec()
+    grid, zipped = dict(spec.grid), dict(spec.zip)
+    for flag, target in (("--grid", grid), ("--zip", zipped)):
+        for item in getattr(args, flag[2:]):
+            key, sep, raw = item.partition("=")
+            if not sep or not key.strip():
+                raise ScenarioError(f"{flag} {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
+            target[key.strip()] = parse_sweep_values(key.strip(), raw.strip(), flag)
+    spec = Scenario.from_dict({**scenario.to_dict(), "sweep": {
+        "grid": {k: list(v) for k, v in grid.items()},
+        "zip": {k: list(v) for k, v in zipped.items()}}}, source=scenario.source,
+        evidence=scenario.evidence).sweep
+    if not spec.keys:
+        raise ScenarioError("trialsim sweep: no sweep keys: give --grid KEY=VALUES or a "
+                            "[sweep] table")
+    kwargs = _sim_kwargs(args)
+    bar = kwargs.pop("progress")
+    if bar is not None:
+        bar.unit = "points"
+    rows = run_sweep(scenario, spec, args.out, n_sims=kwargs["n_sims"], seed=kwargs["seed"],
+                     path=kwargs["path"], n_jobs=kwargs["n_jobs"], backend=args.backend,
+                     scheduler=args.scheduler, workers=args.workers, resume=args.resume,
+                     progress=bar)
+    if bar is not None:
+        bar.close()
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plots import plot_sweep
+
+        keys = list(spec.keys)
+        x = args.x or keys[0]
+        by = args.by or next((k for k in keys if k != x), None)
+        _save_figure(plot_sweep(rows, x=x, by=by, metric=args.metric), args.plot)
+    if not args.quiet:
+        print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
+    return 0
+
+
 def _cmd_meta(args: argparse.Namespace) -> int:
     y, se = _read_studies(args.file)
     fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
@@ -567,13 +632,14 @@ def _write_atomic(path: Path, text: str) -> None:
 class _Progress:
     """A one-line progress indicator on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "trials") -> None:
         self.start = time.perf_counter()
+        self.unit = unit
 
     def __call__(self, done: int, total: int) -> None:
         elapsed = time.perf_counter() - self.start
         eta = elapsed * (total - done) / done if done else 0.0
-        sys.stderr.write(f"\r  {done:,}/{total:,} trials ({100 * done / total:3.0f} %), "
+        sys.stderr.write(f"\r  {done:,}/{total:,} {self.unit} ({100 * done / max(total, 1):3.0f} %), "
                          f"{eta:5.1f} s left ")
         sys.stderr.flush()
 

@@ -40,7 +40,7 @@ from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
 
 __all__ = ["simulate", "simulate_grid", "simulate_trials", "choose_path", "chunk_layout",
-           "PathName"]
+           "default_chunk_size", "PathName"]
 
 PathName = Literal["auto", "aggregate", "patient"]
 MAX_CHUNK = 1 << 16
@@ -73,6 +73,16 @@ def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[in
     size = max(1, min(MAX_CHUNK, per_chunk, n_sims))
     full, rest = divmod(n_sims, size)
     return [size] * full + ([rest] if rest else [])
+
+
+def default_chunk_size(scenario: Scenario, n_sims: int, path: PathName = "auto") -> int:
+    """The chunk size :func:`simulate` would use for a scenario (its memory budget)."""
+    chosen = choose_path(scenario, path)
+    per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
+                 else patient_bytes_per_trial(scenario))
+    if scenario.meta_analysis is not None:
+        per_trial *= scenario.meta_analysis.new_trials
+    return chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)[0]
 
 
 def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
@@ -281,6 +291,7 @@ def simulate_grid(
     path: PathName = "auto",
     progress: ProgressCallback | None = None,
     closed_forms: bool = True,
+    chunk_size: int | None = None,
 ) -> list[SimulationResult]:
     """Simulate a scenario at several sample sizes on common random numbers.
 
@@ -299,6 +310,10 @@ def simulate_grid(
         As in :func:`simulate`.
     closed_forms : bool
         Compute the closed-form power and assurance at each size.
+    chunk_size : int, optional
+        Force the chunk size instead of deriving it from the memory budget,
+        so that several scenarios share the same random streams chunk by
+        chunk (a sweep's common random numbers).
 
     Returns
     -------
@@ -325,7 +340,13 @@ def simulate_grid(
                  else patient_bytes_per_trial(largest))
     if scenario.meta_analysis is not None:  # k new trials per future
         per_trial *= scenario.meta_analysis.new_trials
-    chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ScenarioError(f"chunk_size = {chunk_size!r}: must be an integer >= 1")
+        full, rest = divmod(n_sims, chunk_size)
+        chunks = [chunk_size] * full + ([rest] if rest else [])
+    else:
+        chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
     streams = root.spawn(len(chunks))
     truth = true_effect(scenario.pain)
 

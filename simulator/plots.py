@@ -13,7 +13,7 @@ from .planning import PowerCurve
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves"]
+__all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves", "plot_sweep"]
 
 _Z95 = 1.959963984540054
 
@@ -116,4 +116,30 @@ def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | Non
                  f"{first.n_sims:,} futures per n; dashed: closed form, dotted: plateau")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str = "power",
+               ax: Axes | None = None) -> Axes:
+    """A sweep's metric against one grid key, one line per value of another,
+    with 95 % Monte Carlo bands where the rows carry ``<metric>_se``."""
+    ax = _axes(ax)
+    if not rows or x not in rows[0] or metric not in rows[0]:
+        missing = x if rows and x not in rows[0] else metric
+        raise KeyError(f"the sweep rows have no column {missing!r}")
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(row.get(by) if by else None, []).append(row)
+    for i, (value, group) in enumerate(groups.items()):
+        group = sorted(group, key=lambda r: r[x])
+        xs = np.array([r[x] for r in group], dtype=float)
+        ys = np.array([np.nan if r[metric] is None else r[metric] for r in group], dtype=float)
+        label = f"{by} = {value}" if by else metric
+        ax.plot(xs, ys, "-o", ms=3, color=f"C{i % 10}", label=label)
+        if f"{metric}_se" in group[0]:
+            se = np.array([r[f"{metric}_se"] or 0.0 for r in group], dtype=float)
+            ax.fill_between(xs, ys - _Z95 * se, ys + _Z95 * se, color=f"C{i % 10}", alpha=0.2, lw=0)
+    ax.set(xlabel=x, ylabel=metric, title=f"sweep: {metric} against {x}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
     return ax

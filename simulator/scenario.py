@@ -31,6 +31,8 @@ __all__ = [
     "SimulationSpec",
     "MetaSpec",
     "RecruitmentSpec",
+    "SweepSpec",
+    "parse_sweep_values",
     "load_scenario",
     "parse_override",
     "ANALYSES",
@@ -368,6 +370,64 @@ class RecruitmentSpec:
 
 
 @dataclass(**_FROZEN)
+class SweepSpec:
+    """A grid of scenario overrides (see :mod:`simulator.sweep`).
+
+    Attributes
+    ----------
+    grid : tuple of (dotted key, values)
+        Crossed with each other (Cartesian product).
+    zip : tuple of (dotted key, values)
+        Vary together (equal lengths), crossed with ``grid``.
+    """
+
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    zip: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.grid) + tuple(k for k, _ in self.zip)
+
+
+def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
+    """Values of one sweep key: a list, ``"START:STOP:STEP"`` (stop included) or
+    ``"V1,V2,..."`` (each read as a TOML value).
+
+    Examples
+    --------
+    >>> parse_sweep_values("design.n_per_arm", "20:60:20", "--grid")
+    (20, 40, 60)
+    >>> parse_sweep_values("pain.effect", "-1.5,-1", "--grid")
+    (-1.5, -1)
+    """
+    if isinstance(raw, list):
+        values = tuple(raw)
+    elif isinstance(raw, str) and raw.count(":") == 2 and "," not in raw:
+        try:
+            start, stop, step = (tomllib.loads(f"v = {p.strip()}")["v"] for p in raw.split(":"))
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                     for x in (start, stop, step)) and step > 0 and stop >= start
+        except tomllib.TOMLDecodeError:
+            ok = False
+        if not ok:
+            raise ScenarioError(f"{where} {key} = {raw!r}: expected START:STOP:STEP with "
+                                "numbers, STEP > 0 and STOP >= START")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        values = tuple(start + i * step for i in range(count))
+        if all(isinstance(x, int) for x in (start, stop, step)):
+            values = tuple(int(v) for v in values)
+        else:
+            values = tuple(round(float(v), 12) for v in values)
+    elif isinstance(raw, str):
+        values = tuple(parse_override(f"{key}={part}")[1] for part in raw.split(",") if part.strip())
+    else:
+        values = (raw,)
+    if not values:
+        raise ScenarioError(f"{where} {key} = {raw!r}: no values")
+    return values
+
+
+@dataclass(**_FROZEN)
 class Scenario:
     """A planning question: one trial design and the model of its data.
 
@@ -394,6 +454,7 @@ class Scenario:
     simulation: SimulationSpec = field(default_factory=SimulationSpec)
     meta_analysis: MetaSpec | None = None
     recruitment: RecruitmentSpec | None = None
+    sweep: SweepSpec | None = None
     source: str = field(default="<dict>", compare=False)
     evidence: EvidenceTable | None = field(default=None, compare=False, repr=False)
 
@@ -492,6 +553,9 @@ class Scenario:
             },
             **({} if self.meta_analysis is None else {"meta_analysis": _meta_dict(self.meta_analysis)}),
             **({} if self.recruitment is None else {"recruitment": _recruitment_dict(self.recruitment)}),
+            **({} if self.sweep is None else {"sweep": {
+                "grid": {k: list(v) for k, v in self.sweep.grid},
+                "zip": {k: list(v) for k, v in self.sweep.zip}}}),
         }
 
 
@@ -607,7 +671,7 @@ def _apply_overrides(
 # validation
 
 _TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis", "simulation",
-             "meta_analysis", "recruitment")
+             "meta_analysis", "recruitment", "sweep")
 _RECRUITMENT_KEYS = (
     "sites", "rate_per_site_month", "site_open_months", "screen_failure", "chairs_per_site",
     "sessions_per_patient", "session_hours", "hours_per_day", "max_wait_days",
@@ -732,10 +796,11 @@ class _Validator:
                 else self.meta_analysis(top["meta_analysis"], pain))
         recruitment = (None if "recruitment" not in top
                        else self.recruitment(top["recruitment"]))
+        sweep = None if "sweep" not in top else self.sweep(top["sweep"])
         return Scenario(
             name=name, seed=seed, design=design, pain=pain, adverse_events=events,
             dropout=dropout, analysis=analysis, simulation=simulation, meta_analysis=meta,
-            recruitment=recruitment, source=self.source, evidence=self.evidence,
+            recruitment=recruitment, sweep=sweep, source=self.source, evidence=self.evidence,
         )
 
     def design(self, raw: Any) -> Design:
@@ -988,6 +1053,25 @@ class _Validator:
                         evidence=evidence, method=method, hksj=hksj, tau2=tau2,
                         new_trials=new_trials, rules=tuple(dict.fromkeys(rules)),
                         precision=precision, power=power, delta=delta)
+
+    def sweep(self, raw: Any) -> SweepSpec:
+        t = self.table(raw, "sweep", ("grid", "zip"))
+        parts = {}
+        for name in ("grid", "zip"):
+            table = t.get(name, {})
+            if not isinstance(table, Mapping):
+                raise self.fail(f"[sweep] {name}", table,
+                                'must be a table { "dotted.key" = [values] or "START:STOP:STEP" }')
+            parts[name] = tuple((str(k), parse_sweep_values(str(k), v, f"{self.source}: [sweep.{name}]"))
+                                for k, v in table.items())
+        lengths = {len(v) for _, v in parts["zip"]}
+        if len(lengths) > 1:
+            raise self.fail("[sweep] zip", {k: list(v) for k, v in parts["zip"]},
+                            "zipped keys vary together: give them equal numbers of values")
+        dup = set(k for k, _ in parts["grid"]) & set(k for k, _ in parts["zip"])
+        if dup:
+            raise self.fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
+        return SweepSpec(grid=parts["grid"], zip=parts["zip"])
 
     def recruitment(self, raw: Any) -> RecruitmentSpec:
         sec = "recruitment"

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from .engine import choose_path, simulate
 from .errors import ConvergenceError
 from .metaanalysis import meta_analyse
 from .planning import parse_n_grid, power_curve, solve_sample_size
+from ._io import write_atomic
 from .errors import ScenarioError, SimulatorError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
@@ -198,7 +198,7 @@ def _emit_json(target: str, payload: Any) -> None:
     if target == "-":
         sys.stdout.write(text)
     else:
-        _write_atomic(Path(target), text)
+        write_atomic(Path(target), text)
 
 
 def _cmd_evidence(args: argparse.Namespace) -> int:
@@ -345,7 +345,7 @@ def _emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
     if target == "-":
         sys.stdout.write(buffer.getvalue())
     else:
-        _write_atomic(Path(target), buffer.getvalue())
+        write_atomic(Path(target), buffer.getvalue())
 
 
 def format_curve(curve) -> str:
@@ -614,19 +614,6 @@ def _read_studies(path: Path) -> tuple[list[float], list[float]]:
         raise ScenarioError(f"{path}: {where}: must be one or more [estimate, se] pairs with "
                             "finite numbers and se > 0")
     return [float(r[0]) for r in rows], [float(r[1]) for r in rows]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a file so that it is either complete or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Progress:

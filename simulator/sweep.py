@@ -30,7 +30,6 @@ import itertools
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any, Literal
 
 import joblib
 
+from ._io import append_once, write_atomic
 from .engine import PathName, default_chunk_size, simulate_grid
 from .errors import ScenarioError
 from .scenario import Scenario, SweepSpec
@@ -164,13 +164,13 @@ class ResultStore:
         """Add one row: one ``write`` to each file, JSON Lines first."""
         self.csv.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(row, default=_json_default) + "\n"
-        _append(self.jsonl, line)
+        append_once(self.jsonl, line)
         columns = self._columns()
         self.rows.append(row)
         if columns != self._columns() or not self.csv.exists():
             self._rewrite()  # a new column: re-render the CSV (atomically)
         else:
-            _append(self.csv, _csv_lines([row], self._columns(), header=False))
+            append_once(self.csv, _csv_lines([row], self._columns(), header=False))
 
     def _columns(self) -> list[str]:
         columns: dict[str, None] = {}
@@ -182,9 +182,9 @@ class ResultStore:
     def _rewrite(self) -> None:
         if not self.rows and not self.jsonl.exists():
             return
-        _write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
+        write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
                                           for r in self.rows))
-        _write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
+        write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
 
 
 def _json_default(value: Any) -> Any:
@@ -199,26 +199,6 @@ def _csv_lines(rows: Sequence[dict[str, Any]], columns: list[str], *, header: bo
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
     return buffer.getvalue()
-
-
-def _append(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,

@@ -12,7 +12,9 @@ active minus placebo.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import special, stats
@@ -95,17 +97,22 @@ def _cdf(x: np.ndarray, df: np.ndarray) -> np.ndarray:
     return np.where(np.isinf(df), special.ndtr(x), special.stdtr(np.where(np.isinf(df), 1, df), x))
 
 
+@lru_cache(maxsize=4096)
+def _quantile(q: float, df: float) -> float:
+    return float(stats.norm.ppf(q) if math.isinf(df) else stats.t.ppf(q, df))
+
+
 def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     """Quantile ``q`` of the t distribution for each ``df`` (``inf`` = normal).
 
     Degrees of freedom take few distinct values in a simulation, so the
-    quantile is computed once per distinct value.
+    quantile is computed once per distinct value (and cached).
     """
     df = np.asarray(df, dtype=float)
     if df.ndim == 0:
-        return np.asarray(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+        return np.asarray(_quantile(float(q), float(df)))
     if df.size and df.min() == df.max():  # no dropout: one df for every trial
-        return np.full(df.shape, critical_values(q, df.flat[0]))
+        return np.full(df.shape, _quantile(float(q), float(df.flat[0])))
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
     crit = np.where(np.isinf(uniq), stats.norm.ppf(q), stats.t.ppf(q, finite))

@@ -202,13 +202,15 @@ def _average_over_completers(power_at, sizes, keep):
     return float(np.sum(np.outer(w0, w1) * values))
 
 
-def analytic_power(scenario: Scenario) -> AnalyticPower:
+def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> AnalyticPower:
     """The closed-form power of the scenario's primary analysis.
 
     Exact for normal scores (ANCOVA, Student t on change or follow-up),
     averaged over the binomial number of completers. Bounded scores or a
     truncated baseline get the normal-model value, marked inexact; responder
     analyses get the normal approximation at the true responder rates.
+    ``average_completers=False`` evaluates at the expected completers instead
+    (fast, for a first guess; marked inexact when there is dropout).
     """
     pain, spec = scenario.pain, scenario.analysis
     sizes = scenario.design.group_sizes
@@ -239,6 +241,10 @@ def analytic_power(scenario: Scenario) -> AnalyticPower:
             method, exact = "noncentral t with Welch-Satterthwaite df (approximation)", False
         else:
             method, exact = "noncentral t (Student)", normal
+    if any(k < 1 for k in keep) and not average_completers:
+        value = float(power_at(np.array([sizes[0] * keep[0]]), np.array([sizes[1] * keep[1]]))[0])
+        return AnalyticPower(value=value, exact=False,
+                             method=method + ", at the expected completers" + note)
     if any(k < 1 for k in keep):
         method += ", averaged over binomial completers"
     value = _average_over_completers(power_at, sizes, keep)

@@ -321,10 +321,18 @@ def _check_resolvable(scenario: Scenario, metric: str, target: float) -> None:
             f"{advice}")
 
 
+def _fast_closed_form(scenario: Scenario, metric: str) -> Callable[[int], float] | None:
+    """A cheap closed form for bracketing (power at the expected completers)."""
+    if metric == "power":
+        return lambda n: analytic_power(_at(scenario, n), average_completers=False).value
+    return _closed_form(scenario, metric)[0]
+
+
 def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float] | None, str]:
     """The closed-form metric as a function of n per arm, and its method."""
     if metric == "power":
-        method = analytic_power(scenario).method
+        method = analytic_power(scenario, average_completers=False).method.replace(
+            ", at the expected completers", ", averaged over binomial completers")
         return (lambda n: analytic_power(_at(scenario, n)).value), method
     if metric == "assurance":
         return (lambda n: analytic_assurance(_at(scenario, n))), \
@@ -461,9 +469,29 @@ def solve_sample_size(
     def values(curve: PowerCurve) -> np.ndarray:
         return np.array([m.value for m in curve.metric(metric)])
 
-    # 1. Bracket on a coarse geometric curve, growing it until the target is passed.
     closed, method = _closed_form(scenario, metric)
-    guess = _smallest_n(closed, target, n_max) if closed else None
+    fast = _fast_closed_form(scenario, metric)
+    guess = _smallest_n(fast, target, n_max) if fast else None
+    analytic_n = _exact_near(closed, guess, target, n_max) if closed and guess else None
+
+    # 1. With a closed-form guess: one curve, dense around the guess. The
+    #    answer is accepted only inside the dense part, away from its ends.
+    if guess is not None:
+        lo = max(2, int(0.85 * guess))
+        top = min(n_max, int(np.ceil(1.2 * guess)) + 2)
+        grid = sorted(set(np.geomspace(2, lo, 5).round().astype(int)) | set(range(lo, top + 1)))
+        fine = power_curve(scenario, grid, **run)
+        est = fine.metric(metric)
+        v = np.array([m.value for m in est])
+        se = np.array([m.se for m in est])
+        stays = np.flip(np.logical_and.accumulate(np.flip(v >= target)))
+        k = int(np.argmax(stays)) if stays.any() else -1
+        clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
+        if stays.any() and grid[k] > lo and clear.any():
+            return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method)
+
+    # 2. Otherwise bracket on a coarse geometric curve, growing it until the
+    #    target is passed, then refine on every integer n in the bracket.
     hi = min(n_max, max(20, 2 * (guess or 50)))
     while True:
         grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
@@ -513,6 +541,26 @@ def solve_sample_size(
     else:
         raise ConvergenceError(f"could not pin the sample size for {metric} = {target:g}")
 
+    return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method)
+
+
+def _exact_near(closed: Callable[[int], float], guess: int, target: float,
+                n_max: int) -> int | None:
+    """Smallest n with the exact closed form >= target, searched from a guess."""
+    n = guess
+    if closed(n) >= target:
+        while n > 2 and closed(n - 1) >= target:
+            n -= 1
+        return n
+    while n < n_max:
+        n += 1
+        if closed(n) >= target:
+            return n
+    return None
+
+
+def _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method) -> SampleSize:
+    """Assemble the result from the refining curve (answer at index k)."""
     n_star = grid[k]
     reach = np.flip(np.logical_and.accumulate(np.flip(v + _Z95 * se >= target)))
     clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
@@ -525,7 +573,8 @@ def solve_sample_size(
         n_total=sum(at.group_sizes),
         expected_completers=float(sum(n * c for n, c in zip(at.group_sizes, keep))),
         n_range=(n_lo, n_hi), achieved=float(v[k]), achieved_se=float(se[k]),
-        analytic_n_per_arm=guess, analytic_method=method if guess is not None else None,
+        analytic_n_per_arm=analytic_n,
+        analytic_method=method if analytic_n is not None else None,
         inflation_n_per_arm=_inflation(scenario, metric, target),
         n_sims=at.n_sims, seed_entropy=at.seed_entropy, path=at.path, curve=fine,
     )

@@ -10,6 +10,8 @@ from scipy import stats
 
 __all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
 
+_Z95 = float(stats.norm.ppf(0.975))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonteCarloProbability:
@@ -36,7 +38,7 @@ class MonteCarloProbability:
     def from_counts(cls, successes: int, n_sims: int, level: float = 0.95) -> MonteCarloProbability:
         """Estimate from ``successes`` out of ``n_sims`` trials."""
         p = successes / n_sims
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = _Z95 if level == 0.95 else float(stats.norm.ppf(0.5 + level / 2))
         denom = 1 + z * z / n_sims
         centre = (p + z * z / (2 * n_sims)) / denom
         half = z * math.sqrt(p * (1 - p) / n_sims + z * z / (4 * n_sims * n_sims)) / denom

@@ -20,6 +20,8 @@ from .analytic import (
 )
 from .engine import choose_path, simulate, simulate_grid
 from .planning import PowerCurve, SampleSize, power_curve, solve_sample_size
+from .recruitment import RecruitmentResult, simulate_recruitment
+from .sweep import run_sweep
 from .errors import ConvergenceError, ScenarioError, SimulatorError
 from .estimands import true_effect
 from .evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
@@ -50,6 +52,7 @@ __all__ = [
     "NormalPrior",
     "MonteCarloProbability",
     "PowerCurve",
+    "RecruitmentResult",
     "SampleSize",
     "Pain",
     "Scenario",
@@ -66,6 +69,8 @@ __all__ = [
     "harm_detection_probability",
     "load_scenario",
     "power_curve",
+    "run_sweep",
+    "simulate_recruitment",
     "simulate",
     "simulate_grid",
     "solve_sample_size",

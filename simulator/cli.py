@@ -3,8 +3,9 @@
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
 ``resolve`` (would the next trial(s) make the review conclusive), ``meta`` (fit
-a meta-analysis of a study table), ``sweep`` (a grid of variants into a
-resumable result store, on loky or Dask),
+a meta-analysis of a study table), ``recruit`` (recruitment and infusion
+capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
+result store, on loky or Dask),
 ``validate`` (check a scenario file without running it) and ``evidence`` (list
 the evidence table or show one entry with its sources). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
@@ -121,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
     resolve.set_defaults(handler=_cmd_resolve)
+
+    recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
+                                               "(simpy), and the power at the deadline")
+    scenario_args(recruit)
+    recruit.add_argument("--reps", type=int, help="simulated trials (default 1000)")
+    recruit.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    recruit.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    recruit.add_argument("--deadline-months", type=float, metavar="M",
+                         help="end of recruitment (default: recruitment.deadline_months)")
+    recruit.add_argument("--path", choices=("auto", "simpy", "vectorized"), default="auto",
+                         help="vectorized needs no capacity limit (default: auto)")
+    recruit.add_argument("--n-sims", type=int, help="trials per n of the power curve")
+    recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
+                                                            "utilisation")
+    recruit.set_defaults(handler=_cmd_recruit)
 
     sweep = verbs.add_parser("sweep", help="run a grid of scenario variants into a result store")
     scenario_args(sweep)
@@ -518,6 +535,39 @@ def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
             row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
             lines.append(f"{n:>8}{row}")
     return "\n".join(lines)
+
+
+def _cmd_recruit(args: argparse.Namespace) -> int:
+    from .recruitment import format_recruitment, simulate_recruitment
+
+    scenario = _load(args)
+    for flag, value in (("--reps", args.reps), ("--n-sims", args.n_sims)):
+        if value is not None and value < 1:
+            raise ScenarioError(f"{flag} {value}: must be an integer >= 1")
+    if args.jobs == 0:
+        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    if args.deadline_months is not None and not args.deadline_months > 0:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
+    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
+                                  deadline_months=args.deadline_months, path=args.path,
+                                  n_power_sims=args.n_sims)
+    if args.json:
+        _emit_json(args.json, result.to_dict())
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plots_recruitment import plot_chair_utilisation, plot_enrolment
+
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
+        plot_enrolment(result, ax=top)
+        plot_chair_utilisation(result, ax=bottom)
+        _save_figure(top, args.plot)
+    if args.json != "-":
+        print(format_recruitment(result))
+    return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:

@@ -561,7 +561,10 @@ class Scenario:
 
 def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
     out = {k: getattr(r, k) for k in _RECRUITMENT_KEYS}
-    out["site_open_months"] = list(r.site_open_months)
+    ramp = r.site_open_months[-1]
+    even = tuple(ramp * i / (r.sites - 1) if r.sites > 1 else 0.0 for i in range(r.sites))
+    # an even ramp is written back as the ramp, so that sweeping `sites` keeps it
+    out["site_open_months"] = ramp if even == r.site_open_months else list(r.site_open_months)
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -1104,6 +1107,10 @@ class _Validator:
         sessions = self.number(t, sec, "sessions_per_patient", 1, integer=True,
                                check=lambda v: 1 <= v <= 100, allowed="must be an integer in [1, 100]")
         session_hours = self.number(t, sec, "session_hours", 4.0, **positive)
+        if "max_wait_days" in t and chairs is None:
+            raise self.fail(f"[{sec}] max_wait_days", t["max_wait_days"],
+                            "only applies with chairs_per_site (without a capacity limit "
+                            "nobody waits)")
         hours_per_day = self.number(t, sec, "hours_per_day", 8.0, check=lambda v: 0 < v <= 24,
                                     allowed="must be in (0, 24]")
         if session_hours > hours_per_day:

@@ -180,16 +180,20 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
                     sxx = sxx + w_xx + cross * dx * dx
                     sxy = sxy + w_xy + cross * dx * dy
                 n = total
-                for ae in scenario.adverse_events:
-                    p = params.active_risk[ae.name] if active else ae.placebo_risk
-                    counts[ae.name] = counts[ae.name] + rng.binomial(seg, p, size=n_sims)
                 done = size
             snapshots.append(ArmMoments(n=n, mean_y=my, cyy=syy,
                                         mean_x=mx if bivariate else None,
                                         cxx=sxx if bivariate else None,
                                         cxy=sxy if bivariate else None))
-            for name in ae_counts:
-                ae_counts[name].append(counts[name])
+        # Adverse events after the pain statistics (see simulate_aggregate).
+        done = 0
+        for size in (g[arm] for g in grid):
+            for ae in scenario.adverse_events:
+                if size > done:
+                    p = params.active_risk[ae.name] if active else ae.placebo_risk
+                    counts[ae.name] = counts[ae.name] + rng.binomial(size - done, p, size=n_sims)
+                ae_counts[ae.name].append(counts[ae.name])
+            done = max(done, size)
         per_arm.append(snapshots)
     n_grid = len(grid)
     samples = []

@@ -399,7 +399,16 @@ def _cmd_size(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(args.json, result.to_dict())
     if args.plot:
-        _plot_curve(result.curve, args.plot, args.target)
+        if args.metric in ("power", "assurance"):
+            _plot_curve(result.curve, args.plot, args.target)
+        else:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            from .plots import plot_metric_curve
+
+            _save_figure(plot_metric_curve(result.curve, args.metric, target=args.target),
+                         args.plot)
     if args.json != "-":
         print(format_size(result))
     return 0
@@ -443,6 +452,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
                "n_sims": result.n_sims, "path": result.path,
                "seed_entropy": result.seed_entropy, **result.resolve.to_dict()}
     solved_text = None
+    status = 0
     if args.target is not None:
         try:
             size = solve_sample_size(scenario, target=args.target, metric="conclusive", **kwargs)
@@ -451,6 +461,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         except ConvergenceError as exc:
             payload["target"] = {"target": args.target, "n_per_arm": None, "reason": str(exc)}
             solved_text = f"P(conclusive) >= {args.target:g}: not reachable. {exc}"
+            status = 3
     curves = None
     if args.n:
         grid = parse_n_grid(args.n)
@@ -469,7 +480,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         _emit_json(args.json, payload)
     if args.json != "-":
         print(format_resolve(scenario, result, solved_text, curves))
-    return 0
+    return status
 
 
 def _plot_resolve(curves, target_file: str, target: float | None) -> None:
@@ -613,6 +624,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
+    if not 0 < args.alpha < 0.5:
+        raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
     y, se = _read_studies(args.file)
     fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
     if args.json:

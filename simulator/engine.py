@@ -33,9 +33,9 @@ from .analytic import (
 )
 from .errors import ScenarioError
 from .estimands import true_effect
-from .parameters import TrialParameters, assurance_ceiling, effect_prior, has_prior
+from .parameters import TrialParameters, assurance_ceiling, has_prior
 from .patient import patient_bytes_per_trial, simulate_patient_grid, simulate_patients
-from .resolve import ResolveResult, closed_forms, conclusive, existing_evidence
+from .resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
 
@@ -221,7 +221,7 @@ def _resolve_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.S
     k = scenario.meta_analysis.new_trials
     rng = np.random.default_rng(
         np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (2,)))
-    prior = effect_prior(scenario.pain)
+    prior = centre_prior(scenario.pain)
     centre = (np.full(n_sims, scenario.pain.effect) if prior is None
               else prior.sample(rng, n_sims))
     tau = math.sqrt(existing_evidence(scenario).tau2)

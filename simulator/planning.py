@@ -207,7 +207,10 @@ class SampleSize:
     n_range : tuple of int
         Sizes the Monte Carlo error cannot tell apart from the answer: from
         the first n whose 95 % interval reaches the target to the first n
-        whose interval lies above it.
+        whose interval lies above it (``n_max`` when no n on the curve is
+        clearly above it, as on a flat curve). Pointwise intervals: errors
+        along a common-random-numbers curve move together, so read it as a
+        guide, not a joint confidence set.
     achieved, achieved_se : float
         The simulated metric at ``n_per_arm`` and its standard error.
     analytic_n_per_arm : int or None
@@ -264,8 +267,8 @@ def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
         ceiling = spec.alpha / spec.sided if pain.effect > 0 or metric == "power_benefit" \
             else spec.alpha
         why = ("is zero: the rejection rate stays at alpha" if pain.effect == 0 else
-               "is not a benefit (negative = benefit): power to show a benefit stays below "
-               "alpha / sided")
+               "is harm, not benefit (negative = benefit): a trial sized on it would be sized "
+               "to show harm, and its power to show benefit stays below alpha / sided")
         raise ConvergenceError(
             f"{metric} cannot reach {target:g}: pain.effect = {pain.effect:g} {why}; "
             f"the highest value reachable is about {ceiling:g} at any n")
@@ -488,7 +491,8 @@ def solve_sample_size(
         k = int(np.argmax(stays)) if stays.any() else -1
         clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
         if stays.any() and grid[k] > lo and clear.any():
-            return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method)
+            return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method,
+                           n_max)
 
     # 2. Otherwise bracket on a coarse geometric curve, growing it until the
     #    target is passed, then refine on every integer n in the bracket.
@@ -541,7 +545,7 @@ def solve_sample_size(
     else:
         raise ConvergenceError(f"could not pin the sample size for {metric} = {target:g}")
 
-    return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method)
+    return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method, n_max)
 
 
 def _exact_near(closed: Callable[[int], float], guess: int, target: float,
@@ -559,13 +563,16 @@ def _exact_near(closed: Callable[[int], float], guess: int, target: float,
     return None
 
 
-def _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method) -> SampleSize:
+def _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method,
+            n_max) -> SampleSize:
     """Assemble the result from the refining curve (answer at index k)."""
     n_star = grid[k]
     reach = np.flip(np.logical_and.accumulate(np.flip(v + _Z95 * se >= target)))
     clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
     n_lo = grid[int(np.argmax(reach))]
-    n_hi = grid[int(np.argmax(clear))] if clear.any() else grid[-1]
+    # Not clearly above the target anywhere on the curve (a flat curve): the
+    # Monte Carlo error cannot rule out any larger n.
+    n_hi = grid[int(np.argmax(clear))] if clear.any() else n_max
     at = fine.points[k]
     keep = completion_probabilities(_at(scenario, n_star))
     return SampleSize(

@@ -13,7 +13,8 @@ from .planning import PowerCurve
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves", "plot_sweep"]
+__all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves", "plot_sweep",
+           "plot_metric_curve"]
 
 _Z95 = 1.959963984540054
 
@@ -101,12 +102,13 @@ def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | Non
         n = np.array(curve.n_per_arm)
         rule = first.resolve.rules[0]
         _band(ax, n, curve.metric("conclusive"), f"{k} new trial{'s' if k > 1 else ''}", f"C{i}")
-        closed = [p.resolve.closed.conditional_power if p.resolve.closed else None
+        closed = [p.resolve.closed.conditional_power
+                  if p.resolve.closed and rule == "ci-excludes-0" else None
                   for p in curve.points]
         if all(c is not None for c in closed):
             ax.plot(n, closed, "--", color=f"C{i}", lw=1)
             plateau = curve.points[-1].resolve.closed.plateau
-            if plateau is not None and plateau < 1:
+            if plateau is not None and plateau < 1 and rule == "ci-excludes-0":
                 ax.axhline(plateau, color=f"C{i}", lw=0.8, ls=":")
     if target is not None:
         ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")
@@ -142,4 +144,19 @@ def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str =
     ax.set(xlabel=x, ylabel=metric, title=f"sweep: {metric} against {x}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_metric_curve(curve: PowerCurve, metric: str, *, target: float | None = None,
+                      ax: Axes | None = None) -> Axes:
+    """Any metric of a curve (``harm:<AE>``, ``conclusive``, ...) against n per arm."""
+    ax = _axes(ax)
+    _band(ax, np.array(curve.n_per_arm), curve.metric(metric), f"{metric} (simulated)", "C0")
+    if target is not None:
+        ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")
+    ax.set(xlabel="patients randomised per arm (reference arm)", ylabel=metric,
+           ylim=(0, 1.02), title=f"{curve.scenario_name}: {metric}, "
+                                 f"{curve.points[0].n_sims:,} trials per n")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
     return ax

@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .evidence import NormalPrior
 from .metaanalysis import meta_analyse
 from .results import MonteCarloProbability
 from .scenario import MetaSpec, Pain, Scenario
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",
-           "closed_forms", "ResolveResult", "analysis_sd", "DIRECTIONS"]
+           "closed_forms", "ResolveResult", "analysis_sd", "centre_prior", "DIRECTIONS"]
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
@@ -92,6 +93,19 @@ def existing_evidence(scenario: Scenario) -> Existing:
 
         i2 = (scenario.evidence or default_evidence())[spec.evidence].i2
     return _existing(spec, i2)
+
+
+def centre_prior(pain: Pain) -> NormalPrior | None:
+    """Distribution of the centre of the new trials' true effects.
+
+    The new trials add their own heterogeneity (tau^2) around the centre, so
+    the centre takes the pooled uncertainty only, ``N(effect, effect_sd^2)``,
+    for a pooled or a predictive prior alike (the predictive prior's tau^2
+    would otherwise be counted twice).
+    """
+    if pain.effect_prior == "fixed":
+        return None
+    return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
 
 
 def analysis_sd(pain: Pain) -> float:
@@ -170,7 +184,8 @@ class ResolveClosedForms:
     conditional_power : float or None
         P(updated CI excludes 0) at the scenario's effect (averaged over its
         prior when it has one), tau^2 fixed (Roloff et al. 2013); None when the
-        existing evidence is re-fitted from studies with tau^2 estimated.
+        existing evidence is re-fitted from studies with tau^2 estimated, or
+        with HKSJ intervals.
     plateau : float or None
         The limit of ``conditional_power`` as the new trials grow without
         bound: below 1 whenever tau^2 > 0.
@@ -182,8 +197,9 @@ class ResolveClosedForms:
         Fewest new trials that can supply I* - I0: the smallest k > tau^2 (I* - I0)
         (0 if the review already has the information).
     n_per_arm_for_k : dict of int to int
-        Per-arm size of each of k equal new trials that supply I* - I0, for
-        k = k_min .. k_min + 4 (and for ``new_trials``).
+        Per-arm size (at least 2) of each of k equal new trials that supply
+        I* - I0, for k = k_min .. k_min + 4 (and for ``new_trials``), from
+        v = 2 sigma^2 / n: equal arms, no dropout.
     ris, daris : float or None
         Trial-sequential required information size in participants,
         4 (z_a + z_b)^2 sigma^2 / delta^2, and RIS / (1 - I^2) (None when I^2 is
@@ -218,7 +234,6 @@ def _cp(theta, w0, est0, w1, z):
 def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     """The information-size view and the conditional power of the update."""
     from .analytic import _prior_nodes, completion_probabilities
-    from .parameters import effect_prior
 
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
     existing = existing_evidence(scenario)
@@ -234,19 +249,19 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
         for k in sorted({*range(max(k_min, 1), max(k_min, 1) + 5), spec.new_trials}):
             denom = k / gap - tau2
             if denom > 0:
-                sizes[k] = math.ceil(2 * sd * sd / denom)
+                sizes[k] = max(2, math.ceil(2 * sd * sd / denom))
     delta = spec.delta if spec.delta is not None else pain.mcid
     ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
     daris = None if existing.i2 is None or existing.i2 >= 1 else ris / (1 - existing.i2)
 
     cp = plateau = None
-    if existing.studies is None or spec.tau2 is not None:
+    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
         n0, n1 = scenario.design.group_sizes
         c0, c1 = completion_probabilities(scenario)
         v = sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
         k = spec.new_trials
         w1 = k / (v + tau2)
-        prior = effect_prior(pain)
+        prior = centre_prior(pain)
         if prior is None:
             thetas, weights = np.array([pain.effect]), np.array([1.0])
         else:

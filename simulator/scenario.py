@@ -1018,8 +1018,9 @@ class _Validator:
         hksj = t.get("hksj", False)
         if not isinstance(hksj, bool):
             raise self.fail(f"[{section}] hksj", hksj, "must be true or false")
-        if hksj and studies is None:
-            raise self.fail(f"[{section}] hksj", hksj, "needs per-study estimates (studies)")
+        if hksj and (studies is None or len(studies) < 2):
+            raise self.fail(f"[{section}] hksj", hksj,
+                            "needs per-study estimates of at least 2 studies (studies)")
         tau2 = self.optional(t, section, "tau2", check=lambda v: v >= 0,
                              allowed="must be a number >= 0 (NRS points squared)")
         if tau2 is None and studies is None:

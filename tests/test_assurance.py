@@ -162,3 +162,16 @@ def test_only_drawn_quantities_report_assurance():
     assert d["assurance"] is None
     assert "harm_assurance" in d["adverse_events"]["a"]
     assert "harm_assurance" not in d["adverse_events"]["b"]
+
+
+def test_aggregate_curves_keep_pairing_with_drawn_risk_ratios():
+    from simulator import power_curve
+
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 40},
+        "pain": {"effect": -1.0, "effect_sd": 1e-12, "effect_prior": "pooled"},
+        "adverse_events": {"any": {"placebo_risk": 0.1, "risk_ratio": 3.0, "log_rr_sd": 0.5,
+                                   "risk_ratio_prior": "pooled"}}})
+    curve = power_curve(s, [20, 40, 60], n_sims=4000, seed=4, path="aggregate")
+    for p in curve.points:
+        assert p.assurance.value == p.power_benefit.value

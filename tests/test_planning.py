@@ -104,7 +104,7 @@ def test_solver_for_assurance_and_harm():
 
 @pytest.mark.parametrize("overrides, metric, target, fragment", [
     ({"pain.effect": 0.0}, "power", 0.8, "highest value reachable is about 0.05"),
-    ({"pain.effect": 0.5}, "power", 0.8, "is not a benefit"),
+    ({"pain.effect": 0.5}, "power", 0.8, "is harm, not benefit"),
     ({"pain.effect_sd": 0.8, "pain.effect_prior": "pooled"}, "assurance", 0.95,
      f"bounded by its ceiling {stats.norm.cdf(1.0 / 0.8):.4f}"),
     ({"adverse_events.n.placebo_risk": 0.1}, "harm:n", 0.8, "risk_ratio = 1 is no harm"),

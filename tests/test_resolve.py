@@ -174,3 +174,25 @@ def test_cli_meta_fits_csv_and_toml_like_metafor(tmp_path, capsys):
     bad.write_text("est,se\n1,2\n")
     assert main(["meta", str(bad)]) == 2
     assert "columns estimate,se" in capsys.readouterr().err
+
+
+def test_predictive_prior_does_not_count_tau2_twice():
+    """New trials add tau^2 around the centre themselves, so the centre takes
+    the pooled uncertainty only: pooled and predictive priors give the same futures."""
+    base = iv(n=80, tau2=0.25).with_overrides({"pain.effect_sd": 0.4, "pain.tau2": 0.25})
+    pooled = simulate(base.with_overrides({"pain.effect_prior": "pooled"}), n_sims=4000, seed=8)
+    predictive = simulate(base.with_overrides({"pain.effect_prior": "predictive"}),
+                          n_sims=4000, seed=8)
+    assert (pooled.resolve.p_conclusive["ci-excludes-0"].value
+            == predictive.resolve.p_conclusive["ci-excludes-0"].value)
+    assert (pooled.resolve.closed.conditional_power
+            == pytest.approx(predictive.resolve.closed.conditional_power, abs=1e-12))
+
+
+def test_no_closed_form_with_hksj_and_hksj_needs_two_studies():
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 50}, "pain": {"effect": -1.0, "analysis": "followup"},
+        "meta_analysis": {"studies": [[-1.2, 0.5], [-0.4, 0.7]], "tau2": 0.1, "hksj": True}})
+    assert closed_forms(s).conditional_power is None
+    with pytest.raises(ScenarioError, match="hksj = true: needs per-study estimates of at least 2"):
+        s.with_overrides({"meta_analysis.studies": [[-1.2, 0.5]]})

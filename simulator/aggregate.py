@@ -196,11 +196,9 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
             done = max(done, size)
         per_arm.append(snapshots)
     n_grid = len(grid)
-    samples = []
-    for g in range(n_grid):
-        a0, a1 = per_arm[0][g], per_arm[1][g]
-        samples.append(TrialSample(
-            primary=primary_analysis(pain.analysis, scenario.analysis.test, a0, a1),
-            completers=(a0.n, a1.n),
-            ae_counts={k: (v[g], v[n_grid + g]) for k, v in ae_counts.items()}))
-    return samples
+    return [TrialSample(
+        primary=primary_analysis(pain.analysis, scenario.analysis.test,
+                                 per_arm[0][g], per_arm[1][g]),
+        completers=(per_arm[0][g].n, per_arm[1][g].n),
+        ae_counts={k: (v[g], v[n_grid + g]) for k, v in ae_counts.items()})
+        for g in range(n_grid)]

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialSample, primary_analysis
+from .analysis import ArmMoments, TrialEstimates, TrialSample, primary_analysis
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .scenario import Scenario
@@ -111,14 +111,16 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
             arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y, prefix))
         else:
             arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
-    samples = []
-    for g in range(len(grid)):
-        at = [_at(a, g) for a in arms]
-        samples.append(TrialSample(
-            primary=primary_analysis(pain.analysis, scenario.analysis.test, at[0], at[1]),
-            completers=tuple(c[:, g] for c in completers),
-            ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()}))
-    return samples
+    # One analysis of every size at once ((trials, sizes) arrays), then a view per size.
+    every = primary_analysis(pain.analysis, scenario.analysis.test, arms[0], arms[1])
+    est, se, stat, df = (np.ascontiguousarray(np.broadcast_to(a, every.estimate.shape).T)
+                         for a in (every.estimate, every.se, every.statistic, every.df))
+    comp = [np.ascontiguousarray(np.broadcast_to(c, every.estimate.shape).T) for c in completers]
+    return [TrialSample(
+        primary=TrialEstimates(estimate=est[g], se=se[g], statistic=stat[g], df=df[g]),
+        completers=tuple(c[g] for c in comp),
+        ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()})
+        for g in range(len(grid))]
 
 
 class _Prefix:
@@ -144,8 +146,12 @@ class _Prefix:
         elif self.width:  # equal segments (a regular grid from 0): sum a reshaped view
             k, g, w = a.shape[0], len(self.ends), self.width
             av = a.reshape(k, g, w)
-            seg = (av.sum(axis=2, dtype=float) if b is None
-                   else np.einsum("igw,igw->ig", av, b.reshape(k, g, w), dtype=float))
+            if b is not None:
+                seg = np.einsum("igw,igw->ig", av, b.reshape(k, g, w), dtype=float)
+            elif a.dtype == bool:
+                seg = np.count_nonzero(av, axis=2).astype(float)
+            else:  # a matrix-vector product sums short rows far faster than .sum(axis=2)
+                seg = (av.reshape(k * g, w) @ np.ones(w)).reshape(k, g)
             out = np.cumsum(seg, axis=1)
         else:
             prod = a if b is None else a * b
@@ -260,15 +266,3 @@ def _observed_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     return ArmMoments(n=m, mean_y=mean_y + shift, cyy=cyy,
                       mean_x=None if x is None else mean_x + shift, cxx=cxx, cxy=cxy,
                       responders=responders)
-
-
-def _at(arm: ArmMoments, g: int) -> ArmMoments:
-    """The moments of grid point ``g``."""
-    def pick(a):
-        if a is None:
-            return None
-        a = np.asarray(a)
-        return a[:, g] if a.ndim == 2 else a
-    return ArmMoments(n=pick(arm.n), mean_y=pick(arm.mean_y), cyy=pick(arm.cyy),
-                      mean_x=pick(arm.mean_x), cxx=pick(arm.cxx), cxy=pick(arm.cxy),
-                      responders=pick(arm.responders))

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     n_simpy = 60 if q else 300
     n_vector = 5_000 if q else 50_000
     chairs = Scenario.from_dict(TRIAL)
-    unlimited = {k: v for k, v in TRIAL["recruitment"].items() if k != "chairs_per_site"}
+    unlimited = {k: v for k, v in TRIAL["recruitment"].items()
+                 if k not in ("chairs_per_site", "max_wait_days")}
     open_ = Scenario.from_dict({**TRIAL, "recruitment": unlimited})
 
     print(f"trialsim recruitment benchmark ({'quick' if q else 'full'} mode)")

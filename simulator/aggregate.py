@@ -39,6 +39,8 @@ AGGREGATE_BYTES_PER_TRIAL = 512
 def aggregate_unsupported(scenario: Scenario) -> str | None:
     """Why the aggregate path cannot simulate this scenario (None if it can)."""
     pain = scenario.pain
+    if scenario.design.kind == "crossover":
+        return "design.kind = 'crossover' runs on the per-patient path"
     if pain.bounded:
         return "pain.bounded = true (clipped, rounded scores need per-patient data)"
     if pain.truncated:

@@ -329,8 +329,12 @@ class TrialSample:
         Patients with a primary outcome, per arm.
     ae_counts : dict of str to tuple of ndarray
         Patients with each adverse event, per arm (all randomised patients).
+    ae_exposed : tuple of ndarray or None
+        Exposures behind ``ae_counts`` per treatment (placebo, active) when
+        they are not the arm sizes (a crossover's treatment periods).
     """
 
     primary: TrialEstimates
     completers: tuple[np.ndarray, ...]
     ae_counts: dict[str, tuple[np.ndarray, ...]]
+    ae_exposed: tuple[np.ndarray, ...] | None = None

@@ -180,10 +180,12 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
 
 
 def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
-    """Probability that a patient of each arm has a primary outcome."""
+    """Probability that a patient of each arm (crossover: sequence) has a primary outcome."""
     keep = []
     for arm in range(len(scenario.design.arms)):
         c = 1.0 - scenario.dropout.rate
+        if scenario.design.kind == "crossover":  # both periods are needed
+            c *= 1.0 - scenario.design.washout_dropout
         for ae in scenario.adverse_events:
             q = scenario.dropout.after_ae.get(ae.name, 0.0)
             risk = ae.active_risk if arm == 1 else ae.placebo_risk
@@ -226,6 +228,21 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
                                     "responder rates and expected completers")
     normal = not (pain.bounded or pain.truncated)
     note = "" if normal else "; normal model, ignores clipping, rounding and truncation"
+    if scenario.design.kind == "crossover":
+        from .crossover import crossover_sd
+
+        delta = pain.effect - scenario.design.carryover / 2.0
+        sd_half = crossover_sd(scenario)
+        welch = spec.test == "welch"
+
+        def power_at(m0, m1):
+            return t_test_power(delta, sd_half, m0, m1, welch=welch, **common)
+        method = ("noncentral t of the period-adjusted within-patient comparison, "
+                  "sd^2 (1 - rho) / 2 per half difference")
+        if any(k < 1 for k in keep):
+            method += ", averaged over binomial completers"
+        return AnalyticPower(value=_average_over_completers(power_at, sizes, keep),
+                             method=method + note, exact=normal and not welch)
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
     if pain.analysis == "ancova":
         def power_at(m0, m1):

@@ -705,12 +705,19 @@ def _pct(x: float | None) -> str:
 def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
     """The human-readable table of ``trialsim run``."""
     d = result.to_dict()
-    arms = ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
     sided = "two-sided" if result.sided == 2 else "one-sided"
+    if result.design == "crossover":
+        p, a = result.arms
+        arms = f"2x2 crossover: {p} then {a} {result.group_sizes[0]}, " \
+               f"{a} then {p} {result.group_sizes[1]}"
+        analysis = "within-patient, period-adjusted"
+    else:
+        arms = "parallel: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
+        analysis = result.analysis
     lines = [
         f"Scenario     {result.scenario_name}  ({scenario.source})",
-        f"Design       parallel: {arms} (total {sum(result.group_sizes)})",
-        f"Analysis     {result.analysis}, alpha {result.alpha:g} {sided}; "
+        f"Design       {arms} (total {sum(result.group_sizes)})",
+        f"Analysis     {analysis}, alpha {result.alpha:g} {sided}; "
         f"true effect {result.true_effect:+.3f}",
         f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
         f"{result.seed_entropy}, {elapsed:.1f} s",
@@ -739,7 +746,8 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                          "(prior probability of a benefit)")
     lines.append(row("CI coverage", result.ci_coverage))
     completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
-    lines.append(f"{'Completers per arm (mean)':<27}{completers:>12}")
+    per = "sequence" if result.design == "crossover" else "arm"
+    lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
     if result.n_not_analysable:
         lines.append(f"{'Trials not analysable':<27}{result.n_not_analysable:>12,}")
     if result.adverse_events:

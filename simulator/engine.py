@@ -27,14 +27,16 @@ from .aggregate import (
 from .analysis import TrialSample, decide, log_risk_ratio
 from .analytic import (
     AnalyticPower,
+    completion_probabilities,
     analytic_assurance,
     analytic_power,
     harm_detection_probability,
 )
 from .errors import ScenarioError
-from .estimands import true_effect
+from .estimands import true_crossover_effect, true_effect
 from .parameters import TrialParameters, assurance_ceiling, has_prior
-from .patient import patient_bytes_per_trial, simulate_patient_grid, simulate_patients
+from .crossover import simulate_crossover_grid
+from .patient import patient_bytes_per_trial, simulate_patient_grid
 from .resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
 from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from .scenario import Scenario
@@ -75,8 +77,19 @@ def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[in
     return [size] * full + ([rest] if rest else [])
 
 
+def first_period_equivalent(scenario: Scenario) -> Scenario:
+    """A crossover analysed on period 1 alone is a parallel trial of its sequences."""
+    design = scenario.design
+    if design.kind != "crossover" or design.crossover_analysis != "first-period":
+        return scenario
+    data = scenario.to_dict()
+    data["design"] = {k: data["design"][k] for k in ("arms", "allocation", "n_per_arm")}
+    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
+
+
 def default_chunk_size(scenario: Scenario, n_sims: int, path: PathName = "auto") -> int:
     """The chunk size :func:`simulate` would use for a scenario (its memory budget)."""
+    scenario = first_period_equivalent(scenario)
     chosen = choose_path(scenario, path)
     per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
                  else patient_bytes_per_trial(scenario))
@@ -93,15 +106,15 @@ def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
     ``params`` gives the true effect and AE risks, per trial under a prior;
     default the scenario's point values.
     """
-    if path == "aggregate":
-        return simulate_aggregate(scenario, n_sims, rng, params)
-    return simulate_patients(scenario, n_sims, rng, params)
+    return _simulate_grid(scenario, n_sims, rng, path, [scenario.design.group_sizes], params)[0]
 
 
 def _simulate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
                    grid: list[tuple[int, ...]], params: TrialParameters | None = None
                    ) -> list[TrialSample]:
     """One chunk of trials at every grid size, on common random numbers."""
+    if scenario.design.kind == "crossover":
+        return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
     if len(grid) == 1 and path == "aggregate":
         return [simulate_aggregate(scenario, n_sims, rng, params)]
     if path == "aggregate":
@@ -155,7 +168,8 @@ def _harm_detected(scenario: Scenario, sample: TrialSample,
                    sizes: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Per AE, the trials whose log-risk-ratio test rejects in the harm direction."""
     spec = scenario.analysis
-    return {name: decide(log_risk_ratio(a1, sizes[1], a0, sizes[0]), alpha=spec.alpha,
+    n0, n1 = sample.ae_exposed if sample.ae_exposed is not None else sizes
+    return {name: decide(log_risk_ratio(a1, n1, a0, n0), alpha=spec.alpha,
                          sided=spec.sided, benefit_sign=1).reject_benefit
             for name, (a0, a1) in sample.ae_counts.items()}
 
@@ -322,6 +336,7 @@ def simulate_grid(
     """
     scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
                                   evidence=scenario.evidence)  # validate
+    scenario = first_period_equivalent(scenario)
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
@@ -348,7 +363,8 @@ def simulate_grid(
     else:
         chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
     streams = root.spawn(len(chunks))
-    truth = true_effect(scenario.pain)
+    truth = (true_crossover_effect(scenario.pain, scenario.design.period_effect)
+             if scenario.design.kind == "crossover" else true_effect(scenario.pain))
 
     totals = [_Tally() for _ in grid]
     jobs = (joblib.delayed(_run_chunk)(largest, chosen, k, s, truth, grid)
@@ -370,9 +386,15 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
     sizes = scenario.design.group_sizes
     spec = scenario.analysis
     events = {}
+    exposures = sizes
+    if scenario.design.kind == "crossover":
+        # Treatment periods: period 1 of one sequence, period 2 of the other's
+        # completers (exact without dropout; at the expected exposures otherwise).
+        keep = completion_probabilities(scenario)
+        exposures = tuple(int(round(sizes[t] + sizes[1 - t] * keep[1 - t])) for t in (0, 1))
     for ae in scenario.adverse_events:
-        exact = harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0], sizes[1],
-                                           alpha=spec.alpha, sided=spec.sided) \
+        exact = harm_detection_probability(ae.placebo_risk, ae.active_risk, exposures[0],
+                                           exposures[1], alpha=spec.alpha, sided=spec.sided) \
             if closed_forms else None
         events[ae.name] = AdverseEventResult(
             name=ae.name, placebo_risk=ae.placebo_risk, risk_ratio=ae.risk_ratio,
@@ -390,6 +412,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         arms=scenario.design.arms,
         group_sizes=sizes,
         n_sims=n,
+        design=scenario.design.kind,
         path=path,
         analysis=scenario.pain.analysis,
         alpha=spec.alpha,

@@ -11,6 +11,7 @@ per-patient path.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +22,7 @@ from scipy import special
 from .outcomes import NRS_MAX, followup_mean, latent_bounds
 from .scenario import Pain
 
-__all__ = ["ArmTruth", "arm_truth", "true_effect"]
+__all__ = ["ArmTruth", "arm_truth", "true_effect", "true_crossover_effect"]
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(40)
 
@@ -119,3 +120,15 @@ def true_effect(pain: Pain) -> float:
     if not pain.bounded:
         return pain.effect
     return active.followup - placebo.followup
+
+
+def true_crossover_effect(pain: Pain, period_effect: float) -> float:
+    """The within-patient comparison's estimand without carry-over: the
+    treatment difference in mean observed scores, averaged over the periods."""
+    if not pain.bounded:
+        return pain.effect
+    total = 0.0
+    for shift in (0.0, period_effect):
+        period = dataclasses.replace(pain, placebo_change=pain.placebo_change + shift)
+        total += arm_truth(period, True).followup - arm_truth(period, False).followup
+    return total / 2.0

@@ -242,7 +242,12 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     info_star = _required_information(spec, pain, alpha)
     info0 = 1.0 / existing.se**2
     gap = info_star - info0
-    sd = analysis_sd(pain)
+    if scenario.design.kind == "crossover":
+        from .crossover import crossover_sd
+
+        sd = crossover_sd(scenario)  # per half period difference, n per sequence
+    else:
+        sd = analysis_sd(pain)
     k_min = 0 if gap <= 0 else (1 if tau2 == 0 else math.floor(tau2 * gap) + 1)
     sizes = {}
     if gap > 0:

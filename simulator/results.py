@@ -101,8 +101,10 @@ class SimulationResult:
     scenario_name : str
     arms : tuple of str
     group_sizes : tuple of int
-        Patients randomised per arm.
+        Patients randomised per arm (crossover: per sequence, placebo first
+        then active first).
     n_sims : int
+    design : {"parallel", "crossover"}
     path : {"aggregate", "patient"}
         The data path that produced the trials.
     analysis : str
@@ -150,6 +152,7 @@ class SimulationResult:
     arms: tuple[str, ...]
     group_sizes: tuple[int, ...]
     n_sims: int
+    design: str
     path: str
     analysis: str
     alpha: float
@@ -189,6 +192,7 @@ class SimulationResult:
         """A JSON-ready dictionary (the ``trialsim run --json`` output)."""
         return {
             "scenario": self.scenario_name,
+            "design": self.design,
             "arms": list(self.arms),
             "n_per_arm": self.n_per_arm,
             "group_sizes": list(self.group_sizes),

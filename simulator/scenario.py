@@ -51,8 +51,10 @@ class Design:
 
     Attributes
     ----------
-    kind : {"parallel"}
-        Design family.
+    kind : {"parallel", "crossover"}
+        Design family. A 2x2 crossover randomises patients to two sequences,
+        placebo then active and active then placebo; ``n_per_arm`` and
+        ``allocation`` then count patients per sequence.
     arms : tuple of str
         Arm names; the first is the reference (placebo) arm.
     allocation : tuple of float
@@ -61,12 +63,32 @@ class Design:
     n_per_arm : int
         Patients randomised to the reference arm. Arm ``i`` gets
         ``round(n_per_arm * allocation[i] / allocation[0])``.
+    within_correlation : float
+        Crossover: correlation of a patient's two period scores.
+    period_effect : float
+        Crossover: shift of every period-2 score (NRS points).
+    carryover : float
+        Crossover: shift of the period-2 (placebo) score after active in
+        period 1 (NRS points; negative = benefit carried over).
+    washout_dropout : float
+        Crossover: probability that a patient who finished period 1 does not
+        complete period 2.
+    crossover_analysis : {"within", "first-period"}
+        Crossover: the period-adjusted within-patient comparison (a t-test
+        of the period differences between sequences, equal to the mixed-model
+        analysis for complete 2x2 data; patients without both periods are
+        not analysed), or the parallel analysis of period 1 alone.
     """
 
-    kind: Literal["parallel"] = "parallel"
+    kind: Literal["parallel", "crossover"] = "parallel"
     arms: tuple[str, ...] = ("placebo", "active")
     allocation: tuple[float, ...] = (1.0, 1.0)
     n_per_arm: int
+    within_correlation: float = 0.7
+    period_effect: float = 0.0
+    carryover: float = 0.0
+    washout_dropout: float = 0.0
+    crossover_analysis: Literal["within", "first-period"] = "within"
 
     @property
     def group_sizes(self) -> tuple[int, ...]:
@@ -538,6 +560,8 @@ class Scenario:
                 "arms": list(self.design.arms),
                 "allocation": list(self.design.allocation),
                 "n_per_arm": self.design.n_per_arm,
+                **({k: getattr(self.design, k) for k in _CROSSOVER_KEYS}
+                   if self.design.kind == "crossover" else {}),
             },
             "pain": pain,
             "adverse_events": {ae.name: _ae_dict(ae) for ae in self.adverse_events},
@@ -683,7 +707,9 @@ _RECRUITMENT_KEYS = (
 )
 _META_KEYS = ("studies", "pooled", "evidence", "method", "hksj", "tau2", "new_trials", "rules",
               "precision", "power", "delta")
-_DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm")
+_CROSSOVER_KEYS = ("within_correlation", "period_effect", "carryover", "washout_dropout",
+                   "crossover_analysis")
+_DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm") + _CROSSOVER_KEYS
 _PAIN_KEYS = (
     "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
     "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis", "effect_prior", "effect_sd",
@@ -791,6 +817,17 @@ class _Validator:
             raise self.fail("[pain] effect", _MISSING, "required; a finite number (NRS points)")
         design = self.design(top["design"])
         pain = self.pain(top["pain"])
+        if design.kind == "crossover" and design.crossover_analysis == "within":
+            if pain.analysis != "followup":
+                raise self.fail("[pain] analysis", pain.analysis,
+                                "a crossover's within-patient analysis compares the period "
+                                "scores: use 'followup' (or design.crossover_analysis = "
+                                "'first-period')")
+            r2 = pain.correlation ** 2
+            if pain.truncated and design.within_correlation < r2:
+                raise self.fail("[design] within_correlation", design.within_correlation,
+                                f"must be >= pain.correlation^2 = {r2:.3g} with a truncated "
+                                "baseline (both periods share the baseline's correlation)")
         events = self.adverse_events(top.get("adverse_events", _MISSING))
         dropout = self.dropout(top.get("dropout", _MISSING), events)
         analysis = self.analysis(top.get("analysis", _MISSING))
@@ -808,7 +845,24 @@ class _Validator:
 
     def design(self, raw: Any) -> Design:
         t = self.table(raw, "design", _DESIGN_KEYS)
-        kind = self.choice(t, "design", "kind", "parallel", ("parallel",))
+        kind = self.choice(t, "design", "kind", "parallel", ("parallel", "crossover"))
+        extra = {}
+        if kind == "parallel":
+            for key in _CROSSOVER_KEYS:
+                if key in t:
+                    raise self.fail(f"[design] {key}", t[key], "only for kind = 'crossover'")
+        else:
+            extra = dict(
+                within_correlation=self.number(t, "design", "within_correlation", 0.7,
+                                               check=lambda v: -1 < v < 1,
+                                               allowed="must be in (-1, 1)"),
+                period_effect=self.number(t, "design", "period_effect", 0.0),
+                carryover=self.number(t, "design", "carryover", 0.0),
+                washout_dropout=self.number(t, "design", "washout_dropout", 0.0,
+                                            check=lambda v: 0 <= v < 1,
+                                            allowed="must be in [0, 1)"),
+                crossover_analysis=self.choice(t, "design", "crossover_analysis", "within",
+                                               ("within", "first-period")))
         arms = t.get("arms", ["placebo", "active"])
         if (
             not isinstance(arms, list) or len(arms) != 2
@@ -828,7 +882,7 @@ class _Validator:
         n = self.number(t, "design", "n_per_arm", integer=True, check=lambda v: v >= 2,
                         allowed="must be an integer >= 2")
         design = Design(kind=kind, arms=tuple(arms), allocation=tuple(float(w) for w in allocation),
-                        n_per_arm=n)
+                        n_per_arm=n, **extra)
         if min(design.group_sizes) < 2:
             raise self.fail("[design] allocation", allocation,
                             f"gives arm sizes {list(design.group_sizes)} at n_per_arm = {n}; "

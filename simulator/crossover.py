@@ -1,0 +1,138 @@
+"""The 2x2 crossover: two sequences, placebo then active (0) and active then placebo (1).
+
+Each patient has a baseline ``X`` and two period scores. In standard units,
+with ``r`` the baseline/follow-up correlation and ``rho`` the correlation of
+the two period scores (``rho >= r^2``),
+
+    Y_p = mu_p + sd * (r zx + sqrt(rho - r^2) zs + sqrt(1 - rho) z_p),
+
+so both periods correlate ``r`` with the baseline and ``rho`` with each other.
+The period means are ``baseline_mean + placebo_change``, plus ``effect`` on
+active, plus ``period_effect`` in period 2, plus ``carryover`` in period 2
+after active in period 1. Scores are observed as in the parallel design
+(clipped and rounded when ``bounded``).
+
+The within-patient analysis takes each complete patient's half period
+difference ``(Y_1 - Y_2) / 2`` and compares the sequences with a two-sample t
+test: the estimate is ``effect - carryover / 2`` (period effects cancel), with
+variance ``sd^2 (1 - rho) / 2 (1/n_0 + 1/n_1)``. A patient lost before the end
+of period 1 (``dropout.rate``), after it (``washout_dropout``), or withdrawn
+after an adverse event in period 1 (``dropout.after_ae``) has no period
+difference and is not analysed.
+
+Adverse events are counted per treatment period: every randomised patient is
+exposed in period 1, those who go on in period 2; each patient-period has the
+event independently with the treatment's risk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .analysis import ArmMoments, TrialEstimates, TrialSample, primary_analysis
+from .outcomes import draw_baseline_z, followup_mean, observe
+from .parameters import TrialParameters
+from .patient import _column, _Prefix
+from .scenario import Scenario
+
+__all__ = ["simulate_crossover_grid", "crossover_sd"]
+
+
+def crossover_sd(scenario: Scenario) -> float:
+    """SD of one patient's half period difference (NRS points)."""
+    return scenario.pain.sd * math.sqrt((1.0 - scenario.design.within_correlation) / 2.0)
+
+
+def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                            grid: Sequence[tuple[int, ...]],
+                            params: TrialParameters | None = None) -> list[TrialSample]:
+    """Simulate 2x2 crossover trials at several sizes (patients per sequence).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        ``design.kind = "crossover"`` with the within-patient analysis.
+    n_sims : int
+    rng : numpy.random.Generator
+    grid : sequence of tuple of int
+        Patients per sequence at each size, non-decreasing; smaller sizes are
+        the first patients of the largest (common random numbers).
+    params : TrialParameters, optional
+        True effect and active-period AE risks (per trial under a prior).
+
+    Returns
+    -------
+    list of TrialSample
+        One per size; ``ae_exposed`` holds the placebo and active periods.
+    """
+    pain, design = scenario.pain, scenario.design
+    params = params or TrialParameters.fixed(scenario)
+    r, rho, sd = pain.correlation, design.within_correlation, pain.sd
+    base = followup_mean(pain, False)
+    effect = _column(params.effect)
+    sequences, completers = [], []
+    events = {ae.name: [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
+              for ae in scenario.adverse_events}
+    exposed = [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
+    for seq in (0, 1):
+        prefix = _Prefix([g[seq] for g in grid])
+        n = prefix.size
+        shape = (n_sims, n)
+        if pain.truncated:
+            zx = draw_baseline_z(rng, shape, pain)
+            shared = r * zx + math.sqrt(max(rho - r * r, 0.0)) * rng.standard_normal(shape)
+        else:
+            shared = math.sqrt(max(rho, 0.0)) * rng.standard_normal(shape)
+        own = math.sqrt(1.0 - rho)
+        mu1 = base + (effect if seq == 1 else 0.0)
+        mu2 = base + design.period_effect + (effect if seq == 0 else design.carryover)
+        y1 = observe(mu1 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
+        y2 = observe(mu2 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
+        half = (y1 - y2) / 2.0
+
+        # Who completes each period, and the adverse events of each period.
+        first = "active" if seq == 1 else "placebo"
+        risk = {"active": params.active_risk,
+                "placebo": {ae.name: ae.placebo_risk for ae in scenario.adverse_events}}
+        gone = rng.random(shape) < scenario.dropout.rate if scenario.dropout.rate > 0 \
+            else np.zeros(shape, bool)
+        if design.washout_dropout > 0:
+            gone |= rng.random(shape) < design.washout_dropout
+        flags1 = {}
+        for ae in scenario.adverse_events:
+            flags1[ae.name] = rng.random(shape) < _column(risk[first][ae.name])
+            q = scenario.dropout.after_ae.get(ae.name, 0.0)
+            if q > 0:
+                gone |= flags1[ae.name] & (rng.random(shape) < q)
+        stay = ~gone
+        second = "placebo" if seq == 1 else "active"
+        t1, t2 = (1, 0) if seq == 1 else (0, 1)  # treatment index of each period
+        exposed[t1] += prefix.counts(n_sims)
+        exposed[t2] += prefix.sums(stay)
+        for ae in scenario.adverse_events:
+            flags2 = (rng.random(shape) < _column(risk[second][ae.name])) & stay
+            events[ae.name][t1] += prefix.sums(flags1[ae.name])
+            events[ae.name][t2] += prefix.sums(flags2)
+
+        m = prefix.sums(stay)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hm = half * stay
+            s1 = prefix.sums(hm)
+            mean = s1 / m
+            ss = prefix.sums(hm, half) - s1 * mean
+        sequences.append(ArmMoments(n=m, mean_y=mean, cyy=ss))
+        completers.append(m)
+    every = primary_analysis("followup", scenario.analysis.test, sequences[0], sequences[1])
+    return [TrialSample(
+        primary=TrialEstimates(estimate=np.ascontiguousarray(every.estimate[:, g]),
+                               se=np.ascontiguousarray(every.se[:, g]),
+                               statistic=np.ascontiguousarray(every.statistic[:, g]),
+                               df=np.ascontiguousarray(np.broadcast_to(
+                                   every.df, every.estimate.shape)[:, g])),
+        completers=tuple(c[:, g] for c in completers),
+        ae_counts={k: (v[0][:, g], v[1][:, g]) for k, v in events.items()},
+        ae_exposed=(exposed[0][:, g], exposed[1][:, g]))
+        for g in range(len(grid))]

@@ -49,6 +49,10 @@ def aggregate_unsupported(scenario: Scenario) -> str | None:
         return f"pain.analysis = {pain.analysis!r} needs per-patient responder status"
     if any(q > 0 for q in scenario.dropout.after_ae.values()):
         return "dropout.after_ae ties withdrawal to adverse events, patient by patient"
+    if scenario.dropout.mechanism in ("mar", "mnar"):
+        return f"dropout.mechanism = {scenario.dropout.mechanism!r} depends on each patient"
+    if scenario.analysis.estimand != "hypothetical":
+        return f"analysis.estimand = {scenario.analysis.estimand!r} needs per-patient data"
     return None
 
 

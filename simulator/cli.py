@@ -745,6 +745,10 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
             lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
                          "(prior probability of a benefit)")
     lines.append(row("CI coverage", result.ci_coverage))
+    if result.power_no_dropout is not None:
+        lost = result.power_no_dropout.value - result.power.value
+        lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "
+                     f"(dropout costs {100 * lost:.1f} points; estimand {result.estimand})")
     completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
     per = "sequence" if result.design == "crossover" else "arm"
     lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
@@ -758,6 +762,8 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                          f"{_pct(ae.p_harm_detected.value):>19}"
                          f"{100 * ae.p_harm_detected.se:>7.2f} %"
                          f"{_pct(ae.analytic_p_harm_detected):>9}")
+    for note in result.notes:
+        lines.append(f"NOTE: {note}")
     if result.evidence:
         lines += ["", "Evidence used"]
         for e in result.evidence:

@@ -33,7 +33,8 @@ from .analytic import (
     harm_detection_probability,
 )
 from .errors import ScenarioError
-from .estimands import true_crossover_effect, true_effect
+from .estimands import true_crossover_effect
+from .missing import estimand_truth
 from .parameters import TrialParameters, assurance_ceiling, has_prior
 from .crossover import simulate_crossover_grid
 from .patient import patient_bytes_per_trial, simulate_patient_grid
@@ -139,6 +140,7 @@ class _Tally:
     assurance: int = 0
     harm_assurance: dict[str, int] = field(default_factory=dict)
     conclusive: dict[str, dict[str, int]] = field(default_factory=dict)
+    reject_no_dropout: int = 0
     pids: set[int] = field(default_factory=set)
 
     def add(self, other: _Tally) -> None:
@@ -155,6 +157,7 @@ class _Tally:
             self.harm[k] = self.harm.get(k, 0) + v
             self.events[k] = self.events[k] + other.events[k] if k in self.events else other.events[k]
         self.assurance += other.assurance
+        self.reject_no_dropout += other.reject_no_dropout
         for k, v in other.harm_assurance.items():
             self.harm_assurance[k] = self.harm_assurance.get(k, 0) + v
         for rule, counts in other.conclusive.items():
@@ -221,7 +224,26 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
                                     for k, v in _harm_detected(scenario, sample, sizes).items()}
     if scenario.meta_analysis is not None:
         _resolve_chunk(scenario, path, n_sims, seed, grid, tallies)
+    if scenario.dropout.any:
+        # The same trials' seed with nobody withdrawn: the power the dropout
+        # costs (the draws pair up only where the two share their structure).
+        complete = _without_dropout(scenario)
+        full = _simulate_grid(complete, n_sims, np.random.default_rng(seed),
+                              choose_path(complete, "auto") if path == "aggregate" else path, grid)
+        for tally, sample in zip(tallies, full):
+            tally.reject_no_dropout = int(_decide_primary(scenario, sample).reject.sum())
     return tallies
+
+
+def _without_dropout(scenario: Scenario) -> Scenario:
+    """The scenario with nobody withdrawn (analysed as the hypothetical estimand)."""
+    data = scenario.to_dict()
+    data["dropout"] = {}
+    if data["analysis"]["estimand"] == "composite":
+        data["analysis"]["estimand"] = "hypothetical"
+    if data["design"].get("kind") == "crossover":
+        data["design"]["washout_dropout"] = 0.0
+    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
 
 
 def _resolve_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
@@ -363,8 +385,8 @@ def simulate_grid(
     else:
         chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
     streams = root.spawn(len(chunks))
-    truth = (true_crossover_effect(scenario.pain, scenario.design.period_effect)
-             if scenario.design.kind == "crossover" else true_effect(scenario.pain))
+    truth, truth_se = ((true_crossover_effect(scenario.pain, scenario.design.period_effect), 0.0)
+                       if scenario.design.kind == "crossover" else estimand_truth(scenario))
 
     totals = [_Tally() for _ in grid]
     jobs = (joblib.delayed(_run_chunk)(largest, chosen, k, s, truth, grid)
@@ -375,11 +397,12 @@ def simulate_grid(
             total.add(tally)
         if progress is not None:
             progress(totals[0].n, n_sims)
-    return [_summarise(p, chosen, root, t, truth, closed_forms) for p, t in zip(points, totals)]
+    return [_summarise(p, chosen, root, t, truth, closed_forms, truth_se)
+            for p, t in zip(points, totals)]
 
 
 def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _Tally,
-               truth: float, closed_forms: bool = True) -> SimulationResult:
+               truth: float, closed_forms: bool = True, truth_se: float = 0.0) -> SimulationResult:
     n = t.n
     mean = t.sum_est / t.valid if t.valid else float("nan")
     var = (t.sum_est2 - t.valid * mean * mean) / (t.valid - 1) if t.valid > 1 else float("nan")
@@ -435,6 +458,11 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         assurance_ceiling=assurance_ceiling(scenario.pain),
         analytic_assurance=analytic_assurance(scenario) if pain_prior and closed_forms else None,
         evidence=tuple(_evidence_summary(e) for e in scenario.evidence_used()),
+        estimand=scenario.analysis.estimand,
+        true_effect_se=truth_se,
+        power_no_dropout=(MonteCarloProbability.from_counts(t.reject_no_dropout, n)
+                          if scenario.dropout.any else None),
+        notes=_notes(scenario),
         resolve=_resolve_result(scenario, t, closed_forms_too=closed_forms),
         worker_processes=len(t.pids),
     )
@@ -461,3 +489,18 @@ def _resolve_result(scenario: Scenario, t: _Tally, closed_forms_too: bool) -> Re
         existing=existing_evidence(scenario),
         closed=closed_forms(scenario) if closed_forms_too else None,
     )
+
+
+def _notes(scenario: Scenario) -> tuple[str, ...]:
+    """Warnings a reader of the result needs."""
+    notes = []
+    if scenario.dropout.mechanism == "mnar" and scenario.dropout.rate > 0:
+        notes.append("dropout depends on the outcome (mnar): no analysis of the observed data "
+                     "is unbiased for the hypothetical estimand; complete-case results are "
+                     "biased (see bias)")
+    if scenario.analysis.estimand == "treatment-policy-bocf":
+        notes.append("baseline observation carried forward: its model-based confidence "
+                     "intervals can under-cover (see ci_coverage)")
+    if scenario.design.kind == "crossover" and scenario.design.carryover != 0:
+        notes.append("carry-over biases the within-patient comparison by -carryover / 2")
+    return tuple(notes)

@@ -81,6 +81,10 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     list of TrialSample
         One per grid point.
     """
+    from .missing import needs_missing_path, simulate_missing_grid
+
+    if needs_missing_path(scenario):
+        return simulate_missing_grid(scenario, n_sims, rng, grid, params)
     pain = scenario.pain
     params = params or TrialParameters.fixed(scenario)
     needs_x = pain.analysis != "followup" or pain.truncated

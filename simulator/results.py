@@ -146,6 +146,19 @@ class SimulationResult:
     resolve : ResolveResult or None
         With a ``[meta_analysis]`` table: how often adding the new trial(s)
         makes the meta-analysis conclusive (see :mod:`simulator.resolve`).
+    estimand : str
+        How withdrawal is handled (``analysis.estimand``); ``true_effect``
+        is this estimand's value.
+    true_effect_se : float
+        Monte Carlo error of ``true_effect`` when it comes from a very large
+        simulated trial (0 for closed forms).
+    power_no_dropout : MonteCarloProbability or None
+        Power of the same trials with nobody withdrawn (common random
+        numbers); ``power_loss_vs_no_dropout`` is its difference with
+        ``power``.
+    notes : tuple of str
+        Warnings, e.g. that complete-case analysis is biased under
+        outcome-dependent dropout.
     """
 
     scenario_name: str
@@ -176,6 +189,10 @@ class SimulationResult:
     analytic_assurance: float | None = None
     evidence: tuple[dict[str, Any], ...] = ()
     resolve: Any = None
+    estimand: str = "hypothetical"
+    true_effect_se: float = 0.0
+    power_no_dropout: MonteCarloProbability | None = None
+    notes: tuple[str, ...] = ()
     worker_processes: int = field(default=1, compare=False, repr=False)
 
     @property
@@ -208,13 +225,20 @@ class SimulationResult:
             "analytic_power": self.analytic_power,
             "analytic_method": self.analytic_method,
             "analytic_exact": self.analytic_exact,
+            "estimand": self.estimand,
             "true_effect": self.true_effect,
+            "true_effect_se": self.true_effect_se,
             "mean_estimate": self.mean_estimate,
             "mean_estimate_se": self.mean_estimate_se,
             "bias": self.bias,
             **self.ci_coverage.to_dict("ci_coverage"),
             "mean_completers": list(self.mean_completers),
             "n_not_analysable": self.n_not_analysable,
+            "power_no_dropout": None if self.power_no_dropout is None
+            else self.power_no_dropout.value,
+            "power_loss_vs_no_dropout": None if self.power_no_dropout is None
+            else self.power_no_dropout.value - self.power.value,
+            "notes": list(self.notes),
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
             "effect_prior": self.effect_prior,
             **(self.assurance.to_dict("assurance") if self.assurance else

@@ -231,18 +231,33 @@ class Dropout:
     Attributes
     ----------
     rate : float
-        Probability that a patient has no primary outcome, completely at
-        random (MCAR).
+        Probability that a patient has no primary outcome (the mean
+        probability under ``mar`` and ``mnar``).
     after_ae : mapping of str to float
         For a named adverse event, the probability that a patient who has it
         withdraws (and so has no follow-up), on top of ``rate``.
+    mechanism : {"mcar", "mar", "mnar", "ae"}
+        How ``rate`` depends on the patient: completely at random; at random
+        given the baseline (``logit p = logit(rate) + slope (X - baseline_mean)``);
+        not at random, on the follow-up score itself (``slope (Y - mean Y)``);
+        or ``ae``: withdrawal only after adverse events (``rate`` must be 0).
+    slope : float
+        Log odds of dropping out per NRS point (``mar`` and ``mnar``).
     """
 
     rate: float = 0.0
     after_ae: Mapping[str, float] = field(default_factory=dict)
+    mechanism: Literal["mcar", "mar", "mnar", "ae"] = "mcar"
+    slope: float = 0.0
 
     def __hash__(self) -> int:
-        return hash((self.rate, tuple(sorted(self.after_ae.items()))))
+        return hash((self.rate, tuple(sorted(self.after_ae.items())), self.mechanism,
+                     self.slope))
+
+    @property
+    def any(self) -> bool:
+        """Whether any patient can lose the primary outcome."""
+        return self.rate > 0 or any(q > 0 for q in self.after_ae.values())
 
 
 @dataclass(**_FROZEN)
@@ -258,11 +273,23 @@ class AnalysisSpec:
         benefit direction.
     test : {"student", "welch"}
         Variance assumption of the t-test (followup and change analyses).
+    estimand : {"hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite"}
+        How withdrawal is handled (ICH E9(R1)): the effect had nobody
+        withdrawn, estimated from complete cases; treatment policy with the
+        baseline carried forward, or with jump-to-reference multiple
+        imputation (withdrawn patients follow the placebo arm given their
+        baseline; Rubin's rules); or composite, withdrawal counted as
+        non-response (responder analyses).
+    imputations : int
+        Imputations per trial for jump-to-reference.
     """
 
     alpha: float = 0.05
     sided: Literal[1, 2] = 2
     test: Literal["student", "welch"] = "student"
+    estimand: Literal["hypothetical", "treatment-policy-bocf", "treatment-policy-j2r",
+                      "composite"] = "hypothetical"
+    imputations: int = 20
 
 
 @dataclass(**_FROZEN)
@@ -565,11 +592,16 @@ class Scenario:
             },
             "pain": pain,
             "adverse_events": {ae.name: _ae_dict(ae) for ae in self.adverse_events},
-            "dropout": {"rate": self.dropout.rate, "after_ae": dict(self.dropout.after_ae)},
+            "dropout": {"rate": self.dropout.rate, "after_ae": dict(self.dropout.after_ae),
+                        "mechanism": self.dropout.mechanism,
+                        **({"slope": self.dropout.slope}
+                           if self.dropout.mechanism in ("mar", "mnar") else {})},
             "analysis": {
                 "alpha": self.analysis.alpha,
                 "sided": self.analysis.sided,
                 "test": self.analysis.test,
+                "estimand": self.analysis.estimand,
+                "imputations": self.analysis.imputations,
             },
             "simulation": {
                 "n_sims": self.simulation.n_sims,
@@ -716,8 +748,9 @@ _PAIN_KEYS = (
     "tau2", "effect_evidence",
 )
 _AE_KEYS = ("placebo_risk", "risk_ratio", "risk_ratio_prior", "log_rr_sd")
-_DROPOUT_KEYS = ("rate", "after_ae")
-_ANALYSIS_KEYS = ("alpha", "sided", "test")
+_DROPOUT_KEYS = ("rate", "after_ae", "mechanism", "slope")
+_ANALYSIS_KEYS = ("alpha", "sided", "test", "estimand", "imputations")
+ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 _SIMULATION_KEYS = ("n_sims", "chunk_mb")
 _MISSING = object()
 
@@ -817,6 +850,19 @@ class _Validator:
             raise self.fail("[pain] effect", _MISSING, "required; a finite number (NRS points)")
         design = self.design(top["design"])
         pain = self.pain(top["pain"])
+        analysis_spec = self.analysis(top.get("analysis", _MISSING))
+        estimand = analysis_spec.estimand
+        if estimand == "composite" and not pain.is_responder:
+            raise self.fail("[analysis] estimand", estimand,
+                            "composite (withdrawal = non-response) needs a responder analysis "
+                            "(pain.analysis = 'responder30' or 'responder50')")
+        if estimand.startswith("treatment-policy") and pain.is_responder:
+            raise self.fail("[analysis] estimand", estimand,
+                            "needs a continuous analysis (ancova, change or followup); for "
+                            "responders use 'composite'")
+        if estimand != "hypothetical" and design.kind == "crossover":
+            raise self.fail("[analysis] estimand", estimand,
+                            "crossover designs use the hypothetical estimand (complete pairs)")
         if design.kind == "crossover" and design.crossover_analysis == "within":
             if pain.analysis != "followup":
                 raise self.fail("[pain] analysis", pain.analysis,
@@ -830,7 +876,7 @@ class _Validator:
                                 "baseline (both periods share the baseline's correlation)")
         events = self.adverse_events(top.get("adverse_events", _MISSING))
         dropout = self.dropout(top.get("dropout", _MISSING), events)
-        analysis = self.analysis(top.get("analysis", _MISSING))
+        analysis = analysis_spec
         simulation = self.simulation(top.get("simulation", _MISSING))
         meta = (None if "meta_analysis" not in top
                 else self.meta_analysis(top["meta_analysis"], pain))
@@ -1027,7 +1073,15 @@ class _Validator:
             after[name] = self.number(after_raw, "dropout.after_ae", name,
                                       check=lambda v: 0 <= v <= 1,
                                       allowed="must be a probability in [0, 1]")
-        return Dropout(rate=rate, after_ae=after)
+        mechanism = self.choice(t, "dropout", "mechanism", "mcar", ("mcar", "mar", "mnar", "ae"))
+        slope = self.number(t, "dropout", "slope", 0.0, allowed="must be a finite number "
+                            "(log odds per NRS point)")
+        if mechanism == "ae" and rate > 0:
+            raise self.fail("[dropout] rate", rate, "must be 0 with mechanism = 'ae' (withdrawal "
+                            "only after adverse events, set in after_ae)")
+        if "slope" in t and mechanism not in ("mar", "mnar"):
+            raise self.fail("[dropout] slope", t["slope"], "only with mechanism 'mar' or 'mnar'")
+        return Dropout(rate=rate, after_ae=after, mechanism=mechanism, slope=slope)
 
     def meta_analysis(self, raw: Any, pain: Pain) -> MetaSpec:
         section = "meta_analysis"
@@ -1190,7 +1244,12 @@ class _Validator:
                             allowed="must be in (0, 0.5)")
         sided = self.choice(t, "analysis", "sided", 2, (1, 2))
         test = self.choice(t, "analysis", "test", "student", ("student", "welch"))
-        return AnalysisSpec(alpha=alpha, sided=sided, test=test)
+        estimand = self.choice(t, "analysis", "estimand", "hypothetical", ESTIMANDS)
+        imputations = self.number(t, "analysis", "imputations", 20, integer=True,
+                                  check=lambda v: 2 <= v <= 1000,
+                                  allowed="must be an integer in [2, 1000]")
+        return AnalysisSpec(alpha=alpha, sided=sided, test=test, estimand=estimand,
+                            imputations=imputations)
 
     def simulation(self, raw: Any) -> SimulationSpec:
         t = self.table(raw, "simulation", _SIMULATION_KEYS)

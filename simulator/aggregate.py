@@ -51,6 +51,8 @@ def aggregate_unsupported(scenario: Scenario) -> str | None:
         return "dropout.after_ae ties withdrawal to adverse events, patient by patient"
     if scenario.dropout.mechanism in ("mar", "mnar"):
         return f"dropout.mechanism = {scenario.dropout.mechanism!r} depends on each patient"
+    if pain.unblinding_ae is not None:
+        return "pain.unblinding_ae shifts the pain of patients with the event"
     if scenario.analysis.estimand != "hypothetical":
         return f"analysis.estimand = {scenario.analysis.estimand!r} needs per-patient data"
     return None

@@ -762,6 +762,11 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                          f"{_pct(ae.p_harm_detected.value):>19}"
                          f"{100 * ae.p_harm_detected.se:>7.2f} %"
                          f"{_pct(ae.analytic_p_harm_detected):>9}")
+    if result.unblinding_bias is not None:
+        share = d["unblinding_share"]
+        lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "
+                     + ("" if share is None else f"({100 * share:.0f} % of the mean estimate, "
+                                                 "from expectancy after the unblinding event)"))
     for note in result.notes:
         lines.append(f"NOTE: {note}")
     if result.evidence:

@@ -141,6 +141,8 @@ class _Tally:
     harm_assurance: dict[str, int] = field(default_factory=dict)
     conclusive: dict[str, dict[str, int]] = field(default_factory=dict)
     reject_no_dropout: int = 0
+    sum_est_blind: float = 0.0
+    valid_blind: int = 0
     pids: set[int] = field(default_factory=set)
 
     def add(self, other: _Tally) -> None:
@@ -158,6 +160,8 @@ class _Tally:
             self.events[k] = self.events[k] + other.events[k] if k in self.events else other.events[k]
         self.assurance += other.assurance
         self.reject_no_dropout += other.reject_no_dropout
+        self.sum_est_blind += other.sum_est_blind
+        self.valid_blind += other.valid_blind
         for k, v in other.harm_assurance.items():
             self.harm_assurance[k] = self.harm_assurance.get(k, 0) + v
         for rule, counts in other.conclusive.items():
@@ -224,6 +228,18 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
                                     for k, v in _harm_detected(scenario, sample, sizes).items()}
     if scenario.meta_analysis is not None:
         _resolve_chunk(scenario, path, n_sims, seed, grid, tallies)
+    if scenario.pain.unblinding_ae is not None:
+        # The same trials without the expectancy shift: how much of the
+        # estimate the unblinding explains.
+        data = scenario.to_dict()
+        data["pain"] = {k: v for k, v in data["pain"].items()
+                        if k not in ("unblinding_ae", "unblinding_shift")}
+        blind = Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
+        for tally, sample in zip(tallies, _simulate_grid(
+                blind, n_sims, np.random.default_rng(seed), path, grid)):
+            est = sample.primary.estimate
+            tally.sum_est_blind = float(np.nansum(est))
+            tally.valid_blind = int(np.isfinite(est).sum())
     if scenario.dropout.any:
         # The same trials' seed with nobody withdrawn: the power the dropout
         # costs (the draws pair up only where the two share their structure).
@@ -463,6 +479,8 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         power_no_dropout=(MonteCarloProbability.from_counts(t.reject_no_dropout, n)
                           if scenario.dropout.any else None),
         notes=_notes(scenario),
+        unblinding_bias=(mean - t.sum_est_blind / t.valid_blind
+                         if scenario.pain.unblinding_ae is not None and t.valid_blind else None),
         resolve=_resolve_result(scenario, t, closed_forms_too=closed_forms),
         worker_processes=len(t.pids),
     )

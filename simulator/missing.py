@@ -1,8 +1,10 @@
 """Missing data mechanisms and the estimands that handle withdrawal (ICH E9(R1)).
 
 Used by the per-patient path when dropout depends on the patient (``mar``:
-on the observed baseline; ``mnar``: on the follow-up score itself) or the
-estimand is not the hypothetical one. Each arm is simulated in full (every
+on the observed baseline; ``mnar``: on the follow-up score itself), when the
+estimand is not the hypothetical one, or with functional unblinding (patients
+who have a named adverse event report their pain shifted by an expectancy
+bias, in either arm). Each arm is simulated in full (every
 patient's baseline and follow-up, including the follow-up a withdrawn patient
 would have had), then withdrawal is applied and the estimand's analysis run:
 
@@ -47,7 +49,8 @@ _TRUTH_CHUNK = 250_000
 def needs_missing_path(scenario: Scenario) -> bool:
     """Whether the scenario needs this module (not only complete cases under MCAR)."""
     return (scenario.dropout.mechanism in ("mar", "mnar")
-            or scenario.analysis.estimand != "hypothetical")
+            or scenario.analysis.estimand != "hypothetical"
+            or scenario.pain.unblinding_ae is not None)
 
 
 def _dropout_probability(scenario: Scenario, x: np.ndarray, y: np.ndarray) -> np.ndarray | float:
@@ -75,7 +78,10 @@ def _arm(scenario: Scenario, rng: np.random.Generator, shape, mu_y, risk):
         q = scenario.dropout.after_ae.get(ae.name, 0.0)
         if q > 0:
             left |= flags[ae.name] & (rng.random(shape) < q)
-    y = observe(_column(mu_y) + pain.sd * (r * zx + math.sqrt(1 - r * r) * zy), pain.bounded)
+    y = _column(mu_y) + pain.sd * (r * zx + math.sqrt(1 - r * r) * zy)
+    if pain.unblinding_ae is not None:  # expectancy: patients who can guess their arm
+        y = y + pain.unblinding_shift * flags[pain.unblinding_ae]
+    y = observe(y, pain.bounded)
     x = observe(pain.baseline_mean + pain.baseline_sd * zx, pain.bounded)
     if u is not None:
         left |= u < _dropout_probability(scenario, x, y)

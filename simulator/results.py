@@ -159,6 +159,10 @@ class SimulationResult:
     notes : tuple of str
         Warnings, e.g. that complete-case analysis is biased under
         outcome-dependent dropout.
+    unblinding_bias : float or None
+        With functional unblinding: the mean estimate minus the mean estimate
+        of the same trials without the expectancy shift (NRS points): the part
+        of the observed effect the unblinding explains.
     """
 
     scenario_name: str
@@ -193,6 +197,7 @@ class SimulationResult:
     true_effect_se: float = 0.0
     power_no_dropout: MonteCarloProbability | None = None
     notes: tuple[str, ...] = ()
+    unblinding_bias: float | None = None
     worker_processes: int = field(default=1, compare=False, repr=False)
 
     @property
@@ -239,6 +244,9 @@ class SimulationResult:
             "power_loss_vs_no_dropout": None if self.power_no_dropout is None
             else self.power_no_dropout.value - self.power.value,
             "notes": list(self.notes),
+            "unblinding_bias": self.unblinding_bias,
+            "unblinding_share": (None if self.unblinding_bias is None or self.mean_estimate == 0
+                                 else self.unblinding_bias / self.mean_estimate),
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
             "effect_prior": self.effect_prior,
             **(self.assurance.to_dict("assurance") if self.assurance else

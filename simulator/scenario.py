@@ -145,6 +145,12 @@ class Pain:
         else the evidence entry's.
     effect_evidence : str or None
         The evidence key ``effect`` came from.
+    unblinding_ae : str or None
+        Functional unblinding: patients who have this adverse event (and so
+        can guess their arm) report their follow-up pain shifted by
+        ``unblinding_shift``, in either arm.
+    unblinding_shift : float
+        That expectancy shift, NRS points (negative = less pain reported).
     """
 
     effect: float
@@ -162,6 +168,8 @@ class Pain:
     effect_sd: float | None = None
     tau2: float | None = None
     effect_evidence: str | None = None
+    unblinding_ae: str | None = None
+    unblinding_shift: float = 0.0
 
     @property
     def is_responder(self) -> bool:
@@ -579,6 +587,8 @@ class Scenario:
             if pain["tau2"] == entry.tau2:
                 del pain["tau2"]
         pain = {k: v for k, v in pain.items() if v is not None}
+        if "unblinding_ae" not in pain:
+            pain.pop("unblinding_shift", None)
         return {
             "name": self.name,
             "seed": self.seed,
@@ -745,7 +755,7 @@ _DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm") + _CROSSOVER_KEYS
 _PAIN_KEYS = (
     "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
     "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis", "effect_prior", "effect_sd",
-    "tau2", "effect_evidence",
+    "tau2", "effect_evidence", "unblinding_ae", "unblinding_shift",
 )
 _AE_KEYS = ("placebo_risk", "risk_ratio", "risk_ratio_prior", "log_rr_sd")
 _DROPOUT_KEYS = ("rate", "after_ae", "mechanism", "slope")
@@ -875,6 +885,13 @@ class _Validator:
                                 f"must be >= pain.correlation^2 = {r2:.3g} with a truncated "
                                 "baseline (both periods share the baseline's correlation)")
         events = self.adverse_events(top.get("adverse_events", _MISSING))
+        if pain.unblinding_ae is not None and pain.unblinding_ae not in {e.name for e in events}:
+            known = ", ".join(e.name for e in events) or "none are defined in [adverse_events]"
+            raise self.fail("[pain] unblinding_ae", pain.unblinding_ae,
+                            f"unknown adverse event; defined: {known}")
+        if pain.unblinding_ae is not None and design.kind == "crossover":
+            raise self.fail("[pain] unblinding_ae", pain.unblinding_ae,
+                            "functional unblinding is modelled for parallel designs")
         dropout = self.dropout(top.get("dropout", _MISSING), events)
         analysis = analysis_spec
         simulation = self.simulation(top.get("simulation", _MISSING))
@@ -1000,7 +1017,10 @@ class _Validator:
                     correlation=correlation, placebo_change=placebo_change, mcid=mcid,
                     bounded=bounded, inclusion_min=lo, inclusion_max=hi, analysis=analysis,
                     effect_prior=effect_prior, effect_sd=effect_sd, tau2=tau2,
-                    effect_evidence=entry.key if entry else None)
+                    effect_evidence=entry.key if entry else None,
+                    unblinding_ae=self.unblinding_ae(t),
+                    unblinding_shift=self.number(t, "pain", "unblinding_shift", 0.0,
+                                                 allowed="must be a finite number (NRS points)"))
         from .outcomes import inclusion_probability  # local: outcomes imports this module
 
         p_in = inclusion_probability(pain)
@@ -1011,6 +1031,17 @@ class _Validator:
                             f"of the baseline distribution N({baseline_mean}, "
                             f"{baseline_sd}^2); widen the range")
         return pain
+
+    def unblinding_ae(self, t: Mapping[str, Any]) -> str | None:
+        name = t.get("unblinding_ae")
+        if name is None:
+            if "unblinding_shift" in t:
+                raise self.fail("[pain] unblinding_shift", t["unblinding_shift"],
+                                "needs pain.unblinding_ae (the adverse event that unblinds)")
+            return None
+        if not isinstance(name, str):
+            raise self.fail("[pain] unblinding_ae", name, "must be an adverse event's name")
+        return name
 
     def adverse_events(self, raw: Any) -> tuple[AdverseEvent, ...]:
         if raw is _MISSING:

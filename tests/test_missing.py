@@ -119,3 +119,35 @@ def test_estimand_validation(data, fragment):
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(raw)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("placebo_risk, risk_ratio", [(0.18, 4.2), (0.6, 1.0)],
+                         ids=["inert-placebo", "active-placebo"])
+def test_functional_unblinding_bias_is_the_shift_times_the_risk_difference(placebo_risk,
+                                                                           risk_ratio):
+    """Patients with the event report pain shifted by `shift` in either arm, so
+    the observed effect moves by shift x (p_active - p_placebo); an active
+    placebo with the same risk removes the bias."""
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 80},
+        "pain": {"effect": -1.0, "unblinding_ae": "psy", "unblinding_shift": -1.0,
+                 "analysis": "followup"},
+        "adverse_events": {"psy": {"placebo_risk": placebo_risk, "risk_ratio": risk_ratio}}})
+    r = simulate(s, n_sims=N_SIMS, seed=9)  # follow-up t test: the shift enters the means only
+    p0, p1 = placebo_risk, placebo_risk * risk_ratio
+    expected = -1.0 * (p1 - p0)
+    se = math.sqrt(p0 * (1 - p0) / 80 + p1 * (1 - p1) / 80) / math.sqrt(N_SIMS)
+    assert abs(r.unblinding_bias - expected) <= Z_TOL * se
+    assert abs(r.bias - expected) <= Z_TOL * math.hypot(r.mean_estimate_se, se)
+    assert r.to_dict()["unblinding_share"] == pytest.approx(r.unblinding_bias / r.mean_estimate)
+
+
+def test_unblinding_validation():
+    from simulator import ScenarioError
+
+    with pytest.raises(ScenarioError, match="unblinding_ae = 'psy': unknown adverse event"):
+        Scenario.from_dict({"design": {"n_per_arm": 10},
+                            "pain": {"effect": -1, "unblinding_ae": "psy"}})
+    with pytest.raises(ScenarioError, match="unblinding_shift = -1: needs pain.unblinding_ae"):
+        Scenario.from_dict({"design": {"n_per_arm": 10},
+                            "pain": {"effect": -1, "unblinding_shift": -1}})

@@ -211,8 +211,12 @@ def _tally(scenario: Scenario, sample: TrialSample, truth: float,
 
 
 def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
-               truth: float, grid: list[tuple[int, ...]]) -> list[_Tally]:
-    """Simulate one chunk at every grid size; one tally per grid point."""
+               truth: float, grid: list[tuple[int, ...]], extras: bool = True) -> list[_Tally]:
+    """Simulate one chunk at every grid size; one tally per grid point.
+
+    ``extras`` adds the comparison runs a report needs (without unblinding,
+    without dropout); searches leave them out.
+    """
     samples = _simulate_grid(scenario, n_sims, np.random.default_rng(seed), path, grid)
     tallies = [_tally(scenario, sample, truth, sizes) for sample, sizes in zip(samples, grid)]
     if has_prior(scenario):
@@ -228,7 +232,7 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
                                     for k, v in _harm_detected(scenario, sample, sizes).items()}
     if scenario.meta_analysis is not None:
         _resolve_chunk(scenario, path, n_sims, seed, grid, tallies)
-    if scenario.pain.unblinding_ae is not None:
+    if extras and scenario.pain.unblinding_ae is not None:
         # The same trials without the expectancy shift: how much of the
         # estimate the unblinding explains.
         data = scenario.to_dict()
@@ -240,7 +244,7 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
             est = sample.primary.estimate
             tally.sum_est_blind = float(np.nansum(est))
             tally.valid_blind = int(np.isfinite(est).sum())
-    if scenario.dropout.any:
+    if extras and scenario.dropout.any:
         # The same trials' seed with nobody withdrawn: the power the dropout
         # costs (the draws pair up only where the two share their structure).
         complete = _without_dropout(scenario)
@@ -361,7 +365,9 @@ def simulate_grid(
     n_sims, seed, n_jobs, path, progress
         As in :func:`simulate`.
     closed_forms : bool
-        Compute the closed-form power and assurance at each size.
+        Compute the closed-form power and assurance at each size, and the
+        comparison runs of a report (power without dropout, the estimate
+        without unblinding); searches switch them off.
     chunk_size : int, optional
         Force the chunk size instead of deriving it from the memory budget,
         so that several scenarios share the same random streams chunk by
@@ -405,7 +411,7 @@ def simulate_grid(
                        if scenario.design.kind == "crossover" else estimand_truth(scenario))
 
     totals = [_Tally() for _ in grid]
-    jobs = (joblib.delayed(_run_chunk)(largest, chosen, k, s, truth, grid)
+    jobs = (joblib.delayed(_run_chunk)(largest, chosen, k, s, truth, grid, closed_forms)
             for k, s in zip(chunks, streams))
     runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
     for tallies in runner(jobs):
@@ -477,10 +483,11 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         estimand=scenario.analysis.estimand,
         true_effect_se=truth_se,
         power_no_dropout=(MonteCarloProbability.from_counts(t.reject_no_dropout, n)
-                          if scenario.dropout.any else None),
+                          if scenario.dropout.any and closed_forms else None),
         notes=_notes(scenario),
         unblinding_bias=(mean - t.sum_est_blind / t.valid_blind
-                         if scenario.pain.unblinding_ae is not None and t.valid_blind else None),
+                         if scenario.pain.unblinding_ae is not None and t.valid_blind
+                         and closed_forms else None),
         resolve=_resolve_result(scenario, t, closed_forms_too=closed_forms),
         worker_processes=len(t.pids),
     )

@@ -11,21 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import ScenarioError
+from .plots import _axes
 from .recruitment import RecruitmentResult, TimeBands
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["plot_enrolment", "plot_chair_utilisation"]
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    return ax
 
 
 def _bands(ax: Axes, bands: TimeBands, label: str, color: str) -> None:

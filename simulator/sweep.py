@@ -14,7 +14,8 @@ backend and for any number of workers.
 
 The store is a JSON Lines file, one line per finished point, each written
 with a single ``write`` on a file opened for appending, next to a CSV with
-the same rows. On resume, lines that are incomplete (a process killed while
+the same rows (and a Parquet copy, rewritten atomically, when pyarrow is
+installed). On resume, lines that are incomplete (a process killed while
 writing) are dropped, both files are rewritten atomically from the valid
 lines, and points whose hash is already there are skipped: no point is lost,
 duplicated or half-written.
@@ -171,6 +172,21 @@ class ResultStore:
             self._rewrite()  # a new column: re-render the CSV (atomically)
         else:
             append_once(self.csv, _csv_lines([row], self._columns(), header=False))
+            self._write_parquet()
+
+    def _write_parquet(self) -> None:
+        """A Parquet copy of the rows when pyarrow is installed (rewritten atomically)."""
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            return
+        columns = self._columns()
+        table = pa.table({c: [r.get(c) for r in self.rows] for c in columns})
+        target = self.csv.with_suffix(".parquet")
+        tmp = target.with_name(f".{target.name}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
 
     def _columns(self) -> list[str]:
         columns: dict[str, None] = {}
@@ -185,6 +201,7 @@ class ResultStore:
         write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
                                           for r in self.rows))
         write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
+        self._write_parquet()
 
 
 def _json_default(value: Any) -> Any:

@@ -137,3 +137,10 @@ def test_cli_sweep_requires_resume_for_an_existing_store_and_plots(tmp_path, cap
     header = out.read_text().splitlines()[0].split(",")
     assert header[:2] == ["pain.effect", "design.n_per_arm"]
     assert header.index("power") < header.index("seed_entropy") < header.index("scenario_hash")
+
+
+def test_parquet_copy_when_pyarrow_is_installed(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = run_sweep(BASE, spec(**{"pain.effect": [-1.0, -0.5]}), tmp_path / "p.csv", n_sims=300)
+    table = pq.read_table(tmp_path / "p.parquet").to_pylist()
+    assert [r["scenario_hash"] for r in table] == [r["scenario_hash"] for r in rows]

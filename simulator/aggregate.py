@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialSample, ancova, primary_analysis, student_t, welch_t
+from .analysis import ArmMoments, TrialSample, analyse_arms, ancova, student_t, welch_t
 from .outcomes import followup_mean
 from .parameters import TrialParameters
 from .scenario import Scenario
@@ -147,8 +147,7 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     per_arm, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        active = arm == 1
-        mu_y = followup_mean(pain, False) + (np.asarray(params.effect) if active else 0.0)
+        mu_y = followup_mean(pain, False) + np.asarray(params.effect_of(scenario, arm))
         n = np.zeros(n_sims)
         mx = np.zeros(n_sims)
         my = np.zeros(n_sims)
@@ -194,19 +193,24 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
                                         cxx=sxx if bivariate else None,
                                         cxy=sxy if bivariate else None))
         # Adverse events after the pain statistics (see simulate_aggregate).
+        risks = params.risks_of(scenario, arm)
         done = 0
         for size in (g[arm] for g in grid):
             for ae in scenario.adverse_events:
                 if size > done:
-                    p = params.active_risk[ae.name] if active else ae.placebo_risk
+                    p = risks[ae.name]
                     counts[ae.name] = counts[ae.name] + rng.binomial(size - done, p, size=n_sims)
                 ae_counts[ae.name].append(counts[ae.name])
             done = max(done, size)
         per_arm.append(snapshots)
-    n_grid = len(grid)
-    return [TrialSample(
-        primary=primary_analysis(pain.analysis, scenario.analysis.test,
-                                 per_arm[0][g], per_arm[1][g]),
-        completers=(per_arm[0][g].n, per_arm[1][g].n),
-        ae_counts={k: (v[g], v[n_grid + g]) for k, v in ae_counts.items()})
-        for g in range(n_grid)]
+    n_grid, n_arms = len(grid), len(grid[0])
+    samples = []
+    for g in range(n_grid):
+        primary, comparisons = analyse_arms(pain.analysis, scenario.analysis.test,
+                                            [per_arm[a][g] for a in range(n_arms)])
+        samples.append(TrialSample(
+            primary=primary, comparisons=comparisons,
+            completers=tuple(per_arm[a][g].n for a in range(n_arms)),
+            ae_counts={k: tuple(v[a * n_grid + g] for a in range(n_arms))
+                       for k, v in ae_counts.items()}))
+    return samples

@@ -32,6 +32,9 @@ __all__ = [
     "ArmMoments",
     "primary_analysis",
     "TrialSample",
+    "pooled_comparisons",
+    "analyse_arms",
+    "split_sizes",
 ]
 
 
@@ -317,6 +320,69 @@ def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoment
     return student_t(diff, ss0 + ss1, arm0.n, arm1.n)
 
 
+def pooled_comparisons(analysis: str, arms: list[ArmMoments]) -> list[TrialEstimates]:
+    """Each active arm against the reference, with the variance (and, for
+    ANCOVA, the slope) pooled over all arms: the many-to-one comparisons of a
+    multi-arm trial (Dunnett's setting). Responder analyses compare pairs."""
+    ref, active = arms[0], arms[1:]
+    if analysis.startswith("responder"):
+        return [two_proportions(ref.responders, ref.n, a.responders, a.n) for a in active]
+    n = [np.asarray(a.n, float) for a in arms]
+    total = sum(n)
+    if analysis == "ancova":
+        sxx = sum(a.cxx for a in arms)
+        sxy = sum(a.cxy for a in arms)
+        syy = sum(a.cyy for a in arms)
+        df = total - len(arms) - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = sxy / sxx
+            s2 = np.maximum(syy - slope * sxy, 0.0) / np.where(df >= 1, df, 1.0)
+        out = []
+        for a, na in zip(active, n[1:]):
+            dx, dy = a.mean_x - ref.mean_x, a.mean_y - ref.mean_y
+            with np.errstate(divide="ignore", invalid="ignore"):
+                est = dy - slope * dx
+                se = np.sqrt(s2 * (1.0 / na + 1.0 / n[0] + dx * dx / sxx))
+            ok = (na >= 1) & (n[0] >= 1) & (df >= 1) & (sxx > 0)
+            out.append(TrialEstimates(estimate=np.where(ok, est, np.nan),
+                                      se=np.where(ok, se, np.nan),
+                                      statistic=np.where(ok, _safe_ratio(est, se), 0.0),
+                                      df=np.where(ok, df, 1.0)))
+        return out
+    if analysis == "change":
+        means = [a.mean_y - a.mean_x for a in arms]
+        ss = sum(a.cyy + a.cxx - 2 * a.cxy for a in arms)
+    else:
+        means = [a.mean_y for a in arms]
+        ss = sum(a.cyy for a in arms)
+    df = total - len(arms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = ss / np.where(df >= 1, df, 1.0)
+    out = []
+    for mean, na in zip(means[1:], n[1:]):
+        diff = mean - means[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(s2 * (1.0 / na + 1.0 / n[0]))
+        ok = (na >= 1) & (n[0] >= 1) & (df >= 1)
+        out.append(TrialEstimates(estimate=np.where(ok, diff, np.nan), se=np.where(ok, se, np.nan),
+                                  statistic=np.where(ok, _safe_ratio(diff, se), 0.0),
+                                  df=np.where(ok, df, 1.0)))
+    return out
+
+
+def analyse_arms(analysis: str, test: str, arms: list[ArmMoments]
+                 ) -> tuple[TrialEstimates, list[TrialEstimates] | None]:
+    """The primary estimate and, with more than two arms, every comparison.
+
+    Two arms: the scenario's test of active against reference. More arms: the
+    pooled many-to-one comparisons; the primary is the last arm's.
+    """
+    if len(arms) == 2:
+        return primary_analysis(analysis, test, arms[0], arms[1]), None
+    comparisons = pooled_comparisons(analysis, arms)
+    return comparisons[-1], comparisons
+
+
 @dataclass(frozen=True, slots=True)
 class TrialSample:
     """What a data path hands to the engine for one chunk of trials.
@@ -332,9 +398,36 @@ class TrialSample:
     ae_exposed : tuple of ndarray or None
         Exposures behind ``ae_counts`` per treatment (placebo, active) when
         they are not the arm sizes (a crossover's treatment periods).
+    comparisons : list of TrialEstimates or None
+        Multi-arm: every active arm against the reference (``primary`` is
+        the last).
     """
 
     primary: TrialEstimates
     completers: tuple[np.ndarray, ...]
     ae_counts: dict[str, tuple[np.ndarray, ...]]
     ae_exposed: tuple[np.ndarray, ...] | None = None
+    comparisons: list[TrialEstimates] | None = None
+
+
+def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | None,
+                completers, ae_counts: dict, n_sizes: int,
+                ae_exposed=None) -> list[TrialSample]:
+    """One TrialSample per size from (trials, sizes) arrays (contiguous copies)."""
+    def col(a, g):
+        a = np.asarray(a)
+        if a.ndim < 2:
+            return a
+        return np.ascontiguousarray(np.broadcast_to(a, primary.estimate.shape)[:, g])
+
+    def est(e: TrialEstimates, g: int) -> TrialEstimates:
+        return TrialEstimates(estimate=col(e.estimate, g), se=col(e.se, g),
+                              statistic=col(e.statistic, g), df=col(e.df, g))
+
+    return [TrialSample(
+        primary=est(primary, g),
+        completers=tuple(col(c, g) for c in completers),
+        ae_counts={k: tuple(col(c, g) for c in v) for k, v in ae_counts.items()},
+        ae_exposed=None if ae_exposed is None else tuple(col(e, g) for e in ae_exposed),
+        comparisons=None if comparisons is None else [est(c, g) for c in comparisons])
+        for g in range(n_sizes)]

@@ -38,6 +38,7 @@ __all__ = [
     "analytic_power",
     "completion_probabilities",
     "analytic_assurance",
+    "comparison_powers",
 ]
 
 _TAIL = 1e-7  # binomial mass left out when averaging power over completers
@@ -188,7 +189,7 @@ def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
             c *= 1.0 - scenario.design.washout_dropout
         for ae in scenario.adverse_events:
             q = scenario.dropout.after_ae.get(ae.name, 0.0)
-            risk = ae.active_risk if arm == 1 else ae.placebo_risk
+            risk = ae.risk_of(arm)
             c *= 1.0 - risk * q
         keep.append(c)
     return tuple(keep)
@@ -202,6 +203,42 @@ def _average_over_completers(power_at, sizes, keep):
     values = np.zeros(M0.shape)
     values[ok] = power_at(M0[ok], M1[ok])
     return float(np.sum(np.outer(w0, w1) * values))
+
+
+def comparison_powers(scenario: Scenario) -> list[float | None]:
+    """Multi-arm: each comparison's marginal power at its adjusted critical value.
+
+    Noncentral t with the pooled df ``N - arms`` (ANCOVA: ``N - arms - 1``
+    and the variance factor ``1 - r^2``, an approximation), at the expected
+    completers; Dunnett's or Bonferroni's critical value (Holm's step-down
+    has no marginal closed form: None).
+    """
+    from .multiplicity import dunnett_critical
+
+    pain, spec = scenario.pain, scenario.analysis
+    sizes = scenario.design.group_sizes
+    keep = completion_probabilities(scenario)
+    m = [n * c for n, c in zip(sizes, keep)]
+    if spec.multiplicity == "holm" or pain.is_responder:
+        return [None] * (len(sizes) - 1)
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    if pain.analysis == "ancova":
+        sd_v, df = sd * math.sqrt(1 - r * r), sum(m) - len(m) - 1
+    elif pain.analysis == "change":
+        sd_v, df = math.sqrt(sd * sd + sb * sb - 2 * r * sd * sb), sum(m) - len(m)
+    else:
+        sd_v, df = sd, sum(m) - len(m)
+    k = len(sizes) - 1
+    if spec.multiplicity == "dunnett":
+        crit = dunnett_critical(m[0], m[1:], df, spec.alpha, spec.sided)
+    else:
+        a = spec.alpha / (k if spec.multiplicity == "bonferroni" else 1)
+        crit = float(stats.t.ppf(1 - a / spec.sided, df))
+    out = []
+    for j in range(1, len(sizes)):
+        ncp = pain.effect_of(j) / (sd_v * math.sqrt(1 / m[0] + 1 / m[j]))
+        out.append(float(_directed_power(ncp, df, crit, spec.sided, -1)))
+    return out
 
 
 def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> AnalyticPower:
@@ -218,6 +255,10 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
     sizes = scenario.design.group_sizes
     keep = completion_probabilities(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided)
+    if scenario.design.kind == "multiarm":
+        return AnalyticPower(value=None, exact=False,
+                             method="none for P(any comparison rejects); see each "
+                                    "comparison's marginal power")
     if pain.is_responder:
         c = pain.responder_cutoff
         p0 = arm_truth(pain, False).responder_rate[c]

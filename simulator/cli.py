@@ -712,8 +712,11 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                f"{a} then {p} {result.group_sizes[1]}"
         analysis = "within-patient, period-adjusted"
     else:
-        arms = "parallel: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
+        kind = "multi-arm" if result.design == "multiarm" else "parallel"
+        arms = f"{kind}: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
         analysis = result.analysis
+        if result.design == "multiarm":
+            analysis += f", each arm vs {result.arms[0]} ({scenario.analysis.multiplicity})"
     lines = [
         f"Scenario     {result.scenario_name}  ({scenario.source})",
         f"Design       {arms} (total {sum(result.group_sizes)})",
@@ -729,8 +732,17 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
         return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
                 f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
 
-    lines.append(row("Power", result.power))
-    lines.append(row("Power, benefit direction", result.power_benefit))
+    if result.per_comparison is not None:
+        lines.append(row("P(any arm rejects)", result.power))
+        lines.append(row("P(any arm shows benefit)", result.power_benefit))
+        for arm, comp in result.per_comparison.items():
+            closed = comp["analytic_power"]
+            lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{_pct(comp['power']):>12}"
+                         f"{100 * comp['power_se']:>7.2f} %   effect {comp['effect']:+.2f}; "
+                         f"closed form {_pct(closed)}")
+    else:
+        lines.append(row("Power", result.power))
+        lines.append(row("Power, benefit direction", result.power_benefit))
     exact = "exact" if result.analytic_exact else "approximate"
     lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   "
                  f"({exact}: {result.analytic_method})")

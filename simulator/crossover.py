@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialEstimates, TrialSample, primary_analysis
+from .analysis import ArmMoments, TrialSample, primary_analysis, split_sizes
 from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
 from .patient import _column, _Prefix
@@ -126,13 +126,5 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
         sequences.append(ArmMoments(n=m, mean_y=mean, cyy=ss))
         completers.append(m)
     every = primary_analysis("followup", scenario.analysis.test, sequences[0], sequences[1])
-    return [TrialSample(
-        primary=TrialEstimates(estimate=np.ascontiguousarray(every.estimate[:, g]),
-                               se=np.ascontiguousarray(every.se[:, g]),
-                               statistic=np.ascontiguousarray(every.statistic[:, g]),
-                               df=np.ascontiguousarray(np.broadcast_to(
-                                   every.df, every.estimate.shape)[:, g])),
-        completers=tuple(c[:, g] for c in completers),
-        ae_counts={k: (v[0][:, g], v[1][:, g]) for k, v in events.items()},
-        ae_exposed=(exposed[0][:, g], exposed[1][:, g]))
-        for g in range(len(grid))]
+    return split_sizes(every, None, completers, {k: tuple(v) for k, v in events.items()},
+                       len(grid), ae_exposed=tuple(exposed))

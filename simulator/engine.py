@@ -25,6 +25,7 @@ from .aggregate import (
     simulate_aggregate_grid,
 )
 from .analysis import TrialSample, decide, log_risk_ratio
+from .multiplicity import adjusted_decisions
 from .analytic import (
     AnalyticPower,
     completion_probabilities,
@@ -116,7 +117,7 @@ def _simulate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator, pa
     """One chunk of trials at every grid size, on common random numbers."""
     if scenario.design.kind == "crossover":
         return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
-    if len(grid) == 1 and path == "aggregate":
+    if len(grid) == 1 and path == "aggregate" and scenario.design.kind != "multiarm":
         return [simulate_aggregate(scenario, n_sims, rng, params)]
     if path == "aggregate":
         return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
@@ -143,6 +144,9 @@ class _Tally:
     reject_no_dropout: int = 0
     sum_est_blind: float = 0.0
     valid_blind: int = 0
+    arm_reject: np.ndarray | None = None
+    arm_benefit: np.ndarray | None = None
+    arm_harm: dict[str, np.ndarray] = field(default_factory=dict)
     pids: set[int] = field(default_factory=set)
 
     def add(self, other: _Tally) -> None:
@@ -162,6 +166,13 @@ class _Tally:
         self.reject_no_dropout += other.reject_no_dropout
         self.sum_est_blind += other.sum_est_blind
         self.valid_blind += other.valid_blind
+        if other.arm_reject is not None:
+            self.arm_reject = (other.arm_reject if self.arm_reject is None
+                               else self.arm_reject + other.arm_reject)
+            self.arm_benefit = (other.arm_benefit if self.arm_benefit is None
+                                else self.arm_benefit + other.arm_benefit)
+        for k, v in other.arm_harm.items():
+            self.arm_harm[k] = self.arm_harm[k] + v if k in self.arm_harm else v
         for k, v in other.harm_assurance.items():
             self.harm_assurance[k] = self.harm_assurance.get(k, 0) + v
         for rule, counts in other.conclusive.items():
@@ -174,11 +185,18 @@ class _Tally:
 def _harm_detected(scenario: Scenario, sample: TrialSample,
                    sizes: tuple[int, ...]) -> dict[str, np.ndarray]:
     """Per AE, the trials whose log-risk-ratio test rejects in the harm direction."""
+    return {name: harm[-1] for name, harm in _harm_by_arm(scenario, sample, sizes).items()}
+
+
+def _harm_by_arm(scenario: Scenario, sample: TrialSample,
+                 sizes: tuple[int, ...]) -> dict[str, list[np.ndarray]]:
+    """Per AE, harm detected for each active arm against the reference."""
     spec = scenario.analysis
-    n0, n1 = sample.ae_exposed if sample.ae_exposed is not None else sizes
-    return {name: decide(log_risk_ratio(a1, n1, a0, n0), alpha=spec.alpha,
-                         sided=spec.sided, benefit_sign=1).reject_benefit
-            for name, (a0, a1) in sample.ae_counts.items()}
+    n = sample.ae_exposed if sample.ae_exposed is not None else sizes
+    return {name: [decide(log_risk_ratio(counts[j], n[j], counts[0], n[0]), alpha=spec.alpha,
+                          sided=spec.sided, benefit_sign=1).reject_benefit
+                   for j in range(1, len(counts))]
+            for name, counts in sample.ae_counts.items()}
 
 
 def _decide_primary(scenario: Scenario, sample: TrialSample):
@@ -204,9 +222,21 @@ def _tally(scenario: Scenario, sample: TrialSample, truth: float,
         completers=np.array([float(c.sum()) for c in sample.completers]),
         pids={os.getpid()},
     )
-    for name, harm in _harm_detected(scenario, sample, sizes).items():
-        tally.harm[name] = int(harm.sum())
+    for name, harm in _harm_by_arm(scenario, sample, sizes).items():
+        tally.harm[name] = int(harm[-1].sum())
         tally.events[name] = np.array([float(c.sum()) for c in sample.ae_counts[name]])
+        if sample.comparisons is not None:
+            tally.arm_harm[name] = np.array([int(h.sum()) for h in harm])
+    if sample.comparisons is not None:
+        spec = scenario.analysis
+        benefit_sign = 1 if scenario.pain.is_responder else -1
+        reject, benefit = adjusted_decisions(
+            sample.comparisons, method=spec.multiplicity, alpha=spec.alpha, sided=spec.sided,
+            benefit_sign=benefit_sign, n_reference=sizes[0], n_active=sizes[1:])
+        tally.arm_reject = reject.sum(axis=1)
+        tally.arm_benefit = benefit.sum(axis=1)
+        tally.reject = int(reject.any(axis=0).sum())  # power: any comparison rejects
+        tally.reject_benefit = int(benefit.any(axis=0).sum())  # P(any dose succeeds)
     return tally
 
 
@@ -485,6 +515,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         power_no_dropout=(MonteCarloProbability.from_counts(t.reject_no_dropout, n)
                           if scenario.dropout.any and closed_forms else None),
         notes=_notes(scenario),
+        per_comparison=_per_comparison(scenario, t, closed_forms),
         unblinding_bias=(mean - t.sum_est_blind / t.valid_blind
                          if scenario.pain.unblinding_ae is not None and t.valid_blind
                          and closed_forms else None),
@@ -529,3 +560,23 @@ def _notes(scenario: Scenario) -> tuple[str, ...]:
     if scenario.design.kind == "crossover" and scenario.design.carryover != 0:
         notes.append("carry-over biases the within-patient comparison by -carryover / 2")
     return tuple(notes)
+
+
+def _per_comparison(scenario: Scenario, t: _Tally, closed_forms: bool) -> dict | None:
+    """Multi-arm: each active arm's adjusted rejections, successes and harms."""
+    if t.arm_reject is None:
+        return None
+    from .analytic import comparison_powers
+
+    closed = comparison_powers(scenario) if closed_forms else None
+    out = {}
+    for j, arm in enumerate(scenario.design.arms[1:]):
+        out[arm] = {
+            **MonteCarloProbability.from_counts(int(t.arm_reject[j]), t.n).to_dict("power"),
+            **MonteCarloProbability.from_counts(int(t.arm_benefit[j]), t.n).to_dict(
+                "power_benefit"),
+            "analytic_power": None if closed is None else closed[j],
+            "effect": scenario.pain.effect_of(j + 1),
+            "p_harm_detected": {k: int(v[j]) / t.n for k, v in t.arm_harm.items()},
+        }
+    return out

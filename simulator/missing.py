@@ -34,7 +34,14 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .analysis import ArmMoments, TrialEstimates, TrialSample, primary_analysis
+from .analysis import (
+    ArmMoments,
+    TrialEstimates,
+    TrialSample,
+    analyse_arms,
+    primary_analysis,
+    split_sizes,
+)
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .patient import _column, _Prefix
@@ -118,10 +125,8 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     for arm in range(len(grid[0])):
         prefix = _Prefix([g[arm] for g in grid])
         shape = (n_sims, prefix.size)
-        active = arm == 1
-        risk = (params.active_risk if active
-                else {ae.name: ae.placebo_risk for ae in scenario.adverse_events})
-        mu_y = followup_mean(pain, False) + (params.effect if active else 0.0)
+        risk = params.risks_of(scenario, arm)
+        mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)
         x, y, keep, flags = _arm(scenario, rng, shape, mu_y, risk)
         for name, f in flags.items():
             ae_counts[name].append(prefix.sums(f))
@@ -131,6 +136,9 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     estimand = spec.estimand
     if estimand == "treatment-policy-j2r":
         primary = _jump_to_reference(scenario, rng, arms, grid, n_sims)
+        return [TrialSample(primary=primary[g], completers=tuple(c[:, g] for c in completers),
+                            ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()})
+                for g in range(len(grid))]
     else:
         moments = []
         for prefix, x, y, keep in arms:
@@ -146,18 +154,8 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
                                           cyy=prefix.sums(resp), responders=prefix.sums(resp)))
             else:
                 moments.append(_moments(prefix, x, y, keep, n_sims))
-        every = primary_analysis(pain.analysis, spec.test, moments[0], moments[1])
-        primary = [_column_of(every, g) for g in range(len(grid))]
-    return [TrialSample(primary=primary[g], completers=tuple(c[:, g] for c in completers),
-                        ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()})
-            for g in range(len(grid))]
-
-
-def _column_of(est: TrialEstimates, g: int) -> TrialEstimates:
-    def col(a):
-        return np.ascontiguousarray(np.broadcast_to(a, est.estimate.shape)[:, g])
-    return TrialEstimates(estimate=col(est.estimate), se=col(est.se),
-                          statistic=col(est.statistic), df=col(est.df))
+        primary, comparisons = analyse_arms(pain.analysis, spec.test, moments)
+        return split_sizes(primary, comparisons, completers, ae_counts, len(grid))
 
 
 def _jump_to_reference(scenario, rng, arms, grid, n_sims) -> list[TrialEstimates]:

@@ -64,6 +64,21 @@ class TrialParameters:
     effect: float | np.ndarray
     active_risk: dict[str, float | np.ndarray]
 
+    def effect_of(self, scenario: Scenario, arm: int):
+        """True effect of arm ``arm`` against the reference (0 for the reference)."""
+        if arm == 0:
+            return 0.0
+        if scenario.pain.arm_effects is not None:
+            return scenario.pain.arm_effects[arm - 1]
+        return self.effect
+
+    def risks_of(self, scenario: Scenario, arm: int) -> dict[str, float | np.ndarray]:
+        """Probability of each adverse event in arm ``arm``."""
+        if arm == 0:
+            return {ae.name: ae.placebo_risk for ae in scenario.adverse_events}
+        return {ae.name: ae.risk_of(arm) if ae.arm_risk_ratios is not None
+                else self.active_risk[ae.name] for ae in scenario.adverse_events}
+
     @classmethod
     def fixed(cls, scenario: Scenario) -> TrialParameters:
         """The scenario's point values for every trial."""

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialEstimates, TrialSample, primary_analysis
+from .analysis import ArmMoments, TrialSample, analyse_arms, split_sizes
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .scenario import Scenario
@@ -92,13 +92,11 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        active = arm == 1
         prefix = _Prefix([g[arm] for g in grid])
         n = prefix.size
         zx = draw_baseline_z(rng, (n_sims, n), pain) if needs_x else None
         zy = rng.standard_normal((n_sims, n))
-        risk = (params.active_risk if active
-                else {ae.name: ae.placebo_risk for ae in scenario.adverse_events})
+        risk = params.risks_of(scenario, arm)
         if single:
             mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
             m = m[:, None]
@@ -110,21 +108,14 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
         for name, c in counts.items():
             ae_counts[name].append(c)
         completers.append(m)
-        mu_y = followup_mean(pain, False) + (params.effect if active else 0.0)
+        mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)
         if pain.bounded or pain.is_responder:
             arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y, prefix))
         else:
             arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
-    # One analysis of every size at once ((trials, sizes) arrays), then a view per size.
-    every = primary_analysis(pain.analysis, scenario.analysis.test, arms[0], arms[1])
-    est, se, stat, df = (np.ascontiguousarray(np.broadcast_to(a, every.estimate.shape).T)
-                         for a in (every.estimate, every.se, every.statistic, every.df))
-    comp = [np.ascontiguousarray(np.broadcast_to(c, every.estimate.shape).T) for c in completers]
-    return [TrialSample(
-        primary=TrialEstimates(estimate=est[g], se=se[g], statistic=stat[g], df=df[g]),
-        completers=tuple(c[g] for c in comp),
-        ae_counts={k: tuple(c[:, g] for c in v) for k, v in ae_counts.items()})
-        for g in range(len(grid))]
+    # One analysis of every size at once ((trials, sizes) arrays), then a copy per size.
+    primary, comparisons = analyse_arms(pain.analysis, scenario.analysis.test, arms)
+    return split_sizes(primary, comparisons, completers, ae_counts, len(grid))
 
 
 class _Prefix:

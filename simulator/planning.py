@@ -326,6 +326,8 @@ def _check_resolvable(scenario: Scenario, metric: str, target: float) -> None:
 
 def _fast_closed_form(scenario: Scenario, metric: str) -> Callable[[int], float] | None:
     """A cheap closed form for bracketing (power at the expected completers)."""
+    if metric == "power" and analytic_power(scenario, average_completers=False).value is None:
+        return None
     if metric == "power":
         return lambda n: analytic_power(_at(scenario, n), average_completers=False).value
     return _closed_form(scenario, metric)[0]
@@ -333,6 +335,8 @@ def _fast_closed_form(scenario: Scenario, metric: str) -> Callable[[int], float]
 
 def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float] | None, str]:
     """The closed-form metric as a function of n per arm, and its method."""
+    if metric == "power" and analytic_power(scenario, average_completers=False).value is None:
+        return None, ""
     if metric == "power":
         method = analytic_power(scenario, average_completers=False).method.replace(
             ", at the expected completers", ", averaged over binomial completers")

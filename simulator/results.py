@@ -163,6 +163,14 @@ class SimulationResult:
         With functional unblinding: the mean estimate minus the mean estimate
         of the same trials without the expectancy shift (NRS points): the part
         of the observed effect the unblinding explains.
+    per_comparison : dict or None
+        Multi-arm: per active arm, the multiplicity-adjusted ``power`` and
+        ``power_benefit`` of its comparison with the reference (with SE and
+        interval), its closed-form marginal power, and P(harm detected) per
+        adverse event. Then ``power`` is P(any comparison rejects),
+        ``power_benefit`` (also ``p_any_success``) P(at least one arm shows
+        a benefit), and the estimate, bias and adverse events describe the
+        last arm's comparison.
     """
 
     scenario_name: str
@@ -198,6 +206,7 @@ class SimulationResult:
     power_no_dropout: MonteCarloProbability | None = None
     notes: tuple[str, ...] = ()
     unblinding_bias: float | None = None
+    per_comparison: dict[str, dict[str, Any]] | None = None
     worker_processes: int = field(default=1, compare=False, repr=False)
 
     @property
@@ -245,6 +254,10 @@ class SimulationResult:
             else self.power_no_dropout.value - self.power.value,
             "notes": list(self.notes),
             "unblinding_bias": self.unblinding_bias,
+            **({} if self.per_comparison is None else {
+                "per_comparison": self.per_comparison,
+                "p_any_success": self.power_benefit.value,
+                "p_any_success_se": self.power_benefit.se}),
             "unblinding_share": (None if self.unblinding_bias is None or self.mean_estimate == 0
                                  else self.unblinding_bias / self.mean_estimate),
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},

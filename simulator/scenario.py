@@ -10,6 +10,7 @@ spec: a variant is ``scenario.with_overrides({"design.n_per_arm": 120})``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import math
 import tomllib
@@ -51,10 +52,12 @@ class Design:
 
     Attributes
     ----------
-    kind : {"parallel", "crossover"}
+    kind : {"parallel", "crossover", "multiarm"}
         Design family. A 2x2 crossover randomises patients to two sequences,
         placebo then active and active then placebo; ``n_per_arm`` and
-        ``allocation`` then count patients per sequence.
+        ``allocation`` then count patients per sequence. A multi-arm trial has
+        a reference arm and two or more active arms (doses), each compared
+        with the reference.
     arms : tuple of str
         Arm names; the first is the reference (placebo) arm.
     allocation : tuple of float
@@ -80,7 +83,7 @@ class Design:
         not analysed), or the parallel analysis of period 1 alone.
     """
 
-    kind: Literal["parallel", "crossover"] = "parallel"
+    kind: Literal["parallel", "crossover", "multiarm"] = "parallel"
     arms: tuple[str, ...] = ("placebo", "active")
     allocation: tuple[float, ...] = (1.0, 1.0)
     n_per_arm: int
@@ -151,6 +154,10 @@ class Pain:
         ``unblinding_shift``, in either arm.
     unblinding_shift : float
         That expectancy shift, NRS points (negative = less pain reported).
+    arm_effects : tuple of float or None
+        Multi-arm: the true effect of each active arm, in the order of
+        ``design.arms`` (the file gives a table by arm name); None = every
+        active arm has ``effect``.
     """
 
     effect: float
@@ -170,6 +177,13 @@ class Pain:
     effect_evidence: str | None = None
     unblinding_ae: str | None = None
     unblinding_shift: float = 0.0
+    arm_effects: tuple[float, ...] | None = None
+
+    def effect_of(self, arm: int) -> float:
+        """True effect of arm ``arm`` (0 = reference) against the reference."""
+        if arm == 0:
+            return 0.0
+        return self.effect if self.arm_effects is None else self.arm_effects[arm - 1]
 
     @property
     def is_responder(self) -> bool:
@@ -217,6 +231,9 @@ class AdverseEvent:
         ``risk_ratio`` refers to one.
     risk_ratio_evidence : str or None
         The evidence key ``risk_ratio`` came from.
+    arm_risk_ratios : tuple of float or None
+        Multi-arm: the risk ratio of each active arm (the file gives a table
+        by arm name); None = every active arm has ``risk_ratio``.
     """
 
     name: str
@@ -225,6 +242,14 @@ class AdverseEvent:
     risk_ratio_prior: Literal["fixed", "pooled"] = "fixed"
     log_rr_sd: float | None = None
     risk_ratio_evidence: str | None = None
+    arm_risk_ratios: tuple[float, ...] | None = None
+
+    def risk_of(self, arm: int) -> float:
+        """Risk in arm ``arm`` (0 = reference)."""
+        if arm == 0:
+            return self.placebo_risk
+        rr = self.risk_ratio if self.arm_risk_ratios is None else self.arm_risk_ratios[arm - 1]
+        return self.placebo_risk * rr
 
     @property
     def active_risk(self) -> float:
@@ -290,6 +315,9 @@ class AnalysisSpec:
         non-response (responder analyses).
     imputations : int
         Imputations per trial for jump-to-reference.
+    multiplicity : {"dunnett", "holm", "bonferroni", "none"}
+        Multi-arm: how the family-wise error of the comparisons with the
+        reference is controlled.
     """
 
     alpha: float = 0.05
@@ -298,6 +326,7 @@ class AnalysisSpec:
     estimand: Literal["hypothetical", "treatment-policy-bocf", "treatment-policy-j2r",
                       "composite"] = "hypothetical"
     imputations: int = 20
+    multiplicity: Literal["dunnett", "holm", "bonferroni", "none"] = "dunnett"
 
 
 @dataclass(**_FROZEN)
@@ -587,6 +616,8 @@ class Scenario:
             if pain["tau2"] == entry.tau2:
                 del pain["tau2"]
         pain = {k: v for k, v in pain.items() if v is not None}
+        if self.pain.arm_effects is not None:
+            pain["arm_effects"] = dict(zip(self.design.arms[1:], self.pain.arm_effects))
         if "unblinding_ae" not in pain:
             pain.pop("unblinding_shift", None)
         return {
@@ -601,7 +632,7 @@ class Scenario:
                    if self.design.kind == "crossover" else {}),
             },
             "pain": pain,
-            "adverse_events": {ae.name: _ae_dict(ae) for ae in self.adverse_events},
+            "adverse_events": {ae.name: _ae_dict(ae, self.design.arms) for ae in self.adverse_events},
             "dropout": {"rate": self.dropout.rate, "after_ae": dict(self.dropout.after_ae),
                         "mechanism": self.dropout.mechanism,
                         **({"slope": self.dropout.slope}
@@ -612,6 +643,7 @@ class Scenario:
                 "test": self.analysis.test,
                 "estimand": self.analysis.estimand,
                 "imputations": self.analysis.imputations,
+                "multiplicity": self.analysis.multiplicity,
             },
             "simulation": {
                 "n_sims": self.simulation.n_sims,
@@ -651,9 +683,11 @@ def _meta_dict(m: MetaSpec) -> dict[str, Any]:
     return out
 
 
-def _ae_dict(ae: AdverseEvent) -> dict[str, Any]:
+def _ae_dict(ae: AdverseEvent, arms: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio,
                            "risk_ratio_prior": ae.risk_ratio_prior}
+    if ae.arm_risk_ratios is not None:
+        out["arm_risk_ratios"] = dict(zip(arms[1:], ae.arm_risk_ratios))
     if ae.risk_ratio_evidence is not None:
         out["risk_ratio"] = {"from": "evidence", "key": ae.risk_ratio_evidence}
     elif ae.log_rr_sd is not None:
@@ -755,11 +789,11 @@ _DESIGN_KEYS = ("kind", "arms", "allocation", "n_per_arm") + _CROSSOVER_KEYS
 _PAIN_KEYS = (
     "effect", "sd", "baseline_mean", "baseline_sd", "correlation", "placebo_change",
     "mcid", "bounded", "inclusion_min", "inclusion_max", "analysis", "effect_prior", "effect_sd",
-    "tau2", "effect_evidence", "unblinding_ae", "unblinding_shift",
+    "tau2", "effect_evidence", "unblinding_ae", "unblinding_shift", "arm_effects",
 )
-_AE_KEYS = ("placebo_risk", "risk_ratio", "risk_ratio_prior", "log_rr_sd")
+_AE_KEYS = ("placebo_risk", "risk_ratio", "risk_ratio_prior", "log_rr_sd", "arm_risk_ratios")
 _DROPOUT_KEYS = ("rate", "after_ae", "mechanism", "slope")
-_ANALYSIS_KEYS = ("alpha", "sided", "test", "estimand", "imputations")
+_ANALYSIS_KEYS = ("alpha", "sided", "test", "estimand", "imputations", "multiplicity")
 ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 _SIMULATION_KEYS = ("n_sims", "chunk_mb")
 _MISSING = object()
@@ -861,6 +895,18 @@ class _Validator:
         design = self.design(top["design"])
         pain = self.pain(top["pain"])
         analysis_spec = self.analysis(top.get("analysis", _MISSING))
+        pain = self.arm_effects(top["pain"], pain, design)
+        if design.kind == "multiarm":
+            if pain.effect_prior != "fixed":
+                raise self.fail("[pain] effect_prior", pain.effect_prior,
+                                "multi-arm designs take fixed effects (per arm: arm_effects)")
+            if analysis_spec.test == "welch":
+                raise self.fail("[analysis] test", "welch", "multi-arm comparisons use the "
+                                "pooled variance of all arms: 'student'")
+            if analysis_spec.estimand != "hypothetical" or pain.unblinding_ae is not None:
+                raise self.fail("[analysis] estimand", analysis_spec.estimand,
+                                "multi-arm designs use the hypothetical estimand, without "
+                                "unblinding, for now")
         estimand = analysis_spec.estimand
         if estimand == "composite" and not pain.is_responder:
             raise self.fail("[analysis] estimand", estimand,
@@ -885,6 +931,8 @@ class _Validator:
                                 f"must be >= pain.correlation^2 = {r2:.3g} with a truncated "
                                 "baseline (both periods share the baseline's correlation)")
         events = self.adverse_events(top.get("adverse_events", _MISSING))
+        events = tuple(self.arm_risks(top["adverse_events"][ae.name], ae, design)
+                       for ae in events)
         if pain.unblinding_ae is not None and pain.unblinding_ae not in {e.name for e in events}:
             known = ", ".join(e.name for e in events) or "none are defined in [adverse_events]"
             raise self.fail("[pain] unblinding_ae", pain.unblinding_ae,
@@ -908,9 +956,9 @@ class _Validator:
 
     def design(self, raw: Any) -> Design:
         t = self.table(raw, "design", _DESIGN_KEYS)
-        kind = self.choice(t, "design", "kind", "parallel", ("parallel", "crossover"))
+        kind = self.choice(t, "design", "kind", "parallel", ("parallel", "crossover", "multiarm"))
         extra = {}
-        if kind == "parallel":
+        if kind in ("parallel", "multiarm"):
             for key in _CROSSOVER_KEYS:
                 if key in t:
                     raise self.fail(f"[design] {key}", t[key], "only for kind = 'crossover'")
@@ -926,15 +974,17 @@ class _Validator:
                                             allowed="must be in [0, 1)"),
                 crossover_analysis=self.choice(t, "design", "crossover_analysis", "within",
                                                ("within", "first-period")))
-        arms = t.get("arms", ["placebo", "active"])
+        arms = t.get("arms", ["placebo", "active"] if kind != "multiarm"
+                     else ["placebo", "low", "high"])
+        n_arms = "at least 3" if kind == "multiarm" else "2"
         if (
-            not isinstance(arms, list) or len(arms) != 2
+            not isinstance(arms, list) or (len(arms) < 3 if kind == "multiarm" else len(arms) != 2)
             or not all(isinstance(a, str) and a.strip() for a in arms)
             or len(set(arms)) != len(arms)
         ):
             raise self.fail("[design] arms", arms,
-                            "must be a list of 2 distinct names, the reference arm first")
-        allocation = t.get("allocation", [1, 1])
+                            f"must be a list of {n_arms} distinct names, the reference arm first")
+        allocation = t.get("allocation", [1] * len(arms))
         if (
             not isinstance(allocation, list) or len(allocation) != len(arms)
             or not all(isinstance(w, (int, float)) and not isinstance(w, bool)
@@ -1031,6 +1081,38 @@ class _Validator:
                             f"of the baseline distribution N({baseline_mean}, "
                             f"{baseline_sd}^2); widen the range")
         return pain
+
+    def by_arm(self, raw: Any, section: str, key: str, design: Design, check, allowed: str):
+        """A table {active arm name: number} as a tuple in arm order."""
+        active = list(design.arms[1:])
+        where = f"[{section}] {key}"
+        if design.kind != "multiarm":
+            raise self.fail(where, raw, "only for design.kind = 'multiarm'")
+        if not isinstance(raw, Mapping) or set(raw) != set(active):
+            raise self.fail(where, raw, f"must be a table with one value per active arm: "
+                                        f"{', '.join(active)}")
+        return tuple(self.number(raw, f"{section}.{key}", name, check=check, allowed=allowed)
+                     for name in active)
+
+    def arm_risks(self, raw: Any, ae: AdverseEvent, design: Design) -> AdverseEvent:
+        if "arm_risk_ratios" not in raw:
+            return ae
+        where = f"[adverse_events.{ae.name}] arm_risk_ratios"
+        values = self.by_arm(raw["arm_risk_ratios"], f"adverse_events.{ae.name}",
+                             "arm_risk_ratios", design, check=lambda v: v > 0,
+                             allowed="must be a number > 0")
+        for name, rr in zip(design.arms[1:], values):
+            if ae.placebo_risk * rr > 1:
+                raise self.fail(where, dict(raw["arm_risk_ratios"]),
+                                f"gives arm {name!r} a risk {ae.placebo_risk * rr:.3g} > 1")
+        return dataclasses.replace(ae, arm_risk_ratios=values)
+
+    def arm_effects(self, raw: Any, pain: Pain, design: Design) -> Pain:
+        if "arm_effects" not in raw:
+            return pain
+        values = self.by_arm(raw["arm_effects"], "pain", "arm_effects", design,
+                             check=lambda v: True, allowed="must be a finite number (NRS points)")
+        return dataclasses.replace(pain, arm_effects=values)
 
     def unblinding_ae(self, t: Mapping[str, Any]) -> str | None:
         name = t.get("unblinding_ae")
@@ -1279,8 +1361,10 @@ class _Validator:
         imputations = self.number(t, "analysis", "imputations", 20, integer=True,
                                   check=lambda v: 2 <= v <= 1000,
                                   allowed="must be an integer in [2, 1000]")
+        multiplicity = self.choice(t, "analysis", "multiplicity", "dunnett",
+                                   ("dunnett", "holm", "bonferroni", "none"))
         return AnalysisSpec(alpha=alpha, sided=sided, test=test, estimand=estimand,
-                            imputations=imputations)
+                            imputations=imputations, multiplicity=multiplicity)
 
     def simulation(self, raw: Any) -> SimulationSpec:
         t = self.table(raw, "simulation", _SIMULATION_KEYS)

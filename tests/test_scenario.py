@@ -83,7 +83,7 @@ def test_parse_override(text, expected):
 BAD = [
     ({"design": {"n_per_arm": 1}}, "[design] n_per_arm = 1", ">= 2"),
     ({"design": {"n_per_arm": 10.5}}, "[design] n_per_arm = 10.5", "integer"),
-    ({"design": {"kind": "multiarm"}}, "[design] kind = 'multiarm'", "'parallel', 'crossover'"),
+    ({"design": {"kind": "factorial"}}, "[design] kind = 'factorial'", "'parallel', 'crossover', 'multiarm'"),
     ({"design": {"arms": ["a"]}}, "[design] arms", "2 distinct names"),
     ({"design": {"allocation": [1, 0]}}, "[design] allocation", "positive"),
     ({"design": {"allocation": [30, 1]}}, "[design] allocation", "at least 2 patients"),

@@ -269,6 +269,12 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
                                     "responder rates and expected completers")
     normal = not (pain.bounded or pain.truncated)
     note = "" if normal else "; normal model, ignores clipping, rounding and truncation"
+    from .missing import needs_missing_path
+
+    if needs_missing_path(scenario):  # the closed form is of complete data under MCAR
+        normal = False
+        note += ("; complete cases under MCAR at the expected completion, ignoring the "
+                 "dropout mechanism, the estimand and unblinding")
     if scenario.design.kind == "crossover":
         from .crossover import crossover_sd
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .engine import choose_path, simulate
+from .engine import choose_path, first_period_equivalent, simulate
 from .errors import ConvergenceError
 from .metaanalysis import meta_analyse
 from .planning import parse_n_grid, power_curve, solve_sample_size
@@ -272,7 +272,7 @@ def format_entry(entry: EvidenceEntry) -> str:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
-    path = choose_path(scenario)
+    path = choose_path(first_period_equivalent(scenario))
     print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
           f"{scenario.pain.analysis} analysis, {path} path")
     return 0
@@ -552,9 +552,9 @@ def _cmd_recruit(args: argparse.Namespace) -> int:
     from .recruitment import format_recruitment, simulate_recruitment
 
     scenario = _load(args)
-    for flag, value in (("--reps", args.reps), ("--n-sims", args.n_sims)):
-        if value is not None and value < 1:
-            raise ScenarioError(f"{flag} {value}: must be an integer >= 1")
+    for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):
+        if value is not None and value < least:
+            raise ScenarioError(f"{flag} {value}: must be an integer >= {least}")
     if args.jobs == 0:
         raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
     if args.deadline_months is not None and not args.deadline_months > 0:
@@ -572,10 +572,13 @@ def _cmd_recruit(args: argparse.Namespace) -> int:
 
         from .plots_recruitment import plot_chair_utilisation, plot_enrolment
 
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-        plot_enrolment(result, ax=top)
-        plot_chair_utilisation(result, ax=bottom)
-        _save_figure(top, args.plot)
+        if scenario.recruitment.chairs_per_site is None:  # nothing to show for chairs
+            _save_figure(plot_enrolment(result), args.plot)
+        else:
+            fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
+            plot_enrolment(result, ax=top)
+            plot_chair_utilisation(result, ax=bottom)
+            _save_figure(top, args.plot)
     if args.json != "-":
         print(format_recruitment(result))
     return 0

@@ -35,7 +35,7 @@ from .analytic import (
 )
 from .errors import ScenarioError
 from .estimands import true_crossover_effect
-from .missing import estimand_truth
+from .missing import estimand_truth, simulate_missing_grid, without_unblinding
 from .parameters import TrialParameters, assurance_ceiling, has_prior
 from .crossover import simulate_crossover_grid
 from .patient import patient_bytes_per_trial, simulate_patient_grid
@@ -265,16 +265,14 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
     if extras and scenario.pain.unblinding_ae is not None:
         # The same trials without the expectancy shift: how much of the
         # estimate the unblinding explains.
-        data = scenario.to_dict()
-        data["pain"] = {k: v for k, v in data["pain"].items()
-                        if k not in ("unblinding_ae", "unblinding_shift")}
-        blind = Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
-        for tally, sample in zip(tallies, _simulate_grid(
-                blind, n_sims, np.random.default_rng(seed), path, grid)):
+        blind = without_unblinding(scenario)
+        # the same module and draws as the unblinded run: paired trial by trial
+        for tally, sample in zip(tallies, simulate_missing_grid(
+                blind, n_sims, np.random.default_rng(seed), grid)):
             est = sample.primary.estimate
             tally.sum_est_blind = float(np.nansum(est))
             tally.valid_blind = int(np.isfinite(est).sum())
-    if extras and scenario.dropout.any:
+    if extras and has_dropout(scenario):
         # The same trials' seed with nobody withdrawn: the power the dropout
         # costs (the draws pair up only where the two share their structure).
         complete = _without_dropout(scenario)
@@ -283,6 +281,12 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
         for tally, sample in zip(tallies, full):
             tally.reject_no_dropout = int(_decide_primary(scenario, sample).reject.sum())
     return tallies
+
+
+def has_dropout(scenario: Scenario) -> bool:
+    """Whether any patient can lose the primary outcome (crossover washout included)."""
+    return scenario.dropout.any or (scenario.design.kind == "crossover"
+                                    and scenario.design.washout_dropout > 0)
 
 
 def _without_dropout(scenario: Scenario) -> Scenario:
@@ -410,6 +414,8 @@ def simulate_grid(
     """
     scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
                                   evidence=scenario.evidence)  # validate
+    first_period = (scenario.design.kind == "crossover"
+                    and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
@@ -449,12 +455,13 @@ def simulate_grid(
             total.add(tally)
         if progress is not None:
             progress(totals[0].n, n_sims)
-    return [_summarise(p, chosen, root, t, truth, closed_forms, truth_se)
+    return [_summarise(p, chosen, root, t, truth, closed_forms, truth_se, first_period)
             for p, t in zip(points, totals)]
 
 
 def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _Tally,
-               truth: float, closed_forms: bool = True, truth_se: float = 0.0) -> SimulationResult:
+               truth: float, closed_forms: bool = True, truth_se: float = 0.0,
+               first_period: bool = False) -> SimulationResult:
     n = t.n
     mean = t.sum_est / t.valid if t.valid else float("nan")
     var = (t.sum_est2 - t.valid * mean * mean) / (t.valid - 1) if t.valid > 1 else float("nan")
@@ -487,7 +494,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         arms=scenario.design.arms,
         group_sizes=sizes,
         n_sims=n,
-        design=scenario.design.kind,
+        design=scenario.design.kind if not first_period else "crossover-first-period",
         path=path,
         analysis=scenario.pain.analysis,
         alpha=spec.alpha,
@@ -513,7 +520,7 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         estimand=scenario.analysis.estimand,
         true_effect_se=truth_se,
         power_no_dropout=(MonteCarloProbability.from_counts(t.reject_no_dropout, n)
-                          if scenario.dropout.any and closed_forms else None),
+                          if has_dropout(scenario) and closed_forms else None),
         notes=_notes(scenario),
         per_comparison=_per_comparison(scenario, t, closed_forms),
         unblinding_bias=(mean - t.sum_est_blind / t.valid_blind
@@ -555,8 +562,8 @@ def _notes(scenario: Scenario) -> tuple[str, ...]:
                      "is unbiased for the hypothetical estimand; complete-case results are "
                      "biased (see bias)")
     if scenario.analysis.estimand == "treatment-policy-bocf":
-        notes.append("baseline observation carried forward: its model-based confidence "
-                     "intervals can under-cover (see ci_coverage)")
+        notes.append("baseline observation carried forward breaks the analysis model's "
+                     "equal-variance assumption; check ci_coverage")
     if scenario.design.kind == "crossover" and scenario.design.carryover != 0:
         notes.append("carry-over biases the within-patient comparison by -carryover / 2")
     return tuple(notes)

@@ -47,7 +47,7 @@ from .parameters import TrialParameters
 from .patient import _column, _Prefix
 from .scenario import Scenario
 
-__all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth"]
+__all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth", "without_unblinding"]
 
 _TRUTH_PATIENTS = 4_000_000  # per arm, for estimand_truth
 _TRUTH_CHUNK = 250_000
@@ -58,6 +58,16 @@ def needs_missing_path(scenario: Scenario) -> bool:
     return (scenario.dropout.mechanism in ("mar", "mnar")
             or scenario.analysis.estimand != "hypothetical"
             or scenario.pain.unblinding_ae is not None)
+
+
+def without_unblinding(scenario: Scenario) -> Scenario:
+    """The scenario without the expectancy shift (the same trials, blinded)."""
+    if scenario.pain.unblinding_ae is None:
+        return scenario
+    data = scenario.to_dict()
+    data["pain"] = {k: v for k, v in data["pain"].items()
+                    if k not in ("unblinding_ae", "unblinding_shift")}
+    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
 
 
 def _dropout_probability(scenario: Scenario, x: np.ndarray, y: np.ndarray) -> np.ndarray | float:
@@ -261,4 +271,5 @@ def estimand_truth(scenario: Scenario) -> tuple[float, float]:
 
     if scenario.analysis.estimand == "hypothetical" or not scenario.dropout.any:
         return true_effect(scenario.pain), 0.0
-    return _truth_cached(scenario)
+    # the treatment's effect, not the expectancy bias of unblinding
+    return _truth_cached(without_unblinding(scenario))

@@ -264,8 +264,10 @@ class Dropout:
     Attributes
     ----------
     rate : float
-        Probability that a patient has no primary outcome (the mean
-        probability under ``mar`` and ``mnar``).
+        Probability that a patient has no primary outcome; under ``mar`` and
+        ``mnar`` the probability at the centre of the score it depends on
+        (``baseline_mean``, or ``baseline_mean + placebo_change``), so the
+        overall rate differs somewhat.
     after_ae : mapping of str to float
         For a named adverse event, the probability that a patient who has it
         withdraws (and so has no follow-up), on top of ``rate``.
@@ -916,6 +918,12 @@ class _Validator:
             raise self.fail("[analysis] estimand", estimand,
                             "needs a continuous analysis (ancova, change or followup); for "
                             "responders use 'composite'")
+        mechanism = (top.get("dropout") or {}).get("mechanism", "mcar") \
+            if isinstance(top.get("dropout"), Mapping) else "mcar"
+        if design.kind == "crossover" and mechanism in ("mar", "mnar"):
+            raise self.fail("[dropout] mechanism", mechanism,
+                            "crossover designs model dropout completely at random, washout "
+                            "dropout and withdrawal after adverse events")
         if estimand != "hypothetical" and design.kind == "crossover":
             raise self.fail("[analysis] estimand", estimand,
                             "crossover designs use the hypothetical estimand (complete pairs)")

@@ -154,3 +154,13 @@ def test_cli_runs_the_crossover_scenario(capsys):
     assert out["design"] == "crossover" and out["path"] == "patient"
     assert main(["run", str(path), "--n-sims", "500"]) == 0
     assert "2x2 crossover" in capsys.readouterr().out
+
+
+def test_crossover_reports_the_power_washout_dropout_costs_and_its_design():
+    r = simulate(crossover(30, washout_dropout=0.2), n_sims=4000, seed=9)
+    assert r.power_no_dropout is not None and r.power_no_dropout.value > r.power.value
+    first = simulate(crossover(30, crossover_analysis="first-period"), n_sims=500, seed=9)
+    assert first.design == "crossover-first-period"
+    with pytest.raises(ScenarioError, match="crossover designs model dropout completely"):
+        crossover(30).with_overrides({"dropout.rate": 0.1, "dropout.mechanism": "mnar",
+                                      "dropout.slope": 0.5})

@@ -151,3 +151,15 @@ def test_unblinding_validation():
     with pytest.raises(ScenarioError, match="unblinding_shift = -1: needs pain.unblinding_ae"):
         Scenario.from_dict({"design": {"n_per_arm": 10},
                             "pain": {"effect": -1, "unblinding_shift": -1}})
+
+
+def test_unblinding_runs_are_paired_trial_by_trial():
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 40},
+        "pain": {"effect": -1.0, "unblinding_ae": "psy", "unblinding_shift": 0.0},
+        "adverse_events": {"psy": {"placebo_risk": 0.2, "risk_ratio": 3.0}}})
+    assert simulate(s, n_sims=2000, seed=1).unblinding_bias == pytest.approx(0.0, abs=1e-12)
+    # the estimand's truth is the treatment effect, not the expectancy shift
+    t = s.with_overrides({"pain.unblinding_shift": -1.0, "dropout.rate": 0.2,
+                          "analysis.estimand": "treatment-policy-bocf"})
+    assert estimand_truth(t)[0] == pytest.approx(0.8 * -1.0, abs=Z_TOL * estimand_truth(t)[1])

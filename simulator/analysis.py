@@ -413,21 +413,35 @@ class TrialSample:
 def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | None,
                 completers, ae_counts: dict, n_sizes: int,
                 ae_exposed=None) -> list[TrialSample]:
-    """One TrialSample per size from (trials, sizes) arrays (contiguous copies)."""
-    def col(a, g):
+    """One TrialSample per size from (trials, sizes) arrays.
+
+    Each array is transposed into one contiguous (sizes, trials) copy, so
+    every size gets contiguous rows (views) at the cost of a single copy.
+    """
+    shape = primary.estimate.shape
+
+    def rows(a):
         a = np.asarray(a)
-        if a.ndim < 2:
-            return a
-        return np.ascontiguousarray(np.broadcast_to(a, primary.estimate.shape)[:, g])
+        return a if a.ndim < 2 else np.ascontiguousarray(np.broadcast_to(a, shape).T)
 
-    def est(e: TrialEstimates, g: int) -> TrialEstimates:
-        return TrialEstimates(estimate=col(e.estimate, g), se=col(e.se, g),
-                              statistic=col(e.statistic, g), df=col(e.df, g))
+    def pick(a, g):
+        return a if a.ndim < 2 else a[g]
 
+    def estimates(e: TrialEstimates):
+        return tuple(rows(x) for x in (e.estimate, e.se, e.statistic, e.df))
+
+    def at(parts, g) -> TrialEstimates:
+        return TrialEstimates(*(pick(x, g) for x in parts))
+
+    main = estimates(primary)
+    comps = None if comparisons is None else [estimates(c) for c in comparisons]
+    done = [rows(c) for c in completers]
+    events = {k: [rows(c) for c in v] for k, v in ae_counts.items()}
+    exposed = None if ae_exposed is None else [rows(e) for e in ae_exposed]
     return [TrialSample(
-        primary=est(primary, g),
-        completers=tuple(col(c, g) for c in completers),
-        ae_counts={k: tuple(col(c, g) for c in v) for k, v in ae_counts.items()},
-        ae_exposed=None if ae_exposed is None else tuple(col(e, g) for e in ae_exposed),
-        comparisons=None if comparisons is None else [est(c, g) for c in comparisons])
+        primary=at(main, g),
+        completers=tuple(pick(c, g) for c in done),
+        ae_counts={k: tuple(pick(c, g) for c in v) for k, v in events.items()},
+        ae_exposed=None if exposed is None else tuple(pick(e, g) for e in exposed),
+        comparisons=None if comps is None else [at(c, g) for c in comps])
         for g in range(n_sizes)]

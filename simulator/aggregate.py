@@ -144,7 +144,7 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     bivariate = pain.analysis != "followup"
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
     s = math.sqrt(1.0 - r * r)
-    per_arm, completers = [], []
+    per_arm = []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
         mu_y = followup_mean(pain, False) + np.asarray(params.effect_of(scenario, arm))

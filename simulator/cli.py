@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import textwrap
 import os
 import sys
 import time
@@ -747,8 +748,9 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
         lines.append(row("Power", result.power))
         lines.append(row("Power, benefit direction", result.power_benefit))
     exact = "exact" if result.analytic_exact else "approximate"
-    lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   "
-                 f"({exact}: {result.analytic_method})")
+    lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   ({exact})")
+    lines += textwrap.wrap(result.analytic_method, width=88, initial_indent=" " * 29,
+                           subsequent_indent=" " * 29)
     lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
                  f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
     if result.assurance is not None:

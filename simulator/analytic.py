@@ -357,7 +357,13 @@ def analytic_assurance(scenario: Scenario) -> float | None:
     m0, m1 = (n * c for n, c in zip(scenario.design.group_sizes, keep))
     common = dict(alpha=spec.alpha, sided=spec.sided, direction="benefit")
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
-    if pain.analysis == "ancova":
+    shift = 0.0  # the estimate's offset from the true effect
+    if scenario.design.kind == "crossover":
+        from .crossover import crossover_sd
+
+        var = crossover_sd(scenario) ** 2
+        shift = -scenario.design.carryover / 2.0
+    elif pain.analysis == "ancova":
         var = sd * sd * (1 - r * r)
     elif pain.analysis == "change":
         var = sd * sd + sb * sb - 2 * r * sd * sb
@@ -375,9 +381,9 @@ def analytic_assurance(scenario: Scenario) -> float | None:
             p1 = arm_truth(shifted, True).responder_rate[c]
             powers.append(two_proportion_power(p0, p1, m0, m1, **common))
         powers = np.array(powers)
-    elif pain.analysis == "ancova":
+    elif pain.analysis == "ancova" and scenario.design.kind != "crossover":
         powers = ancova_power(effects, sd, r, m0, m1, **common)
     else:
-        powers = t_test_power(effects, math.sqrt(var), m0, m1,
+        powers = t_test_power(effects + shift, math.sqrt(var), m0, m1,
                               welch=spec.test == "welch", **common)
     return float(np.dot(weights, powers))

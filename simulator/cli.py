@@ -650,6 +650,8 @@ def _read_studies(path: Path) -> tuple[list[float], list[float]]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read study table: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if path.suffix.lower() == ".toml":
         import tomllib
 
@@ -761,7 +763,8 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
         if result.assurance_ceiling is not None:
             lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
                          "(prior probability of a benefit)")
-    lines.append(row("CI coverage", result.ci_coverage))
+    if result.ci_coverage is not None:
+        lines.append(row("CI coverage", result.ci_coverage))
     if result.power_no_dropout is not None:
         lost = result.power_no_dropout.value - result.power.value
         lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "

@@ -508,7 +508,8 @@ def _summarise(scenario: Scenario, path: str, root: np.random.SeedSequence, t: _
         true_effect=truth,
         mean_estimate=mean,
         mean_estimate_se=float(np.sqrt(max(var, 0.0) / t.valid)) if t.valid > 1 else float("nan"),
-        ci_coverage=MonteCarloProbability.from_counts(t.covered, n),
+        ci_coverage=(MonteCarloProbability.from_counts(t.covered, t.valid) if t.valid
+                     else None),
         mean_completers=tuple(float(c) / n for c in t.completers),
         n_not_analysable=n - t.valid,
         adverse_events=events,

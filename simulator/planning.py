@@ -206,8 +206,8 @@ class SampleSize:
         Expected patients with a primary outcome, all arms.
     n_range : tuple of int
         Sizes the Monte Carlo error cannot tell apart from the answer: from
-        the first n whose 95 % interval reaches the target to the first n
-        whose interval lies above it (``n_max`` when no n on the curve is
+        the first n whose 95 % (Wilson) interval reaches the target to the
+        first n whose interval lies above it (``n_max`` when no n on the curve is
         clearly above it, as on a flat curve). Pointwise intervals: errors
         along a common-random-numbers curve move together, so read it as a
         guide, not a joint confidence set.
@@ -390,6 +390,8 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
     """Closed-form n without dropout (continuous n) divided by the completion probability."""
     if metric != "power" or (scenario.dropout.rate == 0 and not scenario.dropout.after_ae):
         return None
+    if scenario.design.kind != "parallel":  # the textbook rule is for parallel groups
+        return None
     base = scenario.with_overrides({"dropout.rate": 0.0, "dropout.after_ae": {}})
     closed = analytic_power(base)
     if closed.value is None:
@@ -493,7 +495,8 @@ def solve_sample_size(
         se = np.array([m.se for m in est])
         stays = np.flip(np.logical_and.accumulate(np.flip(v >= target)))
         k = int(np.argmax(stays)) if stays.any() else -1
-        clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
+        low = np.array([m.ci[0] for m in est])
+        clear = np.flip(np.logical_and.accumulate(np.flip(low >= target)))
         if stays.any() and grid[k] > lo and clear.any():
             return _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method,
                            n_max)
@@ -571,8 +574,11 @@ def _answer(scenario, metric, target, fine, grid, v, se, k, analytic_n, method,
             n_max) -> SampleSize:
     """Assemble the result from the refining curve (answer at index k)."""
     n_star = grid[k]
-    reach = np.flip(np.logical_and.accumulate(np.flip(v + _Z95 * se >= target)))
-    clear = np.flip(np.logical_and.accumulate(np.flip(v - _Z95 * se >= target)))
+    # 95 % Wilson intervals: honest near 0 and 1, where v +- z SE collapses
+    low = np.array([m.ci[0] for m in fine.metric(metric)])
+    high = np.array([m.ci[1] for m in fine.metric(metric)])
+    reach = np.flip(np.logical_and.accumulate(np.flip(high >= target)))
+    clear = np.flip(np.logical_and.accumulate(np.flip(low >= target)))
     n_lo = grid[int(np.argmax(reach))]
     # Not clearly above the target anywhere on the curve (a flat curve): the
     # Monte Carlo error cannot rule out any larger n.

@@ -64,7 +64,9 @@ class AdverseEventResult:
         Proportion of trials whose log-risk-ratio test rejects in the harm
         direction (same alpha and sidedness as the primary test).
     analytic_p_harm_detected : float
-        The same probability by exact enumeration of both binomial counts.
+        The same probability by exact enumeration of both binomial counts
+        (at the expected exposures where they are random: a crossover with
+        dropout).
     mean_events : tuple of float
         Mean number of patients with the event, per arm.
     harm_assurance : MonteCarloProbability or None
@@ -122,8 +124,9 @@ class SimulationResult:
         The estimand's value under the model (active minus placebo).
     mean_estimate, mean_estimate_se : float
         Mean of the per-trial estimates and its Monte Carlo SE.
-    ci_coverage : MonteCarloProbability
-        Proportion of trials whose confidence interval covers ``true_effect``.
+    ci_coverage : MonteCarloProbability or None
+        Proportion of the analysable trials whose confidence interval covers
+        ``true_effect`` (None when no trial could be analysed).
     mean_completers : tuple of float
         Mean number of patients with a primary outcome, per arm.
     n_not_analysable : int
@@ -191,7 +194,7 @@ class SimulationResult:
     true_effect: float
     mean_estimate: float
     mean_estimate_se: float
-    ci_coverage: MonteCarloProbability
+    ci_coverage: MonteCarloProbability | None
     mean_completers: tuple[float, ...]
     n_not_analysable: int
     adverse_events: dict[str, AdverseEventResult]
@@ -245,7 +248,8 @@ class SimulationResult:
             "mean_estimate": self.mean_estimate,
             "mean_estimate_se": self.mean_estimate_se,
             "bias": self.bias,
-            **self.ci_coverage.to_dict("ci_coverage"),
+            **(self.ci_coverage.to_dict("ci_coverage") if self.ci_coverage is not None else
+               {"ci_coverage": None, "ci_coverage_se": None, "ci_coverage_ci": None}),
             "mean_completers": list(self.mean_completers),
             "n_not_analysable": self.n_not_analysable,
             "power_no_dropout": None if self.power_no_dropout is None

@@ -580,6 +580,9 @@ class Scenario:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                                ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -148,3 +148,17 @@ def test_user_evidence_file_on_the_command_line(tmp_path, capsys):
     bad.write_text(ENTRY.replace('tag = "verified"', 'tag = "great"'))
     assert main(["evidence", "--evidence", str(bad)]) == 2
     assert f'{bad}: [entries."ketamine-iv/pain/immediate"] tag' in capsys.readouterr().err
+
+
+def test_non_utf8_scenario_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe[design]")
+    assert main(["validate", str(bad)]) == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
+
+
+def test_coverage_counts_analysable_trials_only(capsys):
+    assert main(["run", str(FLAGSHIP), "--n-sims", "200", "--set", "dropout.rate=0.999",
+                 "--json", "-"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_not_analysable"] == 200 and out["ci_coverage"] is None

@@ -184,3 +184,11 @@ def test_cli_size_json_and_unreachable_exit_code(capsys):
         assert key in out
     assert main(["size", str(scen), "--target", "0.99", "--metric", "assurance", "--quiet"]) == 3
     assert "ceiling" in capsys.readouterr().err
+
+
+def test_n_range_near_certainty_uses_wilson_intervals():
+    """With few trials a power near 1 cannot be told from 0.98: the range must
+    stay wide (Wald SEs of 0 would make it collapse)."""
+    r = solve_sample_size(Scenario.from_dict(NORMAL), target=0.999, n_sims=200, seed=3)
+    assert r.n_range[1] - r.n_range[0] >= 20
+    assert r.n_range[0] <= r.n_per_arm <= r.n_range[1]

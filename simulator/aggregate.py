@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .analysis import ArmMoments, TrialSample, analyse_arms, ancova, student_t, welch_t
-from .outcomes import followup_mean
+from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 from .scenario import Scenario
 
@@ -100,7 +100,7 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         syy = sd * sd * (lead * lead + s * s * c2 * c2)
         primary = ancova(dx, dy, sxx, sxy, syy, m0, m1)
     else:
-        var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
+        var = analysis_sd(pain) ** 2  # follow-up or change score
         diff = effect + np.sqrt(var * inv_n) * rng.standard_normal(n_sims)
         if scenario.analysis.test == "welch":
             ss0 = var * rng.chisquare(np.maximum(m0 - 1.0, 1.0))

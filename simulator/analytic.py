@@ -26,6 +26,7 @@ from scipy import stats
 
 from .analysis import decide, log_risk_ratio
 from .estimands import arm_truth
+from .outcomes import analysis_sd
 from .parameters import effect_prior
 from .scenario import Scenario
 
@@ -221,13 +222,8 @@ def comparison_powers(scenario: Scenario) -> list[float | None]:
     m = [n * c for n, c in zip(sizes, keep)]
     if spec.multiplicity == "holm" or pain.is_responder:
         return [None] * (len(sizes) - 1)
-    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
-    if pain.analysis == "ancova":
-        sd_v, df = sd * math.sqrt(1 - r * r), sum(m) - len(m) - 1
-    elif pain.analysis == "change":
-        sd_v, df = math.sqrt(sd * sd + sb * sb - 2 * r * sd * sb), sum(m) - len(m)
-    else:
-        sd_v, df = sd, sum(m) - len(m)
+    sd_v = analysis_sd(pain)  # ANCOVA: residual SD, one more df for the slope
+    df = sum(m) - len(m) - (1 if pain.analysis == "ancova" else 0)
     k = len(sizes) - 1
     if spec.multiplicity == "dunnett":
         crit = dunnett_critical(m[0], m[1:], df, spec.alpha, spec.sided)
@@ -290,13 +286,13 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
             method += ", averaged over binomial completers"
         return AnalyticPower(value=_average_over_completers(power_at, sizes, keep),
                              method=method + note, exact=normal and not welch)
-    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    sd, r = pain.sd, pain.correlation
     if pain.analysis == "ancova":
         def power_at(m0, m1):
             return ancova_power(pain.effect, sd, r, m0, m1, **common)
         method, exact = "noncentral t integrated over baseline imbalance (exact ANCOVA)", normal
     else:
-        var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
+        var = analysis_sd(pain) ** 2
         welch = spec.test == "welch"
 
         def power_at(m0, m1):
@@ -356,19 +352,15 @@ def analytic_assurance(scenario: Scenario) -> float | None:
     keep = completion_probabilities(scenario)
     m0, m1 = (n * c for n, c in zip(scenario.design.group_sizes, keep))
     common = dict(alpha=spec.alpha, sided=spec.sided, direction="benefit")
-    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    sd, r = pain.sd, pain.correlation
     shift = 0.0  # the estimate's offset from the true effect
     if scenario.design.kind == "crossover":
         from .crossover import crossover_sd
 
         var = crossover_sd(scenario) ** 2
         shift = -scenario.design.carryover / 2.0
-    elif pain.analysis == "ancova":
-        var = sd * sd * (1 - r * r)
-    elif pain.analysis == "change":
-        var = sd * sd + sb * sb - 2 * r * sd * sb
     else:
-        var = sd * sd
+        var = analysis_sd(pain) ** 2
     width = math.sqrt(var * (1 / m0 + 1 / m1))
     effects, weights = _prior_nodes(prior.mean, prior.sd, width,
                                     float(stats.norm.ppf(1 - spec.alpha / spec.sided)))

@@ -45,6 +45,7 @@ from .analysis import (
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .patient import _column, _Prefix
+from .patient import _moments as _patient_moments
 from .scenario import Scenario
 
 __all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth", "without_unblinding"]
@@ -107,17 +108,9 @@ def _arm(scenario: Scenario, rng: np.random.Generator, shape, mu_y, risk):
 
 def _moments(prefix: _Prefix, x, y, mask, k: int) -> ArmMoments:
     """Means and centred sums of x and y over the mask (None = every patient)."""
-    shift = float(np.mean(x[:1])) if x.size else 0.0
-    xs, ys = x - shift, y - shift
+    shift = float(np.mean(x[:1])) if x.size else 0.0  # centre before summing, for precision
     n = prefix.counts(k) if mask is None else prefix.sums(mask)
-    xm = xs if mask is None else xs * mask
-    ym = ys if mask is None else ys * mask
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sx, sy = prefix.sums(xm), prefix.sums(ym)
-        mx, my = sx / n, sy / n
-        cxx = prefix.sums(xm, xs) - sx * mx
-        cyy = prefix.sums(ym, ys) - sy * my
-        cxy = prefix.sums(xm, ys) - sx * my
+    mx, my, cxx, cyy, cxy = _patient_moments(x - shift, y - shift, mask, n, prefix)
     return ArmMoments(n=n, mean_x=mx + shift, mean_y=my + shift, cxx=cxx, cyy=cyy, cxy=cxy)
 
 

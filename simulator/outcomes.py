@@ -24,6 +24,7 @@ from scipy import special
 from .scenario import Pain
 
 __all__ = [
+    "analysis_sd",
     "latent_bounds",
     "inclusion_probability",
     "draw_baseline_z",
@@ -89,6 +90,20 @@ def _truncated_lower(rng, shape, lo, hi):
 def followup_mean(pain: Pain, active: bool) -> float:
     """Mean latent follow-up score of an arm (NRS points)."""
     return pain.baseline_mean + pain.placebo_change + (pain.effect if active else 0.0)
+
+
+def analysis_sd(pain: Pain) -> float:
+    """SD of one patient's contribution to the primary estimate (NRS points).
+
+    Follow-up: ``sd``; change: ``sqrt(sd^2 + baseline_sd^2 - 2 r sd baseline_sd)``;
+    ANCOVA: the residual SD ``sd sqrt(1 - r^2)``.
+    """
+    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    if pain.analysis == "ancova":
+        return sd * math.sqrt(1 - r * r)
+    if pain.analysis == "change":
+        return math.sqrt(sd * sd + sb * sb - 2 * r * sd * sb)
+    return sd
 
 
 def observe(latent: np.ndarray, bounded: bool) -> np.ndarray:

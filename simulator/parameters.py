@@ -69,7 +69,7 @@ class TrialParameters:
         if arm == 0:
             return 0.0
         if scenario.pain.arm_effects is not None:
-            return scenario.pain.arm_effects[arm - 1]
+            return scenario.pain.effect_of(arm)
         return self.effect
 
     def risks_of(self, scenario: Scenario, arm: int) -> dict[str, float | np.ndarray]:

@@ -14,7 +14,6 @@ beside it where one exists.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from .analytic import analytic_assurance, analytic_power, completion_probabiliti
 from .analytic import harm_detection_probability
 from .engine import PathName, ProgressCallback, simulate_grid
 from .errors import ConvergenceError, ScenarioError
+from .outcomes import analysis_sd
 from .parameters import assurance_ceiling
 from .results import MonteCarloProbability, SimulationResult
 from .scenario import Scenario
@@ -405,7 +405,7 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
     pain, spec = base.pain, base.analysis
     w = base.design.allocation[1] / base.design.allocation[0]
     common = dict(alpha=spec.alpha, sided=spec.sided)
-    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
+    sd, r = pain.sd, pain.correlation
     if pain.is_responder:
         n_cont = float(n_int)
     elif pain.analysis == "ancova":
@@ -413,8 +413,7 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
                                                               **common)) - target,
                                  max(n_int - 1.0, 2.5), n_int + 1.0)
     else:
-        var = sd * sd if pain.analysis == "followup" else sd * sd + sb * sb - 2 * r * sd * sb
-        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, math.sqrt(var), n,
+        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, analysis_sd(pain), n,
                                                               w * n, **common)) - target,
                                  max(n_int - 1.0, 2.5), n_int + 1.0)
     keep = min(completion_probabilities(scenario))

@@ -32,11 +32,12 @@ from scipy import stats
 
 from .evidence import NormalPrior
 from .metaanalysis import meta_analyse
+from .outcomes import analysis_sd
 from .results import MonteCarloProbability
 from .scenario import MetaSpec, Pain, Scenario
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",
-           "closed_forms", "ResolveResult", "analysis_sd", "centre_prior", "DIRECTIONS"]
+           "closed_forms", "ResolveResult", "centre_prior", "DIRECTIONS"]
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
@@ -106,16 +107,6 @@ def centre_prior(pain: Pain) -> NormalPrior | None:
     if pain.effect_prior == "fixed":
         return None
     return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
-
-
-def analysis_sd(pain: Pain) -> float:
-    """SD of one patient's contribution to the primary estimate (NRS points)."""
-    sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
-    if pain.analysis == "ancova":
-        return sd * math.sqrt(1 - r * r)
-    if pain.analysis == "change":
-        return math.sqrt(sd * sd + sb * sb - 2 * r * sd * sb)
-    return sd
 
 
 def _update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray, alpha: float):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -289,6 +290,7 @@ def has_dropout(scenario: Scenario) -> bool:
                                     and scenario.design.washout_dropout > 0)
 
 
+@lru_cache(maxsize=64)
 def _without_dropout(scenario: Scenario) -> Scenario:
     """The scenario with nobody withdrawn (analysed as the hypothetical estimand)."""
     data = scenario.to_dict()

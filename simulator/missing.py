@@ -61,6 +61,7 @@ def needs_missing_path(scenario: Scenario) -> bool:
             or scenario.pain.unblinding_ae is not None)
 
 
+@lru_cache(maxsize=64)
 def without_unblinding(scenario: Scenario) -> Scenario:
     """The scenario without the expectancy shift (the same trials, blinded)."""
     if scenario.pain.unblinding_ae is None:

@@ -211,8 +211,15 @@ def _load(args: argparse.Namespace) -> Scenario:
     return load_scenario(args.scenario, overrides, evidence=_table(args))
 
 
+def _json_default(value: Any) -> Any:
+    """numpy scalars (and arrays) as Python numbers (and lists)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _emit_json(target: str, payload: Any) -> None:
-    text = json.dumps(payload, indent=2) + "\n"
+    text = json.dumps(payload, indent=2, default=_json_default) + "\n"
     if target == "-":
         sys.stdout.write(text)
     else:

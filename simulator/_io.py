@@ -1,12 +1,57 @@
-"""File writes that are either complete or absent."""
+"""Reading input files, and writing files that are either complete or absent.
+
+A leaf: imports only the standard library and :mod:`simulator.errors`.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
 
-__all__ = ["write_atomic", "append_once"]
+from .errors import ScenarioError
+
+__all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "write_atomic", "append_once"]
+
+#: Largest input file read (scenario, evidence or study table).
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of an input file, or a :class:`ScenarioError` naming it.
+
+    Parameters
+    ----------
+    path : path
+    what : str
+        What the file is, for the message ("scenario file", "evidence file").
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise ScenarioError(f"{path}: {what} is larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                            ) from None
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A TOML input file as a dictionary, or a :class:`ScenarioError` naming it."""
+    text = read_text(path, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML: values nested too deeply") from None
 
 
 def write_atomic(path: Path, text: str) -> None:

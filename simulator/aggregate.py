@@ -25,7 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialSample, analyse_arms, ancova, student_t, welch_t
+from .moments import ArmMoments
+from .analysis import TrialSample, analyse_arms, ancova, student_t, welch_t
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 from .scenario import Scenario

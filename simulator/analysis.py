@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
+from .moments import ArmMoments
+
 __all__ = [
     "TrialEstimates",
     "Decisions",
@@ -271,24 +273,6 @@ def log_risk_ratio(a1, n1, a0, n0) -> TrialEstimates:
     se = np.sqrt(1.0 / a1c - 1.0 / n1c + 1.0 / a0c - 1.0 / n0c)
     return TrialEstimates(estimate=estimate, se=se, statistic=_safe_ratio(estimate, se),
                           df=np.full(np.shape(estimate), np.inf))
-
-
-@dataclass(frozen=True, slots=True)
-class ArmMoments:
-    """Per-arm summary statistics of the analysed patients, arrays over trials.
-
-    ``mean_x``, ``cxx`` and ``cxy`` (baseline) are None when the analysis
-    does not need the baseline; ``responders`` is None unless it is a
-    responder analysis.
-    """
-
-    n: np.ndarray
-    mean_y: np.ndarray
-    cyy: np.ndarray
-    mean_x: np.ndarray | None = None
-    cxx: np.ndarray | None = None
-    cxy: np.ndarray | None = None
-    responders: np.ndarray | None = None
 
 
 def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoments) -> TrialEstimates:

@@ -30,7 +30,7 @@ from .engine import choose_path, first_period_equivalent, simulate
 from .errors import ConvergenceError
 from .metaanalysis import meta_analyse
 from .planning import parse_n_grid, power_curve, solve_sample_size
-from ._io import write_atomic
+from ._io import read_text, read_toml, write_atomic
 from .errors import ScenarioError, SimulatorError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from .results import SimulationResult
@@ -653,23 +653,14 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 def _read_studies(path: Path) -> tuple[list[float], list[float]]:
     """Study estimates and SEs from a CSV (estimate,se) or TOML (studies = [...]) file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read study table: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if path.suffix.lower() == ".toml":
-        import tomllib
-
-        try:
-            rows = tomllib.loads(text).get("studies")
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        rows = read_toml(path, "study table").get("studies")
         where = "studies"
     else:
         import csv
         import io
+
+        text = read_text(path, "study table")
 
         reader = csv.DictReader(io.StringIO(text))
         if reader.fieldnames is None or not {"estimate", "se"} <= set(reader.fieldnames):

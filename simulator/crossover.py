@@ -32,10 +32,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialSample, primary_analysis, split_sizes
+from .analysis import TrialSample, primary_analysis, split_sizes
 from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
-from .patient import _column, _Prefix
+from .moments import ArmMoments, Prefix, column
 from .scenario import Scenario
 
 __all__ = ["simulate_crossover_grid", "crossover_sd"]
@@ -72,13 +72,13 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     params = params or TrialParameters.fixed(scenario)
     r, rho, sd = pain.correlation, design.within_correlation, pain.sd
     base = followup_mean(pain, False)
-    effect = _column(params.effect)
+    effect = column(params.effect)
     sequences, completers = [], []
     events = {ae.name: [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
               for ae in scenario.adverse_events}
     exposed = [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
     for seq in (0, 1):
-        prefix = _Prefix([g[seq] for g in grid])
+        prefix = Prefix([g[seq] for g in grid])
         n = prefix.size
         shape = (n_sims, n)
         if pain.truncated:
@@ -103,7 +103,7 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
             gone |= rng.random(shape) < design.washout_dropout
         flags1 = {}
         for ae in scenario.adverse_events:
-            flags1[ae.name] = rng.random(shape) < _column(risk[first][ae.name])
+            flags1[ae.name] = rng.random(shape) < column(risk[first][ae.name])
             q = scenario.dropout.after_ae.get(ae.name, 0.0)
             if q > 0:
                 gone |= flags1[ae.name] & (rng.random(shape) < q)
@@ -113,7 +113,7 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
         exposed[t1] += prefix.counts(n_sims)
         exposed[t2] += prefix.sums(stay)
         for ae in scenario.adverse_events:
-            flags2 = (rng.random(shape) < _column(risk[second][ae.name])) & stay
+            flags2 = (rng.random(shape) < column(risk[second][ae.name])) & stay
             events[ae.name][t1] += prefix.sums(flags1[ae.name])
             events[ae.name][t2] += prefix.sums(flags2)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special, stats
 
+from ._io import read_toml
 from .errors import ScenarioError
 
 __all__ = [
@@ -270,14 +270,7 @@ def load_evidence(extra: Iterable[str | Path] = (), *, builtin: bool = True) -> 
 
 
 def _read_file(path: Path) -> dict[str, EvidenceEntry]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read evidence file: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "evidence file")
     unknown = set(data) - {"review", "entries"}
     if unknown:
         raise ScenarioError(f"{path}: {sorted(unknown)[0]}: unknown top-level key; "

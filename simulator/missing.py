@@ -35,7 +35,6 @@ import numpy as np
 from scipy import special
 
 from .analysis import (
-    ArmMoments,
     TrialEstimates,
     TrialSample,
     analyse_arms,
@@ -44,8 +43,7 @@ from .analysis import (
 )
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
-from .patient import _column, _Prefix
-from .patient import _moments as _patient_moments
+from .moments import ArmMoments, Prefix, column, observed_moments
 from .scenario import Scenario
 
 __all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth", "without_unblinding"]
@@ -93,11 +91,11 @@ def _arm(scenario: Scenario, rng: np.random.Generator, shape, mu_y, risk):
     u = rng.random(shape) if scenario.dropout.rate > 0 else None
     flags, left = {}, np.zeros(shape, bool)
     for ae in scenario.adverse_events:
-        flags[ae.name] = rng.random(shape) < _column(risk[ae.name])
+        flags[ae.name] = rng.random(shape) < column(risk[ae.name])
         q = scenario.dropout.after_ae.get(ae.name, 0.0)
         if q > 0:
             left |= flags[ae.name] & (rng.random(shape) < q)
-    y = _column(mu_y) + pain.sd * (r * zx + math.sqrt(1 - r * r) * zy)
+    y = column(mu_y) + pain.sd * (r * zx + math.sqrt(1 - r * r) * zy)
     if pain.unblinding_ae is not None:  # expectancy: patients who can guess their arm
         y = y + pain.unblinding_shift * flags[pain.unblinding_ae]
     y = observe(y, pain.bounded)
@@ -105,14 +103,6 @@ def _arm(scenario: Scenario, rng: np.random.Generator, shape, mu_y, risk):
     if u is not None:
         left |= u < _dropout_probability(scenario, x, y)
     return x, y, ~left, flags
-
-
-def _moments(prefix: _Prefix, x, y, mask, k: int) -> ArmMoments:
-    """Means and centred sums of x and y over the mask (None = every patient)."""
-    shift = float(np.mean(x[:1])) if x.size else 0.0  # centre before summing, for precision
-    n = prefix.counts(k) if mask is None else prefix.sums(mask)
-    mx, my, cxx, cyy, cxy = _patient_moments(x - shift, y - shift, mask, n, prefix)
-    return ArmMoments(n=n, mean_x=mx + shift, mean_y=my + shift, cxx=cxx, cyy=cyy, cxy=cxy)
 
 
 def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
@@ -127,7 +117,7 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        prefix = _Prefix([g[arm] for g in grid])
+        prefix = Prefix([g[arm] for g in grid])
         shape = (n_sims, prefix.size)
         risk = params.risks_of(scenario, arm)
         mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)
@@ -151,13 +141,13 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
                 moments.append(ArmMoments(n=prefix.counts(n_sims), mean_y=prefix.sums(resp),
                                           cyy=prefix.sums(resp), responders=prefix.sums(resp)))
             elif estimand == "treatment-policy-bocf":
-                moments.append(_moments(prefix, x, np.where(keep, y, x), None, n_sims))
+                moments.append(observed_moments(prefix, x, np.where(keep, y, x), None, n_sims))
             elif pain.is_responder:
                 resp = is_responder(x, y, pain.responder_cutoff) & keep
                 moments.append(ArmMoments(n=prefix.sums(keep), mean_y=prefix.sums(resp),
                                           cyy=prefix.sums(resp), responders=prefix.sums(resp)))
             else:
-                moments.append(_moments(prefix, x, y, keep, n_sims))
+                moments.append(observed_moments(prefix, x, y, keep, n_sims))
         primary, comparisons = analyse_arms(pain.analysis, spec.test, moments)
         return split_sizes(primary, comparisons, completers, ae_counts, len(grid))
 
@@ -169,8 +159,8 @@ def _jump_to_reference(scenario, rng, arms, grid, n_sims) -> list[TrialEstimates
     out = []
     for g, sizes in enumerate(grid):
         data = [(x[:, :n], y[:, :n], keep[:, :n]) for (_, x, y, keep), n in zip(arms, sizes)]
-        one = [_Prefix([n]) for n in sizes]
-        ref = _moments(one[0], data[0][0], data[0][1], data[0][2], n_sims)
+        one = [Prefix([n]) for n in sizes]
+        ref = observed_moments(one[0], data[0][0], data[0][1], data[0][2], n_sims)
         m = ref.n[:, 0]
         df = m - 2.0
         ok = (df >= 1) & (ref.cxx[:, 0] > 0)
@@ -187,7 +177,7 @@ def _jump_to_reference(scenario, rng, arms, grid, n_sims) -> list[TrialEstimates
             for (x, y, keep), prefix in zip(data, one):
                 imputed = (a[:, None] + b[:, None] * (x - xbar[:, None])
                            + np.sqrt(sigma2)[:, None] * rng.standard_normal(x.shape))
-                completed.append(_moments(prefix, x, np.where(keep, y, imputed), None, n_sims))
+                completed.append(observed_moments(prefix, x, np.where(keep, y, imputed), None, n_sims))
             est = primary_analysis(pain.analysis, spec.test, completed[0], completed[1])
             estimates.append(est.estimate[:, 0])
             variances.append(est.se[:, 0] ** 2)

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import ArmMoments, TrialSample, analyse_arms, split_sizes
+from .analysis import TrialSample, analyse_arms, split_sizes
+from .moments import ArmMoments, Prefix, centred_moments, column
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from .scenario import Scenario
@@ -92,7 +93,7 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        prefix = _Prefix([g[arm] for g in grid])
+        prefix = Prefix([g[arm] for g in grid])
         n = prefix.size
         zx = draw_baseline_z(rng, (n_sims, n), pain) if needs_x else None
         zy = rng.standard_normal((n_sims, n))
@@ -116,42 +117,6 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     # One analysis of every size at once ((trials, sizes) arrays), then a copy per size.
     primary, comparisons = analyse_arms(pain.analysis, scenario.analysis.test, arms)
     return split_sizes(primary, comparisons, completers, ae_counts, len(grid))
-
-
-class _Prefix:
-    """Sums over the first n_g patients of each row, for each grid size n_g."""
-
-    def __init__(self, sizes: Sequence[int]) -> None:
-        sizes = np.asarray(sizes, dtype=np.intp)
-        self.size = int(sizes[-1])
-        self.ends, self.inverse = np.unique(sizes, return_inverse=True)
-        self.starts = np.r_[0, self.ends[:-1]]
-        widths = np.diff(np.r_[0, self.ends])
-        self.width = int(widths[0]) if np.all(widths == widths[0]) else 0
-
-    def counts(self, k: int) -> np.ndarray:
-        """(trials, grid) patient counts when everyone is analysed."""
-        return np.broadcast_to(self.ends[self.inverse].astype(float), (k, len(self.inverse)))
-
-    def sums(self, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-        """(trials, grid) prefix sums of ``a`` (times ``b``), patients on axis 1."""
-        if len(self.ends) == 1:
-            total = a.sum(axis=1) if b is None else np.einsum("ij,ij->i", a, b)
-            out = total[:, None]
-        elif self.width:  # equal segments (a regular grid from 0): sum a reshaped view
-            k, g, w = a.shape[0], len(self.ends), self.width
-            av = a.reshape(k, g, w)
-            if b is not None:
-                seg = np.einsum("igw,igw->ig", av, b.reshape(k, g, w), dtype=float)
-            elif a.dtype == bool:
-                seg = np.count_nonzero(av, axis=2).astype(float)
-            else:  # a matrix-vector product sums short rows far faster than .sum(axis=2)
-                seg = (av.reshape(k * g, w) @ np.ones(w)).reshape(k, g)
-            out = np.cumsum(seg, axis=1)
-        else:
-            prod = a if b is None else a * b
-            out = np.cumsum(np.add.reduceat(prod, self.starts, axis=1, dtype=float), axis=1)
-        return out[:, self.inverse]
 
 
 def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
@@ -183,7 +148,7 @@ def _withdrawals_per_patient(rng, scenario: Scenario, k: int, n: int, risk):
     withdraw = rng.random((k, n)) < rate if rate > 0 else None
     flags = {}
     for ae in scenario.adverse_events:
-        has = rng.random((k, n)) < _column(risk[ae.name])
+        has = rng.random((k, n)) < column(risk[ae.name])
         flags[ae.name] = has
         q = after.get(ae.name, 0.0)
         if q > 0:
@@ -192,34 +157,11 @@ def _withdrawals_per_patient(rng, scenario: Scenario, k: int, n: int, risk):
     return (None if withdraw is None else ~withdraw), flags
 
 
-def _column(value):
-    """A per-trial vector as a column, to broadcast over patients."""
-    value = np.asarray(value, dtype=float)
-    return value[:, None] if value.ndim == 1 else value
-
-
-def _moments(u, v, mask, n, prefix: _Prefix):
-    """Means and centred (co)variation sums of v (and u) over the mask, per grid point."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vm = v if mask is None else v * mask
-        sv = prefix.sums(vm)
-        mean_v = sv / n
-        cvv = prefix.sums(vm, v) - sv * mean_v
-        if u is None:
-            return None, mean_v, None, cvv, None
-        um = u if mask is None else u * mask
-        su = prefix.sums(um)
-        mean_u = su / n
-        cuu = prefix.sums(um, u) - su * mean_u
-        cuv = prefix.sums(um, v) - su * mean_v
-    return mean_u, mean_v, cuu, cvv, cuv
-
-
 def _latent_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     """Moments of unbounded scores: computed on the normals, mapped linearly."""
-    mz_x, mz_y, czxx, czyy, czxy = _moments(zx, zy, mask, m, prefix)
+    mz_x, mz_y, czxx, czyy, czxy = centred_moments(zx, zy, mask, m, prefix)
     sd = pain.sd
-    mu_y = _column(mu_y)
+    mu_y = column(mu_y)
     if zx is None:
         return ArmMoments(n=m, mean_y=mu_y + sd * mz_y, cyy=sd * sd * czyy)
     r = pain.correlation
@@ -239,7 +181,7 @@ def _observed_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     """Moments of observed (clipped, rounded) scores, and responder counts."""
     shift = pain.baseline_mean  # centre before summing, for precision
     sd = pain.sd
-    mu_y = _column(mu_y)
+    mu_y = column(mu_y)
     if zx is None:
         y = observe(mu_y + sd * zy, pain.bounded)
         x = None
@@ -257,7 +199,7 @@ def _observed_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     y -= shift
     if x is not None:
         x -= shift
-    mean_x, mean_y, cxx, cyy, cxy = _moments(x, y, mask, m, prefix)
+    mean_x, mean_y, cxx, cyy, cxy = centred_moments(x, y, mask, m, prefix)
     return ArmMoments(n=m, mean_y=mean_y + shift, cyy=cyy,
                       mean_x=None if x is None else mean_x + shift, cxx=cxx, cxy=cxy,
                       responders=responders)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from .analytic import analytic_assurance, analytic_power, completion_probabilities
 from .analytic import harm_detection_probability
@@ -32,9 +32,6 @@ from .scenario import Scenario
 
 __all__ = ["PowerCurve", "SampleSize", "power_curve", "solve_sample_size", "metric_of",
            "parse_n_grid"]
-
-_Z95 = float(stats.norm.ppf(0.975))
-
 
 def metric_of(result: SimulationResult, metric: str) -> MonteCarloProbability:
     """The Monte Carlo estimate of ``metric`` in a result.

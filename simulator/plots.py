@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .mc import Z95
 from .planning import PowerCurve
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -16,7 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves", "plot_sweep",
            "plot_metric_curve"]
 
-_Z95 = 1.959963984540054
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -32,7 +32,7 @@ def _band(ax: Axes, n: np.ndarray, estimates, label: str, color: str) -> None:
     v = np.array([e.value for e in estimates])
     se = np.array([e.se for e in estimates])
     ax.plot(n, v, "-o", ms=3, color=color, label=label)
-    ax.fill_between(n, np.clip(v - _Z95 * se, 0, 1), np.clip(v + _Z95 * se, 0, 1),
+    ax.fill_between(n, np.clip(v - Z95 * se, 0, 1), np.clip(v + Z95 * se, 0, 1),
                     color=color, alpha=0.2, lw=0)
 
 
@@ -140,7 +140,7 @@ def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str =
         ax.plot(xs, ys, "-o", ms=3, color=f"C{i % 10}", label=label)
         if f"{metric}_se" in group[0]:
             se = np.array([r[f"{metric}_se"] or 0.0 for r in group], dtype=float)
-            ax.fill_between(xs, ys - _Z95 * se, ys + _Z95 * se, color=f"C{i % 10}", alpha=0.2, lw=0)
+            ax.fill_between(xs, ys - Z95 * se, ys + Z95 * se, color=f"C{i % 10}", alpha=0.2, lw=0)
     ax.set(xlabel=x, ylabel=metric, title=f"sweep: {metric} against {x}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")

@@ -114,7 +114,7 @@ import simpy
 from .engine import chunk_layout
 from .errors import ScenarioError
 from .planning import PowerCurve, power_curve
-from .results import MonteCarloProbability
+from .mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
 from .scenario import RecruitmentSpec, Scenario
 
 __all__ = [
@@ -134,87 +134,10 @@ DAYS_PER_MONTH = 30.4375
 DEFAULT_N_REPS = 1000
 SIMPY_CHUNK = 25  # replications per joblib task on the simpy path (fixed layout)
 GRID_POINTS = 121
-_Z95 = 1.959963984540054
 
 
 # ---------------------------------------------------------------------------
 # result objects
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MonteCarloMean:
-    """A mean over replications and its Monte Carlo standard error.
-
-    Attributes
-    ----------
-    value : float
-    se : float
-        ``sd / sqrt(n)`` (or as documented where it is combined).
-    n : int
-        Replications behind it.
-    """
-
-    value: float
-    se: float
-    n: int
-
-    @classmethod
-    def from_samples(cls, x: np.ndarray) -> MonteCarloMean:
-        x = np.asarray(x, dtype=float)
-        n = x.size
-        sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
-        return cls(value=float(np.mean(x)), se=sd / math.sqrt(n), n=n)
-
-    def to_dict(self, name: str) -> dict[str, Any]:
-        """``{name: value, name_se: se}``."""
-        return {name: self.value, f"{name}_se": self.se}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DistributionSummary:
-    """Mean and 5 %, 50 %, 95 % quantiles over replications, each with its SE.
-
-    Quantile SEs come from the distribution-free 95 % order-statistic interval
-    (its width over ``2 * 1.96``). ``n`` counts the finite replications used.
-    """
-
-    mean: float
-    mean_se: float
-    q05: float
-    q05_se: float
-    q50: float
-    q50_se: float
-    q95: float
-    q95_se: float
-    n: int
-
-    @classmethod
-    def from_samples(cls, x: np.ndarray) -> DistributionSummary:
-        x = np.sort(np.asarray(x, dtype=float))
-        x = x[np.isfinite(x)]
-        n = x.size
-        if n == 0:
-            nan = float("nan")
-            return cls(mean=nan, mean_se=nan, q05=nan, q05_se=nan, q50=nan, q50_se=nan,
-                       q95=nan, q95_se=nan, n=0)
-        qs = {p: _quantile_with_se(x, p) for p in (0.05, 0.5, 0.95)}
-        mean = MonteCarloMean.from_samples(x)
-        return cls(mean=mean.value, mean_se=mean.se, q05=qs[0.05][0], q05_se=qs[0.05][1],
-                   q50=qs[0.5][0], q50_se=qs[0.5][1], q95=qs[0.95][0], q95_se=qs[0.95][1], n=n)
-
-    def to_dict(self) -> dict[str, float]:
-        return {"mean": self.mean, "mean_se": self.mean_se, "q05": self.q05,
-                "q05_se": self.q05_se, "q50": self.q50, "q50_se": self.q50_se,
-                "q95": self.q95, "q95_se": self.q95_se}
-
-
-def _quantile_with_se(sorted_x: np.ndarray, p: float) -> tuple[float, float]:
-    n = sorted_x.size
-    q = float(np.quantile(sorted_x, p))
-    half = _Z95 * math.sqrt(n * p * (1 - p))
-    lo = sorted_x[int(np.clip(math.floor(n * p - half), 0, n - 1))]
-    hi = sorted_x[int(np.clip(math.ceil(n * p + half), 0, n - 1))]
-    return q, float(hi - lo) / (2 * _Z95)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

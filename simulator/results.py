@@ -2,53 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import stats
+from .mc import MonteCarloProbability
 
 __all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
-
-_Z95 = float(stats.norm.ppf(0.975))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MonteCarloProbability:
-    """A probability estimated from simulated trials.
-
-    Attributes
-    ----------
-    value : float
-        Proportion of simulated trials with the event.
-    se : float
-        Monte Carlo standard error, ``sqrt(value (1 - value) / n_sims)``.
-    ci : tuple of float
-        95 % Wilson interval for the true probability.
-    n_sims : int
-        Simulated trials behind the estimate.
-    """
-
-    value: float
-    se: float
-    ci: tuple[float, float]
-    n_sims: int
-
-    @classmethod
-    def from_counts(cls, successes: int, n_sims: int, level: float = 0.95) -> MonteCarloProbability:
-        """Estimate from ``successes`` out of ``n_sims`` trials."""
-        p = successes / n_sims
-        z = _Z95 if level == 0.95 else float(stats.norm.ppf(0.5 + level / 2))
-        denom = 1 + z * z / n_sims
-        centre = (p + z * z / (2 * n_sims)) / denom
-        half = z * math.sqrt(p * (1 - p) / n_sims + z * z / (4 * n_sims * n_sims)) / denom
-        return cls(value=p, se=math.sqrt(p * (1 - p) / n_sims),
-                   ci=(float(max(0.0, centre - half)), float(min(1.0, centre + half))),
-                   n_sims=n_sims)
-
-    def to_dict(self, name: str) -> dict[str, Any]:
-        """``{name: value, name_se: se, name_ci: [low, high]}``."""
-        return {name: self.value, f"{name}_se": self.se, f"{name}_ci": list(self.ci)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

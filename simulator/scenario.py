@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ._io import read_toml
 from .errors import ScenarioError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence
 
@@ -576,17 +577,7 @@ class Scenario:
                   evidence: EvidenceTable | None = None) -> Scenario:
         """Load and validate a TOML scenario file, applying dotted overrides."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-                                ) from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        data = read_toml(path, "scenario file")
         if overrides:
             data = _apply_overrides(data, overrides, source=f"{path}")
         return cls.from_dict(data, source=str(path), evidence=evidence)

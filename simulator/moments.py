@@ -1,0 +1,118 @@
+"""Per-arm moments of simulated patients, and prefix sums over a size grid.
+
+A leaf: imports numpy only. Arrays have simulated trials on axis 0 and
+patients on axis 1; a size grid is analysed as prefixes of the same
+patients (common random numbers), so every sum here is taken over the first
+``n_g`` patients of each row for each grid size ``n_g``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ArmMoments", "Prefix", "column", "centred_moments", "observed_moments"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArmMoments:
+    """Per-arm summary statistics of the analysed patients, arrays over trials.
+
+    ``mean_x``, ``cxx`` and ``cxy`` (baseline) are None when the analysis
+    does not need the baseline; ``responders`` is None unless it is a
+    responder analysis.
+    """
+
+    n: np.ndarray
+    mean_y: np.ndarray
+    cyy: np.ndarray
+    mean_x: np.ndarray | None = None
+    cxx: np.ndarray | None = None
+    cxy: np.ndarray | None = None
+    responders: np.ndarray | None = None
+
+
+class Prefix:
+    """Sums over the first ``n_g`` patients of each row, for each grid size ``n_g``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Prefix([1, 3]).sums(np.array([[1.0, 2.0, 4.0]])).tolist()
+    [[1.0, 7.0]]
+    """
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        sizes = np.asarray(sizes, dtype=np.intp)
+        self.size = int(sizes[-1])
+        self.ends, self.inverse = np.unique(sizes, return_inverse=True)
+        self.starts = np.r_[0, self.ends[:-1]]
+        widths = np.diff(np.r_[0, self.ends])
+        self.width = int(widths[0]) if np.all(widths == widths[0]) else 0
+
+    def counts(self, k: int) -> np.ndarray:
+        """(trials, grid) patient counts when everyone is analysed."""
+        return np.broadcast_to(self.ends[self.inverse].astype(float), (k, len(self.inverse)))
+
+    def sums(self, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        """(trials, grid) prefix sums of ``a`` (times ``b``), patients on axis 1."""
+        if len(self.ends) == 1:
+            total = a.sum(axis=1) if b is None else np.einsum("ij,ij->i", a, b)
+            out = total[:, None]
+        elif self.width:  # equal segments (a regular grid from 0): sum a reshaped view
+            k, g, w = a.shape[0], len(self.ends), self.width
+            av = a.reshape(k, g, w)
+            if b is not None:
+                seg = np.einsum("igw,igw->ig", av, b.reshape(k, g, w), dtype=float)
+            elif a.dtype == bool:
+                seg = np.count_nonzero(av, axis=2).astype(float)
+            else:  # a matrix-vector product sums short rows far faster than .sum(axis=2)
+                seg = (av.reshape(k * g, w) @ np.ones(w)).reshape(k, g)
+            out = np.cumsum(seg, axis=1)
+        else:
+            prod = a if b is None else a * b
+            out = np.cumsum(np.add.reduceat(prod, self.starts, axis=1, dtype=float), axis=1)
+        return out[:, self.inverse]
+
+
+def column(value):
+    """A per-trial vector as a column, to broadcast over patients."""
+    value = np.asarray(value, dtype=float)
+    return value[:, None] if value.ndim == 1 else value
+
+
+def centred_moments(u, v, mask, n, prefix: Prefix):
+    """Means and centred (co)variation sums of ``v`` (and ``u``) over the mask.
+
+    Returns ``(mean_u, mean_v, cuu, cvv, cuv)``, each of shape (trials,
+    grid); the ``u`` terms are None when ``u`` is None. ``mask`` (None =
+    every patient) selects the analysed patients and ``n`` counts them.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vm = v if mask is None else v * mask
+        sv = prefix.sums(vm)
+        mean_v = sv / n
+        cvv = prefix.sums(vm, v) - sv * mean_v
+        if u is None:
+            return None, mean_v, None, cvv, None
+        um = u if mask is None else u * mask
+        su = prefix.sums(um)
+        mean_u = su / n
+        cuu = prefix.sums(um, u) - su * mean_u
+        cuv = prefix.sums(um, v) - su * mean_v
+    return mean_u, mean_v, cuu, cvv, cuv
+
+
+def observed_moments(prefix: Prefix, x, y, mask, k: int) -> ArmMoments:
+    """Means and centred sums of baseline ``x`` and follow-up ``y`` over the mask.
+
+    ``mask`` (None = every patient) selects the analysed patients of ``k``
+    trials. The values are centred on the first patient's baseline before
+    summing, for precision.
+    """
+    shift = float(np.mean(x[:1])) if x.size else 0.0
+    n = prefix.counts(k) if mask is None else prefix.sums(mask)
+    mx, my, cxx, cyy, cxy = centred_moments(x - shift, y - shift, mask, n, prefix)
+    return ArmMoments(n=n, mean_x=mx + shift, mean_y=my + shift, cxx=cxx, cyy=cyy, cxy=cxy)

@@ -59,9 +59,9 @@ import scipy  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from simulator import Scenario, simulate  # noqa: E402
-from simulator.analysis import decide  # noqa: E402
-from simulator.engine import MAX_CHUNK, chunk_layout, simulate_trials  # noqa: E402
-from simulator.patient import patient_bytes_per_trial  # noqa: E402
+from simulator.analysis.estimates import decide  # noqa: E402
+from simulator.engine.runner import MAX_CHUNK, chunk_layout, simulate_trials  # noqa: E402
+from simulator.models.patient import patient_bytes_per_trial  # noqa: E402
 
 N_PER_ARM = 100
 SD = 2.5

@@ -1,4 +1,4 @@
-"""Benchmark of simulator.recruitment: replications (simulated trials) per second.
+"""Benchmark of simulator.ops.recruitment: replications (simulated trials) per second.
 
 The trial: IV ketamine, 10 sites opening evenly over 6 months, 300 patients
 (150 per arm), 0.92 randomised per site per month (Walters 2017), 10 daily
@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
 from simulator import Scenario  # noqa: E402
-from simulator.recruitment import simulate_recruitment  # noqa: E402
+from simulator.ops.recruitment import simulate_recruitment  # noqa: E402
 
 REPEATS = 3
 SEED = 20250101

@@ -9,7 +9,7 @@ The public API. Everything a script needs is importable from here::
 
 from __future__ import annotations
 
-from .analytic import (
+from .planning.closed import (
     AnalyticPower,
     analytic_assurance,
     analytic_power,
@@ -18,15 +18,15 @@ from .analytic import (
     t_test_power,
     two_proportion_power,
 )
-from .engine import choose_path, simulate, simulate_grid
-from .planning import PowerCurve, SampleSize, power_curve, solve_sample_size
-from .recruitment import RecruitmentResult, simulate_recruitment
-from .sweep import run_sweep
+from .engine.runner import choose_path, simulate, simulate_grid
+from .planning.curves import PowerCurve, SampleSize, power_curve, solve_sample_size
+from .ops.recruitment import RecruitmentResult, simulate_recruitment
+from .ops.sweep import run_sweep
 from .errors import ConvergenceError, ScenarioError, SimulatorError
-from .estimands import true_effect
-from .evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
-from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
-from .scenario import (
+from .models.truth import true_effect
+from .spec.evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
+from .planning.results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from .spec.scenario import (
     AdverseEvent,
     AnalysisSpec,
     Design,
@@ -37,7 +37,6 @@ from .scenario import (
     load_scenario,
 )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AdverseEvent",

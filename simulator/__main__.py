@@ -1,6 +1,6 @@
 """``python -m simulator`` runs the trialsim command line."""
 
-from .cli import main
+from .face.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

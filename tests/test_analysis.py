@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.analysis import (
+from simulator.analysis.estimates import (
     TrialEstimates,
     ancova,
     critical_values,

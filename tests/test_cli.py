@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from simulator.face.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
@@ -89,7 +89,7 @@ def test_missing_file_exits_2(tmp_path, capsys):
 
 def test_console_script_entry_point_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'trialsim = "simulator.cli:main"' in text
+    assert 'trialsim = "simulator.face.cli:main"' in text
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")),

@@ -11,7 +11,7 @@ from scipy import stats
 
 from conftest import Z_TOL
 from simulator import Scenario, ScenarioError, simulate, solve_sample_size
-from simulator.cli import main
+from simulator.face.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ from scipy import stats
 
 from conftest import Z_TOL, make_scenario
 from simulator import ScenarioError, simulate
-from simulator.analysis import decide, two_proportions
-from simulator.analytic import completion_probabilities
-from simulator.engine import chunk_layout
+from simulator.analysis.estimates import decide, two_proportions
+from simulator.planning.closed import completion_probabilities
+from simulator.engine.runner import chunk_layout
 
 N_SIMS = 20_000
 
@@ -68,7 +68,7 @@ def _exact_null_rate_two_proportions(p, n0, n1, alpha):
 def test_responder_null_rate_matches_exact_enumeration(analysis):
     """No exact closed form for the z-test's size, so enumerate both binomials
     at the responder rate the quadrature gives."""
-    from simulator.estimands import arm_truth
+    from simulator.models.truth import arm_truth
 
     s = make_scenario(**{"pain.effect": 0.0, "pain.analysis": analysis, "pain.bounded": True})
     rate = arm_truth(s.pain, False).responder_rate[s.pain.responder_cutoff]

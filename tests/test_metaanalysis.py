@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.metaanalysis import meta_analyse
+from simulator.analysis.metaanalysis import meta_analyse
 
 SETS = {
     "a": ([-1.2, -0.4, -2.1, 0.3, -0.9], [0.5, 0.7, 0.9, 0.6, 0.4]),

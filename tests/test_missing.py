@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Z_TOL
 from simulator import Scenario, simulate
-from simulator.missing import estimand_truth
+from simulator.models.withdrawal import estimand_truth
 
 N_SIMS = 6000
 
@@ -41,7 +41,7 @@ def test_truths_have_closed_forms_under_mcar():
         value, se = estimand_truth(scenario(**{"analysis.estimand": estimand}))
         assert abs(value - 0.75 * -1.0) <= Z_TOL * se
     s = scenario(**{"analysis.estimand": "composite", "pain.analysis": "responder30"})
-    from simulator.estimands import true_effect
+    from simulator.models.truth import true_effect
     value, se = estimand_truth(s)
     assert abs(value - 0.75 * true_effect(s.pain)) <= Z_TOL * se
 

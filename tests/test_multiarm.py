@@ -12,8 +12,8 @@ from scipy import stats
 
 from conftest import Z_TOL
 from simulator import Scenario, ScenarioError, simulate
-from simulator.cli import main
-from simulator.multiplicity import dunnett_critical
+from simulator.face.cli import main
+from simulator.analysis.multiplicity import dunnett_critical
 
 ROOT = Path(__file__).resolve().parents[1]
 

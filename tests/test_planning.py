@@ -19,8 +19,8 @@ from simulator import (
     simulate,
     solve_sample_size,
 )
-from simulator.cli import main
-from simulator.planning import parse_n_grid
+from simulator.face.cli import main
+from simulator.planning.curves import parse_n_grid
 
 NORMAL = {"design": {"n_per_arm": 10},
           "pain": {"effect": -1.0, "sd": 2.5, "analysis": "followup"}}
@@ -160,7 +160,7 @@ def test_plot_functions_return_labelled_axes():
     import matplotlib
 
     matplotlib.use("Agg")
-    from simulator.plots import plot_harm_curve, plot_power_curve
+    from simulator.face.plots import plot_harm_curve, plot_power_curve
 
     s = make_scenario(**{"adverse_events.psy.placebo_risk": 0.1,
                          "adverse_events.psy.risk_ratio": 3.0})

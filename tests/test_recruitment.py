@@ -1,4 +1,4 @@
-"""Recruitment and infusion capacity (simulator.recruitment).
+"""Recruitment and infusion capacity (simulator.ops.recruitment).
 
 Tolerances are 4 Monte Carlo standard errors (conftest.Z_TOL); the SEs come
 from the reference distribution where there is one, else from the samples.
@@ -16,7 +16,7 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from simulator import Scenario, ScenarioError, simulate
-from simulator.recruitment import (
+from simulator.ops.recruitment import (
     DAYS_PER_MONTH,
     RecruitmentResult,
     format_recruitment,
@@ -442,7 +442,7 @@ def test_plots_return_labelled_axes(congested):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from simulator.plots_recruitment import plot_chair_utilisation, plot_enrolment
+    from simulator.face.plots_recruitment import plot_chair_utilisation, plot_enrolment
 
     ax = plot_enrolment(congested)
     assert ax.get_xlabel() == "months from the start" and ax.get_ylabel() == "patients"
@@ -460,7 +460,7 @@ def test_plots_return_labelled_axes(congested):
 
 
 def test_cli_recruit_json_has_the_stable_keys_and_plots(tmp_path, capsys):
-    from simulator.cli import main
+    from simulator.face.cli import main
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "ketamine_iv_recruitment.toml"
     png = tmp_path / "r.png"

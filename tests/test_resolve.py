@@ -12,8 +12,8 @@ from scipy import stats
 
 from conftest import Z_TOL
 from simulator import ConvergenceError, Scenario, ScenarioError, simulate, solve_sample_size
-from simulator.cli import main
-from simulator.resolve import closed_forms
+from simulator.face.cli import main
+from simulator.planning.resolve import closed_forms
 
 ROOT = Path(__file__).resolve().parents[1]
 

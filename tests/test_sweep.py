@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from simulator import Scenario, ScenarioError
-from simulator.cli import main
-from simulator.scenario import SweepSpec
-from simulator.sweep import ResultStore, expand_sweep, run_sweep
+from simulator.face.cli import main
+from simulator.spec.scenario import SweepSpec
+from simulator.ops.sweep import ResultStore, expand_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

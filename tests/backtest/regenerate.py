@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import CASES, OUTPUTS, ROOT, read_output  # noqa: E402
 
-from simulator.cli import main  # noqa: E402
+from simulator.face.cli import main  # noqa: E402
 
 
 def run_case(name: str, folder: Path):

@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 from scipy import optimize, special, stats
 
-from .analysis import TrialEstimates, critical_values
+from .estimates import TrialEstimates, critical_values
 
 __all__ = ["dunnett_critical", "MULTIPLICITY", "adjusted_decisions"]
 

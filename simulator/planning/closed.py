@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .analysis import decide, log_risk_ratio
-from .estimands import arm_truth
-from .outcomes import analysis_sd
-from .parameters import effect_prior
-from .scenario import Scenario
+from ..analysis.estimates import decide, log_risk_ratio
+from ..models.truth import arm_truth
+from ..models.outcomes import analysis_sd
+from ..models.parameters import effect_prior
+from ..spec.scenario import Scenario
 
 __all__ = [
     "AnalyticPower",
@@ -214,7 +214,7 @@ def comparison_powers(scenario: Scenario) -> list[float | None]:
     completers; Dunnett's or Bonferroni's critical value (Holm's step-down
     has no marginal closed form: None).
     """
-    from .multiplicity import dunnett_critical
+    from ..analysis.multiplicity import dunnett_critical
 
     pain, spec = scenario.pain, scenario.analysis
     sizes = scenario.design.group_sizes
@@ -265,14 +265,14 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
                                     "responder rates and expected completers")
     normal = not (pain.bounded or pain.truncated)
     note = "" if normal else "; normal model, ignores clipping, rounding and truncation"
-    from .missing import needs_missing_path
+    from ..models.withdrawal import needs_missing_path
 
     if needs_missing_path(scenario):  # the closed form is of complete data under MCAR
         normal = False
         note += ("; complete cases under MCAR at the expected completion, ignoring the "
                  "dropout mechanism, the estimand and unblinding")
     if scenario.design.kind == "crossover":
-        from .crossover import crossover_sd
+        from ..models.crossover import crossover_sd
 
         delta = pain.effect - scenario.design.carryover / 2.0
         sd_half = crossover_sd(scenario)
@@ -355,7 +355,7 @@ def analytic_assurance(scenario: Scenario) -> float | None:
     sd, r = pain.sd, pain.correlation
     shift = 0.0  # the estimate's offset from the true effect
     if scenario.design.kind == "crossover":
-        from .crossover import crossover_sd
+        from ..models.crossover import crossover_sd
 
         var = crossover_sd(scenario) ** 2
         shift = -scenario.design.carryover / 2.0

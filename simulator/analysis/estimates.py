@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
-from .moments import ArmMoments
+from ..moments import ArmMoments
 
 __all__ = [
     "TrialEstimates",

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .mc import Z95
-from .planning import PowerCurve
+from ..mc import Z95
+from ..planning.curves import PowerCurve
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

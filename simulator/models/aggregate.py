@@ -25,11 +25,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .moments import ArmMoments
-from .analysis import TrialSample, analyse_arms, ancova, student_t, welch_t
+from ..moments import ArmMoments
+from ..analysis.estimates import TrialSample, analyse_arms, ancova, student_t, welch_t
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
-from .scenario import Scenario
+from ..spec.scenario import Scenario
 
 __all__ = ["aggregate_unsupported", "simulate_aggregate", "simulate_aggregate_grid",
            "AGGREGATE_BYTES_PER_TRIAL"]

@@ -25,17 +25,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .engine import choose_path, first_period_equivalent, simulate
-from .errors import ConvergenceError
-from .metaanalysis import meta_analyse
-from .planning import parse_n_grid, power_curve, solve_sample_size
-from ._io import read_text, read_toml, write_atomic
-from .errors import ScenarioError, SimulatorError
-from .evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
-from .results import SimulationResult
-from .scenario import RULES, Scenario, SweepSpec, load_scenario, parse_override, parse_sweep_values
-from .sweep import BACKENDS, run_sweep
+from .._version import __version__
+from ..engine.runner import choose_path, first_period_equivalent, simulate
+from ..errors import ConvergenceError
+from ..analysis.metaanalysis import meta_analyse
+from ..planning.curves import parse_n_grid, power_curve, solve_sample_size
+from .._io import read_text, read_toml, write_atomic
+from ..errors import ScenarioError, SimulatorError
+from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
+from ..planning.results import SimulationResult
+from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario, parse_override, parse_sweep_values
+from ..ops.sweep import BACKENDS, run_sweep
 
 __all__ = ["main", "build_parser"]
 
@@ -557,7 +557,7 @@ def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
 
 
 def _cmd_recruit(args: argparse.Namespace) -> int:
-    from .recruitment import format_recruitment, simulate_recruitment
+    from ..ops.recruitment import format_recruitment, simulate_recruitment
 
     scenario = _load(args)
     for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):

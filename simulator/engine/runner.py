@@ -19,30 +19,30 @@ from typing import Literal
 import joblib
 import numpy as np
 
-from .aggregate import (
+from ..models.aggregate import (
     AGGREGATE_BYTES_PER_TRIAL,
     aggregate_unsupported,
     simulate_aggregate,
     simulate_aggregate_grid,
 )
-from .analysis import TrialSample, decide, log_risk_ratio
-from .multiplicity import adjusted_decisions
-from .analytic import (
+from ..analysis.estimates import TrialSample, decide, log_risk_ratio
+from ..analysis.multiplicity import adjusted_decisions
+from ..planning.closed import (
     AnalyticPower,
     completion_probabilities,
     analytic_assurance,
     analytic_power,
     harm_detection_probability,
 )
-from .errors import ScenarioError
-from .estimands import true_crossover_effect
-from .missing import estimand_truth, simulate_missing_grid, without_unblinding
-from .parameters import TrialParameters, assurance_ceiling, has_prior
-from .crossover import simulate_crossover_grid
-from .patient import patient_bytes_per_trial, simulate_patient_grid
-from .resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
-from .results import AdverseEventResult, MonteCarloProbability, SimulationResult
-from .scenario import Scenario
+from ..errors import ScenarioError
+from ..models.truth import true_crossover_effect
+from ..models.withdrawal import estimand_truth, simulate_missing_grid, without_unblinding
+from ..models.parameters import TrialParameters, assurance_ceiling, has_prior
+from ..models.crossover import simulate_crossover_grid
+from ..models.patient import patient_bytes_per_trial, simulate_patient_grid
+from ..planning.resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
+from ..planning.results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from ..spec.scenario import Scenario
 
 __all__ = ["simulate", "simulate_grid", "simulate_trials", "choose_path", "chunk_layout",
            "default_chunk_size", "PathName"]
@@ -576,7 +576,7 @@ def _per_comparison(scenario: Scenario, t: _Tally, closed_forms: bool) -> dict |
     """Multi-arm: each active arm's adjusted rejections, successes and harms."""
     if t.arm_reject is None:
         return None
-    from .analytic import comparison_powers
+    from ..planning.closed import comparison_powers
 
     closed = comparison_powers(scenario) if closed_forms else None
     out = {}

@@ -26,8 +26,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special, stats
 
-from ._io import read_toml
-from .errors import ScenarioError
+from .._io import read_toml
+from ..errors import ScenarioError
 
 __all__ = [
     "TAGS",

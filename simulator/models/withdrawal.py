@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .analysis import (
+from ..analysis.estimates import (
     TrialEstimates,
     TrialSample,
     analyse_arms,
@@ -43,8 +43,8 @@ from .analysis import (
 )
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
-from .moments import ArmMoments, Prefix, column, observed_moments
-from .scenario import Scenario
+from ..moments import ArmMoments, Prefix, column, observed_moments
+from ..spec.scenario import Scenario
 
 __all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth", "without_unblinding"]
 
@@ -251,7 +251,7 @@ def estimand_truth(scenario: Scenario) -> tuple[float, float]:
     estimand's rule (jump to reference: the placebo arm's full-data
     regression of follow-up on baseline).
     """
-    from .estimands import true_effect
+    from .truth import true_effect
 
     if scenario.analysis.estimand == "hypothetical" or not scenario.dropout.any:
         return true_effect(scenario.pain), 0.0

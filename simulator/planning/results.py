@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mc import MonteCarloProbability
+from ..mc import MonteCarloProbability
 
 __all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
 

@@ -38,10 +38,10 @@ from typing import Any, Literal
 
 import joblib
 
-from ._io import append_once, write_atomic
-from .engine import PathName, default_chunk_size, simulate_grid
-from .errors import ScenarioError
-from .scenario import Scenario, SweepSpec
+from .._io import append_once, write_atomic
+from ..engine.runner import PathName, default_chunk_size, simulate_grid
+from ..errors import ScenarioError
+from ..spec.scenario import Scenario, SweepSpec
 
 __all__ = ["SweepPoint", "expand_sweep", "run_sweep", "ResultStore", "result_row", "BACKENDS"]
 
@@ -297,7 +297,7 @@ def run_sweep(
     list of dict
         All rows of the store, in point order.
     """
-    from . import __version__
+    from .._version import __version__
 
     if backend not in BACKENDS:
         raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")

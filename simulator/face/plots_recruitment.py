@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 from .plots import _axes
-from .recruitment import RecruitmentResult, TimeBands
+from ..ops.recruitment import RecruitmentResult, TimeBands
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

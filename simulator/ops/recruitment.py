@@ -111,11 +111,11 @@ import joblib
 import numpy as np
 import simpy
 
-from .engine import chunk_layout
-from .errors import ScenarioError
-from .planning import PowerCurve, power_curve
-from .mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
-from .scenario import RecruitmentSpec, Scenario
+from ..engine.runner import chunk_layout
+from ..errors import ScenarioError
+from ..planning.curves import PowerCurve, power_curve
+from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
+from ..spec.scenario import RecruitmentSpec, Scenario
 
 __all__ = [
     "simulate_recruitment",
@@ -693,7 +693,7 @@ def simulate_recruitment(
     the time to full enrolment is Gamma(20, rate 2), mean 10 months.
 
     >>> from simulator import Scenario
-    >>> from simulator.recruitment import simulate_recruitment
+    >>> from simulator.ops.recruitment import simulate_recruitment
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0},
     ...                         "recruitment": {"sites": 1, "rate_per_site_month": 2.0}})
     >>> r = simulate_recruitment(s, n_reps=2000, seed=1)
@@ -949,7 +949,7 @@ def format_recruitment(result: RecruitmentResult) -> str:
     Examples
     --------
     >>> from simulator import Scenario
-    >>> from simulator.recruitment import simulate_recruitment
+    >>> from simulator.ops.recruitment import simulate_recruitment
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0},
     ...                         "recruitment": {"sites": 2, "rate_per_site_month": 2.0}})
     >>> print(format_recruitment(simulate_recruitment(s, n_reps=100, seed=1))

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special, stats
 
-from .errors import ConvergenceError, ScenarioError
+from ..errors import ConvergenceError, ScenarioError
 
 __all__ = ["MetaAnalysis", "meta_analyse", "METHODS"]
 

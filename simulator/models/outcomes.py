@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy import special
 
-from .scenario import Pain
+from ..spec.scenario import Pain
 
 __all__ = [
     "analysis_sd",

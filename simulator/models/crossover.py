@@ -32,11 +32,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import TrialSample, primary_analysis, split_sizes
+from ..analysis.estimates import TrialSample, primary_analysis, split_sizes
 from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
-from .moments import ArmMoments, Prefix, column
-from .scenario import Scenario
+from ..moments import ArmMoments, Prefix, column
+from ..spec.scenario import Scenario
 
 __all__ = ["simulate_crossover_grid", "crossover_sd"]
 

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .analysis import TrialSample, analyse_arms, split_sizes
-from .moments import ArmMoments, Prefix, centred_moments, column
+from ..analysis.estimates import TrialSample, analyse_arms, split_sizes
+from ..moments import ArmMoments, Prefix, centred_moments, column
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
-from .scenario import Scenario
+from ..spec.scenario import Scenario
 
 __all__ = ["simulate_patients", "simulate_patient_grid", "patient_bytes_per_trial"]
 
@@ -82,7 +82,7 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     list of TrialSample
         One per grid point.
     """
-    from .missing import needs_missing_path, simulate_missing_grid
+    from .withdrawal import needs_missing_path, simulate_missing_grid
 
     if needs_missing_path(scenario):
         return simulate_missing_grid(scenario, n_sims, rng, grid, params)

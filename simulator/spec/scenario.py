@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ._io import read_toml
-from .errors import ScenarioError
+from .._io import read_toml
+from ..errors import ScenarioError
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence
 
 __all__ = [
@@ -1073,7 +1073,7 @@ class _Validator:
                     unblinding_ae=self.unblinding_ae(t),
                     unblinding_shift=self.number(t, "pain", "unblinding_shift", 0.0,
                                                  allowed="must be a finite number (NRS points)"))
-        from .outcomes import inclusion_probability  # local: outcomes imports this module
+        from ..models.outcomes import inclusion_probability  # local: outcomes imports this module
 
         p_in = inclusion_probability(pain)
         if p_in < 1e-6:

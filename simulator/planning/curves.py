@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from .analytic import analytic_assurance, analytic_power, completion_probabilities
-from .analytic import harm_detection_probability
-from .engine import PathName, ProgressCallback, simulate_grid
-from .errors import ConvergenceError, ScenarioError
-from .outcomes import analysis_sd
-from .parameters import assurance_ceiling
+from .closed import analytic_assurance, analytic_power, completion_probabilities
+from .closed import harm_detection_probability
+from ..engine.runner import PathName, ProgressCallback, simulate_grid
+from ..errors import ConvergenceError, ScenarioError
+from ..models.outcomes import analysis_sd
+from ..models.parameters import assurance_ceiling
 from .results import MonteCarloProbability, SimulationResult
-from .scenario import Scenario
+from ..spec.scenario import Scenario
 
 __all__ = ["PowerCurve", "SampleSize", "power_curve", "solve_sample_size", "metric_of",
            "parse_n_grid"]
@@ -397,7 +397,7 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
     if n_int is None:
         return None
     # Continuous n: the t-test and ANCOVA powers are smooth in n, so solve on reals.
-    from .analytic import ancova_power, t_test_power
+    from .closed import ancova_power, t_test_power
 
     pain, spec = base.pain, base.analysis
     w = base.design.allocation[1] / base.design.allocation[0]

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special
 
 from .outcomes import NRS_MAX, followup_mean, latent_bounds
-from .scenario import Pain
+from ..spec.scenario import Pain
 
 __all__ = ["ArmTruth", "arm_truth", "true_effect", "true_crossover_effect"]
 

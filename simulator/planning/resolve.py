@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .evidence import NormalPrior
-from .metaanalysis import meta_analyse
-from .outcomes import analysis_sd
+from ..spec.evidence import NormalPrior
+from ..analysis.metaanalysis import meta_analyse
+from ..models.outcomes import analysis_sd
 from .results import MonteCarloProbability
-from .scenario import MetaSpec, Pain, Scenario
+from ..spec.scenario import MetaSpec, Pain, Scenario
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",
            "closed_forms", "ResolveResult", "centre_prior", "DIRECTIONS"]
@@ -90,7 +90,7 @@ def existing_evidence(scenario: Scenario) -> Existing:
     spec = scenario.meta_analysis
     i2 = None
     if spec.evidence is not None:
-        from .evidence import default_evidence
+        from ..spec.evidence import default_evidence
 
         i2 = (scenario.evidence or default_evidence())[spec.evidence].i2
     return _existing(spec, i2)
@@ -224,7 +224,7 @@ def _cp(theta, w0, est0, w1, z):
 
 def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     """The information-size view and the conditional power of the update."""
-    from .analytic import _prior_nodes, completion_probabilities
+    from .closed import _prior_nodes, completion_probabilities
 
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
     existing = existing_evidence(scenario)
@@ -234,7 +234,7 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     info0 = 1.0 / existing.se**2
     gap = info_star - info0
     if scenario.design.kind == "crossover":
-        from .crossover import crossover_sd
+        from ..models.crossover import crossover_sd
 
         sd = crossover_sd(scenario)  # per half period difference, n per sequence
     else:

@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-import simulator.planning.curves as planning  # noqa: E402
+import simulator.planning.solver as planning  # noqa: E402
 from simulator import Scenario, load_scenario, simulate_grid  # noqa: E402
 
 REPEATS = 3
@@ -156,7 +156,7 @@ class Split:
 
 
 class Instrument:
-    """Timing wrappers around ``simulator.planning.curves`` internals (restored on exit)."""
+    """Timing wrappers around ``simulator.planning.solver`` internals (restored on exit)."""
 
     NAMES = ("power_curve", "_closed_form", "_smallest_n", "_inflation")
 
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{t_one:8.3f} {t_solve:9.3f} {ratio:6.2f}x {solve_target:>7s} "
               f"{verdict(ratio <= TARGET_SOLVE):>6s}")
 
-    print("\n   time split of the fastest solve (wrapped simulator.planning.curves functions)")
+    print("\n   time split of the fastest solve (wrapped simulator.planning.solver functions)")
     for label, t_solve, t_one, p_one, res, split in solve_rows:
         print(f"   {label}: total {split.total:.3f} s = {t_solve / t_one:.2f} evaluations at n*")
         parts = [(f"curve {j}: {pts:3d} sizes, n {lo}..{hi}", dt)

@@ -60,7 +60,8 @@ from scipy import stats  # noqa: E402
 
 from simulator import Scenario, simulate  # noqa: E402
 from simulator.analysis.estimates import decide  # noqa: E402
-from simulator.engine.runner import MAX_CHUNK, chunk_layout, simulate_trials  # noqa: E402
+from simulator.engine.dispatch import simulate_trials  # noqa: E402
+from simulator.engine.layout import MAX_CHUNK, chunk_layout  # noqa: E402
 from simulator.models.patient import patient_bytes_per_trial  # noqa: E402
 
 N_PER_ARM = 100

@@ -18,8 +18,10 @@ from .planning.closed import (
     t_test_power,
     two_proportion_power,
 )
-from .engine.runner import choose_path, simulate, simulate_grid
-from .planning.curves import PowerCurve, SampleSize, power_curve, solve_sample_size
+from .engine.dispatch import choose_path
+from .planning.simulate import simulate, simulate_grid
+from .planning.curves import PowerCurve, power_curve
+from .planning.solver import SampleSize, solve_sample_size
 from .ops.recruitment import RecruitmentResult, simulate_recruitment
 from .ops.sweep import run_sweep
 from .errors import ConvergenceError, ScenarioError, SimulatorError

@@ -13,7 +13,7 @@ from conftest import Z_TOL, make_scenario
 from simulator import ScenarioError, simulate
 from simulator.analysis.estimates import decide, two_proportions
 from simulator.planning.closed import completion_probabilities
-from simulator.engine.runner import chunk_layout
+from simulator.engine.layout import chunk_layout
 
 N_SIMS = 20_000
 

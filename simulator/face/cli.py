@@ -26,15 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..engine.runner import choose_path, first_period_equivalent, simulate
+from ..engine.dispatch import choose_path
+from ..planning.simulate import simulate
+from ..spec.variants import first_period_equivalent
 from ..errors import ConvergenceError
 from ..analysis.metaanalysis import meta_analyse
-from ..planning.curves import parse_n_grid, power_curve, solve_sample_size
+from ..planning.curves import conclusive_curves, power_curve
+from ..planning.solver import solve_sample_size
 from .._io import read_text, read_toml, write_atomic
 from ..errors import ScenarioError, SimulatorError
 from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from ..planning.results import SimulationResult
-from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario, parse_override, parse_sweep_values
+from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario
+from ..spec.values import parse_n_grid, parse_override, parse_sweep_values
 from ..ops.sweep import BACKENDS, run_sweep
 
 __all__ = ["main", "build_parser"]
@@ -473,9 +477,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     curves = None
     if args.n:
         grid = parse_n_grid(args.n)
-        k_max = scenario.meta_analysis.new_trials
-        curves = {k: power_curve(scenario.with_overrides({"meta_analysis.new_trials": k}), grid,
-                                 **kwargs) for k in range(1, k_max + 1)}
+        curves = conclusive_curves(scenario, grid, **kwargs)
         payload["curves"] = {str(k): [{"n_per_arm": p.n_per_arm,
                                        **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
                                            "p_conclusive")} for p in c.points]

@@ -45,8 +45,9 @@ from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
 from ..moments import ArmMoments, Prefix, column, observed_moments
 from ..spec.scenario import Scenario
+from ..spec.variants import without_unblinding
 
-__all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth", "without_unblinding"]
+__all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth"]
 
 _TRUTH_PATIENTS = 4_000_000  # per arm, for estimand_truth
 _TRUTH_CHUNK = 250_000
@@ -57,17 +58,6 @@ def needs_missing_path(scenario: Scenario) -> bool:
     return (scenario.dropout.mechanism in ("mar", "mnar")
             or scenario.analysis.estimand != "hypothetical"
             or scenario.pain.unblinding_ae is not None)
-
-
-@lru_cache(maxsize=64)
-def without_unblinding(scenario: Scenario) -> Scenario:
-    """The scenario without the expectancy shift (the same trials, blinded)."""
-    if scenario.pain.unblinding_ae is None:
-        return scenario
-    data = scenario.to_dict()
-    data["pain"] = {k: v for k, v in data["pain"].items()
-                    if k not in ("unblinding_ae", "unblinding_shift")}
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
 
 
 def _dropout_probability(scenario: Scenario, x: np.ndarray, y: np.ndarray) -> np.ndarray | float:

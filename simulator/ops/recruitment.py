@@ -111,7 +111,7 @@ import joblib
 import numpy as np
 import simpy
 
-from ..engine.runner import chunk_layout
+from ..engine.layout import chunk_layout
 from ..errors import ScenarioError
 from ..planning.curves import PowerCurve, power_curve
 from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability

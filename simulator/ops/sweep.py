@@ -39,7 +39,9 @@ from typing import Any, Literal
 import joblib
 
 from .._io import append_once, write_atomic
-from ..engine.runner import PathName, default_chunk_size, simulate_grid
+from ..engine.dispatch import PathName
+from ..engine.layout import default_chunk_size
+from ..planning.simulate import simulate_grid
 from ..errors import ScenarioError
 from ..spec.scenario import Scenario, SweepSpec
 

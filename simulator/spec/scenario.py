@@ -13,7 +13,6 @@ import copy
 import dataclasses
 import difflib
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from .._io import read_toml
 from ..errors import ScenarioError
+from .values import parse_sweep_values
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence
 
 __all__ = [
@@ -34,9 +34,7 @@ __all__ = [
     "MetaSpec",
     "RecruitmentSpec",
     "SweepSpec",
-    "parse_sweep_values",
     "load_scenario",
-    "parse_override",
     "ANALYSES",
 ]
 
@@ -478,44 +476,6 @@ class SweepSpec:
         return tuple(k for k, _ in self.grid) + tuple(k for k, _ in self.zip)
 
 
-def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
-    """Values of one sweep key: a list, ``"START:STOP:STEP"`` (stop included) or
-    ``"V1,V2,..."`` (each read as a TOML value).
-
-    Examples
-    --------
-    >>> parse_sweep_values("design.n_per_arm", "20:60:20", "--grid")
-    (20, 40, 60)
-    >>> parse_sweep_values("pain.effect", "-1.5,-1", "--grid")
-    (-1.5, -1)
-    """
-    if isinstance(raw, list):
-        values = tuple(raw)
-    elif isinstance(raw, str) and raw.count(":") == 2 and "," not in raw:
-        try:
-            start, stop, step = (tomllib.loads(f"v = {p.strip()}")["v"] for p in raw.split(":"))
-            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                     for x in (start, stop, step)) and step > 0 and stop >= start
-        except tomllib.TOMLDecodeError:
-            ok = False
-        if not ok:
-            raise ScenarioError(f"{where} {key} = {raw!r}: expected START:STOP:STEP with "
-                                "numbers, STEP > 0 and STOP >= START")
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
-        values = tuple(start + i * step for i in range(count))
-        if all(isinstance(x, int) for x in (start, stop, step)):
-            values = tuple(int(v) for v in values)
-        else:
-            values = tuple(round(float(v), 12) for v in values)
-    elif isinstance(raw, str):
-        values = tuple(parse_override(f"{key}={part}")[1] for part in raw.split(",") if part.strip())
-    else:
-        values = (raw,)
-    if not values:
-        raise ScenarioError(f"{where} {key} = {raw!r}: no values")
-    return values
-
-
 @dataclass(**_FROZEN)
 class Scenario:
     """A planning question: one trial design and the model of its data.
@@ -716,31 +676,6 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,
         If the file cannot be read, is not TOML, or any field is invalid.
     """
     return Scenario.from_toml(path, overrides, evidence)
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse one ``KEY=VALUE`` command-line override.
-
-    The value is read as a TOML value (``-1.0``, ``true``, ``[1, 2]``,
-    ``"text"``); a bare word that is not TOML is taken as a string.
-
-    Examples
-    --------
-    >>> parse_override("pain.effect=-1.0")
-    ('pain.effect', -1.0)
-    >>> parse_override("pain.analysis=change")
-    ('pain.analysis', 'change')
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. pain.effect=-1.0")
-    raw = raw.strip()
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Monte Carlo engine: chunk layout, random streams, parallel execution.
+"""Simulate a scenario: its trials, and the result with its Monte Carlo error.
 
 Reproducibility rule: the chunk layout depends only on the number of trials,
 the scenario and its memory budget, never on the number of workers; chunk
@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import math
 import os
-from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import joblib
 import numpy as np
 
-from ..models.aggregate import (
-    AGGREGATE_BYTES_PER_TRIAL,
-    aggregate_unsupported,
-    simulate_aggregate,
-    simulate_aggregate_grid,
-)
+from ..engine.dispatch import PathName, choose_path, simulate_sizes
+from ..engine.layout import chunk_layout
+from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
 from ..analysis.estimates import TrialSample, decide, log_risk_ratio
 from ..analysis.multiplicity import adjusted_decisions
 from ..planning.closed import (
@@ -36,93 +31,17 @@ from ..planning.closed import (
 )
 from ..errors import ScenarioError
 from ..models.truth import true_crossover_effect
-from ..models.withdrawal import estimand_truth, simulate_missing_grid, without_unblinding
+from ..models.withdrawal import estimand_truth, simulate_missing_grid
+from ..spec.variants import first_period_equivalent, has_dropout, without_dropout, without_unblinding
 from ..models.parameters import TrialParameters, assurance_ceiling, has_prior
-from ..models.crossover import simulate_crossover_grid
-from ..models.patient import patient_bytes_per_trial, simulate_patient_grid
+from ..models.patient import patient_bytes_per_trial
 from ..planning.resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
 from ..planning.results import AdverseEventResult, MonteCarloProbability, SimulationResult
 from ..spec.scenario import Scenario
 
-__all__ = ["simulate", "simulate_grid", "simulate_trials", "choose_path", "chunk_layout",
-           "default_chunk_size", "PathName"]
+__all__ = ["simulate", "simulate_grid", "ProgressCallback"]
 
-PathName = Literal["auto", "aggregate", "patient"]
-MAX_CHUNK = 1 << 16
 ProgressCallback = Callable[[int, int], None]
-
-
-def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggregate", "patient"]:
-    """The data path for a scenario.
-
-    ``auto`` takes the aggregate path whenever it is exact for the scenario;
-    forcing ``aggregate`` where it is not raises :class:`ScenarioError`.
-    """
-    reason = aggregate_unsupported(scenario)
-    if path == "auto":
-        return "patient" if reason else "aggregate"
-    if path == "aggregate" and reason:
-        raise ScenarioError(f"{scenario.source}: path 'aggregate' is not exact here: {reason}; "
-                            "use path 'patient' or 'auto'")
-    if path not in ("aggregate", "patient"):
-        raise ScenarioError(f"path = {path!r}: must be one of 'auto', 'aggregate', 'patient'")
-    return path
-
-
-def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[int]:
-    """Split ``n_sims`` trials into chunks that fit the memory budget.
-
-    Every chunk but the last has the same size, at most ``MAX_CHUNK``.
-    """
-    per_chunk = int(budget_mb * 1e6 // max(bytes_per_trial, 1))
-    size = max(1, min(MAX_CHUNK, per_chunk, n_sims))
-    full, rest = divmod(n_sims, size)
-    return [size] * full + ([rest] if rest else [])
-
-
-def first_period_equivalent(scenario: Scenario) -> Scenario:
-    """A crossover analysed on period 1 alone is a parallel trial of its sequences."""
-    design = scenario.design
-    if design.kind != "crossover" or design.crossover_analysis != "first-period":
-        return scenario
-    data = scenario.to_dict()
-    data["design"] = {k: data["design"][k] for k in ("arms", "allocation", "n_per_arm")}
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
-
-
-def default_chunk_size(scenario: Scenario, n_sims: int, path: PathName = "auto") -> int:
-    """The chunk size :func:`simulate` would use for a scenario (its memory budget)."""
-    scenario = first_period_equivalent(scenario)
-    chosen = choose_path(scenario, path)
-    per_trial = (AGGREGATE_BYTES_PER_TRIAL if chosen == "aggregate"
-                 else patient_bytes_per_trial(scenario))
-    if scenario.meta_analysis is not None:
-        per_trial *= scenario.meta_analysis.new_trials
-    return chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)[0]
-
-
-def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
-                    path: Literal["aggregate", "patient"],
-                    params: TrialParameters | None = None) -> TrialSample:
-    """Simulate and analyse one chunk of trials on the given path.
-
-    ``params`` gives the true effect and AE risks, per trial under a prior;
-    default the scenario's point values.
-    """
-    return _simulate_grid(scenario, n_sims, rng, path, [scenario.design.group_sizes], params)[0]
-
-
-def _simulate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
-                   grid: list[tuple[int, ...]], params: TrialParameters | None = None
-                   ) -> list[TrialSample]:
-    """One chunk of trials at every grid size, on common random numbers."""
-    if scenario.design.kind == "crossover":
-        return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
-    if len(grid) == 1 and path == "aggregate" and scenario.design.kind != "multiarm":
-        return [simulate_aggregate(scenario, n_sims, rng, params)]
-    if path == "aggregate":
-        return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
-    return simulate_patient_grid(scenario, n_sims, rng, grid, params)
 
 
 @dataclass(slots=True)
@@ -248,7 +167,7 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
     ``extras`` adds the comparison runs a report needs (without unblinding,
     without dropout); searches leave them out.
     """
-    samples = _simulate_grid(scenario, n_sims, np.random.default_rng(seed), path, grid)
+    samples = simulate_sizes(scenario, n_sims, np.random.default_rng(seed), path, grid)
     tallies = [_tally(scenario, sample, truth, sizes) for sample, sizes in zip(samples, grid)]
     if has_prior(scenario):
         # Assurance: the same trials (the same data stream: common random
@@ -256,7 +175,7 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
         # a stream of its own.
         prior_seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (1,))
         params = TrialParameters.draw(scenario, n_sims, np.random.default_rng(prior_seed))
-        drawn = _simulate_grid(scenario, n_sims, np.random.default_rng(seed), path, grid, params)
+        drawn = simulate_sizes(scenario, n_sims, np.random.default_rng(seed), path, grid, params)
         for tally, sample, sizes in zip(tallies, drawn, grid):
             tally.assurance = int(_decide_primary(scenario, sample).reject_benefit.sum())
             tally.harm_assurance = {k: int(v.sum())
@@ -276,30 +195,12 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
     if extras and has_dropout(scenario):
         # The same trials' seed with nobody withdrawn: the power the dropout
         # costs (the draws pair up only where the two share their structure).
-        complete = _without_dropout(scenario)
-        full = _simulate_grid(complete, n_sims, np.random.default_rng(seed),
+        complete = without_dropout(scenario)
+        full = simulate_sizes(complete, n_sims, np.random.default_rng(seed),
                               choose_path(complete, "auto") if path == "aggregate" else path, grid)
         for tally, sample in zip(tallies, full):
             tally.reject_no_dropout = int(_decide_primary(scenario, sample).reject.sum())
     return tallies
-
-
-def has_dropout(scenario: Scenario) -> bool:
-    """Whether any patient can lose the primary outcome (crossover washout included)."""
-    return scenario.dropout.any or (scenario.design.kind == "crossover"
-                                    and scenario.design.washout_dropout > 0)
-
-
-@lru_cache(maxsize=64)
-def _without_dropout(scenario: Scenario) -> Scenario:
-    """The scenario with nobody withdrawn (analysed as the hypothetical estimand)."""
-    data = scenario.to_dict()
-    data["dropout"] = {}
-    if data["analysis"]["estimand"] == "composite":
-        data["analysis"]["estimand"] = "hypothetical"
-    if data["design"].get("kind") == "crossover":
-        data["design"]["washout_dropout"] = 0.0
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
 
 
 def _resolve_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedSequence,
@@ -320,7 +221,7 @@ def _resolve_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.S
     theta = centre[:, None] + tau * rng.standard_normal((n_sims, k))
     params = TrialParameters(effect=theta.ravel(),
                              active_risk=TrialParameters.fixed(scenario).active_risk)
-    samples = _simulate_grid(scenario, n_sims * k, rng, path, grid, params)
+    samples = simulate_sizes(scenario, n_sims * k, rng, path, grid, params)
     for tally, sample in zip(tallies, samples):
         est = sample.primary.estimate.reshape(n_sims, k)
         se = sample.primary.se.reshape(n_sims, k)

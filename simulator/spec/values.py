@@ -1,0 +1,101 @@
+"""Values given on the command line or in a sweep: ``KEY=VALUE``, ranges and lists."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from typing import Any
+
+from ..errors import ScenarioError
+
+__all__ = ["parse_override", "parse_sweep_values", "parse_n_grid"]
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse one ``KEY=VALUE`` command-line override.
+
+    The value is read as a TOML value (``-1.0``, ``true``, ``[1, 2]``,
+    ``"text"``); a bare word that is not TOML is taken as a string.
+
+    Examples
+    --------
+    >>> parse_override("pain.effect=-1.0")
+    ('pain.effect', -1.0)
+    >>> parse_override("pain.analysis=change")
+    ('pain.analysis', 'change')
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. pain.effect=-1.0")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
+    """Values of one sweep key: a list, ``"START:STOP:STEP"`` (stop included) or
+    ``"V1,V2,..."`` (each read as a TOML value).
+
+    Examples
+    --------
+    >>> parse_sweep_values("design.n_per_arm", "20:60:20", "--grid")
+    (20, 40, 60)
+    >>> parse_sweep_values("pain.effect", "-1.5,-1", "--grid")
+    (-1.5, -1)
+    """
+    if isinstance(raw, list):
+        values = tuple(raw)
+    elif isinstance(raw, str) and raw.count(":") == 2 and "," not in raw:
+        try:
+            start, stop, step = (tomllib.loads(f"v = {p.strip()}")["v"] for p in raw.split(":"))
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                     for x in (start, stop, step)) and step > 0 and stop >= start
+        except tomllib.TOMLDecodeError:
+            ok = False
+        if not ok:
+            raise ScenarioError(f"{where} {key} = {raw!r}: expected START:STOP:STEP with "
+                                "numbers, STEP > 0 and STOP >= START")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        values = tuple(start + i * step for i in range(count))
+        if all(isinstance(x, int) for x in (start, stop, step)):
+            values = tuple(int(v) for v in values)
+        else:
+            values = tuple(round(float(v), 12) for v in values)
+    elif isinstance(raw, str):
+        values = tuple(parse_override(f"{key}={part}")[1] for part in raw.split(",") if part.strip())
+    else:
+        values = (raw,)
+    if not values:
+        raise ScenarioError(f"{where} {key} = {raw!r}: no values")
+    return values
+
+
+def parse_n_grid(text: str) -> list[int]:
+    """``"20:400:20"`` (start:stop:step, stop included) or ``"50,100,150"``.
+
+    Examples
+    --------
+    >>> parse_n_grid("20:100:40")
+    [20, 60, 100]
+    >>> parse_n_grid("50, 80")
+    [50, 80]
+    """
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+                raise ValueError
+            start, stop, step = parts
+            values = list(range(start, stop + 1, step))
+        else:
+            values = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ScenarioError(f"--n {text!r}: expected START:STOP:STEP (e.g. 20:400:20) or a "
+                            "comma-separated list of integers") from None
+    if not values or min(values) < 2:
+        raise ScenarioError(f"--n {text!r}: every n per arm must be an integer >= 2")
+    return values

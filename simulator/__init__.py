@@ -9,6 +9,11 @@ The public API. Everything a script needs is importable from here::
 
 from __future__ import annotations
 
+from .engine.dispatch import choose_path
+from .errors import ConvergenceError, ScenarioError, SimulatorError
+from .models.truth import true_effect
+from .ops.recruitment import RecruitmentResult, simulate_recruitment
+from .ops.sweep import run_sweep
 from .planning.closed import (
     AnalyticPower,
     analytic_assurance,
@@ -18,16 +23,21 @@ from .planning.closed import (
     t_test_power,
     two_proportion_power,
 )
-from .engine.dispatch import choose_path
-from .planning.simulate import simulate, simulate_grid
 from .planning.curves import PowerCurve, power_curve
+from .planning.results import (
+    AdverseEventResult,
+    MonteCarloProbability,
+    SimulationResult,
+)
+from .planning.simulate import simulate, simulate_grid
 from .planning.solver import SampleSize, solve_sample_size
-from .ops.recruitment import RecruitmentResult, simulate_recruitment
-from .ops.sweep import run_sweep
-from .errors import ConvergenceError, ScenarioError, SimulatorError
-from .models.truth import true_effect
-from .spec.evidence import EvidenceEntry, EvidenceTable, NormalPrior, default_evidence, load_evidence
-from .planning.results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from .spec.evidence import (
+    EvidenceEntry,
+    EvidenceTable,
+    NormalPrior,
+    default_evidence,
+    load_evidence,
+)
 from .spec.scenario import (
     AdverseEvent,
     AnalysisSpec,
@@ -38,7 +48,6 @@ from .spec.scenario import (
     SimulationSpec,
     load_scenario,
 )
-
 
 __all__ = [
     "AdverseEvent",

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.analysis.estimates import (
-    TrialEstimates,
+from simulator.analysis.estimates import TrialEstimates, critical_values, decide
+from simulator.analysis.twosample import (
     ancova,
-    critical_values,
-    decide,
     log_risk_ratio,
     student_t,
     two_proportions,

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator import ancova_power, harm_detection_probability, t_test_power, two_proportion_power
+from simulator import (
+    ancova_power,
+    harm_detection_probability,
+    t_test_power,
+    two_proportion_power,
+)
 
 # R 4.2:  for (n in c(10,30,100,250)) for (d in c(0.5,1,1.5)) for (s in c(1.5,2.5))
 #           power.t.test(n=n, delta=d, sd=s, sig.level=0.05, strict=TRUE)$power

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import Z_TOL
 from scipy import stats
 
-from conftest import Z_TOL
 from simulator import Scenario, analytic_assurance, harm_detection_probability, simulate
 
 IV_IMMEDIATE = {"from": "evidence", "key": "ketamine-iv/pain/immediate"}

@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import Z_TOL
 from scipy import stats
 
-from conftest import Z_TOL
 from simulator import Scenario, ScenarioError, simulate, solve_sample_size
 from simulator.face.cli import main
 

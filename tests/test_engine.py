@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 import pytest
+from conftest import Z_TOL, make_scenario
 from scipy import stats
 
-from conftest import Z_TOL, make_scenario
 from simulator import ScenarioError, simulate
-from simulator.analysis.estimates import decide, two_proportions
-from simulator.planning.closed import completion_probabilities
+from simulator.analysis.estimates import decide
+from simulator.analysis.twosample import two_proportions
 from simulator.engine.layout import chunk_layout
+from simulator.planning.closed import completion_probabilities
 
 N_SIMS = 20_000
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from conftest import Z_TOL
+
 from simulator import Scenario, simulate
 from simulator.models.withdrawal import estimand_truth
 

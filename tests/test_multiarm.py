@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import Z_TOL
 from scipy import stats
 
-from conftest import Z_TOL
 from simulator import Scenario, ScenarioError, simulate
-from simulator.face.cli import main
 from simulator.analysis.multiplicity import dunnett_critical
+from simulator.face.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,10 @@ import json
 import math
 
 import numpy as np
-from scipy import stats
 import pytest
-
 from conftest import Z_TOL, make_scenario
+from scipy import stats
+
 from simulator import (
     ConvergenceError,
     Scenario,

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import Z_TOL
 from scipy import stats
 
-from conftest import Z_TOL
-from simulator import ConvergenceError, Scenario, ScenarioError, simulate, solve_sample_size
+from simulator import (
+    ConvergenceError,
+    Scenario,
+    ScenarioError,
+    simulate,
+    solve_sample_size,
+)
 from simulator.face.cli import main
 from simulator.planning.resolve import closed_forms
 

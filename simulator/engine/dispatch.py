@@ -6,9 +6,13 @@ from typing import Literal
 
 import numpy as np
 
-from ..analysis.estimates import TrialSample
+from ..engine.sample import TrialSample
 from ..errors import ScenarioError
-from ..models.aggregate import aggregate_unsupported, simulate_aggregate, simulate_aggregate_grid
+from ..models.aggregate import (
+    aggregate_unsupported,
+    simulate_aggregate,
+    simulate_aggregate_grid,
+)
 from ..models.crossover import simulate_crossover_grid
 from ..models.parameters import TrialParameters
 from ..models.patient import simulate_patient_grid

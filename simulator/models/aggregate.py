@@ -25,11 +25,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..analysis.arms import analyse_arms
+from ..analysis.twosample import ancova, student_t, welch_t
+from ..engine.sample import TrialSample
 from ..moments import ArmMoments
-from ..analysis.estimates import TrialSample, analyse_arms, ancova, student_t, welch_t
+from ..spec.scenario import Scenario
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
-from ..spec.scenario import Scenario
 
 __all__ = ["aggregate_unsupported", "simulate_aggregate", "simulate_aggregate_grid",
            "AGGREGATE_BYTES_PER_TRIAL"]

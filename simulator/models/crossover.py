@@ -32,11 +32,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.estimates import TrialSample, primary_analysis, split_sizes
-from .outcomes import draw_baseline_z, followup_mean, observe
-from .parameters import TrialParameters
+from ..analysis.arms import primary_analysis
+from ..engine.sample import TrialSample, split_sizes
 from ..moments import ArmMoments, Prefix, column
 from ..spec.scenario import Scenario
+from .outcomes import draw_baseline_z, followup_mean, observe
+from .parameters import TrialParameters
 
 __all__ = ["simulate_crossover_grid", "crossover_sd"]
 

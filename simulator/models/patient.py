@@ -23,11 +23,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.estimates import TrialSample, analyse_arms, split_sizes
+from ..analysis.arms import analyse_arms
+from ..engine.sample import TrialSample, split_sizes
 from ..moments import ArmMoments, Prefix, centred_moments, column
+from ..spec.scenario import Scenario
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
-from ..spec.scenario import Scenario
 
 __all__ = ["simulate_patients", "simulate_patient_grid", "patient_bytes_per_trial"]
 

@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .outcomes import NRS_MAX, followup_mean, latent_bounds
 from ..spec.scenario import Pain
+from .outcomes import NRS_MAX, followup_mean, latent_bounds
 
 __all__ = ["ArmTruth", "arm_truth", "true_effect", "true_crossover_effect"]
 

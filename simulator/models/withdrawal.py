@@ -34,18 +34,14 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from ..analysis.estimates import (
-    TrialEstimates,
-    TrialSample,
-    analyse_arms,
-    primary_analysis,
-    split_sizes,
-)
-from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
-from .parameters import TrialParameters
+from ..analysis.arms import analyse_arms, primary_analysis
+from ..analysis.estimates import TrialEstimates
+from ..engine.sample import TrialSample, split_sizes
 from ..moments import ArmMoments, Prefix, column, observed_moments
 from ..spec.scenario import Scenario
 from ..spec.variants import without_unblinding
+from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
+from .parameters import TrialParameters
 
 __all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth"]
 

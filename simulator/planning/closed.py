@@ -24,10 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..analysis.estimates import decide, log_risk_ratio
-from ..models.truth import arm_truth
+from ..analysis.estimates import decide
+from ..analysis.twosample import log_risk_ratio
 from ..models.outcomes import analysis_sd
 from ..models.parameters import effect_prior
+from ..models.truth import arm_truth
 from ..spec.scenario import Scenario
 
 __all__ = [

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..spec.evidence import NormalPrior
 from ..analysis.metaanalysis import meta_analyse
 from ..models.outcomes import analysis_sd
-from .results import MonteCarloProbability
+from ..spec.evidence import NormalPrior
 from ..spec.scenario import MetaSpec, Pain, Scenario
+from .results import MonteCarloProbability
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",
            "closed_forms", "ResolveResult", "centre_prior", "DIRECTIONS"]

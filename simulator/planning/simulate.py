@@ -17,27 +17,44 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 
+from ..analysis.estimates import decide
+from ..analysis.multiplicity import adjusted_decisions
+from ..analysis.twosample import log_risk_ratio
 from ..engine.dispatch import PathName, choose_path, simulate_sizes
 from ..engine.layout import chunk_layout
-from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
-from ..analysis.estimates import TrialSample, decide, log_risk_ratio
-from ..analysis.multiplicity import adjusted_decisions
-from ..planning.closed import (
-    AnalyticPower,
-    completion_probabilities,
-    analytic_assurance,
-    analytic_power,
-    harm_detection_probability,
-)
+from ..engine.sample import TrialSample
 from ..errors import ScenarioError
-from ..models.truth import true_crossover_effect
-from ..models.withdrawal import estimand_truth, simulate_missing_grid
-from ..spec.variants import first_period_equivalent, has_dropout, without_dropout, without_unblinding
+from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
 from ..models.parameters import TrialParameters, assurance_ceiling, has_prior
 from ..models.patient import patient_bytes_per_trial
-from ..planning.resolve import ResolveResult, centre_prior, closed_forms, conclusive, existing_evidence
-from ..planning.results import AdverseEventResult, MonteCarloProbability, SimulationResult
+from ..models.truth import true_crossover_effect
+from ..models.withdrawal import estimand_truth, simulate_missing_grid
+from ..planning.closed import (
+    AnalyticPower,
+    analytic_assurance,
+    analytic_power,
+    completion_probabilities,
+    harm_detection_probability,
+)
+from ..planning.resolve import (
+    ResolveResult,
+    centre_prior,
+    closed_forms,
+    conclusive,
+    existing_evidence,
+)
+from ..planning.results import (
+    AdverseEventResult,
+    MonteCarloProbability,
+    SimulationResult,
+)
 from ..spec.scenario import Scenario
+from ..spec.variants import (
+    first_period_equivalent,
+    has_dropout,
+    without_dropout,
+    without_unblinding,
+)
 
 __all__ = ["simulate", "simulate_grid", "ProgressCallback"]
 

@@ -21,8 +21,12 @@ from ..errors import ConvergenceError, ScenarioError
 from ..models.outcomes import analysis_sd
 from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
-from .closed import analytic_assurance, analytic_power, completion_probabilities
-from .closed import harm_detection_probability
+from .closed import (
+    analytic_assurance,
+    analytic_power,
+    completion_probabilities,
+    harm_detection_probability,
+)
 from .curves import PowerCurve, power_curve
 from .simulate import ProgressCallback
 

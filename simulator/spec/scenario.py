@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from .._io import read_toml
 from ..errors import ScenarioError
-from .values import parse_sweep_values
 from .evidence import EvidenceEntry, EvidenceTable, default_evidence
+from .values import parse_sweep_values
 
 __all__ = [
     "Scenario",
@@ -1008,7 +1008,9 @@ class _Validator:
                     unblinding_ae=self.unblinding_ae(t),
                     unblinding_shift=self.number(t, "pain", "unblinding_shift", 0.0,
                                                  allowed="must be a finite number (NRS points)"))
-        from ..models.outcomes import inclusion_probability  # local: outcomes imports this module
+        from ..models.outcomes import (
+            inclusion_probability,  # local: outcomes imports this module
+        )
 
         p_in = inclusion_probability(pain)
         if p_in < 1e-6:

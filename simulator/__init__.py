@@ -9,20 +9,18 @@ The public API. Everything a script needs is importable from here::
 
 from __future__ import annotations
 
-from .engine.dispatch import choose_path
-from .errors import ConvergenceError, ScenarioError, SimulatorError
-from .models.truth import true_effect
-from .ops.recruitment import RecruitmentResult, simulate_recruitment
-from .ops.sweep import run_sweep
-from .planning.closed import (
-    AnalyticPower,
-    analytic_assurance,
-    analytic_power,
+from .analysis.power import (
     ancova_power,
     harm_detection_probability,
     t_test_power,
     two_proportion_power,
 )
+from .engine.dispatch import choose_path
+from .errors import ConvergenceError, ScenarioError, SimulatorError
+from .models.truth import true_effect
+from .ops.recruitment import RecruitmentResult, simulate_recruitment
+from .ops.sweep import run_sweep
+from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
 from .planning.curves import PowerCurve, power_curve
 from .planning.results import (
     AdverseEventResult,

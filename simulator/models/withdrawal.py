@@ -42,6 +42,7 @@ from ..spec.scenario import Scenario
 from ..spec.variants import without_unblinding
 from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
 from .parameters import TrialParameters
+from .truth import true_effect
 
 __all__ = ["needs_missing_path", "simulate_missing_grid", "estimand_truth"]
 
@@ -237,8 +238,6 @@ def estimand_truth(scenario: Scenario) -> tuple[float, float]:
     estimand's rule (jump to reference: the placebo arm's full-data
     regression of follow-up on baseline).
     """
-    from .truth import true_effect
-
     if scenario.analysis.estimand == "hypothetical" or not scenario.dropout.any:
         return true_effect(scenario.pain), 0.0
     # the treatment's effect, not the expectancy bias of unblinding

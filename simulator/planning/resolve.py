@@ -31,10 +31,13 @@ import numpy as np
 from scipy import stats
 
 from ..analysis.metaanalysis import meta_analyse
+from ..analysis.quadrature import normal_prior_nodes
+from ..mc import MonteCarloProbability
+from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd
-from ..spec.evidence import NormalPrior
+from ..spec.evidence import NormalPrior, default_evidence
 from ..spec.scenario import MetaSpec, Pain, Scenario
-from .results import MonteCarloProbability
+from .closed import completion_probabilities
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",
            "closed_forms", "ResolveResult", "centre_prior", "DIRECTIONS"]
@@ -90,8 +93,6 @@ def existing_evidence(scenario: Scenario) -> Existing:
     spec = scenario.meta_analysis
     i2 = None
     if spec.evidence is not None:
-        from ..spec.evidence import default_evidence
-
         i2 = (scenario.evidence or default_evidence())[spec.evidence].i2
     return _existing(spec, i2)
 
@@ -224,8 +225,6 @@ def _cp(theta, w0, est0, w1, z):
 
 def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     """The information-size view and the conditional power of the update."""
-    from .closed import _prior_nodes, completion_probabilities
-
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
     existing = existing_evidence(scenario)
     tau2 = existing.tau2
@@ -234,8 +233,6 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     info0 = 1.0 / existing.se**2
     gap = info_star - info0
     if scenario.design.kind == "crossover":
-        from ..models.crossover import crossover_sd
-
         sd = crossover_sd(scenario)  # per half period difference, n per sequence
     else:
         sd = analysis_sd(pain)
@@ -261,7 +258,7 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
         if prior is None:
             thetas, weights = np.array([pain.effect]), np.array([1.0])
         else:
-            thetas, weights = _prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
+            thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
         cp = float(np.dot(weights, _cp(thetas, info0, existing.estimate, w1, z)))
         plateau = 1.0 if tau2 == 0 else float(
             np.dot(weights, _cp(thetas, info0, existing.estimate, k / tau2, z)))

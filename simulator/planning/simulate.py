@@ -19,6 +19,7 @@ import numpy as np
 
 from ..analysis.estimates import decide
 from ..analysis.multiplicity import adjusted_decisions
+from ..analysis.power import harm_detection_probability
 from ..analysis.twosample import log_risk_ratio
 from ..engine.dispatch import PathName, choose_path, simulate_sizes
 from ..engine.layout import chunk_layout
@@ -33,8 +34,8 @@ from ..planning.closed import (
     AnalyticPower,
     analytic_assurance,
     analytic_power,
+    comparison_powers,
     completion_probabilities,
-    harm_detection_probability,
 )
 from ..planning.resolve import (
     ResolveResult,
@@ -494,8 +495,6 @@ def _per_comparison(scenario: Scenario, t: _Tally, closed_forms: bool) -> dict |
     """Multi-arm: each active arm's adjusted rejections, successes and harms."""
     if t.arm_reject is None:
         return None
-    from ..planning.closed import comparison_powers
-
     closed = comparison_powers(scenario) if closed_forms else None
     out = {}
     for j, arm in enumerate(scenario.design.arms[1:]):

@@ -16,18 +16,15 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..models.outcomes import analysis_sd
 from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
-from .closed import (
-    analytic_assurance,
-    analytic_power,
-    completion_probabilities,
-    harm_detection_probability,
-)
+from .closed import analytic_assurance, analytic_power, completion_probabilities
 from .curves import PowerCurve, power_curve
+from .resolve import closed_forms
 from .simulate import ProgressCallback
 
 __all__ = ["SampleSize", "solve_sample_size"]
@@ -146,8 +143,6 @@ def _check_reachable(scenario: Scenario, metric: str, target: float) -> None:
 
 def _check_resolvable(scenario: Scenario, metric: str, target: float) -> None:
     """A target above the plateau that tau^2 sets cannot be reached by any n."""
-    from .resolve import closed_forms
-
     spec = scenario.meta_analysis
     if spec is None:
         raise ScenarioError(f"metric {metric!r} needs a [meta_analysis] table")
@@ -190,8 +185,6 @@ def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float
         return (lambda n: analytic_assurance(_at(scenario, n))), \
             "closed-form power integrated over the prior"
     if metric.startswith("conclusive"):
-        from .resolve import closed_forms
-
         rule = metric[11:] or scenario.meta_analysis.rules[0]
         if rule != "ci-excludes-0" or closed_forms(scenario).conditional_power is None:
             return None, ""
@@ -245,8 +238,6 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
     if n_int is None:
         return None
     # Continuous n: the t-test and ANCOVA powers are smooth in n, so solve on reals.
-    from .closed import ancova_power, t_test_power
-
     pain, spec = base.pain, base.analysis
     w = base.design.allocation[1] / base.design.allocation[0]
     common = dict(alpha=spec.alpha, sided=spec.sided)

@@ -36,7 +36,7 @@ from .spec.evidence import (
     default_evidence,
     load_evidence,
 )
-from .spec.scenario import (
+from .spec import (
     AdverseEvent,
     AnalysisSpec,
     Design,

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from simulator import Pain, true_effect
-from simulator.models.outcomes import inclusion_probability
 from simulator.models.truth import arm_truth
+from simulator.spec.pain import inclusion_probability
 
 
 def test_unbounded_means_are_the_model_means():

@@ -148,7 +148,7 @@ def test_unblinding_validation():
     with pytest.raises(ScenarioError, match="unblinding_ae = 'psy': unknown adverse event"):
         Scenario.from_dict({"design": {"n_per_arm": 10},
                             "pain": {"effect": -1, "unblinding_ae": "psy"}})
-    with pytest.raises(ScenarioError, match="unblinding_shift = -1: needs pain.unblinding_ae"):
+    with pytest.raises(ScenarioError, match="unblinding_shift = -1.0: needs pain.unblinding_ae"):
         Scenario.from_dict({"design": {"n_per_arm": 10},
                             "pain": {"effect": -1, "unblinding_shift": -1}})
 

@@ -20,7 +20,7 @@ from simulator import (
     solve_sample_size,
 )
 from simulator.face.cli import main
-from simulator.spec.values import parse_n_grid
+from simulator.spec.parse import parse_n_grid
 
 NORMAL = {"design": {"n_per_arm": 10},
           "pain": {"effect": -1.0, "sd": 2.5, "analysis": "followup"}}

@@ -483,5 +483,5 @@ def test_sweeping_sites_keeps_the_opening_ramp():
                                             "site_open_months": 6}})
     t = s.with_overrides({"recruitment.sites": 7})
     assert t.recruitment.site_open_months == tuple(6 * i / 6 for i in range(7))
-    with pytest.raises(ScenarioError, match="max_wait_days = 10: only applies with chairs"):
+    with pytest.raises(ScenarioError, match="max_wait_days = 10.0: only applies with chairs"):
         s.with_overrides({"recruitment.max_wait_days": 10})

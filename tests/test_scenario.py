@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator import Scenario, ScenarioError, SimulatorError, load_scenario
-from simulator.spec.values import parse_override
+from simulator.spec.parse import parse_override
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ import pytest
 
 from simulator import Scenario, ScenarioError
 from simulator.face.cli import main
-from simulator.spec.scenario import SweepSpec
+from simulator.spec import SweepSpec
 from simulator.ops.sweep import ResultStore, expand_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]

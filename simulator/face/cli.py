@@ -37,8 +37,8 @@ from .._io import read_text, read_toml, write_atomic
 from ..errors import ScenarioError, SimulatorError
 from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from ..planning.results import SimulationResult
-from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario
-from ..spec.values import parse_n_grid, parse_override, parse_sweep_values
+from ..spec import RULES, Scenario, SweepSpec, load_scenario
+from ..spec.parse import parse_n_grid, parse_override, parse_sweep_values
 from ..ops.sweep import BACKENDS, run_sweep
 
 __all__ = ["main", "build_parser"]

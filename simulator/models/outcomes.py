@@ -21,48 +21,15 @@ import math
 import numpy as np
 from scipy import special
 
-from ..spec.scenario import Pain
+from ..spec.pain import NRS_MAX, Pain, latent_bounds
 
 __all__ = [
     "analysis_sd",
-    "latent_bounds",
-    "inclusion_probability",
     "draw_baseline_z",
     "followup_mean",
     "observe",
     "is_responder",
 ]
-
-NRS_MAX = 10.0
-
-
-def latent_bounds(pain: Pain) -> tuple[float, float]:
-    """Inclusion range in standard units of the latent baseline.
-
-    With bounded scores the observed baseline ``k`` collects the latent
-    interval ``[k - 0.5, k + 0.5)``, so an inclusion limit on the observed
-    score is rounded inwards to an integer and widened by half a point on the
-    latent scale.
-    """
-    lo = -math.inf if pain.inclusion_min is None else pain.inclusion_min
-    hi = math.inf if pain.inclusion_max is None else pain.inclusion_max
-    if pain.bounded:
-        # Observed scores are integers: NRS >= 4.3 means NRS >= 5, i.e. a
-        # latent score >= 4.5; the clip puts every latent score below 0 at 0
-        # and above 10 at 10.
-        lo = math.ceil(lo) - 0.5 if math.isfinite(lo) else lo
-        hi = math.floor(hi) + 0.5 if math.isfinite(hi) else hi
-        lo = -math.inf if lo <= 0 else lo
-        hi = math.inf if hi >= NRS_MAX else hi
-    m, s = pain.baseline_mean, pain.baseline_sd
-    return (lo - m) / s, (hi - m) / s
-
-
-def inclusion_probability(pain: Pain) -> float:
-    """Fraction of the screened population whose baseline is in range."""
-    lo, hi = latent_bounds(pain)
-    return float(special.ndtr(hi) - special.ndtr(lo))
-
 
 def draw_baseline_z(rng: np.random.Generator, shape: tuple[int, ...], pain: Pain) -> np.ndarray:
     """Standardized latent baselines, truncated to the inclusion range.

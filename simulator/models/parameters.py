@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..spec import AdverseEvent, Pain, Scenario
 from ..spec.evidence import NormalPrior
-from ..spec.scenario import AdverseEvent, Pain, Scenario
 
 __all__ = ["TrialParameters", "effect_prior", "log_risk_ratio_prior", "has_prior",
            "assurance_ceiling"]

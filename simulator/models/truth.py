@@ -19,8 +19,9 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from ..spec.scenario import Pain
-from .outcomes import NRS_MAX, followup_mean, latent_bounds
+from ..spec import Pain
+from ..spec.pain import NRS_MAX, latent_bounds
+from .outcomes import followup_mean
 
 __all__ = ["ArmTruth", "arm_truth", "true_effect", "true_crossover_effect"]
 

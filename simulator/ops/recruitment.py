@@ -115,7 +115,7 @@ from ..engine.layout import chunk_layout
 from ..errors import ScenarioError
 from ..planning.curves import PowerCurve, power_curve
 from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
-from ..spec.scenario import RecruitmentSpec, Scenario
+from ..spec import RecruitmentSpec, Scenario
 
 __all__ = [
     "simulate_recruitment",
@@ -809,8 +809,7 @@ def _count_at_most(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def _n_per_arm_of_total(scenario: Scenario, totals: np.ndarray) -> np.ndarray:
     """Largest n per arm whose design puts at most ``totals`` patients in all arms."""
     design = scenario.design
-    table = np.array([dataclasses.replace(design, n_per_arm=n).n_total
-                      for n in range(design.n_per_arm + 1)])
+    table = np.array([sum(design.group_sizes_at(n)) for n in range(design.n_per_arm + 1)])
     return np.searchsorted(table, totals, side="right") - 1
 
 

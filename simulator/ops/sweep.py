@@ -43,7 +43,7 @@ from ..engine.dispatch import PathName
 from ..engine.layout import default_chunk_size
 from ..planning.simulate import simulate_grid
 from ..errors import ScenarioError
-from ..spec.scenario import Scenario, SweepSpec
+from ..spec import Scenario, SweepSpec
 
 __all__ = ["SweepPoint", "expand_sweep", "run_sweep", "ResultStore", "result_row", "BACKENDS"]
 

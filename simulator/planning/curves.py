@@ -15,6 +15,7 @@ from typing import Any
 from ..engine.dispatch import PathName
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
+from ..spec.schema import evolve
 from .metric import metric_of
 from .results import SimulationResult
 from .simulate import ProgressCallback, simulate_grid
@@ -120,5 +121,5 @@ def conclusive_curves(scenario: Scenario, n_per_arm: Sequence[int], **kwargs
     ``kwargs`` are those of :func:`power_curve`.
     """
     k_max = scenario.meta_analysis.new_trials
-    return {k: power_curve(scenario.with_overrides({"meta_analysis.new_trials": k}), n_per_arm,
+    return {k: power_curve(evolve(scenario, {"meta_analysis.new_trials": k}), n_per_arm,
                            **kwargs) for k in range(1, k_max + 1)}

@@ -35,8 +35,8 @@ from ..analysis.quadrature import normal_prior_nodes
 from ..mc import MonteCarloProbability
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd
+from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import NormalPrior, default_evidence
-from ..spec.scenario import MetaSpec, Pain, Scenario
 from .closed import completion_probabilities
 
 __all__ = ["Existing", "existing_evidence", "conclusive", "ResolveClosedForms",

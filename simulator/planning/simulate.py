@@ -51,6 +51,7 @@ from ..planning.results import (
 )
 from ..spec.scenario import Scenario
 from ..spec.variants import (
+    at_n,
     first_period_equivalent,
     has_dropout,
     without_dropout,
@@ -333,8 +334,6 @@ def simulate_grid(
     list of SimulationResult
         One per size, in increasing order of size.
     """
-    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
-                                  evidence=scenario.evidence)  # validate
     first_period = (scenario.design.kind == "crossover"
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
@@ -347,7 +346,7 @@ def simulate_grid(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
     sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
-    points = [scenario.with_overrides({"design.n_per_arm": int(n)}) for n in sizes_n]
+    points = [at_n(scenario, n) for n in sizes_n]
     largest = points[-1]
     chosen = choose_path(largest, path)
     grid = [p.design.group_sizes for p in points]

@@ -22,6 +22,8 @@ from ..errors import ConvergenceError, ScenarioError
 from ..models.outcomes import analysis_sd
 from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
+from ..spec.schema import evolve
+from ..spec.variants import at_n
 from .closed import analytic_assurance, analytic_power, completion_probabilities
 from .curves import PowerCurve, power_curve
 from .resolve import closed_forms
@@ -205,7 +207,7 @@ def _closed_form(scenario: Scenario, metric: str) -> tuple[Callable[[int], float
 
 
 def _at(scenario: Scenario, n: int) -> Scenario:
-    return scenario.with_overrides({"design.n_per_arm": int(n)})
+    return at_n(scenario, n)
 
 
 def _smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
@@ -230,7 +232,7 @@ def _inflation(scenario: Scenario, metric: str, target: float) -> float | None:
         return None
     if scenario.design.kind != "parallel":  # the textbook rule is for parallel groups
         return None
-    base = scenario.with_overrides({"dropout.rate": 0.0, "dropout.after_ae": {}})
+    base = evolve(scenario, {"dropout.rate": 0.0, "dropout.after_ae": {}})
     closed = analytic_power(base)
     if closed.value is None:
         return None
@@ -304,8 +306,6 @@ def solve_sample_size(
     >>> r.analytic_n_per_arm, abs(r.n_per_arm - 100) <= 2
     (100, True)
     """
-    scenario = Scenario.from_dict(scenario.to_dict(), source=scenario.source,
-                                  evidence=scenario.evidence)
     _check_reachable(scenario, metric, target)
     run = dict(n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path, progress=progress,
                closed_forms=False)

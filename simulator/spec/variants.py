@@ -1,15 +1,28 @@
 """Variants of a scenario that features simulate beside it.
 
-Each is built from the scenario's values; nothing mutates a scenario.
+Each is built from the scenario's values with
+:func:`~simulator.spec.schema.evolve` (so it is validated like any other
+scenario); nothing mutates a scenario, and nothing goes through a dict.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from .design import Design
+from .events import Dropout
 from .scenario import Scenario
+from .schema import evolve
 
-__all__ = ["first_period_equivalent", "without_dropout", "without_unblinding", "has_dropout"]
+__all__ = ["at_n", "first_period_equivalent", "without_dropout", "without_unblinding",
+           "has_dropout"]
+
+
+def at_n(scenario: Scenario, n_per_arm: int) -> Scenario:
+    """The scenario with ``n_per_arm`` patients in the reference arm."""
+    if n_per_arm == scenario.design.n_per_arm:
+        return scenario
+    return evolve(scenario, {"design.n_per_arm": int(n_per_arm)})
 
 
 def first_period_equivalent(scenario: Scenario) -> Scenario:
@@ -17,9 +30,8 @@ def first_period_equivalent(scenario: Scenario) -> Scenario:
     design = scenario.design
     if design.kind != "crossover" or design.crossover_analysis != "first-period":
         return scenario
-    data = scenario.to_dict()
-    data["design"] = {k: data["design"][k] for k in ("arms", "allocation", "n_per_arm")}
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
+    return evolve(scenario, design=Design(arms=design.arms, allocation=design.allocation,
+                                          n_per_arm=design.n_per_arm))
 
 
 def has_dropout(scenario: Scenario) -> bool:
@@ -31,13 +43,12 @@ def has_dropout(scenario: Scenario) -> bool:
 @lru_cache(maxsize=64)
 def without_dropout(scenario: Scenario) -> Scenario:
     """The scenario with nobody withdrawn (analysed as the hypothetical estimand)."""
-    data = scenario.to_dict()
-    data["dropout"] = {}
-    if data["analysis"]["estimand"] == "composite":
-        data["analysis"]["estimand"] = "hypothetical"
-    if data["design"].get("kind") == "crossover":
-        data["design"]["washout_dropout"] = 0.0
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
+    changes: dict = {"dropout": Dropout()}
+    if scenario.analysis.estimand == "composite":
+        changes["analysis.estimand"] = "hypothetical"
+    if scenario.design.kind == "crossover":
+        changes["design.washout_dropout"] = 0.0
+    return evolve(scenario, changes)
 
 
 @lru_cache(maxsize=64)
@@ -45,7 +56,4 @@ def without_unblinding(scenario: Scenario) -> Scenario:
     """The scenario without the expectancy shift (the same trials, blinded)."""
     if scenario.pain.unblinding_ae is None:
         return scenario
-    data = scenario.to_dict()
-    data["pain"] = {k: v for k, v in data["pain"].items()
-                    if k not in ("unblinding_ae", "unblinding_shift")}
-    return Scenario.from_dict(data, source=scenario.source, evidence=scenario.evidence)
+    return evolve(scenario, {"pain.unblinding_ae": None, "pain.unblinding_shift": 0.0})

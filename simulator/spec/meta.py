@@ -1,0 +1,128 @@
+"""The existing meta-analysis, and what would make its update conclusive."""
+
+from __future__ import annotations
+
+import math
+import numbers as _numbers
+from dataclasses import dataclass
+from typing import Literal
+
+from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
+
+__all__ = ["MetaSpec", "RULES", "META_METHODS"]
+
+#: Rules that make an updated meta-analysis conclusive.
+RULES: tuple[str, ...] = ("ci-excludes-0", "mcid", "precision", "tsa")
+META_METHODS = ("fixed", "dl", "reml", "pm")
+
+
+def _real(x) -> bool:
+    return isinstance(x, _numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetaSpec:
+    """The existing meta-analysis and what would make its update conclusive.
+
+    Exactly one of ``studies`` and ``pooled`` describes the existing evidence
+    (0-10 NRS, negative = benefit); a file may give ``evidence`` instead,
+    which fills ``pooled`` from the evidence table.
+
+    Attributes
+    ----------
+    studies : tuple of (estimate, se) or None
+        Per-study estimates and standard errors; re-fitted with each update.
+    pooled : tuple (estimate, se, k) or None
+        A pooled summary (also filled from ``evidence``); updates hold tau^2
+        at ``tau2``.
+    evidence : str or None
+        The evidence-table key the pooled summary came from.
+    method : {"fixed", "dl", "reml", "pm"}
+        Between-study variance estimator when re-fitting studies.
+    hksj : bool
+        Hartung-Knapp-Sidik-Jonkman intervals (studies only).
+    tau2 : float or None
+        Between-study variance (NRS points squared): held fixed in updates;
+        required with a pooled summary.
+    new_trials : int
+        Number of new trials of the scenario's design added to the evidence.
+    rules : tuple of str
+        What makes the update conclusive: ``ci-excludes-0``, ``mcid`` (CI
+        beyond -MCID, or inside (-MCID, MCID)), ``precision`` (CI half-width
+        below ``precision``), ``tsa`` (cumulative Z beyond an O'Brien-Fleming
+        boundary at the required information size).
+    precision : float or None
+        CI half-width target (NRS points) for the ``precision`` rule.
+    power : float
+        Power of the required information size (RIS) and of ``k_min``.
+    delta : float or None
+        Effect the required information size is for (default ``pain.mcid``).
+
+    Examples
+    --------
+    >>> MetaSpec(studies=((-1.0, 0.5),), new_trials=0)
+    Traceback (most recent call last):
+    ...
+    simulator.errors.ScenarioError: [meta_analysis] new_trials = 0: must be an integer in [1, 100]
+    """
+
+    studies: tuple[tuple[float, float], ...] | None = None
+    pooled: tuple[float, float, int | None] | None = None
+    evidence: str | None = text(None, optional=True)
+    method: Literal["fixed", "dl", "reml", "pm"] = choice(META_METHODS, "reml")
+    hksj: bool = flag(False)
+    tau2: float | None = number(None, optional=True, check=lambda v: v >= 0,
+                                allowed="must be a number >= 0 (NRS points squared)")
+    new_trials: int = integer(1, check=lambda v: 1 <= v <= 100,
+                              allowed="must be an integer in [1, 100]")
+    rules: tuple[str, ...] = ("ci-excludes-0",)
+    precision: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                     allowed="must be a number > 0 (NRS points)")
+    power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")
+    delta: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                 allowed="must be a number > 0 (NRS points)")
+
+    def __post_init__(self) -> None:
+        check_fields(self, "meta_analysis")
+        self._check_evidence()
+        rules = self.rules
+        if isinstance(rules, str):
+            rules = (rules,)
+        if not isinstance(rules, (list, tuple)) or not rules or any(r not in RULES
+                                                                    for r in rules):
+            raise fail("[meta_analysis] rules", self.rules,
+                       f"must be a list of rules from {', '.join(map(repr, RULES))}")
+        object.__setattr__(self, "rules", tuple(dict.fromkeys(rules)))
+        if self.hksj and (self.studies is None or len(self.studies) < 2):
+            raise fail("[meta_analysis] hksj", self.hksj,
+                       "needs per-study estimates of at least 2 studies (studies)")
+        if self.tau2 is None and self.studies is None:
+            raise fail("[meta_analysis] tau2", MISSING,
+                       "required with a pooled summary (held fixed in updates); the review "
+                       "does not report it: sweep 0, 0.25, 0.5, 1.0")
+        if "precision" in self.rules and self.precision is None:
+            raise fail("[meta_analysis] precision", MISSING,
+                       "required by the 'precision' rule: the CI half-width to reach")
+
+    def _check_evidence(self) -> None:
+        if (self.studies is None) == (self.pooled is None):
+            given = " / ".join(k for k in ("studies", "pooled") if getattr(self, k) is not None)
+            raise fail(f"[meta_analysis] {given or 'studies'}",
+                       "both" if given else MISSING,
+                       "give exactly one of studies = [[estimate, se], ...], "
+                       "pooled = { estimate, se, k } or evidence = \"key\"")
+        if self.studies is not None:
+            rows = self.studies
+            if not isinstance(rows, (list, tuple)) or not rows or not all(
+                    isinstance(r, (list, tuple)) and len(r) == 2 and all(_real(x) for x in r)
+                    and r[1] > 0 for r in rows):
+                raise fail("[meta_analysis] studies", rows,
+                           "must be a list of [estimate, se] pairs (0-10 NRS), se > 0")
+            object.__setattr__(self, "studies", tuple((float(a), float(b)) for a, b in rows))
+        else:
+            est, se, k = self.pooled
+            if not (_real(est) and _real(se) and se > 0
+                    and (k is None or (isinstance(k, int) and k >= 1))):
+                raise fail("[meta_analysis] pooled", self.pooled,
+                           "must be (estimate, se > 0, k >= 1 or None)")
+            object.__setattr__(self, "pooled", (float(est), float(se), k))

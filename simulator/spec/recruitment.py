@@ -1,0 +1,96 @@
+"""Recruitment and infusion capacity over calendar time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .schema import check_fields, fail, integer, number, numbers
+
+__all__ = ["RecruitmentSpec", "even_ramp"]
+
+_POSITIVE = "must be a number > 0"
+_NONNEG = "must be a number >= 0"
+
+
+def even_ramp(ramp: float, sites: int) -> tuple[float, ...]:
+    """Opening times of ``sites`` sites evenly spaced over ``[0, ramp]`` months."""
+    return tuple(ramp * i / (sites - 1) if sites > 1 else 0.0 for i in range(sites))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecruitmentSpec:
+    """Recruitment and infusion capacity over time (see :mod:`simulator.ops.recruitment`).
+
+    Time is in months for recruitment and deadlines, days and hours for
+    infusion sessions (1 month = 30.4375 days).
+
+    Attributes
+    ----------
+    sites : int
+        Recruiting sites.
+    rate_per_site_month : float
+        Patients screened per open site per month (Poisson).
+    site_open_months : tuple of float
+        Opening time of each site (months from the start); the file may give
+        a list (one per site) or a number, a ramp: sites open evenly spaced
+        over [0, ramp].
+    screen_failure : float
+        Probability that a screened patient is not randomised (screen failure
+        or refusal).
+    chairs_per_site : int or None
+        Infusion chairs per site; None = no capacity limit.
+    sessions_per_patient : int
+        Infusion sessions each randomised patient needs (on consecutive days).
+    session_hours : float
+        Hours a session occupies a chair.
+    hours_per_day : float
+        Opening hours of the infusion unit per day.
+    max_wait_days : float or None
+        A randomised patient still waiting for a first chair after this many
+        days withdraws (None = waits indefinitely).
+    followup_months : float
+        From the last infusion to the primary outcome.
+    deadline_months : float or None
+        The date by which the trial must stop recruiting.
+    cost_per_patient, cost_per_site_month, cost_per_infusion : float
+        Optional costs (0 = not counted).
+    """
+
+    sites: int = integer(check=lambda v: 1 <= v <= 10_000,
+                         allowed="must be an integer in [1, 10000]")
+    rate_per_site_month: float = number(
+        check=lambda v: v > 0,
+        allowed="must be a number > 0 (patients screened per site per month)")
+    site_open_months: tuple[float, ...] = numbers(
+        (0.0,), check=lambda v: all(x >= 0 for x in v),
+        allowed="must be a list of opening times >= 0 (months), one per site")
+    screen_failure: float = number(0.0, check=lambda v: 0 <= v < 1, allowed="must be in [0, 1)")
+    chairs_per_site: int | None = integer(
+        None, optional=True, check=lambda v: v >= 1,
+        allowed="must be an integer >= 1 (absent = no capacity limit)")
+    sessions_per_patient: int = integer(1, check=lambda v: 1 <= v <= 100,
+                                        allowed="must be an integer in [1, 100]")
+    session_hours: float = number(4.0, check=lambda v: v > 0, allowed=_POSITIVE)
+    hours_per_day: float = number(8.0, check=lambda v: 0 < v <= 24, allowed="must be in (0, 24]")
+    max_wait_days: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                         allowed=_POSITIVE)
+    followup_months: float = number(1.0, check=lambda v: v >= 0, allowed=_NONNEG)
+    deadline_months: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                           allowed=_POSITIVE)
+    cost_per_patient: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
+    cost_per_site_month: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
+    cost_per_infusion: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
+
+    def __post_init__(self) -> None:
+        check_fields(self, "recruitment")
+        if len(self.site_open_months) != self.sites:
+            raise fail("[recruitment] site_open_months", self.site_open_months,
+                       f"must be {self.sites} opening times >= 0 (one per site), or one "
+                       "number: a ramp over which sites open evenly")
+        if self.max_wait_days is not None and self.chairs_per_site is None:
+            raise fail("[recruitment] max_wait_days", self.max_wait_days,
+                       "only applies with chairs_per_site (without a capacity limit nobody "
+                       "waits)")
+        if self.session_hours > self.hours_per_day:
+            raise fail("[recruitment] session_hours", self.session_hours,
+                       f"must fit in a day of hours_per_day = {self.hours_per_day}")

@@ -1,0 +1,43 @@
+"""A sweep: a grid of scenario overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .schema import fail
+
+__all__ = ["SweepSpec"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepSpec:
+    """A grid of scenario overrides (see :mod:`simulator.ops.sweep`).
+
+    Attributes
+    ----------
+    grid : tuple of (dotted key, values)
+        Crossed with each other (Cartesian product).
+    zip : tuple of (dotted key, values)
+        Vary together (equal lengths), crossed with ``grid``.
+    """
+
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    zip: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("grid", "zip"):
+            object.__setattr__(self, name, tuple((str(k), tuple(v))
+                                                 for k, v in getattr(self, name)))
+        lengths = {len(v) for _, v in self.zip}
+        if len(lengths) > 1:
+            raise fail("[sweep] zip", {k: list(v) for k, v in self.zip},
+                       "zipped keys vary together: give them equal numbers of values")
+        dup = {k for k, _ in self.grid} & {k for k, _ in self.zip}
+        if dup:
+            raise fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every swept key, grid keys first."""
+        return tuple(k for k, _ in self.grid) + tuple(k for k, _ in self.zip)

@@ -26,7 +26,8 @@ import joblib
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator import Scenario, load_scenario  # noqa: E402
-from simulator.ops.sweep import ResultStore, run_sweep  # noqa: E402
+from simulator.ops.store import ResultStore  # noqa: E402
+from simulator.ops.sweep import run_sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,10 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from simulator import Scenario, ScenarioError, simulate
+from simulator.face.tables_recruitment import format_recruitment
 from simulator.ops.recruitment import (
     DAYS_PER_MONTH,
     RecruitmentResult,
-    format_recruitment,
     simulate_recruitment,
 )
 

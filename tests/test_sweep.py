@@ -14,8 +14,9 @@ import pytest
 
 from simulator import Scenario, ScenarioError
 from simulator.face.cli import main
+from simulator.ops.store import ResultStore
+from simulator.ops.sweep import expand_sweep, run_sweep
 from simulator.spec import SweepSpec
-from simulator.ops.sweep import ResultStore, expand_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

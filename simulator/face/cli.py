@@ -559,7 +559,8 @@ def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
 
 
 def _cmd_recruit(args: argparse.Namespace) -> int:
-    from ..ops.recruitment import format_recruitment, simulate_recruitment
+    from ..ops.recruitment import simulate_recruitment
+    from .tables_recruitment import format_recruitment
 
     scenario = _load(args)
     for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):

@@ -1,6 +1,6 @@
-"""Scenario sweeps: grids of overrides, a resumable result store, local or Dask execution.
+"""Scenario sweeps: grids of overrides run locally or on Dask, into a resumable store.
 
-A sweep expands a :class:`~simulator.scenario.SweepSpec` (Cartesian ``grid``
+A sweep expands a :class:`~simulator.spec.scenario.SweepSpec` (Cartesian ``grid``
 keys crossed with ``zip`` keys that vary together) into new, validated,
 frozen scenarios; an invalid point is rejected before anything runs, with
 the point named. Every point uses the same seed and the same chunk size, so
@@ -12,40 +12,36 @@ through joblib's ``dask`` backend (a ``distributed.Client`` to a scheduler
 address, or a ``LocalCluster`` started here). Results are the same on every
 backend and for any number of workers.
 
-The store is a JSON Lines file, one line per finished point, each written
-with a single ``write`` on a file opened for appending, next to a CSV with
-the same rows (and a Parquet copy, rewritten atomically, when pyarrow is
-installed). On resume, lines that are incomplete (a process killed while
-writing) are dropped, both files are rewritten atomically from the valid
-lines, and points whose hash is already there are skipped: no point is lost,
-duplicated or half-written.
+Each finished point is one row of a :class:`~simulator.ops.store.ResultStore`
+(JSON Lines, a CSV twin, a Parquet copy with pyarrow), which makes a sweep
+resumable: points whose hash is already stored are skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import itertools
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import joblib
 
-from .._io import append_once, write_atomic
+from .._version import __version__
 from ..engine.dispatch import PathName
 from ..engine.layout import default_chunk_size
-from ..planning.simulate import simulate_grid
 from ..errors import ScenarioError
+from ..planning.results import SimulationResult
+from ..planning.simulate import simulate_grid
 from ..spec import Scenario, SweepSpec
+from .store import ResultStore
 
-__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "ResultStore", "result_row", "BACKENDS"]
+__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +90,22 @@ def _point_hash(scenario: Scenario, run: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def result_row(values: dict[str, Any], result) -> dict[str, Any]:
-    """The flat row a sweep stores for one point."""
+def result_row(values: dict[str, Any], result: SimulationResult) -> dict[str, Any]:
+    """The flat row a sweep stores for one point.
+
+    Parameters
+    ----------
+    values : dict
+        The point's override values (the first columns).
+    result : SimulationResult
+        The point's simulation.
+
+    Returns
+    -------
+    dict
+        Overrides, power, assurance, harm detection, conclusiveness, bias and
+        run settings, one column each.
+    """
     d = result.to_dict()
     row: dict[str, Any] = dict(values)
     row.update({"n_per_arm": d["n_per_arm"], "n_total": d["n_total"],
@@ -115,109 +125,6 @@ def result_row(values: dict[str, Any], result) -> dict[str, Any]:
                mean_completers=sum(d["mean_completers"]), n_sims=d["n_sims"], path=d["path"],
                seed_entropy=d["seed_entropy"])
     return row
-
-
-class ResultStore:
-    """Append-only JSON Lines store with a CSV twin, safe against interruption.
-
-    Parameters
-    ----------
-    out : path
-        The CSV file; the JSON Lines file has the same stem and ``.jsonl``.
-    """
-
-    def __init__(self, out: str | Path) -> None:
-        self.csv = Path(out)
-        self.jsonl = self.csv.with_suffix(".jsonl")
-        self.rows: list[dict[str, Any]] = []
-
-    @property
-    def exists(self) -> bool:
-        return self.jsonl.exists() or self.csv.exists()
-
-    def load(self) -> list[dict[str, Any]]:
-        """Read the complete rows and rewrite both files from them (drops a torn line)."""
-        rows = []
-        if self.jsonl.exists():
-            text = self.jsonl.read_text(encoding="utf-8")
-            for line in text.splitlines(keepends=True):
-                if not line.endswith("\n"):
-                    log.warning("%s: dropping an incomplete last line", self.jsonl)
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    log.warning("%s: dropping a corrupt line", self.jsonl)
-                    continue
-                if isinstance(row, dict) and "scenario_hash" in row:
-                    rows.append(row)
-        seen, unique = set(), []
-        for row in rows:
-            if row["scenario_hash"] not in seen:
-                seen.add(row["scenario_hash"])
-                unique.append(row)
-        self.rows = unique
-        self._rewrite()
-        return list(unique)
-
-    def done(self) -> set[str]:
-        return {row["scenario_hash"] for row in self.rows}
-
-    def append(self, row: dict[str, Any]) -> None:
-        """Add one row: one ``write`` to each file, JSON Lines first."""
-        self.csv.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(row, default=_json_default) + "\n"
-        append_once(self.jsonl, line)
-        columns = self._columns()
-        self.rows.append(row)
-        if columns != self._columns() or not self.csv.exists():
-            self._rewrite()  # a new column: re-render the CSV (atomically)
-        else:
-            append_once(self.csv, _csv_lines([row], self._columns(), header=False))
-            self._write_parquet()
-
-    def _write_parquet(self) -> None:
-        """A Parquet copy of the rows when pyarrow is installed (rewritten atomically)."""
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            return
-        columns = self._columns()
-        table = pa.table({c: [r.get(c) for r in self.rows] for c in columns})
-        target = self.csv.with_suffix(".parquet")
-        tmp = target.with_name(f".{target.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-
-    def _columns(self) -> list[str]:
-        columns: dict[str, None] = {}
-        for row in self.rows:
-            columns.update(dict.fromkeys(row))
-        tail = ("seed_entropy", "scenario_hash", "version")
-        return [c for c in columns if c not in tail] + [c for c in tail if c in columns]
-
-    def _rewrite(self) -> None:
-        if not self.rows and not self.jsonl.exists():
-            return
-        write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
-                                          for r in self.rows))
-        write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
-        self._write_parquet()
-
-
-def _json_default(value: Any) -> Any:
-    return float(value) if hasattr(value, "__float__") else str(value)
-
-
-def _csv_lines(rows: Sequence[dict[str, Any]], columns: list[str], *, header: bool) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    if header:
-        writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
-    return buffer.getvalue()
 
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,
@@ -255,6 +162,65 @@ def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
                       dashboard_address=None) as cluster, Client(cluster), \
             joblib.parallel_config(backend="dask"):
         yield -1
+
+
+@dataclass(frozen=True, slots=True)
+class _SweepPlan:
+    """The validated points of a sweep and the run settings they share.
+
+    Attributes
+    ----------
+    points : list of SweepPoint
+        Every point, in sweep order.
+    hashes : list of str
+        Each point's identity in the store (its scenario and the run settings).
+    n_sims, seed, chunk_size : int
+        The same for every point (common random numbers).
+    """
+
+    points: list[SweepPoint]
+    hashes: list[str]
+    n_sims: int
+    seed: int
+    chunk_size: int
+
+
+def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
+               path: PathName, backend: Backend) -> _SweepPlan:
+    """Check the settings, expand the points and fix one chunk size for all of them.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown backend, an invalid point (named) or ``n_sims < 1``.
+    """
+    if backend not in BACKENDS:
+        raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")
+    points = expand_sweep(base, spec)
+    n_sims = base.simulation.n_sims if n_sims is None else int(n_sims)
+    if n_sims < 1:
+        raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
+    seed = base.seed if seed is None else int(seed)
+    # One chunk size for every point (the smallest budget-derived one), so that
+    # chunk i draws from the same stream everywhere.
+    chunk_size = min(default_chunk_size(p.scenario, n_sims, path) for p in points)
+    run = {"n_sims": n_sims, "seed": seed, "path": path, "chunk_size": chunk_size}
+    hashes = [_point_hash(p.scenario, run) for p in points]
+    return _SweepPlan(points=points, hashes=hashes, n_sims=n_sims, seed=seed,
+                     chunk_size=chunk_size)
+
+
+def _open_store(out: str | Path, resume: bool) -> tuple[ResultStore, set[str]]:
+    """The store at ``out`` and the hashes already done (refuses to overwrite)."""
+    store = ResultStore(out)
+    if store.exists and not resume:
+        raise ScenarioError(f"{store.csv} (or {store.jsonl.name}) exists: pass --resume to "
+                            "continue that sweep, or choose another --out")
+    done: set[str] = set()
+    if resume:
+        store.load()
+        done = store.done()
+    return store, done
 
 
 def run_sweep(
@@ -299,42 +265,22 @@ def run_sweep(
     list of dict
         All rows of the store, in point order.
     """
-    from .._version import __version__
-
-    if backend not in BACKENDS:
-        raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")
-    points = expand_sweep(base, spec)
-    n_sims = base.simulation.n_sims if n_sims is None else int(n_sims)
-    if n_sims < 1:
-        raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
-    seed = base.seed if seed is None else int(seed)
-    # One chunk size for every point (the smallest budget-derived one), so that
-    # chunk i draws from the same stream everywhere.
-    chunk_size = min(default_chunk_size(p.scenario, n_sims, path) for p in points)
-    run = {"n_sims": n_sims, "seed": seed, "path": path, "chunk_size": chunk_size}
-    hashes = [_point_hash(p.scenario, run) for p in points]
-
-    store = ResultStore(out)
-    if store.exists and not resume:
-        raise ScenarioError(f"{store.csv} (or {store.jsonl.name}) exists: pass --resume to "
-                            "continue that sweep, or choose another --out")
-    done: set[str] = set()
-    if resume:
-        store.load()
-        done = store.done()
-    todo = [(p, h) for p, h in zip(points, hashes) if h not in done]
-    log.info("sweep: %d points, %d already done", len(points), len(points) - len(todo))
-    finished = len(points) - len(todo)
+    plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend)
+    store, done = _open_store(out, resume)
+    todo = [(p, h) for p, h in zip(plan.points, plan.hashes) if h not in done]
+    total = len(plan.points)
+    log.info("sweep: %d points, %d already done", total, total - len(todo))
+    finished = total - len(todo)
     if progress is not None:
-        progress(finished, len(points))
+        progress(finished, total)
     with _backend(backend, n_jobs, scheduler, workers) as jobs:
-        tasks = (joblib.delayed(_run_point)(p.scenario, p.values, n_sims, seed, path,
-                                            chunk_size, h, __version__) for p, h in todo)
+        tasks = (joblib.delayed(_run_point)(p.scenario, p.values, plan.n_sims, plan.seed, path,
+                                            plan.chunk_size, h, __version__) for p, h in todo)
         for row in joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks):
             store.append(row)
             finished += 1
             if progress is not None:
-                progress(finished, len(points))
-    order = {h: i for i, h in enumerate(hashes)}
+                progress(finished, total)
+    order = {h: i for i, h in enumerate(plan.hashes)}
     return sorted((r for r in store.rows if r["scenario_hash"] in order),
                   key=lambda r: order[r["scenario_hash"]])

@@ -1,0 +1,103 @@
+"""The text table of a recruitment simulation (the ``trialsim recruit`` output).
+
+Formatting only: the numbers come from
+:func:`simulator.ops.recruitment.simulate_recruitment`.
+"""
+
+from __future__ import annotations
+
+from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
+from ..ops.recruitment import RecruitmentResult
+
+__all__ = ["format_recruitment"]
+
+
+def format_recruitment(result: RecruitmentResult) -> str:
+    """A readable table of a recruitment result (the ``trialsim recruit`` output).
+
+    Parameters
+    ----------
+    result : RecruitmentResult
+
+    Returns
+    -------
+    str
+        Times to full enrolment and to the last outcome, patient counts,
+        waits, chair utilisation, the deadline outputs and costs.
+
+    Examples
+    --------
+    >>> from simulator import Scenario
+    >>> from simulator.ops.recruitment import simulate_recruitment
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0},
+    ...                         "recruitment": {"sites": 2, "rate_per_site_month": 2.0}})
+    >>> print(format_recruitment(simulate_recruitment(s, n_reps=100, seed=1))
+    ...       .splitlines()[0])
+    recruitment: unnamed, 20 patients at 2 sites, 100 simulated trials (vectorized path)
+    """
+    r = result
+    lines = [f"recruitment: {r.scenario_name}, {r.n_target} patients at {r.sites} site"
+             f"{'s' if r.sites != 1 else ''}, {r.n_reps:,} simulated trials ({r.path} path)",
+             "",
+             f"{'months to':28s} {'mean':>8s} {'5 %':>8s} {'median':>8s} {'95 %':>8s}"]
+    lines += [_dist("full enrolment", r.months_to_full_enrolment),
+              _dist("last primary outcome", r.months_to_last_outcome), ""]
+    rows = _trial_rows(r) + _deadline_rows(r)
+    lines += [row for row in rows if row is not None]
+    lines += _cost_lines(r)
+    return "\n".join(lines)
+
+
+def _dist(label: str, d: DistributionSummary, fmt: str = "8.1f") -> str:
+    """One row of a distribution: mean, 5 %, median, 95 % and the SE of the mean."""
+    return (f"{label:28s} {d.mean:{fmt}} {d.q05:{fmt}} {d.q50:{fmt}} {d.q95:{fmt}}"
+            f"   (SE of mean {d.mean_se:.2g})")
+
+
+def _est(label: str, m: MonteCarloMean | MonteCarloProbability | None, fmt: str,
+         unit: str = "") -> str | None:
+    """One row of an estimate and its SE (None when there is no estimate)."""
+    if m is None:
+        return None
+    return f"{label:44s} {m.value:{fmt}}{unit} (SE {m.se:.2g})"
+
+
+def _trial_rows(r: RecruitmentResult) -> list[str | None]:
+    """Whole-trial counts, waits and chair utilisation."""
+    rows = [
+        _est("patients screened", r.n_screened, ".1f"),
+        _est("withdrawn waiting for a chair", r.n_withdrawn_waiting, ".2f"),
+        _est("with a primary outcome", r.n_completed, ".1f"),
+        _est("mean wait for a first infusion", r.mean_wait_days, ".2f", " days"),
+        _est("mean number waiting", r.mean_number_waiting, ".3f"),
+    ]
+    if r.chair_utilisation is not None:
+        rows.append(f"{'chair utilisation':44s} {r.chair_utilisation.value:.3f} "
+                    f"(SE {r.chair_utilisation.se:.2g}; at most {r.utilisation_ceiling:.3f})")
+    return rows
+
+
+def _deadline_rows(r: RecruitmentResult) -> list[str | None]:
+    """The deadline outputs, or a note that there is no deadline."""
+    if r.deadline_months is None:
+        return ["", "no deadline: set recruitment.deadline_months for P(complete) and power"]
+    d = f"{r.deadline_months:g} months"
+    return [
+        "",
+        _est(f"P(enrolment complete by {d})", r.p_complete_by_deadline, ".3f"),
+        _est("randomised by the deadline", r.n_randomized_by_deadline, ".1f"),
+        _est("randomised and treated by the deadline", r.n_treated_by_deadline, ".1f"),
+        _est("primary outcomes by the deadline", r.n_completed_by_deadline, ".1f"),
+        _est("power at the n reached by the deadline", r.power_at_deadline, ".3f"),
+        _est("assurance at the n reached by the deadline", r.assurance_at_deadline, ".3f"),
+    ]
+
+
+def _cost_lines(r: RecruitmentResult) -> list[str]:
+    """The total cost's distribution, when unit costs are given."""
+    if r.cost is None:
+        return []
+    return ["", f"{'total cost':28s} {'mean':>12s} {'5 %':>12s} {'median':>12s} "
+                f"{'95 %':>12s}",
+            f"{'':28s} {r.cost.mean:12,.0f} {r.cost.q05:12,.0f} {r.cost.q50:12,.0f} "
+            f"{r.cost.q95:12,.0f}"]

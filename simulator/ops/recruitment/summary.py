@@ -1,0 +1,158 @@
+"""From timelines to a :class:`RecruitmentResult`: summaries, costs and bands over time.
+
+Means carry ``sd / sqrt(n_reps)``; quantiles an order-statistic standard
+error; probabilities the binomial SE (see :mod:`simulator.mc`). The
+quantities themselves are defined in :mod:`simulator.ops.recruitment`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
+from ...spec import RecruitmentSpec, Scenario
+from .bands import TimeBands, count_at_most
+from .deadline_power import power_at_deadline
+from .model import DAYS_PER_MONTH
+from .result import RecruitmentResult
+from .timelines import RecruitmentTimelines
+
+__all__ = ["summarise", "GRID_POINTS"]
+
+GRID_POINTS = 121
+
+
+def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
+              t: RecruitmentTimelines, deadline: float | None, power_seed: int,
+              n_power_sims: int, n_jobs: int, pids: tuple[int, ...]) -> RecruitmentResult:
+    """Summarise the timelines of a run into its result.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : {"simpy", "vectorized"}
+        The path that ran.
+    root : SeedSequence
+        The run's root seed (its entropy replays the run).
+    t : RecruitmentTimelines
+    deadline : float or None
+        Months; None: no deadline outputs.
+    power_seed, n_power_sims, n_jobs : int
+        Of the power curve at the deadline.
+    pids : tuple of int
+        The processes that ran the replications.
+
+    Returns
+    -------
+    RecruitmentResult
+    """
+    spec = scenario.recruitment
+    full = t.months_to_full_enrolment
+    last = t.months_to_last_outcome
+    # the infusion phase: from the first opening to the last course end/withdrawal
+    phase_days = (t.infusion_end_month - min(spec.site_open_months)) * DAYS_PER_MONTH
+    mean = MonteCarloMean.from_samples
+    trial_end = np.where(np.isfinite(last), np.maximum(last, t.infusion_end_month),
+                         t.infusion_end_month)
+    # bands over calendar time
+    top = float(np.nanmax(np.concatenate([trial_end, full])))
+    grid = np.linspace(0.0, top * 1.02, GRID_POINTS)
+    return RecruitmentResult(
+        scenario_name=scenario.name,
+        path=path,
+        n_reps=t.n_reps,
+        seed_entropy=int(root.entropy),
+        n_target=scenario.design.n_total,
+        sites=spec.sites,
+        chairs_per_site=spec.chairs_per_site,
+        deadline_months=deadline,
+        months_to_full_enrolment=DistributionSummary.from_samples(full),
+        months_to_last_outcome=DistributionSummary.from_samples(last),
+        n_screened=mean(t.n_screened),
+        n_withdrawn_waiting=mean(t.withdrawn.sum(axis=1)),
+        n_completed=mean(np.isfinite(t.outcome_month).sum(axis=1)),
+        mean_wait_days=mean(t.wait_days.mean(axis=1)),
+        mean_number_waiting=mean(t.queue_area_days / phase_days),
+        cost=_cost(scenario, t, trial_end),
+        enrolment=TimeBands.from_matrix(grid, count_at_most(t.randomised_month, grid)),
+        outcomes=TimeBands.from_matrix(grid, count_at_most(t.outcome_month, grid)),
+        timelines=t,
+        worker_pids=pids,
+        **_chair_outputs(spec, t, grid),
+        **_deadline_outputs(scenario, t, deadline, power_seed, n_power_sims, n_jobs),
+    )
+
+
+def _deadline_outputs(scenario: Scenario, t: RecruitmentTimelines, deadline: float | None,
+                      power_seed: int, n_power_sims: int, n_jobs: int) -> dict[str, Any]:
+    """The ``*_by_deadline`` and ``*_at_deadline`` fields (None without a deadline)."""
+    if deadline is None:
+        return dict(p_complete_by_deadline=None, n_randomized_by_deadline=None,
+                    n_treated_by_deadline=None, n_completed_by_deadline=None,
+                    power_at_deadline=None, assurance_at_deadline=None, power_seed=None,
+                    n_per_arm_at_deadline={}, power_curve=None)
+    mean = MonteCarloMean.from_samples
+    d = t.by_deadline(deadline)
+    at = power_at_deadline(scenario, d["n_treated_by_deadline"], power_seed, n_power_sims,
+                           n_jobs)
+    return dict(
+        p_complete_by_deadline=MonteCarloProbability.from_counts(
+            int(d["complete_by_deadline"].sum()), t.n_reps),
+        n_randomized_by_deadline=mean(d["n_randomized_by_deadline"]),
+        n_treated_by_deadline=mean(d["n_treated_by_deadline"]),
+        n_completed_by_deadline=mean(d["n_completed_by_deadline"]),
+        power_at_deadline=at.power, assurance_at_deadline=at.assurance, power_seed=power_seed,
+        n_per_arm_at_deadline=at.n_per_arm, power_curve=at.curve)
+
+
+def _site_months(spec: RecruitmentSpec, full: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Per replication: months sites were open until ``end``, sites opened before ``full``."""
+    opens = np.sort(np.asarray(spec.site_open_months))
+    cum = np.concatenate([[0.0], np.cumsum(opens)])
+    opened = np.searchsorted(opens, full, side="left")
+    return opened * end - cum[opened]
+
+
+def _cost(scenario: Scenario, t: RecruitmentTimelines,
+          trial_end: np.ndarray) -> DistributionSummary | None:
+    """Total cost per replication, when any unit cost is given."""
+    spec = scenario.recruitment
+    if not (spec.cost_per_patient or spec.cost_per_site_month or spec.cost_per_infusion):
+        return None
+    site_months = _site_months(spec, t.months_to_full_enrolment, trial_end)
+    treated = ~t.withdrawn
+    total = (spec.cost_per_patient * scenario.design.n_total
+             + spec.cost_per_infusion * spec.sessions_per_patient * treated.sum(axis=1)
+             + spec.cost_per_site_month * site_months)
+    return DistributionSummary.from_samples(total)
+
+
+def _chair_utilisation(spec: RecruitmentSpec, t: RecruitmentTimelines) -> np.ndarray:
+    """Per replication: session hours over chair opening hours, sites opened in time."""
+    site_months = _site_months(spec, t.months_to_full_enrolment, t.infusion_end_month)
+    hours_open = site_months * DAYS_PER_MONTH * spec.chairs_per_site * spec.hours_per_day
+    return t.busy_area_days * spec.session_hours / hours_open
+
+
+def _chair_outputs(spec: RecruitmentSpec, t: RecruitmentTimelines,
+                   grid: np.ndarray) -> dict[str, Any]:
+    """Chair utilisation overall and over time, and its ceiling (None without chairs)."""
+    if spec.chairs_per_site is None:
+        return dict(utilisation=None, utilisation_ceiling=None, chair_utilisation=None)
+    per_day = math.floor(spec.hours_per_day / spec.session_hours + 1e-9)
+    ceiling = per_day * spec.session_hours / spec.hours_per_day
+    course_months = spec.sessions_per_patient / DAYS_PER_MONTH
+    busy = (count_at_most(t.start_month, grid)
+            - count_at_most(t.start_month + course_months, grid))
+    opens = np.sort(np.asarray(spec.site_open_months))
+    open_now = np.minimum(np.searchsorted(opens, grid, side="right")[None, :],
+                          np.searchsorted(opens, t.months_to_full_enrolment,
+                                          side="left")[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        util = np.where(open_now > 0, busy * spec.session_hours
+                        / (open_now * spec.chairs_per_site * spec.hours_per_day), np.nan)
+    return dict(utilisation=TimeBands.from_matrix(grid, util), utilisation_ceiling=ceiling,
+                chair_utilisation=MonteCarloMean.from_samples(_chair_utilisation(spec, t)))

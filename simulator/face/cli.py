@@ -15,8 +15,6 @@ scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import textwrap
 import os
 import sys
@@ -33,13 +31,17 @@ from ..errors import ConvergenceError
 from ..analysis.metaanalysis import meta_analyse
 from ..planning.curves import conclusive_curves, power_curve
 from ..planning.solver import solve_sample_size
-from .._io import read_text, read_toml, write_atomic
 from ..errors import ScenarioError, SimulatorError
 from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
 from ..planning.results import SimulationResult
 from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario
 from ..spec.values import parse_n_grid, parse_override, parse_sweep_values
 from ..ops.sweep import BACKENDS, run_sweep
+from .figures import (save_conclusive_figure, save_curve_figure, save_metric_figure,
+                      save_recruitment_figure, save_sweep_figure)
+from .inputs import read_studies
+from .output import emit_csv, emit_json
+from .progress import progress_line
 
 __all__ = ["main", "build_parser"]
 
@@ -215,21 +217,6 @@ def _load(args: argparse.Namespace) -> Scenario:
     return load_scenario(args.scenario, overrides, evidence=_table(args))
 
 
-def _json_default(value: Any) -> Any:
-    """numpy scalars (and arrays) as Python numbers (and lists)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _emit_json(target: str, payload: Any) -> None:
-    text = json.dumps(payload, indent=2, default=_json_default) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        write_atomic(Path(target), text)
-
-
 def _cmd_evidence(args: argparse.Namespace) -> int:
     table = _table(args) or default_evidence()
     if args.action == "show":
@@ -237,12 +224,12 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
             raise ScenarioError("trialsim evidence show: give an entry KEY")
         entry = table.lookup(args.key, where="trialsim evidence show")
         if args.json:
-            _emit_json(args.json, entry.to_dict())
+            emit_json(args.json, entry.to_dict())
         if args.json != "-":
             print(format_entry(entry))
         return 0
     if args.json:
-        _emit_json(args.json, [e.to_dict() for e in table.values()])
+        emit_json(args.json, [e.to_dict() for e in table.values()])
     if args.json != "-":
         print(f"{'key':<50}{'measure':>8}{'estimate':>10}{'SE':>8}  tags")
         for e in table.values():
@@ -296,7 +283,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
     if args.jobs == 0:
         raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
+    progress = progress_line(args.quiet)
     started = time.perf_counter()
     result = simulate(scenario, n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs,
                       path=args.path, progress=progress)
@@ -304,7 +291,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress.close()
     elapsed = time.perf_counter() - started
     if args.json:
-        _emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict())
     if args.json != "-":
         print(format_result(result, scenario, elapsed))
     return 0
@@ -315,16 +302,9 @@ def _sim_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
     if args.jobs == 0:
         raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
+    progress = progress_line(args.quiet)
     return dict(n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs, path=args.path,
                 progress=progress)
-
-
-def _save_figure(ax, target: str) -> None:
-    ax.figure.savefig(target, dpi=150)
-    import matplotlib.pyplot as plt
-
-    plt.close(ax.figure)
 
 
 def _cmd_curve(args: argparse.Namespace) -> int:
@@ -336,45 +316,14 @@ def _cmd_curve(args: argparse.Namespace) -> int:
         kwargs["progress"].close()
     rows = curve.to_rows()
     if args.csv:
-        _emit_csv(args.csv, rows)
+        emit_csv(args.csv, rows)
     if args.json:
-        _emit_json(args.json, curve.to_dict())
+        emit_json(args.json, curve.to_dict())
     if args.plot:
-        _plot_curve(curve, args.plot, args.target)
+        save_curve_figure(curve, args.plot, args.target)
     if "-" not in (args.csv, args.json):
         print(format_curve(curve))
     return 0
-
-
-def _plot_curve(curve, target_file: str, target: float | None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import plot_harm_curve, plot_power_curve
-
-    if curve.points[0].adverse_events:
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-        plot_power_curve(curve, target=target, ax=top)
-        plot_harm_curve(curve, ax=bottom)
-        _save_figure(top, target_file)
-    else:
-        _save_figure(plot_power_curve(curve, target=target), target_file)
-
-
-def _emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
-    if target == "-":
-        sys.stdout.write(buffer.getvalue())
-    else:
-        write_atomic(Path(target), buffer.getvalue())
 
 
 def format_curve(curve) -> str:
@@ -409,18 +358,12 @@ def _cmd_size(args: argparse.Namespace) -> int:
     if kwargs["progress"] is not None:
         kwargs["progress"].close()
     if args.json:
-        _emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict())
     if args.plot:
         if args.metric in ("power", "assurance"):
-            _plot_curve(result.curve, args.plot, args.target)
+            save_curve_figure(result.curve, args.plot, args.target)
         else:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            from .plots import plot_metric_curve
-
-            _save_figure(plot_metric_curve(result.curve, args.metric, target=args.target),
-                         args.plot)
+            save_metric_figure(result.curve, args.metric, args.plot, args.target)
     if args.json != "-":
         print(format_size(result))
     return 0
@@ -483,23 +426,14 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
                                            "p_conclusive")} for p in c.points]
                              for k, c in curves.items()}
         if args.plot:
-            _plot_resolve(curves, args.plot, args.target)
+            save_conclusive_figure(curves, args.plot, args.target)
     if kwargs["progress"] is not None:
         kwargs["progress"].close()
     if args.json:
-        _emit_json(args.json, payload)
+        emit_json(args.json, payload)
     if args.json != "-":
         print(format_resolve(scenario, result, solved_text, curves))
     return status
-
-
-def _plot_resolve(curves, target_file: str, target: float | None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .plots import plot_conclusive_curves
-
-    _save_figure(plot_conclusive_curves(curves, target=target), target_file)
 
 
 def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
@@ -573,22 +507,10 @@ def _cmd_recruit(args: argparse.Namespace) -> int:
                                   deadline_months=args.deadline_months, path=args.path,
                                   n_power_sims=args.n_sims)
     if args.json:
-        _emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict())
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .plots_recruitment import plot_chair_utilisation, plot_enrolment
-
-        if scenario.recruitment.chairs_per_site is None:  # nothing to show for chairs
-            _save_figure(plot_enrolment(result), args.plot)
-        else:
-            fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-            plot_enrolment(result, ax=top)
-            plot_chair_utilisation(result, ax=bottom)
-            _save_figure(top, args.plot)
+        save_recruitment_figure(result, args.plot,
+                                chairs=scenario.recruitment.chairs_per_site is not None)
     if args.json != "-":
         print(format_recruitment(result))
     return 0
@@ -622,15 +544,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if bar is not None:
         bar.close()
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from .plots import plot_sweep
-
         keys = list(spec.keys)
         x = args.x or keys[0]
         by = args.by or next((k for k in keys if k != x), None)
-        _save_figure(plot_sweep(rows, x=x, by=by, metric=args.metric), args.plot)
+        save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric)
     if not args.quiet:
         print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
     return 0
@@ -639,10 +556,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_meta(args: argparse.Namespace) -> int:
     if not 0 < args.alpha < 0.5:
         raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
-    y, se = _read_studies(args.file)
+    y, se = read_studies(args.file)
     fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
     if args.json:
-        _emit_json(args.json, fit.to_dict())
+        emit_json(args.json, fit.to_dict())
     if args.json != "-":
         d = fit.to_dict()
         print(f"{d['k']} studies, {args.method}{' + HKSJ' if args.hksj else ''}: "
@@ -651,57 +568,6 @@ def _cmd_meta(args: argparse.Namespace) -> int:
               f"p = {d['pvalue']:.4g}\n"
               f"tau^2 {d['tau2']:.4f}, I^2 {100 * d['i2']:.1f} %, Q {d['q']:.3f}")
     return 0
-
-
-def _read_studies(path: Path) -> tuple[list[float], list[float]]:
-    """Study estimates and SEs from a CSV (estimate,se) or TOML (studies = [...]) file."""
-    if path.suffix.lower() == ".toml":
-        rows = read_toml(path, "study table").get("studies")
-        where = "studies"
-    else:
-        import csv
-        import io
-
-        text = read_text(path, "study table")
-
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or not {"estimate", "se"} <= set(reader.fieldnames):
-            raise ScenarioError(f"{path}: the CSV needs columns estimate,se "
-                                f"(got {reader.fieldnames})")
-        rows = []
-        for i, row in enumerate(reader, start=2):
-            try:
-                rows.append([float(row["estimate"]), float(row["se"])])
-            except (TypeError, ValueError):
-                raise ScenarioError(f"{path}: line {i}: estimate = {row['estimate']!r}, "
-                                    f"se = {row['se']!r}: must be numbers") from None
-        where = "rows"
-    if not isinstance(rows, list) or not rows or any(
-            not isinstance(r, list) or len(r) != 2 or not all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                for x in r) or r[1] <= 0 for r in rows):
-        raise ScenarioError(f"{path}: {where}: must be one or more [estimate, se] pairs with "
-                            "finite numbers and se > 0")
-    return [float(r[0]) for r in rows], [float(r[1]) for r in rows]
-
-
-class _Progress:
-    """A one-line progress indicator on stderr."""
-
-    def __init__(self, unit: str = "trials") -> None:
-        self.start = time.perf_counter()
-        self.unit = unit
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed * (total - done) / done if done else 0.0
-        sys.stderr.write(f"\r  {done:,}/{total:,} {self.unit} ({100 * done / max(total, 1):3.0f} %), "
-                         f"{eta:5.1f} s left ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
 
 
 def _pct(x: float | None) -> str:

@@ -15,7 +15,6 @@ scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 from __future__ import annotations
 
 import argparse
-import textwrap
 import os
 import sys
 import time
@@ -32,8 +31,7 @@ from ..analysis.metaanalysis import meta_analyse
 from ..planning.curves import conclusive_curves, power_curve
 from ..planning.solver import solve_sample_size
 from ..errors import ScenarioError, SimulatorError
-from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
-from ..planning.results import SimulationResult
+from ..spec.evidence import EvidenceTable, default_evidence, load_evidence
 from ..spec.scenario import RULES, Scenario, SweepSpec, load_scenario
 from ..spec.values import parse_n_grid, parse_override, parse_sweep_values
 from ..ops.sweep import BACKENDS, run_sweep
@@ -42,6 +40,8 @@ from .figures import (save_conclusive_figure, save_curve_figure, save_metric_fig
 from .inputs import read_studies
 from .output import emit_csv, emit_json
 from .progress import progress_line
+from .tables import format_curve, format_resolve, format_result, format_size
+from .tables_evidence import format_entry, format_evidence_list, format_meta
 
 __all__ = ["main", "build_parser"]
 
@@ -231,42 +231,8 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(args.json, [e.to_dict() for e in table.values()])
     if args.json != "-":
-        print(f"{'key':<50}{'measure':>8}{'estimate':>10}{'SE':>8}  tags")
-        for e in table.values():
-            est = "missing" if e.estimate is None else f"{e.estimate:.3g}"
-            se = "" if e.se is None else f"{e.se:.3g}"
-            print(f"{e.key:<50}{e.measure:>8}{est:>10}{se:>8}  {', '.join(e.tags)}")
-        print(f"\n{len(table)} entries from {', '.join(table.files)}. MD on the 0-10 NRS "
-              "(negative = benefit); SE of RR on the log scale.")
+        print(format_evidence_list(table))
     return 0
-
-
-def format_entry(entry: EvidenceEntry) -> str:
-    """The ``trialsim evidence show`` text."""
-    lines = [f"{entry.key}", f"  {entry.drug} ({entry.route}) vs {entry.comparator}: "
-             f"{entry.outcome}, {entry.window}; {entry.study}"]
-    if entry.estimate is None:
-        lines.append("  estimate: missing"
-                     + (f"; stands in: {entry.stands_in}" if entry.stands_in else ""))
-    else:
-        unit = {"MD": "NRS points (0-10)", "RR": "risk ratio", "SMD": "SMD"}[entry.measure]
-        ci = "" if entry.ci is None else f" (95 % CI {entry.ci[0]:.4g} to {entry.ci[1]:.4g})"
-        se = "" if entry.se is None else (
-            f", SE {entry.se:.4g}" + (" on the log scale" if entry.measure == "RR" else ""))
-        lines.append(f"  estimate: {entry.estimate:.4g}{ci} {unit}{se}")
-        if entry.scale == "0-100":
-            lines.append(f"  published: {entry.published_estimate} {list(entry.published_ci or [])}"
-                         " on 0-100")
-    lines.append(f"  tag: {entry.tag}   source: {entry.source}")
-    for name, prov in entry.provenance.items():
-        value = getattr(entry, name)
-        shown = "missing" if value is None else value
-        extra = "".join(f"; {x}" for x in (prov.source, prov.note) if x)
-        lines.append(f"  {name}: {shown} [{prov.tag}]{extra}")
-    if entry.note:
-        lines.append(f"  note: {entry.note}")
-    lines.append(f"  file: {entry.origin}")
-    return "\n".join(lines)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -326,30 +292,6 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_curve(curve) -> str:
-    """The table of ``trialsim curve``."""
-    first = curve.points[0]
-    names = list(first.adverse_events)
-    head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
-    if curve.has_assurance:
-        head += f"{'assur.':>9}{'SE':>7}"
-    head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
-    lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
-             f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
-    for p in curve.points:
-        closed = "" if p.analytic_power is None else f"{p.analytic_power:.3f}"
-        line = (f"{p.n_per_arm:>6}{sum(p.group_sizes):>7}{p.power.value:>9.3f}"
-                f"{p.power.se:>7.3f}{closed:>9}")
-        if p.assurance is not None:
-            line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
-        line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
-        lines.append(line)
-    if first.assurance_ceiling is not None:
-        lines.append(f"\nassurance ceiling (prior probability of benefit): "
-                     f"{first.assurance_ceiling:.3f}")
-    return "\n".join(lines)
-
-
 def _cmd_size(args: argparse.Namespace) -> int:
     scenario = _load(args)
     kwargs = _sim_kwargs(args)
@@ -367,26 +309,6 @@ def _cmd_size(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(format_size(result))
     return 0
-
-
-def format_size(r) -> str:
-    """The text of ``trialsim size``."""
-    arms = ", ".join(str(n) for n in r.group_sizes)
-    lines = [
-        f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
-        f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
-        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
-        f"per n on the {r.path} path",
-        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
-    ]
-    if r.analytic_n_per_arm is not None:
-        lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
-    else:
-        lines.append("  closed form: none for this metric and model")
-    if r.inflation_n_per_arm is not None:
-        lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
-                     "per arm")
-    return "\n".join(lines)
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
@@ -434,62 +356,6 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(format_resolve(scenario, result, solved_text, curves))
     return status
-
-
-def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
-    """The text of ``trialsim resolve``."""
-    res = result.resolve
-    ex, closed = res.existing, res.closed
-    spec = scenario.meta_analysis
-    k = res.new_trials
-    source = (f"evidence {spec.evidence}" if spec.evidence else
-              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
-              else "a pooled summary")
-    lines = [
-        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
-        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
-        f"New trials         {k} x {scenario.design.n_total} patients "
-        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
-        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
-        + ("" if scenario.pain.effect_prior == "fixed"
-           else f" ({scenario.pain.effect_prior} prior)"),
-        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
-        f"{result.seed_entropy}",
-        "",
-        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
-    ]
-    for rule in res.rules:
-        p = res.p_conclusive[rule]
-        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
-        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %   {dirs}")
-    lines.append("")
-    if closed.conditional_power is not None:
-        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
-                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
-                     f"{100 * closed.plateau:.1f} %")
-    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
-                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
-                 f"trial{'s' if closed.k_min != 1 else ''}")
-    if closed.n_per_arm_for_k:
-        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
-                          for kk, n in closed.n_per_arm_for_k.items())
-        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
-    if closed.k_min > 1:
-        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
-                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
-                 f"heterogeneity-adjusted {daris}")
-    if solved_text:
-        lines += ["", solved_text]
-    if curves:
-        lines += ["", "P(conclusive) by n per arm and number of new trials:"]
-        grid = curves[1].n_per_arm
-        lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
-        for i, n in enumerate(grid):
-            row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
-            lines.append(f"{n:>8}{row}")
-    return "\n".join(lines)
 
 
 def _cmd_recruit(args: argparse.Namespace) -> int:
@@ -561,111 +427,5 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(args.json, fit.to_dict())
     if args.json != "-":
-        d = fit.to_dict()
-        print(f"{d['k']} studies, {args.method}{' + HKSJ' if args.hksj else ''}: "
-              f"estimate {d['estimate']:.4f} (SE {d['se']:.4f}), "
-              f"{100 * (1 - args.alpha):g} % CI {d['ci'][0]:.4f} to {d['ci'][1]:.4f}, "
-              f"p = {d['pvalue']:.4g}\n"
-              f"tau^2 {d['tau2']:.4f}, I^2 {100 * d['i2']:.1f} %, Q {d['q']:.3f}")
+        print(format_meta(fit, args.method, args.hksj, args.alpha))
     return 0
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
-
-
-def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
-    """The human-readable table of ``trialsim run``."""
-    d = result.to_dict()
-    sided = "two-sided" if result.sided == 2 else "one-sided"
-    if result.design == "crossover":
-        p, a = result.arms
-        arms = f"2x2 crossover: {p} then {a} {result.group_sizes[0]}, " \
-               f"{a} then {p} {result.group_sizes[1]}"
-        analysis = "within-patient, period-adjusted"
-    else:
-        kind = "multi-arm" if result.design == "multiarm" else "parallel"
-        arms = f"{kind}: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
-        analysis = result.analysis
-        if result.design == "multiarm":
-            analysis += f", each arm vs {result.arms[0]} ({scenario.analysis.multiplicity})"
-    lines = [
-        f"Scenario     {result.scenario_name}  ({scenario.source})",
-        f"Design       {arms} (total {sum(result.group_sizes)})",
-        f"Analysis     {analysis}, alpha {result.alpha:g} {sided}; "
-        f"true effect {result.true_effect:+.3f}",
-        f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
-        f"{result.seed_entropy}, {elapsed:.1f} s",
-        "",
-        f"{'':27}{'simulated':>12}{'MC SE':>9}   {'95 % MC interval':<18}",
-    ]
-
-    def row(label: str, p) -> str:
-        return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
-                f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
-
-    if result.per_comparison is not None:
-        lines.append(row("P(any arm rejects)", result.power))
-        lines.append(row("P(any arm shows benefit)", result.power_benefit))
-        for arm, comp in result.per_comparison.items():
-            closed = comp["analytic_power"]
-            lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{_pct(comp['power']):>12}"
-                         f"{100 * comp['power_se']:>7.2f} %   effect {comp['effect']:+.2f}; "
-                         f"closed form {_pct(closed)}")
-    else:
-        lines.append(row("Power", result.power))
-        lines.append(row("Power, benefit direction", result.power_benefit))
-    exact = "exact" if result.analytic_exact else "approximate"
-    lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   ({exact})")
-    lines += textwrap.wrap(result.analytic_method, width=88, initial_indent=" " * 29,
-                           subsequent_indent=" " * 29)
-    lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
-                 f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
-    if result.assurance is not None:
-        prior = scenario.pain
-        lines.append(row(f"Assurance ({prior.effect_prior} prior)", result.assurance))
-        if result.analytic_assurance is not None:
-            lines.append(f"{'Closed-form assurance':<27}{_pct(result.analytic_assurance):>12}")
-        if result.assurance_ceiling is not None:
-            lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
-                         "(prior probability of a benefit)")
-    if result.ci_coverage is not None:
-        lines.append(row("CI coverage", result.ci_coverage))
-    if result.power_no_dropout is not None:
-        lost = result.power_no_dropout.value - result.power.value
-        lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "
-                     f"(dropout costs {100 * lost:.1f} points; estimand {result.estimand})")
-    completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
-    per = "sequence" if result.design == "crossover" else "arm"
-    lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
-    if result.n_not_analysable:
-        lines.append(f"{'Trials not analysable':<27}{result.n_not_analysable:>12,}")
-    if result.adverse_events:
-        lines += ["", f"{'Adverse event':<20}{'placebo':>8}{'RR':>7}{'P(harm detected)':>19}"
-                      f"{'MC SE':>9}{'exact':>9}"]
-        for name, ae in result.adverse_events.items():
-            lines.append(f"{name:<20}{ae.placebo_risk:>8.3f}{ae.risk_ratio:>7.2f}"
-                         f"{_pct(ae.p_harm_detected.value):>19}"
-                         f"{100 * ae.p_harm_detected.se:>7.2f} %"
-                         f"{_pct(ae.analytic_p_harm_detected):>9}")
-    if result.unblinding_bias is not None:
-        share = d["unblinding_share"]
-        lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "
-                     + ("" if share is None else f"({100 * share:.0f} % of the mean estimate, "
-                                                 "from expectancy after the unblinding event)"))
-    for note in result.notes:
-        lines.append(f"NOTE: {note}")
-    if result.evidence:
-        lines += ["", "Evidence used"]
-        for e in result.evidence:
-            lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
-                         f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
-                         f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
-        weak = [e["key"] for e in result.evidence if e["weak"]]
-        if weak:
-            lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
-                         "or missing numbers; check them against the review before relying "
-                         "on this plan.")
-    return "\n".join(lines)
-
-

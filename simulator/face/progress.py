@@ -38,16 +38,18 @@ class Progress:
         sys.stderr.flush()
 
 
-def progress_line(quiet: bool) -> Progress | None:
+def progress_line(quiet: bool, unit: str = "trials") -> Progress | None:
     """A progress line, or None when ``quiet`` or stderr is not a terminal.
 
     Parameters
     ----------
     quiet : bool
         The verb's ``--quiet`` flag.
+    unit : str
+        What is counted (default ``"trials"``).
 
     Returns
     -------
     Progress or None
     """
-    return None if quiet or not sys.stderr.isatty() else Progress()
+    return None if quiet or not sys.stderr.isatty() else Progress(unit)

@@ -162,3 +162,45 @@ def test_coverage_counts_analysable_trials_only(capsys):
                  "--json", "-"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_not_analysable"] == 200 and out["ci_coverage"] is None
+
+
+def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys):
+    from simulator.face.cli import build_parser
+    from simulator.face.tables_evidence import format_entry, format_evidence_list
+    from simulator.spec.evidence import default_evidence
+
+    listed = [line.split()[0] for line in build_parser().format_help().splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == ["run", "validate", "curve", "size", "resolve", "recruit", "sweep",
+                      "meta", "evidence"]
+    table = default_evidence()
+    assert main(["evidence"]) == 0
+    assert capsys.readouterr().out == format_evidence_list(table) + "\n"
+    key = "ketamine-iv/pain/immediate"
+    assert main(["evidence", "show", key]) == 0
+    assert capsys.readouterr().out == format_entry(table.lookup(key, where="test")) + "\n"
+
+
+def test_progress_line_counts_and_clears(capsys):
+    from simulator.face.progress import Progress, progress_line
+
+    assert progress_line(quiet=True) is None
+    bar = Progress(unit="points")
+    bar(3, 4)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "3/4 points ( 75 %)" in err and err.endswith("\r")
+
+
+def test_read_studies_csv_and_toml(tmp_path):
+    from simulator.errors import ScenarioError
+    from simulator.face.inputs import read_studies
+
+    csv_file = tmp_path / "s.csv"
+    csv_file.write_text("estimate,se\n-1.2,0.5\n-0.8,0.4\n")
+    toml_file = tmp_path / "s.toml"
+    toml_file.write_text("studies = [[-1.2, 0.5], [-0.8, 0.4]]\n")
+    assert read_studies(csv_file) == read_studies(toml_file) == ([-1.2, -0.8], [0.5, 0.4])
+    toml_file.write_text("studies = [[-1.2, 0.5], [-0.8, true]]\n")
+    with pytest.raises(ScenarioError, match="se > 0"):
+        read_studies(toml_file)

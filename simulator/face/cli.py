@@ -10,64 +10,39 @@ result store, on loky or Dask),
 the evidence table or show one entry with its sources). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
+
+This module builds the parser (one small function per verb; the shared flags
+are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
+:mod:`.commands_planning`, :mod:`.commands_ops` and :mod:`.commands_evidence`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import textwrap
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._version import __version__
-from ..engine.dispatch import choose_path
-from ..planning.simulate import simulate
-from ..spec.variants import first_period_equivalent
-from ..errors import ConvergenceError
-from ..analysis.metaanalysis import meta_analyse
-from ..planning.curves import conclusive_curves, power_curve
-from ..planning.solver import solve_sample_size
-from .._io import read_text, read_toml, write_atomic
-from ..errors import ScenarioError, SimulatorError
-from ..spec.evidence import EvidenceEntry, EvidenceTable, default_evidence, load_evidence
-from ..planning.results import SimulationResult
-from ..spec import RULES, Scenario, SweepSpec, load_scenario
-from ..spec.parse import parse_n_grid, parse_override, parse_sweep_values
-from ..ops.sweep import BACKENDS, run_sweep
+from ..errors import ConvergenceError, ScenarioError, SimulatorError
+from ..ops.sweep import BACKENDS
+from ..spec import RULES
+from .commands_evidence import cmd_evidence, cmd_meta
+from .commands_ops import cmd_recruit, cmd_sweep
+from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
+from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 
 __all__ = ["main", "build_parser"]
 
+if TYPE_CHECKING:  # pragma: no cover
+    Verbs = argparse._SubParsersAction[argparse.ArgumentParser]
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
-        prog="trialsim",
-        description="Simulate trials of NMDA-receptor antagonists for chronic pain "
-                    "and plan their size.")
-    parser.add_argument("--version", action="version", version=f"trialsim {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    def evidence_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--evidence", action="append", default=[], type=Path, metavar="FILE",
-                       help="an evidence table (TOML) that adds or replaces entries of the "
-                            "built-in one (repeatable)")
-
-    def scenario_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("scenario", type=Path, help="scenario file (TOML)")
-        p.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="KEY=VALUE",
-                       help="override a scenario field, e.g. --set pain.effect=-1.0 "
-                            "(repeatable)")
-        evidence_arg(p)
-
+def _add_run(verbs: Verbs) -> None:
     run = verbs.add_parser("run", help="simulate a scenario and report power and harms")
-    scenario_args(run)
+    add_scenario_flags(run)
     run.add_argument("--n-sims", type=int, help="number of simulated trials")
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     run.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
@@ -75,34 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="data path (default: aggregate when it is exact)")
     run.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' = stdout)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    run.set_defaults(handler=_cmd_run)
+    run.set_defaults(handler=cmd_run)
 
+
+def _add_validate(verbs: Verbs) -> None:
     validate = verbs.add_parser("validate", help="check a scenario file without running it")
-    scenario_args(validate)
-    validate.set_defaults(handler=_cmd_validate)
+    add_scenario_flags(validate)
+    validate.set_defaults(handler=cmd_validate)
 
-    def sim_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--n-sims", type=int, help="number of simulated trials (per n)")
-        p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-        p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
-        p.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
-                       help="data path (default: aggregate when it is exact)")
-        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
+def _add_curve(verbs: Verbs) -> None:
     curve = verbs.add_parser("curve", help="power, assurance and harm detection over n")
-    scenario_args(curve)
-    sim_args(curve)
+    add_scenario_flags(curve)
+    add_simulation_flags(curve)
     curve.add_argument("--n", required=True, metavar="START:STOP:STEP",
                        help="sizes of the reference arm, e.g. 20:400:20 or 50,100,200")
     curve.add_argument("--csv", metavar="FILE", help="write one row per n ('-' = stdout)")
     curve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     curve.add_argument("--plot", metavar="FILE.png", help="save a figure of the curve(s)")
     curve.add_argument("--target", type=float, help="draw a target line on the plot")
-    curve.set_defaults(handler=_cmd_curve)
+    curve.set_defaults(handler=cmd_curve)
 
+
+def _add_size(verbs: Verbs) -> None:
     size = verbs.add_parser("size", help="the n per arm that reaches a target")
-    scenario_args(size)
-    sim_args(size)
+    add_scenario_flags(size)
+    add_simulation_flags(size)
     size.add_argument("--target", type=float, default=0.9, help="e.g. 0.9 (default)")
     size.add_argument("--metric", default="power",
                       help="power | power_benefit | assurance | harm:<AE name> | "
@@ -110,11 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--n-max", type=int, default=20_000, help="largest n per arm to try")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
-    size.set_defaults(handler=_cmd_size)
+    size.set_defaults(handler=cmd_size)
 
+
+def _add_resolve(verbs: Verbs) -> None:
     resolve = verbs.add_parser("resolve", help="P(the next trial(s) make the review conclusive)")
-    scenario_args(resolve)
-    sim_args(resolve)
+    add_scenario_flags(resolve)
+    add_simulation_flags(resolve)
     resolve.add_argument("--trials", type=int, help="number of new trials (default: the "
                                                     "scenario's meta_analysis.new_trials)")
     resolve.add_argument("--rule", action="append", choices=RULES, metavar="RULE",
@@ -126,11 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "(1 .. --trials)")
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
-    resolve.set_defaults(handler=_cmd_resolve)
+    resolve.set_defaults(handler=cmd_resolve)
 
+
+def _add_recruit(verbs: Verbs) -> None:
     recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
                                                "(simpy), and the power at the deadline")
-    scenario_args(recruit)
+    add_scenario_flags(recruit)
     recruit.add_argument("--reps", type=int, help="simulated trials (default 1000)")
     recruit.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     recruit.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
@@ -142,11 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
                                                             "utilisation")
-    recruit.set_defaults(handler=_cmd_recruit)
+    recruit.set_defaults(handler=cmd_recruit)
 
+
+def _add_sweep(verbs: Verbs) -> None:
     sweep = verbs.add_parser("sweep", help="run a grid of scenario variants into a result store")
-    scenario_args(sweep)
-    sim_args(sweep)
+    add_scenario_flags(sweep)
+    add_simulation_flags(sweep)
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
                        help="a crossed sweep key: KEY=V1,V2,... or KEY=START:STOP:STEP "
                             "(repeatable; adds to or replaces the file's [sweep.grid])")
@@ -163,8 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--x", metavar="KEY", help="grid key on the x axis (default: the first)")
     sweep.add_argument("--by", metavar="KEY", help="grid key with one line per value")
     sweep.add_argument("--metric", default="power", help="column to plot (default power)")
-    sweep.set_defaults(handler=_cmd_sweep)
+    sweep.set_defaults(handler=cmd_sweep)
 
+
+def _add_meta(verbs: Verbs) -> None:
     meta = verbs.add_parser("meta", help="fit a meta-analysis of a study table")
     meta.add_argument("file", type=Path, help="CSV with columns estimate,se, or TOML with "
                                               "studies = [[estimate, se], ...]")
@@ -172,19 +153,57 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
-    meta.set_defaults(handler=_cmd_meta)
+    meta.set_defaults(handler=cmd_meta)
 
+
+def _add_evidence(verbs: Verbs) -> None:
     evidence = verbs.add_parser("evidence", help="list the evidence table, or show one entry")
     evidence.add_argument("action", nargs="?", choices=("list", "show"), default="list")
     evidence.add_argument("key", nargs="?", help="entry key (with 'show')")
     evidence.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
-    evidence_arg(evidence)
-    evidence.set_defaults(handler=_cmd_evidence)
+    add_evidence_flag(evidence)
+    evidence.set_defaults(handler=cmd_evidence)
+
+
+_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_recruit,
+          _add_sweep, _add_meta, _add_evidence)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        One sub-parser per verb; each sets ``handler``, the function that
+        runs the verb and returns the exit status.
+    """
+    parser = argparse.ArgumentParser(
+        prog="trialsim",
+        description="Simulate trials of NMDA-receptor antagonists for chronic pain "
+                    "and plan their size.")
+    parser.add_argument("--version", action="version", version=f"trialsim {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for add_verb in _VERBS:
+        add_verb(verbs)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for other simulator errors, 2 for bad input (argparse
+        exits 2 itself), 3 when a target cannot be reached, 130 when
+        interrupted.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -204,603 +223,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-def _table(args: argparse.Namespace) -> EvidenceTable | None:
-    return load_evidence(args.evidence) if args.evidence else None
-
-
-def _load(args: argparse.Namespace) -> Scenario:
-    overrides = dict(parse_override(item) for item in args.overrides)
-    return load_scenario(args.scenario, overrides, evidence=_table(args))
-
-
-def _json_default(value: Any) -> Any:
-    """numpy scalars (and arrays) as Python numbers (and lists)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _emit_json(target: str, payload: Any) -> None:
-    text = json.dumps(payload, indent=2, default=_json_default) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        write_atomic(Path(target), text)
-
-
-def _cmd_evidence(args: argparse.Namespace) -> int:
-    table = _table(args) or default_evidence()
-    if args.action == "show":
-        if not args.key:
-            raise ScenarioError("trialsim evidence show: give an entry KEY")
-        entry = table.lookup(args.key, where="trialsim evidence show")
-        if args.json:
-            _emit_json(args.json, entry.to_dict())
-        if args.json != "-":
-            print(format_entry(entry))
-        return 0
-    if args.json:
-        _emit_json(args.json, [e.to_dict() for e in table.values()])
-    if args.json != "-":
-        print(f"{'key':<50}{'measure':>8}{'estimate':>10}{'SE':>8}  tags")
-        for e in table.values():
-            est = "missing" if e.estimate is None else f"{e.estimate:.3g}"
-            se = "" if e.se is None else f"{e.se:.3g}"
-            print(f"{e.key:<50}{e.measure:>8}{est:>10}{se:>8}  {', '.join(e.tags)}")
-        print(f"\n{len(table)} entries from {', '.join(table.files)}. MD on the 0-10 NRS "
-              "(negative = benefit); SE of RR on the log scale.")
-    return 0
-
-
-def format_entry(entry: EvidenceEntry) -> str:
-    """The ``trialsim evidence show`` text."""
-    lines = [f"{entry.key}", f"  {entry.drug} ({entry.route}) vs {entry.comparator}: "
-             f"{entry.outcome}, {entry.window}; {entry.study}"]
-    if entry.estimate is None:
-        lines.append("  estimate: missing"
-                     + (f"; stands in: {entry.stands_in}" if entry.stands_in else ""))
-    else:
-        unit = {"MD": "NRS points (0-10)", "RR": "risk ratio", "SMD": "SMD"}[entry.measure]
-        ci = "" if entry.ci is None else f" (95 % CI {entry.ci[0]:.4g} to {entry.ci[1]:.4g})"
-        se = "" if entry.se is None else (
-            f", SE {entry.se:.4g}" + (" on the log scale" if entry.measure == "RR" else ""))
-        lines.append(f"  estimate: {entry.estimate:.4g}{ci} {unit}{se}")
-        if entry.scale == "0-100":
-            lines.append(f"  published: {entry.published_estimate} {list(entry.published_ci or [])}"
-                         " on 0-100")
-    lines.append(f"  tag: {entry.tag}   source: {entry.source}")
-    for name, prov in entry.provenance.items():
-        value = getattr(entry, name)
-        shown = "missing" if value is None else value
-        extra = "".join(f"; {x}" for x in (prov.source, prov.note) if x)
-        lines.append(f"  {name}: {shown} [{prov.tag}]{extra}")
-    if entry.note:
-        lines.append(f"  note: {entry.note}")
-    lines.append(f"  file: {entry.origin}")
-    return "\n".join(lines)
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    path = choose_path(first_period_equivalent(scenario))
-    print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
-          f"{scenario.pain.analysis} analysis, {path} path")
-    return 0
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    if args.n_sims is not None and args.n_sims < 1:
-        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
-    started = time.perf_counter()
-    result = simulate(scenario, n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs,
-                      path=args.path, progress=progress)
-    if progress is not None:
-        progress.close()
-    elapsed = time.perf_counter() - started
-    if args.json:
-        _emit_json(args.json, result.to_dict())
-    if args.json != "-":
-        print(format_result(result, scenario, elapsed))
-    return 0
-
-
-def _sim_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    if args.n_sims is not None and args.n_sims < 1:
-        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    progress = None if args.quiet or not sys.stderr.isatty() else _Progress()
-    return dict(n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs, path=args.path,
-                progress=progress)
-
-
-def _save_figure(ax, target: str) -> None:
-    ax.figure.savefig(target, dpi=150)
-    import matplotlib.pyplot as plt
-
-    plt.close(ax.figure)
-
-
-def _cmd_curve(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    grid = parse_n_grid(args.n)
-    kwargs = _sim_kwargs(args)
-    curve = power_curve(scenario, grid, **kwargs)
-    if kwargs["progress"] is not None:
-        kwargs["progress"].close()
-    rows = curve.to_rows()
-    if args.csv:
-        _emit_csv(args.csv, rows)
-    if args.json:
-        _emit_json(args.json, curve.to_dict())
-    if args.plot:
-        _plot_curve(curve, args.plot, args.target)
-    if "-" not in (args.csv, args.json):
-        print(format_curve(curve))
-    return 0
-
-
-def _plot_curve(curve, target_file: str, target: float | None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import plot_harm_curve, plot_power_curve
-
-    if curve.points[0].adverse_events:
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-        plot_power_curve(curve, target=target, ax=top)
-        plot_harm_curve(curve, ax=bottom)
-        _save_figure(top, target_file)
-    else:
-        _save_figure(plot_power_curve(curve, target=target), target_file)
-
-
-def _emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
-    if target == "-":
-        sys.stdout.write(buffer.getvalue())
-    else:
-        write_atomic(Path(target), buffer.getvalue())
-
-
-def format_curve(curve) -> str:
-    """The table of ``trialsim curve``."""
-    first = curve.points[0]
-    names = list(first.adverse_events)
-    head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
-    if curve.has_assurance:
-        head += f"{'assur.':>9}{'SE':>7}"
-    head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
-    lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
-             f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
-    for p in curve.points:
-        closed = "" if p.analytic_power is None else f"{p.analytic_power:.3f}"
-        line = (f"{p.n_per_arm:>6}{sum(p.group_sizes):>7}{p.power.value:>9.3f}"
-                f"{p.power.se:>7.3f}{closed:>9}")
-        if p.assurance is not None:
-            line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
-        line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
-        lines.append(line)
-    if first.assurance_ceiling is not None:
-        lines.append(f"\nassurance ceiling (prior probability of benefit): "
-                     f"{first.assurance_ceiling:.3f}")
-    return "\n".join(lines)
-
-
-def _cmd_size(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    kwargs = _sim_kwargs(args)
-    result = solve_sample_size(scenario, target=args.target, metric=args.metric,
-                               n_max=args.n_max, **kwargs)
-    if kwargs["progress"] is not None:
-        kwargs["progress"].close()
-    if args.json:
-        _emit_json(args.json, result.to_dict())
-    if args.plot:
-        if args.metric in ("power", "assurance"):
-            _plot_curve(result.curve, args.plot, args.target)
-        else:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            from .plots import plot_metric_curve
-
-            _save_figure(plot_metric_curve(result.curve, args.metric, target=args.target),
-                         args.plot)
-    if args.json != "-":
-        print(format_size(result))
-    return 0
-
-
-def format_size(r) -> str:
-    """The text of ``trialsim size``."""
-    arms = ", ".join(str(n) for n in r.group_sizes)
-    lines = [
-        f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
-        f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
-        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
-        f"per n on the {r.path} path",
-        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
-    ]
-    if r.analytic_n_per_arm is not None:
-        lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
-    else:
-        lines.append("  closed form: none for this metric and model")
-    if r.inflation_n_per_arm is not None:
-        lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
-                     "per arm")
-    return "\n".join(lines)
-
-
-def _cmd_resolve(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    if scenario.meta_analysis is None:
-        raise ScenarioError(f"{scenario.source}: [meta_analysis]: required by trialsim resolve "
-                            "(the existing evidence: studies, pooled or evidence)")
-    overrides: dict[str, Any] = {}
-    if args.trials is not None:
-        overrides["meta_analysis.new_trials"] = args.trials
-    if args.rule:
-        overrides["meta_analysis.rules"] = list(dict.fromkeys(args.rule))
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    kwargs = _sim_kwargs(args)
-    result = simulate(scenario, **kwargs)
-    payload = {"scenario": scenario.name, "n_per_arm": result.n_per_arm,
-               "n_sims": result.n_sims, "path": result.path,
-               "seed_entropy": result.seed_entropy, **result.resolve.to_dict()}
-    solved_text = None
-    status = 0
-    if args.target is not None:
-        try:
-            size = solve_sample_size(scenario, target=args.target, metric="conclusive", **kwargs)
-            payload["target"] = size.to_dict()
-            solved_text = format_size(size)
-        except ConvergenceError as exc:
-            payload["target"] = {"target": args.target, "n_per_arm": None, "reason": str(exc)}
-            solved_text = f"P(conclusive) >= {args.target:g}: not reachable. {exc}"
-            status = 3
-    curves = None
-    if args.n:
-        grid = parse_n_grid(args.n)
-        curves = conclusive_curves(scenario, grid, **kwargs)
-        payload["curves"] = {str(k): [{"n_per_arm": p.n_per_arm,
-                                       **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
-                                           "p_conclusive")} for p in c.points]
-                             for k, c in curves.items()}
-        if args.plot:
-            _plot_resolve(curves, args.plot, args.target)
-    if kwargs["progress"] is not None:
-        kwargs["progress"].close()
-    if args.json:
-        _emit_json(args.json, payload)
-    if args.json != "-":
-        print(format_resolve(scenario, result, solved_text, curves))
-    return status
-
-
-def _plot_resolve(curves, target_file: str, target: float | None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .plots import plot_conclusive_curves
-
-    _save_figure(plot_conclusive_curves(curves, target=target), target_file)
-
-
-def format_resolve(scenario: Scenario, result, solved_text, curves) -> str:
-    """The text of ``trialsim resolve``."""
-    res = result.resolve
-    ex, closed = res.existing, res.closed
-    spec = scenario.meta_analysis
-    k = res.new_trials
-    source = (f"evidence {spec.evidence}" if spec.evidence else
-              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
-              else "a pooled summary")
-    lines = [
-        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
-        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
-        f"New trials         {k} x {scenario.design.n_total} patients "
-        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
-        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
-        + ("" if scenario.pain.effect_prior == "fixed"
-           else f" ({scenario.pain.effect_prior} prior)"),
-        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
-        f"{result.seed_entropy}",
-        "",
-        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
-    ]
-    for rule in res.rules:
-        p = res.p_conclusive[rule]
-        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
-        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %   {dirs}")
-    lines.append("")
-    if closed.conditional_power is not None:
-        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
-                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
-                     f"{100 * closed.plateau:.1f} %")
-    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
-                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
-                 f"trial{'s' if closed.k_min != 1 else ''}")
-    if closed.n_per_arm_for_k:
-        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
-                          for kk, n in closed.n_per_arm_for_k.items())
-        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
-    if closed.k_min > 1:
-        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
-                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
-                 f"heterogeneity-adjusted {daris}")
-    if solved_text:
-        lines += ["", solved_text]
-    if curves:
-        lines += ["", "P(conclusive) by n per arm and number of new trials:"]
-        grid = curves[1].n_per_arm
-        lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
-        for i, n in enumerate(grid):
-            row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
-            lines.append(f"{n:>8}{row}")
-    return "\n".join(lines)
-
-
-def _cmd_recruit(args: argparse.Namespace) -> int:
-    from ..ops.recruitment import simulate_recruitment
-    from .tables_recruitment import format_recruitment
-
-    scenario = _load(args)
-    for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):
-        if value is not None and value < least:
-            raise ScenarioError(f"{flag} {value}: must be an integer >= {least}")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    if args.deadline_months is not None and not args.deadline_months > 0:
-        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
-    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
-                                  deadline_months=args.deadline_months, path=args.path,
-                                  n_power_sims=args.n_sims)
-    if args.json:
-        _emit_json(args.json, result.to_dict())
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .plots_recruitment import plot_chair_utilisation, plot_enrolment
-
-        if scenario.recruitment.chairs_per_site is None:  # nothing to show for chairs
-            _save_figure(plot_enrolment(result), args.plot)
-        else:
-            fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-            plot_enrolment(result, ax=top)
-            plot_chair_utilisation(result, ax=bottom)
-            _save_figure(top, args.plot)
-    if args.json != "-":
-        print(format_recruitment(result))
-    return 0
-
-
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    scenario = _load(args)
-    spec = scenario.sweep or SweepSpec()
-    grid, zipped = dict(spec.grid), dict(spec.zip)
-    for flag, target in (("--grid", grid), ("--zip", zipped)):
-        for item in getattr(args, flag[2:]):
-            key, sep, raw = item.partition("=")
-            if not sep or not key.strip():
-                raise ScenarioError(f"{flag} {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
-            target[key.strip()] = parse_sweep_values(key.strip(), raw.strip(), flag)
-    spec = Scenario.from_dict({**scenario.to_dict(), "sweep": {
-        "grid": {k: list(v) for k, v in grid.items()},
-        "zip": {k: list(v) for k, v in zipped.items()}}}, source=scenario.source,
-        evidence=scenario.evidence).sweep
-    if not spec.keys:
-        raise ScenarioError("trialsim sweep: no sweep keys: give --grid KEY=VALUES or a "
-                            "[sweep] table")
-    kwargs = _sim_kwargs(args)
-    bar = kwargs.pop("progress")
-    if bar is not None:
-        bar.unit = "points"
-    rows = run_sweep(scenario, spec, args.out, n_sims=kwargs["n_sims"], seed=kwargs["seed"],
-                     path=kwargs["path"], n_jobs=kwargs["n_jobs"], backend=args.backend,
-                     scheduler=args.scheduler, workers=args.workers, resume=args.resume,
-                     progress=bar)
-    if bar is not None:
-        bar.close()
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from .plots import plot_sweep
-
-        keys = list(spec.keys)
-        x = args.x or keys[0]
-        by = args.by or next((k for k in keys if k != x), None)
-        _save_figure(plot_sweep(rows, x=x, by=by, metric=args.metric), args.plot)
-    if not args.quiet:
-        print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
-    return 0
-
-
-def _cmd_meta(args: argparse.Namespace) -> int:
-    if not 0 < args.alpha < 0.5:
-        raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
-    y, se = _read_studies(args.file)
-    fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
-    if args.json:
-        _emit_json(args.json, fit.to_dict())
-    if args.json != "-":
-        d = fit.to_dict()
-        print(f"{d['k']} studies, {args.method}{' + HKSJ' if args.hksj else ''}: "
-              f"estimate {d['estimate']:.4f} (SE {d['se']:.4f}), "
-              f"{100 * (1 - args.alpha):g} % CI {d['ci'][0]:.4f} to {d['ci'][1]:.4f}, "
-              f"p = {d['pvalue']:.4g}\n"
-              f"tau^2 {d['tau2']:.4f}, I^2 {100 * d['i2']:.1f} %, Q {d['q']:.3f}")
-    return 0
-
-
-def _read_studies(path: Path) -> tuple[list[float], list[float]]:
-    """Study estimates and SEs from a CSV (estimate,se) or TOML (studies = [...]) file."""
-    if path.suffix.lower() == ".toml":
-        rows = read_toml(path, "study table").get("studies")
-        where = "studies"
-    else:
-        import csv
-        import io
-
-        text = read_text(path, "study table")
-
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or not {"estimate", "se"} <= set(reader.fieldnames):
-            raise ScenarioError(f"{path}: the CSV needs columns estimate,se "
-                                f"(got {reader.fieldnames})")
-        rows = []
-        for i, row in enumerate(reader, start=2):
-            try:
-                rows.append([float(row["estimate"]), float(row["se"])])
-            except (TypeError, ValueError):
-                raise ScenarioError(f"{path}: line {i}: estimate = {row['estimate']!r}, "
-                                    f"se = {row['se']!r}: must be numbers") from None
-        where = "rows"
-    if not isinstance(rows, list) or not rows or any(
-            not isinstance(r, list) or len(r) != 2 or not all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                for x in r) or r[1] <= 0 for r in rows):
-        raise ScenarioError(f"{path}: {where}: must be one or more [estimate, se] pairs with "
-                            "finite numbers and se > 0")
-    return [float(r[0]) for r in rows], [float(r[1]) for r in rows]
-
-
-class _Progress:
-    """A one-line progress indicator on stderr."""
-
-    def __init__(self, unit: str = "trials") -> None:
-        self.start = time.perf_counter()
-        self.unit = unit
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed * (total - done) / done if done else 0.0
-        sys.stderr.write(f"\r  {done:,}/{total:,} {self.unit} ({100 * done / max(total, 1):3.0f} %), "
-                         f"{eta:5.1f} s left ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
-
-
-def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
-    """The human-readable table of ``trialsim run``."""
-    d = result.to_dict()
-    sided = "two-sided" if result.sided == 2 else "one-sided"
-    if result.design == "crossover":
-        p, a = result.arms
-        arms = f"2x2 crossover: {p} then {a} {result.group_sizes[0]}, " \
-               f"{a} then {p} {result.group_sizes[1]}"
-        analysis = "within-patient, period-adjusted"
-    else:
-        kind = "multi-arm" if result.design == "multiarm" else "parallel"
-        arms = f"{kind}: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
-        analysis = result.analysis
-        if result.design == "multiarm":
-            analysis += f", each arm vs {result.arms[0]} ({scenario.analysis.multiplicity})"
-    lines = [
-        f"Scenario     {result.scenario_name}  ({scenario.source})",
-        f"Design       {arms} (total {sum(result.group_sizes)})",
-        f"Analysis     {analysis}, alpha {result.alpha:g} {sided}; "
-        f"true effect {result.true_effect:+.3f}",
-        f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
-        f"{result.seed_entropy}, {elapsed:.1f} s",
-        "",
-        f"{'':27}{'simulated':>12}{'MC SE':>9}   {'95 % MC interval':<18}",
-    ]
-
-    def row(label: str, p) -> str:
-        return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
-                f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
-
-    if result.per_comparison is not None:
-        lines.append(row("P(any arm rejects)", result.power))
-        lines.append(row("P(any arm shows benefit)", result.power_benefit))
-        for arm, comp in result.per_comparison.items():
-            closed = comp["analytic_power"]
-            lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{_pct(comp['power']):>12}"
-                         f"{100 * comp['power_se']:>7.2f} %   effect {comp['effect']:+.2f}; "
-                         f"closed form {_pct(closed)}")
-    else:
-        lines.append(row("Power", result.power))
-        lines.append(row("Power, benefit direction", result.power_benefit))
-    exact = "exact" if result.analytic_exact else "approximate"
-    lines.append(f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   ({exact})")
-    lines += textwrap.wrap(result.analytic_method, width=88, initial_indent=" " * 29,
-                           subsequent_indent=" " * 29)
-    lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
-                 f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
-    if result.assurance is not None:
-        prior = scenario.pain
-        lines.append(row(f"Assurance ({prior.effect_prior} prior)", result.assurance))
-        if result.analytic_assurance is not None:
-            lines.append(f"{'Closed-form assurance':<27}{_pct(result.analytic_assurance):>12}")
-        if result.assurance_ceiling is not None:
-            lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
-                         "(prior probability of a benefit)")
-    if result.ci_coverage is not None:
-        lines.append(row("CI coverage", result.ci_coverage))
-    if result.power_no_dropout is not None:
-        lost = result.power_no_dropout.value - result.power.value
-        lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "
-                     f"(dropout costs {100 * lost:.1f} points; estimand {result.estimand})")
-    completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
-    per = "sequence" if result.design == "crossover" else "arm"
-    lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
-    if result.n_not_analysable:
-        lines.append(f"{'Trials not analysable':<27}{result.n_not_analysable:>12,}")
-    if result.adverse_events:
-        lines += ["", f"{'Adverse event':<20}{'placebo':>8}{'RR':>7}{'P(harm detected)':>19}"
-                      f"{'MC SE':>9}{'exact':>9}"]
-        for name, ae in result.adverse_events.items():
-            lines.append(f"{name:<20}{ae.placebo_risk:>8.3f}{ae.risk_ratio:>7.2f}"
-                         f"{_pct(ae.p_harm_detected.value):>19}"
-                         f"{100 * ae.p_harm_detected.se:>7.2f} %"
-                         f"{_pct(ae.analytic_p_harm_detected):>9}")
-    if result.unblinding_bias is not None:
-        share = d["unblinding_share"]
-        lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "
-                     + ("" if share is None else f"({100 * share:.0f} % of the mean estimate, "
-                                                 "from expectancy after the unblinding event)"))
-    for note in result.notes:
-        lines.append(f"NOTE: {note}")
-    if result.evidence:
-        lines += ["", "Evidence used"]
-        for e in result.evidence:
-            lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
-                         f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
-                         f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
-        weak = [e["key"] for e in result.evidence if e["weak"]]
-        if weak:
-            lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
-                         "or missing numbers; check them against the review before relying "
-                         "on this plan.")
-    return "\n".join(lines)
-
-

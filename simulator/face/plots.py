@@ -15,11 +15,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["plot_power_curve", "plot_harm_curve", "plot_conclusive_curves", "plot_sweep",
-           "plot_metric_curve"]
+           "plot_metric_curve", "axes_or_new"]
 
 
+def axes_or_new(ax: Axes | None) -> Axes:
+    """The given Axes, or a new 7 x 4.5 inch figure's Axes when ``ax`` is None.
 
-def _axes(ax: Axes | None) -> Axes:
+    Parameters
+    ----------
+    ax : matplotlib Axes or None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -42,8 +51,20 @@ def plot_power_curve(curve: PowerCurve, *, target: float | None = None,
 
     Closed forms, where computed, are drawn dashed; ``target`` adds a
     horizontal line.
+
+    Parameters
+    ----------
+    curve : PowerCurve
+    target : float, optional
+        A target probability drawn as a horizontal line.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     n = np.array(curve.n_per_arm)
     _band(ax, n, curve.metric("power"), "power (simulated)", "C0")
     analytic = [p.analytic_power for p in curve.points]
@@ -74,8 +95,19 @@ def plot_power_curve(curve: PowerCurve, *, target: float | None = None,
 
 
 def plot_harm_curve(curve: PowerCurve, *, ax: Axes | None = None) -> Axes:
-    """P(harm detected) against n per arm, one line per adverse event."""
-    ax = _axes(ax)
+    """P(harm detected) against n per arm, one line per adverse event.
+
+    Parameters
+    ----------
+    curve : PowerCurve
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes_or_new(ax)
     n = np.array(curve.n_per_arm)
     names = list(curve.points[0].adverse_events)
     for i, name in enumerate(names):
@@ -94,8 +126,22 @@ def plot_harm_curve(curve: PowerCurve, *, ax: Axes | None = None) -> Axes:
 def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | None = None,
                            ax: Axes | None = None) -> Axes:
     """P(the updated meta-analysis is conclusive) against n per arm, one line
-    per number of new trials, with the closed-form conditional power dashed."""
-    ax = _axes(ax)
+    per number of new trials, with the closed-form conditional power dashed.
+
+    Parameters
+    ----------
+    curves : dict of int to PowerCurve
+        One curve per number of new trials.
+    target : float, optional
+        A target probability drawn as a horizontal line.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes_or_new(ax)
     first = None
     for i, (k, curve) in enumerate(sorted(curves.items())):
         first = curve.points[0]
@@ -124,8 +170,31 @@ def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | Non
 def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str = "power",
                ax: Axes | None = None) -> Axes:
     """A sweep's metric against one grid key, one line per value of another,
-    with 95 % Monte Carlo bands where the rows carry ``<metric>_se``."""
-    ax = _axes(ax)
+    with 95 % Monte Carlo bands where the rows carry ``<metric>_se``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The sweep's result rows.
+    x : str
+        The grid key on the x axis.
+    by : str, optional
+        A grid key with one line per value.
+    metric : str
+        The column on the y axis (default ``"power"``).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    KeyError
+        When the rows have no column ``x`` or ``metric``.
+    """
+    ax = axes_or_new(ax)
     if not rows or x not in rows[0] or metric not in rows[0]:
         missing = x if rows and x not in rows[0] else metric
         raise KeyError(f"the sweep rows have no column {missing!r}")
@@ -149,8 +218,23 @@ def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str =
 
 def plot_metric_curve(curve: PowerCurve, metric: str, *, target: float | None = None,
                       ax: Axes | None = None) -> Axes:
-    """Any metric of a curve (``harm:<AE>``, ``conclusive``, ...) against n per arm."""
-    ax = _axes(ax)
+    """Any metric of a curve (``harm:<AE>``, ``conclusive``, ...) against n per arm.
+
+    Parameters
+    ----------
+    curve : PowerCurve
+    metric : str
+        A metric name that ``PowerCurve.metric`` accepts.
+    target : float, optional
+        A target probability drawn as a horizontal line.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = axes_or_new(ax)
     _band(ax, np.array(curve.n_per_arm), curve.metric(metric), f"{metric} (simulated)", "C0")
     if target is not None:
         ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")

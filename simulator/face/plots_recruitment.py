@@ -1,7 +1,7 @@
-"""Figures of a recruitment simulation (:mod:`simulator.recruitment`).
+"""Figures of a recruitment simulation (:mod:`simulator.ops.recruitment`).
 
 Plotting is kept apart from computing: each function draws a
-:class:`~simulator.recruitment.RecruitmentResult` on an Axes (a new one if
+:class:`~simulator.ops.recruitment.RecruitmentResult` on an Axes (a new one if
 none is given) and returns it; only the CLI saves files. matplotlib is
 imported lazily.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
-from .plots import _axes
 from ..ops.recruitment import RecruitmentResult, TimeBands
+from .plots import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -41,7 +41,7 @@ def plot_enrolment(result: RecruitmentResult, *, ax: Axes | None = None) -> Axes
     -------
     matplotlib Axes
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _bands(ax, result.enrolment, "randomised", "C0")
     _bands(ax, result.outcomes, "primary outcomes", "C2")
     ax.axhline(result.n_target, color="k", lw=0.8, ls="-.",
@@ -63,6 +63,15 @@ def plot_enrolment(result: RecruitmentResult, *, ax: Axes | None = None) -> Axes
 def plot_chair_utilisation(result: RecruitmentResult, *, ax: Axes | None = None) -> Axes:
     """Share of the open sites' chair hours in use over time, mean and 5-95 % band.
 
+    Parameters
+    ----------
+    result : RecruitmentResult
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
     Raises
     ------
     ScenarioError
@@ -71,7 +80,7 @@ def plot_chair_utilisation(result: RecruitmentResult, *, ax: Axes | None = None)
     if result.utilisation is None:
         raise ScenarioError(f"{result.scenario_name}: [recruitment] chairs_per_site is not "
                             "set: there is no chair capacity to plot")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     u = result.utilisation
     ax.plot(u.months, u.mean, "-", color="C1", label="mean over trials")
     ax.fill_between(u.months, u.q05, u.q95, color="C1", alpha=0.2, lw=0,

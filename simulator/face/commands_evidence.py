@@ -1,0 +1,69 @@
+"""The evidence verbs: ``evidence`` (list the evidence table or show one entry
+with its sources) and ``meta`` (fit a meta-analysis of a study table). Each
+returns the exit status."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analysis.metaanalysis import meta_analyse
+from ..errors import ScenarioError
+from ..spec.evidence import default_evidence
+from .flags import evidence_table
+from .inputs import read_studies
+from .output import emit_json
+from .tables_evidence import format_entry, format_evidence_list, format_meta
+
+__all__ = ["cmd_evidence", "cmd_meta"]
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    """``trialsim evidence [list | show KEY]``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
+    table = evidence_table(args) or default_evidence()
+    if args.action == "show":
+        if not args.key:
+            raise ScenarioError("trialsim evidence show: give an entry KEY")
+        entry = table.lookup(args.key, where="trialsim evidence show")
+        if args.json:
+            emit_json(args.json, entry.to_dict())
+        if args.json != "-":
+            print(format_entry(entry))
+        return 0
+    if args.json:
+        emit_json(args.json, [e.to_dict() for e in table.values()])
+    if args.json != "-":
+        print(format_evidence_list(table))
+    return 0
+
+
+def cmd_meta(args: argparse.Namespace) -> int:
+    """``trialsim meta``: fit a meta-analysis of a study table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
+    if not 0 < args.alpha < 0.5:
+        raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
+    y, se = read_studies(args.file)
+    fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
+    if args.json:
+        emit_json(args.json, fit.to_dict())
+    if args.json != "-":
+        print(format_meta(fit, args.method, args.hksj, args.alpha))
+    return 0

@@ -1,0 +1,109 @@
+"""The operational verbs: ``recruit`` (recruitment and infusion capacity over
+time) and ``sweep`` (a grid of scenario variants into a result store). Each
+loads the scenario, calls the ops layer, writes what was asked for and prints
+a summary; each returns the exit status."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ScenarioError
+from ..ops.sweep import run_sweep
+from ..spec import Scenario, SweepSpec
+from ..spec.parse import parse_sweep_values
+from .figures import save_recruitment_figure, save_sweep_figure
+from .flags import scenario_from, simulation_options
+from .output import emit_json
+
+__all__ = ["cmd_recruit", "cmd_sweep"]
+
+
+def _check_recruit_flags(args: argparse.Namespace) -> None:
+    for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):
+        if value is not None and value < least:
+            raise ScenarioError(f"{flag} {value}: must be an integer >= {least}")
+    if args.jobs == 0:
+        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    if args.deadline_months is not None and not args.deadline_months > 0:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
+
+
+def cmd_recruit(args: argparse.Namespace) -> int:
+    """``trialsim recruit``: recruitment and infusion capacity over time, and the
+    power at the deadline.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
+    from ..ops.recruitment import simulate_recruitment
+    from .tables_recruitment import format_recruitment
+
+    scenario = scenario_from(args)
+    _check_recruit_flags(args)
+    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
+                                  deadline_months=args.deadline_months, path=args.path,
+                                  n_power_sims=args.n_sims)
+    if args.json:
+        emit_json(args.json, result.to_dict())
+    if args.plot:
+        save_recruitment_figure(result, args.plot,
+                                chairs=scenario.recruitment.chairs_per_site is not None)
+    if args.json != "-":
+        print(format_recruitment(result))
+    return 0
+
+
+def _sweep_spec(args: argparse.Namespace, scenario: Scenario) -> SweepSpec:
+    """The scenario's ``[sweep]`` with ``--grid`` and ``--zip`` added or replacing keys."""
+    spec = scenario.sweep or SweepSpec()
+    grid, zipped = dict(spec.grid), dict(spec.zip)
+    for flag, target in (("--grid", grid), ("--zip", zipped)):
+        for item in getattr(args, flag[2:]):
+            key, sep, raw = item.partition("=")
+            if not sep or not key.strip():
+                raise ScenarioError(f"{flag} {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
+            target[key.strip()] = parse_sweep_values(key.strip(), raw.strip(), flag)
+    spec = Scenario.from_dict({**scenario.to_dict(), "sweep": {
+        "grid": {k: list(v) for k, v in grid.items()},
+        "zip": {k: list(v) for k, v in zipped.items()}}}, source=scenario.source,
+        evidence=scenario.evidence).sweep
+    if not spec.keys:
+        raise ScenarioError("trialsim sweep: no sweep keys: give --grid KEY=VALUES or a "
+                            "[sweep] table")
+    return spec
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``trialsim sweep``: run a grid of scenario variants into a result store.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
+    scenario = scenario_from(args)
+    spec = _sweep_spec(args, scenario)
+    options = simulation_options(args, unit="points")
+    rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
+                     scheduler=args.scheduler, workers=args.workers, resume=args.resume)
+    if options["progress"] is not None:
+        options["progress"].close()
+    if args.plot:
+        keys = list(spec.keys)
+        x = args.x or keys[0]
+        by = args.by or next((k for k in keys if k != x), None)
+        save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric)
+    if not args.quiet:
+        print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
+    return 0

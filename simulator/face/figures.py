@@ -1,0 +1,133 @@
+"""The figure file of each verb's ``--plot``: the plots of :mod:`.plots` (and
+:mod:`.plots_recruitment`) laid out on one figure, drawn off-screen (Agg) and
+saved. matplotlib is imported lazily."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..planning.curves import PowerCurve
+from .output import save_figure
+from .plots import (
+    plot_conclusive_curves,
+    plot_harm_curve,
+    plot_metric_curve,
+    plot_power_curve,
+    plot_sweep,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..ops.recruitment import RecruitmentResult
+
+__all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
+           "save_recruitment_figure", "save_sweep_figure"]
+
+
+def _off_screen() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None) -> None:
+    """Power (and assurance) over n, above P(harm detected) when there are adverse events.
+
+    Parameters
+    ----------
+    curve : PowerCurve
+    target_file : str
+        The figure file.
+    target : float or None
+        A target line on the power panel.
+    """
+    _off_screen()
+    import matplotlib.pyplot as plt
+
+    if curve.points[0].adverse_events:
+        _, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
+        plot_power_curve(curve, target=target, ax=top)
+        plot_harm_curve(curve, ax=bottom)
+        save_figure(top, target_file)
+    else:
+        save_figure(plot_power_curve(curve, target=target), target_file)
+
+
+def save_metric_figure(curve: PowerCurve, metric: str, target_file: str,
+                       target: float | None) -> None:
+    """One metric of a curve over n (``trialsim size --metric harm:...``, ...).
+
+    Parameters
+    ----------
+    curve : PowerCurve
+    metric : str
+        A metric name that ``PowerCurve.metric`` accepts.
+    target_file : str
+        The figure file.
+    target : float or None
+        A target line.
+    """
+    _off_screen()
+    save_figure(plot_metric_curve(curve, metric, target=target), target_file)
+
+
+def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
+                           target: float | None) -> None:
+    """P(conclusive) over n, one line per number of new trials (``trialsim resolve``).
+
+    Parameters
+    ----------
+    curves : dict of int to PowerCurve
+        One curve per number of new trials.
+    target_file : str
+        The figure file.
+    target : float or None
+        A target line.
+    """
+    _off_screen()
+    save_figure(plot_conclusive_curves(curves, target=target), target_file)
+
+
+def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs: bool) -> None:
+    """Enrolment over time, above chair utilisation when the sites have chairs.
+
+    Parameters
+    ----------
+    result : RecruitmentResult
+    target_file : str
+        The figure file.
+    chairs : bool
+        Whether the scenario sets ``recruitment.chairs_per_site``.
+    """
+    _off_screen()
+    import matplotlib.pyplot as plt
+
+    from .plots_recruitment import plot_chair_utilisation, plot_enrolment
+
+    if not chairs:  # nothing to show for chairs
+        save_figure(plot_enrolment(result), target_file)
+    else:
+        _, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
+        plot_enrolment(result, ax=top)
+        plot_chair_utilisation(result, ax=bottom)
+        save_figure(top, target_file)
+
+
+def save_sweep_figure(rows: list[dict], target_file: str, *, x: str, by: str | None,
+                      metric: str) -> None:
+    """A sweep's metric against one grid key, one line per value of another.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The sweep's result rows.
+    target_file : str
+        The figure file.
+    x : str
+        The grid key on the x axis.
+    by : str or None
+        A grid key with one line per value.
+    metric : str
+        The column on the y axis.
+    """
+    _off_screen()
+    save_figure(plot_sweep(rows, x=x, by=by, metric=metric), target_file)

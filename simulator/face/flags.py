@@ -1,0 +1,125 @@
+"""The flags several verbs share: how they are declared on a verb's parser and
+what they mean (a scenario with its ``--set`` overrides and ``--evidence``
+tables; the simulation options ``--n-sims``, ``--seed``, ``--jobs``,
+``--path`` and ``--quiet``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScenarioError
+from ..spec import Scenario, load_scenario
+from ..spec.evidence import EvidenceTable, load_evidence
+from ..spec.parse import parse_override
+from .progress import progress_line
+
+__all__ = ["add_evidence_flag", "add_scenario_flags", "add_simulation_flags",
+           "evidence_table", "scenario_from", "simulation_options"]
+
+
+def add_evidence_flag(p: argparse.ArgumentParser) -> None:
+    """Declare ``--evidence FILE`` (repeatable) on a verb's parser.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+    """
+    p.add_argument("--evidence", action="append", default=[], type=Path, metavar="FILE",
+                   help="an evidence table (TOML) that adds or replaces entries of the "
+                        "built-in one (repeatable)")
+
+
+def add_scenario_flags(p: argparse.ArgumentParser) -> None:
+    """Declare the scenario file, ``--set KEY=VALUE`` and ``--evidence FILE``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+    """
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="override a scenario field, e.g. --set pain.effect=-1.0 "
+                        "(repeatable)")
+    add_evidence_flag(p)
+
+
+def add_simulation_flags(p: argparse.ArgumentParser) -> None:
+    """Declare ``--n-sims``, ``--seed``, ``--jobs``, ``--path`` and ``--quiet``
+    for the verbs that simulate per n.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+    """
+    p.add_argument("--n-sims", type=int, help="number of simulated trials (per n)")
+    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    p.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
+                   help="data path (default: aggregate when it is exact)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def evidence_table(args: argparse.Namespace) -> EvidenceTable | None:
+    """The ``--evidence`` tables over the built-in one, or None without the flag.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    EvidenceTable or None
+    """
+    return load_evidence(args.evidence) if args.evidence else None
+
+
+def scenario_from(args: argparse.Namespace) -> Scenario:
+    """The scenario file with its ``--set`` overrides and ``--evidence`` tables.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        When a flag or the file is invalid.
+    """
+    overrides = dict(parse_override(item) for item in args.overrides)
+    return load_scenario(args.scenario, overrides, evidence=evidence_table(args))
+
+
+def simulation_options(args: argparse.Namespace, unit: str = "trials") -> dict[str, Any]:
+    """The keyword arguments ``n_sims``, ``seed``, ``n_jobs``, ``path`` and
+    ``progress`` of the planning and ops calls, from the simulation flags.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    unit : str
+        What the progress line counts.
+
+    Returns
+    -------
+    dict
+        ``progress`` is None with ``--quiet`` or when stderr is not a terminal.
+
+    Raises
+    ------
+    ScenarioError
+        When ``--n-sims`` is below 1 or ``--jobs`` is 0.
+    """
+    if args.n_sims is not None and args.n_sims < 1:
+        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
+    if args.jobs == 0:
+        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    progress = progress_line(args.quiet, unit)
+    return dict(n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs, path=args.path,
+                progress=progress)

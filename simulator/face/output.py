@@ -1,0 +1,95 @@
+"""Writing a verb's results: JSON and CSV to a file or stdout, figures to a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._io import write_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["json_default", "emit_json", "emit_csv", "save_figure"]
+
+
+def json_default(value: Any) -> Any:
+    """numpy scalars (and arrays) as Python numbers (and lists).
+
+    The ``default`` hook of :func:`json.dumps`.
+
+    Parameters
+    ----------
+    value : Any
+        An object :mod:`json` cannot encode by itself.
+
+    Returns
+    -------
+    Any
+        ``value.tolist()``.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` has no ``tolist``.
+    """
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _write(target: str, text: str) -> None:
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        write_atomic(Path(target), text)
+
+
+def emit_json(target: str, payload: Any) -> None:
+    """Write ``payload`` as indented JSON to ``target`` ('-' = stdout).
+
+    Parameters
+    ----------
+    target : str
+        A file name (written atomically) or ``"-"``.
+    payload : Any
+        JSON-encodable data; numpy scalars and arrays are allowed.
+    """
+    _write(target, json.dumps(payload, indent=2, default=json_default) + "\n")
+
+
+def emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` as CSV (header from the first row, None as empty) to ``target``.
+
+    Parameters
+    ----------
+    target : str
+        A file name (written atomically) or ``"-"`` (stdout).
+    rows : list of dict
+        One or more rows with the same keys.
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    _write(target, buffer.getvalue())
+
+
+def save_figure(ax: Axes, target: str) -> None:
+    """Save the figure that holds ``ax`` as ``target`` (150 dpi) and close it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Any Axes of the figure.
+    target : str
+        The file name; its suffix picks the format.
+    """
+    ax.figure.savefig(target, dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)

@@ -1,0 +1,319 @@
+"""The text tables of ``trialsim run``, ``curve``, ``size`` and ``resolve``.
+
+Each function turns a result of the planning layer into the lines the verb
+prints; none computes a number of its own.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from ..mc import MonteCarloProbability
+from ..planning.curves import PowerCurve
+from ..planning.results import SimulationResult
+from ..planning.solver import SampleSize
+from ..spec import Scenario
+
+__all__ = ["format_result", "format_curve", "format_size", "format_resolve"]
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def _mc_row(label: str, p: MonteCarloProbability) -> str:
+    return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
+            f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
+
+
+def _design_text(result: SimulationResult, scenario: Scenario) -> tuple[str, str]:
+    """The arms and the analysis, as the header of ``trialsim run`` shows them."""
+    if result.design == "crossover":
+        p, a = result.arms
+        arms = f"2x2 crossover: {p} then {a} {result.group_sizes[0]}, " \
+               f"{a} then {p} {result.group_sizes[1]}"
+        analysis = "within-patient, period-adjusted"
+    else:
+        kind = "multi-arm" if result.design == "multiarm" else "parallel"
+        arms = f"{kind}: " + ", ".join(f"{a} {n}" for a, n in zip(result.arms, result.group_sizes))
+        analysis = result.analysis
+        if result.design == "multiarm":
+            analysis += f", each arm vs {result.arms[0]} ({scenario.analysis.multiplicity})"
+    return arms, analysis
+
+
+def _result_header(result: SimulationResult, scenario: Scenario, elapsed: float) -> list[str]:
+    sided = "two-sided" if result.sided == 2 else "one-sided"
+    arms, analysis = _design_text(result, scenario)
+    return [
+        f"Scenario     {result.scenario_name}  ({scenario.source})",
+        f"Design       {arms} (total {sum(result.group_sizes)})",
+        f"Analysis     {analysis}, alpha {result.alpha:g} {sided}; "
+        f"true effect {result.true_effect:+.3f}",
+        f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
+        f"{result.seed_entropy}, {elapsed:.1f} s",
+        "",
+        f"{'':27}{'simulated':>12}{'MC SE':>9}   {'95 % MC interval':<18}",
+    ]
+
+
+def _power_rows(result: SimulationResult) -> list[str]:
+    if result.per_comparison is None:
+        return [_mc_row("Power", result.power),
+                _mc_row("Power, benefit direction", result.power_benefit)]
+    lines = [_mc_row("P(any arm rejects)", result.power),
+             _mc_row("P(any arm shows benefit)", result.power_benefit)]
+    for arm, comp in result.per_comparison.items():
+        closed = comp["analytic_power"]
+        lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{_pct(comp['power']):>12}"
+                     f"{100 * comp['power_se']:>7.2f} %   effect {comp['effect']:+.2f}; "
+                     f"closed form {_pct(closed)}")
+    return lines
+
+
+def _estimate_rows(result: SimulationResult, scenario: Scenario,
+                   d: dict[str, Any]) -> list[str]:
+    """Closed-form power, the mean estimate, assurance, coverage, dropout, completers."""
+    exact = "exact" if result.analytic_exact else "approximate"
+    lines = [f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   ({exact})"]
+    lines += textwrap.wrap(result.analytic_method, width=88, initial_indent=" " * 29,
+                           subsequent_indent=" " * 29)
+    lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
+                 f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
+    if result.assurance is not None:
+        prior = scenario.pain
+        lines.append(_mc_row(f"Assurance ({prior.effect_prior} prior)", result.assurance))
+        if result.analytic_assurance is not None:
+            lines.append(f"{'Closed-form assurance':<27}{_pct(result.analytic_assurance):>12}")
+        if result.assurance_ceiling is not None:
+            lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
+                         "(prior probability of a benefit)")
+    if result.ci_coverage is not None:
+        lines.append(_mc_row("CI coverage", result.ci_coverage))
+    if result.power_no_dropout is not None:
+        lost = result.power_no_dropout.value - result.power.value
+        lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "
+                     f"(dropout costs {100 * lost:.1f} points; estimand {result.estimand})")
+    completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
+    per = "sequence" if result.design == "crossover" else "arm"
+    lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
+    if result.n_not_analysable:
+        lines.append(f"{'Trials not analysable':<27}{result.n_not_analysable:>12,}")
+    return lines
+
+
+def _adverse_event_rows(result: SimulationResult) -> list[str]:
+    if not result.adverse_events:
+        return []
+    lines = ["", f"{'Adverse event':<20}{'placebo':>8}{'RR':>7}{'P(harm detected)':>19}"
+                 f"{'MC SE':>9}{'exact':>9}"]
+    for name, ae in result.adverse_events.items():
+        lines.append(f"{name:<20}{ae.placebo_risk:>8.3f}{ae.risk_ratio:>7.2f}"
+                     f"{_pct(ae.p_harm_detected.value):>19}"
+                     f"{100 * ae.p_harm_detected.se:>7.2f} %"
+                     f"{_pct(ae.analytic_p_harm_detected):>9}")
+    return lines
+
+
+def _evidence_rows(result: SimulationResult) -> list[str]:
+    """The 'Evidence used' footer, with a warning for weakly sourced numbers."""
+    if not result.evidence:
+        return []
+    lines = ["", "Evidence used"]
+    for e in result.evidence:
+        lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
+                     f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
+                     f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
+    weak = [e["key"] for e in result.evidence if e["weak"]]
+    if weak:
+        lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
+                     "or missing numbers; check them against the review before relying "
+                     "on this plan.")
+    return lines
+
+
+def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
+    """The human-readable table of ``trialsim run``.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    scenario : Scenario
+        The scenario that was simulated.
+    elapsed : float
+        Seconds the simulation took.
+
+    Returns
+    -------
+    str
+        The table, lines joined by newlines (no trailing newline).
+    """
+    d = result.to_dict()
+    lines = _result_header(result, scenario, elapsed)
+    lines += _power_rows(result)
+    lines += _estimate_rows(result, scenario, d)
+    lines += _adverse_event_rows(result)
+    if result.unblinding_bias is not None:
+        share = d["unblinding_share"]
+        lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "
+                     + ("" if share is None else f"({100 * share:.0f} % of the mean estimate, "
+                                                 "from expectancy after the unblinding event)"))
+    for note in result.notes:
+        lines.append(f"NOTE: {note}")
+    lines += _evidence_rows(result)
+    return "\n".join(lines)
+
+
+def format_curve(curve: PowerCurve) -> str:
+    """The table of ``trialsim curve``: one row per n.
+
+    Parameters
+    ----------
+    curve : PowerCurve
+
+    Returns
+    -------
+    str
+    """
+    first = curve.points[0]
+    names = list(first.adverse_events)
+    head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
+    if curve.has_assurance:
+        head += f"{'assur.':>9}{'SE':>7}"
+    head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
+    lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
+             f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
+    for p in curve.points:
+        closed = "" if p.analytic_power is None else f"{p.analytic_power:.3f}"
+        line = (f"{p.n_per_arm:>6}{sum(p.group_sizes):>7}{p.power.value:>9.3f}"
+                f"{p.power.se:>7.3f}{closed:>9}")
+        if p.assurance is not None:
+            line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
+        line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
+        lines.append(line)
+    if first.assurance_ceiling is not None:
+        lines.append(f"\nassurance ceiling (prior probability of benefit): "
+                     f"{first.assurance_ceiling:.3f}")
+    return "\n".join(lines)
+
+
+def format_size(r: SampleSize) -> str:
+    """The text of ``trialsim size``.
+
+    Parameters
+    ----------
+    r : SampleSize
+
+    Returns
+    -------
+    str
+    """
+    arms = ", ".join(str(n) for n in r.group_sizes)
+    lines = [
+        f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
+        f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
+        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
+        f"per n on the {r.path} path",
+        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
+    ]
+    if r.analytic_n_per_arm is not None:
+        lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
+    else:
+        lines.append("  closed form: none for this metric and model")
+    if r.inflation_n_per_arm is not None:
+        lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
+                     "per arm")
+    return "\n".join(lines)
+
+
+def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
+    """The existing evidence, the new trials, the simulation and P(conclusive) by rule."""
+    res = result.resolve
+    ex = res.existing
+    spec = scenario.meta_analysis
+    k = res.new_trials
+    source = (f"evidence {spec.evidence}" if spec.evidence else
+              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
+              else "a pooled summary")
+    lines = [
+        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
+        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
+        f"New trials         {k} x {scenario.design.n_total} patients "
+        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
+        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
+        + ("" if scenario.pain.effect_prior == "fixed"
+           else f" ({scenario.pain.effect_prior} prior)"),
+        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
+        f"{result.seed_entropy}",
+        "",
+        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
+    ]
+    for rule in res.rules:
+        p = res.p_conclusive[rule]
+        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
+        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %   {dirs}")
+    return lines
+
+
+def _resolve_closed_rows(result: SimulationResult) -> list[str]:
+    """Roloff's conditional power, the information size and the TSA sizes."""
+    ex, closed = result.resolve.existing, result.resolve.closed
+    lines = []
+    if closed.conditional_power is not None:
+        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
+                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
+                     f"{100 * closed.plateau:.1f} %")
+    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
+                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
+                 f"trial{'s' if closed.k_min != 1 else ''}")
+    if closed.n_per_arm_for_k:
+        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
+                          for kk, n in closed.n_per_arm_for_k.items())
+        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
+    if closed.k_min > 1:
+        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
+                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
+    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
+    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
+                 f"heterogeneity-adjusted {daris}")
+    return lines
+
+
+def _conclusive_curve_rows(curves: dict[int, PowerCurve]) -> list[str]:
+    lines = ["", "P(conclusive) by n per arm and number of new trials:"]
+    grid = curves[1].n_per_arm
+    lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
+    for i, n in enumerate(grid):
+        row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
+        lines.append(f"{n:>8}{row}")
+    return lines
+
+
+def format_resolve(scenario: Scenario, result: SimulationResult, solved_text: str | None,
+                   curves: dict[int, PowerCurve] | None) -> str:
+    """The text of ``trialsim resolve``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario simulated (with ``[meta_analysis]``).
+    result : SimulationResult
+        Its result, with ``resolve`` set.
+    solved_text : str or None
+        The ``--target`` answer, already formatted.
+    curves : dict of int to PowerCurve or None
+        The ``--n`` curves, one per number of new trials.
+
+    Returns
+    -------
+    str
+    """
+    lines = _resolve_header(scenario, result)
+    lines.append("")
+    lines += _resolve_closed_rows(result)
+    if solved_text:
+        lines += ["", solved_text]
+    if curves:
+        lines += _conclusive_curve_rows(curves)
+    return "\n".join(lines)

@@ -29,13 +29,6 @@ from .planning.results import (
 )
 from .planning.simulate import simulate, simulate_grid
 from .planning.solver import SampleSize, solve_sample_size
-from .spec.evidence import (
-    EvidenceEntry,
-    EvidenceTable,
-    NormalPrior,
-    default_evidence,
-    load_evidence,
-)
 from .spec import (
     AdverseEvent,
     AnalysisSpec,
@@ -45,6 +38,13 @@ from .spec import (
     Scenario,
     SimulationSpec,
     load_scenario,
+)
+from .spec.evidence import (
+    EvidenceEntry,
+    EvidenceTable,
+    NormalPrior,
+    default_evidence,
+    load_evidence,
 )
 
 __all__ = [

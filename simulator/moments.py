@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ArmMoments", "Prefix", "column", "centred_moments", "observed_moments"]
+__all__ = ["ArmMoments", "PatientArm", "Prefix", "column", "centred_moments", "observed_moments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,27 @@ class ArmMoments:
     cxx: np.ndarray | None = None
     cxy: np.ndarray | None = None
     responders: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientArm:
+    """Every patient of one arm, for the analyses that need more than moments.
+
+    Attributes
+    ----------
+    prefix : Prefix
+        The arm's size grid (patients are in randomisation order).
+    x, y : ndarray, shape (trials, patients)
+        Observed baseline and follow-up (the follow-up a withdrawn patient
+        would have had included).
+    keep : ndarray of bool, shape (trials, patients)
+        Patients with a primary outcome.
+    """
+
+    prefix: Prefix
+    x: np.ndarray
+    y: np.ndarray
+    keep: np.ndarray
 
 
 class Prefix:

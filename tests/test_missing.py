@@ -9,7 +9,7 @@ import pytest
 from conftest import Z_TOL
 
 from simulator import Scenario, simulate
-from simulator.models.withdrawal import estimand_truth
+from simulator.models.estimand_truth import estimand_truth
 
 N_SIMS = 6000
 

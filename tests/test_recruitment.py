@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import Z_TOL
 from scipy import integrate, optimize, stats
 
 from simulator import Scenario, ScenarioError, simulate
@@ -22,8 +23,6 @@ from simulator.ops.recruitment import (
     RecruitmentResult,
     simulate_recruitment,
 )
-
-from conftest import Z_TOL
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 P_TOL = 2 * stats.norm.sf(Z_TOL)  # two-sided tail beyond 4 SE, for distribution tests

@@ -1,10 +1,14 @@
 """The primary analysis of per-arm moments: two arms, or many against one.
 
 Two arms get the scenario's test; more arms get the many-to-one comparisons
-with the variance (and the ANCOVA slope) pooled over all arms.
+with the variance (and the ANCOVA slope) pooled over all arms. A sampler that
+draws the pooled statistics of two arms directly (the aggregate path) hands
+them over as :class:`TwoSampleMoments`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,7 +16,50 @@ from ..moments import ArmMoments
 from .estimates import TrialEstimates, safe_ratio
 from .twosample import ancova, student_t, two_proportions, welch_t
 
-__all__ = ["primary_analysis", "pooled_comparisons", "analyse_arms"]
+__all__ = ["TwoSampleMoments", "two_sample_analysis", "primary_analysis", "pooled_comparisons",
+           "analyse_arms"]
+
+
+@dataclass(frozen=True, slots=True)
+class TwoSampleMoments:
+    """The sufficient statistics of a two-arm comparison, arrays over trials.
+
+    Attributes
+    ----------
+    n0, n1 : ndarray
+        Patients analysed per arm.
+    diff : ndarray
+        Difference of the analysed score's means (active minus reference);
+        for ANCOVA, of the follow-up means.
+    ss0, ss1 : ndarray or None
+        Each arm's within-arm sum of squared deviations (Welch's test).
+    ss_pooled : ndarray or None
+        Their sum, when only the sum was drawn (Student's test).
+    dx, sxx, sxy, syy : ndarray or None
+        ANCOVA: difference of baseline means and the pooled within-arm
+        scatter of baseline and follow-up.
+    """
+
+    n0: np.ndarray
+    n1: np.ndarray
+    diff: np.ndarray
+    ss0: np.ndarray | None = None
+    ss1: np.ndarray | None = None
+    ss_pooled: np.ndarray | None = None
+    dx: np.ndarray | None = None
+    sxx: np.ndarray | None = None
+    sxy: np.ndarray | None = None
+    syy: np.ndarray | None = None
+
+
+def two_sample_analysis(analysis: str, test: str, m: TwoSampleMoments) -> TrialEstimates:
+    """ANCOVA, or Student's / Welch's t-test, on two-sample statistics."""
+    if analysis == "ancova":
+        return ancova(m.dx, m.diff, m.sxx, m.sxy, m.syy, m.n0, m.n1)
+    if test == "welch":
+        return welch_t(m.diff, m.ss0, m.ss1, m.n0, m.n1)
+    pooled = m.ss_pooled if m.ss_pooled is not None else m.ss0 + m.ss1
+    return student_t(m.diff, pooled, m.n0, m.n1)
 
 
 def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoments) -> TrialEstimates:

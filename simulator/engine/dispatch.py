@@ -1,12 +1,21 @@
-"""One dispatch from a design and a data path to the model that simulates it."""
+"""One dispatch from a design and a data path to the model, then to the analysis.
+
+A model draws a chunk of trials on a size grid (:class:`~simulator.models.draw.Draw`,
+moments and counts, no test); :func:`analyse_draw` runs the scenario's
+analysis on it (the estimand's, the multiplicity's) and splits the result into
+one :class:`~simulator.engine.sample.TrialSample` per size.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
-from ..engine.sample import TrialSample
+from ..analysis.arms import analyse_arms, two_sample_analysis
+from ..analysis.estimands import estimand_moments
+from ..analysis.imputation import jump_to_reference
 from ..errors import ScenarioError
 from ..models.aggregate import (
     aggregate_unsupported,
@@ -14,13 +23,20 @@ from ..models.aggregate import (
     simulate_aggregate_grid,
 )
 from ..models.crossover import simulate_crossover_grid
+from ..models.draw import Draw
 from ..models.parameters import TrialParameters
 from ..models.patient import simulate_patient_grid
+from ..models.withdrawal import needs_missing_path, simulate_missing_grid
 from ..spec.scenario import Scenario
+from .sample import TrialSample, split_sizes
 
-__all__ = ["PathName", "choose_path", "simulate_trials", "simulate_sizes"]
+__all__ = ["PathName", "choose_path", "draw_sizes", "analyse_draw", "simulate_sizes",
+           "simulate_trials"]
 
 PathName = Literal["auto", "aggregate", "patient"]
+#: An internal path: every patient's full data (the withdrawal model), whatever
+#: the scenario needs; a comparison run uses it to pair with a run that does.
+FULL_DATA = "full-data"
 
 
 def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggregate", "patient"]:
@@ -40,25 +56,60 @@ def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggrega
     return path
 
 
-def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
-                    path: Literal["aggregate", "patient"],
-                    params: TrialParameters | None = None) -> TrialSample:
-    """Simulate and analyse one chunk of trials on the given path.
+def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
+               grid: Sequence[tuple[int, ...]], params: TrialParameters | None = None) -> Draw:
+    """One chunk of trials at every grid size from the model the design and path need."""
+    if scenario.design.kind == "crossover":
+        return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
+    if path == FULL_DATA or (path == "patient" and needs_missing_path(scenario)):
+        return simulate_missing_grid(scenario, n_sims, rng, grid, params)
+    if path == "aggregate":
+        if len(grid) == 1 and scenario.design.kind != "multiarm":
+            return simulate_aggregate(scenario, n_sims, rng, params)
+        return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
+    return simulate_patient_grid(scenario, n_sims, rng, grid, params)
 
-    ``params`` gives the true effect and AE risks, per trial under a prior;
-    default the scenario's point values.
+
+def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
+                 grid: Sequence[tuple[int, ...]], n_sims: int) -> list[TrialSample]:
+    """The scenario's analysis of a draw, one :class:`TrialSample` per grid size.
+
+    ``rng`` is the draw's own stream, continued: jump-to-reference imputes
+    from it.
     """
-    return simulate_sizes(scenario, n_sims, rng, path, [scenario.design.group_sizes], params)[0]
+    spec, pain = scenario.analysis, scenario.pain
+    if draw.patients is not None and spec.estimand == "treatment-policy-j2r":
+        primaries = jump_to_reference(draw.patients, grid, rng, analysis=pain.analysis,
+                                      test=spec.test, imputations=spec.imputations,
+                                      n_sims=n_sims)
+        return [TrialSample(primary=primaries[g],
+                            completers=tuple(c[:, g] for c in draw.completers),
+                            ae_counts={k: tuple(c[:, g] for c in v)
+                                       for k, v in draw.ae_counts.items()})
+                for g in range(len(grid))]
+    if draw.two_sample is not None:
+        primary = two_sample_analysis(draw.analysis, spec.test, draw.two_sample)
+        return [TrialSample(primary=primary, completers=draw.completers,
+                            ae_counts=draw.ae_counts)]
+    arms = draw.arms
+    if draw.patients is not None:
+        arms = estimand_moments(spec.estimand, pain.responder_cutoff, draw.patients, n_sims)
+    # One analysis of every size at once ((trials, sizes) arrays), then a copy per size.
+    primary, comparisons = analyse_arms(draw.analysis, spec.test, list(arms))
+    return split_sizes(primary, comparisons, draw.completers, draw.ae_counts, len(grid),
+                       ae_exposed=draw.ae_exposed)
 
 
 def simulate_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
-                   grid: list[tuple[int, ...]], params: TrialParameters | None = None
+                   grid: Sequence[tuple[int, ...]], params: TrialParameters | None = None
                    ) -> list[TrialSample]:
-    """One chunk of trials at every grid size, on common random numbers."""
-    if scenario.design.kind == "crossover":
-        return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
-    if len(grid) == 1 and path == "aggregate" and scenario.design.kind != "multiarm":
-        return [simulate_aggregate(scenario, n_sims, rng, params)]
-    if path == "aggregate":
-        return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
-    return simulate_patient_grid(scenario, n_sims, rng, grid, params)
+    """One chunk of trials at every grid size, simulated and analysed."""
+    draw = draw_sizes(scenario, n_sims, rng, path, grid, params)
+    return analyse_draw(draw, scenario, rng, grid, n_sims)
+
+
+def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
+                    path: Literal["aggregate", "patient"],
+                    params: TrialParameters | None = None) -> TrialSample:
+    """Simulate and analyse one chunk of trials at the scenario's own size."""
+    return simulate_sizes(scenario, n_sims, rng, path, [scenario.design.group_sizes], params)[0]

@@ -25,11 +25,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.arms import analyse_arms
-from ..analysis.twosample import ancova, student_t, welch_t
-from ..engine.sample import TrialSample
+from ..analysis.arms import TwoSampleMoments
 from ..moments import ArmMoments
 from ..spec.scenario import Scenario
+from .draw import Draw
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 
@@ -62,7 +61,7 @@ def aggregate_unsupported(scenario: Scenario) -> str | None:
 
 
 def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator,
-                       params: TrialParameters | None = None) -> TrialSample:
+                       params: TrialParameters | None = None) -> Draw:
     """Simulate ``n_sims`` trials from exact sufficient statistics.
 
     Parameters
@@ -101,16 +100,17 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         sxx = sb * sb * c1 * c1
         sxy = sb * sd * c1 * lead
         syy = sd * sd * (lead * lead + s * s * c2 * c2)
-        primary = ancova(dx, dy, sxx, sxy, syy, m0, m1)
+        stats = TwoSampleMoments(n0=m0, n1=m1, diff=dy, dx=dx, sxx=sxx, sxy=sxy, syy=syy)
     else:
         var = analysis_sd(pain) ** 2  # follow-up or change score
         diff = effect + np.sqrt(var * inv_n) * rng.standard_normal(n_sims)
         if scenario.analysis.test == "welch":
             ss0 = var * rng.chisquare(np.maximum(m0 - 1.0, 1.0))
             ss1 = var * rng.chisquare(np.maximum(m1 - 1.0, 1.0))
-            primary = welch_t(diff, ss0, ss1, m0, m1)
+            stats = TwoSampleMoments(n0=m0, n1=m1, diff=diff, ss0=ss0, ss1=ss1)
         else:
-            primary = student_t(diff, var * rng.chisquare(np.maximum(df, 1.0)), m0, m1)
+            stats = TwoSampleMoments(n0=m0, n1=m1, diff=diff,
+                                     ss_pooled=var * rng.chisquare(np.maximum(df, 1.0)))
     # Adverse events last: a binomial consumes a varying number of random
     # numbers, so drawing them after the pain statistics keeps those paired
     # (common random numbers) when the risk ratio is drawn from a prior.
@@ -118,12 +118,13 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
         rng.binomial(n, params.active_risk[ae.name] if arm == 1 else ae.placebo_risk,
                      size=n_sims)
         for arm, n in enumerate(scenario.design.group_sizes)) for ae in scenario.adverse_events}
-    return TrialSample(primary=primary, completers=tuple(completers), ae_counts=ae_counts)
+    return Draw(analysis=pain.analysis, completers=tuple(completers), ae_counts=ae_counts,
+                two_sample=stats)
 
 
 def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
                             grid: Sequence[tuple[int, ...]],
-                            params: TrialParameters | None = None) -> list[TrialSample]:
+                            params: TrialParameters | None = None) -> Draw:
     """Exact sufficient statistics at several sizes, on common random numbers.
 
     The patients between consecutive grid sizes form a segment; each
@@ -207,13 +208,17 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
             done = max(done, size)
         per_arm.append(snapshots)
     n_grid, n_arms = len(grid), len(grid[0])
-    samples = []
-    for g in range(n_grid):
-        primary, comparisons = analyse_arms(pain.analysis, scenario.analysis.test,
-                                            [per_arm[a][g] for a in range(n_arms)])
-        samples.append(TrialSample(
-            primary=primary, comparisons=comparisons,
-            completers=tuple(per_arm[a][g].n for a in range(n_arms)),
-            ae_counts={k: tuple(v[a * n_grid + g] for a in range(n_arms))
-                       for k, v in ae_counts.items()}))
-    return samples
+    arms = tuple(_stack(per_arm[a]) for a in range(n_arms))
+    counts = {k: tuple(np.stack(v[a * n_grid:(a + 1) * n_grid], axis=1) for a in range(n_arms))
+              for k, v in ae_counts.items()}
+    return Draw(analysis=pain.analysis, arms=arms, completers=tuple(a.n for a in arms),
+                ae_counts=counts)
+
+
+def _stack(snapshots: list[ArmMoments]) -> ArmMoments:
+    """One arm's per-size moments as (trials, sizes) arrays."""
+    def stacked(name):
+        first = getattr(snapshots[0], name)
+        return None if first is None else np.stack([getattr(m, name) for m in snapshots], axis=1)
+    return ArmMoments(n=stacked("n"), mean_y=stacked("mean_y"), cyy=stacked("cyy"),
+                      mean_x=stacked("mean_x"), cxx=stacked("cxx"), cxy=stacked("cxy"))

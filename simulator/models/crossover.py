@@ -32,10 +32,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.arms import primary_analysis
-from ..engine.sample import TrialSample, split_sizes
 from ..moments import ArmMoments, Prefix, column
 from ..spec.scenario import Scenario
+from .draw import Draw
 from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
 
@@ -49,7 +48,7 @@ def crossover_sd(scenario: Scenario) -> float:
 
 def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
                             grid: Sequence[tuple[int, ...]],
-                            params: TrialParameters | None = None) -> list[TrialSample]:
+                            params: TrialParameters | None = None) -> Draw:
     """Simulate 2x2 crossover trials at several sizes (patients per sequence).
 
     Parameters
@@ -66,8 +65,10 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
 
     Returns
     -------
-    list of TrialSample
-        One per size; ``ae_exposed`` holds the placebo and active periods.
+    Draw
+        Each sequence's half period differences of complete patients (as
+        ``followup`` moments), completers, and the AE counts of each
+        treatment with ``ae_exposed`` (the placebo and active periods).
     """
     pain, design = scenario.pain, scenario.design
     params = params or TrialParameters.fixed(scenario)
@@ -126,6 +127,5 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
             ss = prefix.sums(hm, half) - s1 * mean
         sequences.append(ArmMoments(n=m, mean_y=mean, cyy=ss))
         completers.append(m)
-    every = primary_analysis("followup", scenario.analysis.test, sequences[0], sequences[1])
-    return split_sizes(every, None, completers, {k: tuple(v) for k, v in events.items()},
-                       len(grid), ae_exposed=tuple(exposed))
+    return Draw(analysis="followup", arms=tuple(sequences), completers=tuple(completers),
+                ae_counts={k: tuple(v) for k, v in events.items()}, ae_exposed=tuple(exposed))

@@ -28,7 +28,6 @@ __all__ = [
     "draw_baseline_z",
     "followup_mean",
     "observe",
-    "is_responder",
 ]
 
 def draw_baseline_z(rng: np.random.Generator, shape: tuple[int, ...], pain: Pain) -> np.ndarray:
@@ -79,9 +78,3 @@ def observe(latent: np.ndarray, bounded: bool) -> np.ndarray:
         np.clip(latent, 0.0, NRS_MAX, out=latent)
         np.rint(latent, out=latent)
     return latent
-
-
-def is_responder(baseline: np.ndarray, followup: np.ndarray, cutoff: float) -> np.ndarray:
-    """At least ``cutoff`` (e.g. 0.3) fractional reduction from a positive baseline."""
-    reduction = baseline - followup
-    return (baseline > 0) & (reduction >= cutoff * baseline - 1e-9)

@@ -23,14 +23,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..analysis.arms import analyse_arms
-from ..engine.sample import TrialSample, split_sizes
+from ..analysis.estimands import is_responder
 from ..moments import ArmMoments, Prefix, centred_moments, column
 from ..spec.scenario import Scenario
-from .outcomes import draw_baseline_z, followup_mean, is_responder, observe
+from .draw import Draw
+from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
 
-__all__ = ["simulate_patients", "simulate_patient_grid", "patient_bytes_per_trial"]
+__all__ = ["simulate_patient_grid", "patient_bytes_per_trial"]
 
 _LIVE_ARRAYS = 8  # (trials x patients) float arrays alive at once, for the memory budget
 
@@ -40,32 +40,10 @@ def patient_bytes_per_trial(scenario: Scenario) -> int:
     return 8 * _LIVE_ARRAYS * max(scenario.design.group_sizes) + 64 * len(scenario.design.arms)
 
 
-def simulate_patients(scenario: Scenario, n_sims: int, rng: np.random.Generator,
-                      params: TrialParameters | None = None) -> TrialSample:
-    """Simulate ``n_sims`` trials patient by patient and analyse them.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    n_sims : int
-        Trials in this chunk.
-    rng : numpy.random.Generator
-        The chunk's own stream.
-    params : TrialParameters, optional
-        True effect and AE risks (per trial under a prior); default the
-        scenario's point values.
-
-    Returns
-    -------
-    TrialSample
-    """
-    return simulate_patient_grid(scenario, n_sims, rng, [scenario.design.group_sizes], params)[0]
-
-
 def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
                           grid: Sequence[tuple[int, ...]],
-                          params: TrialParameters | None = None) -> list[TrialSample]:
-    """Simulate trials at several sizes on common random numbers.
+                          params: TrialParameters | None = None) -> Draw:
+    """Simulate trials patient by patient at several sizes, on common random numbers.
 
     Parameters
     ----------
@@ -80,13 +58,9 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
 
     Returns
     -------
-    list of TrialSample
-        One per grid point.
+    Draw
+        Per-arm moments, completers and AE counts, (trials, sizes) arrays.
     """
-    from .withdrawal import needs_missing_path, simulate_missing_grid
-
-    if needs_missing_path(scenario):
-        return simulate_missing_grid(scenario, n_sims, rng, grid, params)
     pain = scenario.pain
     params = params or TrialParameters.fixed(scenario)
     needs_x = pain.analysis != "followup" or pain.truncated
@@ -115,9 +89,8 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
             arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y, prefix))
         else:
             arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
-    # One analysis of every size at once ((trials, sizes) arrays), then a copy per size.
-    primary, comparisons = analyse_arms(pain.analysis, scenario.analysis.test, arms)
-    return split_sizes(primary, comparisons, completers, ae_counts, len(grid))
+    return Draw(analysis=pain.analysis, arms=tuple(arms), completers=tuple(completers),
+                ae_counts={k: tuple(v) for k, v in ae_counts.items()})
 
 
 def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):

@@ -21,15 +21,15 @@ from ..analysis.estimates import decide
 from ..analysis.multiplicity import adjusted_decisions
 from ..analysis.power import harm_detection_probability
 from ..analysis.twosample import log_risk_ratio
-from ..engine.dispatch import PathName, choose_path, simulate_sizes
+from ..engine.dispatch import FULL_DATA, PathName, choose_path, simulate_sizes
 from ..engine.layout import chunk_layout
 from ..engine.sample import TrialSample
 from ..errors import ScenarioError
 from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
+from ..models.estimand_truth import estimand_truth
 from ..models.parameters import TrialParameters, assurance_ceiling, has_prior
 from ..models.patient import patient_bytes_per_trial
 from ..models.truth import true_crossover_effect
-from ..models.withdrawal import estimand_truth, simulate_missing_grid
 from ..planning.closed import (
     AnalyticPower,
     analytic_assurance,
@@ -206,8 +206,8 @@ def _run_chunk(scenario: Scenario, path: str, n_sims: int, seed: np.random.SeedS
         # estimate the unblinding explains.
         blind = without_unblinding(scenario)
         # the same module and draws as the unblinded run: paired trial by trial
-        for tally, sample in zip(tallies, simulate_missing_grid(
-                blind, n_sims, np.random.default_rng(seed), grid)):
+        for tally, sample in zip(tallies, simulate_sizes(
+                blind, n_sims, np.random.default_rng(seed), FULL_DATA, grid)):
             est = sample.primary.estimate
             tally.sum_est_blind = float(np.nansum(est))
             tally.valid_blind = int(np.isfinite(est).sum())

@@ -19,7 +19,7 @@ from simulator import (
     solve_sample_size,
 )
 from simulator.face.cli import main
-from simulator.planning.resolve import closed_forms
+from simulator.planning.resolve_closed import closed_forms
 
 ROOT = Path(__file__).resolve().parents[1]
 

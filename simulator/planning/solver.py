@@ -26,7 +26,7 @@ from ..spec.schema import evolve
 from ..spec.variants import at_n
 from .closed import analytic_assurance, analytic_power, completion_probabilities
 from .curves import PowerCurve, power_curve
-from .resolve import closed_forms
+from .resolve_closed import closed_forms
 from .simulate import ProgressCallback
 
 __all__ = ["SampleSize", "solve_sample_size"]

@@ -1,0 +1,193 @@
+"""The kernel: passes over chunks of simulated trials, and collectors that count.
+
+A **pass** simulates one scenario (a variant, for a comparison) on one named
+random stream, optionally with true parameters drawn per trial, and hands
+each grid size's analysed trials to its **collectors**. A collector returns
+counts or sums (a mapping of names to numbers or arrays) that add up across
+chunks. :func:`run` runs every pass on every chunk, through joblib, and adds
+the counts in chunk order, so the totals do not depend on the number of
+workers. The kernel knows no feature: planning contributes the passes and
+collectors and turns the totals into results.
+
+Streams are named children of the chunk's ``SeedSequence``: ``data`` is the
+chunk's own child ``(i,)``, ``prior`` is ``(i, 1)`` and ``futures`` ``(i, 2)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import joblib
+import numpy as np
+
+from ..models.parameters import TrialParameters
+from ..spec.scenario import Scenario
+from .dispatch import simulate_sizes
+from .sample import TrialSample
+
+__all__ = ["STREAMS", "stream", "ChunkContext", "Collector", "Pass", "Totals", "run"]
+
+#: The spawn-key suffix of each named stream under a chunk's key.
+STREAMS: dict[str, tuple[int, ...]] = {"data": (), "prior": (1,), "futures": (2,)}
+
+Counts = dict[str, Any]
+ProgressCallback = Callable[[int, int], None]
+ParamsDraw = Callable[[np.random.Generator, int], TrialParameters]
+
+
+def stream(entropy: int, chunk: int, name: str) -> np.random.Generator:
+    """The generator of the named stream of chunk ``chunk``."""
+    return np.random.default_rng(
+        np.random.SeedSequence(entropy, spawn_key=(chunk,) + STREAMS[name]))
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkContext:
+    """What a collector knows besides the analysed trials.
+
+    Attributes
+    ----------
+    n_sims : int
+        Simulations in the chunk (each may hold several trials).
+    sizes : tuple of int
+        Patients per arm at this grid size.
+    index : int
+        The grid size's position.
+    params : TrialParameters or None
+        The true parameters the pass drew for its trials.
+    """
+
+    n_sims: int
+    sizes: tuple[int, ...]
+    index: int
+    params: TrialParameters | None
+
+
+class Collector(Protocol):
+    """Counts from one grid size's analysed trials of one chunk."""
+
+    def __call__(self, sample: TrialSample, chunk: ChunkContext) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One simulation of every chunk, and what is collected from it.
+
+    Attributes
+    ----------
+    name : str
+        Unique within a run; the totals are keyed by it.
+    scenario : Scenario
+        The scenario (at the grid's largest size) this pass simulates.
+    path : str
+        The data path (``aggregate``, ``patient``, or the full-data model).
+    collectors : tuple of Collector
+    stream : str
+        The named stream the data come from (see :data:`STREAMS`).
+    params : callable or None
+        ``params(rng, n)`` draws the true parameters of ``n`` simulations.
+    params_stream : str or None
+        The stream ``params`` draws from; None: the data stream, before the
+        data.
+    trials_per_sim : int
+        Trials simulated per simulation (k new trials per future).
+    """
+
+    name: str
+    scenario: Scenario
+    path: str
+    collectors: tuple[Collector, ...]
+    stream: str = "data"
+    params: ParamsDraw | None = None
+    params_stream: str | None = None
+    trials_per_sim: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The counts of a run, added over chunks in chunk order.
+
+    Attributes
+    ----------
+    n_sims : int
+    counts : dict of str to list of dict
+        Per pass, per grid size, each collector's totals by name.
+    worker_processes : int
+        Distinct processes that ran chunks.
+    """
+
+    n_sims: int
+    counts: dict[str, list[Counts]]
+    worker_processes: int
+
+    def at(self, index: int) -> dict[str, Counts]:
+        """Every pass's totals at one grid size (an empty dict for a pass not run)."""
+        return {name: per_size[index] for name, per_size in self.counts.items()}
+
+
+def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, chunk: int
+              ) -> list[Counts]:
+    rng = stream(entropy, chunk, p.stream)
+    params = None
+    if p.params is not None:
+        source = rng if p.params_stream is None else stream(entropy, chunk, p.params_stream)
+        params = p.params(source, n)
+    samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, grid, params)
+    out = []
+    for g, (sample, sizes) in enumerate(zip(samples, grid)):
+        ctx = ChunkContext(n_sims=n, sizes=sizes, index=g, params=params)
+        counts: Counts = {}
+        for collect in p.collectors:
+            counts.update(collect(sample, ctx))
+        out.append(counts)
+    return out
+
+
+def _run_chunk(passes: Sequence[Pass], grid: list[tuple[int, ...]], n: int, entropy: int,
+               chunk: int) -> tuple[dict[str, list[Counts]], int]:
+    return {p.name: _run_pass(p, grid, n, entropy, chunk) for p in passes}, os.getpid()
+
+
+def _add(total: Counts | None, counts: Counts) -> Counts:
+    if total is None:
+        return dict(counts)
+    return {k: total[k] + v for k, v in counts.items()}
+
+
+def run(passes: Sequence[Pass], grid: list[tuple[int, ...]], chunks: Sequence[int], *,
+        seed: int, n_jobs: int = 1, progress: ProgressCallback | None = None) -> Totals:
+    """Run every pass on every chunk and add the collectors' counts in chunk order.
+
+    Parameters
+    ----------
+    passes : sequence of Pass
+    grid : list of tuple of int
+        Patients per arm at each grid size, increasing.
+    chunks : sequence of int
+        Simulations per chunk (the layout; it never depends on ``n_jobs``).
+    seed : int
+        Entropy of the root ``SeedSequence``; chunk ``i`` draws from its child ``i``.
+    n_jobs : int
+        joblib workers.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk.
+    """
+    names = [p.name for p in passes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"pass names must be distinct: {names}")
+    totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
+    pids: set[int] = set()
+    done, total = 0, sum(chunks)
+    jobs = (joblib.delayed(_run_chunk)(passes, grid, n, seed, i) for i, n in enumerate(chunks))
+    for (counts, pid), n in zip(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
+                                chunks):
+        for name, per_size in counts.items():
+            totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
+        pids.add(pid)
+        done += n
+        if progress is not None:
+            progress(done, total)
+    return Totals(n_sims=total, counts=totals, worker_processes=len(pids))

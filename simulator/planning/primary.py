@@ -1,0 +1,95 @@
+"""The primary analysis: power, the estimate, its bias and the interval's coverage.
+
+This feature defines the run's ``main`` pass (the scenario's own trials) and
+counts, per grid size: rejections (in either direction and in the benefit
+direction; for a multi-arm trial, of any comparison after the multiplicity
+adjustment, and of each), analysable trials, intervals covering the truth,
+the sum and sum of squares of the estimates, and completers per arm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..engine.kernel import ChunkContext, Pass
+from ..engine.sample import TrialSample
+from ..mc import MonteCarloProbability
+from ..spec.scenario import Scenario
+from .closed import AnalyticPower, analytic_power
+from .decisions import adjusted, decide_primary
+from .plan import Plan, Point
+
+__all__ = ["PrimaryCollector", "Primary"]
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryCollector:
+    """Counts of the primary test, the estimate and the completers."""
+
+    scenario: Scenario
+    truth: float
+
+    def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
+        primary = sample.primary
+        dec = decide_primary(self.scenario, sample)
+        valid = primary.valid
+        est = primary.estimate[valid]
+        out = {
+            "n": len(valid),
+            "reject": int(dec.reject.sum()),
+            "reject_benefit": int(dec.reject_benefit.sum()),
+            "valid": int(valid.sum()),
+            "covered": int(((dec.ci_low <= self.truth) & (self.truth <= dec.ci_high)).sum()),
+            "sum_est": float(est.sum()),
+            "sum_est2": float(np.dot(est, est)),
+            "completers": np.array([float(c.sum()) for c in sample.completers]),
+        }
+        if sample.comparisons is not None:
+            reject, benefit = adjusted(self.scenario, sample, chunk.sizes)
+            out.update(arm_reject=reject.sum(axis=1), arm_benefit=benefit.sum(axis=1),
+                       reject=int(reject.any(axis=0).sum()),  # power: any comparison rejects
+                       reject_benefit=int(benefit.any(axis=0).sum()))  # P(any dose succeeds)
+        return out
+
+
+def estimate_summary(point: Point) -> tuple[float, float]:
+    """Mean of the analysable trials' estimates, and its Monte Carlo SE."""
+    valid, total, squares = (point.main(k) for k in ("valid", "sum_est", "sum_est2"))
+    mean = total / valid if valid else float("nan")
+    var = (squares - valid * mean * mean) / (valid - 1) if valid > 1 else float("nan")
+    se = float(np.sqrt(max(var, 0.0) / valid)) if valid > 1 else float("nan")
+    return mean, se
+
+
+class Primary:
+    """Power, the estimate and its coverage (the ``main`` pass)."""
+
+    def passes(self, plan: Plan) -> list[Pass]:
+        collector = PrimaryCollector(scenario=plan.scenario, truth=plan.truth)
+        return [Pass(name="main", scenario=plan.scenario, path=plan.path,
+                     collectors=(collector,))]
+
+    def collectors(self, plan: Plan) -> dict:
+        return {}
+
+    def summarise(self, point: Point) -> dict[str, Any]:
+        n, valid = point.n_sims, point.main("valid")
+        mean, mean_se = estimate_summary(point)
+        closed = analytic_power(point.scenario) if point.plan.closed_forms else AnalyticPower(
+            value=None, method="not computed", exact=False)
+        prob = MonteCarloProbability.from_counts
+        return dict(
+            power=prob(point.main("reject"), n),
+            power_benefit=prob(point.main("reject_benefit"), n),
+            analytic_power=closed.value, analytic_method=closed.method,
+            analytic_exact=closed.exact,
+            true_effect=point.plan.truth, true_effect_se=point.plan.truth_se,
+            mean_estimate=mean, mean_estimate_se=mean_se,
+            ci_coverage=prob(point.main("covered"), valid) if valid else None,
+            mean_completers=tuple(float(c) / n for c in point.main("completers")),
+            n_not_analysable=n - valid,
+            estimand=point.scenario.analysis.estimand,
+        )

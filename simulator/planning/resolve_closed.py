@@ -1,0 +1,126 @@
+"""Closed forms of resolving the review, beside the simulation.
+
+Conditional power of the update with tau^2 fixed (Roloff, Higgins & Sutton
+2013), the plateau one trial cannot pass when tau^2 > 0, the minimum number
+of new trials ``k_min > tau^2 (I* - I0)`` and the size of each, and the
+trial-sequential required information size ``RIS = 4 (z_a + z_b)^2 sigma^2 /
+delta^2`` with its heterogeneity adjustment ``RIS / (1 - I^2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..analysis.quadrature import normal_prior_nodes
+from ..models.crossover import crossover_sd
+from ..models.outcomes import analysis_sd
+from ..spec import Scenario
+from .closed import completion_probabilities
+from .review import centre_prior, existing_evidence, required_information
+
+__all__ = ["ResolveClosedForms", "closed_forms"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveClosedForms:
+    """Closed forms of the information-size view.
+
+    Attributes
+    ----------
+    conditional_power : float or None
+        P(updated CI excludes 0) at the scenario's effect (averaged over its
+        prior when it has one), tau^2 fixed (Roloff et al. 2013); None when the
+        existing evidence is re-fitted from studies with tau^2 estimated, or
+        with HKSJ intervals.
+    plateau : float or None
+        The limit of ``conditional_power`` as the new trials grow without
+        bound: below 1 whenever tau^2 > 0.
+    required_information : float
+        I* = (z_{1-alpha/2} + z_power)^2 / delta^2 (inverse-variance units).
+    existing_information : float
+        I0 = 1 / SE0^2.
+    k_min : int
+        Fewest new trials that can supply I* - I0: the smallest k > tau^2 (I* - I0)
+        (0 if the review already has the information).
+    n_per_arm_for_k : dict of int to int
+        Per-arm size (at least 2) of each of k equal new trials that supply
+        I* - I0, for k = k_min .. k_min + 4 (and for ``new_trials``), from
+        v = 2 sigma^2 / n: equal arms, no dropout.
+    ris, daris : float or None
+        Trial-sequential required information size in participants,
+        4 (z_a + z_b)^2 sigma^2 / delta^2, and RIS / (1 - I^2) (None when I^2 is
+        unknown).
+    """
+
+    conditional_power: float | None
+    plateau: float | None
+    required_information: float
+    existing_information: float
+    k_min: int
+    n_per_arm_for_k: dict[int, int]
+    ris: float
+    daris: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"conditional_power": self.conditional_power, "plateau": self.plateau,
+                "required_information": self.required_information,
+                "existing_information": self.existing_information, "k_min": self.k_min,
+                "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
+                "ris": self.ris, "daris": self.daris}
+
+
+def _cp(theta, w0, est0, w1, z):
+    """Roloff conditional power of the update, vectorized over theta."""
+    total = w0 + w1
+    up = (w0 * est0 + w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
+    down = (-w0 * est0 - w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
+    return stats.norm.cdf(up) + stats.norm.cdf(down)
+
+
+def closed_forms(scenario: Scenario) -> ResolveClosedForms:
+    """The information-size view and the conditional power of the update."""
+    spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
+    existing = existing_evidence(scenario)
+    tau2 = existing.tau2
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    info_star = required_information(spec, pain, alpha)
+    info0 = 1.0 / existing.se**2
+    gap = info_star - info0
+    if scenario.design.kind == "crossover":
+        sd = crossover_sd(scenario)  # per half period difference, n per sequence
+    else:
+        sd = analysis_sd(pain)
+    k_min = 0 if gap <= 0 else (1 if tau2 == 0 else math.floor(tau2 * gap) + 1)
+    sizes = {}
+    if gap > 0:
+        for k in sorted({*range(max(k_min, 1), max(k_min, 1) + 5), spec.new_trials}):
+            denom = k / gap - tau2
+            if denom > 0:
+                sizes[k] = max(2, math.ceil(2 * sd * sd / denom))
+    delta = spec.delta if spec.delta is not None else pain.mcid
+    ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
+    daris = None if existing.i2 is None or existing.i2 >= 1 else ris / (1 - existing.i2)
+
+    cp = plateau = None
+    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
+        n0, n1 = scenario.design.group_sizes
+        c0, c1 = completion_probabilities(scenario)
+        v = sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
+        k = spec.new_trials
+        w1 = k / (v + tau2)
+        prior = centre_prior(pain)
+        if prior is None:
+            thetas, weights = np.array([pain.effect]), np.array([1.0])
+        else:
+            thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
+        cp = float(np.dot(weights, _cp(thetas, info0, existing.estimate, w1, z)))
+        plateau = 1.0 if tau2 == 0 else float(
+            np.dot(weights, _cp(thetas, info0, existing.estimate, k / tau2, z)))
+    return ResolveClosedForms(conditional_power=cp, plateau=plateau,
+                              required_information=info_star, existing_information=info0,
+                              k_min=k_min, n_per_arm_for_k=sizes, ris=ris, daris=daris)

@@ -1,0 +1,152 @@
+"""The review being resolved: its existing evidence, its update, and the rules.
+
+Each simulated future adds ``k`` new trials of the scenario's design (their
+estimates and standard errors come from the engine, dropout included) to the
+existing evidence and re-fits the meta-analysis:
+
+* a pooled summary (estimate, SE) is updated with tau^2 held fixed: weight
+  ``W0 = 1 / SE0^2`` plus ``1 / (se_j^2 + tau^2)`` per new trial;
+* per-study estimates are re-fitted with the chosen estimator (and HKSJ).
+
+The update is conclusive by the chosen rules (:data:`simulator.spec.RULES`),
+reported by direction (:data:`DIRECTIONS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+from ..analysis.metaanalysis import meta_analyse
+from ..spec import MetaSpec, Pain, Scenario
+from ..spec.evidence import NormalPrior, default_evidence
+
+__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior",
+           "required_information", "conclusive"]
+
+#: Directions each rule reports.
+DIRECTIONS: dict[str, tuple[str, ...]] = {
+    "ci-excludes-0": ("benefit", "harm"),
+    "mcid": ("benefit", "no-important-effect", "harm"),
+    "precision": ("precise",),
+    "tsa": ("benefit", "harm"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """The existing evidence, summarised.
+
+    Attributes
+    ----------
+    estimate, se : float
+        Pooled effect (0-10 NRS) and its SE.
+    tau2 : float
+        Between-study variance used for new trials (held or fitted).
+    i2 : float or None
+        I^2 of the existing meta-analysis, where known.
+    k : int or None
+        Number of existing studies, where known.
+    studies : tuple of (estimate, se) or None
+        Per-study data (re-fitted in updates), or None for a summary.
+    """
+
+    estimate: float
+    se: float
+    tau2: float
+    i2: float | None
+    k: int | None
+    studies: tuple[tuple[float, float], ...] | None
+
+
+@lru_cache(maxsize=64)
+def _existing(spec: MetaSpec, i2_entry: float | None) -> Existing:
+    if spec.studies is not None:
+        y, se = np.array(spec.studies).T
+        fit = meta_analyse(y, se, method=spec.method, hksj=spec.hksj, tau2=spec.tau2)
+        return Existing(estimate=float(fit.estimate), se=float(fit.se), tau2=float(fit.tau2),
+                        i2=float(fit.i2), k=len(y), studies=spec.studies)
+    est, se, k = spec.pooled
+    return Existing(estimate=est, se=se, tau2=float(spec.tau2), i2=i2_entry, k=k, studies=None)
+
+
+def existing_evidence(scenario: Scenario) -> Existing:
+    """The scenario's existing meta-analysis (fitted once, cached)."""
+    spec = scenario.meta_analysis
+    i2 = None
+    if spec.evidence is not None:
+        i2 = (scenario.evidence or default_evidence())[spec.evidence].i2
+    return _existing(spec, i2)
+
+
+def centre_prior(pain: Pain) -> NormalPrior | None:
+    """Distribution of the centre of the new trials' true effects.
+
+    The new trials add their own heterogeneity (tau^2) around the centre, so
+    the centre takes the pooled uncertainty only, ``N(effect, effect_sd^2)``,
+    for a pooled or a predictive prior alike (the predictive prior's tau^2
+    would otherwise be counted twice).
+    """
+    if pain.effect_prior == "fixed":
+        return None
+    return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
+
+
+def _update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray, alpha: float):
+    """Updated estimate, SE and CI for each future; est, se of shape (futures, k)."""
+    bad = ~(np.isfinite(est) & np.isfinite(se) & (se > 0))
+    est = np.where(bad, 0.0, est)
+    var = np.where(bad, 1e12, se * se)  # an unanalysable trial adds nothing
+    if existing.studies is None:
+        w0 = 1.0 / existing.se**2
+        w = 1.0 / (var + existing.tau2)
+        total = w0 + w.sum(axis=1)
+        mu = (w0 * existing.estimate + (w * est).sum(axis=1)) / total
+        sem = 1.0 / np.sqrt(total)
+        crit = stats.norm.ppf(1 - alpha / 2)
+        return mu, sem, mu - crit * sem, mu + crit * sem
+    y0, s0 = np.array(existing.studies).T
+    n = est.shape[0]
+    y = np.concatenate([np.broadcast_to(y0, (n, len(y0))), est], axis=1)
+    v = np.concatenate([np.broadcast_to(s0 * s0, (n, len(y0))), var], axis=1)
+    fit = meta_analyse(y, v=v, method=spec.method, hksj=spec.hksj, alpha=alpha, tau2=spec.tau2)
+    return fit.estimate, fit.se, fit.ci_low, fit.ci_high
+
+
+def required_information(spec: MetaSpec, pain: Pain, alpha: float) -> float:
+    delta = spec.delta if spec.delta is not None else pain.mcid
+    return (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(spec.power)) ** 2 / delta**2
+
+
+def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Per rule and direction, the futures whose updated meta-analysis is conclusive.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``meta_analysis`` table.
+    est, se : ndarray, shape (futures, k)
+        The new trials' estimates and standard errors.
+    """
+    spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
+    existing = existing_evidence(scenario)
+    mu, sem, lo, hi = _update(existing, spec, est, se, alpha)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for rule in spec.rules:
+        if rule == "ci-excludes-0":
+            out[rule] = {"benefit": hi < 0, "harm": lo > 0}
+        elif rule == "mcid":
+            m = pain.mcid
+            out[rule] = {"benefit": hi < -m, "no-important-effect": (lo > -m) & (hi < m),
+                         "harm": lo > m}
+        elif rule == "precision":
+            out[rule] = {"precise": (hi - lo) / 2 < spec.precision}
+        else:  # tsa: O'Brien-Fleming-type boundary at the information fraction
+            fraction = np.minimum(1.0 / sem**2 / required_information(spec, pain, alpha), 1.0)
+            bound = stats.norm.ppf(1 - alpha / 2) / np.sqrt(fraction)
+            z = mu / sem
+            out[rule] = {"benefit": z < -bound, "harm": z > bound}
+    return out

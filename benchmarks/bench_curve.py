@@ -36,6 +36,11 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    guess (``planning._smallest_n``, with its number of closed-form
    evaluations), the textbook inflation rule (``planning._inflation``) and
    the rest. The wrappers are removed afterwards.
+3. **A default curve / the closed-form-included curve**: a 15-point
+   ``power_curve`` of the flagship scenario (``n`` 20..300 step 20, default
+   arguments: no closed forms, no comparison runs) divided by the same curve
+   with ``closed_forms=True, comparisons=True`` (what every curve computed
+   before the closed forms were made optional); target <= 0.5x.
 
 As in ``bench_engine.py``: every figure is a ratio to a baseline measured in
 the same process, each timing is the best of 3 (``time.perf_counter``) after
@@ -78,6 +83,8 @@ FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
 
 TARGET_CURVE = 1.5  # curve / one evaluation at its largest n, x
 TARGET_SOLVE = 5.0  # solve / one evaluation at the answer, x
+DEFAULT_GRID = list(range(20, 301, 20))  # 15 points
+TARGET_DEFAULT = 0.5  # default curve / closed-form-included curve, x
 
 
 def best_of(fn: Callable[[int], object], repeats: int = REPEATS,
@@ -129,6 +136,18 @@ def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
         return [m.value for m in c.metric("power")]
 
     return best_of(run, min_time=MIN_TIME)
+
+
+def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
+    """Best times of a default 15-point curve and of the closed-form-included one."""
+    def default(rep: int) -> object:
+        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED)
+
+    def included(rep: int) -> object:
+        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED,
+                                    closed_forms=True, comparisons=True)
+
+    return best_of(default)[0], best_of(included)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -275,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [2.{i}] {label:26s} solve {t_solve:7.3f} s  one at n={res.n_per_arm} "
               f"{t_one:7.3f} s", flush=True)
 
+    # -- 3. the default curve ------------------------------------------------
+    design_flagship = load_scenario(FLAGSHIP)
+    t_default, t_included = default_vs_closed(design_flagship, n_sims)
+    print(f"  [3.1] flagship default curve {t_default:7.3f} s  closed-form-included "
+          f"{t_included:7.3f} s", flush=True)
+
     # -- report ---------------------------------------------------------------
     print(f"\n1. 20-point power curve vs one evaluation at n = {N_MAX} per arm")
     print(f"{'scenario':26s} {'path':9s} {'one (s)':>8s} {'curve (s)':>9s} {'ratio':>7s} "
@@ -321,6 +346,13 @@ def main(argv: list[str] | None = None) -> int:
         infl = f"{res.inflation_n_per_arm:.1f}" if res.inflation_n_per_arm else "-"
         print(f"     achieved power {res.achieved:.4f} at n* = {res.n_per_arm} per arm (one "
               f"evaluation there: {p_one:.4f}); inflation-rule n = {infl}")
+
+    ratio = t_default / t_included
+    print(f"\n3. default {len(DEFAULT_GRID)}-point power_curve of the flagship (n "
+          f"{DEFAULT_GRID[0]}..{DEFAULT_GRID[-1]}) vs the same curve with closed forms and "
+          f"comparison runs")
+    print(f"   default {t_default:.3f} s, closed-form-included {t_included:.3f} s: "
+          f"ratio {ratio:.2f}x (target <= {TARGET_DEFAULT:g}x) {verdict(ratio <= TARGET_DEFAULT)}")
 
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
     return 0

@@ -55,7 +55,7 @@ def test_curve_values_equal_independent_single_evaluations(path):
                          "adverse_events.psy.placebo_risk": 0.1,
                          "adverse_events.psy.risk_ratio": 2.5})
     grid = [15, 40, 80, 120]
-    curve = power_curve(s, grid, n_sims=20_000, seed=1, path=path)
+    curve = power_curve(s, grid, n_sims=20_000, seed=1, path=path, closed_forms=True)
     for n, point in zip(grid, curve.points):
         single = simulate(s.with_overrides({"design.n_per_arm": n}), n_sims=20_000, seed=99,
                           path=path)
@@ -82,7 +82,7 @@ def test_curve_with_prior_reports_assurance_against_the_closed_form():
                             "pain": {"effect": {"from": "evidence",
                                                 "key": "ketamine-iv/pain/immediate"},
                                      "effect_prior": "pooled", "analysis": "followup"}})
-    curve = power_curve(s, [20, 60, 180], n_sims=20_000, seed=2)
+    curve = power_curve(s, [20, 60, 180], n_sims=20_000, seed=2, closed_forms=True)
     for p, a in zip(curve.points, curve.metric("assurance")):
         assert abs(a.value - p.analytic_assurance) <= Z_TOL * a.se
     assurance = [a.value for a in curve.metric("assurance")]

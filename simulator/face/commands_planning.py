@@ -87,7 +87,7 @@ def cmd_curve(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     grid = parse_n_grid(args.n)
     options = simulation_options(args)
-    curve = power_curve(scenario, grid, **options)
+    curve = power_curve(scenario, grid, closed_forms=True, **options)
     if options["progress"] is not None:
         options["progress"].close()
     if args.csv:

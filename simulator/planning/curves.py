@@ -82,7 +82,8 @@ def power_curve(
     n_jobs: int = 1,
     path: PathName = "auto",
     progress: ProgressCallback | None = None,
-    closed_forms: bool = True,
+    closed_forms: bool = False,
+    comparisons: bool = False,
 ) -> PowerCurve:
     """Power, assurance and P(harm detected) over a grid of n, on common random numbers.
 
@@ -94,7 +95,11 @@ def power_curve(
     n_sims, seed, n_jobs, path, progress
         As in :func:`simulator.simulate`.
     closed_forms : bool
-        Compute the closed forms at every size.
+        Compute the closed forms at every size (default False: a curve is
+        read for its simulated metrics; a report asks for them).
+    comparisons : bool
+        Run the comparison runs of a report at every size (power without
+        dropout, the estimate without unblinding); default False.
 
     Returns
     -------
@@ -104,12 +109,13 @@ def power_curve(
     --------
     >>> from simulator import Scenario, power_curve
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0}})
-    >>> c = power_curve(s, [25, 50, 100], n_sims=20_000, seed=1)
+    >>> c = power_curve(s, [25, 50, 100], n_sims=20_000, seed=1, closed_forms=True)
     >>> [abs(p.power.value - p.analytic_power) < 4 * p.power.se for p in c.points]
     [True, True, True]
     """
     points = simulate_grid(scenario, n_per_arm, n_sims=n_sims, seed=seed, n_jobs=n_jobs,
-                           path=path, progress=progress, closed_forms=closed_forms)
+                           path=path, progress=progress, closed_forms=closed_forms,
+                           comparisons=comparisons)
     return PowerCurve(scenario_name=scenario.name, n_per_arm=tuple(p.n_per_arm for p in points),
                       points=tuple(points))
 

@@ -32,9 +32,9 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    closed_forms=False))`` at the answer ``n*``; target <= 5x. The solve is
    split into the simulated curves it runs (``planning.power_curve``, wrapped
    with a timer that also records each curve's grid), the closed-form setup
-   (``planning._closed_form``), the closed-form bisection for the starting
-   guess (``planning._smallest_n``, with its number of closed-form
-   evaluations), the textbook inflation rule (``planning._inflation``) and
+   (``planning.closed_form``), the closed-form bisection for the starting
+   guess (``planning.smallest_n``, with its number of closed-form
+   evaluations), the textbook inflation rule (``planning.inflation``) and
    the rest. The wrappers are removed afterwards.
 3. **A default curve / the closed-form-included curve**: a 15-point
    ``power_curve`` of the flagship scenario (``n`` 20..300 step 20, default
@@ -159,10 +159,10 @@ class Split:
     """Time spent in the parts of one solve."""
 
     curves: list[tuple[int, int, int, float]] = field(default_factory=list)  # points, lo, hi, s
-    setup: float = 0.0  # _closed_form itself (it evaluates analytic_power once for the method)
-    closed_form: float = 0.0  # _smallest_n outside _inflation: the starting guess
+    setup: float = 0.0  # closed_form itself (it evaluates analytic_power once for the method)
+    closed_form: float = 0.0  # smallest_n outside inflation: the starting guess
     closed_calls: int = 0
-    inflation: float = 0.0  # _inflation, inclusive
+    inflation: float = 0.0  # inflation, inclusive
     total: float = 0.0
 
     @property
@@ -177,7 +177,7 @@ class Split:
 class Instrument:
     """Timing wrappers around ``simulator.planning.solver`` internals (restored on exit)."""
 
-    NAMES = ("power_curve", "_closed_form", "_smallest_n", "_inflation")
+    NAMES = ("power_curve", "closed_form", "smallest_n", "inflation")
 
     def __init__(self) -> None:
         self.split = Split()
@@ -187,9 +187,9 @@ class Instrument:
     def __enter__(self) -> Instrument:
         self._saved = {name: getattr(planning, name) for name in self.NAMES}
         orig_curve = self._saved["power_curve"]
-        orig_closed = self._saved["_closed_form"]
-        orig_smallest = self._saved["_smallest_n"]
-        orig_inflation = self._saved["_inflation"]
+        orig_closed = self._saved["closed_form"]
+        orig_smallest = self._saved["smallest_n"]
+        orig_inflation = self._saved["inflation"]
 
         def power_curve(scenario, n_per_arm, **kw):
             t0 = time.perf_counter()
@@ -228,9 +228,9 @@ class Instrument:
                 self.split.inflation += time.perf_counter() - t0
 
         planning.power_curve = power_curve
-        planning._closed_form = closed_form
-        planning._smallest_n = smallest_n
-        planning._inflation = inflation
+        planning.closed_form = closed_form
+        planning.smallest_n = smallest_n
+        planning.inflation = inflation
         return self
 
     def __exit__(self, *exc) -> None:
@@ -335,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {label}: total {split.total:.3f} s = {t_solve / t_one:.2f} evaluations at n*")
         parts = [(f"curve {j}: {pts:3d} sizes, n {lo}..{hi}", dt)
                  for j, (pts, lo, hi, dt) in enumerate(split.curves, 1)]
-        parts += [("closed-form setup (_closed_form)", split.setup),
-                  (f"closed-form guess (_smallest_n, {split.closed_calls} evals)",
+        parts += [("closed-form setup (closed_form)", split.setup),
+                  (f"closed-form guess (smallest_n, {split.closed_calls} evals)",
                    split.closed_form),
-                  ("inflation rule (_inflation)", split.inflation),
+                  ("inflation rule (inflation)", split.inflation),
                   ("rest (validation, bracketing logic)", split.other)]
         for name, dt in parts:
             print(f"     {name:46s} {dt:7.3f} s  {100 * dt / split.total:5.1f} %  "

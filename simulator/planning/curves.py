@@ -16,7 +16,7 @@ from ..engine.dispatch import PathName
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
 from ..spec.schema import evolve
-from .metric import metric_of
+from .metric import Metric
 from .results import SimulationResult
 from .simulate import ProgressCallback, simulate_grid
 
@@ -39,9 +39,10 @@ class PowerCurve:
     n_per_arm: tuple[int, ...]
     points: tuple[SimulationResult, ...]
 
-    def metric(self, name: str) -> tuple[MonteCarloProbability, ...]:
-        """The metric at every size (see :func:`metric_of`)."""
-        return tuple(metric_of(p, name) for p in self.points)
+    def metric(self, name: str | Metric) -> tuple[MonteCarloProbability, ...]:
+        """The metric at every size (see :class:`~simulator.planning.metric.Metric`)."""
+        metric = Metric.parse(name)
+        return tuple(metric.of(p) for p in self.points)
 
     @property
     def has_assurance(self) -> bool:

@@ -1,0 +1,131 @@
+"""Closed forms of a metric as a function of n, for the solver's guess and its check.
+
+* :func:`closed_form`: the exact closed form of a metric at n per arm (power
+  averaged over binomial completers, assurance, the Roloff conditional power
+  of a review update, exact harm detection), with its method in words;
+* :func:`fast_closed_form`: a cheap one for bracketing (power at the
+  expected completers);
+* :func:`smallest_n` and :func:`exact_near`: the smallest n reaching a
+  target on a non-decreasing closed form;
+* :func:`inflation`: the textbook ``n / (1 - d)`` rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scipy import optimize
+
+from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
+from ..models.outcomes import analysis_sd
+from ..spec.scenario import Scenario
+from ..spec.schema import evolve
+from ..spec.variants import at_n
+from .closed import analytic_assurance, analytic_power, completion_probabilities
+from .metric import Metric
+from .resolve_closed import closed_forms
+
+__all__ = ["closed_form", "fast_closed_form", "smallest_n", "exact_near", "inflation"]
+
+
+def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], float] | None:
+    """A cheap closed form for bracketing (power at the expected completers)."""
+    if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
+        return None
+    if metric.kind == "power":
+        return lambda n: analytic_power(at_n(scenario, n), average_completers=False).value
+    return closed_form(scenario, metric)[0]
+
+
+def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], float] | None, str]:
+    """The closed-form metric as a function of n per arm, and its method."""
+    if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
+        return None, ""
+    if metric.kind == "power":
+        method = analytic_power(scenario, average_completers=False).method.replace(
+            ", at the expected completers", ", averaged over binomial completers")
+        return (lambda n: analytic_power(at_n(scenario, n)).value), method
+    if metric.kind == "assurance":
+        return (lambda n: analytic_assurance(at_n(scenario, n))), \
+            "closed-form power integrated over the prior"
+    if metric.kind == "conclusive":
+        rule = metric.name or scenario.meta_analysis.rules[0]
+        if rule != "ci-excludes-0" or closed_forms(scenario).conditional_power is None:
+            return None, ""
+        return (lambda n: closed_forms(at_n(scenario, n)).conditional_power), \
+            "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
+    if metric.kind == "harm":
+        ae = next(a for a in scenario.adverse_events if a.name == metric.name)
+        if ae.risk_ratio_prior != "fixed":
+            return None, ""
+        spec = scenario.analysis
+
+        def harm(n: int) -> float:
+            sizes = at_n(scenario, n).design.group_sizes
+            return harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0],
+                                              sizes[1], alpha=spec.alpha, sided=spec.sided)
+        return harm, "exact binomial enumeration of the log-risk-ratio test"
+    return None, ""
+
+
+def smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
+    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing."""
+    lo, hi = 2, 4
+    while f(hi) < target:
+        lo, hi = hi, hi * 2
+        if lo >= n_max:
+            return None
+    hi = min(hi, max(n_max, 2))
+    if f(lo) >= target:
+        return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if f(mid) >= target else (mid, hi)
+    return hi
+
+
+def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None:
+    """Closed-form n without dropout (continuous n) divided by the completion probability."""
+    if metric.kind != "power" or (scenario.dropout.rate == 0 and not scenario.dropout.after_ae):
+        return None
+    if scenario.design.kind != "parallel":  # the textbook rule is for parallel groups
+        return None
+    base = evolve(scenario, {"dropout.rate": 0.0, "dropout.after_ae": {}})
+    closed = analytic_power(base)
+    if closed.value is None:
+        return None
+    n_int = smallest_n(lambda n: analytic_power(at_n(base, n)).value, target, 100_000)
+    if n_int is None:
+        return None
+    # Continuous n: the t-test and ANCOVA powers are smooth in n, so solve on reals.
+    pain, spec = base.pain, base.analysis
+    w = base.design.allocation[1] / base.design.allocation[0]
+    common = dict(alpha=spec.alpha, sided=spec.sided)
+    sd, r = pain.sd, pain.correlation
+    if pain.is_responder:
+        n_cont = float(n_int)
+    elif pain.analysis == "ancova":
+        n_cont = optimize.brentq(lambda n: float(ancova_power(pain.effect, sd, r, n, w * n,
+                                                              **common)) - target,
+                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+    else:
+        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, analysis_sd(pain), n,
+                                                              w * n, **common)) - target,
+                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+    keep = min(completion_probabilities(scenario))
+    return n_cont / keep
+
+
+def exact_near(closed: Callable[[int], float], guess: int, target: float,
+                n_max: int) -> int | None:
+    """Smallest n with the exact closed form >= target, searched from a guess."""
+    n = guess
+    if closed(n) >= target:
+        while n > 2 and closed(n - 1) >= target:
+            n -= 1
+        return n
+    while n < n_max:
+        n += 1
+        if closed(n) >= target:
+            return n
+    return None

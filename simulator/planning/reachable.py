@@ -1,0 +1,75 @@
+"""Targets no sample size can reach, refused before any simulation with the reason."""
+
+from __future__ import annotations
+
+from ..errors import ConvergenceError, ScenarioError
+from ..models.parameters import assurance_ceiling
+from ..spec.scenario import Scenario
+from .metric import Metric
+from .resolve_closed import closed_forms
+
+__all__ = ["check_reachable"]
+
+
+def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
+    """Raise ConvergenceError when no n can reach the target, saying the ceiling."""
+    pain, spec = scenario.pain, scenario.analysis
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
+        raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
+    if metric.kind in ("power", "power_benefit") and pain.effect >= 0:
+        ceiling = spec.alpha / spec.sided if pain.effect > 0 or metric.kind == "power_benefit" \
+            else spec.alpha
+        why = ("is zero: the rejection rate stays at alpha" if pain.effect == 0 else
+               "is harm, not benefit (negative = benefit): a trial sized on it would be sized "
+               "to show harm, and its power to show benefit stays below alpha / sided")
+        raise ConvergenceError(
+            f"{metric} cannot reach {target:g}: pain.effect = {pain.effect:g} {why}; "
+            f"the highest value reachable is about {ceiling:g} at any n")
+    if metric.kind == "assurance":
+        ceiling = assurance_ceiling(pain)
+        if ceiling is None:
+            raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
+                                "'pooled' or 'predictive'")
+        if target >= ceiling:
+            raise ConvergenceError(
+                f"assurance cannot reach {target:g}: it is bounded by its ceiling "
+                f"{ceiling:.4f}, the prior probability that the effect is a benefit; the "
+                f"highest value reachable approaches {ceiling:.4f} as n grows")
+    if metric.kind == "conclusive":
+        _check_resolvable(scenario, metric, target)
+    if metric.kind == "harm":
+        name = metric.name
+        events = {ae.name: ae for ae in scenario.adverse_events}
+        if name not in events:
+            known = ", ".join(events) or "none are defined"
+            raise ScenarioError(f"metric {str(metric)!r}: unknown adverse event {name!r}; "
+                                f"defined: {known}")
+        ae = events[name]
+        if ae.risk_ratio <= 1 and ae.risk_ratio_prior == "fixed":
+            raise ConvergenceError(
+                f"P(harm detected) for {name} cannot reach {target:g}: risk_ratio = "
+                f"{ae.risk_ratio:g} is no harm; the highest value reachable is about "
+                f"{spec.alpha / spec.sided:g} at any n")
+
+
+def _check_resolvable(scenario: Scenario, metric: Metric, target: float) -> None:
+    """A target above the plateau that tau^2 sets cannot be reached by any n."""
+    spec = scenario.meta_analysis
+    if spec is None:
+        raise ScenarioError(f"metric {str(metric)!r} needs a [meta_analysis] table")
+    rule = metric.name or spec.rules[0]
+    if rule not in spec.rules:
+        raise ScenarioError(f"metric {str(metric)!r}: rule {rule!r} is not among the scenario's "
+                            f"rules {list(spec.rules)}")
+    closed = closed_forms(scenario)
+    if rule == "ci-excludes-0" and closed.plateau is not None and closed.plateau < target:
+        k = spec.new_trials
+        advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
+                  f"required information" + (
+                      f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
+                      if closed.k_min in closed.n_per_arm_for_k else ""))
+        raise ConvergenceError(
+            f"P(conclusive) with {k} new trial{'s' if k > 1 else ''} cannot reach {target:g}: "
+            f"with tau^2 = {'fitted' if spec.tau2 is None else spec.tau2} "
+            f"it plateaus at {closed.plateau:.4f} however large the trial{'s' if k > 1 else ''}; "
+            f"{advice}")

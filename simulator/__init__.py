@@ -34,17 +34,15 @@ from .spec import (
     AnalysisSpec,
     Design,
     Dropout,
-    Pain,
-    Scenario,
-    SimulationSpec,
-    load_scenario,
-)
-from .spec.evidence import (
     EvidenceEntry,
     EvidenceTable,
     NormalPrior,
+    Pain,
+    Scenario,
+    SimulationSpec,
     default_evidence,
     load_evidence,
+    load_scenario,
 )
 
 __all__ = [

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from simulator import Scenario, ScenarioError, load_evidence
-from simulator.spec.evidence import TAGS, default_evidence
+from simulator.spec.evidence import default_evidence
+from simulator.spec.evidence_entry import TAGS
 
 IV_IMMEDIATE = "ketamine-iv/pain/immediate"
 IV_ANY_AE = "ketamine-iv/ae-any/any"

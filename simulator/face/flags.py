@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..spec import Scenario, load_scenario
-from ..spec.evidence import EvidenceTable, load_evidence
+from ..spec import EvidenceTable, load_evidence
 from ..spec.parse import parse_override
 from .progress import progress_line
 

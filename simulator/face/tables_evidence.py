@@ -4,7 +4,7 @@ entry with its sources) and ``trialsim meta`` (a fitted meta-analysis)."""
 from __future__ import annotations
 
 from ..analysis.metaanalysis import MetaAnalysis
-from ..spec.evidence import EvidenceEntry, EvidenceTable
+from ..spec import EvidenceEntry, EvidenceTable
 
 __all__ = ["format_entry", "format_evidence_list", "format_meta"]
 

@@ -145,74 +145,87 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     pain = scenario.pain
     params = params or TrialParameters.fixed(scenario)
     keep = 1.0 - scenario.dropout.rate
-    bivariate = pain.analysis != "followup"
+    arms, events = [], {ae.name: [] for ae in scenario.adverse_events}
+    for arm in range(len(grid[0])):
+        sizes = [g[arm] for g in grid]
+        mu_y = followup_mean(pain, False) + np.asarray(params.effect_of(scenario, arm))
+        arms.append(_stack(_arm_moments(rng, pain, mu_y, keep, sizes, n_sims)))
+        # Adverse events after the pain statistics (see simulate_aggregate).
+        for name, per_size in _arm_events(rng, params.risks_of(scenario, arm), sizes,
+                                          n_sims).items():
+            events[name].append(np.stack(per_size, axis=1))
+    return Draw(analysis=pain.analysis, arms=tuple(arms), completers=tuple(a.n for a in arms),
+                ae_counts={k: tuple(v) for k, v in events.items()})
+
+
+def _segment(rng: np.random.Generator, pain, mu_y, keep: float, seg: int, n_sims: int,
+             bivariate: bool):
+    """Completers, means and within-segment scatter of ``seg`` new patients, exactly."""
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
     s = math.sqrt(1.0 - r * r)
-    per_arm = []
-    ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
-    for arm in range(len(grid[0])):
-        mu_y = followup_mean(pain, False) + np.asarray(params.effect_of(scenario, arm))
-        n = np.zeros(n_sims)
-        mx = np.zeros(n_sims)
-        my = np.zeros(n_sims)
-        sxx, sxy, syy = np.zeros(n_sims), np.zeros(n_sims), np.zeros(n_sims)
-        counts = {ae.name: np.zeros(n_sims) for ae in scenario.adverse_events}
-        snapshots, done = [], 0
-        for size in (g[arm] for g in grid):
-            seg = size - done
-            if seg > 0:
-                m = (rng.binomial(seg, keep, size=n_sims) if keep < 1
-                     else np.full(n_sims, seg)).astype(float)
-                root = 1.0 / np.sqrt(np.maximum(m, 1.0))
-                z = rng.standard_normal((2 if bivariate else 1, n_sims))
-                df = m - 1.0
-                c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0))) * (df >= 1)
-                if bivariate:
-                    c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0))) * (df >= 2)
-                    b21 = rng.standard_normal(n_sims) * (df >= 2)
-                    seg_x = pain.baseline_mean + sb * root * z[0]
-                    seg_y = mu_y + sd * root * (r * z[0] + s * z[1])
-                    lead = r * c1 + s * b21
-                    w_xx, w_xy = sb * sb * c1 * c1, sb * sd * c1 * lead
-                    w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
-                else:
-                    seg_y = mu_y + sd * root * z[0]
-                    w_yy = sd * sd * c1 * c1
-                total = n + m
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    share = np.where(total > 0, m / total, 0.0)
-                dy = seg_y - my
-                cross = n * share  # n m / (n + m)
-                my = my + dy * share
-                syy = syy + w_yy + cross * dy * dy
-                if bivariate:
-                    dx = seg_x - mx
-                    mx = mx + dx * share
-                    sxx = sxx + w_xx + cross * dx * dx
-                    sxy = sxy + w_xy + cross * dx * dy
-                n = total
-                done = size
-            snapshots.append(ArmMoments(n=n, mean_y=my, cyy=syy,
-                                        mean_x=mx if bivariate else None,
-                                        cxx=sxx if bivariate else None,
-                                        cxy=sxy if bivariate else None))
-        # Adverse events after the pain statistics (see simulate_aggregate).
-        risks = params.risks_of(scenario, arm)
-        done = 0
-        for size in (g[arm] for g in grid):
-            for ae in scenario.adverse_events:
-                if size > done:
-                    p = risks[ae.name]
-                    counts[ae.name] = counts[ae.name] + rng.binomial(size - done, p, size=n_sims)
-                ae_counts[ae.name].append(counts[ae.name])
-            done = max(done, size)
-        per_arm.append(snapshots)
-    n_grid, n_arms = len(grid), len(grid[0])
-    arms = tuple(_stack(per_arm[a]) for a in range(n_arms))
-    counts = {k: tuple(np.stack(v[a * n_grid:(a + 1) * n_grid], axis=1) for a in range(n_arms))
-              for k, v in ae_counts.items()}
-    return Draw(analysis=pain.analysis, arms=arms, completers=tuple(a.n for a in arms),
-                ae_counts=counts)
+    m = (rng.binomial(seg, keep, size=n_sims) if keep < 1
+         else np.full(n_sims, seg)).astype(float)
+    root = 1.0 / np.sqrt(np.maximum(m, 1.0))
+    z = rng.standard_normal((2 if bivariate else 1, n_sims))
+    df = m - 1.0
+    c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0))) * (df >= 1)
+    if not bivariate:
+        return m, None, mu_y + sd * root * z[0], None, None, sd * sd * c1 * c1
+    c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0))) * (df >= 2)
+    b21 = rng.standard_normal(n_sims) * (df >= 2)
+    seg_x = pain.baseline_mean + sb * root * z[0]
+    seg_y = mu_y + sd * root * (r * z[0] + s * z[1])
+    lead = r * c1 + s * b21
+    w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
+    return m, seg_x, seg_y, sb * sb * c1 * c1, sb * sd * c1 * lead, w_yy
+
+
+def _merge(acc: ArmMoments, segment) -> ArmMoments:
+    """Chan, Golub & LeVeque's parallel update: running moments plus a segment."""
+    m, seg_x, seg_y, w_xx, w_xy, w_yy = segment
+    n = acc.n
+    total = n + m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, m / total, 0.0)
+    dy = seg_y - acc.mean_y
+    cross = n * share  # n m / (n + m)
+    out = dict(n=total, mean_y=acc.mean_y + dy * share, cyy=acc.cyy + w_yy + cross * dy * dy)
+    if seg_x is not None:
+        dx = seg_x - acc.mean_x
+        out.update(mean_x=acc.mean_x + dx * share, cxx=acc.cxx + w_xx + cross * dx * dx,
+                   cxy=acc.cxy + w_xy + cross * dx * dy)
+    return ArmMoments(**out)
+
+
+def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, sizes: list[int],
+                 n_sims: int) -> list[ArmMoments]:
+    """One arm's moments at every grid size, segment by segment."""
+    bivariate = pain.analysis != "followup"
+    zero = np.zeros(n_sims)
+    acc = ArmMoments(n=zero, mean_y=zero, cyy=zero, mean_x=zero if bivariate else None,
+                     cxx=zero if bivariate else None, cxy=zero if bivariate else None)
+    snapshots, done = [], 0
+    for size in sizes:
+        if size > done:
+            acc = _merge(acc, _segment(rng, pain, mu_y, keep, size - done, n_sims, bivariate))
+            done = size
+        snapshots.append(acc)
+    return snapshots
+
+
+def _arm_events(rng: np.random.Generator, risks: dict, sizes: list[int], n_sims: int
+                ) -> dict[str, list[np.ndarray]]:
+    """One arm's adverse-event counts at every grid size (binomial per segment)."""
+    counts = {name: np.zeros(n_sims) for name in risks}
+    out: dict[str, list[np.ndarray]] = {name: [] for name in risks}
+    done = 0
+    for size in sizes:
+        for name, p in risks.items():
+            if size > done:
+                counts[name] = counts[name] + rng.binomial(size - done, p, size=n_sims)
+            out[name].append(counts[name])
+        done = max(done, size)
+    return out
 
 
 def _stack(snapshots: list[ArmMoments]) -> ArmMoments:

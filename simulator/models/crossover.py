@@ -70,55 +70,15 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
         ``followup`` moments), completers, and the AE counts of each
         treatment with ``ae_exposed`` (the placebo and active periods).
     """
-    pain, design = scenario.pain, scenario.design
     params = params or TrialParameters.fixed(scenario)
-    r, rho, sd = pain.correlation, design.within_correlation, pain.sd
-    base = followup_mean(pain, False)
-    effect = column(params.effect)
+    shape = (n_sims, len(grid))
     sequences, completers = [], []
-    events = {ae.name: [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
-              for ae in scenario.adverse_events}
-    exposed = [np.zeros((n_sims, len(grid))), np.zeros((n_sims, len(grid)))]
+    events = {ae.name: [np.zeros(shape), np.zeros(shape)] for ae in scenario.adverse_events}
+    exposed = [np.zeros(shape), np.zeros(shape)]
     for seq in (0, 1):
         prefix = Prefix([g[seq] for g in grid])
-        n = prefix.size
-        shape = (n_sims, n)
-        if pain.truncated:
-            zx = draw_baseline_z(rng, shape, pain)
-            shared = r * zx + math.sqrt(max(rho - r * r, 0.0)) * rng.standard_normal(shape)
-        else:
-            shared = math.sqrt(max(rho, 0.0)) * rng.standard_normal(shape)
-        own = math.sqrt(1.0 - rho)
-        mu1 = base + (effect if seq == 1 else 0.0)
-        mu2 = base + design.period_effect + (effect if seq == 0 else design.carryover)
-        y1 = observe(mu1 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
-        y2 = observe(mu2 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
-        half = (y1 - y2) / 2.0
-
-        # Who completes each period, and the adverse events of each period.
-        first = "active" if seq == 1 else "placebo"
-        risk = {"active": params.active_risk,
-                "placebo": {ae.name: ae.placebo_risk for ae in scenario.adverse_events}}
-        gone = rng.random(shape) < scenario.dropout.rate if scenario.dropout.rate > 0 \
-            else np.zeros(shape, bool)
-        if design.washout_dropout > 0:
-            gone |= rng.random(shape) < design.washout_dropout
-        flags1 = {}
-        for ae in scenario.adverse_events:
-            flags1[ae.name] = rng.random(shape) < column(risk[first][ae.name])
-            q = scenario.dropout.after_ae.get(ae.name, 0.0)
-            if q > 0:
-                gone |= flags1[ae.name] & (rng.random(shape) < q)
-        stay = ~gone
-        second = "placebo" if seq == 1 else "active"
-        t1, t2 = (1, 0) if seq == 1 else (0, 1)  # treatment index of each period
-        exposed[t1] += prefix.counts(n_sims)
-        exposed[t2] += prefix.sums(stay)
-        for ae in scenario.adverse_events:
-            flags2 = (rng.random(shape) < column(risk[second][ae.name])) & stay
-            events[ae.name][t1] += prefix.sums(flags1[ae.name])
-            events[ae.name][t2] += prefix.sums(flags2)
-
+        half = _half_differences(scenario, rng, seq, (n_sims, prefix.size), params)
+        stay = _periods(scenario, rng, seq, prefix, n_sims, params, events, exposed)
         m = prefix.sums(stay)
         with np.errstate(divide="ignore", invalid="ignore"):
             hm = half * stay
@@ -129,3 +89,53 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
         completers.append(m)
     return Draw(analysis="followup", arms=tuple(sequences), completers=tuple(completers),
                 ae_counts={k: tuple(v) for k, v in events.items()}, ae_exposed=tuple(exposed))
+
+
+def _half_differences(scenario: Scenario, rng: np.random.Generator, seq: int, shape,
+                      params: TrialParameters) -> np.ndarray:
+    """Each patient's half period difference ``(Y_1 - Y_2) / 2`` in one sequence."""
+    pain, design = scenario.pain, scenario.design
+    r, rho, sd = pain.correlation, design.within_correlation, pain.sd
+    base = followup_mean(pain, False)
+    effect = column(params.effect)
+    if pain.truncated:
+        zx = draw_baseline_z(rng, shape, pain)
+        shared = r * zx + math.sqrt(max(rho - r * r, 0.0)) * rng.standard_normal(shape)
+    else:
+        shared = math.sqrt(max(rho, 0.0)) * rng.standard_normal(shape)
+    own = math.sqrt(1.0 - rho)
+    mu1 = base + (effect if seq == 1 else 0.0)
+    mu2 = base + design.period_effect + (effect if seq == 0 else design.carryover)
+    y1 = observe(mu1 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
+    y2 = observe(mu2 + sd * (shared + own * rng.standard_normal(shape)), pain.bounded)
+    return (y1 - y2) / 2.0
+
+
+def _periods(scenario: Scenario, rng: np.random.Generator, seq: int, prefix: Prefix,
+             n_sims: int, params: TrialParameters, events: dict, exposed: list) -> np.ndarray:
+    """Who completes both periods, adding each period's exposures and events in place."""
+    design = scenario.design
+    shape = (n_sims, prefix.size)
+    first = "active" if seq == 1 else "placebo"
+    risk = {"active": params.active_risk,
+            "placebo": {ae.name: ae.placebo_risk for ae in scenario.adverse_events}}
+    gone = rng.random(shape) < scenario.dropout.rate if scenario.dropout.rate > 0 \
+        else np.zeros(shape, bool)
+    if design.washout_dropout > 0:
+        gone |= rng.random(shape) < design.washout_dropout
+    flags1 = {}
+    for ae in scenario.adverse_events:
+        flags1[ae.name] = rng.random(shape) < column(risk[first][ae.name])
+        q = scenario.dropout.after_ae.get(ae.name, 0.0)
+        if q > 0:
+            gone |= flags1[ae.name] & (rng.random(shape) < q)
+    stay = ~gone
+    second = "placebo" if seq == 1 else "active"
+    t1, t2 = (1, 0) if seq == 1 else (0, 1)  # treatment index of each period
+    exposed[t1] += prefix.counts(n_sims)
+    exposed[t2] += prefix.sums(stay)
+    for ae in scenario.adverse_events:
+        flags2 = (rng.random(shape) < column(risk[second][ae.name])) & stay
+        events[ae.name][t1] += prefix.sums(flags1[ae.name])
+        events[ae.name][t2] += prefix.sums(flags2)
+    return stay

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..spec import AdverseEvent, Pain, Scenario
-from ..spec.evidence import NormalPrior
+from ..spec.priors import NormalPrior
 
 __all__ = ["TrialParameters", "effect_prior", "log_risk_ratio_prior", "has_prior",
            "assurance_ceiling"]

@@ -22,7 +22,8 @@ from scipy import stats
 
 from ..analysis.metaanalysis import meta_analyse
 from ..spec import MetaSpec, Pain, Scenario
-from ..spec.evidence import NormalPrior, default_evidence
+from ..spec.evidence import default_evidence
+from ..spec.priors import NormalPrior
 
 __all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior",
            "required_information", "conclusive"]

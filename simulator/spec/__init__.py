@@ -6,16 +6,12 @@ names below are the package's public ones (each module holds one concept).
 
 from .design import Design
 from .events import AdverseEvent, Dropout
-from .evidence import (
-           EvidenceEntry,
-           EvidenceTable,
-           NormalPrior,
-           default_evidence,
-           load_evidence,
-)
+from .evidence import default_evidence, load_evidence
+from .evidence_entry import EvidenceEntry, EvidenceTable
 from .meta import RULES, MetaSpec
 from .pain import ANALYSES, Pain
 from .parse import parse_n_grid, parse_override, parse_sweep_values
+from .priors import NormalPrior
 from .recruitment import RecruitmentSpec
 from .scenario import Scenario, load_scenario
 from .schema import evolve

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ScenarioError
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
 from .events import AdverseEvent, Dropout
-from .evidence import EvidenceEntry, EvidenceTable
+from .evidence_entry import EvidenceEntry, EvidenceTable
 from .meta import MetaSpec
 from .pain import Pain
 from .parse import parse_sweep_values

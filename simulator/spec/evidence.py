@@ -16,36 +16,19 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
-from scipy import special, stats
+from typing import Any
 
 from .._io import read_toml
 from ..errors import ScenarioError
+from ..mc import Z95
+from .evidence_entry import TAGS, EvidenceEntry, EvidenceTable, Provenance
 
-__all__ = [
-    "TAGS",
-    "WEAK_TAGS",
-    "Provenance",
-    "EvidenceEntry",
-    "EvidenceTable",
-    "NormalPrior",
-    "load_evidence",
-    "default_evidence",
-]
+__all__ = ["load_evidence", "default_evidence"]
 
-#: Provenance tags, from the strongest to the weakest.
-TAGS: tuple[str, ...] = ("verified", "derived", "secondary", "tertiary", "proposed", "missing")
-#: Tags that make a run print a warning.
-WEAK_TAGS: frozenset[str] = frozenset({"secondary", "tertiary", "proposed", "missing"})
-
-_Z975 = float(stats.norm.ppf(0.975))
 _NUMBERS = ("studies", "participants", "tau2", "i2", "grade")
 _ENTRY_KEYS = (
     "drug", "route", "outcome", "measure", "window", "comparator", "study", "scale",
@@ -56,180 +39,6 @@ _REQUIRED = ("drug", "route", "outcome", "measure", "window", "comparator", "stu
              "tag", "source")
 _SCALES = {"MD": ("0-100", "0-10"), "RR": ("ratio",), "SMD": ("smd",)}
 _GRADES = ("high", "moderate", "low", "very low")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Provenance:
-    """Where one number comes from.
-
-    Attributes
-    ----------
-    tag : str
-        One of :data:`TAGS`.
-    source : str or None
-        Citation, address and a short quote.
-    note : str or None
-    """
-
-    tag: str
-    source: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EvidenceEntry:
-    """One pooled (or proposed) estimate, converted to the planning scale.
-
-    Attributes
-    ----------
-    key : str
-        ``drug-route/outcome/window``, e.g. ``"ketamine-iv/pain/immediate"``.
-    measure : {"MD", "RR", "SMD"}
-    estimate : float or None
-        Mean difference in 0-10 NRS points (negative = benefit), risk ratio,
-        or SMD. None when the number is missing.
-    ci : tuple of float or None
-        95 % confidence interval on the same scale.
-    se : float or None
-        Standard error: NRS points for MD, log scale for RR, SMD units.
-    published_estimate, published_ci, scale
-        The numbers as published and their scale (``0-100``, ``0-10``,
-        ``ratio`` or ``smd``).
-    studies, participants, tau2, i2, grade
-        Meta-analysis details, None where missing.
-    tag, source
-        Provenance of ``estimate`` and ``ci``.
-    provenance : mapping of str to Provenance
-        Provenance of each other number.
-    stands_in : str or None
-        For a missing estimate, the entry a planner may use instead.
-    origin : str
-        The file the entry was read from.
-    """
-
-    key: str
-    drug: str
-    route: str
-    outcome: str
-    measure: Literal["MD", "RR", "SMD"]
-    window: str
-    comparator: str
-    study: str
-    scale: str
-    estimate: float | None
-    ci: tuple[float, float] | None
-    se: float | None
-    published_estimate: float | None
-    published_ci: tuple[float, float] | None
-    studies: int | None
-    participants: int | None
-    tau2: float | None
-    i2: float | None
-    grade: str | None
-    tag: str
-    source: str
-    note: str | None
-    stands_in: str | None
-    provenance: Mapping[str, Provenance] = field(default_factory=dict)
-    origin: str = ""
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """Distinct tags of the estimate and of every other number, present or missing."""
-        found = {self.tag} | {prov.tag for prov in self.provenance.values()}
-        return tuple(t for t in TAGS if t in found)
-
-    @property
-    def weak(self) -> bool:
-        """Whether the estimate rests on secondary, tertiary, proposed or missing numbers."""
-        return self.tag in WEAK_TAGS
-
-    @property
-    def log_estimate(self) -> float | None:
-        """Log risk ratio (RR entries only)."""
-        return None if self.estimate is None or self.measure != "RR" else math.log(self.estimate)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (``trialsim evidence --json``)."""
-        return {
-            "key": self.key, "drug": self.drug, "route": self.route, "outcome": self.outcome,
-            "measure": self.measure, "window": self.window, "comparator": self.comparator,
-            "study": self.study, "estimate": self.estimate,
-            "ci": None if self.ci is None else list(self.ci), "se": self.se,
-            "se_scale": {"MD": "0-10", "RR": "log", "SMD": "smd"}[self.measure],
-            "published_estimate": self.published_estimate,
-            "published_ci": None if self.published_ci is None else list(self.published_ci),
-            "published_scale": self.scale, "studies": self.studies,
-            "participants": self.participants, "tau2": self.tau2, "i2": self.i2,
-            "grade": self.grade, "tag": self.tag, "tags": list(self.tags), "source": self.source,
-            "note": self.note, "stands_in": self.stands_in,
-            "provenance": {k: {"tag": p.tag, "source": p.source, "note": p.note}
-                           for k, p in self.provenance.items()},
-            "origin": self.origin,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceTable(Mapping[str, EvidenceEntry]):
-    """Evidence entries by key (a read-only mapping).
-
-    Attributes
-    ----------
-    entries : dict of str to EvidenceEntry
-    files : tuple of str
-        The files read, built-in first.
-    """
-
-    entries: Mapping[str, EvidenceEntry]
-    files: tuple[str, ...] = ()
-
-    def __getitem__(self, key: str) -> EvidenceEntry:
-        return self.entries[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __hash__(self) -> int:
-        return hash(self.files)
-
-    def lookup(self, key: str, *, where: str) -> EvidenceEntry:
-        """The entry ``key``; a :class:`ScenarioError` naming ``where`` if absent."""
-        if key in self.entries:
-            return self.entries[key]
-        hint = difflib.get_close_matches(key, list(self.entries), n=3)
-        also = f"; did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
-        raise ScenarioError(f"{where}: unknown evidence key {key!r}{also} "
-                            "(`trialsim evidence` lists the keys)")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NormalPrior:
-    """A normal distribution for a true effect (or a log risk ratio).
-
-    Attributes
-    ----------
-    mean, sd : float
-    """
-
-    mean: float
-    sd: float
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Draw ``size`` values."""
-        return self.mean + self.sd * rng.standard_normal(size)
-
-    def probability_below(self, x: float = 0.0) -> float:
-        """P(value < x)."""
-        if self.sd == 0:
-            return float(self.mean < x)
-        return float(special.ndtr((x - self.mean) / self.sd))
-
-
-# ---------------------------------------------------------------------------
-# loading
 
 
 def _data_file() -> Path:
@@ -281,104 +90,132 @@ def _read_file(path: Path) -> dict[str, EvidenceEntry]:
     return {key: _parse_entry(path, key, spec) for key, spec in raw.items()}
 
 
-def _parse_entry(path: Path, key: str, spec: Any) -> EvidenceEntry:
-    where = f'{path}: [entries."{key}"]'
+class _EntryReader:
+    """Reads one entry of an evidence file, naming the file, the entry and the field."""
 
-    def fail(name: str, value: Any, allowed: str) -> ScenarioError:
-        return ScenarioError(f"{where} {name} = {value!r}: {allowed}")
+    def __init__(self, path: Path, key: str, spec: Any) -> None:
+        self.where = f'{path}: [entries."{key}"]'
+        if not isinstance(spec, Mapping):
+            raise ScenarioError(f"{self.where}: must be a table")
+        self.spec = spec
 
-    if not isinstance(spec, Mapping):
-        raise ScenarioError(f"{where}: must be a table")
-    for name in spec:
-        if name not in _ENTRY_KEYS:
-            hint = difflib.get_close_matches(name, _ENTRY_KEYS, n=1)
-            also = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ScenarioError(f"{where} {name}: unknown field{also}; allowed: "
-                                + ", ".join(_ENTRY_KEYS))
-    for name in _REQUIRED:
-        if name not in spec:
-            raise ScenarioError(f"{where} {name}: required field is missing")
-        if not isinstance(spec[name], str):
-            raise fail(name, spec[name], "must be a string")
-    measure = spec["measure"]
-    if measure not in _SCALES:
-        raise fail("measure", measure, "must be one of 'MD', 'RR', 'SMD'")
-    scale = spec["scale"]
-    if scale not in _SCALES[measure]:
-        raise fail("scale", scale, f"must be one of {', '.join(map(repr, _SCALES[measure]))} "
-                                   f"for measure {measure!r}")
-    tag = spec["tag"]
-    if tag not in TAGS:
-        raise fail("tag", tag, f"must be one of {', '.join(map(repr, TAGS))}")
+    def fail(self, name: str, value: Any, allowed: str) -> ScenarioError:
+        return ScenarioError(f"{self.where} {name} = {value!r}: {allowed}")
 
-    def number(name: str, *, integer: bool = False, check=lambda v: True, allowed: str = ""):
-        if name not in spec:
+    def fields(self) -> tuple[str, str, str]:
+        """Check the keys and the text fields; return (measure, scale, tag)."""
+        spec = self.spec
+        for name in spec:
+            if name not in _ENTRY_KEYS:
+                hint = difflib.get_close_matches(name, _ENTRY_KEYS, n=1)
+                also = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ScenarioError(f"{self.where} {name}: unknown field{also}; allowed: "
+                                    + ", ".join(_ENTRY_KEYS))
+        for name in _REQUIRED:
+            if name not in spec:
+                raise ScenarioError(f"{self.where} {name}: required field is missing")
+            if not isinstance(spec[name], str):
+                raise self.fail(name, spec[name], "must be a string")
+        measure, scale, tag = spec["measure"], spec["scale"], spec["tag"]
+        if measure not in _SCALES:
+            raise self.fail("measure", measure, "must be one of 'MD', 'RR', 'SMD'")
+        if scale not in _SCALES[measure]:
+            raise self.fail("scale", scale, "must be one of "
+                            f"{', '.join(map(repr, _SCALES[measure]))} for measure {measure!r}")
+        if tag not in TAGS:
+            raise self.fail("tag", tag, f"must be one of {', '.join(map(repr, TAGS))}")
+        grade = spec.get("grade")
+        if grade is not None and grade not in _GRADES:
+            raise self.fail("grade", grade, f"must be one of {', '.join(map(repr, _GRADES))}")
+        return measure, scale, tag
+
+    def number(self, name: str, *, integer: bool = False, check=lambda v: True,
+               allowed: str = "") -> float | int | None:
+        if name not in self.spec:
             return None
-        value = spec[name]
+        value = self.spec[name]
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) \
                 or not check(value):
-            raise fail(name, value, allowed or ("must be an integer" if integer
-                                                else "must be a finite number"))
+            raise self.fail(name, value, allowed or ("must be an integer" if integer
+                                                     else "must be a finite number"))
         return int(value) if integer else float(value)
 
-    published = number("estimate", check=(lambda v: v > 0) if measure == "RR" else (lambda v: True),
-                       allowed="must be a positive ratio" if measure == "RR" else "")
-    ci = spec.get("ci")
-    if ci is not None:
-        if (not isinstance(ci, list) or len(ci) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in ci)
-                or not ci[0] < ci[1] or (measure == "RR" and ci[0] <= 0)):
-            raise fail("ci", ci, "must be [lower, upper] with lower < upper"
-                       + (" and lower > 0" if measure == "RR" else ""))
-        if published is not None and not ci[0] <= published <= ci[1]:
-            raise fail("ci", ci, f"must contain the estimate {published}")
-        ci = (float(ci[0]), float(ci[1]))
-    if tag == "missing":
-        if published is not None or ci is not None:
-            raise fail("tag", tag, "an entry tagged 'missing' has no estimate or ci")
-    elif published is None:
-        raise ScenarioError(f"{where} estimate: required unless tag = 'missing'")
+    def estimate(self, measure: str, tag: str) -> tuple[float | None, tuple | None]:
+        """The published estimate and CI, checked against each other and the tag."""
+        ratio = measure == "RR"
+        published = self.number("estimate", check=(lambda v: v > 0) if ratio else (lambda v: True),
+                                allowed="must be a positive ratio" if ratio else "")
+        ci = self.spec.get("ci")
+        if ci is not None:
+            if (not isinstance(ci, list) or len(ci) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                               for v in ci)
+                    or not ci[0] < ci[1] or (ratio and ci[0] <= 0)):
+                raise self.fail("ci", ci, "must be [lower, upper] with lower < upper"
+                                + (" and lower > 0" if ratio else ""))
+            if published is not None and not ci[0] <= published <= ci[1]:
+                raise self.fail("ci", ci, f"must contain the estimate {published}")
+            ci = (float(ci[0]), float(ci[1]))
+        if tag == "missing":
+            if published is not None or ci is not None:
+                raise self.fail("tag", tag, "an entry tagged 'missing' has no estimate or ci")
+        elif published is None:
+            raise ScenarioError(f"{self.where} estimate: required unless tag = 'missing'")
+        return published, ci
 
+    def provenance(self) -> dict[str, Provenance]:
+        raw = self.spec.get("provenance", {})
+        if not isinstance(raw, Mapping):
+            raise self.fail("provenance", raw, "must be a table {field = {tag = ..., source = ...}}")
+        out = {}
+        for name, item in raw.items():
+            label = f"provenance.{name}"
+            if name not in _NUMBERS:
+                raise ScenarioError(f"{self.where} {label}: unknown field; allowed: "
+                                    f"{', '.join(_NUMBERS)}")
+            if not isinstance(item, Mapping) or item.get("tag") not in TAGS \
+                    or set(item) - {"tag", "source", "note"}:
+                raise self.fail(label, item, "must be {tag = one of " + ", ".join(TAGS)
+                                + "[, source = '...'][, note = '...']}")
+            out[name] = Provenance(tag=item["tag"], source=item.get("source"),
+                                   note=item.get("note"))
+        return out
+
+
+def _converted(measure: str, scale: str, published, ci):
+    """Estimate, CI and SE on the planning scale (0-10 NRS; SE of a RR on the log scale)."""
     factor = 0.1 if scale == "0-100" else 1.0
     estimate = None if published is None else published * factor
     conv_ci = None if ci is None else (ci[0] * factor, ci[1] * factor)
     se = None
     if conv_ci is not None:
         lo, hi = (math.log(conv_ci[0]), math.log(conv_ci[1])) if measure == "RR" else conv_ci
-        se = (hi - lo) / (2 * _Z975)
+        se = (hi - lo) / (2 * Z95)
+    return factor, estimate, conv_ci, se
 
-    grade = spec.get("grade")
-    if grade is not None and grade not in _GRADES:
-        raise fail("grade", grade, f"must be one of {', '.join(map(repr, _GRADES))}")
-    prov_raw = spec.get("provenance", {})
-    if not isinstance(prov_raw, Mapping):
-        raise fail("provenance", prov_raw, "must be a table {field = {tag = ..., source = ...}}")
-    provenance = {}
-    for name, item in prov_raw.items():
-        label = f"provenance.{name}"
-        if name not in _NUMBERS:
-            raise ScenarioError(f"{where} {label}: unknown field; allowed: {', '.join(_NUMBERS)}")
-        if not isinstance(item, Mapping) or item.get("tag") not in TAGS \
-                or set(item) - {"tag", "source", "note"}:
-            raise fail(label, item, "must be {tag = one of " + ", ".join(TAGS)
-                       + "[, source = '...'][, note = '...']}")
-        provenance[name] = Provenance(tag=item["tag"], source=item.get("source"),
-                                      note=item.get("note"))
+
+def _parse_entry(path: Path, key: str, spec: Any) -> EvidenceEntry:
+    read = _EntryReader(path, key, spec)
+    measure, scale, tag = read.fields()
+    published, ci = read.estimate(measure, tag)
+    factor, estimate, conv_ci, se = _converted(measure, scale, published, ci)
+    provenance = read.provenance()
     stands_in = spec.get("stands_in")
     if stands_in is not None and (tag != "missing" or not isinstance(stands_in, str)):
-        raise fail("stands_in", stands_in, "only for an entry tagged 'missing': another entry's key")
+        raise read.fail("stands_in", stands_in,
+                        "only for an entry tagged 'missing': another entry's key")
+    tau2 = read.number("tau2", check=lambda v: v >= 0, allowed="must be a number >= 0")
     return EvidenceEntry(
         key=key, drug=spec["drug"], route=spec["route"], outcome=spec["outcome"],
         measure=measure, window=spec["window"], comparator=spec["comparator"],
         study=spec["study"], scale=scale, estimate=estimate, ci=conv_ci, se=se,
         published_estimate=published, published_ci=ci,
-        studies=number("studies", integer=True, check=lambda v: v >= 0),
-        participants=number("participants", integer=True, check=lambda v: v >= 0),
-        tau2=None if (t2 := number("tau2", check=lambda v: v >= 0,
-                                   allowed="must be a number >= 0")) is None
-        else t2 * factor * factor,
-        i2=number("i2", check=lambda v: 0 <= v <= 1, allowed="must be a proportion in [0, 1]"),
-        grade=grade, tag=tag, source=spec["source"], note=spec.get("note"),
+        studies=read.number("studies", integer=True, check=lambda v: v >= 0),
+        participants=read.number("participants", integer=True, check=lambda v: v >= 0),
+        tau2=None if tau2 is None else tau2 * factor * factor,
+        i2=read.number("i2", check=lambda v: 0 <= v <= 1,
+                       allowed="must be a proportion in [0, 1]"),
+        grade=spec.get("grade"), tag=tag, source=spec["source"], note=spec.get("note"),
         stands_in=stands_in, provenance=provenance, origin=str(path),
     )

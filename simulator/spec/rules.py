@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
-from .evidence import EvidenceTable
+from .evidence_entry import EvidenceTable
 from .schema import MISSING, fail
 
 if TYPE_CHECKING:

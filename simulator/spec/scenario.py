@@ -21,7 +21,8 @@ from ..errors import ScenarioError
 from .convert import apply_overrides, scenario_parts, scenario_to_dict
 from .design import Design
 from .events import AdverseEvent, Dropout
-from .evidence import EvidenceEntry, EvidenceTable, default_evidence
+from .evidence import default_evidence
+from .evidence_entry import EvidenceEntry, EvidenceTable
 from .meta import MetaSpec
 from .pain import Pain
 from .recruitment import RecruitmentSpec

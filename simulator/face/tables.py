@@ -81,6 +81,14 @@ def _estimate_rows(result: SimulationResult, scenario: Scenario,
                            subsequent_indent=" " * 29)
     lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
                  f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
+    relevance = result.parts.get("relevance")
+    if relevance is not None:
+        lines.append(_mc_row(f"Estimate beyond MCID {relevance.mcid:g}",
+                             relevance.p_estimate_beyond_mcid))
+        if relevance.minimal_detectable_difference is not None:
+            lines.append(f"{'Min. detectable difference':<27}"
+                         f"{relevance.minimal_detectable_difference:>12.3f}   "
+                         "(mean t_crit x SE: the smallest significant estimate)")
     if result.assurance is not None:
         prior = scenario.pain
         lines.append(_mc_row(f"Assurance ({prior.effect_prior} prior)", result.assurance))

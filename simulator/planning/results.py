@@ -133,6 +133,10 @@ class SimulationResult:
         ``power_benefit`` (also ``p_any_success``) P(at least one arm shows
         a benefit), and the estimate, bias and adverse events describe the
         last arm's comparison.
+    parts : dict of str to result part
+        Parts added by planning features beyond the fields above, by name
+        (each with ``to_dict()``, whose keys join the result's); readable as
+        attributes, e.g. ``result.relevance``.
     """
 
     scenario_name: str
@@ -169,7 +173,16 @@ class SimulationResult:
     notes: tuple[str, ...] = ()
     unblinding_bias: float | None = None
     per_comparison: dict[str, dict[str, Any]] | None = None
+    parts: dict[str, Any] = field(default_factory=dict)
     worker_processes: int = field(default=1, compare=False, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        """A part added by a feature, as an attribute (``result.relevance``)."""
+        try:
+            return object.__getattribute__(self, "parts")[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} has no attribute or part "
+                                 f"{name!r}") from None
 
     @property
     def n_per_arm(self) -> int:
@@ -231,4 +244,5 @@ class SimulationResult:
             "analytic_assurance": self.analytic_assurance,
             "evidence": [dict(e) for e in self.evidence],
             **({} if self.resolve is None else {"resolve": self.resolve.to_dict()}),
+            **{k: v for part in self.parts.values() for k, v in part.to_dict().items()},
         }

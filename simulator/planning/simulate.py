@@ -35,6 +35,7 @@ from .multiarm import MultiArm
 from .notes import notes
 from .plan import Feature, Plan, Point
 from .primary import Primary
+from .relevance import Relevance
 from .resolve import Resolve
 from .results import SimulationResult
 
@@ -44,7 +45,7 @@ ProgressCallback = Callable[[int, int], None]
 
 #: The parts of a simulation result, in the order their fields are filled.
 FEATURES: tuple[Feature, ...] = (Primary(), Harms(), Assurance(), MultiArm(), Comparisons(),
-                                 Resolve())
+                                 Resolve(), Relevance())
 
 
 def simulate(
@@ -207,9 +208,12 @@ def _result(point: Point, totals: Totals, seed: int, first_period: bool) -> Simu
         sided=s.analysis.sided, seed_entropy=seed,
         evidence=tuple(_evidence_summary(e) for e in s.evidence_used()),
         notes=notes(s), worker_processes=totals.worker_processes)
+    parts: dict[str, Any] = {}
     for feature in FEATURES:
-        fields.update(feature.summarise(point))
-    return SimulationResult(**fields)
+        summary = dict(feature.summarise(point))
+        parts.update(summary.pop("parts", {}))
+        fields.update(summary)
+    return SimulationResult(**fields, parts=parts)
 
 
 def _evidence_summary(entry) -> dict:

@@ -4,13 +4,14 @@ A **pass** simulates one scenario (a variant, for a comparison) on one named
 random stream, optionally with true parameters drawn per trial, and hands
 each grid size's analysed trials to its **collectors**. A collector returns
 counts or sums (a mapping of names to numbers or arrays) that add up across
-chunks. :func:`run` runs every pass on every chunk, through joblib, and adds
-the counts in chunk order, so the totals do not depend on the number of
-workers. The kernel knows no feature: planning contributes the passes and
-collectors and turns the totals into results.
+blocks. :func:`run` runs every pass on every block (blocks grouped in tasks,
+through joblib) and adds the counts in block order, so the totals depend
+neither on the number of workers nor on how blocks are grouped into tasks.
+The kernel knows no feature: planning contributes the passes and collectors
+and turns the totals into results.
 
-Streams are named children of the chunk's ``SeedSequence``: ``data`` is the
-chunk's own child ``(i,)``, ``prior`` is ``(i, 1)`` and ``futures`` ``(i, 2)``.
+Streams are named children of the block's ``SeedSequence``: ``data`` is block
+``j``'s own child ``(j,)``, ``prior`` is ``(j, 1)`` and ``futures`` ``(j, 2)``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ ProgressCallback = Callable[[int, int], None]
 ParamsDraw = Callable[[np.random.Generator, int], TrialParameters]
 
 
-def stream(entropy: int, chunk: int, name: str) -> np.random.Generator:
-    """The generator of the named stream of chunk ``chunk``."""
+def stream(entropy: int, block: int, name: str) -> np.random.Generator:
+    """The generator of the named stream of block ``block``."""
     return np.random.default_rng(
-        np.random.SeedSequence(entropy, spawn_key=(chunk,) + STREAMS[name]))
+        np.random.SeedSequence(entropy, spawn_key=(block,) + STREAMS[name]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class ChunkContext:
     Attributes
     ----------
     n_sims : int
-        Simulations in the chunk (each may hold several trials).
+        Simulations in the block (each may hold several trials).
     sizes : tuple of int
         Patients per arm at this grid size.
     index : int
@@ -74,7 +75,7 @@ class Collector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Pass:
-    """One simulation of every chunk, and what is collected from it.
+    """One simulation of every block, and what is collected from it.
 
     Attributes
     ----------
@@ -108,7 +109,7 @@ class Pass:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """The counts of a run, added over chunks in chunk order.
+    """The counts of a run, added over blocks in block order.
 
     Attributes
     ----------
@@ -116,7 +117,7 @@ class Totals:
     counts : dict of str to list of dict
         Per pass, per grid size, each collector's totals by name.
     worker_processes : int
-        Distinct processes that ran chunks.
+        Distinct processes that ran tasks.
     """
 
     n_sims: int
@@ -128,12 +129,12 @@ class Totals:
         return {name: per_size[index] for name, per_size in self.counts.items()}
 
 
-def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, chunk: int
+def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block: int
               ) -> list[Counts]:
-    rng = stream(entropy, chunk, p.stream)
+    rng = stream(entropy, block, p.stream)
     params = None
     if p.params is not None:
-        source = rng if p.params_stream is None else stream(entropy, chunk, p.params_stream)
+        source = rng if p.params_stream is None else stream(entropy, block, p.params_stream)
         params = p.params(source, n)
     samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, grid, params)
     out = []
@@ -146,9 +147,12 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, chunk:
     return out
 
 
-def _run_chunk(passes: Sequence[Pass], grid: list[tuple[int, ...]], n: int, entropy: int,
-               chunk: int) -> tuple[dict[str, list[Counts]], int]:
-    return {p.name: _run_pass(p, grid, n, entropy, chunk) for p in passes}, os.getpid()
+def _run_task(passes: Sequence[Pass], grid: list[tuple[int, ...]],
+              blocks: Sequence[tuple[int, int]], entropy: int
+              ) -> tuple[list[dict[str, list[Counts]]], int]:
+    """Each block's counts, per pass and grid size (added by the caller, in order)."""
+    return [{p.name: _run_pass(p, grid, n, entropy, j) for p in passes}
+            for j, n in blocks], os.getpid()
 
 
 def _add(total: Counts | None, counts: Counts) -> Counts:
@@ -157,37 +161,40 @@ def _add(total: Counts | None, counts: Counts) -> Counts:
     return {k: total[k] + v for k, v in counts.items()}
 
 
-def run(passes: Sequence[Pass], grid: list[tuple[int, ...]], chunks: Sequence[int], *,
-        seed: int, n_jobs: int = 1, progress: ProgressCallback | None = None) -> Totals:
-    """Run every pass on every chunk and add the collectors' counts in chunk order.
+def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
+        tasks: Sequence[Sequence[tuple[int, int]]], *, seed: int, n_jobs: int = 1,
+        progress: ProgressCallback | None = None) -> Totals:
+    """Run every pass on every block and add the collectors' counts in block order.
 
     Parameters
     ----------
     passes : sequence of Pass
     grid : list of tuple of int
         Patients per arm at each grid size, increasing.
-    chunks : sequence of int
-        Simulations per chunk (the layout; it never depends on ``n_jobs``).
+    tasks : sequence of sequence of (int, int)
+        Each task's blocks as (block index, simulations), the blocks in order
+        (see :class:`~simulator.engine.layout.Layout`).
     seed : int
-        Entropy of the root ``SeedSequence``; chunk ``i`` draws from its child ``i``.
+        Entropy of the root ``SeedSequence``; block ``j`` draws from its child ``j``.
     n_jobs : int
         joblib workers.
     progress : callable, optional
-        ``progress(done, total)`` after each chunk.
+        ``progress(done, total)`` after each task.
     """
     names = [p.name for p in passes]
     if len(set(names)) != len(names):
         raise ValueError(f"pass names must be distinct: {names}")
     totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
     pids: set[int] = set()
-    done, total = 0, sum(chunks)
-    jobs = (joblib.delayed(_run_chunk)(passes, grid, n, seed, i) for i, n in enumerate(chunks))
-    for (counts, pid), n in zip(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
-                                chunks):
-        for name, per_size in counts.items():
-            totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
+    done, total = 0, sum(n for task in tasks for _, n in task)
+    jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
+    for (blocks, pid), task in zip(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
+                                   tasks):
+        for counts in blocks:
+            for name, per_size in counts.items():
+                totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
         pids.add(pid)
-        done += n
+        done += sum(n for _, n in task)
         if progress is not None:
             progress(done, total)
     return Totals(n_sims=total, counts=totals, worker_processes=len(pids))

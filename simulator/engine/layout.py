@@ -1,11 +1,18 @@
-"""Chunk layout: how many simulated trials go into each task.
+"""Layout: simulated trials in blocks, each with its own random stream, and blocks in tasks.
 
-The layout depends on the number of trials, the scenario and its memory
-budget, never on the number of workers, so a seed gives the same numbers on
-1 worker, 2, or any joblib backend.
+A **block** is a fixed number of consecutive trials drawn from one stream
+(block ``j`` draws from child ``j`` of the root ``SeedSequence``). Its size
+depends only on the memory one trial needs (a fixed budget per block), never
+on ``simulation.chunk_mb``, the number of workers or the backend, and blocks
+are added in block order: so those settings never change the numbers. A
+**task** (what one worker runs at a time) is a run of consecutive blocks,
+as many as ``chunk_mb`` allows; blocks are simulated one after the other,
+so a task's memory is about one block's.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
 from ..models.patient import patient_bytes_per_trial
@@ -13,10 +20,14 @@ from ..spec.scenario import Scenario
 from ..spec.variants import first_period_equivalent
 from .dispatch import PathName, choose_path
 
-__all__ = ["MAX_CHUNK", "chunk_layout", "fixed_chunks", "bytes_per_trial",
-           "default_chunk_size"]
+__all__ = ["MAX_CHUNK", "MAX_BLOCK", "BLOCK_BYTES", "chunk_layout", "fixed_chunks",
+           "bytes_per_trial", "block_size", "Layout", "default_block_size"]
 
 MAX_CHUNK = 1 << 16
+#: Most trials in one block.
+MAX_BLOCK = 1 << 16
+#: The memory budget of one block, in bytes (fixed: it sets the random streams).
+BLOCK_BYTES = 32_000_000
 
 
 def chunk_layout(n_sims: int, bytes_per_trial: int, budget_mb: float) -> list[int]:
@@ -46,10 +57,52 @@ def bytes_per_trial(scenario: Scenario, path: str, n_sizes: int = 1) -> int:
     return patient_bytes_per_trial(scenario)
 
 
-def default_chunk_size(scenario: Scenario, n_sims: int, path: PathName = "auto") -> int:
-    """The chunk size :func:`simulate` would use for a scenario (its memory budget)."""
+def block_size(bytes_per_trial: int) -> int:
+    """Trials per block: the largest power of two within the block budget (1 to ``MAX_BLOCK``)."""
+    fit = max(1, BLOCK_BYTES // max(bytes_per_trial, 1))
+    return min(MAX_BLOCK, 1 << (fit.bit_length() - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Trials in blocks, blocks in tasks.
+
+    Attributes
+    ----------
+    n_sims : int
+    block : int
+        Trials per block (the last block may hold fewer).
+    blocks_per_task : int
+    """
+
+    n_sims: int
+    block: int
+    blocks_per_task: int
+
+    def blocks(self) -> list[int]:
+        """Trials in each block, in order."""
+        return fixed_chunks(self.n_sims, self.block)
+
+    def tasks(self) -> list[list[tuple[int, int]]]:
+        """Each task's blocks as (block index, trials), in order."""
+        blocks = list(enumerate(self.blocks()))
+        k = self.blocks_per_task
+        return [blocks[i:i + k] for i in range(0, len(blocks), k)]
+
+    @classmethod
+    def of(cls, n_sims: int, bytes_per_trial: int, chunk_mb: float,
+           block: int | None = None) -> Layout:
+        """The layout for a memory budget per task; ``block`` forces the block size."""
+        block = block_size(bytes_per_trial) if block is None else block
+        per_task = int(chunk_mb * 1e6 // max(block * bytes_per_trial, 1))
+        return cls(n_sims=n_sims, block=block,
+                   blocks_per_task=max(1, min(per_task, MAX_CHUNK // block)))
+
+
+def default_block_size(scenario: Scenario, path: PathName = "auto") -> int:
+    """The block size :func:`simulate` would use for a scenario at its own size."""
     scenario = first_period_equivalent(scenario)
     per_trial = bytes_per_trial(scenario, choose_path(scenario, path))
     if scenario.meta_analysis is not None:
         per_trial *= scenario.meta_analysis.new_trials
-    return chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)[0]
+    return block_size(per_trial)

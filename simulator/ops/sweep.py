@@ -34,7 +34,7 @@ import joblib
 
 from .._version import __version__
 from ..engine.dispatch import PathName
-from ..engine.layout import default_chunk_size
+from ..engine.layout import default_block_size
 from ..errors import ScenarioError
 from ..planning.results import SimulationResult
 from ..planning.simulate import simulate_grid
@@ -202,9 +202,9 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
     seed = base.seed if seed is None else int(seed)
-    # One chunk size for every point (the smallest budget-derived one), so that
-    # chunk i draws from the same stream everywhere.
-    chunk_size = min(default_chunk_size(p.scenario, n_sims, path) for p in points)
+    # One block size for every point (the smallest), so that block j draws from
+    # the same stream at every point (common random numbers).
+    chunk_size = min(default_block_size(p.scenario, path) for p in points)
     run = {"n_sims": n_sims, "seed": seed, "path": path, "chunk_size": chunk_size}
     hashes = [_point_hash(p.scenario, run) for p in points]
     return _SweepPlan(points=points, hashes=hashes, n_sims=n_sims, seed=seed,

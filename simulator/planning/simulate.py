@@ -5,11 +5,11 @@ contributes passes and collectors to the engine's kernel and turns the
 totals into its fields of the result. Closed forms and the comparison runs
 of a report are computed only when asked for.
 
-Reproducibility rule: the chunk layout depends only on the number of trials,
-the scenario and its memory budget, never on the number of workers; chunk
-``i`` always draws from child ``i`` of ``SeedSequence(seed)``; chunk results
-are combined in chunk order. So a seed gives the same numbers on 1 worker, 2,
-or any joblib backend.
+Reproducibility rule: trials come in blocks whose size depends only on the
+memory one trial needs (see :mod:`simulator.engine.layout`); block ``j``
+always draws from child ``j`` of ``SeedSequence(seed)``; block results are
+combined in block order. So a seed gives the same numbers on 1 worker, 2,
+any joblib backend, and any ``simulation.chunk_mb``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, Totals, run
-from ..engine.layout import bytes_per_trial, chunk_layout, fixed_chunks
+from ..engine.layout import Layout, bytes_per_trial
 from ..errors import ScenarioError
 from ..models.estimand_truth import estimand_truth
 from ..models.truth import true_crossover_effect
@@ -131,9 +131,10 @@ def simulate_grid(
     comparisons : bool, optional
         Run the comparison runs of a report; default ``closed_forms``.
     chunk_size : int, optional
-        Force the chunk size instead of deriving it from the memory budget,
-        so that several scenarios share the same random streams chunk by
-        chunk (a sweep's common random numbers).
+        Force the block size (trials per random stream) instead of deriving
+        it from the memory one trial needs, so that several scenarios share
+        the same random streams block by block (a sweep's common random
+        numbers).
 
     Returns
     -------
@@ -149,13 +150,11 @@ def simulate_grid(
     plan = _plan(scenario, points, path, closed_forms,
                  closed_forms if comparisons is None else comparisons)
     passes = _passes(plan)
-    if chunk_size is not None:
-        chunks = fixed_chunks(n_sims, chunk_size)
-    else:
-        per_trial = max(bytes_per_trial(p.scenario, p.path, len(plan.grid)) * p.trials_per_sim
-                        for p in passes)
-        chunks = chunk_layout(n_sims, per_trial, scenario.simulation.chunk_mb)
-    totals = run(passes, plan.grid, chunks, seed=seed, n_jobs=n_jobs, progress=progress)
+    per_trial = max(bytes_per_trial(p.scenario, p.path, len(plan.grid)) * p.trials_per_sim
+                    for p in passes)
+    layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb, block=chunk_size)
+    totals = run(passes, plan.grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
+                 progress=progress)
     return [_result(Point(scenario=p, counts=totals.at(g), n_sims=totals.n_sims, plan=plan),
                     totals, seed, first_period) for g, p in enumerate(points)]
 

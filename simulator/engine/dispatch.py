@@ -1,6 +1,6 @@
 """One dispatch from a design and a data path to the model, then to the analysis.
 
-A model draws a chunk of trials on a size grid (:class:`~simulator.models.draw.Draw`,
+A model draws a block of trials on a size grid (:class:`~simulator.models.draw.Draw`,
 moments and counts, no test); :func:`analyse_draw` runs the scenario's
 analysis on it (the estimand's, the multiplicity's) and splits the result into
 one :class:`~simulator.engine.sample.TrialSample` per size.
@@ -58,7 +58,7 @@ def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggrega
 
 def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
                grid: Sequence[tuple[int, ...]], params: TrialParameters | None = None) -> Draw:
-    """One chunk of trials at every grid size from the model the design and path need."""
+    """One block of trials at every grid size from the model the design and path need."""
     if scenario.design.kind == "crossover":
         return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
     if path == FULL_DATA or (path == "patient" and needs_missing_path(scenario)):
@@ -103,7 +103,7 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
 def simulate_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
                    grid: Sequence[tuple[int, ...]], params: TrialParameters | None = None
                    ) -> list[TrialSample]:
-    """One chunk of trials at every grid size, simulated and analysed."""
+    """One block of trials at every grid size, simulated and analysed."""
     draw = draw_sizes(scenario, n_sims, rng, path, grid, params)
     return analyse_draw(draw, scenario, rng, grid, n_sims)
 
@@ -111,5 +111,5 @@ def simulate_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, pa
 def simulate_trials(scenario: Scenario, n_sims: int, rng: np.random.Generator,
                     path: Literal["aggregate", "patient"],
                     params: TrialParameters | None = None) -> TrialSample:
-    """Simulate and analyse one chunk of trials at the scenario's own size."""
+    """Simulate and analyse one block of trials at the scenario's own size."""
     return simulate_sizes(scenario, n_sims, rng, path, [scenario.design.group_sizes], params)[0]

@@ -1,4 +1,4 @@
-"""The kernel: passes over chunks of simulated trials, and collectors that count.
+"""The kernel: passes over blocks of simulated trials, and collectors that count.
 
 A **pass** simulates one scenario (a variant, for a comparison) on one named
 random stream, optionally with true parameters drawn per trial, and hands
@@ -31,7 +31,7 @@ from .sample import TrialSample
 
 __all__ = ["STREAMS", "stream", "ChunkContext", "Collector", "Pass", "Totals", "run"]
 
-#: The spawn-key suffix of each named stream under a chunk's key.
+#: The spawn-key suffix of each named stream under a block's key.
 STREAMS: dict[str, tuple[int, ...]] = {"data": (), "prior": (1,), "futures": (2,)}
 
 Counts = dict[str, Any]
@@ -68,7 +68,7 @@ class ChunkContext:
 
 
 class Collector(Protocol):
-    """Counts from one grid size's analysed trials of one chunk."""
+    """Counts from one grid size's analysed trials of one block."""
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> Mapping[str, Any]: ...
 

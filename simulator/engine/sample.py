@@ -1,4 +1,4 @@
-"""What the engine hands to collectors: one chunk's analysed trials at one size."""
+"""What the engine hands to collectors: one block's analysed trials at one size."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["TrialSample", "split_sizes"]
 
 @dataclass(frozen=True, slots=True)
 class TrialSample:
-    """What a data path hands to the engine for one chunk of trials.
+    """What a data path hands to the engine for one block of trials.
 
     Attributes
     ----------

@@ -69,9 +69,9 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
     scenario : Scenario
         Must satisfy :func:`aggregate_unsupported` ``is None``.
     n_sims : int
-        Trials in this chunk.
+        Trials in this block.
     rng : numpy.random.Generator
-        The chunk's own stream.
+        The block's own stream.
     params : TrialParameters, optional
         True effect and AE risks (per trial under a prior); default the
         scenario's point values.

@@ -1,4 +1,4 @@
-"""What a sampler returns: one chunk of simulated trials on a size grid, before any test."""
+"""What a sampler returns: one block of simulated trials on a size grid, before any test."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["Draw"]
 
 @dataclass(frozen=True, slots=True)
 class Draw:
-    """Simulated trials of one chunk, on a size grid, as the analysis needs them.
+    """Simulated trials of one block, on a size grid, as the analysis needs them.
 
     Arrays have trials on axis 0 and grid sizes on axis 1 (a one-size
     aggregate draw has trials only). Exactly one of ``arms``, ``two_sample``

@@ -1,4 +1,4 @@
-"""The per-patient data path: arrays of shape (trials, patients), chunked.
+"""The per-patient data path: arrays of shape (trials, patients), block by block.
 
 It handles everything the aggregate path cannot: clipped and rounded NRS
 scores, a truncated baseline, responder cut-offs and withdrawal driven by

@@ -73,7 +73,7 @@ def simulate(
     path : {"auto", "aggregate", "patient"}
         Data path; ``auto`` picks the aggregate path when it is exact.
     progress : callable, optional
-        Called as ``progress(trials_done, trials_total)`` after each chunk.
+        Called as ``progress(trials_done, trials_total)`` after each task (a run of blocks).
     closed_forms : bool
         Compute the closed forms beside the simulation (default True).
     comparisons : bool, optional

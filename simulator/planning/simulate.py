@@ -39,7 +39,7 @@ from .relevance import Relevance
 from .resolve import Resolve
 from .results import SimulationResult
 
-__all__ = ["simulate", "simulate_grid", "ProgressCallback", "FEATURES"]
+__all__ = ["simulate", "simulate_grid", "data_path", "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -157,6 +157,11 @@ def simulate_grid(
                  progress=progress)
     return [_result(Point(scenario=p, counts=totals.at(g), n_sims=totals.n_sims, plan=plan),
                     totals, seed, first_period) for g, p in enumerate(points)]
+
+
+def data_path(scenario: Scenario, path: PathName = "auto") -> str:
+    """The data path a run of the scenario takes (``aggregate`` or ``patient``)."""
+    return choose_path(first_period_equivalent(scenario), path)
 
 
 def _check_run(scenario: Scenario, n_sims, seed, n_jobs, chunk_size) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,11 @@ class SweepSpec:
         dup = {k for k, _ in self.grid} & {k for k, _ in self.zip}
         if dup:
             raise fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
+
+    def merged(self, grid: Mapping[str, tuple], zip: Mapping[str, tuple]) -> SweepSpec:
+        """A sweep with these grid and zip keys added, or replacing the same keys."""
+        return SweepSpec(grid=tuple({**dict(self.grid), **grid}.items()),
+                         zip=tuple({**dict(self.zip), **zip}.items()))
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -1,0 +1,123 @@
+"""``trialsim resolve`` as one planning call: the review's update, its target, its curves.
+
+:func:`resolve_review` runs the simulation of the next trial(s), optionally
+solves the n per arm that reaches a target P(conclusive) (an unreachable
+target is recorded with its reason, not raised), and optionally computes
+P(conclusive) over n for 1 .. k new trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConvergenceError, ScenarioError
+from ..spec.meta import RULES
+from ..spec.scenario import Scenario
+from ..spec.schema import evolve
+from .curves import PowerCurve, conclusive_curves
+from .results import SimulationResult
+from .simulate import simulate
+from .solver import SampleSize, solve_sample_size
+
+__all__ = ["ReviewReport", "review_scenario", "resolve_review"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewReport:
+    """What ``trialsim resolve`` reports.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        With the number of new trials and the rules asked for.
+    result : SimulationResult
+        Its ``resolve`` part holds P(conclusive) by rule and direction.
+    target : float or None
+    size : SampleSize or None
+        The n per arm that reaches ``target``, when it can be reached.
+    unreachable : str or None
+        Why ``target`` cannot be reached, when it cannot.
+    curves : dict of int to PowerCurve or None
+        P(conclusive) over n, per number of new trials.
+    """
+
+    scenario: Scenario
+    result: SimulationResult
+    target: float | None = None
+    size: SampleSize | None = None
+    unreachable: str | None = None
+    curves: dict[int, PowerCurve] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``trialsim resolve --json`` output."""
+        r = self.result
+        out = {"scenario": self.scenario.name, "n_per_arm": r.n_per_arm, "n_sims": r.n_sims,
+               "path": r.path, "seed_entropy": r.seed_entropy, **r.resolve.to_dict()}
+        if self.target is not None:
+            out["target"] = (self.size.to_dict() if self.size is not None else
+                             {"target": self.target, "n_per_arm": None,
+                              "reason": self.unreachable})
+        if self.curves is not None:
+            out["curves"] = {str(k): [{"n_per_arm": p.n_per_arm,
+                                       **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
+                                           "p_conclusive")} for p in c.points]
+                             for k, c in self.curves.items()}
+        return out
+
+
+def review_scenario(scenario: Scenario, *, trials: int | None = None,
+                    rules: Sequence[str] | None = None) -> Scenario:
+    """The scenario with ``trials`` new trials and ``rules``; it needs ``[meta_analysis]``."""
+    if scenario.meta_analysis is None:
+        raise ScenarioError(f"{scenario.source}: [meta_analysis]: required to resolve the "
+                            "review (the existing evidence: studies, pooled or evidence)")
+    changes: dict[str, Any] = {}
+    if trials is not None:
+        changes["meta_analysis.new_trials"] = trials
+    if rules:
+        unknown = [r for r in rules if r not in RULES]
+        if unknown:
+            raise ScenarioError(f"rule = {unknown[0]!r}: must be one of {', '.join(RULES)}")
+        changes["meta_analysis.rules"] = tuple(dict.fromkeys(rules))
+    return evolve(scenario, changes) if changes else scenario
+
+
+def resolve_review(scenario: Scenario, *, trials: int | None = None,
+                   rules: Sequence[str] | None = None, target: float | None = None,
+                   n_per_arm: Sequence[int] | None = None, **options: Any) -> ReviewReport:
+    """Simulate the review's update by the next trial(s), with its target and curves.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[meta_analysis]`` table.
+    trials : int, optional
+        New trials (default ``meta_analysis.new_trials``).
+    rules : sequence of str, optional
+        Conclusive rules (default the scenario's).
+    target : float, optional
+        Also solve the n per arm that reaches this P(conclusive).
+    n_per_arm : sequence of int, optional
+        Also P(conclusive) over these sizes, for 1 .. ``trials`` new trials.
+    **options
+        ``n_sims``, ``seed``, ``n_jobs``, ``path``, ``progress`` as in
+        :func:`~simulator.planning.simulate.simulate`.
+
+    Returns
+    -------
+    ReviewReport
+    """
+    scenario = review_scenario(scenario, trials=trials, rules=rules)
+    result = simulate(scenario, **options)
+    size = unreachable = curves = None
+    if target is not None:
+        try:
+            size = solve_sample_size(scenario, target=target, metric="conclusive", **options)
+        except ConvergenceError as exc:
+            unreachable = str(exc)
+    if n_per_arm is not None:
+        curves = conclusive_curves(scenario, n_per_arm, **options)
+    return ReviewReport(scenario=scenario, result=result, target=target, size=size,
+                        unreachable=unreachable, curves=curves)

@@ -5,6 +5,7 @@ A leaf: imports only the standard library and :mod:`simulator.errors`.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import tomllib
@@ -13,7 +14,8 @@ from typing import Any
 
 from .errors import ScenarioError
 
-__all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "write_atomic", "append_once"]
+__all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "json_default", "to_json",
+           "write_atomic", "append_once"]
 
 #: Largest input file read (scenario, evidence or study table).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -52,6 +54,56 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ScenarioError(f"{path}: not valid TOML: values nested too deeply") from None
+
+
+def json_default(value: Any) -> Any:
+    """numpy scalars (and arrays) as Python numbers (and lists).
+
+    The ``default`` hook of :func:`json.dumps` in :func:`to_json`.
+
+    Parameters
+    ----------
+    value : Any
+        An object :mod:`json` cannot encode by itself.
+
+    Returns
+    -------
+    Any
+        ``value.tolist()``.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` has no ``tolist``.
+    """
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def to_json(payload: Any, *, indent: int | None = None) -> str:
+    """The one JSON encoder of trialsim's outputs (every ``--json`` and the sweep store).
+
+    Parameters
+    ----------
+    payload : Any
+        JSON-encodable data; numpy scalars and arrays are allowed.
+    indent : int, optional
+        As in :func:`json.dumps` (None: one line).
+
+    Returns
+    -------
+    str
+        The JSON text, without a trailing newline. Non-finite floats are
+        written as ``NaN``/``Infinity`` (Python's default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_json({"n": np.int64(3), "p": np.float64(0.5)})
+    '{"n": 3, "p": 0.5}'
+    """
+    return json.dumps(payload, indent=indent, default=json_default)
 
 
 def write_atomic(path: Path, text: str) -> None:

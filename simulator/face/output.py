@@ -1,45 +1,23 @@
-"""Writing a verb's results: JSON and CSV to a file or stdout, figures to a file."""
+"""Writing a verb's results: JSON and CSV to a file or stdout, figures to a file.
+
+Every JSON text goes through :func:`simulator._io.to_json`, the encoder the
+sweep store uses too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._io import write_atomic
+from .._io import json_default, to_json, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["json_default", "emit_json", "emit_csv", "save_figure"]
-
-
-def json_default(value: Any) -> Any:
-    """numpy scalars (and arrays) as Python numbers (and lists).
-
-    The ``default`` hook of :func:`json.dumps`.
-
-    Parameters
-    ----------
-    value : Any
-        An object :mod:`json` cannot encode by itself.
-
-    Returns
-    -------
-    Any
-        ``value.tolist()``.
-
-    Raises
-    ------
-    TypeError
-        When ``value`` has no ``tolist``.
-    """
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _write(target: str, text: str) -> None:
@@ -59,7 +37,7 @@ def emit_json(target: str, payload: Any) -> None:
     payload : Any
         JSON-encodable data; numpy scalars and arrays are allowed.
     """
-    _write(target, json.dumps(payload, indent=2, default=json_default) + "\n")
+    _write(target, to_json(payload, indent=2) + "\n")
 
 
 def emit_csv(target: str, rows: list[dict[str, Any]]) -> None:

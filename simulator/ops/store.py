@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import append_once, write_atomic
+from .._io import append_once, to_json, write_atomic
 
 __all__ = ["ResultStore"]
 
@@ -82,7 +82,7 @@ class ResultStore:
     def append(self, row: dict[str, Any]) -> None:
         """Add one row: one ``write`` to each file, JSON Lines first."""
         self.csv.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(row, default=_json_default) + "\n"
+        line = to_json(row) + "\n"
         append_once(self.jsonl, line)
         columns = self._columns()
         self.rows.append(row)
@@ -116,14 +116,9 @@ class ResultStore:
     def _rewrite(self) -> None:
         if not self.rows and not self.jsonl.exists():
             return
-        write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
-                                          for r in self.rows))
+        write_atomic(self.jsonl, "".join(to_json(r) + "\n" for r in self.rows))
         write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
         self._write_parquet()
-
-
-def _json_default(value: Any) -> Any:
-    return float(value) if hasattr(value, "__float__") else str(value)
 
 
 def _csv_lines(rows: Sequence[dict[str, Any]], columns: list[str], *, header: bool) -> str:

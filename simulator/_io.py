@@ -1,4 +1,10 @@
-"""Reading input files, and writing files that are either complete or absent.
+"""Reading input files, and writing output files that are either complete or absent.
+
+Every output of trialsim goes through this module: one JSON encoder
+(:func:`to_json`), one writer (:func:`write_atomic`: a regular file is
+replaced atomically, a character device, FIFO or the process's standard
+output is written in place, nothing else is touched) and one appender
+(:func:`append_once`).
 
 A leaf: imports only the standard library and :mod:`simulator.errors`.
 """
@@ -7,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -106,13 +114,78 @@ def to_json(payload: Any, *, indent: int | None = None) -> str:
     return json.dumps(payload, indent=indent, default=json_default)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a whole file through a temporary file and ``os.replace``."""
+def _stat(path: Path) -> os.stat_result | None:
+    """``os.stat`` (following links), or None when nothing is there (or it cannot be seen)."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _is_stdout(info: os.stat_result) -> bool:
+    """Whether ``info`` is the file this process's standard output (fd 1) writes to."""
+    try:
+        out = os.fstat(1)
+    except OSError:
+        return False
+    return (out.st_dev, out.st_ino) == (info.st_dev, info.st_ino)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISFIFO, "a FIFO")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_in_place(path: Path, payload: bytes) -> bool:
+    """Write to a character device or FIFO without creating, truncating or replacing it.
+
+    Returns False (having written nothing) when the path turned out to be a
+    regular file after all (replaced since it was looked at).
+    """
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        _write_all(fd, payload)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the file system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _replace(path: Path, payload: bytes) -> None:
+    """A temporary file in the same folder, written, fsynced, then renamed over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            _write_all(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
@@ -120,6 +193,53 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write a whole output file, complete or not at all; replace only regular files.
+
+    * Nothing there, or a regular file: the data go to a temporary file in
+      the same folder, are flushed to disk (``fsync``), and the temporary file
+      is renamed over ``path`` (``os.replace``). A symbolic link to a regular
+      file stays a link; its target is replaced. Missing folders are made.
+    * The file this process's standard output writes to (``/dev/stdout``,
+      or the file the shell redirected it to): written to standard output.
+    * A character device (``/dev/null``, a terminal) or a FIFO: written in
+      place; it is never replaced, created or truncated.
+    * Anything else (a directory, a block device, a socket): refused.
+
+    Parameters
+    ----------
+    path : path
+    data : str or bytes
+        Text is written as UTF-8.
+
+    Raises
+    ------
+    ScenarioError
+        When ``path`` is not a regular file, character device or FIFO, or
+        cannot be written (naming the path and the reason).
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    info = _stat(path)
+    try:
+        if info is not None and _is_stdout(info):
+            sys.stdout.flush()
+            _write_all(1, payload)
+            return
+        if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+            if _write_in_place(path, payload):
+                return
+        elif info is not None and not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{path}: is {_kind(info.st_mode)}: trialsim writes only "
+                                "regular files, character devices and FIFOs")
+        _replace(Path(os.path.realpath(path)) if path.is_symlink() else path, payload)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def append_once(path: Path, text: str) -> None:

@@ -4,12 +4,19 @@ before any work, one JSON encoder, and worker processes that exit with trialsim.
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import simulator._io as io_module
-from simulator._io import to_json
+from simulator._io import to_json, write_atomic
+from simulator.errors import ScenarioError
 from simulator.face import output
 from simulator.face.cli import main
 from simulator.ops import store as store_module
@@ -18,6 +25,80 @@ ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
 FAST = ROOT / "scenarios" / "ketamine_iv_resolve.toml"  # aggregate path: quick
 ENTRY = "ketamine-iv/pain/immediate"
+
+
+# -- item 1: write in place to devices and FIFOs, never replace them or an input ----------
+
+def char_device(tmp_path: Path) -> Path:
+    """A null device (1, 3) made inside tmp_path; the test is skipped without the right."""
+    dev = tmp_path / "null"
+    try:
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("cannot make a device node here (needs CAP_MKNOD)")
+    return dev
+
+
+def test_a_character_device_is_written_in_place_and_stays_a_device(tmp_path, capsys):
+    dev = char_device(tmp_path)
+    write_atomic(dev, "{}\n")
+    assert main(["evidence", "show", ENTRY, "--json", str(dev)]) == 0
+    assert "Epocrates" in capsys.readouterr().out  # the table still prints
+    info = os.stat(dev)
+    assert stat.S_ISCHR(info.st_mode) and info.st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]  # no temporary files
+
+
+def test_a_fifo_is_written_in_place_and_stays_a_fifo(tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["evidence", "show", ENTRY, "--json", str(fifo)]) == 0
+    reader.join(10)
+    assert json.loads(got[0])["key"] == ENTRY
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    capsys.readouterr()
+
+
+def test_standard_output_redirected_to_a_file_is_written_in_place(tmp_path):
+    out = tmp_path / "out.txt"
+    code = ("import sys; print('before', flush=True); from simulator._io import write_atomic; "
+            "write_atomic('/dev/stdout', 'json\\n'); print('after')")
+    with open(out, "w") as fh:
+        inode = os.fstat(fh.fileno()).st_ino
+        subprocess.run([sys.executable, "-c", code], stdout=fh, cwd=ROOT, check=True,
+                       timeout=60)
+    assert out.read_text() == "before\njson\nafter\n"  # nothing lost, in order
+    assert out.stat().st_ino == inode  # not replaced
+
+
+def test_regular_files_are_fsynced_before_the_rename_and_links_stay_links(tmp_path,
+                                                                        monkeypatch):
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"),
+                                                     real_replace(a, b))[1])
+    target = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    target.write_text("old")
+    link.symlink_to(target.name)
+    write_atomic(link, "new")
+    assert calls[:2] == ["fsync", "replace"]
+    assert link.is_symlink() and target.read_text() == "new"
+
+
+def test_a_socket_is_refused_and_left_alone(tmp_path):
+    import socket
+
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        with pytest.raises(ScenarioError, match="s.sock: is a socket"):
+            write_atomic(path, "x")
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
 
 
 # -- item 4: one JSON encoder, every verb's --json ------------------------------------

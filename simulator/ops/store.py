@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -101,10 +100,9 @@ class ResultStore:
             return
         columns = self._columns()
         table = pa.table({c: [r.get(c) for r in self.rows] for c in columns})
-        target = self.csv.with_suffix(".parquet")
-        tmp = target.with_name(f".{target.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer)
+        write_atomic(self.csv.with_suffix(".parquet"), buffer.getvalue().to_pybytes())
 
     def _columns(self) -> list[str]:
         columns: dict[str, None] = {}

@@ -19,6 +19,7 @@ from simulator._io import to_json, write_atomic
 from simulator.errors import ScenarioError
 from simulator.face import output
 from simulator.face.cli import main
+from simulator.face.output import figure_file, save_figure
 from simulator.ops import store as store_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,46 @@ def test_a_socket_is_refused_and_left_alone(tmp_path):
         with pytest.raises(ScenarioError, match="s.sock: is a socket"):
             write_atomic(path, "x")
         assert stat.S_ISSOCK(os.stat(path).st_mode)
+
+
+# -- item 2: figures through the atomic writer -----------------------------------------
+
+def axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    return ax
+
+
+def test_a_figure_killed_while_saving_leaves_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "curve.png"
+    save_figure(axes(), str(target))
+    before = target.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    def killed(src, dst):
+        raise KeyboardInterrupt  # a signal arriving between the write and the rename
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(axes(), str(target))
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]  # no temporary file
+
+
+def test_figure_formats_follow_the_suffix_as_savefig_does(tmp_path):
+    assert figure_file("a/b.SVG") == (Path("a/b.SVG"), "svg")
+    assert figure_file("plain") == (Path("plain.png"), "png")
+    save_figure(axes(), str(tmp_path / "f.pdf"))
+    save_figure(axes(), str(tmp_path / "g"))
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ScenarioError, match=r"--plot x.xyz: unknown figure format 'xyz'"):
+        figure_file("x.xyz")
 
 
 # -- item 4: one JSON encoder, every verb's --json ------------------------------------

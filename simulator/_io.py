@@ -3,8 +3,9 @@
 Every output of trialsim goes through this module: one JSON encoder
 (:func:`to_json`), one writer (:func:`write_atomic`: a regular file is
 replaced atomically, a character device, FIFO or the process's standard
-output is written in place, nothing else is touched) and one appender
-(:func:`append_once`).
+output is written in place, nothing else is touched), one appender
+(:func:`append_once`), and one check of an output path before any work
+starts (:func:`check_output_path`).
 
 A leaf: imports only the standard library and :mod:`simulator.errors`.
 """
@@ -23,7 +24,7 @@ from typing import Any
 from .errors import ScenarioError
 
 __all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "json_default", "to_json",
-           "write_atomic", "append_once"]
+           "write_atomic", "append_once", "check_output_path", "same_file"]
 
 #: Largest input file read (scenario, evidence or study table).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -249,3 +250,55 @@ def append_once(path: Path, text: str) -> None:
         os.write(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
+
+
+def check_output_path(target: str | Path, flag: str) -> None:
+    """Check, before any work, that an output path can be written.
+
+    Parameters
+    ----------
+    target : str or path
+        The path as given (``"-"`` is not a path: the caller handles it).
+    flag : str
+        The option that named it, for the message (``"--json"``).
+
+    Raises
+    ------
+    ScenarioError
+        For an empty path, a path that names a folder, an existing path that
+        :func:`write_atomic` would refuse or could not open for writing, or a
+        folder (the nearest existing one, for folders still to be made) that
+        is not a folder or is not writable.
+    """
+    text = os.fspath(target)
+    if not text:
+        raise ScenarioError(f"{flag} '': an empty path: give a file name")
+    path = Path(text)
+    info = _stat(path)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{flag} {text}: is a directory: give a file name")
+    if text.endswith(os.sep):
+        raise ScenarioError(f"{flag} {text}: names a folder: give a file name")
+    if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        if not os.access(path, os.W_OK):
+            raise ScenarioError(f"{flag} {text}: not writable (permission denied)")
+        return
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{flag} {text}: is {_kind(info.st_mode)}: trialsim writes only "
+                            "regular files, character devices (/dev/null) and FIFOs")
+    folder = Path(os.path.realpath(path)).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ScenarioError(f"{flag} {text}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ScenarioError(f"{flag} {text}: cannot create files in {folder} "
+                            "(permission denied or read-only)")
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same existing file (links and hard links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

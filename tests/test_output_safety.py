@@ -17,7 +17,7 @@ import pytest
 import simulator._io as io_module
 from simulator._io import to_json, write_atomic
 from simulator.errors import ScenarioError
-from simulator.face import output
+from simulator.face import commands_evidence, commands_ops, commands_planning, output
 from simulator.face.cli import main
 from simulator.face.output import figure_file, save_figure
 from simulator.ops import store as store_module
@@ -100,6 +100,105 @@ def test_a_socket_is_refused_and_left_alone(tmp_path):
         with pytest.raises(ScenarioError, match="s.sock: is a socket"):
             write_atomic(path, "x")
         assert stat.S_ISSOCK(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Every verb's work raises: a check that passes it would fail the test."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the run started before the output paths were checked")
+
+    for module, name in ((commands_planning, "simulate"), (commands_planning, "power_curve"),
+                         (commands_planning, "solve_sample_size"),
+                         (commands_ops, "run_sweep"), (commands_evidence, "meta_analyse")):
+        monkeypatch.setattr(module, name, forbidden)
+
+
+def inputs(tmp_path: Path) -> dict[str, Path]:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(FAST.read_text())
+    evidence = tmp_path / "e.toml"
+    evidence.write_text("")
+    studies = tmp_path / "studies.csv"
+    studies.write_text("estimate,se\n-1.2,0.5\n-0.8,0.4\n")
+    (tmp_path / "file.txt").write_text("")
+    (tmp_path / "folder").mkdir()
+    return {"s": scenario, "e": evidence, "studies": studies}
+
+
+SWEEP = ["sweep", "{s}", "--grid", "design.n_per_arm=20,40", "--grid",
+         "pain.analysis=ancova,change", "--quiet"]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "{s}", "--json", "{s}"], "--json {s}: is the scenario file of this run"),
+    (["run", "{s}", "--evidence", "{e}", "--json", "{e}"], "--json {e}: is an --evidence file"),
+    (["meta", "{studies}", "--json", "{studies}"], "--json {studies}: is the study table"),
+    (["run", "{s}", "--json", "{t}/folder"], "--json {t}/folder: is a directory"),
+    (["run", "{s}", "--json", ""], "--json '': an empty path"),
+    (["run", "{s}", "--json", "{t}/new/"], "--json {t}/new/: names a folder"),
+    (["run", "{s}", "--json", "{t}/file.txt/r.json"], "{t}/file.txt is not a folder"),
+    (["curve", "{s}", "--n", "20,40", "--plot", "{t}/c.xyz"],
+     "--plot {t}/c.xyz: unknown figure format 'xyz'"),
+    (["curve", "{s}", "--n", "20,40", "--csv", "{t}/c.png", "--plot", "{t}/c.png"],
+     "--plot {t}/c.png: is also --csv {t}/c.png"),
+    (["curve", "{s}", "--n", "20,40", "--plot", "{s}"],
+     "--plot {s}: unknown figure format 'toml'"),
+    (["resolve", "{s}", "--plot", "{t}/r.png"], "--plot {t}/r.png: trialsim resolve draws a "
+                                                "curve only with --n"),
+    (SWEEP + ["--out", ""], "--out '': an empty path"),
+    (SWEEP + ["--out", "{t}/r.jsonl"], "--out {t}/r.jsonl: its JSON Lines twin would be"),
+    (SWEEP + ["--out", "{s}", "--resume"], "--out {s}: is the scenario file of this run"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.xyz"], "--plot {t}/r.xyz: unknown"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.png", "--x", "pain.sd"],
+     "--x pain.sd: not a sweep key: use one of design.n_per_arm, pain.analysis"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.png", "--by", "pain.effect"],
+     "--by pain.effect: not a sweep key"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.png", "--x", "pain.analysis"],
+     "--x pain.analysis: its values ['ancova', 'change'] are not numbers"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.png", "--metric", "assurance"],
+     "--metric assurance: not a column of this sweep's rows: use one of n_per_arm,"),
+    (SWEEP + ["--out", "{t}/r.csv", "--plot", "{t}/r.png", "--metric", "p_harm_any"],
+     "--metric p_harm_any: not a column"),
+])
+def test_bad_outputs_exit_2_before_any_work_naming_the_path(tmp_path, capsys, no_simulation,
+                                                           argv, fragment):
+    names = {**{k: str(v) for k, v in inputs(tmp_path).items()}, "t": str(tmp_path)}
+    assert main([a.format(**names) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert fragment.format(**names) in err and err.count("\n") == 1, err
+    assert not list(tmp_path.glob("r.*")) and not (tmp_path / "new").exists()
+
+
+def test_an_unwritable_folder_exits_2(tmp_path, capsys, no_simulation):
+    if os.geteuid() == 0:
+        pytest.skip("root writes everywhere (access(2) says yes)")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["run", str(FAST), "--json", str(folder / "r.json")]) == 2
+        assert f"cannot create files in {folder}" in capsys.readouterr().err
+    finally:
+        folder.chmod(0o700)
+
+
+def test_the_sweep_metrics_offered_are_the_numeric_columns_of_its_rows():
+    from simulator import load_scenario
+    from simulator.ops.sweep import expand_sweep, metric_columns, result_row, row_columns
+    from simulator.planning.simulate import simulate
+    from simulator.spec import SweepSpec
+
+    for name in ("ketamine_iv_parallel", "ketamine_iv_assurance", "ketamine_iv_resolve"):
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+        row = result_row({"design.n_per_arm": 20}, simulate(
+            scenario.with_overrides({"design.n_per_arm": 20}), n_sims=20, seed=1))
+        assert row_columns({"design.n_per_arm": 20}, scenario) == list(row)
+        points = expand_sweep(scenario, SweepSpec(grid=(("design.n_per_arm", (20, 30)),)))
+        metrics = metric_columns(points)
+        assert "power" in metrics and "path" not in metrics and "design.n_per_arm" not in metrics
+        assert ("assurance" in metrics) == (scenario.pain.effect_prior != "fixed")
+        assert ("p_conclusive" in metrics) == (scenario.meta_analysis is not None)
 
 
 # -- item 2: figures through the atomic writer -----------------------------------------

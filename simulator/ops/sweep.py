@@ -45,7 +45,8 @@ from ..planning.simulate import simulate_grid
 from ..spec import Scenario, SweepSpec
 from .store import ResultStore
 
-__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "BACKENDS"]
+__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "row_columns",
+           "metric_columns", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,58 @@ def result_row(values: dict[str, Any], result: SimulationResult) -> dict[str, An
                mean_completers=sum(d["mean_completers"]), n_sims=d["n_sims"], path=d["path"],
                seed_entropy=d["seed_entropy"])
     return row
+
+
+def row_columns(values: dict[str, Any], scenario: Scenario) -> list[str]:
+    """The columns :func:`result_row` gives a point, known before it runs.
+
+    Parameters
+    ----------
+    values : dict
+        The point's override values.
+    scenario : Scenario
+        The point's scenario.
+
+    Returns
+    -------
+    list of str
+        In row order (without ``scenario_hash`` and ``version``, which the
+        store adds).
+    """
+    columns = list(values) + ["n_per_arm", "n_total", "power", "power_se", "power_benefit",
+                              "power_benefit_se", "analytic_power"]
+    if scenario.pain.effect_prior != "fixed":
+        columns += ["assurance", "assurance_se", "assurance_ceiling"]
+    for ae in scenario.adverse_events:
+        columns += [f"p_harm_{ae.name}", f"p_harm_{ae.name}_se"]
+    if scenario.meta_analysis is not None:
+        columns += ["p_conclusive", "p_conclusive_se"]
+    return columns + ["mean_estimate", "bias", "mean_completers", "n_sims", "path",
+                      "seed_entropy"]
+
+
+#: Row columns that are not a metric to plot: labels and identities.
+_NOT_METRICS = frozenset({"path", "seed_entropy"})
+
+
+def metric_columns(points: list[SweepPoint]) -> list[str]:
+    """The numeric result columns every point's row will have (what a plot can show).
+
+    Parameters
+    ----------
+    points : list of SweepPoint
+        The sweep's points (:func:`expand_sweep`).
+
+    Returns
+    -------
+    list of str
+        In row order: power, power_benefit, analytic_power, ... (not the
+        sweep keys, ``path`` or ``seed_entropy``).
+    """
+    keys = set(points[0].values)
+    common = set.intersection(*(set(row_columns(p.values, p.scenario)) for p in points))
+    return [c for c in row_columns(points[0].values, points[0].scenario)
+            if c in common and c not in keys and c not in _NOT_METRICS]
 
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,

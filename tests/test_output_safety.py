@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -284,3 +286,84 @@ def test_every_verb_writes_finite_json(tmp_path, capsys):
         if name == "size":  # the Monte Carlo range reaches the grid's edge, n_max
             assert data["n_range"][1] == 55
     capsys.readouterr()
+
+
+# -- item 6: worker processes exit with trialsim --------------------------------------
+
+def descendants(pid: int) -> list[int]:
+    """The PIDs of every process below ``pid`` (psutil if installed, else /proc)."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [c for c, p in parents.items() if p in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_exit_when_trialsim_is_killed(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "run", str(FLAGSHIP),
+                             "--n-sims", "2000000", "--jobs", "2", "--quiet"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        workers: list[int] = []
+        while time.time() < deadline and len(workers) < 2:
+            workers = [p for p in descendants(proc.pid) if b"popen_loky" in cmdline(p)]
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(0.5)  # let them take their first chunks
+        children = descendants(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(alive(p) for p in children):
+        time.sleep(0.1)
+    left = [p for p in children if alive(p)]
+    clean_up(left)
+    assert not left, f"processes left after SIGKILL: {left}"
+
+
+def clean_up(left: list[int]) -> None:
+    """End processes a failing test left: the workers first, so that the resource
+    trackers (which ignore SIGTERM) remove the shared memory before they go."""
+    for pid in sorted(left, key=lambda p: b"resource_tracker" in cmdline(p)):
+        if b"resource_tracker" in cmdline(pid):
+            deadline = time.time() + 5
+            while time.time() < deadline and alive(pid):
+                time.sleep(0.1)
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)

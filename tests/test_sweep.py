@@ -145,3 +145,63 @@ def test_parquet_copy_when_pyarrow_is_installed(tmp_path):
     rows = run_sweep(BASE, spec(**{"pain.effect": [-1.0, -0.5]}), tmp_path / "p.csv", n_sims=300)
     table = pq.read_table(tmp_path / "p.parquet").to_pylist()
     assert [r["scenario_hash"] for r in table] == [r["scenario_hash"] for r in rows]
+
+
+def test_a_second_writer_is_refused_at_once_naming_the_holders_pid(tmp_path, capsys):
+    out = tmp_path / "locked.csv"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from simulator.ops.store import ResultStore\n"
+         f"with ResultStore({str(out)!r}).locked():\n"
+         "    print('locked', flush=True); sys.stdin.read()"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        scenario = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
+        argv = ["sweep", str(scenario), "--grid", "pain.effect=-1.5,-0.5", "--n-sims", "200",
+                "--out", str(out), "--quiet"]
+        started = time.perf_counter()
+        assert main(argv + ["--resume"]) == 2
+        assert time.perf_counter() - started < 5  # refused, not waiting
+        err = capsys.readouterr().err
+        assert f"in use by another sweep (PID {holder.pid}," in err and err.count("\n") == 1
+        assert not out.exists() and not out.with_suffix(".jsonl").exists()
+    finally:
+        holder.communicate("", timeout=30)
+    assert main(argv) == 0  # the lock is gone with its holder
+    assert len(out.with_suffix(".jsonl").read_text().splitlines()) == 2
+
+
+def test_resume_refuses_other_settings_naming_the_one_that_differs(tmp_path, capsys):
+    scenario = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
+    out = tmp_path / "r.csv"
+    base = ["sweep", str(scenario), "--grid", "design.n_per_arm=20,40", "--n-sims", "100",
+            "--seed", "3", "--out", str(out), "--quiet"]
+    assert main(base) == 0
+    rows, table = out.with_suffix(".jsonl").read_text(), out.read_text()
+    settings = json.loads(out.with_suffix(".meta.json").read_text())
+    assert settings == {"n_sims": 100, "seed": 3, "path": "auto", "chunk_size": 100,
+                        "grid": {"design.n_per_arm": [20, 40]}, "zip": {},
+                        "scenario": settings["scenario"], "version": settings["version"]}
+    assert "meta" not in table and "chunk_size" not in rows  # the rows are as they were
+    for change, fragment in (
+            (["--n-sims", "200"], "n_sims (--n-sims): 100 in the store, 200 in this run"),
+            (["--seed", "4"], "seed (--seed): 3 in the store, 4 in this run"),
+            (["--grid", "design.n_per_arm=20,40,60"],
+             "grid (--grid) key design.n_per_arm: [20, 40] in the store, [20, 40, 60] in"),
+            (["--zip", "pain.sd=2,3"], "zip (--zip) key pain.sd: absent in the store"),
+            (["--set", "pain.sd=3"], "scenario (its file, --set and --evidence)")):
+        argv = base + change + ["--resume"]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"--resume {out}: written with other settings: {fragment}" in err, err
+    assert out.with_suffix(".jsonl").read_text() == rows and out.read_text() == table
+    assert main(base + ["--resume"]) == 0  # the same settings resume
+
+
+def test_the_store_files_never_collide(tmp_path):
+    for name in ("r.jsonl", "r.parquet", "r.lock"):
+        with pytest.raises(ScenarioError, match=f"--out {tmp_path / name}: its .* would be the "
+                                                "same file"):
+            ResultStore(tmp_path / name)
+    store = ResultStore(tmp_path / "r.csv")
+    assert len(set(store.files)) == 5

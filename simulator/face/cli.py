@@ -10,6 +10,8 @@ result store, on loky or Dask),
 the evidence table or show one entry with its sources). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
+Output paths are checked before any work (:mod:`.targets`), and the worker
+processes of ``--jobs`` exit with trialsim (:mod:`.workers`).
 
 This module builds the parser (one small function per verb; the shared flags
 are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
@@ -33,6 +35,8 @@ from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
+from .targets import check_outputs
+from .workers import workers_exit_with_parent
 
 __all__ = ["main", "build_parser"]
 
@@ -206,7 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        check_outputs(args)  # every output path, before any work
+        with workers_exit_with_parent():
+            return args.handler(args)
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,13 @@ import argparse
 from pathlib import Path
 
 from ..errors import ScenarioError
-from ..ops.sweep import run_sweep
+from ..ops.sweep import expand_sweep, run_sweep
 from ..spec import Scenario, SweepSpec
 from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_json
+from .targets import check_sweep_plot
 
 __all__ = ["cmd_recruit", "cmd_sweep"]
 
@@ -94,15 +95,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     spec = _sweep_spec(args, scenario)
+    if args.plot:
+        x, by = check_sweep_plot(args, spec, expand_sweep(scenario, spec))
     options = simulation_options(args, unit="points")
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
                      scheduler=args.scheduler, workers=args.workers, resume=args.resume)
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:
-        keys = list(spec.keys)
-        x = args.x or keys[0]
-        by = args.by or next((k for k in keys if k != x), None)
         save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric)
     if not args.quiet:
         print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")

@@ -185,6 +185,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         The exit status: 0, or 3 when ``--target`` cannot be reached (the
         rest is still written and printed).
     """
+    if args.plot and not args.n:
+        raise ScenarioError(f"--plot {args.plot}: trialsim resolve draws a curve only with "
+                            "--n START:STOP:STEP")
     scenario = _resolve_scenario(args)
     options = simulation_options(args)
     result = simulate(scenario, **options)

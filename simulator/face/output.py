@@ -1,45 +1,26 @@
-"""Writing a verb's results: JSON and CSV to a file or stdout, figures to a file."""
+"""Writing a verb's results: JSON and CSV to a file or stdout, figures to a file.
+
+Every file goes through :func:`simulator._io.write_atomic` (complete or
+absent; devices and FIFOs written in place) and every JSON text through
+:func:`simulator._io.to_json`, the encoder the sweep store uses too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._io import write_atomic
+from .._io import json_default, to_json, write_atomic
+from ..errors import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["json_default", "emit_json", "emit_csv", "save_figure"]
-
-
-def json_default(value: Any) -> Any:
-    """numpy scalars (and arrays) as Python numbers (and lists).
-
-    The ``default`` hook of :func:`json.dumps`.
-
-    Parameters
-    ----------
-    value : Any
-        An object :mod:`json` cannot encode by itself.
-
-    Returns
-    -------
-    Any
-        ``value.tolist()``.
-
-    Raises
-    ------
-    TypeError
-        When ``value`` has no ``tolist``.
-    """
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+__all__ = ["json_default", "emit_json", "emit_csv", "figure_file", "save_figure"]
 
 
 def _write(target: str, text: str) -> None:
@@ -59,7 +40,7 @@ def emit_json(target: str, payload: Any) -> None:
     payload : Any
         JSON-encodable data; numpy scalars and arrays are allowed.
     """
-    _write(target, json.dumps(payload, indent=2, default=json_default) + "\n")
+    _write(target, to_json(payload, indent=2) + "\n")
 
 
 def emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
@@ -79,17 +60,62 @@ def emit_csv(target: str, rows: list[dict[str, Any]]) -> None:
     _write(target, buffer.getvalue())
 
 
+def figure_file(target: str) -> tuple[Path, str]:
+    """The file a figure is saved to and its format, as ``Figure.savefig`` infers them.
+
+    The format is the file's suffix (lower case); without one it is
+    matplotlib's ``savefig.format`` (png) and that suffix is appended, as
+    ``savefig`` does.
+
+    Parameters
+    ----------
+    target : str
+        The ``--plot`` value.
+
+    Returns
+    -------
+    path : Path
+    format : str
+
+    Raises
+    ------
+    ScenarioError
+        When matplotlib cannot write that format (naming the formats it can).
+    """
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = os.path.splitext(target)[1][1:]
+    if not fmt:
+        fmt = matplotlib.rcParams["savefig.format"]
+        target = f"{target.rstrip('.')}.{fmt}"
+    known = FigureCanvasBase.get_supported_filetypes()
+    if fmt.lower() not in known:
+        raise ScenarioError(f"--plot {target}: unknown figure format {fmt!r}: the suffix must "
+                            f"be one of {', '.join('.' + k for k in sorted(known))}")
+    return Path(target), fmt.lower()
+
+
 def save_figure(ax: Axes, target: str) -> None:
     """Save the figure that holds ``ax`` as ``target`` (150 dpi) and close it.
+
+    The figure is rendered in memory, then written with
+    :func:`~simulator._io.write_atomic`: a figure file is complete or the
+    previous one is still there.
 
     Parameters
     ----------
     ax : matplotlib Axes
         Any Axes of the figure.
     target : str
-        The file name; its suffix picks the format.
+        The file name; its suffix picks the format (see :func:`figure_file`).
     """
-    ax.figure.savefig(target, dpi=150)
     import matplotlib.pyplot as plt
 
-    plt.close(ax.figure)
+    path, fmt = figure_file(target)
+    buffer = io.BytesIO()
+    try:
+        ax.figure.savefig(buffer, format=fmt, dpi=150)
+    finally:
+        plt.close(ax.figure)
+    write_atomic(path, buffer.getvalue())

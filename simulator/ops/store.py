@@ -11,24 +11,46 @@ duplicated or half-written.
 Rows are flat dictionaries with a ``scenario_hash`` key (the point's
 identity); ``seed_entropy``, ``scenario_hash`` and ``version`` are the last
 columns of the CSV.
+
+Beside the rows, two small files: ``<stem>.meta.json``, the run settings the
+rows were made with (written atomically before the first row, compared on
+resume by :mod:`simulator.ops.sweep`), and ``<stem>.lock``, an advisory lock
+(``fcntl.flock``) that one sweep holds while it writes and that names its
+PID; a second writer is refused at once. The lock file is left in place
+(removing it would let two writers lock two different files).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import append_once, write_atomic
+from .._io import append_once, to_json, write_atomic
+from ..errors import ScenarioError
 
-__all__ = ["ResultStore"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["ResultStore", "SETTING_NAMES"]
 
 log = logging.getLogger(__name__)
+
+#: The run settings a store records, as named in messages.
+SETTING_NAMES = {"n_sims": "n_sims (--n-sims)", "seed": "seed (--seed)",
+                 "path": "path (--path)", "chunk_size": "chunk size",
+                 "grid": "grid (--grid)", "zip": "zip (--zip)",
+                 "scenario": "scenario (its file, --set and --evidence)",
+                 "version": "trialsim version"}
 
 
 class ResultStore:
@@ -37,13 +59,37 @@ class ResultStore:
     Parameters
     ----------
     out : path
-        The CSV file; the JSON Lines file has the same stem and ``.jsonl``.
+        The CSV file; the JSON Lines file has the same stem and ``.jsonl``,
+        the Parquet copy ``.parquet``, the settings ``.meta.json`` and the
+        lock ``.lock``.
+
+    Raises
+    ------
+    ScenarioError
+        When ``out`` is empty or two of these files would be one file (an
+        ``out`` ending in ``.jsonl``, ``.parquet`` or ``.lock``).
     """
 
     def __init__(self, out: str | Path) -> None:
+        if not os.fspath(out):
+            raise ScenarioError("--out '': an empty path: give the result CSV, e.g. sweep.csv")
         self.csv = Path(out)
         self.jsonl = self.csv.with_suffix(".jsonl")
+        self.parquet = self.csv.with_suffix(".parquet")
+        self.meta = self.csv.with_suffix(".meta.json")
+        self.lock_file = self.csv.with_suffix(".lock")
         self.rows: list[dict[str, Any]] = []
+        names = {"JSON Lines twin": self.jsonl, "Parquet copy": self.parquet,
+                 "settings file": self.meta, "lock file": self.lock_file}
+        for what, twin in names.items():
+            if twin == self.csv:
+                raise ScenarioError(f"--out {out}: its {what} would be the same file: give "
+                                    f"the CSV a .csv suffix (e.g. {self.csv.stem}.csv)")
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of the store: CSV, JSON Lines, Parquet, settings, lock."""
+        return (self.csv, self.jsonl, self.parquet, self.meta, self.lock_file)
 
     @property
     def exists(self) -> bool:
@@ -79,10 +125,103 @@ class ResultStore:
         """The ``scenario_hash`` of every row held."""
         return {row["scenario_hash"] for row in self.rows}
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's advisory lock (non-blocking) while the block runs.
+
+        The lock file holds the PID of the process that holds the lock.
+
+        Raises
+        ------
+        ScenarioError
+            At once, when another process holds the lock (naming its PID).
+        """
+        if fcntl is None:  # pragma: no cover
+            log.warning("%s: no file locking on this platform", self.csv)
+            yield
+            return
+        self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ScenarioError(
+                    f"--out {self.csv}: the store is in use by another sweep (PID "
+                    f"{_holder(fd)}, which holds {self.lock_file}): wait for it to finish, "
+                    "or choose another --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def read_settings(self) -> dict[str, Any] | None:
+        """The run settings stored beside the rows, or None when there are none.
+
+        Raises
+        ------
+        ScenarioError
+            When the settings file is there but is not a JSON object.
+        """
+        try:
+            text = self.meta.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ScenarioError(f"{self.meta}: cannot read the sweep settings: "
+                                f"{exc.strerror}") from None
+        try:
+            settings = json.loads(text)
+        except json.JSONDecodeError:
+            settings = None
+        if not isinstance(settings, dict):
+            raise ScenarioError(f"{self.meta}: not a sweep settings file (a JSON object); "
+                                "remove it only if the rows beside it are yours to vouch for")
+        return settings
+
+    def check_settings(self, settings: dict[str, Any]) -> None:
+        """Refuse to continue a store written with other run settings.
+
+        Compares with the settings file; for a store without one (written by
+        an older trialsim), with the ``n_sims`` and ``version`` of the rows
+        loaded so far.
+
+        Parameters
+        ----------
+        settings : dict
+            This run's settings (keys as in :data:`SETTING_NAMES`).
+
+        Raises
+        ------
+        ScenarioError
+            Naming the first setting that differs, its stored value and this
+            run's.
+        """
+        stored = self.read_settings()
+        if stored is not None:
+            pairs = [(key, stored.get(key, "absent"), value) for key, value in settings.items()]
+        else:
+            pairs = [(key, row[key], settings[key]) for row in self.rows
+                     for key in ("n_sims", "version") if key in row and key in settings]
+        for key, there, here in pairs:
+            if there != here:
+                raise ScenarioError(
+                    f"--resume {self.csv}: written with other settings: "
+                    f"{_difference(SETTING_NAMES.get(key, key), there, here)}: resume with the "
+                    "same settings, or choose another --out")
+
+    def write_settings(self, settings: dict[str, Any]) -> None:
+        """Store the run settings beside the rows (atomically)."""
+        write_atomic(self.meta, to_json(settings, indent=2) + "\n")
+
     def append(self, row: dict[str, Any]) -> None:
         """Add one row: one ``write`` to each file, JSON Lines first."""
         self.csv.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(row, default=_json_default) + "\n"
+        line = to_json(row) + "\n"
         append_once(self.jsonl, line)
         columns = self._columns()
         self.rows.append(row)
@@ -101,10 +240,9 @@ class ResultStore:
             return
         columns = self._columns()
         table = pa.table({c: [r.get(c) for r in self.rows] for c in columns})
-        target = self.csv.with_suffix(".parquet")
-        tmp = target.with_name(f".{target.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer)
+        write_atomic(self.parquet, buffer.getvalue().to_pybytes())
 
     def _columns(self) -> list[str]:
         columns: dict[str, None] = {}
@@ -116,14 +254,29 @@ class ResultStore:
     def _rewrite(self) -> None:
         if not self.rows and not self.jsonl.exists():
             return
-        write_atomic(self.jsonl, "".join(json.dumps(r, default=_json_default) + "\n"
-                                          for r in self.rows))
+        write_atomic(self.jsonl, "".join(to_json(r) + "\n" for r in self.rows))
         write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
         self._write_parquet()
 
 
-def _json_default(value: Any) -> Any:
-    return float(value) if hasattr(value, "__float__") else str(value)
+def _difference(name: str, stored: Any, current: Any) -> str:
+    """``stored`` against ``current`` for a message, down to the key that differs."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        for key in list(stored) + [k for k in current if k not in stored]:
+            if stored.get(key, "absent") != current.get(key, "absent"):
+                return (f"{name} key {key}: {stored.get(key, 'absent')} in the store, "
+                        f"{current.get(key, 'absent')} in this run")
+    return f"{name}: {stored} in the store, {current} in this run"
+
+
+def _holder(fd: int) -> str:
+    """The PID written in a lock file held by another process ("unknown" if none yet)."""
+    for _ in range(50):  # the holder writes its PID just after locking
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    return "unknown"
 
 
 def _csv_lines(rows: Sequence[dict[str, Any]], columns: list[str], *, header: bool) -> str:

@@ -14,7 +14,10 @@ backend and for any number of workers.
 
 Each finished point is one row of a :class:`~simulator.ops.store.ResultStore`
 (JSON Lines, a CSV twin, a Parquet copy with pyarrow), which makes a sweep
-resumable: points whose hash is already stored are skipped.
+resumable: points whose hash is already stored are skipped. A sweep holds the
+store's lock while it runs (a second sweep on the same store is refused),
+stores its run settings beside the rows, and refuses to resume a store
+written with other settings, naming the one that differs.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, Literal
 
 import joblib
 
+from .._io import to_json
 from .._version import __version__
 from ..engine.dispatch import PathName
 from ..engine.layout import default_block_size
@@ -41,7 +45,8 @@ from ..planning.simulate import simulate_grid
 from ..spec import Scenario, SweepSpec
 from .store import ResultStore
 
-__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "BACKENDS"]
+__all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "row_columns",
+           "metric_columns", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +130,58 @@ def result_row(values: dict[str, Any], result: SimulationResult) -> dict[str, An
                mean_completers=sum(d["mean_completers"]), n_sims=d["n_sims"], path=d["path"],
                seed_entropy=d["seed_entropy"])
     return row
+
+
+def row_columns(values: dict[str, Any], scenario: Scenario) -> list[str]:
+    """The columns :func:`result_row` gives a point, known before it runs.
+
+    Parameters
+    ----------
+    values : dict
+        The point's override values.
+    scenario : Scenario
+        The point's scenario.
+
+    Returns
+    -------
+    list of str
+        In row order (without ``scenario_hash`` and ``version``, which the
+        store adds).
+    """
+    columns = list(values) + ["n_per_arm", "n_total", "power", "power_se", "power_benefit",
+                              "power_benefit_se", "analytic_power"]
+    if scenario.pain.effect_prior != "fixed":
+        columns += ["assurance", "assurance_se", "assurance_ceiling"]
+    for ae in scenario.adverse_events:
+        columns += [f"p_harm_{ae.name}", f"p_harm_{ae.name}_se"]
+    if scenario.meta_analysis is not None:
+        columns += ["p_conclusive", "p_conclusive_se"]
+    return columns + ["mean_estimate", "bias", "mean_completers", "n_sims", "path",
+                      "seed_entropy"]
+
+
+#: Row columns that are not a metric to plot: labels and identities.
+_NOT_METRICS = frozenset({"path", "seed_entropy"})
+
+
+def metric_columns(points: list[SweepPoint]) -> list[str]:
+    """The numeric result columns every point's row will have (what a plot can show).
+
+    Parameters
+    ----------
+    points : list of SweepPoint
+        The sweep's points (:func:`expand_sweep`).
+
+    Returns
+    -------
+    list of str
+        In row order: power, power_benefit, analytic_power, ... (not the
+        sweep keys, ``path`` or ``seed_entropy``).
+    """
+    keys = set(points[0].values)
+    common = set.intersection(*(set(row_columns(p.values, p.scenario)) for p in points))
+    return [c for c in row_columns(points[0].values, points[0].scenario)
+            if c in common and c not in keys and c not in _NOT_METRICS]
 
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,
@@ -211,17 +268,52 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
                      chunk_size=chunk_size)
 
 
-def _open_store(out: str | Path, resume: bool) -> tuple[ResultStore, set[str]]:
-    """The store at ``out`` and the hashes already done (refuses to overwrite)."""
-    store = ResultStore(out)
+def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
+              path: PathName) -> dict[str, Any]:
+    """The run settings stored beside a sweep's rows, as they read back from JSON."""
+    scenario = base.to_dict()
+    scenario.pop("sweep", None)
+    digest = hashlib.sha256(json.dumps(scenario, sort_keys=True, default=str).encode())
+    settings = {"n_sims": plan.n_sims, "seed": plan.seed, "path": path,
+                "chunk_size": plan.chunk_size,
+                "grid": {k: list(v) for k, v in spec.grid},
+                "zip": {k: list(v) for k, v in spec.zip},
+                "scenario": digest.hexdigest()[:20], "version": __version__}
+    return json.loads(to_json(settings))
+
+
+def _open_store(store: ResultStore, resume: bool, settings: dict[str, Any]) -> set[str]:
+    """With the lock held: refuse to overwrite, check a resumed store's settings, store
+    this run's; the hashes already done."""
     if store.exists and not resume:
         raise ScenarioError(f"{store.csv} (or {store.jsonl.name}) exists: pass --resume to "
                             "continue that sweep, or choose another --out")
-    done: set[str] = set()
     if resume:
+        store.check_settings(settings)  # before load() rewrites anything
         store.load()
-        done = store.done()
-    return store, done
+        store.check_settings(settings)  # a store without a settings file: its rows
+    store.write_settings(settings)
+    return store.done() if resume else set()
+
+
+def _run_points(store: ResultStore, plan: _SweepPlan, done: set[str], path: PathName,
+                backend: Backend, n_jobs: int, scheduler: str | None, workers: int | None,
+                progress: Callable[[int, int], None] | None) -> None:
+    """Run the points not done yet, appending each row as it finishes."""
+    todo = [(p, h) for p, h in zip(plan.points, plan.hashes) if h not in done]
+    total = len(plan.points)
+    log.info("sweep: %d points, %d already done", total, total - len(todo))
+    finished = total - len(todo)
+    if progress is not None:
+        progress(finished, total)
+    with _backend(backend, n_jobs, scheduler, workers) as jobs:
+        tasks = (joblib.delayed(_run_point)(p.scenario, p.values, plan.n_sims, plan.seed, path,
+                                            plan.chunk_size, h, __version__) for p, h in todo)
+        for row in joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks):
+            store.append(row)
+            finished += 1
+            if progress is not None:
+                progress(finished, total)
 
 
 def run_sweep(
@@ -265,23 +357,22 @@ def run_sweep(
     -------
     list of dict
         All rows of the store, in point order.
+
+    Raises
+    ------
+    ScenarioError
+        Before any point runs: an invalid point or setting, a store that
+        exists without ``resume``, a store another process is writing (its
+        lock is held), or, with ``resume``, a store written with other
+        settings (n_sims, seed, path, chunk size, grid, zip, scenario or
+        trialsim version).
     """
     plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend)
-    store, done = _open_store(out, resume)
-    todo = [(p, h) for p, h in zip(plan.points, plan.hashes) if h not in done]
-    total = len(plan.points)
-    log.info("sweep: %d points, %d already done", total, total - len(todo))
-    finished = total - len(todo)
-    if progress is not None:
-        progress(finished, total)
-    with _backend(backend, n_jobs, scheduler, workers) as jobs:
-        tasks = (joblib.delayed(_run_point)(p.scenario, p.values, plan.n_sims, plan.seed, path,
-                                            plan.chunk_size, h, __version__) for p, h in todo)
-        for row in joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks):
-            store.append(row)
-            finished += 1
-            if progress is not None:
-                progress(finished, total)
+    settings = _settings(base, spec, plan, path)
+    store = ResultStore(out)
+    with store.locked():
+        done = _open_store(store, resume, settings)
+        _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)
     order = {h: i for i, h in enumerate(plan.hashes)}
     return sorted((r for r in store.rows if r["scenario_hash"] in order),
                   key=lambda r: order[r["scenario_hash"]])

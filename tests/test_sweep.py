@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import Scenario, ScenarioError
+from simulator import Scenario, ScenarioError, load_scenario
 from simulator.face.cli import main
+from simulator.engine.layout import default_block_size
 from simulator.ops.store import ResultStore
 from simulator.ops.sweep import expand_sweep, run_sweep
 from simulator.spec import SweepSpec
@@ -179,10 +180,12 @@ def test_resume_refuses_other_settings_naming_the_one_that_differs(tmp_path, cap
     assert main(base) == 0
     rows, table = out.with_suffix(".jsonl").read_text(), out.read_text()
     settings = json.loads(out.with_suffix(".meta.json").read_text())
-    assert settings == {"n_sims": 100, "seed": 3, "path": "auto", "chunk_size": 100,
+    block = min(default_block_size(p.scenario) for p in expand_sweep(
+        load_scenario(scenario), SweepSpec(grid=(("design.n_per_arm", (20, 40)),))))
+    assert settings == {"n_sims": 100, "seed": 3, "path": "auto", "block_size": block,
                         "grid": {"design.n_per_arm": [20, 40]}, "zip": {},
                         "scenario": settings["scenario"], "version": settings["version"]}
-    assert "meta" not in table and "chunk_size" not in rows  # the rows are as they were
+    assert "meta" not in table and "block_size" not in rows  # the rows are as they were
     for change, fragment in (
             (["--n-sims", "200"], "n_sims (--n-sims): 100 in the store, 200 in this run"),
             (["--seed", "4"], "seed (--seed): 3 in the store, 4 in this run"),

@@ -63,18 +63,15 @@ def cmd_recruit(args: argparse.Namespace) -> int:
 
 def _sweep_spec(args: argparse.Namespace, scenario: Scenario) -> SweepSpec:
     """The scenario's ``[sweep]`` with ``--grid`` and ``--zip`` added or replacing keys."""
-    spec = scenario.sweep or SweepSpec()
-    grid, zipped = dict(spec.grid), dict(spec.zip)
+    grid: dict[str, tuple] = {}
+    zipped: dict[str, tuple] = {}
     for flag, target in (("--grid", grid), ("--zip", zipped)):
         for item in getattr(args, flag[2:]):
             key, sep, raw = item.partition("=")
             if not sep or not key.strip():
                 raise ScenarioError(f"{flag} {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
             target[key.strip()] = parse_sweep_values(key.strip(), raw.strip(), flag)
-    spec = Scenario.from_dict({**scenario.to_dict(), "sweep": {
-        "grid": {k: list(v) for k, v in grid.items()},
-        "zip": {k: list(v) for k, v in zipped.items()}}}, source=scenario.source,
-        evidence=scenario.evidence).sweep
+    spec = (scenario.sweep or SweepSpec()).merged(grid, zipped)
     if not spec.keys:
         raise ScenarioError("trialsim sweep: no sweep keys: give --grid KEY=VALUES or a "
                             "[sweep] table")

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
 
-from ..engine.dispatch import choose_path
-from ..errors import ConvergenceError, ScenarioError
-from ..planning.curves import PowerCurve, conclusive_curves, power_curve
-from ..planning.results import SimulationResult
-from ..planning.simulate import simulate
+from ..errors import ScenarioError
+from ..planning.curves import power_curve
+from ..planning.review_run import resolve_review
+from ..planning.simulate import data_path, simulate
 from ..planning.solver import solve_sample_size
-from ..spec import Scenario
 from ..spec.parse import parse_n_grid
-from ..spec.variants import first_period_equivalent
 from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_csv, emit_json
@@ -39,7 +35,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         The exit status (0).
     """
     scenario = scenario_from(args)
-    path = choose_path(first_period_equivalent(scenario))
+    path = data_path(scenario)
     print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
           f"{scenario.pain.analysis} analysis, {path} path")
     return 0
@@ -131,47 +127,6 @@ def cmd_size(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_scenario(args: argparse.Namespace) -> Scenario:
-    """The scenario with ``--trials`` and ``--rule`` applied to its ``[meta_analysis]``."""
-    scenario = scenario_from(args)
-    if scenario.meta_analysis is None:
-        raise ScenarioError(f"{scenario.source}: [meta_analysis]: required by trialsim resolve "
-                            "(the existing evidence: studies, pooled or evidence)")
-    overrides: dict[str, Any] = {}
-    if args.trials is not None:
-        overrides["meta_analysis.new_trials"] = args.trials
-    if args.rule:
-        overrides["meta_analysis.rules"] = list(dict.fromkeys(args.rule))
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    return scenario
-
-
-def _resolve_target(scenario: Scenario, target: float,
-                    options: dict[str, Any]) -> tuple[dict[str, Any], str, int]:
-    """The n per arm that reaches P(conclusive) >= target: JSON, text, exit status."""
-    try:
-        size = solve_sample_size(scenario, target=target, metric="conclusive", **options)
-    except ConvergenceError as exc:
-        return ({"target": target, "n_per_arm": None, "reason": str(exc)},
-                f"P(conclusive) >= {target:g}: not reachable. {exc}", 3)
-    return size.to_dict(), format_size(size), 0
-
-
-def _curves_payload(curves: dict[int, PowerCurve]) -> dict[str, list[dict[str, Any]]]:
-    """P(conclusive) under the first rule, per n, per number of new trials."""
-    return {str(k): [{"n_per_arm": p.n_per_arm,
-                      **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict("p_conclusive")}
-                     for p in c.points]
-            for k, c in curves.items()}
-
-
-def _resolve_payload(scenario: Scenario, result: SimulationResult) -> dict[str, Any]:
-    return {"scenario": scenario.name, "n_per_arm": result.n_per_arm,
-            "n_sims": result.n_sims, "path": result.path,
-            "seed_entropy": result.seed_entropy, **result.resolve.to_dict()}
-
-
 def cmd_resolve(args: argparse.Namespace) -> int:
     """``trialsim resolve``: P(the next trial(s) make the review conclusive).
 
@@ -188,23 +143,21 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     if args.plot and not args.n:
         raise ScenarioError(f"--plot {args.plot}: trialsim resolve draws a curve only with "
                             "--n START:STOP:STEP")
-    scenario = _resolve_scenario(args)
     options = simulation_options(args)
-    result = simulate(scenario, **options)
-    payload = _resolve_payload(scenario, result)
-    solved_text, status = None, 0
-    if args.target is not None:
-        payload["target"], solved_text, status = _resolve_target(scenario, args.target, options)
-    curves = None
-    if args.n:
-        curves = conclusive_curves(scenario, parse_n_grid(args.n), **options)
-        payload["curves"] = _curves_payload(curves)
-        if args.plot:
-            save_conclusive_figure(curves, args.plot, args.target)
+    report = resolve_review(scenario_from(args), trials=args.trials, rules=args.rule,
+                            target=args.target,
+                            n_per_arm=parse_n_grid(args.n) if args.n else None, **options)
     if options["progress"] is not None:
         options["progress"].close()
+    if report.curves is not None and args.plot:
+        save_conclusive_figure(report.curves, args.plot, args.target)
     if args.json:
-        emit_json(args.json, payload)
+        emit_json(args.json, report.to_dict())
+    solved_text = None
+    if report.size is not None:
+        solved_text = format_size(report.size)
+    elif report.unreachable is not None:
+        solved_text = f"P(conclusive) >= {report.target:g}: not reachable. {report.unreachable}"
     if args.json != "-":
-        print(format_resolve(scenario, result, solved_text, curves))
-    return status
+        print(format_resolve(report.scenario, report.result, solved_text, report.curves))
+    return 3 if report.unreachable is not None else 0

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 #: The run settings a store records, as named in messages.
 SETTING_NAMES = {"n_sims": "n_sims (--n-sims)", "seed": "seed (--seed)",
-                 "path": "path (--path)", "chunk_size": "chunk size",
+                 "path": "path (--path)", "block_size": "block size",
                  "grid": "grid (--grid)", "zip": "zip (--zip)",
                  "scenario": "scenario (its file, --set and --evidence)",
                  "version": "trialsim version"}

@@ -185,10 +185,10 @@ def metric_columns(points: list[SweepPoint]) -> list[str]:
 
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,
-               path: PathName, chunk_size: int, point_hash: str, version: str) -> dict[str, Any]:
+               path: PathName, block_size: int, point_hash: str, version: str) -> dict[str, Any]:
     # a row keeps the closed-form power, not the report's comparison runs
     result = simulate_grid(scenario, None, n_sims=n_sims, seed=seed, path=path,
-                           chunk_size=chunk_size, comparisons=False)[0]
+                           block_size=block_size, comparisons=False)[0]
     row = result_row(values, result)
     row["scenario_hash"] = point_hash
     row["version"] = version
@@ -232,7 +232,7 @@ class _SweepPlan:
         Every point, in sweep order.
     hashes : list of str
         Each point's identity in the store (its scenario and the run settings).
-    n_sims, seed, chunk_size : int
+    n_sims, seed, block_size : int
         The same for every point (common random numbers).
     """
 
@@ -240,7 +240,7 @@ class _SweepPlan:
     hashes: list[str]
     n_sims: int
     seed: int
-    chunk_size: int
+    block_size: int
 
 
 def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
@@ -261,11 +261,11 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
     seed = base.seed if seed is None else int(seed)
     # One block size for every point (the smallest), so that block j draws from
     # the same stream at every point (common random numbers).
-    chunk_size = min(default_block_size(p.scenario, path) for p in points)
-    run = {"n_sims": n_sims, "seed": seed, "path": path, "chunk_size": chunk_size}
+    block_size = min(default_block_size(p.scenario, path) for p in points)
+    run = {"n_sims": n_sims, "seed": seed, "path": path, "block_size": block_size}
     hashes = [_point_hash(p.scenario, run) for p in points]
     return _SweepPlan(points=points, hashes=hashes, n_sims=n_sims, seed=seed,
-                     chunk_size=chunk_size)
+                     block_size=block_size)
 
 
 def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
@@ -275,7 +275,7 @@ def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
     scenario.pop("sweep", None)
     digest = hashlib.sha256(json.dumps(scenario, sort_keys=True, default=str).encode())
     settings = {"n_sims": plan.n_sims, "seed": plan.seed, "path": path,
-                "chunk_size": plan.chunk_size,
+                "block_size": plan.block_size,
                 "grid": {k: list(v) for k, v in spec.grid},
                 "zip": {k: list(v) for k, v in spec.zip},
                 "scenario": digest.hexdigest()[:20], "version": __version__}
@@ -308,7 +308,7 @@ def _run_points(store: ResultStore, plan: _SweepPlan, done: set[str], path: Path
         progress(finished, total)
     with _backend(backend, n_jobs, scheduler, workers) as jobs:
         tasks = (joblib.delayed(_run_point)(p.scenario, p.values, plan.n_sims, plan.seed, path,
-                                            plan.chunk_size, h, __version__) for p, h in todo)
+                                            plan.block_size, h, __version__) for p, h in todo)
         for row in joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks):
             store.append(row)
             finished += 1

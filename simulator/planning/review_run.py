@@ -110,7 +110,7 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     ReviewReport
     """
     scenario = review_scenario(scenario, trials=trials, rules=rules)
-    result = simulate(scenario, **options)
+    result = simulate(scenario, comparisons=False, **options)
     size = unreachable = curves = None
     if target is not None:
         try:

@@ -109,7 +109,7 @@ def simulate_grid(
     progress: ProgressCallback | None = None,
     closed_forms: bool = True,
     comparisons: bool | None = None,
-    chunk_size: int | None = None,
+    block_size: int | None = None,
 ) -> list[SimulationResult]:
     """Simulate a scenario at several sample sizes on common random numbers.
 
@@ -130,7 +130,7 @@ def simulate_grid(
         Compute the closed forms at each size (searches switch them off).
     comparisons : bool, optional
         Run the comparison runs of a report; default ``closed_forms``.
-    chunk_size : int, optional
+    block_size : int, optional
         Force the block size (trials per random stream) instead of deriving
         it from the memory one trial needs, so that several scenarios share
         the same random streams block by block (a sweep's common random
@@ -141,7 +141,7 @@ def simulate_grid(
     list of SimulationResult
         One per size, in increasing order of size.
     """
-    n_sims, seed = _check_run(scenario, n_sims, seed, n_jobs, chunk_size)
+    n_sims, seed = _check_run(scenario, n_sims, seed, n_jobs, block_size)
     first_period = (scenario.design.kind == "crossover"
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
@@ -152,7 +152,7 @@ def simulate_grid(
     passes = _passes(plan)
     per_trial = max(bytes_per_trial(p.scenario, p.path, len(plan.grid)) * p.trials_per_sim
                     for p in passes)
-    layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb, block=chunk_size)
+    layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb, block=block_size)
     totals = run(passes, plan.grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
                  progress=progress)
     return [_result(Point(scenario=p, counts=totals.at(g), n_sims=totals.n_sims, plan=plan),
@@ -164,7 +164,7 @@ def data_path(scenario: Scenario, path: PathName = "auto") -> str:
     return choose_path(first_period_equivalent(scenario), path)
 
 
-def _check_run(scenario: Scenario, n_sims, seed, n_jobs, chunk_size) -> tuple[int, int]:
+def _check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int, int]:
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
@@ -173,9 +173,9 @@ def _check_run(scenario: Scenario, n_sims, seed, n_jobs, chunk_size) -> tuple[in
     seed = scenario.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
-    if chunk_size is not None and (isinstance(chunk_size, bool)
-                                   or not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ScenarioError(f"chunk_size = {chunk_size!r}: must be an integer >= 1")
+    if block_size is not None and (isinstance(block_size, bool)
+                                   or not isinstance(block_size, int) or block_size < 1):
+        raise ScenarioError(f"block_size = {block_size!r}: must be an integer >= 1")
     return n_sims, int(seed)
 
 

@@ -97,7 +97,8 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
         return np.full(df.shape, _quantile(float(q), float(df.flat[0])))
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
-    crit = np.where(np.isinf(uniq), stats.norm.ppf(q), stats.t.ppf(q, finite))
+    # special.stdtrit is what stats.t.ppf evaluates, without its per-call checks
+    crit = np.where(np.isinf(uniq), _quantile(float(q), math.inf), special.stdtrit(finite, q))
     return crit[inverse.reshape(df.shape)]
 
 

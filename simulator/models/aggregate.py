@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.arms import TwoSampleMoments
-from ..moments import ArmMoments
+from ..moments import ArmMoments, column
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import analysis_sd, followup_mean
@@ -127,11 +127,13 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
                             params: TrialParameters | None = None) -> Draw:
     """Exact sufficient statistics at several sizes, on common random numbers.
 
-    The patients between consecutive grid sizes form a segment; each
+    The patients between consecutive grid sizes form a segment; every
     segment's completers, means and scatter are drawn exactly (binomial,
-    normal, Wishart) and merged into the running statistics of the arm with
-    the parallel update of Chan, Golub & LeVeque. The trial at a smaller size
-    is thus exactly the first patients of the trial at a larger one.
+    normal, Wishart), all segments of an arm at once, and added up: the
+    statistics at a size are those of all its segments pooled (the parallel
+    formula of Chan, Golub & LeVeque, as cumulative sums of deviations from
+    the arm's true mean). The trial at a smaller size is thus exactly the
+    first patients of the trial at a larger one.
 
     Parameters
     ----------
@@ -147,91 +149,64 @@ def simulate_aggregate_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     keep = 1.0 - scenario.dropout.rate
     arms, events = [], {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        sizes = [g[arm] for g in grid]
-        mu_y = followup_mean(pain, False) + np.asarray(params.effect_of(scenario, arm))
-        arms.append(_stack(_arm_moments(rng, pain, mu_y, keep, sizes, n_sims)))
+        segments = np.diff([0] + [g[arm] for g in grid])
+        mu_y = followup_mean(pain, False) + column(params.effect_of(scenario, arm))
+        arms.append(_arm_moments(rng, pain, mu_y, keep, segments, n_sims))
         # Adverse events after the pain statistics (see simulate_aggregate).
-        for name, per_size in _arm_events(rng, params.risks_of(scenario, arm), sizes,
-                                          n_sims).items():
-            events[name].append(np.stack(per_size, axis=1))
+        for name, p in params.risks_of(scenario, arm).items():
+            drawn = rng.binomial(segments, column(p), size=(n_sims, len(segments)))
+            events[name].append(np.cumsum(drawn, axis=1, dtype=float))
     return Draw(analysis=pain.analysis, arms=tuple(arms), completers=tuple(a.n for a in arms),
                 ae_counts={k: tuple(v) for k, v in events.items()})
 
 
-def _segment(rng: np.random.Generator, pain, mu_y, keep: float, seg: int, n_sims: int,
-             bivariate: bool):
-    """Completers, means and within-segment scatter of ``seg`` new patients, exactly."""
+def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray, n_sims: int,
+              bivariate: bool):
+    """Every segment's completers, standardized means and within-segment scatter.
+
+    Returns ``(m, zx, zy, w_xx, w_xy, w_yy)``, arrays of shape (trials,
+    segments): ``zx``, ``zy`` are the segment means in SD units of one
+    patient divided by ``sqrt(m)``; the scatter is in NRS points squared.
+    """
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
     s = math.sqrt(1.0 - r * r)
-    m = (rng.binomial(seg, keep, size=n_sims) if keep < 1
-         else np.full(n_sims, seg)).astype(float)
+    shape = (n_sims, len(segments))
+    m = (rng.binomial(segments, keep, size=shape) if keep < 1
+         else np.broadcast_to(segments, shape)).astype(float)
     root = 1.0 / np.sqrt(np.maximum(m, 1.0))
-    z = rng.standard_normal((2 if bivariate else 1, n_sims))
+    z = rng.standard_normal((2 if bivariate else 1,) + shape)
     df = m - 1.0
     c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0))) * (df >= 1)
     if not bivariate:
-        return m, None, mu_y + sd * root * z[0], None, None, sd * sd * c1 * c1
+        return m, None, root * z[0], None, None, sd * sd * c1 * c1
     c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0))) * (df >= 2)
-    b21 = rng.standard_normal(n_sims) * (df >= 2)
-    seg_x = pain.baseline_mean + sb * root * z[0]
-    seg_y = mu_y + sd * root * (r * z[0] + s * z[1])
+    b21 = rng.standard_normal(shape) * (df >= 2)
     lead = r * c1 + s * b21
     w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
-    return m, seg_x, seg_y, sb * sb * c1 * c1, sb * sd * c1 * lead, w_yy
+    return (m, root * z[0], root * (r * z[0] + s * z[1]), sb * sb * c1 * c1,
+            sb * sd * c1 * lead, w_yy)
 
 
-def _merge(acc: ArmMoments, segment) -> ArmMoments:
-    """Chan, Golub & LeVeque's parallel update: running moments plus a segment."""
-    m, seg_x, seg_y, w_xx, w_xy, w_yy = segment
-    n = acc.n
-    total = n + m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, m / total, 0.0)
-    dy = seg_y - acc.mean_y
-    cross = n * share  # n m / (n + m)
-    out = dict(n=total, mean_y=acc.mean_y + dy * share, cyy=acc.cyy + w_yy + cross * dy * dy)
-    if seg_x is not None:
-        dx = seg_x - acc.mean_x
-        out.update(mean_x=acc.mean_x + dx * share, cxx=acc.cxx + w_xx + cross * dx * dx,
-                   cxy=acc.cxy + w_xy + cross * dx * dy)
-    return ArmMoments(**out)
+def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, segments: np.ndarray,
+                 n_sims: int) -> ArmMoments:
+    """One arm's moments at every grid size, (trials, sizes) arrays.
 
-
-def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, sizes: list[int],
-                 n_sims: int) -> list[ArmMoments]:
-    """One arm's moments at every grid size, segment by segment."""
+    Deviations of the segment means from the arm's true means keep the
+    cumulative sums small, so pooling them loses no precision.
+    """
     bivariate = pain.analysis != "followup"
-    zero = np.zeros(n_sims)
-    acc = ArmMoments(n=zero, mean_y=zero, cyy=zero, mean_x=zero if bivariate else None,
-                     cxx=zero if bivariate else None, cxy=zero if bivariate else None)
-    snapshots, done = [], 0
-    for size in sizes:
-        if size > done:
-            acc = _merge(acc, _segment(rng, pain, mu_y, keep, size - done, n_sims, bivariate))
-            done = size
-        snapshots.append(acc)
-    return snapshots
-
-
-def _arm_events(rng: np.random.Generator, risks: dict, sizes: list[int], n_sims: int
-                ) -> dict[str, list[np.ndarray]]:
-    """One arm's adverse-event counts at every grid size (binomial per segment)."""
-    counts = {name: np.zeros(n_sims) for name in risks}
-    out: dict[str, list[np.ndarray]] = {name: [] for name in risks}
-    done = 0
-    for size in sizes:
-        for name, p in risks.items():
-            if size > done:
-                counts[name] = counts[name] + rng.binomial(size - done, p, size=n_sims)
-            out[name].append(counts[name])
-        done = max(done, size)
-    return out
-
-
-def _stack(snapshots: list[ArmMoments]) -> ArmMoments:
-    """One arm's per-size moments as (trials, sizes) arrays."""
-    def stacked(name):
-        first = getattr(snapshots[0], name)
-        return None if first is None else np.stack([getattr(m, name) for m in snapshots], axis=1)
-    return ArmMoments(n=stacked("n"), mean_y=stacked("mean_y"), cyy=stacked("cyy"),
-                      mean_x=stacked("mean_x"), cxx=stacked("cxx"), cxy=stacked("cxy"))
+    m, zx, zy, w_xx, w_xy, w_yy = _segments(rng, pain, keep, segments, n_sims, bivariate)
+    n = np.cumsum(m, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(n > 0, 1.0 / n, 0.0)
+    dy = pain.sd * zy
+    mean_dy = np.cumsum(m * dy, axis=1) * inv
+    cyy = np.cumsum(w_yy + m * dy * dy, axis=1) - n * mean_dy * mean_dy
+    if not bivariate:
+        return ArmMoments(n=n, mean_y=mu_y + mean_dy, cyy=np.maximum(cyy, 0.0))
+    dx = pain.baseline_sd * zx
+    mean_dx = np.cumsum(m * dx, axis=1) * inv
+    cxx = np.cumsum(w_xx + m * dx * dx, axis=1) - n * mean_dx * mean_dx
+    cxy = np.cumsum(w_xy + m * dx * dy, axis=1) - n * mean_dx * mean_dy
+    return ArmMoments(n=n, mean_y=mu_y + mean_dy, cyy=np.maximum(cyy, 0.0),
+                      mean_x=pain.baseline_mean + mean_dx, cxx=np.maximum(cxx, 0.0), cxy=cxy)

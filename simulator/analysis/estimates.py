@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._scipy import stats
 
 __all__ = ["TrialEstimates", "Decisions", "decide", "critical_values", "safe_ratio"]
 

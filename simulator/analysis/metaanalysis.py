@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from .._scipy import stats
 from ..errors import ConvergenceError, ScenarioError
 
 __all__ = ["MetaAnalysis", "meta_analyse", "METHODS"]

@@ -24,8 +24,9 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
+from .._scipy import optimize, stats
 from .estimates import TrialEstimates, critical_values
 
 __all__ = ["dunnett_critical", "MULTIPLICITY", "adjusted_decisions"]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
+from .._scipy import stats
 from .estimates import decide
 from .twosample import log_risk_ratio
 

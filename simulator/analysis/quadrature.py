@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from .._scipy import stats
 
 __all__ = ["normal_prior_nodes"]
 

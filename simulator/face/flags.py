@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
-from ..spec import Scenario, load_scenario
-from ..spec import EvidenceTable, load_evidence
+from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
 from ..spec.parse import parse_override
 from .progress import progress_line
 

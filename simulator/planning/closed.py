@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from .._scipy import stats
 from ..analysis.multiplicity import dunnett_critical
 from ..analysis.power import (
     ancova_power,

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scipy import optimize
-
+from .._scipy import optimize
 from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
 from ..models.outcomes import analysis_sd
 from ..spec.scenario import Scenario

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from .._scipy import stats
 from ..analysis.quadrature import normal_prior_nodes
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd

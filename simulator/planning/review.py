@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
+from .._scipy import stats
 from ..analysis.metaanalysis import meta_analyse
 from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import default_evidence

@@ -334,10 +334,16 @@ def alive(pid: int) -> bool:
     return fields[0] != "Z"
 
 
+API_RUN = ("from simulator import load_scenario, simulate; "
+           f"simulate(load_scenario({str(FLAGSHIP)!r}), n_sims=2_000_000, n_jobs=2)")
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_workers_exit_when_trialsim_is_killed(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "run", str(FLAGSHIP),
-                             "--n-sims", "2000000", "--jobs", "2", "--quiet"], cwd=ROOT,
+@pytest.mark.parametrize("command", [
+    ["-m", "simulator", "run", str(FLAGSHIP), "--n-sims", "2000000", "--jobs", "2", "--quiet"],
+    ["-c", API_RUN]], ids=["cli", "python-api"])
+def test_workers_exit_when_trialsim_is_killed(tmp_path, command):
+    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60

@@ -28,6 +28,7 @@ from ..models.parameters import TrialParameters
 from ..spec.scenario import Scenario
 from .dispatch import simulate_sizes
 from .sample import TrialSample
+from .workers import loky_workers_exit_with_parent
 
 __all__ = ["STREAMS", "stream", "ChunkContext", "Collector", "Pass", "Totals", "run"]
 
@@ -188,13 +189,14 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)
     jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
-    for (blocks, pid), task in zip(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
-                                   tasks):
-        for counts in blocks:
-            for name, per_size in counts.items():
-                totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
-        pids.add(pid)
-        done += sum(n for _, n in task)
-        if progress is not None:
-            progress(done, total)
+    with loky_workers_exit_with_parent():
+        results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        for (blocks, pid), task in zip(results, tasks):
+            for counts in blocks:
+                for name, per_size in counts.items():
+                    totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
+            pids.add(pid)
+            done += sum(n for _, n in task)
+            if progress is not None:
+                progress(done, total)
     return Totals(n_sims=total, counts=totals, worker_processes=len(pids))

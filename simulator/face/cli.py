@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._version import __version__
+from ..engine.workers import workers_exit_with_parent
 from ..errors import ConvergenceError, ScenarioError, SimulatorError
 from ..ops.sweep import BACKENDS
 from ..spec import RULES
@@ -36,7 +37,6 @@ from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
-from .workers import workers_exit_with_parent
 
 __all__ = ["main", "build_parser"]
 

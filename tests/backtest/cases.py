@@ -51,7 +51,7 @@ CASES: dict[str, list[str]] = {
                                        "--set", "design.crossover_analysis=first-period",
                                        "--set", "pain.analysis=ancova"),
     "run-flagship-blocks": ["run", "scenarios/ketamine_iv_parallel.toml", "--n-sims", "5000",
-                            "--seed", "7", "--quiet", "--json", "{out}", "--jobs", "2"],
+                            "--seed", "7", "--quiet", "--json", "{out}"],
     "run-aggregate-blocks": ["run", "scenarios/ketamine_iv_resolve.toml", "--n-sims", "70000",
                              "--seed", "7", "--quiet", "--json", "{out}"],
     "curve-flagship": ["curve", "scenarios/ketamine_iv_parallel.toml", "--n", "40:200:40",

@@ -3,8 +3,10 @@
 A run's trials come in blocks, each with its own random stream; the memory
 budget (``simulation.chunk_mb``) only groups blocks into tasks, and workers
 only run tasks. So ``chunk_mb``, ``n_jobs`` and the joblib backend must leave
-every number of every result exactly as it is. Each test also checks that
-the settings really did change the split, so that it cannot pass vacuously.
+every number of every result exactly as it is. The runs force small blocks
+(``block_size``) so that every case spans several blocks cheaply, and each
+test checks that the settings really changed the split, so that it cannot
+pass vacuously.
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from pathlib import Path
 import joblib
 import pytest
 
-from simulator import load_scenario, power_curve, simulate
-from simulator.engine.layout import Layout, bytes_per_trial
+from simulator import load_scenario, power_curve, simulate_grid
+from simulator.engine.layout import Layout
 from simulator.spec import evolve
 
 ROOT = Path(__file__).resolve().parents[2]
+BLOCK = 128
 SCENARIOS = {
-    "aggregate": ("ketamine_iv_resolve.toml", {"pain.effect_prior": "fixed"}, 70_000),
-    "patient-prior-ae": ("ketamine_iv_assurance.toml", {}, 5_000),
-    "futures": ("ketamine_iv_resolve.toml", {"meta_analysis.new_trials": 2}, 5_000),
-    "crossover": ("dextromethorphan_crossover.toml", {}, 5_000),
-    "multiarm": ("ketamine_oral_doses.toml", {}, 3_000),
+    "aggregate": ("ketamine_iv_resolve.toml", {"pain.effect_prior": "fixed"}, 1_000),
+    "patient-prior-ae": ("ketamine_iv_assurance.toml", {}, 1_000),
+    "futures": ("ketamine_iv_resolve.toml", {"meta_analysis.new_trials": 2}, 800),
+    "crossover": ("dextromethorphan_crossover.toml", {}, 1_000),
+    "multiarm": ("ketamine_oral_doses.toml", {}, 600),
     "j2r": ("ketamine_iv_parallel.toml", {"analysis.estimand": "treatment-policy-j2r",
-                                          "analysis.imputations": 3}, 1_500),
+                                          "analysis.imputations": 3}, 400),
 }
 
 
@@ -34,12 +37,8 @@ def numbers(result) -> dict:
     return {k: v for k, v in result.to_dict().items() if k != "worker_processes"}
 
 
-def tasks(scenario, n_sims: int) -> int:
-    path = "aggregate" if scenario.pain.effect_prior == "fixed" and not scenario.pain.bounded \
-        else "patient"
-    per_trial = bytes_per_trial(scenario, path) * (
-        scenario.meta_analysis.new_trials if scenario.meta_analysis else 1)
-    return len(Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb).tasks())
+def run(scenario, n_sims: int, **kwargs):
+    return simulate_grid(scenario, None, n_sims=n_sims, seed=3, block_size=BLOCK, **kwargs)[0]
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -48,13 +47,16 @@ def test_chunk_mb_and_workers_do_not_change_the_numbers(name):
     base = load_scenario(ROOT / "scenarios" / file, overrides)
     small = evolve(base, {"simulation.chunk_mb": 1.0})
     large = evolve(base, {"simulation.chunk_mb": 4096.0})
-    reference = numbers(simulate(large, n_sims=n_sims, seed=3))
-    assert numbers(simulate(small, n_sims=n_sims, seed=3)) == reference
-    two = simulate(small, n_sims=n_sims, seed=3, n_jobs=2)
+    reference = numbers(run(large, n_sims))
+    assert numbers(run(small, n_sims)) == reference
+    two = run(small, n_sims, n_jobs=2)
     assert numbers(two) == reference
-    if name in ("aggregate", "patient-prior-ae"):
-        assert tasks(small, n_sims) > tasks(large, n_sims) >= 1  # the split did change
-        assert two.worker_processes == 2  # and really went through two processes
+    # the split did change: one block per task against all blocks in one task
+    per_trial = 10_000  # at least what a trial of any of these scenarios takes
+    assert len(Layout.of(n_sims, per_trial, 1.0, block=BLOCK).tasks()) > 1
+    assert len(Layout.of(n_sims, per_trial, 4096.0, block=BLOCK).tasks()) == 1
+    if name not in ("aggregate", "futures"):  # aggregate tasks are too quick to share
+        assert two.worker_processes == 2  # the run really went through two processes
 
 
 @pytest.mark.parametrize("backend", ["sequential", "threading", "loky"])

@@ -1,10 +1,11 @@
 """Worker processes that exit with trialsim.
 
-``--jobs N`` runs chunks (and sweep points, recruitment replications) on
+``n_jobs > 1`` runs tasks (and sweep points, recruitment replications) on
 joblib's loky processes. When trialsim is killed (SIGKILL, or SIGTERM, whose
 default action is the same), loky's workers are orphaned and stay alive,
 idle, until loky's idle timeout (300 s), holding their memory. Here every
-loky worker the command line starts runs a small daemon thread from its
+loky worker trialsim starts (the command line wraps each verb, the engine
+each run on the default backend) runs a small daemon thread from its
 initializer that watches its parent process and ends the worker as soon as
 the parent is gone (the worker is re-parented, so ``os.getppid()`` changes).
 This works for every signal, including SIGKILL, which no handler can catch,
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 
 import joblib
 
-__all__ = ["exit_with_parent", "workers_exit_with_parent"]
+__all__ = ["exit_with_parent", "workers_exit_with_parent", "loky_workers_exit_with_parent"]
 
 #: Seconds between two looks at the parent process.
 POLL_S = 0.2
@@ -63,4 +64,19 @@ def workers_exit_with_parent() -> Iterator[None]:
     """
     with joblib.parallel_config(backend="loky", initializer=exit_with_parent,
                                 initargs=(os.getpid(),)):
+        yield
+
+
+@contextlib.contextmanager
+def loky_workers_exit_with_parent() -> Iterator[None]:
+    """:func:`workers_exit_with_parent`, when the active joblib backend is loky.
+
+    Any other backend configured by the caller (threading, sequential, Dask)
+    is left as it is.
+    """
+    backend, _ = joblib.parallel.get_active_backend()
+    if type(backend).__name__ != "LokyBackend":
+        yield
+        return
+    with workers_exit_with_parent():
         yield

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simulator import Scenario
+
+#: The repository's root folder (its scenarios/ and docs/).
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Monte Carlo tolerance: a simulated value must lie within this many standard
 #: errors of its reference.

@@ -11,16 +11,14 @@ pass vacuously.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import joblib
 import pytest
+from conftest import ROOT
 
 from simulator import load_scenario, power_curve, simulate_grid
 from simulator.engine.layout import Layout
 from simulator.spec import evolve
 
-ROOT = Path(__file__).resolve().parents[2]
 BLOCK = 128
 SCENARIOS = {
     "aggregate": ("ketamine_iv_resolve.toml", {"pain.effect_prior": "fixed"}, 1_000),

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import Z_TOL, make_scenario
 from scipy import special, stats
 
-from conftest import Z_TOL, make_scenario
 from simulator import simulate
 
 pytestmark = pytest.mark.statistical

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from conftest import Z_TOL, make_scenario
+
 from simulator import simulate
 
 pytestmark = [pytest.mark.slow, pytest.mark.statistical]

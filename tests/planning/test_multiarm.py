@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Z_TOL
+from conftest import ROOT, Z_TOL
 from scipy import stats
 
 from simulator import Scenario, ScenarioError, simulate
 from simulator.analysis.multiplicity import dunnett_critical
 from simulator.face.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
 
 # Dunnett (1955, 1964) two-sided 5 % critical values, k comparisons with a
 # control: (k, df, value), printed to two decimals.

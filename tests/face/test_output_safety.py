@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import simulator._io as io_module
 from simulator._io import to_json, write_atomic
@@ -24,7 +25,6 @@ from simulator.face.cli import main
 from simulator.face.output import figure_file, save_figure
 from simulator.ops import store as store_module
 
-ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
 FAST = ROOT / "scenarios" / "ketamine_iv_resolve.toml"  # aggregate path: quick
 ENTRY = "ketamine-iv/pain/immediate"
@@ -187,7 +187,12 @@ def test_an_unwritable_folder_exits_2(tmp_path, capsys, no_simulation):
 
 def test_the_sweep_metrics_offered_are_the_numeric_columns_of_its_rows():
     from simulator import load_scenario
-    from simulator.ops.sweep import expand_sweep, metric_columns, result_row, row_columns
+    from simulator.ops.sweep import (
+        expand_sweep,
+        metric_columns,
+        result_row,
+        row_columns,
+    )
     from simulator.planning.simulate import simulate
     from simulator.spec import SweepSpec
 

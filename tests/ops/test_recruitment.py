@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Z_TOL
+from conftest import ROOT, Z_TOL
 from scipy import integrate, optimize, stats
 
 from simulator import Scenario, ScenarioError, simulate
@@ -24,7 +23,9 @@ from simulator.ops.recruitment import (
     simulate_recruitment,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
+
 P_TOL = 2 * stats.norm.sf(Z_TOL)  # two-sided tail beyond 4 SE, for distribution tests
 
 
@@ -423,7 +424,7 @@ def test_bad_arguments_are_named():
 def test_the_ketamine_recruitment_scenario_runs():
     from simulator import load_scenario
 
-    s = load_scenario(os.path.join(ROOT, "scenarios", "ketamine_iv_recruitment.toml"))
+    s = load_scenario(ROOT / "scenarios" / "ketamine_iv_recruitment.toml")
     rec = s.recruitment
     assert rec.chairs_per_site is not None and rec.sessions_per_patient == 10
     assert rec.rate_per_site_month * (1 - rec.screen_failure) == pytest.approx(0.92, abs=0.01)
@@ -461,7 +462,7 @@ def test_plots_return_labelled_axes(congested):
 def test_cli_recruit_json_has_the_stable_keys_and_plots(tmp_path, capsys):
     from simulator.face.cli import main
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "ketamine_iv_recruitment.toml"
+    path = ROOT / "scenarios" / "ketamine_iv_recruitment.toml"
     png = tmp_path / "r.png"
     assert main(["recruit", str(path), "--reps", "60", "--n-sims", "500",
                  "--deadline-months", "30", "--json", "-", "--plot", str(png)]) == 0

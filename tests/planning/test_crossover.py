@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import math
-from pathlib import Path
 
 import pytest
-from conftest import Z_TOL
+from conftest import ROOT, Z_TOL
 from scipy import stats
 
 from simulator import Scenario, ScenarioError, simulate, solve_sample_size
 from simulator.face.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
 
 
 def crossover(n: int = 20, **design) -> Scenario:

@@ -11,6 +11,9 @@ from scipy import stats
 
 from simulator import Scenario, analytic_assurance, harm_detection_probability, simulate
 
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
+
 IV_IMMEDIATE = {"from": "evidence", "key": "ketamine-iv/pain/immediate"}
 
 

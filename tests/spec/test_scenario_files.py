@@ -7,11 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from simulator import Scenario, ScenarioError, SimulatorError, load_scenario
 from simulator.spec.parse import parse_override
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:

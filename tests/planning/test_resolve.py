@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Z_TOL
+from conftest import ROOT, Z_TOL
 from scipy import stats
 
 from simulator import (
@@ -21,7 +20,8 @@ from simulator import (
 from simulator.face.cli import main
 from simulator.planning.resolve_closed import closed_forms
 
-ROOT = Path(__file__).resolve().parents[1]
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
 
 
 def iv(n: int = 114, tau2: float = 0.0, **meta) -> Scenario:

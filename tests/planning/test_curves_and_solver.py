@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import Z_TOL, make_scenario
+from conftest import ROOT, Z_TOL, make_scenario
 from scipy import stats
 
 from simulator import (
@@ -21,6 +21,9 @@ from simulator import (
 )
 from simulator.face.cli import main
 from simulator.spec.parse import parse_n_grid
+
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
 
 NORMAL = {"design": {"n_per_arm": 10},
           "pain": {"effect": -1.0, "sd": 2.5, "analysis": "followup"}}
@@ -142,9 +145,8 @@ def test_parse_n_grid():
 
 
 def test_cli_curve_writes_csv_json_and_a_labelled_plot(tmp_path, capsys):
-    from pathlib import Path
-
-    flagship = Path(__file__).resolve().parents[1] / "scenarios" / "ketamine_iv_assurance.toml"
+    
+    flagship = ROOT / "scenarios" / "ketamine_iv_assurance.toml"
     out_csv, out_png = tmp_path / "c.csv", tmp_path / "c.png"
     assert main(["curve", str(flagship), "--n", "20:100:40", "--n-sims", "500", "--csv",
                  str(out_csv), "--plot", str(out_png), "--target", "0.8", "--quiet"]) == 0
@@ -173,9 +175,8 @@ def test_plot_functions_return_labelled_axes():
 
 
 def test_cli_size_json_and_unreachable_exit_code(capsys):
-    from pathlib import Path
-
-    scen = Path(__file__).resolve().parents[1] / "scenarios" / "ketamine_iv_assurance.toml"
+    
+    scen = ROOT / "scenarios" / "ketamine_iv_assurance.toml"
     assert main(["size", str(scen), "--target", "0.6", "--metric", "assurance", "--n-sims",
                  "2000", "--json", "-", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -11,6 +11,9 @@ from conftest import Z_TOL
 from simulator import Scenario, simulate
 from simulator.models.estimand_truth import estimand_truth
 
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
+
 N_SIMS = 6000
 
 

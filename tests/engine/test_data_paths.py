@@ -16,6 +16,9 @@ from simulator.analysis.twosample import two_proportions
 from simulator.engine.layout import chunk_layout
 from simulator.planning.closed import completion_probabilities
 
+# Monte Carlo results against their references (the statistical tier).
+pytestmark = pytest.mark.statistical
+
 N_SIMS = 20_000
 
 

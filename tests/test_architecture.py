@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from architecture import layer_of, oversized, violations
+from conftest import ROOT as REPOSITORY
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from architecture import layer_of, oversized, violations  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2] / "simulator"
+ROOT = REPOSITORY / "simulator"
 
 
 def test_the_package_keeps_its_layers():

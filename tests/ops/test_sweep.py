@@ -8,18 +8,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from simulator import Scenario, ScenarioError, load_scenario
-from simulator.face.cli import main
 from simulator.engine.layout import default_block_size
+from simulator.face.cli import main
 from simulator.ops.store import ResultStore
 from simulator.ops.sweep import expand_sweep, run_sweep
 from simulator.spec import SweepSpec
-
-ROOT = Path(__file__).resolve().parents[1]
 
 BASE = Scenario.from_dict({
     "design": {"n_per_arm": 30},

@@ -9,6 +9,8 @@ The public API. Everything a script needs is importable from here::
 
 from __future__ import annotations
 
+from ._version import __version__
+from .analysis.metaanalysis import meta_analyse
 from .analysis.power import (
     ancova_power,
     harm_detection_probability,
@@ -22,6 +24,7 @@ from .ops.recruitment import RecruitmentResult, simulate_recruitment
 from .ops.sweep import run_sweep
 from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
 from .planning.curves import PowerCurve, power_curve
+from .planning.metric import Metric
 from .planning.results import (
     AdverseEventResult,
     MonteCarloProbability,
@@ -41,6 +44,7 @@ from .spec import (
     Scenario,
     SimulationSpec,
     default_evidence,
+    evolve,
     load_evidence,
     load_scenario,
 )
@@ -83,5 +87,8 @@ __all__ = [
     "t_test_power",
     "true_effect",
     "two_proportion_power",
+    "evolve",
+    "meta_analyse",
+    "Metric",
     "__version__",
 ]

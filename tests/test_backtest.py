@@ -27,7 +27,8 @@ def differences(expected, actual, where: str = "$"):
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key in sorted(set(expected) | set(actual)):
             if key not in expected or key not in actual:
-                yield f"{where}.{key}", expected.get(key, "<absent>"), actual.get(key, "<absent>"), False
+                yield (f"{where}.{key}", expected.get(key, "<absent>"),
+                       actual.get(key, "<absent>"), False)
             else:
                 yield from differences(expected[key], actual[key], f"{where}.{key}")
     elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):

@@ -122,7 +122,8 @@ def required_information(spec: MetaSpec, pain: Pain, alpha: float) -> float:
     return (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(spec.power)) ** 2 / delta**2
 
 
-def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
+               ) -> dict[str, dict[str, np.ndarray]]:
     """Per rule and direction, the futures whose updated meta-analysis is conclusive.
 
     Parameters

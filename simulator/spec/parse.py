@@ -8,7 +8,10 @@ from typing import Any
 
 from ..errors import ScenarioError
 
-__all__ = ["parse_override", "parse_sweep_values", "parse_n_grid"]
+__all__ = ["parse_override", "parse_sweep_values", "parse_n_grid", "MAX_VALUES"]
+
+#: Most values one range or list may give (a sweep key, the sizes of a curve).
+MAX_VALUES = 100_000
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -47,6 +50,7 @@ def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
     >>> parse_sweep_values("pain.effect", "-1.5,-1", "--grid")
     (-1.5, -1)
     """
+    label = f"{where} {key}".strip()
     if isinstance(raw, list):
         values = tuple(raw)
     elif isinstance(raw, str) and raw.count(":") == 2 and "," not in raw:
@@ -57,25 +61,33 @@ def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
         except tomllib.TOMLDecodeError:
             ok = False
         if not ok:
-            raise ScenarioError(f"{where} {key} = {raw!r}: expected START:STOP:STEP with "
+            raise ScenarioError(f"{label} = {raw!r}: expected START:STOP:STEP with "
                                 "numbers, STEP > 0 and STOP >= START")
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        steps = (stop - start) / step
+        if not math.isfinite(steps) or steps + 1 > MAX_VALUES:
+            raise ScenarioError(f"{label} = {raw!r}: gives more than {MAX_VALUES:,} "
+                                "values; use a larger STEP")
+        count = int(math.floor(steps + 1e-9)) + 1
         values = tuple(start + i * step for i in range(count))
         if all(isinstance(x, int) for x in (start, stop, step)):
             values = tuple(int(v) for v in values)
         else:
             values = tuple(round(float(v), 12) for v in values)
     elif isinstance(raw, str):
-        values = tuple(parse_override(f"{key}={part}")[1] for part in raw.split(",") if part.strip())
+        values = tuple(parse_override(f"{key}={part}")[1]
+                       for part in raw.split(",") if part.strip())
     else:
         values = (raw,)
     if not values:
-        raise ScenarioError(f"{where} {key} = {raw!r}: no values")
+        raise ScenarioError(f"{label} = {raw!r}: no values")
     return values
 
 
 def parse_n_grid(text: str) -> list[int]:
-    """``"20:400:20"`` (start:stop:step, stop included) or ``"50,100,150"``.
+    """Sizes per arm: ``"20:400:20"`` (stop included) or ``"50,100,150"``.
+
+    The same reader as a sweep key's values (:func:`parse_sweep_values`),
+    then every value must be an integer >= 2.
 
     Examples
     --------
@@ -84,18 +96,10 @@ def parse_n_grid(text: str) -> list[int]:
     >>> parse_n_grid("50, 80")
     [50, 80]
     """
-    try:
-        if ":" in text:
-            parts = [int(p) for p in text.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
-                raise ValueError
-            start, stop, step = parts
-            values = list(range(start, stop + 1, step))
-        else:
-            values = [int(p) for p in text.split(",") if p.strip()]
-    except ValueError:
+    values = parse_sweep_values("--n", text, "")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ScenarioError(f"--n {text!r}: expected START:STOP:STEP (e.g. 20:400:20) or a "
-                            "comma-separated list of integers") from None
-    if not values or min(values) < 2:
+                            "comma-separated list of integers")
+    if min(values) < 2:
         raise ScenarioError(f"--n {text!r}: every n per arm must be an integer >= 2")
-    return values
+    return list(values)

@@ -23,11 +23,14 @@ from typing import Any
 
 from .errors import ScenarioError
 
-__all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "json_default", "to_json",
-           "write_atomic", "append_once", "check_output_path", "same_file"]
+__all__ = ["MAX_INPUT_BYTES", "MAX_DEPTH", "read_text", "read_toml", "parse_toml", "check_depth",
+           "json_default", "to_json", "write_atomic", "append_once", "check_output_path",
+           "same_file"]
 
 #: Largest input file read (scenario, evidence or study table).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of tables and lists in a TOML input (a scenario needs 4).
+MAX_DEPTH = 32
 
 
 def read_text(path: str | Path, what: str) -> str:
@@ -54,15 +57,56 @@ def read_text(path: str | Path, what: str) -> str:
                             ) from None
 
 
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest in ``value`` (iteratively: no recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth + 1)
+        if depth + 1 > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """TOML text as a dictionary, or a :class:`ScenarioError` starting with ``where``.
+
+    Values nested more than :data:`MAX_DEPTH` deep are refused (Python's parser
+    recurses once per level and would stop with a RecursionError).
+
+    Raises
+    ------
+    ScenarioError
+        Not TOML, or nested too deeply.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    return check_depth(data, where)
+
+
+def check_depth(data: Any, where: str) -> Any:
+    """``data`` (parsed TOML), or a :class:`ScenarioError` when it nests too deeply.
+
+    ``None`` stands for a value whose parsing ran out of recursion.
+    """
+    if data is None or _depth(data) > MAX_DEPTH:
+        raise ScenarioError(f"{where}: values nested too deeply (more than {MAX_DEPTH} "
+                            "levels of tables and lists)")
+    return data
+
+
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     """A TOML input file as a dictionary, or a :class:`ScenarioError` naming it."""
-    text = read_text(path, what)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: not valid TOML: values nested too deeply") from None
+    return parse_toml(read_text(path, what), str(path))
 
 
 def json_default(value: Any) -> Any:

@@ -63,6 +63,8 @@ def _build(cls: type, section: str, given: dict[str, Any], **extra: Any) -> Any:
 
 def reference(value: Any, where: str, measure: str, evidence: EvidenceTable) -> EvidenceEntry:
     """Resolve ``{ from = "evidence", key = "..." }`` to an evidence entry."""
+    if not isinstance(value, Mapping):
+        raise fail(where, value, _REFERENCE)
     if set(value) != {"from", "key"} or value.get("from") != "evidence" \
             or not isinstance(value.get("key"), str):
         raise fail(where, dict(value), _REFERENCE)
@@ -157,6 +159,10 @@ def _meta(raw: Any, pain: Pain, evidence: EvidenceTable) -> MetaSpec:
         t["pooled"] = (p["estimate"], p["se"], p.get("k"))
     elif "evidence" in t:
         ref = t["evidence"]
+        if not isinstance(ref, (str, Mapping)):
+            raise fail("[meta_analysis] evidence", ref,
+                       'must be an evidence key ("drug-route/outcome/window") or '
+                       '{ from = "evidence", key = "..." }')
         entry = reference({"from": "evidence", "key": ref} if isinstance(ref, str) else ref,
                           "[meta_analysis] evidence", "MD", evidence)
         if entry.se is None:
@@ -205,9 +211,9 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
     """The keyword arguments of :class:`Scenario` for a scenario file's mapping."""
     top = table(data, "", TOP_KEYS)
     if "design" not in top:
-        raise fail("[design] n_per_arm", MISSING, "required; an integer >= 2")
+        raise fail("[design] n_per_arm", MISSING, "required; an integer in [2, 100000]")
     if "pain" not in top:
-        raise fail("[pain] effect", MISSING, "required; a finite number (NRS points)")
+        raise fail("[pain] effect", MISSING, "required; a number in [-10, 10] (NRS points)")
     parts: dict[str, Any] = {k: top[k] for k in ("name", "seed") if k in top}
     design = parts["design"] = _design(top["design"])
     pain = parts["pain"] = _pain(top["pain"], design, evidence)

@@ -7,6 +7,7 @@ import numbers as _numbers
 from dataclasses import dataclass
 from typing import Literal
 
+from .bounds import NRS_MAX, is_difference
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
 __all__ = ["MetaSpec", "RULES", "META_METHODS"]
@@ -16,8 +17,21 @@ RULES: tuple[str, ...] = ("ci-excludes-0", "mcid", "precision", "tsa")
 META_METHODS = ("fixed", "dl", "reml", "pm")
 
 
+#: The smallest standard error of an existing estimate (NRS points).
+MIN_SE = 1e-3
+#: The smallest effect an information size may be for (NRS points).
+MIN_DELTA = 0.01
+#: Most existing studies (each simulated update re-fits them all).
+MAX_STUDIES = 100
+
+
 def _real(x) -> bool:
     return isinstance(x, _numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _pair(estimate, se) -> bool:
+    """An estimate in [-10, 10] and its SE in [0.001, 10] (NRS points)."""
+    return _real(estimate) and _real(se) and is_difference(estimate) and MIN_SE <= se <= NRS_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,16 +85,16 @@ class MetaSpec:
     evidence: str | None = text(None, optional=True)
     method: Literal["fixed", "dl", "reml", "pm"] = choice(META_METHODS, "reml")
     hksj: bool = flag(False)
-    tau2: float | None = number(None, optional=True, check=lambda v: v >= 0,
-                                allowed="must be a number >= 0 (NRS points squared)")
+    tau2: float | None = number(None, optional=True, check=lambda v: 0 <= v <= NRS_MAX**2,
+                                allowed="must be a number in [0, 100] (NRS points squared)")
     new_trials: int = integer(1, check=lambda v: 1 <= v <= 100,
                               allowed="must be an integer in [1, 100]")
     rules: tuple[str, ...] = ("ci-excludes-0",)
-    precision: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                     allowed="must be a number > 0 (NRS points)")
+    precision: float | None = number(None, optional=True, check=lambda v: 0 < v <= NRS_MAX,
+                                     allowed="must be a number in (0, 10] (NRS points)")
     power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")
-    delta: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                 allowed="must be a number > 0 (NRS points)")
+    delta: float | None = number(None, optional=True, check=lambda v: MIN_DELTA <= v <= NRS_MAX,
+                                 allowed=f"must be a number in [{MIN_DELTA:g}, 10] (NRS points)")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
@@ -113,16 +127,21 @@ class MetaSpec:
                        "pooled = { estimate, se, k } or evidence = \"key\"")
         if self.studies is not None:
             rows = self.studies
-            if not isinstance(rows, (list, tuple)) or not rows or not all(
-                    isinstance(r, (list, tuple)) and len(r) == 2 and all(_real(x) for x in r)
-                    and r[1] > 0 for r in rows):
+            if not isinstance(rows, (list, tuple)) or not 1 <= len(rows) <= MAX_STUDIES \
+                    or not all(isinstance(r, (list, tuple)) and len(r) == 2 and _pair(*r)
+                               for r in rows):
                 raise fail("[meta_analysis] studies", rows,
-                           "must be a list of [estimate, se] pairs (0-10 NRS), se > 0")
+                           f"must be a list of 1 to {MAX_STUDIES} [estimate, se] pairs (0-10 "
+                           f"NRS): estimate in [-10, 10], se in [{MIN_SE:g}, 10]")
             object.__setattr__(self, "studies", tuple((float(a), float(b)) for a, b in rows))
         else:
-            est, se, k = self.pooled
-            if not (_real(est) and _real(se) and se > 0
-                    and (k is None or (isinstance(k, int) and k >= 1))):
+            pooled = self.pooled
+            if not isinstance(pooled, (list, tuple)) or len(pooled) != 3:
+                pooled = (None, None, None)
+            est, se, k = pooled
+            if not (_pair(est, se) and (k is None or (isinstance(k, int) and not isinstance(
+                    k, bool) and 1 <= k <= 10_000))):
                 raise fail("[meta_analysis] pooled", self.pooled,
-                           "must be (estimate, se > 0, k >= 1 or None)")
+                           f"must be (estimate in [-10, 10], se in [{MIN_SE:g}, 10], k in "
+                           "[1, 10000] or None) (0-10 NRS)")
             object.__setattr__(self, "pooled", (float(est), float(se), k))

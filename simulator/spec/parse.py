@@ -6,6 +6,7 @@ import math
 import tomllib
 from typing import Any
 
+from .._io import check_depth
 from ..errors import ScenarioError
 
 __all__ = ["parse_override", "parse_sweep_values", "parse_n_grid", "MAX_VALUES"]
@@ -33,10 +34,12 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. pain.effect=-1.0")
     raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
+        return key, raw
+    except RecursionError:
+        parsed = None
+    return key, check_depth(parsed, f"--set {key}")["v"]
 
 
 def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
@@ -58,7 +61,7 @@ def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
             start, stop, step = (tomllib.loads(f"v = {p.strip()}")["v"] for p in raw.split(":"))
             ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
                      for x in (start, stop, step)) and step > 0 and stop >= start
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             ok = False
         if not ok:
             raise ScenarioError(f"{label} = {raw!r}: expected START:STOP:STEP with "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
 from .evidence_entry import EvidenceTable
+from .meta import MIN_DELTA
 from .schema import MISSING, fail
 
 if TYPE_CHECKING:
@@ -122,9 +123,10 @@ def _check_meta(s: Scenario) -> None:
         raise fail("[pain] analysis", pain.analysis,
                    "updating a meta-analysis of mean differences needs a continuous analysis "
                    "(ancova, change or followup)")
-    if meta.delta is None and pain.mcid <= 0:
+    if meta.delta is None and pain.mcid < MIN_DELTA:
         raise fail("[meta_analysis] delta", MISSING,
-                   "required when pain.mcid is 0 (the effect the information size is for)")
+                   f"required when pain.mcid is below {MIN_DELTA:g} (the effect the "
+                   "information size is for)")
 
 
 def _check_evidence(s: Scenario, table: EvidenceTable) -> None:

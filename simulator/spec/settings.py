@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .bounds import MAX_N_SIMS, MIN_ALPHA
 from .schema import check_fields, choice, integer, number
 
 __all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS"]
@@ -44,10 +45,11 @@ class AnalysisSpec:
     >>> AnalysisSpec(alpha=0.7)
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: [analysis] alpha = 0.7: must be in (0, 0.5)
+    simulator.errors.ScenarioError: [analysis] alpha = 0.7: must be in [1e-10, 0.5)
     """
 
-    alpha: float = number(0.05, check=lambda v: 0 < v < 0.5, allowed="must be in (0, 0.5)")
+    alpha: float = number(0.05, check=lambda v: MIN_ALPHA <= v < 0.5,
+                          allowed=f"must be in [{MIN_ALPHA:g}, 0.5)")
     sided: Literal[1, 2] = choice((1, 2), 2)
     test: Literal["student", "welch"] = choice(("student", "welch"), "student")
     estimand: Literal["hypothetical", "treatment-policy-bocf", "treatment-policy-j2r",
@@ -74,8 +76,9 @@ class SimulationSpec:
         chunk layout (and so the random streams), never the worker count.
     """
 
-    n_sims: int = integer(10_000, check=lambda v: 1 <= v <= 10**9,
-                          allowed="must be an integer in [1, 1e9]")
+    n_sims: int = integer(10_000, check=lambda v: 2 <= v <= MAX_N_SIMS,
+                          allowed="must be an integer in [2, 1e9] (one trial has no Monte "
+                                  "Carlo error)")
     chunk_mb: float = number(64.0, check=lambda v: 1 <= v <= 65536,
                              allowed="must be a number of MB in [1, 65536]")
 

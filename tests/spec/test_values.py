@@ -36,14 +36,14 @@ BAD = [
     (Design, "kind", "factorial", "[design] kind = 'factorial': must be one of"),
     (Design, "arms", ["a", ""], "[design] arms"),
     (Design, "allocation", [1, -1], "[design] allocation"),
-    (Design, "n_per_arm", 1, "[design] n_per_arm = 1: must be an integer >= 2"),
+    (Design, "n_per_arm", 1, "[design] n_per_arm = 1: must be an integer in [2, 100000]"),
     (Design, "within_correlation", 1.0, "[design] within_correlation = 1.0"),
     (Design, "period_effect", float("nan"), "[design] period_effect = nan"),
     (Design, "carryover", "x", "[design] carryover = 'x'"),
     (Design, "washout_dropout", 1.0, "[design] washout_dropout = 1.0"),
     (Design, "crossover_analysis", "both", "[design] crossover_analysis = 'both'"),
     (Pain, "effect", "big", "[pain] effect = 'big'"),
-    (Pain, "sd", -1, "[pain] sd = -1: must be a number > 0"),
+    (Pain, "sd", -1, "[pain] sd = -1: must be a number in [0.01, 10] (NRS points)"),
     (Pain, "baseline_mean", float("inf"), "[pain] baseline_mean = inf"),
     (Pain, "baseline_sd", 0, "[pain] baseline_sd = 0"),
     (Pain, "correlation", -1.0, "[pain] correlation = -1.0"),
@@ -71,7 +71,7 @@ BAD = [
     (Dropout, "after_ae", {"nausea": 1.5}, "[dropout.after_ae] nausea = 1.5"),
     (Dropout, "mechanism", "random", "[dropout] mechanism = 'random'"),
     (Dropout, "slope", "steep", "[dropout] slope = 'steep'"),
-    (AnalysisSpec, "alpha", 0.5, "[analysis] alpha = 0.5: must be in (0, 0.5)"),
+    (AnalysisSpec, "alpha", 0.5, "[analysis] alpha = 0.5: must be in [1e-10, 0.5)"),
     (AnalysisSpec, "sided", 2.0, "[analysis] sided = 2.0"),
     (AnalysisSpec, "test", "z", "[analysis] test = 'z'"),
     (AnalysisSpec, "estimand", "imputed", "[analysis] estimand = 'imputed'"),
@@ -181,3 +181,53 @@ def test_sweep_spec_rules():
         SweepSpec(zip=(("pain.sd", (1, 2)), ("pain.mcid", (1,))))
     with pytest.raises(ScenarioError, match="either in grid or in zip"):
         SweepSpec(grid=(("pain.sd", (1,)),), zip=(("pain.sd", (2,)),))
+
+
+# Numbers beyond the bounds of the problem (simulator.spec.bounds): each is refused by
+# name, where it used to overflow, underflow or give a silently wrong answer.
+BEYOND = [
+    (Design, "n_per_arm", 10**9, "[design] n_per_arm = 1000000000: must be an integer in [2, 100000]"),
+    (Design, "allocation", [0.5, 1e300], "within a factor 1000 of the reference arm's"),
+    (Design, "allocation", [1, 1e-4], "within a factor 1000 of the reference arm's"),
+    (Design, "period_effect", 11, "[design] period_effect = 11: must be a number in [-10, 10]"),
+    (Pain, "effect", 1e300, "[pain] effect = 1e+300: must be a number in [-10, 10]"),
+    (Pain, "sd", 1e-162, "[pain] sd = 1e-162: must be a number in [0.01, 10]"),
+    (Pain, "baseline_sd", 1e155, "[pain] baseline_sd = 1e+155: must be a number in [0.01, 10]"),
+    (Pain, "baseline_mean", 12, "[pain] baseline_mean = 12: must be an NRS score in [0, 10]"),
+    (Pain, "mcid", 1e300, "[pain] mcid = 1e+300: must be a number in [0, 10]"),
+    (Pain, "inclusion_min", -5, "[pain] inclusion_min = -5: must be an NRS score in [0, 10]"),
+    (Pain, "effect_sd", 1e200, "[pain] effect_sd = 1e+200: must be a number in (0, 10]"),
+    (Pain, "tau2", 1e300, "[pain] tau2 = 1e+300: must be a number in [0, 100]"),
+    (Pain, "arm_effects", [1e300], "[pain] arm_effects = [1e+300]: must be a number in [-10, 10]"),
+    (AdverseEvent, "risk_ratio", 1e-300, "[adverse_events.nausea] risk_ratio = 1e-300: must be a "
+                                         "number in [0.001, 1000]"),
+    (AdverseEvent, "log_rr_sd", 1e300, "[adverse_events.nausea] log_rr_sd = 1e+300: must be a "
+                                       "number in (0, 5]"),
+    (Dropout, "slope", 1e300, "[dropout] slope = 1e+300: must be a number in [-10, 10]"),
+    (AnalysisSpec, "alpha", 1e-300, "[analysis] alpha = 1e-300: must be in [1e-10, 0.5)"),
+    (AnalysisSpec, "alpha", 5e-324, "[analysis] alpha = 5e-324: must be in [1e-10, 0.5)"),
+    (SimulationSpec, "n_sims", 1, "[simulation] n_sims = 1: must be an integer in [2, 1e9]"),
+    (MetaSpec, "studies", ((-1.0, 1e200),), "se in [0.001, 10]"),
+    (MetaSpec, "studies", ((-1.0, 0.5),) * 101, "1 to 100 [estimate, se] pairs"),
+    (MetaSpec, "delta", 1e-300, "[meta_analysis] delta = 1e-300: must be a number in [0.01, 10]"),
+    (RecruitmentSpec, "rate_per_site_month", 1e-300, "[recruitment] rate_per_site_month = 1e-300"),
+    (RecruitmentSpec, "session_hours", 1e-300, "[recruitment] session_hours = 1e-300"),
+    (RecruitmentSpec, "followup_months", 1e308, "[recruitment] followup_months = 1e+308"),
+]
+
+
+@pytest.mark.parametrize("cls, field, value, fragment", BEYOND,
+                         ids=[f"{c.__name__}.{f}={v!r:.12}" for c, f, v, _ in BEYOND])
+def test_numbers_beyond_their_bounds_are_refused_by_name(cls, field, value, fragment):
+    with pytest.raises(ScenarioError) as info:
+        cls(**{**GOOD[cls], field: value})
+    assert fragment in str(info.value)
+
+
+def test_a_pooled_summary_with_a_tiny_se_or_many_studies_is_refused():
+    with pytest.raises(ScenarioError, match=r"se in \[0.001, 10\]"):
+        MetaSpec(pooled=(-1.0, 1e-300, 3), tau2=0.1)
+    with pytest.raises(ScenarioError, match=r"k in \[1, 10000\]"):
+        MetaSpec(pooled=(-1.0, 0.3, 10**9), tau2=0.1)
+    with pytest.raises(ScenarioError, match=r"\[meta_analysis\] pooled"):
+        MetaSpec(pooled=5, tau2=0.1)

@@ -13,6 +13,7 @@ A leaf: imports only the standard library and :mod:`simulator.errors`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import sys
@@ -147,16 +148,45 @@ def to_json(payload: Any, *, indent: int | None = None) -> str:
     Returns
     -------
     str
-        The JSON text, without a trailing newline. Non-finite floats are
-        written as ``NaN``/``Infinity`` (Python's default).
+        Strict JSON (RFC 8259), without a trailing newline.
+
+    Raises
+    ------
+    ValueError
+        For a NaN or an infinity, naming where it is: a quantity that cannot
+        be computed is ``None`` (null) with a reason in the result's notes,
+        set where it is computed; this is the last check.
 
     Examples
     --------
     >>> import numpy as np
     >>> to_json({"n": np.int64(3), "p": np.float64(0.5)})
     '{"n": 3, "p": 0.5}'
+    >>> to_json({"rows": [{"p": float("nan")}]})
+    Traceback (most recent call last):
+    ...
+    ValueError: not a finite number at $.rows[0].p: nan (JSON has no NaN or Infinity)
     """
-    return json.dumps(payload, indent=indent, default=json_default)
+    try:
+        return json.dumps(payload, indent=indent, default=json_default, allow_nan=False)
+    except ValueError:
+        where, value = _non_finite(json.loads(json.dumps(payload, default=json_default)))
+        raise ValueError(f"not a finite number at {where}: {value} (JSON has no NaN or "
+                         "Infinity)") from None
+
+
+def _non_finite(data: Any, where: str = "$") -> tuple[str, float]:
+    """The path and value of the first NaN or infinity in decoded JSON data."""
+    stack = [(data, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path, item
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return where, float("nan")
 
 
 def _stat(path: Path) -> os.stat_result | None:

@@ -111,8 +111,9 @@ def adjusted_decisions(comparisons: list[TrialEstimates], *, method: Method, alp
     elif method == "dunnett":
         df = np.broadcast_to(np.asarray(comparisons[0].df, float), stat.shape[1:])
         uniq, inverse = np.unique(df, return_inverse=True)
+        # a trial with less than one df is not analysable (never rejects)
         values = np.array([dunnett_critical(n_reference, n_active, d, alpha, sided)
-                           for d in uniq])
+                           if d >= 1 else np.inf for d in uniq])
         crit = values[inverse.reshape(df.shape)]
         reject = (np.abs(stat) > crit) if sided == 2 else (directed > crit)
     else:  # holm: step down on the p-values

@@ -31,8 +31,8 @@ def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], floa
     """A cheap closed form for bracketing (power at the expected completers)."""
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None
-    if metric.kind == "power":
-        return lambda n: analytic_power(at_n(scenario, n), average_completers=False).value
+    if metric.kind == "power":  # None where too few are expected to complete: not reached
+        return lambda n: analytic_power(at_n(scenario, n), average_completers=False).value or 0.0
     return closed_form(scenario, metric)[0]
 
 
@@ -69,12 +69,11 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
 
 def smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
     """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing."""
-    lo, hi = 2, 4
+    lo, hi = 2, min(4, max(n_max, 2))
     while f(hi) < target:
-        lo, hi = hi, hi * 2
-        if lo >= n_max:
+        if hi >= n_max:
             return None
-    hi = min(hi, max(n_max, 2))
+        lo, hi = hi, min(hi * 2, n_max)
     if f(lo) >= target:
         return lo
     while hi - lo > 1:
@@ -102,17 +101,21 @@ def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None
     common = dict(alpha=spec.alpha, sided=spec.sided)
     sd, r = pain.sd, pain.correlation
     if pain.is_responder:
-        n_cont = float(n_int)
-    elif pain.analysis == "ancova":
-        n_cont = optimize.brentq(lambda n: float(ancova_power(pain.effect, sd, r, n, w * n,
-                                                              **common)) - target,
-                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+        return float(n_int) / min(completion_probabilities(scenario))
+    if pain.analysis == "ancova":
+        def gap(n):
+            return float(ancova_power(pain.effect, sd, r, n, w * n, **common)) - target
     else:
-        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, analysis_sd(pain), n,
-                                                              w * n, **common)) - target,
-                                 max(n_int - 1.0, 2.5), n_int + 1.0)
-    keep = min(completion_probabilities(scenario))
-    return n_cont / keep
+        def gap(n):
+            return float(t_test_power(pain.effect, analysis_sd(pain), n, w * n,
+                                      **common)) - target
+    lo = max(n_int - 1.0, 2.5)
+    if gap(lo) >= 0:  # reached below the bracket (a target near alpha): solve from n = 2
+        lo, hi = 2.0, lo
+        n_cont = lo if gap(lo) >= 0 else optimize.brentq(gap, lo, hi)
+    else:
+        n_cont = optimize.brentq(gap, lo, n_int + 1.0)
+    return n_cont / min(completion_probabilities(scenario))
 
 
 def exact_near(closed: Callable[[int], float], guess: int, target: float,

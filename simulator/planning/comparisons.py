@@ -77,7 +77,11 @@ class Comparisons:
             out["power_no_dropout"] = MonteCarloProbability.from_counts(
                 point.counts["complete"]["reject"], point.n_sims)
         blind = point.counts.get("blind")
-        if blind is not None and blind["valid"]:
+        if blind is not None:
             mean, _ = estimate_summary(point)
-            out["unblinding_bias"] = mean - blind["sum_est"] / blind["valid"]
+            if mean is not None and blind["valid"]:
+                out["unblinding_bias"] = mean - blind["sum_est"] / blind["valid"]
+            else:
+                out["notes"] = ("unblinding_bias is null: no trial could be analysed with or "
+                                "without the unblinding",)
         return out

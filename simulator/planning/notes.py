@@ -19,4 +19,12 @@ def notes(scenario: Scenario) -> tuple[str, ...]:
                    "equal-variance assumption; check ci_coverage")
     if scenario.design.kind == "crossover" and scenario.design.carryover != 0:
         out.append("carry-over biases the within-patient comparison by -carryover / 2")
+    harmful = [scenario.pain.effect_of(j) for j in range(1, len(scenario.design.arms))
+               if scenario.pain.effect_of(j) > 0]
+    if harmful:
+        what = ("the prior mean of the effect" if scenario.pain.effect_prior != "fixed"
+                else "the true effect")
+        out.append(f"{what} (+{max(harmful):g}) is harm, not benefit (negative = benefit): "
+                   "power counts rejections in either direction, here mostly for harm; "
+                   "power_benefit is the probability of showing a benefit")
     return tuple(out)

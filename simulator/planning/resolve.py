@@ -22,6 +22,7 @@ from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters
 from ..spec import Scenario
+from .closed import expected_completers
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
 from .review import Existing, centre_prior, conclusive, existing_evidence
@@ -135,8 +136,13 @@ class Resolve:
         by_direction = {r: {key.partition(":")[2]: prob(c, n) for key, c in counts.items()
                             if key.startswith(f"{r}:") and key != f"{r}:any"}
                         for r in spec.rules}
+        closed = closed_forms(scenario) if point.plan.closed_forms else None
+        notes = ()
+        if closed is not None and closed.conditional_power is None \
+                and min(expected_completers(scenario)) <= 0:
+            notes = ("resolve conditional_power and plateau are null: no patient is expected "
+                     "to complete in an arm of the new trial",)
         return {"resolve": ResolveResult(
             rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
             by_direction=by_direction, new_trials=spec.new_trials,
-            existing=existing_evidence(scenario),
-            closed=closed_forms(scenario) if point.plan.closed_forms else None)}
+            existing=existing_evidence(scenario), closed=closed), "notes": notes}

@@ -20,7 +20,7 @@ from ..analysis.quadrature import normal_prior_nodes
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd
 from ..spec import Scenario
-from .closed import completion_probabilities
+from .closed import expected_completers
 from .review import centre_prior, existing_evidence, required_information
 
 __all__ = ["ResolveClosedForms", "closed_forms"]
@@ -36,7 +36,8 @@ class ResolveClosedForms:
         P(updated CI excludes 0) at the scenario's effect (averaged over its
         prior when it has one), tau^2 fixed (Roloff et al. 2013); None when the
         existing evidence is re-fitted from studies with tau^2 estimated, or
-        with HKSJ intervals.
+        with HKSJ intervals, or when no patient is expected to complete in an
+        arm (the new trial has no variance).
     plateau : float or None
         The limit of ``conditional_power`` as the new trials grow without
         bound: below 1 whenever tau^2 > 0.
@@ -107,10 +108,10 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     daris = None if existing.i2 is None or existing.i2 >= 1 else ris / (1 - existing.i2)
 
     cp = plateau = None
-    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
-        n0, n1 = scenario.design.group_sizes
-        c0, c1 = completion_probabilities(scenario)
-        v = sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
+    m0, m1 = expected_completers(scenario)
+    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj \
+            and m0 > 0 and m1 > 0:
+        v = sd * sd * (1 / m0 + 1 / m1)
         k = spec.new_trials
         w1 = k / (v + tau2)
         prior = centre_prior(pain)

@@ -123,6 +123,10 @@ def _check_meta(s: Scenario) -> None:
         raise fail("[pain] analysis", pain.analysis,
                    "updating a meta-analysis of mean differences needs a continuous analysis "
                    "(ancova, change or followup)")
+    if s.design.kind == "multiarm":
+        raise fail("[design] kind", s.design.kind,
+                   "updating a meta-analysis ([meta_analysis]) needs a two-arm trial "
+                   "('parallel' or 'crossover')")
     if meta.delta is None and pain.mcid < MIN_DELTA:
         raise fail("[meta_analysis] delta", MISSING,
                    f"required when pain.mcid is below {MIN_DELTA:g} (the effect the "

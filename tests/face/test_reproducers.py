@@ -131,6 +131,95 @@ def test_a_sweep_range_of_too_many_values_is_refused(tmp_path, capsys, verb, val
     assert_named_error(code, err, "more than 100,000 values")
 
 
+def run_json(capsys, *args) -> dict:
+    """A completed run's strict JSON (``--json -``)."""
+    code, out, err = cli(capsys, *args, "--json", "-", "--quiet")
+    assert code == 0, err
+    assert "Traceback" not in err and "Warning" not in err
+    return strict_json(out)
+
+
+def test_assurance_with_every_patient_withdrawn_completes_with_notes(tmp_path, capsys):
+    s = scenario(tmp_path, """
+[design]
+n_per_arm = 135
+[pain]
+effect = { from = "evidence", key = "magnesium-iv/pain/proposed-prior" }
+effect_prior = "pooled"
+""" + AE_WITHDRAWAL)
+    data = run_json(capsys, "run", s, "--n-sims", "50")
+    assert data["analytic_assurance"] is None and data["mean_estimate"] is None
+    assert data["bias"] is None and data["n_not_analysable"] == 50
+    assert "analytic_assurance is null" in all_notes(data)
+    assert "none of the 50 trials could be analysed" in all_notes(data)
+    curve = run_json(capsys, "curve", s, "--n", "3", "--n-sims", "50")
+    assert curve["rows"][0]["analytic_assurance"] is None
+    assert "analytic_assurance is null" in all_notes(curve)
+
+
+@pytest.mark.parametrize("loss", [AE_WITHDRAWAL, "[dropout]\nrate = 0.999999\n"])
+def test_multiarm_dunnett_without_completers_completes_with_notes(tmp_path, capsys, loss):
+    s = scenario(tmp_path, "[design]\nkind = \"multiarm\"\nn_per_arm = 20\n"
+                           "[pain]\neffect = -1.0\n" + loss)
+    data = run_json(capsys, "run", s, "--n-sims", "50")
+    assert all(c["analytic_power"] is None for c in data["per_comparison"].values())
+    assert "per_comparison analytic_power is null" in all_notes(data)
+
+
+def test_resolve_closed_forms_without_completers_complete_with_notes(tmp_path, capsys):
+    s = scenario(tmp_path, """
+[design]
+n_per_arm = 100
+[pain]
+effect = -1.0
+[meta_analysis]
+evidence = "ketamine-iv/pain/immediate"
+tau2 = 0.25
+""" + AE_WITHDRAWAL)
+    data = run_json(capsys, "run", s, "--n-sims", "50")
+    assert data["resolve"]["conditional_power"] is None and data["resolve"]["plateau"] is None
+    assert "conditional_power and plateau are null" in all_notes(data)
+    report = run_json(capsys, "resolve", s, "--n-sims", "50")
+    assert report["conditional_power"] is None
+    assert "conditional_power and plateau are null" in " ".join(report["notes"])
+
+
+def test_a_meta_analysis_with_a_multiarm_design_is_refused(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nkind = \"multiarm\"\nn_per_arm = 20\n[pain]\n"
+                           "effect = -1.0\n[meta_analysis]\nevidence = "
+                           "\"ketamine-iv/pain/immediate\"\ntau2 = 0.25\n")
+    code, _, err = cli(capsys, "validate", s)
+    assert_named_error(code, err, "[design] kind = 'multiarm'", "two-arm trial")
+
+
+def test_dropout_inflation_of_a_target_near_alpha_is_solved(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 100\n[pain]\neffect = { from = "
+                           "\"evidence\", key = \"ketamine-iv/pain/immediate\" }\n"
+                           "[dropout]\nrate = 0.11\n")
+    data = run_json(capsys, "size", s, "--target", "0.05", "--n-sims", "200")
+    assert 2 <= data["inflation_n_per_arm"] <= 4
+
+
+def test_the_analytic_harm_probability_is_at_most_one():
+    from simulator.analysis.power import harm_detection_probability
+
+    assert harm_detection_probability(0.5, 0.6, 10_000, 10_000) == 1.0  # was 1.0000000000000002
+
+
+def test_the_closed_form_power_of_a_large_trial_with_dropout_is_quick():
+    import time
+
+    from simulator import Scenario
+    from simulator.planning.closed import analytic_power
+
+    s = Scenario.from_dict({"design": {"n_per_arm": 100_000}, "pain": {"effect": -0.02},
+                            "dropout": {"rate": 0.3}})
+    started = time.perf_counter()
+    value = analytic_power(s).value
+    assert time.perf_counter() - started < 10  # was 5 minutes (every pair of completers)
+    assert 0 < value < 1
+
+
 # -- item 8: resource limits, named before any work --------------------------------------
 
 
@@ -167,3 +256,16 @@ source = "a guess"
 """, "evidence.toml")
     code, _, err = cli(capsys, "evidence", "show", "my/pain/x", "--evidence", evidence)
     assert_named_error(code, err, '[entries."my/pain/x"] ci', "finite numbers")
+
+
+# -- item 14: the smaller ones ------------------------------------------------------------
+
+
+def test_a_harmful_true_effect_is_noted(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 100\n[pain]\neffect = 0.8\n")
+    data = run_json(capsys, "run", s, "--n-sims", "200")
+    assert "is harm, not benefit" in all_notes(data)
+    code, out, _ = cli(capsys, "run", s, "--n-sims", "200", "--quiet")
+    assert code == 0 and "NOTE: the true effect (+0.8) is harm" in out
+    good = scenario(tmp_path, "[design]\nn_per_arm = 100\n[pain]\neffect = -0.8\n", "good.toml")
+    assert "harm" not in all_notes(run_json(capsys, "run", good, "--n-sims", "200"))

@@ -8,6 +8,7 @@ import argparse
 
 from ..analysis.metaanalysis import meta_analyse
 from ..errors import ScenarioError
+from ..spec.bounds import MIN_ALPHA
 from ..spec.evidence import default_evidence
 from .flags import evidence_table
 from .inputs import read_studies
@@ -58,8 +59,8 @@ def cmd_meta(args: argparse.Namespace) -> int:
     int
         The exit status (0).
     """
-    if not 0 < args.alpha < 0.5:
-        raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
+    if not MIN_ALPHA <= args.alpha < 0.5:
+        raise ScenarioError(f"--alpha {args.alpha}: must be in [{MIN_ALPHA:g}, 0.5)")
     y, se = read_studies(args.file)
     fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
     if args.json:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 from ..errors import ScenarioError
 from ..ops.sweep import expand_sweep, run_sweep
+from ..planning.cost import estimated_seconds, workers
 from ..spec import Scenario, SweepSpec
+from ..spec.bounds import MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
-from .flags import scenario_from, simulation_options
+from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
 from .output import emit_json
 from .targets import check_sweep_plot
 
@@ -21,13 +23,28 @@ __all__ = ["cmd_recruit", "cmd_sweep"]
 
 
 def _check_recruit_flags(args: argparse.Namespace) -> None:
-    for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):
-        if value is not None and value < least:
-            raise ScenarioError(f"{flag} {value}: must be an integer >= {least}")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    if args.deadline_months is not None and not args.deadline_months > 0:
-        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
+    if args.reps is not None and args.reps < 2:
+        raise ScenarioError(f"--reps {args.reps}: must be an integer >= 2")
+    check_n_sims(args.n_sims)
+    check_jobs(args.jobs)
+    if args.deadline_months is not None and not 0 < args.deadline_months <= MAX_MONTHS:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be a number of "
+                            f"months in (0, {MAX_MONTHS:g}]")
+
+
+def _recruit_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
+    """A rough estimate of a recruitment run: the timelines, then the power curve."""
+    if scenario.recruitment is None:
+        return 0.0
+    reps = args.reps or 1000
+    if reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
+        return 0.0  # refused by simulate_recruitment, before any work
+    per_patient = 1.5e-5 if scenario.recruitment.chairs_per_site is not None else 3e-7
+    timelines = reps * scenario.design.n_total * per_patient / workers(args.jobs)
+    if scenario.recruitment.deadline_months is None and args.deadline_months is None:
+        return timelines
+    return timelines + estimated_seconds(scenario, n_sims=args.n_sims, n_jobs=args.jobs,
+                                         closed_forms=False)
 
 
 def cmd_recruit(args: argparse.Namespace) -> int:
@@ -48,6 +65,7 @@ def cmd_recruit(args: argparse.Namespace) -> int:
 
     scenario = scenario_from(args)
     _check_recruit_flags(args)
+    announce(_recruit_seconds(scenario, args), args)
     result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
                                   deadline_months=args.deadline_months, path=args.path,
                                   n_power_sims=args.n_sims)
@@ -91,10 +109,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         The exit status (0).
     """
     scenario = scenario_from(args)
+    if args.scheduler is not None and args.backend != "dask":
+        raise ScenarioError(f"--scheduler {args.scheduler}: only with --backend dask (the "
+                            f"{args.backend} backend starts its own workers)")
+    if args.workers is not None:
+        if args.backend != "dask-local":
+            raise ScenarioError(f"--workers {args.workers}: only with --backend dask-local (the "
+                                "workers of the local cluster; loky takes --jobs)")
+        check_jobs(args.workers, "--workers")
     spec = _sweep_spec(args, scenario)
-    if args.plot:
-        x, by = check_sweep_plot(args, spec, expand_sweep(scenario, spec))
     options = simulation_options(args, unit="points")
+    points = expand_sweep(scenario, spec)
+    if args.plot:
+        x, by = check_sweep_plot(args, spec, points)
+    announce(sum(estimated_seconds(p.scenario, n_sims=options["n_sims"], path=options["path"],
+                                   comparisons=False) for p in points)
+             / workers(options["n_jobs"]), args)
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
                      scheduler=args.scheduler, workers=args.workers, resume=args.resume)
     if options["progress"] is not None:

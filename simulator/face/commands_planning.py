@@ -9,17 +9,25 @@ import argparse
 import time
 
 from ..errors import ScenarioError
+from ..planning.cost import estimated_seconds
 from ..planning.curves import power_curve
-from ..planning.review_run import resolve_review
+from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import data_path, simulate
 from ..planning.solver import solve_sample_size
+from ..spec.bounds import MAX_ARM_SIZE
 from ..spec.parse import parse_n_grid
+from ..spec.schema import evolve
 from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
-from .flags import scenario_from, simulation_options
+from .flags import announce, scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .tables import format_curve, format_resolve, format_result, format_size
 
 __all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
+
+
+def _cost_options(options: dict) -> dict:
+    """The simulation options an estimate of the cost reads."""
+    return {k: options[k] for k in ("n_sims", "path", "n_jobs")}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -55,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     options = simulation_options(args)
+    announce(estimated_seconds(scenario, **_cost_options(options)), args)
     progress = options["progress"]
     started = time.perf_counter()
     result = simulate(scenario, **options)
@@ -83,6 +92,7 @@ def cmd_curve(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     grid = parse_n_grid(args.n)
     options = simulation_options(args)
+    announce(estimated_seconds(scenario, grid, **_cost_options(options)), args)
     curve = power_curve(scenario, grid, closed_forms=True, **options)
     if options["progress"] is not None:
         options["progress"].close()
@@ -111,6 +121,9 @@ def cmd_size(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     options = simulation_options(args)
+    if not 2 <= args.n_max <= MAX_ARM_SIZE:
+        raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, {MAX_ARM_SIZE}] "
+                            "(patients per arm)")
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
                                n_max=args.n_max, **options)
     if options["progress"] is not None:
@@ -144,9 +157,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--plot {args.plot}: trialsim resolve draws a curve only with "
                             "--n START:STOP:STEP")
     options = simulation_options(args)
-    report = resolve_review(scenario_from(args), trials=args.trials, rules=args.rule,
-                            target=args.target,
-                            n_per_arm=parse_n_grid(args.n) if args.n else None, **options)
+    scenario = scenario_from(args)
+    grid = parse_n_grid(args.n) if args.n else None
+    reviewed = review_scenario(scenario, trials=args.trials, rules=args.rule)
+    cost = estimated_seconds(reviewed, comparisons=False, **_cost_options(options))
+    if grid:
+        cost += sum(estimated_seconds(evolve(reviewed, {"meta_analysis.new_trials": k}), grid,
+                                      closed_forms=False, **_cost_options(options))
+                    for k in range(1, reviewed.meta_analysis.new_trials + 1))
+    announce(cost, args)
+    report = resolve_review(scenario, trials=args.trials, rules=args.rule, target=args.target,
+                            n_per_arm=grid, **options)
     if options["progress"] is not None:
         options["progress"].close()
     if report.curves is not None and args.plot:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..engine.dispatch import PathName
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, ScenarioError
+from ..spec.bounds import MAX_ARM_SIZE
 from ..spec.scenario import Scenario
 from ..spec.variants import at_n
 from .closed import completion_probabilities
@@ -121,7 +122,9 @@ def solve_sample_size(
         or ``"conclusive"`` / ``"conclusive:<rule>"`` (needs ``[meta_analysis]``:
         P(the updated meta-analysis is conclusive)).
     n_max : int
-        Largest n per arm to consider.
+        Largest n per arm to consider (at most the n that puts
+        :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in the largest
+        arm).
     n_sims, seed, n_jobs, path, progress
         As in :func:`simulator.simulate`; every curve uses the same seed.
 
@@ -147,6 +150,7 @@ def solve_sample_size(
     """
     metric = Metric.parse(metric)
     check_reachable(scenario, metric, target)
+    n_max = largest_n(scenario, n_max)
     search = _Search(scenario, metric, target, n_max, dict(
         n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path, progress=progress))
     closed, method = closed_form(scenario, metric)
@@ -158,6 +162,18 @@ def solve_sample_size(
         found = search.refine(*search.bracket(guess))
     fine, grid, k = found
     return _answer(scenario, metric, target, fine, grid, k, analytic_n, method, n_max)
+
+
+def largest_n(scenario: Scenario, n_max: int) -> int:
+    """``n_max``, or less where the allocation would put more than
+    :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in an arm."""
+    if isinstance(n_max, bool) or not isinstance(n_max, int) or n_max < 2:
+        raise ScenarioError(f"n_max = {n_max!r}: must be an integer >= 2")
+    design = scenario.design
+    n = min(n_max, int(MAX_ARM_SIZE * design.allocation[0] / max(design.allocation)) + 1)
+    while n > 2 and max(design.group_sizes_at(n)) > MAX_ARM_SIZE:
+        n -= 1
+    return n
 
 
 def _stays_above(values: np.ndarray, target: float) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._io import check_depth
 from ..errors import ScenarioError
+from .bounds import MAX_CURVE_POINTS
 
 __all__ = ["parse_override", "parse_sweep_values", "parse_n_grid", "MAX_VALUES"]
 
@@ -90,7 +91,8 @@ def parse_n_grid(text: str) -> list[int]:
     """Sizes per arm: ``"20:400:20"`` (stop included) or ``"50,100,150"``.
 
     The same reader as a sweep key's values (:func:`parse_sweep_values`),
-    then every value must be an integer >= 2.
+    then every value must be an integer >= 2, and there may be at most
+    :data:`~simulator.spec.bounds.MAX_CURVE_POINTS` of them.
 
     Examples
     --------
@@ -105,4 +107,7 @@ def parse_n_grid(text: str) -> list[int]:
                             "comma-separated list of integers")
     if min(values) < 2:
         raise ScenarioError(f"--n {text!r}: every n per arm must be an integer >= 2")
+    if len(set(values)) > MAX_CURVE_POINTS:
+        raise ScenarioError(f"--n {text!r}: gives {len(set(values)):,} sizes; a curve has at "
+                            f"most {MAX_CURVE_POINTS:,}: use a larger STEP")
     return list(values)

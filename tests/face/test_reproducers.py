@@ -258,6 +258,63 @@ source = "a guess"
     assert_named_error(code, err, '[entries."my/pain/x"] ci', "finite numbers")
 
 
+# -- item 8 (continued): the flags -------------------------------------------------------
+
+SMALL = "[design]\nn_per_arm = 20\n[pain]\neffect = -1.0\n"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["run", "--n-sims", "10000000000"], ["--n-sims 10000000000", "[2, 1e9]"]),
+    (["run", "--n-sims", "1"], ["--n-sims 1", "[2, 1e9]"]),
+    (["run", "--jobs", "10000"], ["--jobs 10000", "CPU cores"]),
+    (["run", "--jobs", "-100000"], ["--jobs -100000"]),
+    (["curve", "--n", "2:20000:10"], ["--n '2:20000:10'", "2,000 sizes", "at most 1,000"]),
+    (["curve", "--n", "2:10000000:1"], ["--n = '2:10000000:1'", "more than 100,000 values"]),
+    (["size", "--n-max", "1000000000"], ["--n-max 1000000000", "[2, 100000]"]),
+    (["sweep", "--grid", "pain.effect=-2:-0.001:0.001", "--grid",
+      "design.n_per_arm=20:400:1"], ["[sweep] pain.effect, design.n_per_arm", "at most 10,000"]),
+    (["sweep", "--grid", "pain.effect=-1,-0.5", "--scheduler", "tcp://localhost:8786"],
+     ["--scheduler tcp://localhost:8786", "only with --backend dask"]),
+])
+def test_resource_limits_are_named_before_any_work(tmp_path, capsys, args, fragments):
+    s = scenario(tmp_path, SMALL)
+    verb, *rest = args
+    extra = ["--out", str(tmp_path / "sweep.csv")] if verb == "sweep" else []
+    code, _, err = cli(capsys, verb, s, *rest, *extra, "--quiet")
+    assert_named_error(code, err, *fragments)
+    assert not (tmp_path / "sweep.csv").exists()
+
+
+def test_recruit_caps_replications_times_patients(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL + "[recruitment]\nsites = 2\nrate_per_site_month = 5\n")
+    code, _, err = cli(capsys, "recruit", s, "--reps", "10000000")
+    assert_named_error(code, err, "n_reps = 10000000", "patient timelines")
+    code, _, err = cli(capsys, "recruit", s, "--n-sims", "1")
+    assert_named_error(code, err, "--n-sims 1")
+
+
+def test_a_long_run_announces_its_estimated_time(tmp_path, capsys, monkeypatch):
+    import simulator.face.flags as flags
+
+    monkeypatch.setattr(flags, "LONG_SECONDS", 0.0)
+    s = scenario(tmp_path, SMALL)
+    code, _, err = cli(capsys, "run", s, "--n-sims", "50")
+    assert code == 0 and "this run will take about" in err and "Ctrl-C stops it" in err
+    code, _, err = cli(capsys, "run", s, "--n-sims", "50", "--quiet")
+    assert code == 0 and err == ""
+
+
+def test_the_estimate_grows_with_the_work():
+    from simulator import Scenario
+    from simulator.planning.cost import estimated_seconds
+
+    small = Scenario.from_dict({"design": {"n_per_arm": 20}, "pain": {"effect": -1.0,
+                                                                      "bounded": True}})
+    big = small.with_overrides({"design.n_per_arm": 100_000})
+    assert estimated_seconds(big, n_sims=10_000) > 60 > estimated_seconds(small, n_sims=10_000)
+    assert estimated_seconds(small, n_sims=10**9) > 100 * estimated_seconds(small, n_sims=10**6)
+
+
 # -- item 14: the smaller ones ------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ joblib workers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +17,7 @@ import numpy as np
 
 from ...engine.layout import chunk_layout
 from ...errors import ScenarioError
+from ...spec.bounds import MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ...spec.scenario import Scenario
 from .model import RecruitmentModel
 from .result import RecruitmentResult
@@ -168,8 +168,9 @@ def _check_deadline(deadline: Any) -> float | None:
     """None, or a finite number of months > 0."""
     if deadline is not None and (isinstance(deadline, bool)
                                  or not isinstance(deadline, (int, float, np.floating))
-                                 or not math.isfinite(deadline) or deadline <= 0):
-        raise ScenarioError(f"deadline_months = {deadline!r}: must be a number of months > 0")
+                                 or not 0 < deadline <= MAX_MONTHS):
+        raise ScenarioError(f"deadline_months = {deadline!r}: must be a number of months in "
+                            f"(0, {MAX_MONTHS:g}]")
     return None if deadline is None else float(deadline)
 
 
@@ -183,6 +184,11 @@ def _check_arguments(scenario: Any, n_reps: Any, seed: Any, n_jobs: Any, deadlin
                             "recruitment (sites, rate_per_site_month, ...)")
     n_reps = DEFAULT_N_REPS if n_reps is None else n_reps
     _check_count("n_reps", n_reps, 2)
+    if n_reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
+        raise ScenarioError(
+            f"n_reps = {n_reps}: {n_reps} replications x {scenario.design.n_total} patients "
+            f"keep more than {MAX_PATIENT_REPLICATIONS:,} patient timelines; use at most "
+            f"{MAX_PATIENT_REPLICATIONS // scenario.design.n_total} replications")
     seed = scenario.seed if seed is None else seed
     _check_count("seed", seed, 0)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
@@ -191,6 +197,6 @@ def _check_arguments(scenario: Any, n_reps: Any, seed: Any, n_jobs: Any, deadlin
     deadline = _check_deadline(scenario.recruitment.deadline_months if deadline_months is None
                                else deadline_months)
     n_power_sims = scenario.simulation.n_sims if n_power_sims is None else n_power_sims
-    _check_count("n_power_sims", n_power_sims, 1)
+    _check_count("n_power_sims", n_power_sims, 2)
     return _Arguments(scenario=scenario, n_reps=int(n_reps), seed=int(seed), path=chosen,
                       deadline=deadline, n_power_sims=int(n_power_sims))

@@ -35,7 +35,8 @@ MAX_DEPTH = 32
 
 
 def read_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of an input file, or a :class:`ScenarioError` naming it.
+    """The UTF-8 text of an input file (without a byte-order mark), or a
+    :class:`ScenarioError` naming it.
 
     Parameters
     ----------
@@ -52,7 +53,7 @@ def read_text(path: str | Path, what: str) -> str:
     if len(raw) > MAX_INPUT_BYTES:
         raise ScenarioError(f"{path}: {what} is larger than {MAX_INPUT_BYTES // 2**20} MiB")
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark (Excel's CSV) is not text
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
                             ) from None

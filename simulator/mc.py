@@ -115,17 +115,17 @@ class DistributionSummary:
     """Mean and 5 %, 50 %, 95 % quantiles over replications, each with its SE.
 
     Quantile SEs come from :func:`quantile_with_se`. ``n`` counts the finite
-    replications used.
+    replications used; without any, every summary is None.
     """
 
-    mean: float
-    mean_se: float
-    q05: float
-    q05_se: float
-    q50: float
-    q50_se: float
-    q95: float
-    q95_se: float
+    mean: float | None
+    mean_se: float | None
+    q05: float | None
+    q05_se: float | None
+    q50: float | None
+    q50_se: float | None
+    q95: float | None
+    q95_se: float | None
     n: int
 
     @classmethod
@@ -135,15 +135,14 @@ class DistributionSummary:
         x = x[np.isfinite(x)]
         n = x.size
         if n == 0:
-            nan = float("nan")
-            return cls(mean=nan, mean_se=nan, q05=nan, q05_se=nan, q50=nan, q50_se=nan,
-                       q95=nan, q95_se=nan, n=0)
+            return cls(mean=None, mean_se=None, q05=None, q05_se=None, q50=None, q50_se=None,
+                       q95=None, q95_se=None, n=0)
         qs = {p: quantile_with_se(x, p) for p in (0.05, 0.5, 0.95)}
         mean = MonteCarloMean.from_samples(x)
         return cls(mean=mean.value, mean_se=mean.se, q05=qs[0.05][0], q05_se=qs[0.05][1],
                    q50=qs[0.5][0], q50_se=qs[0.5][1], q95=qs[0.95][0], q95_se=qs[0.95][1], n=n)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | None]:
         """The summary as a JSON-ready dictionary."""
         return {"mean": self.mean, "mean_se": self.mean_se, "q05": self.q05,
                 "q05_se": self.q05_se, "q50": self.q50, "q50_se": self.q50_se,

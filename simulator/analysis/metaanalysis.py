@@ -10,6 +10,7 @@ R's metafor (``rma``), against which the tests check every quantity.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from scipy import special
 from .._scipy import stats
 from ..errors import ConvergenceError, ScenarioError
 
-__all__ = ["MetaAnalysis", "meta_analyse", "METHODS"]
+__all__ = ["MetaAnalysis", "meta_analyse", "pool_studies", "METHODS"]
 
 METHODS = ("fixed", "dl", "reml", "pm")
 Method = Literal["fixed", "dl", "reml", "pm"]
@@ -47,6 +48,8 @@ class MetaAnalysis:
     k : int
     method : str
     hksj : bool
+    modified : bool
+        The modified HKSJ: the variance factor is at least 1.
     """
 
     estimate: np.ndarray
@@ -60,15 +63,37 @@ class MetaAnalysis:
     k: int
     method: str
     hksj: bool
+    modified: bool = False
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader of a single fit must know: a zero-width interval, a null value."""
+        out = []
+        if self.hksj and not self.modified and float(np.asarray(self.se)) == 0:
+            out.append("the HKSJ variance factor is 0 (the studies agree exactly): se is 0, the "
+                       "interval has zero width and pvalue is null; the modified HKSJ "
+                       "(--hksj-modified) keeps the factor at least 1")
+        missing = [name for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q",
+                                     "pvalue") if not np.isfinite(getattr(self, name)).all()]
+        if missing and not (missing == ["pvalue"] and out):
+            out.append(f"{', '.join(missing)}: null: not computable in double precision")
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        """Scalars as a JSON-ready dictionary (``trialsim meta --json``)."""
+        """Scalars as a JSON-ready dictionary (``trialsim meta --json``); a value that
+        is not a finite number is null, with ``notes`` saying why."""
         def f(x):
-            return float(np.asarray(x))
-        return {"estimate": f(self.estimate), "se": f(self.se),
-                "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
-                "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
-                "method": self.method, "hksj": self.hksj}
+            value = float(np.asarray(x))
+            return value if np.isfinite(value) else None
+        out = {"estimate": f(self.estimate), "se": f(self.se),
+               "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
+               "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
+               "method": self.method, "hksj": self.hksj}
+        if self.modified:
+            out["hksj_modified"] = True
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def _pooled(y, v, tau2):
@@ -120,7 +145,7 @@ def _tau2_pm(y, v, *, iterations=200):
 
 
 def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = False,
-                 alpha: float = 0.05, tau2=None) -> MetaAnalysis:
+                 alpha: float = 0.05, tau2=None, modified: bool = False) -> MetaAnalysis:
     """Pool study estimates by inverse variance.
 
     Parameters
@@ -137,6 +162,12 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
         1 - confidence level.
     tau2 : float or array_like, optional
         Hold tau^2 at this value instead of estimating it.
+    modified : bool
+        With ``hksj``: the modified HKSJ, whose variance factor
+        ``sum w (y - mu)^2 / (k - 1)`` is at least 1 (Knapp & Hartung 2003;
+        Röver, Knapp & Friede 2015), so that the interval is never narrower
+        than the one without HKSJ (the plain factor is 0 when the studies
+        agree exactly: a zero-width interval).
 
     Returns
     -------
@@ -176,12 +207,13 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     se_mu = np.sqrt(1.0 / sw)
     if hksj:
         scale = (w * (y - mu[..., None]) ** 2).sum(axis=-1) / (k - 1)
-        se_mu = np.sqrt(scale / sw)
+        se_mu = np.sqrt((np.maximum(scale, 1.0) if modified else scale) / sw)
         crit = stats.t.ppf(1 - alpha / 2, k - 1)
-        pvalue = 2 * special.stdtr(k - 1, -np.abs(mu / se_mu))
     else:
         crit = stats.norm.ppf(1 - alpha / 2)
-        pvalue = 2 * special.ndtr(-np.abs(mu / se_mu))
+    with np.errstate(divide="ignore", invalid="ignore"):  # se 0: no p-value (NaN)
+        z = np.where(se_mu > 0, mu / np.where(se_mu > 0, se_mu, 1.0), np.nan)
+    pvalue = 2 * (special.stdtr(k - 1, -np.abs(z)) if hksj else special.ndtr(-np.abs(z)))
     w_fe = 1.0 / v
     s2 = (k - 1) * w_fe.sum(axis=-1) / (w_fe.sum(axis=-1) ** 2 - (w_fe * w_fe).sum(axis=-1)) \
         if k > 1 else np.inf
@@ -192,4 +224,51 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
             i2 = t2 / (t2 + s2)
     return MetaAnalysis(estimate=mu, se=se_mu, ci_low=mu - crit * se_mu,
                         ci_high=mu + crit * se_mu, tau2=t2, i2=i2, q=q, pvalue=pvalue, k=k,
-                        method=method, hksj=hksj)
+                        method=method, hksj=hksj, modified=bool(hksj and modified))
+
+
+#: A study table whose median SE is within a factor 2^32 of 1 is fitted as it is.
+_SCALE_FREE = 32
+
+
+def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, modified: bool = False,
+                 alpha: float = 0.05) -> MetaAnalysis:
+    """A meta-analysis of a study table on any scale, computed stably.
+
+    The fit is equivariant in the scale of the data. A table whose median SE
+    lies outside ``[2^-32, 2^32]`` (an SE of 1e200, whose square overflows)
+    is divided by the power of two nearest its median SE, exactly, fitted,
+    and its estimate, SE, interval and tau^2 scaled back; any other table is
+    fitted as it is. A table that double precision cannot pool even so (SEs
+    spanning more than about 150 orders of magnitude) is refused.
+
+    Parameters
+    ----------
+    y, se : array_like, shape (k,)
+    method, hksj, modified, alpha
+        As in :func:`meta_analyse`.
+
+    Raises
+    ------
+    ScenarioError
+        When the fit would not be finite.
+    """
+    y, se = np.asarray(y, dtype=float), np.asarray(se, dtype=float)
+    power = int(np.round(np.log2(np.median(se)))) if se.size and np.all(se > 0) else 0
+    power = 0 if abs(power) <= _SCALE_FREE else power
+    ys, ses = np.ldexp(y, -power), np.ldexp(se, -power)
+    fail = ScenarioError("these studies cannot be pooled in double precision: their estimates "
+                         "and standard errors span too many orders of magnitude")
+    if not (np.all(np.isfinite(ys)) and np.all(ses * ses > 0) and np.all(np.isfinite(ses * ses))):
+        raise fail
+    with np.errstate(all="ignore"):
+        fit = meta_analyse(ys, ses, method=method, hksj=hksj, alpha=alpha, modified=modified)
+    if not all(np.isfinite(getattr(fit, name)).all()
+               for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q")):
+        raise fail
+    if power == 0:
+        return fit
+    return dataclasses.replace(
+        fit, estimate=np.ldexp(fit.estimate, power), se=np.ldexp(fit.se, power),
+        ci_low=np.ldexp(fit.ci_low, power), ci_high=np.ldexp(fit.ci_high, power),
+        tau2=np.ldexp(fit.tau2, 2 * power))

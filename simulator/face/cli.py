@@ -155,6 +155,9 @@ def _add_meta(verbs: Verbs) -> None:
                                               "studies = [[estimate, se], ...]")
     meta.add_argument("--method", choices=("fixed", "dl", "reml", "pm"), default="reml")
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    meta.add_argument("--hksj-modified", action="store_true",
+                      help="HKSJ with its variance factor at least 1 (Knapp & Hartung 2003; "
+                           "never narrower than the CI without HKSJ)")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     meta.set_defaults(handler=cmd_meta)

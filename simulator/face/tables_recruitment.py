@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
 from ..ops.recruitment import RecruitmentResult
+from .formatting import fmt
 
 __all__ = ["format_recruitment"]
 
@@ -45,13 +46,14 @@ def format_recruitment(result: RecruitmentResult) -> str:
     rows = _trial_rows(r) + _deadline_rows(r)
     lines += [row for row in rows if row is not None]
     lines += _cost_lines(r)
+    lines += [f"NOTE: {note}" for note in r.notes]
     return "\n".join(lines)
 
 
-def _dist(label: str, d: DistributionSummary, fmt: str = "8.1f") -> str:
+def _dist(label: str, d: DistributionSummary, spec: str = "8.1f") -> str:
     """One row of a distribution: mean, 5 %, median, 95 % and the SE of the mean."""
-    return (f"{label:28s} {d.mean:{fmt}} {d.q05:{fmt}} {d.q50:{fmt}} {d.q95:{fmt}}"
-            f"   (SE of mean {d.mean_se:.2g})")
+    return (f"{label:28s} {fmt(d.mean, spec)} {fmt(d.q05, spec)} {fmt(d.q50, spec)} "
+            f"{fmt(d.q95, spec)}   (SE of mean {fmt(d.mean_se, '.2g')})")
 
 
 def _est(label: str, m: MonteCarloMean | MonteCarloProbability | None, fmt: str,

@@ -133,7 +133,8 @@ def test_a_sweep_range_of_too_many_values_is_refused(tmp_path, capsys, verb, val
 
 def run_json(capsys, *args) -> dict:
     """A completed run's strict JSON (``--json -``)."""
-    code, out, err = cli(capsys, *args, "--json", "-", "--quiet")
+    quiet = ["--quiet"] if args[0] not in ("meta", "evidence", "recruit") else []
+    code, out, err = cli(capsys, *args, "--json", "-", *quiet)
     assert code == 0, err
     assert "Traceback" not in err and "Warning" not in err
     return strict_json(out)
@@ -315,6 +316,40 @@ def test_the_estimate_grows_with_the_work():
     assert estimated_seconds(small, n_sims=10**9) > 100 * estimated_seconds(small, n_sims=10**6)
 
 
+def test_meta_with_huge_standard_errors_is_computed_stably(tmp_path, capsys):
+    table = scenario(tmp_path, "estimate,se\n-1e150,1e200\n3e180,2e200\n1,1e199\n",
+                     "big.csv")
+    data = run_json(capsys, "meta", table)
+    assert data["se"] > 1e198 and data["ci"][0] < 0 < data["ci"][1]
+    small = scenario(tmp_path, "estimate,se\n-1e-150,1e-200\n3e-180,2e-200\n", "small.csv")
+    assert 0 < run_json(capsys, "meta", small)["se"] < 1e-149  # tau^2 dominates
+    span = scenario(tmp_path, "estimate,se\n-1,1e-200\n3,2e200\n", "span.csv")
+    code, _, err = cli(capsys, "meta", span)
+    assert_named_error(code, err, str(span), "cannot be pooled in double precision")
+
+
+def test_meta_scaling_leaves_ordinary_tables_unchanged():
+    from simulator.analysis.metaanalysis import meta_analyse, pool_studies
+
+    y, se = [-1.2, -0.4, -2.1, 0.3, -0.9], [0.5, 0.7, 0.9, 0.6, 0.4]
+    for method in ("fixed", "dl", "reml", "pm"):
+        assert pool_studies(y, se, method=method).to_dict() == \
+            meta_analyse(y, se, method=method).to_dict()
+    scaled = pool_studies([v * 2.0**100 for v in y], [v * 2.0**100 for v in se], method="dl")
+    assert scaled.estimate == meta_analyse(y, se, method="dl").estimate * 2.0**100
+
+
+def test_recruit_when_nobody_completes_reports_that(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 10\n[pain]\neffect = -1.0\n[dropout]\n"
+                           "rate = 0.999999\n[recruitment]\nsites = 2\n"
+                           "rate_per_site_month = 4\ndeadline_months = 6\n")
+    code, out, err = cli(capsys, "recruit", s, "--reps", "20", "--n-sims", "50", "--json", "-")
+    assert code == 0, err
+    data = strict_json(out)
+    assert data["months_to_last_outcome"]["mean"] is None and data["n_completed"] == 0
+    assert "no patient had a primary outcome" in " ".join(data["notes"])
+
+
 # -- item 14: the smaller ones ------------------------------------------------------------
 
 
@@ -326,3 +361,62 @@ def test_a_harmful_true_effect_is_noted(tmp_path, capsys):
     assert code == 0 and "NOTE: the true effect (+0.8) is harm" in out
     good = scenario(tmp_path, "[design]\nn_per_arm = 100\n[pain]\neffect = -0.8\n", "good.toml")
     assert "harm" not in all_notes(run_json(capsys, "run", good, "--n-sims", "200"))
+
+
+def test_meta_hksj_on_identical_studies_says_the_interval_has_zero_width(tmp_path, capsys):
+    table = scenario(tmp_path, "estimate,se\n-0.5,0.2\n-0.5,0.2\n-0.5,0.2\n", "same.csv")
+    plain = run_json(capsys, "meta", table, "--hksj")
+    assert plain["se"] == 0 and plain["pvalue"] is None
+    assert "zero width" in " ".join(plain["notes"])
+    modified = run_json(capsys, "meta", table, "--hksj-modified")
+    assert modified["hksj"] and modified["hksj_modified"] and "notes" not in modified
+    assert modified["se"] == pytest.approx(0.2 / 3**0.5)  # the factor 1: the fixed-effect SE
+    assert modified["ci"][0] < -0.5 < modified["ci"][1]
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    table = tmp_path / "excel.csv"
+    table.write_bytes(b"\xef\xbb\xbfestimate,se\r\n-1.2,0.5\r\n-0.4,0.7\r\n")
+    assert run_json(capsys, "meta", table)["k"] == 2
+
+
+def test_evidence_show_gives_the_numbers_of_a_user_entry_without_provenance(tmp_path, capsys):
+    evidence = scenario(tmp_path, """
+[entries."my/pain/x"]
+drug = "my"
+route = "iv"
+outcome = "pain"
+measure = "MD"
+window = "x"
+comparator = "placebo"
+study = "me"
+scale = "0-100"
+estimate = -5.0
+ci = [-9.0, -1.0]
+studies = 4
+participants = 300
+tau2 = 12.5
+i2 = 0.4
+tag = "proposed"
+source = "a guess"
+""", "evidence.toml")
+    code, out, _ = cli(capsys, "evidence", "show", "my/pain/x", "--evidence", evidence)
+    assert code == 0
+    for line in ("studies: 4", "participants: 300", "tau2: 0.125", "i2: 0.4"):
+        assert f"  {line}" in out
+
+
+def test_an_unknown_key_lists_only_the_keys_a_file_may_give(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 20\n[pain]\neffect = -1.0\nefect_sd = 1\n")
+    code, _, err = cli(capsys, "validate", s)
+    assert_named_error(code, err, "[pain] efect_sd: unknown key (did you mean 'effect_sd'?)")
+    assert "effect_evidence" not in err and "risk_ratio_evidence" not in err
+
+
+def test_tables_never_print_a_negative_zero(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 20\n[pain]\neffect = 0.0\n"
+                           "[dropout]\nrate = 0.2\n")
+    for seed in range(1, 6):
+        code, out, _ = cli(capsys, "run", s, "--n-sims", "50", "--seed", str(seed), "--quiet")
+        assert code == 0
+        assert "-0.0 " not in out and "-0 %" not in out and "-0.000" not in out

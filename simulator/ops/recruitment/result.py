@@ -77,6 +77,9 @@ class RecruitmentResult:
         Every simulated patient.
     worker_pids : tuple of int
         The processes that ran the replications.
+    notes : tuple of str
+        Why a summary is None (null in JSON), e.g. that no patient had a
+        primary outcome.
     """
 
     scenario_name: str
@@ -111,6 +114,7 @@ class RecruitmentResult:
     utilisation_ceiling: float | None = None
     timelines: RecruitmentTimelines = field(compare=False, repr=False)
     worker_pids: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    notes: tuple[str, ...] = ()
 
     @property
     def worker_processes(self) -> int:
@@ -149,7 +153,8 @@ class RecruitmentResult:
         return pd.DataFrame(self.per_replication())
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (the ``trialsim recruit --json`` output)."""
+        """A JSON-ready dictionary (the ``trialsim recruit --json`` output; ``notes``
+        only when there are any)."""
         def mean(name: str, value: MonteCarloMean | None) -> dict[str, Any]:
             return value.to_dict(name) if value is not None else {name: None, f"{name}_se": None}
 
@@ -184,4 +189,5 @@ class RecruitmentResult:
             **mean("assurance_at_deadline", self.assurance_at_deadline),
             "power_seed": self.power_seed,
             "n_per_arm_at_deadline": {str(k): v for k, v in self.n_per_arm_at_deadline.items()},
+            **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -71,6 +71,9 @@ def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
         deadline_months=deadline,
         months_to_full_enrolment=DistributionSummary.from_samples(full),
         months_to_last_outcome=DistributionSummary.from_samples(last),
+        notes=() if np.isfinite(last).any() else (
+            "months_to_last_outcome is null: no patient had a primary outcome in any "
+            "simulated trial",),
         n_screened=mean(t.n_screened),
         n_withdrawn_waiting=mean(t.withdrawn.sum(axis=1)),
         n_completed=mean(np.isfinite(t.outcome_month).sum(axis=1)),

@@ -108,20 +108,55 @@ def _tau2_dl(y, v, q):
     sw = w.sum(axis=-1)
     c = sw - (w * w).sum(axis=-1) / sw
     k = y.shape[-1]
-    return np.maximum(0.0, (q - (k - 1)) / c)
+    # c is 0 when one study's weight swamps the others' (in double precision): as
+    # with one study, there is no between-study information
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c > 0, np.maximum(0.0, (q - (k - 1)) / c), 0.0)
+
+
+def _reml_step(y, v, tau2):
+    """One Fisher-scoring step of REML: the next tau^2 (truncated at 0)."""
+    w, sw, mu = _pooled(y, v, tau2)
+    w2 = w * w
+    return np.maximum(0.0, (w2 * ((y - mu[..., None]) ** 2 - v)).sum(axis=-1)
+                      / w2.sum(axis=-1) + 1.0 / sw)
 
 
 def _tau2_reml(y, v, start, *, max_iter=500, tol=1e-12):
     tau2 = start.copy()
     for _ in range(max_iter):
-        w, sw, mu = _pooled(y, v, tau2)
-        w2 = w * w
-        new = np.maximum(0.0, (w2 * ((y - mu[..., None]) ** 2 - v)).sum(axis=-1)
-                         / w2.sum(axis=-1) + 1.0 / sw)
+        new = _reml_step(y, v, tau2)
         if np.max(np.abs(new - tau2), initial=0.0) < tol:
             return new
         tau2 = new
-    raise ConvergenceError(f"REML did not converge in {max_iter} Fisher-scoring steps")
+    # Scoring converges slowly (or cycles) on some data: solve the same fixed
+    # point by bisection where it did not converge.
+    slow = np.abs(_reml_step(y, v, tau2) - tau2) >= tol
+    if slow.ndim == 0:
+        return _reml_bisect(y[None], v[None], tau2[None])[0]
+    tau2[slow] = _reml_bisect(y[slow], v[slow], tau2[slow])
+    return tau2
+
+
+def _reml_bisect(y, v, near, *, steps=200):
+    """The REML fixed point ``tau2 = step(tau2)`` by bisection, rows of ``y`` at once."""
+    def gap(t):
+        return _reml_step(y, v, t) - t
+
+    lo = np.zeros(near.shape)
+    hi = np.maximum(2.0 * near, 1e-12)
+    for _ in range(2000):
+        above = gap(hi) > 0
+        if not above.any():
+            break
+        hi = np.where(above, 2.0 * hi, hi)
+    else:
+        raise ConvergenceError("REML did not converge (no bracket for tau^2)")
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        up = gap(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.where(gap(np.zeros(near.shape)) <= 0, 0.0, 0.5 * (lo + hi))
 
 
 def _tau2_pm(y, v, *, iterations=200):
@@ -215,9 +250,10 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
         z = np.where(se_mu > 0, mu / np.where(se_mu > 0, se_mu, 1.0), np.nan)
     pvalue = 2 * (special.stdtr(k - 1, -np.abs(z)) if hksj else special.ndtr(-np.abs(z)))
     w_fe = 1.0 / v
-    s2 = (k - 1) * w_fe.sum(axis=-1) / (w_fe.sum(axis=-1) ** 2 - (w_fe * w_fe).sum(axis=-1)) \
-        if k > 1 else np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
+    spread = w_fe.sum(axis=-1) ** 2 - (w_fe * w_fe).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one weight swamping: s2 = inf
+        s2 = np.where(spread > 0, (k - 1) * w_fe.sum(axis=-1) / spread, np.inf) \
+            if k > 1 else np.inf
         if method == "fixed" and tau2 is None:
             i2 = np.where(q > 0, np.maximum(0.0, (q - (k - 1)) / q), 0.0)
         else:
@@ -254,21 +290,24 @@ def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, modified
         When the fit would not be finite.
     """
     y, se = np.asarray(y, dtype=float), np.asarray(se, dtype=float)
-    power = int(np.round(np.log2(np.median(se)))) if se.size and np.all(se > 0) else 0
+    power = int(np.round(np.median(np.log2(se)))) if se.size and np.all(se > 0) else 0
     power = 0 if abs(power) <= _SCALE_FREE else power
-    ys, ses = np.ldexp(y, -power), np.ldexp(se, -power)
     fail = ScenarioError("these studies cannot be pooled in double precision: their estimates "
                          "and standard errors span too many orders of magnitude")
-    if not (np.all(np.isfinite(ys)) and np.all(ses * ses > 0) and np.all(np.isfinite(ses * ses))):
-        raise fail
     with np.errstate(all="ignore"):
+        ys, ses = np.ldexp(y, -power), np.ldexp(se, -power)
+        if not (np.all(np.isfinite(ys)) and np.all(ses * ses > 0)
+                and np.all(np.isfinite(ses * ses))):
+            raise fail
         fit = meta_analyse(ys, ses, method=method, hksj=hksj, alpha=alpha, modified=modified)
     if not all(np.isfinite(getattr(fit, name)).all()
                for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q")):
         raise fail
     if power == 0:
         return fit
-    return dataclasses.replace(
-        fit, estimate=np.ldexp(fit.estimate, power), se=np.ldexp(fit.se, power),
-        ci_low=np.ldexp(fit.ci_low, power), ci_high=np.ldexp(fit.ci_high, power),
-        tau2=np.ldexp(fit.tau2, 2 * power))
+    with np.errstate(all="ignore"):
+        back = {name: np.ldexp(getattr(fit, name), power * (2 if name == "tau2" else 1))
+                for name in ("estimate", "se", "ci_low", "ci_high", "tau2")}
+    if not all(np.isfinite(v).all() for v in back.values()):
+        raise fail
+    return dataclasses.replace(fit, **back)

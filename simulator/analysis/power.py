@@ -129,9 +129,14 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
 
 
 def binomial_support(n: int, p: float, tail: float = _TAIL) -> tuple[np.ndarray, np.ndarray]:
-    """Values of Binomial(n, p) holding all but about ``tail`` of the mass, and pmf."""
-    if p <= 0.0 or p >= 1.0:
-        k = np.array([0 if p <= 0 else n])
+    """Values of Binomial(n, p) holding all but about ``tail`` of the mass, and pmf.
+
+    When ``n p`` (or ``n (1 - p)``) is below ``tail``, one value holds all but
+    less than ``tail`` of the mass (P(X > 0) <= n p): it is the support (a
+    probability of 1e-300 would overflow the pmf's beta function).
+    """
+    if p <= 0.0 or p >= 1.0 or n * p < tail or n * (1.0 - p) < tail:
+        k = np.array([0 if p <= 0.5 else n])
         return k, np.ones(1)
     lo = int(stats.binom.ppf(tail, n, p))
     hi = int(stats.binom.isf(tail, n, p))

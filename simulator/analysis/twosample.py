@@ -48,7 +48,7 @@ def welch_t(mean_diff, ss0, ss1, n0, n1) -> TrialEstimates:
         v1 = ss1 / (n1 - 1.0) / n1
         var = v0 + v1
         df = var**2 / (v0**2 / (n0 - 1.0) + v1**2 / (n1 - 1.0))
-    se = np.sqrt(var)
+        se = np.sqrt(var)  # NaN where a trial has fewer than 2 patients in an arm (not ok)
     df = np.where(ok & np.isfinite(df), df, 1.0)
     return TrialEstimates(estimate=np.where(ok, mean_diff, np.nan), se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0), df=df)

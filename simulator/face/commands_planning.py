@@ -6,6 +6,7 @@ returns the exit status."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from ..errors import ScenarioError
@@ -181,4 +182,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         solved_text = f"P(conclusive) >= {report.target:g}: not reachable. {report.unreachable}"
     if args.json != "-":
         print(format_resolve(report.scenario, report.result, solved_text, report.curves))
-    return 3 if report.unreachable is not None else 0
+    if report.unreachable is not None:
+        print(f"trialsim: cannot solve: {report.unreachable}", file=sys.stderr)
+        return 3
+    return 0

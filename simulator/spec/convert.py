@@ -22,7 +22,7 @@ from .evidence_entry import EvidenceEntry, EvidenceTable
 from .meta import MetaSpec
 from .pain import Pain
 from .parse import parse_sweep_values
-from .recruitment import RecruitmentSpec, even_ramp
+from .recruitment import MAX_SITES, RecruitmentSpec, even_ramp
 from .schema import MISSING, fail, file_keys, required_keys, show
 from .settings import AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
@@ -181,6 +181,8 @@ def _recruitment(raw: Any) -> RecruitmentSpec:
     t = table(raw, "recruitment", file_keys(RecruitmentSpec))
     opening = t.get("site_open_months")
     sites = t.get("sites")
+    if not (isinstance(sites, int) and 1 <= sites <= MAX_SITES):
+        sites = None  # refused by RecruitmentSpec, before a ramp of that many sites is built
     if opening is not None and not isinstance(opening, list) and isinstance(sites, int) \
             and not isinstance(sites, bool) and sites >= 1:
         if isinstance(opening, bool) or not isinstance(opening, (int, float)) \

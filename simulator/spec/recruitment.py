@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from .bounds import MAX_MONTHS
 from .schema import check_fields, fail, integer, number, numbers
 
-__all__ = ["RecruitmentSpec", "even_ramp"]
+__all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
+
+#: Most recruiting sites.
+MAX_SITES = 10_000
 
 _MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
 _POSITIVE_MONTHS = f"must be a number of months in (0, {MAX_MONTHS:g}]"
@@ -68,8 +71,8 @@ class RecruitmentSpec:
         Optional costs (0 = not counted).
     """
 
-    sites: int = integer(check=lambda v: 1 <= v <= 10_000,
-                         allowed="must be an integer in [1, 10000]")
+    sites: int = integer(check=lambda v: 1 <= v <= MAX_SITES,
+                         allowed=f"must be an integer in [1, {MAX_SITES}]")
     rate_per_site_month: float = number(
         check=lambda v: 0.01 <= v <= 10_000,
         allowed="must be a number in [0.01, 10000] (patients screened per site per month)")

@@ -35,8 +35,12 @@ def _check_multiarm(s: Scenario) -> None:
     if s.analysis.test == "welch":
         raise fail("[analysis] test", "welch", "multi-arm comparisons use the pooled variance "
                    "of all arms: 'student'")
-    if s.analysis.estimand != "hypothetical" or s.pain.unblinding_ae is not None:
+    if s.analysis.estimand != "hypothetical":
         raise fail("[analysis] estimand", s.analysis.estimand,
+                   "multi-arm designs use the hypothetical estimand, without unblinding, "
+                   "for now")
+    if s.pain.unblinding_ae is not None:
+        raise fail("[pain] unblinding_ae", s.pain.unblinding_ae,
                    "multi-arm designs use the hypothetical estimand, without unblinding, "
                    "for now")
 

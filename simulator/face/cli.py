@@ -31,6 +31,7 @@ from .._version import __version__
 from ..engine.workers import workers_exit_with_parent
 from ..errors import ConvergenceError, ScenarioError, SimulatorError
 from ..ops.sweep import BACKENDS
+from ..planning.solver import N_TOLERANCE
 from ..spec import RULES
 from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
@@ -85,6 +86,10 @@ def _add_size(verbs: Verbs) -> None:
                       help="power | power_benefit | assurance | harm:<AE name> | "
                            "conclusive[:<rule>]")
     size.add_argument("--n-max", type=int, default=20_000, help="largest n per arm to try")
+    size.add_argument("--n-tolerance", type=float, default=N_TOLERANCE, metavar="SHARE",
+                      help="widest Monte Carlo range of n accepted, as a share of n "
+                           f"(default {N_TOLERANCE:g}: 2 %%); the solver runs trials until "
+                           "the range is this narrow")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
     size.set_defaults(handler=cmd_size)

@@ -112,16 +112,20 @@ def cmd_size(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     options = simulation_options(args)
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
-                               n_max=args.n_max, **options)
+                               n_max=args.n_max, n_tolerance=args.n_tolerance, **options)
+    curve = None
+    if args.plot:  # a curve only when one is drawn
+        curve = power_curve(scenario, result.plot_sizes(), closed_forms=True,
+                            **{**options, "progress": None})
     if options["progress"] is not None:
         options["progress"].close()
     if args.json:
         emit_json(args.json, result.to_dict())
     if args.plot:
         if args.metric in ("power", "assurance"):
-            save_curve_figure(result.curve, args.plot, args.target)
+            save_curve_figure(curve, args.plot, args.target)
         else:
-            save_metric_figure(result.curve, args.metric, args.plot, args.target)
+            save_metric_figure(curve, args.metric, args.plot, args.target)
     if args.json != "-":
         print(format_size(result))
     return 0

@@ -221,9 +221,10 @@ def format_size(r: SampleSize) -> str:
     lines = [
         f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
         f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
-        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
-        f"per n on the {r.path} path",
-        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
+        f"  {r.metric} at that n {r.achieved:.4f} (MC SE {r.achieved_se:.4f}), from "
+        f"{r.n_sims:,} trials in {len(r.evaluations)} runs on the {r.path} path",
+        f"  95 % Monte Carlo range of n: {r.n_range[0]} to {r.n_range[1]} "
+        f"(tolerance {100 * r.n_tolerance:g} % of n)",
     ]
     if r.analytic_n_per_arm is not None:
         lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
@@ -232,6 +233,7 @@ def format_size(r: SampleSize) -> str:
     if r.inflation_n_per_arm is not None:
         lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
                      "per arm")
+    lines += [f"  NOTE: {note}" for note in r.notes]
     return "\n".join(lines)
 
 

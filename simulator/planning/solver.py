@@ -1,34 +1,48 @@
-"""The sample size a target needs.
+"""The sample size a target needs, with a range that covers it.
 
-The solver first evaluates one curve on every integer n from 0.85 to 1.2
-times the closed-form guess; if the answer and its Monte Carlo range fall
-inside it, that is the answer. Otherwise it brackets the target on a coarse
-geometric curve, then evaluates every integer n in the bracket on a second
-curve, and returns the smallest n from which the metric stays at or above
-the target, with the range of n that the Monte Carlo error cannot tell apart
-from it, and the closed-form answer beside it where one exists. Every curve
-uses the same seed (common random numbers).
+The solver starts from the closed-form answer where one exists (else from a
+coarse common-random-numbers curve that brackets the target). It then runs
+**independent** simulations at a few sizes around that guess and fits
+``P(metric | n) = Phi(a + b sqrt(n))`` to them by maximum likelihood (a z
+test's power is exactly of this form, a t test's nearly so, and any smooth
+metric locally). The answer is where the fitted curve crosses the target;
+its range is the 95 % confidence interval of that crossing (delta method),
+so it covers the true n at its stated level and is not cut at the sizes that
+were run. While the range is wider than ``n_tolerance`` (a share of n), the
+solver narrows the sizes around the answer and adds the trials the wanted
+width needs. A run at one size costs the same at any n on the aggregate
+path, and grows like one run at the answer on the per-patient path, so a
+solve costs a few runs at its answer, whatever the answer.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..analysis.probit import ProbitFit, fit_probit
 from ..engine.dispatch import PathName
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, ScenarioError
+from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
 from ..spec.variants import at_n
 from .closed import completion_probabilities
 from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smallest_n
-from .curves import PowerCurve, power_curve
+from .curves import power_curve
 from .metric import Metric
 from .reachable import check_reachable
-from .simulate import ProgressCallback
+from .simulate import ProgressCallback, simulate_grid
 
-__all__ = ["SampleSize", "solve_sample_size"]
+__all__ = ["SampleSize", "solve_sample_size", "N_TOLERANCE"]
+
+#: Default widest range of n (as a share of n) the solver accepts.
+N_TOLERANCE = 0.02
+_POINTS = 5  # sizes run per round
+_ROUNDS = 8
+_MAX_RUNS = 400  # most trials a solve may use, in multiples of n_sims
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +54,8 @@ class SampleSize:
     metric : str
     target : float
     n_per_arm : int
-        Patients randomised to the reference arm.
+        Patients randomised to the reference arm: the smallest n at which the
+        fitted metric reaches the target.
     group_sizes : tuple of int
         Patients randomised per arm at that n.
     n_total : int
@@ -48,22 +63,29 @@ class SampleSize:
     expected_completers : float
         Expected patients with a primary outcome, all arms.
     n_range : tuple of int
-        Sizes the Monte Carlo error cannot tell apart from the answer: from
-        the first n whose 95 % (Wilson) interval reaches the target to the
-        first n whose interval lies above it (``n_max`` when no n on the curve is
-        clearly above it, as on a flat curve). Pointwise intervals: errors
-        along a common-random-numbers curve move together, so read it as a
-        guide, not a joint confidence set.
+        The 95 % confidence interval of the n at which the metric reaches the
+        target, from the Monte Carlo error of the fit (integers around it).
     achieved, achieved_se : float
-        The simulated metric at ``n_per_arm`` and its standard error.
+        The fitted metric at ``n_per_arm`` and its standard error.
     analytic_n_per_arm : int or None
         The closed-form answer, where a closed form exists.
     analytic_method : str or None
     inflation_n_per_arm : float or None
         The textbook rule: the closed-form n without dropout divided by the
         probability of completing, ``n / (1 - d)``.
-    curve : PowerCurve
-        The refining curve the answer was read from.
+    n_sims : int
+        Trials simulated in all (every run of the solve).
+    n_tolerance : float
+        The widest range accepted, as a share of n.
+    converged : bool
+        Whether the range came within ``n_tolerance`` of n, or 2 patients
+        where that is more (else the solve stopped at its budget of trials;
+        see ``notes``).
+    evaluations : tuple of (int, int, int)
+        Every run: (n per arm, successes, trials).
+    notes : tuple of str
+    seed_entropy : int
+    path : str
     """
 
     metric: str
@@ -79,9 +101,12 @@ class SampleSize:
     analytic_method: str | None
     inflation_n_per_arm: float | None
     n_sims: int
+    n_tolerance: float
+    converged: bool
     seed_entropy: int
     path: str
-    curve: PowerCurve = field(compare=False, repr=False)
+    evaluations: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trialsim size --json`` output."""
@@ -93,8 +118,17 @@ class SampleSize:
             "analytic_n_per_arm": self.analytic_n_per_arm,
             "analytic_method": self.analytic_method,
             "inflation_n_per_arm": self.inflation_n_per_arm,
-            "n_sims": self.n_sims, "seed_entropy": self.seed_entropy, "path": self.path,
+            "n_sims": self.n_sims, "n_tolerance": self.n_tolerance,
+            "converged": self.converged, "seed_entropy": self.seed_entropy, "path": self.path,
+            "evaluations": [list(e) for e in self.evaluations], "notes": list(self.notes),
         }
+
+    def plot_sizes(self, points: int = 25) -> list[int]:
+        """Sizes for a curve around the answer (its range, and as much again each side)."""
+        lo, hi = self.n_range
+        span = max(hi - lo, 2)
+        grid = np.linspace(max(2, lo - span), hi + span, points).round().astype(int)
+        return sorted(set(int(n) for n in grid) | {self.n_per_arm})
 
 
 def solve_sample_size(
@@ -108,6 +142,7 @@ def solve_sample_size(
     n_jobs: int = 1,
     path: PathName = "auto",
     progress: ProgressCallback | None = None,
+    n_tolerance: float = N_TOLERANCE,
 ) -> SampleSize:
     """The smallest n per arm at which ``metric`` reaches ``target``.
 
@@ -122,8 +157,14 @@ def solve_sample_size(
         P(the updated meta-analysis is conclusive)).
     n_max : int
         Largest n per arm to consider.
-    n_sims, seed, n_jobs, path, progress
-        As in :func:`simulator.simulate`; every curve uses the same seed.
+    n_sims : int, optional
+        Trials of one run (default the scenario's ``simulation.n_sims``): the
+        first round runs ``n_sims`` trials in all, later rounds as many as the
+        wanted precision needs (at most 400 runs' worth).
+    seed, n_jobs, path, progress
+        As in :func:`simulator.simulate`.
+    n_tolerance : float
+        The widest range of n accepted, as a share of n (default 0.02).
 
     Returns
     -------
@@ -141,63 +182,100 @@ def solve_sample_size(
     >>> from simulator import Scenario, solve_sample_size
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10},
     ...                         "pain": {"effect": -1.0, "analysis": "followup"}})
-    >>> r = solve_sample_size(s, target=0.8, n_sims=50_000, seed=1)
-    >>> r.analytic_n_per_arm, abs(r.n_per_arm - 100) <= 2
+    >>> r = solve_sample_size(s, target=0.8, n_sims=20_000, seed=1)
+    >>> r.analytic_n_per_arm, r.n_range[0] <= 100 <= r.n_range[1]
     (100, True)
     """
     metric = Metric.parse(metric)
     check_reachable(scenario, metric, target)
-    search = _Search(scenario, metric, target, n_max, dict(
-        n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path, progress=progress))
+    if not 0 < n_tolerance < 1:
+        raise ScenarioError(f"n_tolerance = {n_tolerance!r}: must be in (0, 1), a share of n")
+    n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
+    seed = scenario.seed if seed is None else int(seed)
+    search = _Search(scenario, metric, target, n_max, n_sims, seed, n_tolerance,
+                     dict(n_jobs=n_jobs, path=path), progress)
     closed, method = closed_form(scenario, metric)
     fast = fast_closed_form(scenario, metric)
     guess = smallest_n(fast, target, n_max) if fast else None
     analytic_n = exact_near(closed, guess, target, n_max) if closed and guess else None
-    found = search.around(guess) if guess is not None else None
-    if found is None:
-        found = search.refine(*search.bracket(guess))
-    fine, grid, k = found
-    return _answer(scenario, metric, target, fine, grid, k, analytic_n, method, n_max)
+    fit, n_hat, lo, hi = search.refine(guess if guess is not None else search.bracket())
+    n_star = min(max(2, math.ceil(n_hat - 1e-9)), n_max)
+    if _counts_events(scenario, metric):
+        n_star = search.verify(n_star)
+    return _answer(search, fit, n_star, n_hat, lo, hi, analytic_n, method)
 
 
-def _stays_above(values: np.ndarray, target: float) -> np.ndarray:
-    """Where the curve is at or above the target from that n on."""
-    return np.flip(np.logical_and.accumulate(np.flip(values >= target)))
+def _counts_events(scenario: Scenario, metric: Metric) -> bool:
+    """Whether the metric is a test on counts, whose value jumps up and down with n.
+
+    The log-risk-ratio test of an adverse event and a responder analysis are
+    tests on binomial counts: their power is a saw-tooth in n (it can drop
+    by a few points from one n to the next), which a smooth fit averages out.
+    """
+    return metric.kind == "harm" or (metric.kind in ("power", "power_benefit", "assurance")
+                                     and scenario.pain.is_responder)
+
+
+def _child_seed(seed: int, *key: int) -> int:
+    """An independent root seed for one run of the solve."""
+    return int(np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)[0] >> 1)
 
 
 @dataclass
 class _Search:
-    """The curves of one solve, all on the same seed."""
+    """The runs of one solve: independent simulations, fitted together."""
 
     scenario: Scenario
     metric: Metric
     target: float
     n_max: int
-    run: dict[str, Any]
+    n_sims: int
+    seed: int
+    n_tolerance: float
+    options: dict[str, Any]
+    progress: ProgressCallback | None
+    runs: list[tuple[int, int, int]] = field(default_factory=list)
+    path: str = "auto"
 
-    def curve(self, grid: list[int]) -> tuple[PowerCurve, np.ndarray]:
-        fine = power_curve(self.scenario, grid, **self.run)
-        return fine, np.array([m.value for m in fine.metric(self.metric)])
+    @property
+    def trials(self) -> int:
+        return sum(t for _, _, t in self.runs)
 
-    def around(self, guess: int) -> tuple[PowerCurve, list[int], int] | None:
-        """One curve, dense around the closed-form guess; the answer only inside it."""
-        lo = max(2, int(0.85 * guess))
-        top = min(self.n_max, int(np.ceil(1.2 * guess)) + 2)
-        grid = sorted(set(np.geomspace(2, lo, 5).round().astype(int)) | set(range(lo, top + 1)))
-        fine, v = self.curve(grid)
-        stays = _stays_above(v, self.target)
-        k = int(np.argmax(stays)) if stays.any() else -1
-        low = np.array([m.ci[0] for m in fine.metric(self.metric)])
-        if stays.any() and grid[k] > lo and _stays_above(low, self.target).any():
-            return fine, grid, k
-        return None
+    def run(self, n: int, trials: int) -> None:
+        """One independent run at ``n`` per arm, added to the evidence."""
+        result = simulate_grid(self.scenario, [n], n_sims=trials,
+                               seed=_child_seed(self.seed, len(self.runs)), closed_forms=False,
+                               comparisons=False, **self.options)[0]
+        self.path = result.path
+        successes = round(self.metric.of(result).value * trials)
+        self.runs.append((int(n), int(successes), int(trials)))
+        if self.progress is not None:
+            self.progress(self.trials, max(self.trials, self.n_sims * _ROUNDS))
 
-    def bracket(self, guess: int | None) -> tuple[int, int]:
-        """A coarse geometric curve, grown until it passes the target."""
-        hi = min(self.n_max, max(20, 2 * (guess or 50)))
+    def verify(self, n_star: int) -> int:
+        """The smallest n from which direct runs do not fall clearly below the target.
+
+        Runs every n from ``n_star`` over the tolerance (at least 2 more),
+        each with four times ``n_sims`` trials, and moves past any n whose
+        95 % (Wilson) interval lies below the target.
+        """
+        last_below = None
+        for n in range(n_star, min(self.n_max, n_star + max(2, math.ceil(
+                self.n_tolerance * n_star))) + 1):
+            self.run(n, 4 * self.n_sims)
+            _, successes, trials = self.runs[-1]
+            if MonteCarloProbability.from_counts(successes, trials).ci[1] < self.target:
+                last_below = n
+        return n_star if last_below is None else min(self.n_max, last_below + 1)
+
+    def bracket(self) -> int:
+        """A first guess from a coarse common-random-numbers curve that passes the target."""
+        hi = min(self.n_max, 50)
         while True:
             grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
-            coarse, v = self.curve(grid)
+            coarse = power_curve(self.scenario, grid, n_sims=self.n_sims, seed=self.seed,
+                                 **self.options)
+            v = np.array([m.value for m in coarse.metric(self.metric)])
             if v[-1] >= self.target or hi >= self.n_max:
                 break
             hi = min(self.n_max, hi * 4)
@@ -206,62 +284,114 @@ class _Search:
             raise ConvergenceError(
                 f"{self.metric} does not reach {self.target:g} by n_max = {self.n_max} per "
                 f"arm: the highest value reached is {v[-1]:.4f} (SE {se:.4f}) at n = {grid[-1]}")
-        first = int(np.argmax(v >= self.target))
-        return (grid[first - 1] if first > 0 else 2), grid[first]
+        return int(grid[int(np.argmax(v >= self.target))])
 
-    def refine(self, lo_n: int, hi_n: int) -> tuple[PowerCurve, list[int], int]:
-        """Every integer in the bracket (widened for the Monte Carlo range)."""
-        for _ in range(6):
-            span = hi_n - lo_n
-            top = min(self.n_max, hi_n + span // 2 + 2)
-            step = max(1, (top - lo_n) // 300)
-            grid = list(range(lo_n, top + 1, step))
-            if grid[-1] != top:
-                grid.append(top)
-            fine, v = self.curve(grid)
-            stays = _stays_above(v, self.target)
-            if not stays.any():
-                lo_n, hi_n = top, min(self.n_max, top + max(span, 4))
-                if lo_n >= self.n_max:
-                    raise ConvergenceError(f"{self.metric} does not settle above "
-                                           f"{self.target:g} by n_max = {self.n_max} per arm")
+    def refine(self, guess: int) -> tuple[ProbitFit, float, float, float]:
+        """Rounds of runs around the answer until its range is within the tolerance.
+
+        Every fit uses all runs within a factor of two of the answer (the
+        slope is determined by their spread); each new round runs sizes
+        across the current range, as many trials as the wanted width needs.
+        """
+        lo_n, hi_n = max(2.0, 0.85 * guess), min(float(self.n_max), 1.2 * guess + 2)
+        per_point = max(100, self.n_sims // _POINTS)
+        fit = None
+        for _ in range(_ROUNDS):
+            for n in _sizes(lo_n, hi_n):
+                self.run(n, per_point)
+            fit, n_hat, lo, hi = self.fit()
+            if fit is None:
+                lo_n, hi_n = self.shift(lo_n, hi_n)
                 continue
-            k = int(np.argmax(stays))
-            if k == 0 and grid[0] > 2:  # the answer may lie below the bracket: widen down
-                hi_n, lo_n = grid[0], max(2, grid[0] - max(span, 4))
-                continue
-            if step > 1:  # narrow to the step around the answer and refine at step 1
-                lo_n, hi_n = grid[max(k - 1, 0)], grid[k]
-                continue
-            return fine, grid, k
-        raise ConvergenceError(f"could not pin the sample size for {self.metric} = "
-                               f"{self.target:g}")
+            width, wanted_width = hi - lo, self.wanted_width(n_hat)
+            if width <= wanted_width or self.trials >= _MAX_RUNS * self.n_sims:
+                return fit, n_hat, lo, hi
+            lo_n, hi_n = max(2.0, lo - 0.25 * width), min(float(self.n_max), hi + 0.25 * width)
+            used = sum(t for n, _, t in self.runs if 0.5 * n_hat <= n <= 2 * n_hat)
+            wanted = used * ((width / (0.9 * wanted_width)) ** 2 - 1)
+            budget = _MAX_RUNS * self.n_sims - self.trials
+            per_point = int(min(max(wanted, _POINTS * 100), budget) // _POINTS) + 1
+        if fit is None:
+            raise ConvergenceError(f"could not pin the sample size for {self.metric} = "
+                                   f"{self.target:g}: the runs do not show it growing with n")
+        return fit, n_hat, lo, hi
+
+    def wanted_width(self, n_hat: float) -> float:
+        """The widest range accepted: the tolerance's share of n, and at least 2 patients."""
+        return max(self.n_tolerance * n_hat, 2.0)
+
+    def fit(self):
+        """The probit fit of the runs near the answer, its root and range (on n)."""
+        fit = fit_probit(*self.arrays(self.runs))
+        if fit is None:
+            return None, 0.0, 0.0, 0.0
+        root = fit.root(self.target)[0]
+        if math.isfinite(root) and root > 0:  # refit on the runs near this answer
+            near = [r for r in self.runs if 0.25 * root**2 <= r[0] <= 4 * root**2]
+            fit = fit_probit(*self.arrays(near))
+        if fit is None:
+            return None, 0.0, 0.0, 0.0
+        root, low, high = fit.root(self.target)
+        n_hat = root * root
+        if not (math.isfinite(root) and root > 0) or not self.spans(n_hat):
+            return None, 0.0, 0.0, 0.0
+        return fit, n_hat, max(low, 0.0) ** 2, high * high
+
+    @staticmethod
+    def arrays(runs):
+        n, s, t = (np.array(c, float) for c in zip(*runs))
+        return np.sqrt(n), s, t
+
+    def spans(self, n_hat: float) -> bool:
+        """Whether runs lie on both sides of ``n_hat`` (the fit interpolates)."""
+        sizes = [n for n, _, _ in self.runs]
+        return min(sizes) <= n_hat <= max(sizes)
+
+    def shift(self, lo_n: float, hi_n: float) -> tuple[float, float]:
+        """A window further towards the target when the runs do not straddle it."""
+        runs = [r for r in self.runs if lo_n <= r[0] <= hi_n] or self.runs
+        below = sum(s for _, s, _ in runs) < self.target * sum(t for _, _, t in runs)
+        span = hi_n - lo_n
+        if below:
+            if hi_n >= self.n_max:
+                raise ConvergenceError(f"{self.metric} does not reach {self.target:g} by "
+                                       f"n_max = {self.n_max} per arm")
+            return hi_n - 0.25 * span, min(float(self.n_max), hi_n + span)
+        return max(2.0, lo_n - span), lo_n + 0.25 * span
 
 
-def _answer(scenario: Scenario, metric: Metric, target: float, fine: PowerCurve,
-            grid: list[int], k: int, analytic_n: int | None, method: str, n_max: int
-            ) -> SampleSize:
-    """Assemble the result from the refining curve (answer at index k)."""
-    n_star = grid[k]
-    est = fine.metric(metric)[k]
-    # 95 % Wilson intervals: honest near 0 and 1, where v +- z SE collapses
-    low = np.array([m.ci[0] for m in fine.metric(metric)])
-    high = np.array([m.ci[1] for m in fine.metric(metric)])
-    reach = np.flip(np.logical_and.accumulate(np.flip(high >= target)))
-    clear = np.flip(np.logical_and.accumulate(np.flip(low >= target)))
-    n_lo = int(grid[int(np.argmax(reach))])
-    # Not clearly above the target anywhere on the curve (a flat curve): the
-    # Monte Carlo error cannot rule out any larger n.
-    n_hi = int(grid[int(np.argmax(clear))]) if clear.any() else n_max
-    at = fine.points[k]
-    keep = completion_probabilities(at_n(scenario, n_star))
+def _sizes(lo_n: float, hi_n: float) -> list[int]:
+    """``_POINTS`` sizes spread evenly in sqrt(n) over the window."""
+    grid = np.linspace(math.sqrt(lo_n), math.sqrt(hi_n), _POINTS) ** 2
+    return sorted(set(int(round(n)) for n in grid))
+
+
+def _answer(search: _Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float,
+            hi: float, analytic_n: int | None, method: str) -> SampleSize:
+    """Assemble the result from the fit (and the direct runs at the answer, if any)."""
+    scenario, n_max = search.scenario, search.n_max
+    direct = [(s, t) for n, s, t in search.runs if n == n_star]
+    if direct and _counts_events(scenario, search.metric):
+        est = MonteCarloProbability.from_counts(sum(s for s, _ in direct),
+                                                sum(t for _, t in direct))
+        achieved, achieved_se = est.value, est.se
+    else:
+        achieved, achieved_se = fit.probability(math.sqrt(n_star))
+    converged = hi - lo <= search.wanted_width(n_hat)
+    notes = () if converged else (
+        f"the range is {100 * (hi - lo) / n_hat:.1f} % of n, wider than the tolerance "
+        f"{100 * search.n_tolerance:g} %, after {search.trials:,} trials (the budget)",)
+    at = at_n(scenario, n_star)
+    keep = completion_probabilities(at)
+    sizes = at.design.group_sizes
     return SampleSize(
-        metric=str(metric), target=target, n_per_arm=int(n_star), group_sizes=at.group_sizes,
-        n_total=sum(at.group_sizes),
-        expected_completers=float(sum(n * c for n, c in zip(at.group_sizes, keep))),
-        n_range=(n_lo, n_hi), achieved=float(est.value), achieved_se=float(est.se),
-        analytic_n_per_arm=analytic_n,
+        metric=str(search.metric), target=search.target, n_per_arm=n_star, group_sizes=sizes,
+        n_total=sum(sizes), expected_completers=float(sum(n * c for n, c in zip(sizes, keep))),
+        n_range=(max(2, math.floor(lo)), min(n_max, max(n_star, math.ceil(hi)))),
+        achieved=achieved,
+        achieved_se=achieved_se, analytic_n_per_arm=analytic_n,
         analytic_method=method if analytic_n is not None else None,
-        inflation_n_per_arm=inflation(scenario, metric, target),
-        n_sims=at.n_sims, seed_entropy=at.seed_entropy, path=at.path, curve=fine,
-    )
+        inflation_n_per_arm=inflation(scenario, search.metric, search.target),
+        n_sims=search.trials, n_tolerance=search.n_tolerance, converged=converged,
+        seed_entropy=search.seed, path=search.path, evaluations=tuple(search.runs),
+        notes=notes)

@@ -275,8 +275,8 @@ def test_every_verb_writes_finite_json(tmp_path, capsys):
     verbs = {
         "run": ["run", str(FLAGSHIP), *sims],
         "curve": ["curve", str(FAST), "--n", "20,60", *sims],
-        # with 200 trials the Wilson lower bound never reaches 0.985 (at most 0.981), so
-        # the Monte Carlo range always runs to the grid's edge, n_max
+        # a high target with few trials per run: the solve stops at its trial budget
+        # and says so in its notes (the JSON must still be strict)
         "size": ["size", str(FAST), "--target", "0.985", "--n-max", "300", *sims],
         "resolve": ["resolve", str(FAST), "--trials", "2", "--n", "40,80", *sims],
         "recruit": ["recruit", str(ROOT / "scenarios" / "ketamine_iv_recruitment.toml"),
@@ -290,8 +290,9 @@ def test_every_verb_writes_finite_json(tmp_path, capsys):
         assert main(argv + ["--json", str(target)]) == 0, name
         data = strict(target.read_text())
         assert data, name
-        if name == "size":  # the Monte Carlo range reaches the grid's edge, n_max
-            assert data["n_range"][1] == 300
+        if name == "size":
+            assert data["n_range"][0] <= data["n_per_arm"] <= data["n_range"][1] <= 300
+            assert all(isinstance(n, int) for n in data["n_range"])
     capsys.readouterr()
 
 

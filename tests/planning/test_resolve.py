@@ -32,7 +32,7 @@ def iv(n: int = 114, tau2: float = 0.0, **meta) -> Scenario:
 
 
 def test_information_size_view_for_iv_ketamine():
-    """evidence.md (c3): SE0 0.832, delta 1, sigma 2.5, 90 %: one trial of 114
+    """docs/evidence.md (c3): SE0 0.832, delta 1, sigma 2.5, 90 %: one trial of 114
     per arm when tau^2 = 0; at least 3, 5, 10 trials when tau^2 = 0.25, 0.5, 1."""
     c = closed_forms(iv(tau2=0.0))
     assert c.required_information == pytest.approx(10.51, abs=0.01)
@@ -54,7 +54,7 @@ def test_information_size_view_for_iv_ketamine():
     (0.5, 50, 0.17), (0.5, 100, 0.23), (0.5, 200, 0.26), (0.5, 500, 0.29), (0.5, 2000, 0.30),
 ])
 def test_conditional_power_reproduces_the_evidence_md_table(tau2, n, expected):
-    """evidence.md (c4): short term, estimate -0.532, SE 0.520, true -1.0, one trial."""
+    """docs/evidence.md (c4): short term, estimate -0.532, SE 0.520, true -1.0, one trial."""
     s = Scenario.from_dict({
         "design": {"n_per_arm": n}, "pain": {"effect": -1.0, "sd": 2.5, "analysis": "followup"},
         "meta_analysis": {"pooled": {"estimate": -0.532, "se": 0.520}, "tau2": tau2}})

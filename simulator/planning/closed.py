@@ -104,7 +104,8 @@ def comparison_powers(scenario: Scenario) -> list[float | None]:
     return out
 
 
-def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> AnalyticPower:
+def analytic_power(scenario: Scenario, *, average_completers: bool = True,
+                   n_per_arm: int | None = None) -> AnalyticPower:
     """The closed-form power of the scenario's primary analysis.
 
     Exact for normal scores (ANCOVA, Student t on change or follow-up),
@@ -113,9 +114,11 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
     analyses get the normal approximation at the true responder rates.
     ``average_completers=False`` evaluates at the expected completers instead
     (fast, for a first guess; marked inexact when there is dropout).
+    ``n_per_arm`` evaluates it at another size of the reference arm (the
+    other arms by the allocation), as the solver does for many sizes.
     """
     pain, spec = scenario.pain, scenario.analysis
-    sizes = scenario.design.group_sizes
+    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
     keep = completion_probabilities(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided)
     if scenario.design.kind == "multiarm":

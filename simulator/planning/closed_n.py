@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+
+from scipy import special
 
 from .._scipy import optimize
 from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
@@ -32,7 +35,8 @@ def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], floa
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None
     if metric.kind == "power":
-        return lambda n: analytic_power(at_n(scenario, n), average_completers=False).value
+        return lambda n: analytic_power(scenario, average_completers=False,
+                                        n_per_arm=n).value
     return closed_form(scenario, metric)[0]
 
 
@@ -43,7 +47,7 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
     if metric.kind == "power":
         method = analytic_power(scenario, average_completers=False).method.replace(
             ", at the expected completers", ", averaged over binomial completers")
-        return (lambda n: analytic_power(at_n(scenario, n)).value), method
+        return (lambda n: analytic_power(scenario, n_per_arm=n).value), method
     if metric.kind == "assurance":
         return (lambda n: analytic_assurance(at_n(scenario, n))), \
             "closed-form power integrated over the prior"
@@ -68,19 +72,45 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
 
 
 def smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
-    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing."""
-    lo, hi = 2, 4
-    while f(hi) < target:
-        lo, hi = hi, hi * 2
-        if lo >= n_max:
+    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing.
+
+    A bracket ``f(lo) < target <= f(hi)`` is found by steps of a factor 4,
+    then narrowed to neighbouring integers: each step tries the n where the
+    line through the bracket's ends crosses the target on the probit scale
+    against sqrt(n) (power curves are nearly straight there), and bisects
+    when that guess is no better than halving. The answer is that of a
+    plain bisection; it takes a handful of evaluations instead of twenty.
+    """
+    n_max = max(n_max, 2)
+    values: dict[int, float] = {}
+
+    def at(n: int) -> float:
+        if n not in values:
+            values[n] = f(n)
+        return values[n]
+
+    if at(2) >= target:
+        return 2
+    lo, hi = 2, min(16, n_max)
+    while at(hi) < target:
+        if hi >= n_max:
             return None
-    hi = min(hi, max(n_max, 2))
-    if f(lo) >= target:
-        return lo
+        lo, hi = hi, min(4 * hi, n_max)
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if f(mid) >= target else (mid, hi)
+        mid = _probit_guess(lo, hi, at(lo), at(hi), target)
+        if not lo < mid < hi or min(mid - lo, hi - mid) < (hi - lo) / 8:
+            mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if at(mid) >= target else (mid, hi)
     return hi
+
+
+def _probit_guess(lo: int, hi: int, f_lo: float, f_hi: float, target: float) -> int:
+    """Where the probit-sqrt(n) line through two points crosses the target."""
+    q = [float(special.ndtri(min(max(v, 1e-12), 1 - 1e-12))) for v in (f_lo, f_hi, target)]
+    if q[1] <= q[0]:
+        return (lo + hi) // 2
+    x = math.sqrt(lo) + (q[2] - q[0]) / (q[1] - q[0]) * (math.sqrt(hi) - math.sqrt(lo))
+    return int(round(x * x))
 
 
 def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None:

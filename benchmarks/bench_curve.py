@@ -30,7 +30,7 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    ``time(solve_sample_size(s, target=0.9, n_sims=K, path="patient"))``
    divided by ``time(simulate_grid(s, [n*], n_sims=K, path="patient",
    closed_forms=False))`` at the answer ``n*``; target <= 5x. The solve is
-   split into the simulated curves it runs (``planning.power_curve``, wrapped
+   split into the simulated curves it runs (``power_curve``, wrapped
    with a timer that also records each curve's grid), the closed-form setup
    (``planning.closed_form``), the closed-form bisection for the starting
    guess (``planning.smallest_n``, with its number of closed-form
@@ -66,8 +66,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+import simulator.planning.search as search  # noqa: E402
 import simulator.planning.solver as planning  # noqa: E402
-from simulator import Scenario, load_scenario, simulate_grid  # noqa: E402
+from simulator import Scenario, load_scenario, power_curve, simulate_grid  # noqa: E402
 
 REPEATS = 3
 SEED = 20250101
@@ -142,7 +143,7 @@ def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
           ) -> tuple[float, list[float]]:
     """Best time of ``power_curve(s, grid)`` and its powers."""
     def run(rep: int) -> list[float]:
-        c = planning.power_curve(scenario, grid, n_sims=n_sims, seed=SEED, path=path,
+        c = power_curve(scenario, grid, n_sims=n_sims, seed=SEED, path=path,
                                  closed_forms=False)
         return [m.value for m in c.metric("power")]
 
@@ -152,10 +153,10 @@ def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
 def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
     """Best times of a default 15-point curve and of the closed-form-included one."""
     def default(rep: int) -> object:
-        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED)
+        return power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED)
 
     def included(rep: int) -> object:
-        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED,
+        return power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED,
                                     closed_forms=True, comparisons=True)
 
     return best_of(default)[0], best_of(included)[0]
@@ -182,7 +183,11 @@ class Split:
 
 
 class Instrument:
-    """Timing wrappers around the functions ``simulator.planning.solver`` calls (restored)."""
+    """Timing wrappers around the functions a solve calls (restored on exit).
+
+    The runs and the bracketing curve are called from ``simulator.planning.search``,
+    the closed forms from ``simulator.planning.solver``.
+    """
 
     TIMED = {"simulate_grid": "runs", "power_curve": "bracket", "closed_form": "closed",
              "fast_closed_form": "closed", "smallest_n": "closed", "exact_near": "closed",
@@ -193,7 +198,7 @@ class Instrument:
         self._saved: dict[str, Callable] = {}
 
     def __enter__(self) -> Instrument:
-        self._saved = {name: getattr(planning, name) for name in self.TIMED}
+        self._saved = {name: getattr(self.home(name), name) for name in self.TIMED}
 
         def timed(name: str, f: Callable) -> Callable:
             def wrapper(*args, **kw):
@@ -208,12 +213,17 @@ class Instrument:
             return wrapper
 
         for name, f in self._saved.items():
-            setattr(planning, name, timed(name, f))
+            setattr(self.home(name), name, timed(name, f))
         return self
 
     def __exit__(self, *exc) -> None:
         for name, f in self._saved.items():
-            setattr(planning, name, f)
+            setattr(self.home(name), name, f)
+
+    @staticmethod
+    def home(name: str):
+        """The module whose global ``name`` a solve calls."""
+        return search if name in ("simulate_grid", "power_curve") else planning
 
 
 def solve(scenario: Scenario, n_sims: int, path: str = "patient"):
@@ -317,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                     for r in solve_rows)
     print(f"   every range within 2 % of n* (+ the rounding of its ends): "
           f"{verdict(widths_ok)}")
-    print("\n   time split of each solve (wrapped functions of simulator.planning.solver)")
+    print("\n   time split of each solve (wrapped functions of the solve)")
     for label, path, t_solve, t_one, p_one, res, split in solve_rows:
         parts = [(f"{split.n_runs} independent runs, {split.trials:,} trials", split.runs),
                  ("coarse bracketing curve", split.bracket),

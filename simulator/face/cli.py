@@ -90,6 +90,10 @@ def _add_size(verbs: Verbs) -> None:
                       help="widest Monte Carlo range of n accepted, as a share of n "
                            f"(default {N_TOLERANCE:g}: 2 %%); the solver runs trials until "
                            "the range is this narrow")
+    size.add_argument("--size-on", choices=("drug", "observed"), default="drug",
+                      help="with functional unblinding: size on the drug effect alone "
+                           "(default) or on the effect as observed, expectancy bias included; "
+                           "both answers are shown")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
     size.set_defaults(handler=cmd_size)

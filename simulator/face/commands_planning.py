@@ -10,6 +10,7 @@ import time
 
 from ..errors import ScenarioError
 from ..planning.curves import power_curve
+from ..planning.unblinding import has_unblinding
 from ..planning.review_run import resolve_review
 from ..planning.simulate import data_path, simulate
 from ..planning.solver import solve_sample_size
@@ -83,7 +84,9 @@ def cmd_curve(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     grid = parse_n_grid(args.n)
     options = simulation_options(args)
-    curve = power_curve(scenario, grid, closed_forms=True, **options)
+    # with functional unblinding a curve shows the drug effect alone beside the observed
+    curve = power_curve(scenario, grid, closed_forms=True,
+                        comparisons=has_unblinding(scenario), **options)
     if options["progress"] is not None:
         options["progress"].close()
     if args.csv:
@@ -112,7 +115,8 @@ def cmd_size(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     options = simulation_options(args)
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
-                               n_max=args.n_max, n_tolerance=args.n_tolerance, **options)
+                               n_max=args.n_max, n_tolerance=args.n_tolerance,
+                               size_on=args.size_on, **options)
     curve = None
     if args.plot:  # a curve only when one is drawn
         curve = power_curve(scenario, result.plot_sizes(), closed_forms=True,

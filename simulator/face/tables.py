@@ -60,8 +60,15 @@ def _result_header(result: SimulationResult, scenario: Scenario, elapsed: float)
 
 def _power_rows(result: SimulationResult) -> list[str]:
     if result.per_comparison is None:
-        return [_mc_row("Power", result.power),
-                _mc_row("Power, benefit direction", result.power_benefit)]
+        lines = [_mc_row("Power" if "unblinding" not in result.parts else "Power, as observed",
+                         result.power),
+                 _mc_row("Power, benefit direction", result.power_benefit)]
+        if "unblinding" in result.parts:
+            part = result.parts["unblinding"]
+            lines += [_mc_row("Power, drug effect alone", part.power_drug_alone),
+                      _mc_row("False positives", part.false_positive_rate)
+                      + f"  no drug effect: the expectancy bias alone (alpha {result.alpha:g})"]
+        return lines
     lines = [_mc_row("P(any arm rejects)", result.power),
              _mc_row("P(any arm shows benefit)", result.power_benefit)]
     for arm, comp in result.per_comparison.items():
@@ -189,6 +196,9 @@ def format_curve(curve: PowerCurve) -> str:
     head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
     if curve.has_assurance:
         head += f"{'assur.':>9}{'SE':>7}"
+    unblinding = "unblinding" in first.parts
+    if unblinding:
+        head += f"{'drug':>9}{'SE':>7}{'false+':>9}"
     head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
     lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
              f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
@@ -198,8 +208,16 @@ def format_curve(curve: PowerCurve) -> str:
                 f"{p.power.se:>7.3f}{closed:>9}")
         if p.assurance is not None:
             line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
+        if unblinding:
+            part = p.parts["unblinding"]
+            line += (f"{part.power_drug_alone.value:>9.3f}{part.power_drug_alone.se:>7.3f}"
+                     f"{part.false_positive_rate.value:>9.3f}")
         line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
         lines.append(line)
+    if unblinding:
+        lines.append("\npower: as observed (drug effect plus the expectancy bias of functional "
+                     "unblinding); drug: the drug effect alone; false+: significant with no "
+                     "drug effect")
     if first.assurance_ceiling is not None:
         lines.append(f"\nassurance ceiling (prior probability of benefit): "
                      f"{first.assurance_ceiling:.3f}")
@@ -234,7 +252,30 @@ def format_size(r: SampleSize) -> str:
         lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
                      "per arm")
     lines += [f"  NOTE: {note}" for note in r.notes]
+    if r.unblinding is not None:
+        lines += _unblinding_size_lines(r)
     return "\n".join(lines)
+
+
+def _unblinding_size_lines(r: SampleSize) -> list[str]:
+    """Both answers of a solve with functional unblinding, and its false positives."""
+    u = r.unblinding
+
+    def answer(n: int | None, span: tuple[int, int] | None) -> str:
+        return "out of reach" if n is None or span is None else \
+            f"{n} per arm (range {span[0]} to {span[1]})"
+
+    fp = u.false_positive_rate
+    return [
+        "Functional unblinding (patients with the unblinding event report their pain shifted):",
+        f"  {'drug effect alone:':<20}{answer(u.drug_alone_n_per_arm, u.drug_alone_n_range)}"
+        + ("   <- sized on" if u.sized_on == "drug" else ""),
+        f"  {'as observed:':<20}{answer(u.observed_n_per_arm, u.observed_n_range)}"
+        + ("   <- sized on" if u.sized_on == "observed" else "")
+        + "   (drug effect plus expectancy bias)",
+        f"  false positives at n = {r.n_per_arm}: {_pct(fp.value)} (MC SE {100 * fp.se:.2f} %) "
+        f"with no drug effect, from the expectancy bias alone",
+    ] + [f"  NOTE: {note}" for note in u.notes]
 
 
 def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:

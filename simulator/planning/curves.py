@@ -61,6 +61,8 @@ class PowerCurve:
             if p.assurance is not None:
                 row.update(assurance=p.assurance.value, assurance_se=p.assurance.se,
                            analytic_assurance=p.analytic_assurance)
+            if "unblinding" in p.parts:
+                row.update(p.parts["unblinding"].to_dict())
             for name, ae in p.adverse_events.items():
                 row[f"p_harm_{name}"] = ae.p_harm_detected.value
                 row[f"p_harm_{name}_se"] = ae.p_harm_detected.se
@@ -100,7 +102,8 @@ def power_curve(
         read for its simulated metrics; a report asks for them).
     comparisons : bool
         Run the comparison runs of a report at every size (power without
-        dropout, the estimate without unblinding); default False.
+        dropout; with functional unblinding, the power of the drug effect
+        alone and the false-positive rate); default False.
 
     Returns
     -------

@@ -7,6 +7,7 @@ from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
 from .metric import Metric
 from .resolve_closed import closed_forms
+from .unblinding import observed_effect
 
 __all__ = ["check_reachable"]
 
@@ -16,12 +17,15 @@ def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
     pain, spec = scenario.pain, scenario.analysis
     if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
         raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
-    if metric.kind in ("power", "power_benefit") and pain.effect >= 0:
-        ceiling = spec.alpha / spec.sided if pain.effect > 0 or metric.kind == "power_benefit" \
+    effect = observed_effect(scenario)
+    if metric.kind in ("power", "power_benefit") and effect >= 0:
+        ceiling = spec.alpha / spec.sided if effect > 0 or metric.kind == "power_benefit" \
             else spec.alpha
-        why = ("is zero: the rejection rate stays at alpha" if pain.effect == 0 else
+        why = ("is zero: the rejection rate stays at alpha" if effect == 0 else
                "is harm, not benefit (negative = benefit): a trial sized on it would be sized "
                "to show harm, and its power to show benefit stays below alpha / sided")
+        if pain.unblinding_ae is not None:
+            why = f"(with the expectancy bias of functional unblinding, {effect:+g}) " + why
         raise ConvergenceError(
             f"{metric} cannot reach {target:g}: pain.effect = {pain.effect:g} {why}; "
             f"the highest value reachable is about {ceiling:g} at any n")

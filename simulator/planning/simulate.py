@@ -38,6 +38,7 @@ from .primary import Primary
 from .relevance import Relevance
 from .resolve import Resolve
 from .results import SimulationResult
+from .unblinding import Unblinding
 
 __all__ = ["simulate", "simulate_grid", "data_path", "ProgressCallback", "FEATURES"]
 
@@ -45,7 +46,7 @@ ProgressCallback = Callable[[int, int], None]
 
 #: The parts of a simulation result, in the order their fields are filled.
 FEATURES: tuple[Feature, ...] = (Primary(), Harms(), Assurance(), MultiArm(), Comparisons(),
-                                 Resolve(), Relevance())
+                                 Resolve(), Relevance(), Unblinding())
 
 
 def simulate(

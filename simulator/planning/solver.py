@@ -13,36 +13,83 @@ solver narrows the sizes around the answer and adds the trials the wanted
 width needs. A run at one size costs the same at any n on the aggregate
 path, and grows like one run at the answer on the per-patient path, so a
 solve costs a few runs at its answer, whatever the answer.
+
+With functional unblinding (``pain.unblinding_ae``) the observed effect is the
+drug's plus an expectancy bias. A metric that tests the pain effect is then
+solved twice: on the drug effect alone (the default answer, ``size_on``) and
+as observed, and the rate at which the bias alone makes a trial significant
+(no drug effect) is run at the answer; all three are reported.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 
-from ..analysis.probit import ProbitFit, fit_probit
+from ..analysis.probit import ProbitFit
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
-from ..spec.variants import at_n
+from ..spec.variants import at_n, without_unblinding
 from .closed import completion_probabilities
 from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smallest_n
-from .curves import power_curve
 from .metric import Metric
 from .reachable import check_reachable
-from .simulate import ProgressCallback, simulate_grid
+from .search import Search, child_seed, counts_events
+from .simulate import ProgressCallback, simulate
+from .unblinding import has_unblinding, null_effect
 
-__all__ = ["SampleSize", "solve_sample_size", "N_TOLERANCE"]
+__all__ = ["SampleSize", "UnblindingSize", "solve_sample_size", "N_TOLERANCE", "SizeOn"]
 
 #: Default widest range of n (as a share of n) the solver accepts.
 N_TOLERANCE = 0.02
-_POINTS = 5  # sizes run per round
-_ROUNDS = 8
-_MAX_RUNS = 400  # most trials a solve may use, in multiples of n_sims
+
+#: What a trial with functional unblinding is sized on.
+SizeOn = Literal["drug", "observed"]
+_SIZE_ON = ("drug", "observed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnblindingSize:
+    """Both answers of a solve with functional unblinding.
+
+    Attributes
+    ----------
+    sized_on : {"drug", "observed"}
+        Which answer is the solve's ``n_per_arm``: the drug effect alone (the
+        default), or the effect as observed, the expectancy bias included.
+    drug_alone_n_per_arm, observed_n_per_arm : int or None
+        The n per arm each reaches the target at (None where the target is
+        out of reach, e.g. a null drug effect).
+    drug_alone_n_range, observed_n_range : tuple of int or None
+        Their 95 % Monte Carlo ranges.
+    false_positive_rate : MonteCarloProbability
+        At the solve's ``n_per_arm``, how often a trial is significant with no
+        drug effect, from the expectancy bias alone (alpha without it).
+    notes : tuple of str
+    """
+
+    sized_on: SizeOn
+    drug_alone_n_per_arm: int | None
+    drug_alone_n_range: tuple[int, int] | None
+    observed_n_per_arm: int | None
+    observed_n_range: tuple[int, int] | None
+    false_positive_rate: MonteCarloProbability
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        def span(r: tuple[int, int] | None) -> list[int] | None:
+            return None if r is None else list(r)
+        return {"sized_on": self.sized_on, "drug_alone_n_per_arm": self.drug_alone_n_per_arm,
+                "drug_alone_n_range": span(self.drug_alone_n_range),
+                "observed_n_per_arm": self.observed_n_per_arm,
+                "observed_n_range": span(self.observed_n_range),
+                **self.false_positive_rate.to_dict("false_positive_rate"),
+                "notes": list(self.notes)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +133,10 @@ class SampleSize:
     notes : tuple of str
     seed_entropy : int
     path : str
+    unblinding : UnblindingSize or None
+        With functional unblinding and a metric of the pain effect: the
+        answers on the drug effect alone and as observed, and the
+        false-positive rate at ``n_per_arm``.
     """
 
     metric: str
@@ -107,6 +158,7 @@ class SampleSize:
     path: str
     evaluations: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()
+    unblinding: UnblindingSize | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trialsim size --json`` output."""
@@ -121,6 +173,7 @@ class SampleSize:
             "n_sims": self.n_sims, "n_tolerance": self.n_tolerance,
             "converged": self.converged, "seed_entropy": self.seed_entropy, "path": self.path,
             "evaluations": [list(e) for e in self.evaluations], "notes": list(self.notes),
+            "unblinding": None if self.unblinding is None else self.unblinding.to_dict(),
         }
 
     def plot_sizes(self, points: int = 25) -> list[int]:
@@ -143,6 +196,7 @@ def solve_sample_size(
     path: PathName = "auto",
     progress: ProgressCallback | None = None,
     n_tolerance: float = N_TOLERANCE,
+    size_on: SizeOn = "drug",
 ) -> SampleSize:
     """The smallest n per arm at which ``metric`` reaches ``target``.
 
@@ -165,6 +219,10 @@ def solve_sample_size(
         As in :func:`simulator.simulate`.
     n_tolerance : float
         The widest range of n accepted, as a share of n (default 0.02).
+    size_on : {"drug", "observed"}
+        With functional unblinding and a metric of the pain effect: size on
+        the drug effect alone (default) or on the effect as observed, the
+        expectancy bias included. Both answers are in ``unblinding``.
 
     Returns
     -------
@@ -187,191 +245,65 @@ def solve_sample_size(
     (100, True)
     """
     metric = Metric.parse(metric)
-    check_reachable(scenario, metric, target)
     if not 0 < n_tolerance < 1:
         raise ScenarioError(f"n_tolerance = {n_tolerance!r}: must be in (0, 1), a share of n")
+    if size_on not in _SIZE_ON:
+        raise ScenarioError(f"size_on = {size_on!r}: must be one of {', '.join(_SIZE_ON)}")
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     seed = scenario.seed if seed is None else int(seed)
-    search = _Search(scenario, metric, target, n_max, n_sims, seed, n_tolerance,
-                     dict(n_jobs=n_jobs, path=path), progress)
-    closed, method = closed_form(scenario, metric)
-    fast = fast_closed_form(scenario, metric)
+    options = dict(n_max=n_max, n_sims=n_sims, n_jobs=n_jobs, path=path, progress=progress,
+                   n_tolerance=n_tolerance)
+    if not has_unblinding(scenario) or metric.kind == "harm":
+        return _solve(scenario, metric, target, seed=seed, **options)
+    drug = without_unblinding(scenario)
+    first, second = (drug, scenario) if size_on == "drug" else (scenario, drug)
+    answer = _solve(first, metric, target, seed=seed, **options)
+    try:
+        other: SampleSize | None = _solve(second, metric, target, seed=child_seed(seed, 1, 0),
+                                          **options)
+        notes: tuple[str, ...] = ()
+    except ConvergenceError as exc:
+        other, notes = None, (f"{'as observed' if size_on == 'drug' else 'drug effect alone'}: "
+                              f"{exc}",)
+    null = simulate(at_n(null_effect(scenario), answer.n_per_arm), n_sims=n_sims,
+                    seed=child_seed(seed, 2, 0), n_jobs=n_jobs, closed_forms=False)
+    drug_size, observed_size = (answer, other) if size_on == "drug" else (other, answer)
+    return replace(answer, unblinding=UnblindingSize(
+        sized_on=size_on,
+        drug_alone_n_per_arm=None if drug_size is None else drug_size.n_per_arm,
+        drug_alone_n_range=None if drug_size is None else drug_size.n_range,
+        observed_n_per_arm=None if observed_size is None else observed_size.n_per_arm,
+        observed_n_range=None if observed_size is None else observed_size.n_range,
+        false_positive_rate=null.power, notes=notes))
+
+
+def _solve(scenario: Scenario, metric: Metric, target: float, *, n_max: int, n_sims: int,
+           seed: int, n_jobs: int, path: PathName, progress: ProgressCallback | None,
+           n_tolerance: float) -> SampleSize:
+    """One solve on one scenario (see :func:`solve_sample_size`)."""
+    check_reachable(scenario, metric, target)
+    search = Search(scenario, metric, target, n_max, n_sims, seed, n_tolerance,
+                    dict(n_jobs=n_jobs, path=path), progress)
+    if has_unblinding(scenario) and metric.kind != "harm":  # closed forms are the drug's alone
+        closed, method, fast = None, "", None
+    else:
+        closed, method = closed_form(scenario, metric)
+        fast = fast_closed_form(scenario, metric)
     guess = smallest_n(fast, target, n_max) if fast else None
     analytic_n = exact_near(closed, guess, target, n_max) if closed and guess else None
     fit, n_hat, lo, hi = search.refine(guess if guess is not None else search.bracket())
     n_star = min(max(2, math.ceil(n_hat - 1e-9)), n_max)
-    if _counts_events(scenario, metric):
+    if counts_events(scenario, metric):
         n_star = search.verify(n_star)
     return _answer(search, fit, n_star, n_hat, lo, hi, analytic_n, method)
 
 
-def _counts_events(scenario: Scenario, metric: Metric) -> bool:
-    """Whether the metric is a test on counts, whose value jumps up and down with n.
-
-    The log-risk-ratio test of an adverse event and a responder analysis are
-    tests on binomial counts: their power is a saw-tooth in n (it can drop
-    by a few points from one n to the next), which a smooth fit averages out.
-    """
-    return metric.kind == "harm" or (metric.kind in ("power", "power_benefit", "assurance")
-                                     and scenario.pain.is_responder)
-
-
-def _child_seed(seed: int, *key: int) -> int:
-    """An independent root seed for one run of the solve."""
-    return int(np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)[0] >> 1)
-
-
-@dataclass
-class _Search:
-    """The runs of one solve: independent simulations, fitted together."""
-
-    scenario: Scenario
-    metric: Metric
-    target: float
-    n_max: int
-    n_sims: int
-    seed: int
-    n_tolerance: float
-    options: dict[str, Any]
-    progress: ProgressCallback | None
-    runs: list[tuple[int, int, int]] = field(default_factory=list)
-    path: str = "auto"
-
-    @property
-    def trials(self) -> int:
-        return sum(t for _, _, t in self.runs)
-
-    def run(self, n: int, trials: int) -> None:
-        """One independent run at ``n`` per arm, added to the evidence."""
-        result = simulate_grid(self.scenario, [n], n_sims=trials,
-                               seed=_child_seed(self.seed, len(self.runs)), closed_forms=False,
-                               comparisons=False, **self.options)[0]
-        self.path = result.path
-        successes = round(self.metric.of(result).value * trials)
-        self.runs.append((int(n), int(successes), int(trials)))
-        if self.progress is not None:
-            self.progress(self.trials, max(self.trials, self.n_sims * _ROUNDS))
-
-    def verify(self, n_star: int) -> int:
-        """The smallest n from which direct runs do not fall clearly below the target.
-
-        Runs every n from ``n_star`` over the tolerance (at least 2 more),
-        each with four times ``n_sims`` trials, and moves past any n whose
-        95 % (Wilson) interval lies below the target.
-        """
-        last_below = None
-        for n in range(n_star, min(self.n_max, n_star + max(2, math.ceil(
-                self.n_tolerance * n_star))) + 1):
-            self.run(n, 4 * self.n_sims)
-            _, successes, trials = self.runs[-1]
-            if MonteCarloProbability.from_counts(successes, trials).ci[1] < self.target:
-                last_below = n
-        return n_star if last_below is None else min(self.n_max, last_below + 1)
-
-    def bracket(self) -> int:
-        """A first guess from a coarse common-random-numbers curve that passes the target."""
-        hi = min(self.n_max, 50)
-        while True:
-            grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
-            coarse = power_curve(self.scenario, grid, n_sims=self.n_sims, seed=self.seed,
-                                 **self.options)
-            v = np.array([m.value for m in coarse.metric(self.metric)])
-            if v[-1] >= self.target or hi >= self.n_max:
-                break
-            hi = min(self.n_max, hi * 4)
-        if v[-1] < self.target:
-            se = coarse.metric(self.metric)[-1].se
-            raise ConvergenceError(
-                f"{self.metric} does not reach {self.target:g} by n_max = {self.n_max} per "
-                f"arm: the highest value reached is {v[-1]:.4f} (SE {se:.4f}) at n = {grid[-1]}")
-        return int(grid[int(np.argmax(v >= self.target))])
-
-    def refine(self, guess: int) -> tuple[ProbitFit, float, float, float]:
-        """Rounds of runs around the answer until its range is within the tolerance.
-
-        Every fit uses all runs within a factor of two of the answer (the
-        slope is determined by their spread); each new round runs sizes
-        across the current range, as many trials as the wanted width needs.
-        """
-        lo_n, hi_n = max(2.0, 0.85 * guess), min(float(self.n_max), 1.2 * guess + 2)
-        per_point = max(100, self.n_sims // _POINTS)
-        fit = None
-        for _ in range(_ROUNDS):
-            for n in _sizes(lo_n, hi_n):
-                self.run(n, per_point)
-            fit, n_hat, lo, hi = self.fit()
-            if fit is None:
-                lo_n, hi_n = self.shift(lo_n, hi_n)
-                continue
-            width, wanted_width = hi - lo, self.wanted_width(n_hat)
-            if width <= wanted_width or self.trials >= _MAX_RUNS * self.n_sims:
-                return fit, n_hat, lo, hi
-            lo_n, hi_n = max(2.0, lo - 0.25 * width), min(float(self.n_max), hi + 0.25 * width)
-            used = sum(t for n, _, t in self.runs if 0.5 * n_hat <= n <= 2 * n_hat)
-            wanted = used * ((width / (0.9 * wanted_width)) ** 2 - 1)
-            budget = _MAX_RUNS * self.n_sims - self.trials
-            per_point = int(min(max(wanted, _POINTS * 100), budget) // _POINTS) + 1
-        if fit is None:
-            raise ConvergenceError(f"could not pin the sample size for {self.metric} = "
-                                   f"{self.target:g}: the runs do not show it growing with n")
-        return fit, n_hat, lo, hi
-
-    def wanted_width(self, n_hat: float) -> float:
-        """The widest range accepted: the tolerance's share of n, and at least 2 patients."""
-        return max(self.n_tolerance * n_hat, 2.0)
-
-    def fit(self):
-        """The probit fit of the runs near the answer, its root and range (on n)."""
-        fit = fit_probit(*self.arrays(self.runs))
-        if fit is None:
-            return None, 0.0, 0.0, 0.0
-        root = fit.root(self.target)[0]
-        if math.isfinite(root) and root > 0:  # refit on the runs near this answer
-            near = [r for r in self.runs if 0.25 * root**2 <= r[0] <= 4 * root**2]
-            fit = fit_probit(*self.arrays(near))
-        if fit is None:
-            return None, 0.0, 0.0, 0.0
-        root, low, high = fit.root(self.target)
-        n_hat = root * root
-        if not (math.isfinite(root) and root > 0) or not self.spans(n_hat):
-            return None, 0.0, 0.0, 0.0
-        return fit, n_hat, max(low, 0.0) ** 2, high * high
-
-    @staticmethod
-    def arrays(runs):
-        n, s, t = (np.array(c, float) for c in zip(*runs))
-        return np.sqrt(n), s, t
-
-    def spans(self, n_hat: float) -> bool:
-        """Whether runs lie on both sides of ``n_hat`` (the fit interpolates)."""
-        sizes = [n for n, _, _ in self.runs]
-        return min(sizes) <= n_hat <= max(sizes)
-
-    def shift(self, lo_n: float, hi_n: float) -> tuple[float, float]:
-        """A window further towards the target when the runs do not straddle it."""
-        runs = [r for r in self.runs if lo_n <= r[0] <= hi_n] or self.runs
-        below = sum(s for _, s, _ in runs) < self.target * sum(t for _, _, t in runs)
-        span = hi_n - lo_n
-        if below:
-            if hi_n >= self.n_max:
-                raise ConvergenceError(f"{self.metric} does not reach {self.target:g} by "
-                                       f"n_max = {self.n_max} per arm")
-            return hi_n - 0.25 * span, min(float(self.n_max), hi_n + span)
-        return max(2.0, lo_n - span), lo_n + 0.25 * span
-
-
-def _sizes(lo_n: float, hi_n: float) -> list[int]:
-    """``_POINTS`` sizes spread evenly in sqrt(n) over the window."""
-    grid = np.linspace(math.sqrt(lo_n), math.sqrt(hi_n), _POINTS) ** 2
-    return sorted(set(int(round(n)) for n in grid))
-
-
-def _answer(search: _Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float,
+def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float,
             hi: float, analytic_n: int | None, method: str) -> SampleSize:
     """Assemble the result from the fit (and the direct runs at the answer, if any)."""
     scenario, n_max = search.scenario, search.n_max
     direct = [(s, t) for n, s, t in search.runs if n == n_star]
-    if direct and _counts_events(scenario, search.metric):
+    if direct and counts_events(scenario, search.metric):
         est = MonteCarloProbability.from_counts(sum(s for s, _ in direct),
                                                 sum(t for _, t in direct))
         achieved, achieved_se = est.value, est.se

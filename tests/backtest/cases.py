@@ -64,6 +64,8 @@ CASES: dict[str, list[str]] = {
                       "--n-sims", "500", "--seed", "7", "--quiet", "--json", "{out}"],
     "size-aggregate": ["size", "scenarios/ketamine_iv_resolve.toml", "--target", "0.9",
                        "--n-sims", "2000", "--seed", "7", "--quiet", "--json", "{out}"],
+    "size-unblinding": ["size", "scenarios/ketamine_iv_active_placebo.toml", "--n-sims", "500",
+                        "--seed", "7", "--quiet", "--json", "{out}"],
     "size-harm": ["size", "scenarios/ketamine_iv_parallel.toml", "--metric",
                   "harm:psychotomimetic", "--target", "0.9", "--n-sims", "500", "--seed", "7",
                   "--quiet", "--json", "{out}"],

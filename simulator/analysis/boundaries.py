@@ -138,6 +138,7 @@ def wang_tsiatis_bounds(t, alpha: float, delta: float, sided: int, futility,
     """
     shape = np.asarray(t, float) ** (delta - 0.5)
 
+    @_remembered
     def excess(scale):
         upper = scale * shape
         probabilities = crossings(t, upper, lower_bounds(upper, futility, sided), 0.0, r)
@@ -151,12 +152,13 @@ def wang_tsiatis_bounds(t, alpha: float, delta: float, sided: int, futility,
     return optimize.brentq(excess, lo, hi, xtol=_THETA_TOL) * shape
 
 
-def _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r):
+def _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r, near=None):
     """Futility bounds (and binding efficacy bounds) for one trial drift.
 
     ``upper_fixed`` is None for binding futility (the efficacy bounds are
-    solved here under H0 with the futility bounds); returns (power, upper,
-    futility).
+    solved here under H0 with the futility bounds); ``near`` is (upper,
+    futility) of a nearby drift, where the solvers start. Returns (power,
+    upper, futility).
     """
     under_h1, under_h0 = point_mass(), point_mass()
     upper = np.empty(len(t)) if upper_fixed is None else upper_fixed
@@ -164,18 +166,32 @@ def _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r):
     power = spent_alpha = spent_beta = 0.0
     for k, tk in enumerate(t):
         if upper_fixed is None:
-            upper[k] = solve_above(under_h0, tk, 0.0, cum_alpha[k] - spent_alpha)
+            start = near[0][k] if near is not None and math.isfinite(near[0][k]) else None
+            upper[k] = solve_above(under_h0, tk, 0.0, cum_alpha[k] - spent_alpha, guess=start)
             spent_alpha += float(exit_above(under_h0, tk, upper[k], 0.0))
         power += float(exit_above(under_h1, tk, upper[k], theta))
         if k + 1 == len(t):
             break
-        futility[k] = solve_below(under_h1, tk, theta, cum_beta[k] - spent_beta, upper[k])
+        start = near[1][k] if near is not None and math.isfinite(near[1][k]) else None
+        futility[k] = solve_below(under_h1, tk, theta, cum_beta[k] - spent_beta, upper[k],
+                                  guess=start)
         spent_beta += float(exit_below(under_h1, tk, futility[k], theta))
         interval = [(futility[k], upper[k])]
         under_h1 = advance(under_h1, tk, interval, theta, r)
         if upper_fixed is None:
             under_h0 = advance(under_h0, tk, interval, 0.0, r)
     return power, upper, futility
+
+
+def _remembered(fun):
+    """``fun`` that computes each argument once (the bracket and Brent share ends)."""
+    seen: dict[float, float] = {}
+
+    def once(x: float) -> float:
+        if x not in seen:
+            seen[x] = fun(x)
+        return seen[x]
+    return once
 
 
 def _bracket(fun, guess: float) -> tuple[float, float]:
@@ -211,13 +227,19 @@ def beta_spending_bounds(t, cum_alpha, cum_beta, alpha: float, beta: float, bind
     """
     upper_fixed = None if binding else alpha_spending_bounds(t, cum_alpha, 1, None, r)
 
-    def excess(theta):
-        return _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r)[0] - (1.0 - beta)
+    passes = {}
 
+    def excess(theta):
+        near = passes[min(passes, key=lambda x: abs(x - theta))] if passes else None
+        power, upper, futility = _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r, near)
+        passes[theta] = (upper.copy(), futility)
+        return power - (1.0 - beta)
+
+    excess = _remembered(excess)
     guess = -special.ndtri(alpha) - special.ndtri(beta)
     theta = optimize.brentq(excess, *_bracket(excess, guess), xtol=_THETA_TOL)
-    _, upper, futility = _beta_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r)
-    return upper, futility, theta
+    excess(theta)
+    return *passes[theta], theta
 
 
 def drift_for_power(t, upper, lower, power: float, r: int) -> float:
@@ -228,6 +250,7 @@ def drift_for_power(t, upper, lower, power: float, r: int) -> float:
     >>> round(drift_for_power([1.0], [1.959964], [1.959964], 0.8, 32), 4)
     2.8016
     """
+    @_remembered
     def excess(theta):
         return float(crossings(t, upper, lower, theta, r).above.sum()) - power
 

@@ -208,6 +208,11 @@ def _design(d: DesignInputs) -> SequentialDesign:
         h0.above + (h0.below if two else 0.0), h0.below[:-1] * (not two),
         h1.above + (h1.below if two else 0.0), h1.below[:-1] * (not two)))
     alpha_spent = np.cumsum(h0_alpha.above + (h0_alpha.below if two else 0.0))
+    if abs(alpha_spent[-1] - d.alpha) > 1e-8:
+        name = (f"futility_bounds = {list(d.futility)}" if d.futility is not None
+                else f"beta_spending = {d.beta_spending!r}")
+        raise ScenarioError(f"{name}: binding, they stop so many trials under H0 that only "
+                            f"{alpha_spent[-1]:.6g} of alpha = {d.alpha} can be spent")
     power = np.cumsum(h1.above)
     beta_spent = np.cumsum(np.append(stopping.futility_h1, 0.0))
     beta_spent[-1] = 1.0 - power[-1]

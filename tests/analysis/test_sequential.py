@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from simulator.analysis.boundaries import crossings
 from simulator.analysis.sequential import (SequentialDesign, conditional_power,
                                            group_sequential_design)
 from simulator.analysis.spending import (hwang_shih_decani_spending, kim_demets_spending,
@@ -345,6 +346,21 @@ RPACT = [
          asn=(0.62141867085641, 0.844477768171455, 0.859873392658025),
          power=(0.0205199345362002, 0.43860990041944, 0.8),
          futility_h1=(0.0477397180313978, 0.0172192988820232)),
+    # d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.2, sided = 1,
+    #     typeOfDesign = "asUser", userAlphaSpending = c(0, 0.01, 0.025))
+    # ch <- getDesignCharacteristics(d)
+    Case('user_noearly_k3', dict(information_rates=3, alpha=0.025, beta=0.2, sided=1,
+                  alpha_spending='asUser', user_alpha_spending=[0.0, 0.01, 0.025]),
+         critical=(math.inf, 2.32634788006544, 2.03710971027613),
+         futility=None,
+         alpha_spent=(6.66133814775094e-16, 0.00999999993549161, 0.025),
+         beta_spent=None,
+         stage_levels=(0, 0.00999999983943145, 0.0208195245209204),
+         shift=8.09369904855858,
+         inflation=1.03119162511028,
+         asn=(1.02775431872466, 0.989246616127323, 0.859801074517165),
+         power=(0, 0.498618912135002, 0.8),
+         futility_h1=(0, 0)),
     # d <- getDesignGroupSequential(kMax = 2, alpha = 0.025, beta = 0.2, sided = 1,
     #     typeOfDesign = "P", futilityBounds = c(0.2), bindingFutility = TRUE,
     #     informationRates = c(0.5, 1))
@@ -512,6 +528,18 @@ def test_binding_futility_lowers_the_efficacy_bounds_and_the_information():
     assert free.stopping_probabilities.efficacy_h0.sum() < 0.025
 
 
+@pytest.mark.parametrize("theta", [0.0, 1.5, 3.0])
+def test_the_recursion_matches_the_multivariate_normal(theta):
+    """P(Z_1 < c_1, ..., Z_K < c_K): the recursion against scipy's Genz integration."""
+    t, c = np.array([0.3, 0.6, 1.0]), np.array([2.8, 2.3, 2.0])
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    law = stats.multivariate_normal(mean=theta * np.sqrt(t), cov=cov, abseps=1e-9,
+                                    releps=1e-9, maxpts=10**6)
+    passed = crossings(t, c, [-np.inf, -np.inf, c[-1]], theta, 32)
+    assert 1.0 - passed.above.sum() == pytest.approx(law.cdf(c), abs=1e-7)
+    assert passed.below[-1] == pytest.approx(law.cdf(c), abs=1e-7)
+
+
 def test_the_grid_converges_when_doubled():
     """J&T's r: the error of Simpson's rule falls about 16-fold per doubling."""
     kw = dict(information_rates=5, alpha_spending="asOF", beta_spending="bsOF")
@@ -604,6 +632,7 @@ def test_conditional_power_between_looks_and_errors():
     (dict(futility_bounds=[0.0, 0.5], sided=2, alpha=0.05), "futility_bounds"),
     (dict(futility_bounds=[0.0, 0.5], beta_spending="bsOF"), "futility_bounds"),
     (dict(futility_bounds=[4.0, 0.5]), "futility_bounds"),
+    (dict(futility_bounds=[1.5, 1.9], binding=True), "futility_bounds = [1.5, 1.9]: binding"),
     (dict(binding="yes"), "binding = 'yes'"),
     (dict(grid_points=4), "grid_points = 4"),
 ])

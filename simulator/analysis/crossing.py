@@ -82,17 +82,35 @@ def _standardized(mass: Mass, t: float, x, theta: float) -> np.ndarray:
 
 
 def exit_above(mass: Mass, t: float, b, theta: float) -> np.ndarray:
-    """P(still in the trial before ``t`` and ``Z(t) >= b``)."""
+    """P(still in the trial before ``t`` and ``Z(t) >= b``).
+
+    Examples
+    --------
+    >>> round(float(exit_above(point_mass(), 0.5, 1.0, 2.0)), 6)  # Phi(2 sqrt(.5) - 1)
+    0.660641
+    """
     return special.ndtr(-_standardized(mass, t, b, theta)) @ mass.h
 
 
 def exit_below(mass: Mass, t: float, a, theta: float) -> np.ndarray:
-    """P(still in the trial before ``t`` and ``Z(t) <= a``)."""
+    """P(still in the trial before ``t`` and ``Z(t) <= a``).
+
+    Examples
+    --------
+    >>> round(float(exit_below(point_mass(), 1.0, -1.959964, 0.0)), 6)
+    0.025
+    """
     return special.ndtr(_standardized(mass, t, a, theta)) @ mass.h
 
 
 def density(mass: Mass, t: float, x, theta: float) -> np.ndarray:
-    """Sub-density of ``Z(t)`` at ``x`` on the trials still in before ``t``."""
+    """Sub-density of ``Z(t)`` at ``x`` on the trials still in before ``t``.
+
+    Examples
+    --------
+    >>> round(float(density(point_mass(), 1.0, 0.0, 0.0)), 6)  # phi(0)
+    0.398942
+    """
     step = t - mass.t
     root = math.sqrt(2.0 * step)  # u / sqrt 2, so that the kernel is exp(-u^2)
     shift = (mass.z * math.sqrt(mass.t) + theta * step) / root
@@ -147,6 +165,12 @@ def advance(mass: Mass, t: float, intervals, theta: float, r: int) -> Mass:
 
     ``intervals`` is a sequence of ``(lo, hi)`` continuation intervals of
     ``Z(t)``; an empty sequence (or empty intervals) stops every trial.
+
+    Examples
+    --------
+    >>> mass = advance(point_mass(), 0.5, [(-np.inf, 2.0)], 0.0, 32)
+    >>> round(float(mass.h.sum()), 6)  # Phi(2)
+    0.97725
     """
     nodes, weights = [], []
     for lo, hi in intervals:
@@ -182,7 +206,7 @@ def _root(f, target: float, x: float, lo: float, hi: float, increasing: bool) ->
         if not lo < new < hi:
             new = 0.5 * (lo + hi)
         if abs(new - x) < _X_TOL or hi - lo < _X_TOL:
-            return new
+            return float(new)
         x = new
     raise ConvergenceError(f"no bound found for the target probability {target!r}")
 
@@ -193,6 +217,11 @@ def solve_above(mass: Mass, t: float, theta: float, target: float, floor: float 
 
     ``inf`` when the target is 0 (nothing spent), ``floor`` when it is at
     least all that can leave above ``floor``.
+
+    Examples
+    --------
+    >>> round(solve_above(point_mass(), 1.0, 0.0, 0.025), 6)
+    1.959964
     """
     if target <= 0.0 or mass.h.size == 0:
         return math.inf
@@ -211,6 +240,11 @@ def solve_below(mass: Mass, t: float, theta: float, target: float, ceiling: floa
 
     ``-inf`` when the target is 0, ``ceiling`` when it is at least all that
     can leave below ``ceiling``.
+
+    Examples
+    --------
+    >>> round(solve_below(point_mass(), 1.0, 2.0, 0.2), 6)  # 2 - z_0.8
+    1.158379
     """
     if target <= 0.0 or mass.h.size == 0:
         return -math.inf
@@ -225,7 +259,13 @@ def solve_below(mass: Mass, t: float, theta: float, target: float, ceiling: floa
 
 def solve_symmetric(mass: Mass, t: float, theta: float, target: float,
                     guess: float | None = None) -> float:
-    """The ``c >= 0`` with P(``|Z(t)| >= c``, still in) = ``target`` (two-sided bounds)."""
+    """The ``c >= 0`` with P(``|Z(t)| >= c``, still in) = ``target`` (two-sided bounds).
+
+    Examples
+    --------
+    >>> round(solve_symmetric(point_mass(), 1.0, 0.0, 0.05), 6)
+    1.959964
+    """
     if target <= 0.0:
         return math.inf
     if float(mass.h.sum()) <= target:

@@ -10,6 +10,11 @@ neither on the number of workers nor on how blocks are grouped into tasks.
 The kernel knows no feature: planning contributes the passes and collectors
 and turns the totals into results.
 
+A scenario with ``[interim]`` is simulated at every grid size's looks too
+(:mod:`simulator.engine.looks`): a collector hands over the grid size's
+last look, as without looks, unless it is marked ``per_look = True``; then it
+gets the list of every look's analysed trials (the same trials, in order).
+
 Streams are named children of the block's ``SeedSequence``: ``data`` is block
 ``j``'s own child ``(j,)``, ``prior`` is ``(j, 1)`` and ``futures`` ``(j, 2)``.
 """
@@ -27,6 +32,7 @@ import numpy as np
 from ..models.parameters import TrialParameters
 from ..spec.scenario import Scenario
 from .dispatch import simulate_sizes
+from .looks import run_grid
 from .sample import TrialSample
 from .workers import loky_workers_exit_with_parent
 
@@ -60,16 +66,23 @@ class ChunkContext:
         The grid size's position.
     params : TrialParameters or None
         The true parameters the pass drew for its trials.
+    looks : tuple of tuple of int
+        Patients per arm at each look (``(sizes,)`` without interim looks).
     """
 
     n_sims: int
     sizes: tuple[int, ...]
     index: int
     params: TrialParameters | None
+    looks: tuple[tuple[int, ...], ...] = ()
 
 
 class Collector(Protocol):
-    """Counts from one grid size's analysed trials of one block."""
+    """Counts from one grid size's analysed trials of one block.
+
+    A collector with a true ``per_look`` attribute is called with the list of
+    every look's :class:`TrialSample` instead of the last one.
+    """
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> Mapping[str, Any]: ...
 
@@ -137,13 +150,18 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
     if p.params is not None:
         source = rng if p.params_stream is None else stream(entropy, block, p.params_stream)
         params = p.params(source, n)
-    samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, grid, params)
+    sizes = run_grid(grid, p.scenario)
+    samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, sizes.sizes, params)
     out = []
-    for g, (sample, sizes) in enumerate(zip(samples, grid)):
-        ctx = ChunkContext(n_sims=n, sizes=sizes, index=g, params=params)
+    for g, picks in enumerate(sizes.picks):
+        ctx = ChunkContext(n_sims=n, sizes=grid[g], index=g, params=params,
+                           looks=tuple(sizes.sizes[i] for i in picks))
         counts: Counts = {}
         for collect in p.collectors:
-            counts.update(collect(sample, ctx))
+            if getattr(collect, "per_look", False):
+                counts.update(collect([samples[i] for i in picks], ctx))
+            else:
+                counts.update(collect(samples[picks[-1]], ctx))
         out.append(counts)
     return out
 

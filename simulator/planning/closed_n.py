@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from scipy import special
 
@@ -24,6 +25,7 @@ from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from ..spec.variants import at_n
 from .closed import analytic_assurance, analytic_power, completion_probabilities
+from .closed_sequential import METHOD, sequential_closed_form
 from .metric import Metric
 from .resolve_closed import closed_forms
 
@@ -32,6 +34,8 @@ __all__ = ["closed_form", "fast_closed_form", "smallest_n", "exact_near", "infla
 
 def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], float] | None:
     """A cheap closed form for bracketing (power at the expected completers)."""
+    if scenario.interim is not None:
+        return closed_form(scenario, metric)[0]
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None
     if metric.kind == "power":
@@ -42,6 +46,8 @@ def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], floa
 
 def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], float] | None, str]:
     """The closed-form metric as a function of n per arm, and its method."""
+    if scenario.interim is not None:
+        return _sequential(scenario, metric)
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None, ""
     if metric.kind == "power":
@@ -68,6 +74,18 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
             return harm_detection_probability(ae.placebo_risk, ae.active_risk, sizes[0],
                                               sizes[1], alpha=spec.alpha, sided=spec.sided)
         return harm, "exact binomial enumeration of the log-risk-ratio test"
+    return None, ""
+
+
+def _sequential(scenario: Scenario, metric: Metric
+                ) -> tuple[Callable[[int], float] | None, str]:
+    """The group-sequential closed form of power (none for the other metrics)."""
+    if metric.kind == "power":
+        return (lambda n: sequential_closed_form(scenario, n).power), METHOD
+    if metric.kind == "power_benefit":
+        return (lambda n: sequential_closed_form(scenario, n).power_benefit), METHOD
+    if metric.kind == "harm":  # harm detection at the maximum n has its own closed form
+        return closed_form(replace(scenario, interim=None), metric)
     return None, ""
 
 

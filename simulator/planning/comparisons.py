@@ -15,15 +15,17 @@ from typing import Any
 import numpy as np
 
 from ..engine.dispatch import choose_path
-from ..engine.kernel import ChunkContext, Pass
+from ..engine.kernel import ChunkContext, Collector, Pass
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
 from ..spec.variants import has_dropout, without_dropout
+from .closed_sequential import design_of
 from .decisions import decide_primary
 from .plan import Plan, Point
+from .sequential import SequentialReject
 
-__all__ = ["RejectCollector", "EstimateCollector", "Comparisons"]
+__all__ = ["RejectCollector", "EstimateCollector", "Comparisons", "reject_collector"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,13 @@ class RejectCollector:
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
         return {"reject": int(decide_primary(self.scenario, sample).reject.sum())}
+
+
+def reject_collector(scenario: Scenario) -> Collector:
+    """Rejections of the scenario's trial: at its interim looks too, with ``[interim]``."""
+    if scenario.interim is not None:
+        return SequentialReject(scenario, design_of(scenario))
+    return RejectCollector(scenario)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,7 @@ class Comparisons:
         complete = without_dropout(s)
         path = choose_path(complete) if plan.path == "aggregate" else plan.path
         return [Pass(name="complete", scenario=complete, path=path,
-                     collectors=(RejectCollector(s),))]
+                     collectors=(reject_collector(s),))]
 
     def collectors(self, plan: Plan) -> dict:
         return {}

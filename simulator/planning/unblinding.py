@@ -29,7 +29,7 @@ from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from ..spec.variants import without_unblinding
-from .comparisons import EstimateCollector, RejectCollector
+from .comparisons import EstimateCollector, reject_collector
 from .plan import Plan, Point
 from .primary import estimate_summary
 
@@ -90,9 +90,9 @@ class Unblinding:
         if not (plan.comparisons and has_unblinding(s)):
             return []
         return [Pass(name="blind", scenario=without_unblinding(s), path=FULL_DATA,
-                     collectors=(RejectCollector(s), EstimateCollector())),
+                     collectors=(reject_collector(s), EstimateCollector())),
                 Pass(name="null-unblinded", scenario=null_effect(s), path=FULL_DATA,
-                     collectors=(RejectCollector(s),))]
+                     collectors=(reject_collector(s),))]
 
     def collectors(self, plan: Plan) -> dict:
         return {}

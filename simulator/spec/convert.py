@@ -22,6 +22,7 @@ from .evidence_entry import EvidenceEntry, EvidenceTable
 from .meta import MetaSpec
 from .pain import Pain
 from .parse import parse_sweep_values
+from .interim import InterimSpec
 from .recruitment import RecruitmentSpec, even_ramp
 from .schema import MISSING, fail, file_keys, required_keys, show
 from .settings import AnalysisSpec, SimulationSpec
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["scenario_parts", "scenario_to_dict", "apply_overrides", "TOP_KEYS"]
 
 TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis",
-            "simulation", "meta_analysis", "recruitment", "sweep")
+            "simulation", "meta_analysis", "recruitment", "interim", "sweep")
 _REFERENCE = 'must be a number or { from = "evidence", key = "..." }'
 
 
@@ -188,6 +189,16 @@ def _recruitment(raw: Any) -> RecruitmentSpec:
     return _build(RecruitmentSpec, "recruitment", t)
 
 
+def _interim(raw: Any) -> InterimSpec:
+    t = table(raw, "interim", file_keys(InterimSpec))
+    looks = t.get("looks")
+    if isinstance(looks, int) and not isinstance(looks, bool):  # equally spaced looks
+        if not 2 <= looks <= 20:
+            raise fail("[interim] looks", looks, "a number of looks must be in [2, 20]")
+        t["looks"] = tuple((i + 1) / looks for i in range(looks))
+    return _build(InterimSpec, "interim", t)
+
+
 def _sweep(raw: Any) -> SweepSpec:
     t = table(raw, "sweep", ("grid", "zip"))
     parts = {}
@@ -226,6 +237,8 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
         parts["meta_analysis"] = _meta(top["meta_analysis"], pain, evidence)
     if "recruitment" in top:
         parts["recruitment"] = _recruitment(top["recruitment"])
+    if "interim" in top:
+        parts["interim"] = _interim(top["interim"])
     if "sweep" in top:
         parts["sweep"] = _sweep(top["sweep"])
     return parts
@@ -313,6 +326,8 @@ def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
         out["meta_analysis"] = _meta_dict(s.meta_analysis)
     if s.recruitment is not None:
         out["recruitment"] = _recruitment_dict(s.recruitment)
+    if s.interim is not None:
+        out["interim"] = _plain(s.interim)
     if s.sweep is not None:
         out["sweep"] = {"grid": {k: list(v) for k, v in s.sweep.grid},
                         "zip": {k: list(v) for k, v in s.sweep.zip}}

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
 from .evidence_entry import EvidenceTable
+from .interim import sequential_design
 from .schema import MISSING, fail
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def check_scenario(s: Scenario, table: EvidenceTable) -> None:
     _check_by_arm(s)
     _check_event_names(s)
     _check_meta(s)
+    _check_interim(s)
     _check_evidence(s, table)
 
 
@@ -125,6 +127,18 @@ def _check_meta(s: Scenario) -> None:
     if meta.delta is None and pain.mcid <= 0:
         raise fail("[meta_analysis] delta", MISSING,
                    "required when pain.mcid is 0 (the effect the information size is for)")
+
+
+def _check_interim(s: Scenario) -> None:
+    if s.interim is None:
+        return
+    if s.design.kind != "parallel":
+        raise fail("[design] kind", s.design.kind, "interim analyses ([interim]) need a "
+                   "two-arm parallel design, for now")
+    if s.meta_analysis is not None:
+        raise ScenarioError("[interim] and [meta_analysis] cannot be combined yet: the "
+                            "review update takes a fixed design's estimate")
+    sequential_design(s.interim, s.analysis.alpha, s.analysis.sided)  # names what fails
 
 
 def _check_evidence(s: Scenario, table: EvidenceTable) -> None:

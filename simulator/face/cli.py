@@ -2,7 +2,8 @@
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
-``resolve`` (would the next trial(s) make the review conclusive), ``meta`` (fit
+``resolve`` (would the next trial(s) make the review conclusive),
+``boundaries`` (the boundary table of a design with interim analyses), ``meta`` (fit
 a meta-analysis of a study table), ``recruit`` (recruitment and infusion
 capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
 result store, on loky or Dask),
@@ -15,7 +16,8 @@ processes of ``--jobs`` exit with trialsim (:mod:`.workers`).
 
 This module builds the parser (one small function per verb; the shared flags
 are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
-:mod:`.commands_planning`, :mod:`.commands_ops` and :mod:`.commands_evidence`.
+:mod:`.commands_planning`, :mod:`.commands_sequential`, :mod:`.commands_ops` and
+:mod:`.commands_evidence`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ..spec import RULES
 from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
+from .commands_sequential import cmd_boundaries
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
 
@@ -117,6 +120,20 @@ def _add_resolve(verbs: Verbs) -> None:
     resolve.set_defaults(handler=cmd_resolve)
 
 
+def _add_boundaries(verbs: Verbs) -> None:
+    bounds = verbs.add_parser("boundaries", help="the boundary table of the scenario's "
+                                                 "interim analyses ([interim])")
+    add_scenario_flags(bounds)
+    bounds.add_argument("--csv", metavar="FILE", help="write one row per look ('-' = stdout)")
+    bounds.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    bounds.add_argument("--plot", metavar="FILE.png",
+                        help="the bounds on the z scale, with simulated trials' z paths")
+    bounds.add_argument("--paths", type=int, default=20,
+                        help="simulated trials drawn on the plot (default 20)")
+    bounds.add_argument("--seed", type=int, help="root seed of the paths")
+    bounds.set_defaults(handler=cmd_boundaries)
+
+
 def _add_recruit(verbs: Verbs) -> None:
     recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
                                                "(simpy), and the power at the deadline")
@@ -178,8 +195,8 @@ def _add_evidence(verbs: Verbs) -> None:
     evidence.set_defaults(handler=cmd_evidence)
 
 
-_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_recruit,
-          _add_sweep, _add_meta, _add_evidence)
+_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
+          _add_recruit, _add_sweep, _add_meta, _add_evidence)
 
 
 def build_parser() -> argparse.ArgumentParser:

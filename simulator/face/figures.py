@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..planning.boundary_table import BoundaryTable
 from ..planning.curves import PowerCurve
 from .output import save_figure
+from .plots_sequential import plot_boundaries
 from .plots import (
     plot_conclusive_curves,
     plot_harm_curve,
@@ -20,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..ops.recruitment import RecruitmentResult
 
 __all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
-           "save_recruitment_figure", "save_sweep_figure"]
+           "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure"]
 
 
 def _off_screen() -> None:
@@ -131,3 +133,17 @@ def save_sweep_figure(rows: list[dict], target_file: str, *, x: str, by: str | N
     """
     _off_screen()
     save_figure(plot_sweep(rows, x=x, by=by, metric=metric), target_file)
+
+
+def save_boundaries_figure(table: BoundaryTable, paths, target_file: str) -> None:
+    """The bounds of ``trialsim boundaries`` on the z scale, with simulated z paths.
+
+    Parameters
+    ----------
+    table : BoundaryTable
+    paths : ndarray or None
+        ``(trials, looks)`` z values.
+    target_file : str
+    """
+    _off_screen()
+    save_figure(plot_boundaries(table, paths), target_file)

@@ -14,6 +14,7 @@ from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
+from .tables_sequential import sequential_rows
 
 __all__ = ["format_result", "format_curve", "format_size", "format_resolve"]
 
@@ -169,6 +170,7 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
     lines += _power_rows(result)
     lines += _estimate_rows(result, scenario, d)
     lines += _adverse_event_rows(result)
+    lines += sequential_rows(result)
     if result.unblinding_bias is not None:
         share = d["unblinding_share"]
         lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "

@@ -135,8 +135,8 @@ def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None
     """Closed-form n without dropout (continuous n) divided by the completion probability."""
     if metric.kind != "power" or (scenario.dropout.rate == 0 and not scenario.dropout.after_ae):
         return None
-    if scenario.design.kind != "parallel":  # the textbook rule is for parallel groups
-        return None
+    if scenario.design.kind != "parallel" or scenario.interim is not None:
+        return None  # the textbook rule is for fixed parallel-group designs
     base = evolve(scenario, {"dropout.rate": 0.0, "dropout.after_ae": {}})
     closed = analytic_power(base)
     if closed.value is None:

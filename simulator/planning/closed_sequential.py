@@ -121,8 +121,11 @@ def _look_normals(scenario: Scenario, looks: list[tuple[int, ...]], upper: np.nd
             continue
         z1 = float(c) if np.isfinite(c) else ncp + 1.0
         z2 = float(a) if np.isfinite(a) and a < z1 - 0.5 else z1 - 2.0
-        w1, w2 = (_t_quantile_of_z(scenario, sizes, z) for z in (z1, z2))
-        sd = (z1 - z2) / (w1 - w2)
+        with np.errstate(all="ignore"):
+            w1, w2 = (_t_quantile_of_z(scenario, sizes, z) for z in (z1, z2))
+            sd = (z1 - z2) / (w1 - w2)
+        if not (math.isfinite(w1) and math.isfinite(w2) and math.isfinite(sd) and sd > 0):
+            sd, w1 = 1.0, z1 - ncp  # far in a tail: the z test's normal
         means.append(z1 - sd * w1)
         sds.append(sd)
     return np.array(means), np.array(sds)
@@ -163,10 +166,24 @@ def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None
     upper = design.critical_values
     lower = lower_bounds(upper, design.futility_bounds if design.sided == 1 else None,
                          design.sided)
-    means, sds = _look_normals(scenario, looks, upper, lower)
+    # looks that coincide (a tiny n) analyse the same data: one look, the loosest bounds
+    firsts = [k for k in range(len(looks)) if k == 0 or looks[k] != looks[k - 1]]
+    groups = [range(a, b) for a, b in zip(firsts, firsts[1:] + [len(looks)])]
+    m_upper = np.array([upper[list(g)].min() for g in groups])
+    m_lower = np.array([lower[list(g)].max() if g[-1] < len(looks) - 1 else lower[-1]
+                        for g in groups])
+    if design.sided == 2:
+        m_lower = -m_upper
+    m_looks = [looks[g[0]] for g in groups]
+    means, sds = _look_normals(scenario, m_looks, m_upper, m_lower)
     # standardized: z / sd is unit-normal with mean mean / sd, and so are its bounds
-    above, below = _exits(info / info[-1], means / sds, upper / sds, lower / sds,
-                          design.grid_points)
+    m_info = info[firsts]
+    m_above, m_below = _exits(m_info / m_info[-1], means / sds, m_upper / sds, m_lower / sds,
+                              design.grid_points)
+    above, below = np.zeros(len(looks)), np.zeros(len(looks))
+    above[firsts], below[firsts] = m_above, m_below
+    if len(groups[-1]) > 1:  # the last group's acceptance belongs to the last look
+        below[-1], below[groups[-1][0]] = below[groups[-1][0]], 0.0
     k = len(upper)
     if design.sided == 2:
         efficacy, futility = above + below, np.zeros(k)

@@ -19,4 +19,9 @@ def notes(scenario: Scenario) -> tuple[str, ...]:
                    "equal-variance assumption; check ci_coverage")
     if scenario.design.kind == "crossover" and scenario.design.carryover != 0:
         out.append("carry-over biases the within-patient comparison by -carryover / 2")
+    if scenario.interim is not None:
+        out.append("interim analyses: power (and assurance) are the sequential trial's; the "
+                   "estimate, its coverage, the MCID rows and the adverse-event table "
+                   "describe every trial analysed at its maximum n (see the interim block "
+                   "for the trial as run)")
     return tuple(out)

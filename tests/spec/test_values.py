@@ -12,6 +12,7 @@ from simulator.spec import (
     AnalysisSpec,
     Design,
     Dropout,
+    InterimSpec,
     MetaSpec,
     Pain,
     RecruitmentSpec,
@@ -29,6 +30,7 @@ GOOD = {
     SimulationSpec: {},
     MetaSpec: dict(studies=((-1.0, 0.5),)),
     RecruitmentSpec: dict(sites=2, rate_per_site_month=3.0, site_open_months=(0.0, 1.0)),
+    InterimSpec: dict(looks=(0.5, 1.0)),
 }
 
 # (class, field, bad value, fragment of the message): one row per field rule.
@@ -104,6 +106,19 @@ BAD = [
     (RecruitmentSpec, "cost_per_patient", -1, "[recruitment] cost_per_patient = -1"),
     (RecruitmentSpec, "cost_per_site_month", -1, "[recruitment] cost_per_site_month = -1"),
     (RecruitmentSpec, "cost_per_infusion", -1, "[recruitment] cost_per_infusion = -1"),
+    (InterimSpec, "looks", (0.5, 0.9), "[interim] looks = [0.5, 0.9]: must be 2 to 20"),
+    (InterimSpec, "alpha_spending", "asXX", "[interim] alpha_spending = 'asXX'"),
+    (InterimSpec, "beta_spending", "bsXX", "[interim] beta_spending = 'bsXX'"),
+    (InterimSpec, "binding", 1, "[interim] binding = 1"),
+    (InterimSpec, "beta", 0.5, "[interim] beta = 0.5: must be in (0, 0.5)"),
+    (InterimSpec, "gamma_a", "x", "[interim] gamma_a = 'x'"),
+    (InterimSpec, "gamma_b", float("nan"), "[interim] gamma_b = nan"),
+    (InterimSpec, "delta_wt", 2, "[interim] delta_wt = 2: must be in [-0.5, 1]"),
+    (InterimSpec, "user_alpha_spending", "x", "[interim] user_alpha_spending = 'x'"),
+    (InterimSpec, "user_beta_spending", [1, "a"], "[interim] user_beta_spending"),
+    (InterimSpec, "futility_bounds", (11.0,), "[interim] futility_bounds = [11.0]"),
+    (InterimSpec, "futility_conditional_power", 1.0,
+     "[interim] futility_conditional_power = 1.0"),
 ]
 
 

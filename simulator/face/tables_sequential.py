@@ -59,22 +59,31 @@ def sequential_rows(result: SimulationResult) -> list[str]:
         return []
     part = result.parts["sequential"]
     cf = part.closed_form
+    closed = "" if cf is None else f"{'closed':>9}"
     lines = ["", f"Interim analyses ({len(part.looks)} looks; power above is the sequential "
              "trial's)",
-             f"{'look':>4}{'n/arm':>13}{'z bound':>9}{'P(stop, efficacy)':>19}"
-             f"{'closed':>9}{'P(stop, futility)':>19}{'closed':>9}"]
+             f"{'look':>4}{'n/arm':>13}{'z bound':>9}{'P(stop, efficacy)':>19}{closed}"
+             f"{'P(stop, futility)':>19}{closed}"]
     for k, sizes in enumerate(part.looks):
         fut = part.futility[k] if k < len(part.futility) else None
-        fut_closed = cf.futility[k] if k < len(cf.futility) else None
-        lines.append(
-            f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
-            f"{part.critical_values[k]:>9.3f}{_pct(part.efficacy[k].value):>19}"
-            f"{_pct(cf.efficacy[k]):>9}{'-' if fut is None else _pct(fut.value):>19}"
-            f"{'-' if fut_closed is None else _pct(fut_closed):>9}")
+        line = (f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
+                f"{part.critical_values[k]:>9.3f}{_pct(part.efficacy[k].value):>19}")
+        if cf is not None:
+            line += f"{_pct(cf.efficacy[k]):>9}"
+        line += f"{'-' if fut is None else _pct(fut.value):>19}"
+        if cf is not None:
+            line += f"{'-' if fut is None else _pct(cf.futility[k]):>9}"
+        lines.append(line)
     en = part.expected_n
-    lines += [
-        f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   closed form "
-        f"{cf.expected_n:.1f}; maximum {part.max_n}",
+    beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
+    lines.append(f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   {beside}maximum "
+                 f"{part.max_n}")
+    return lines + _common_rows(result)
+
+
+def _common_rows(result: SimulationResult) -> list[str]:
+    part = result.parts["sequential"]
+    lines = [
         f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
         f"{'Estimate at stopping':<27}{part.estimate_at_stop.value:>+12.3f}"

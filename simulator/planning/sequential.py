@@ -5,7 +5,8 @@ of its own patients (:mod:`simulator.engine.looks`). This feature's
 collector takes the looks of the ``main`` pass (and of the ``prior`` pass,
 for assurance) and applies the design's boundaries trial by trial: the z of a
 look is its t statistic mapped to the normal at the same p-value, oriented
-so that benefit is positive; a trial stops for efficacy when z crosses the
+so that benefit is positive (the collector compares the t statistic with the
+bound's t at the trial's df, which is the same); a trial stops for efficacy when z crosses the
 efficacy bound (either sign, two-sided), for futility when it falls to the
 futility bound, and is otherwise analysed at the last look.
 
@@ -49,6 +50,27 @@ def look_z(sample: TrialSample, sign: int) -> np.ndarray:
     return np.where(est.valid, z, np.nan)
 
 
+def t_bound(df: np.ndarray, z: float) -> np.ndarray:
+    """Per trial, the t statistic at the same p-value as ``z`` (``df`` inf: ``z`` itself).
+
+    The t quantile is computed once per distinct df (a block has few), so
+    comparing t with it costs what comparing z with ``z`` would.
+
+    Examples
+    --------
+    >>> t_bound(np.array([10.0, np.inf, 10.0]), 1.96).round(4).tolist()
+    [2.2281, 1.96, 2.2281]
+    """
+    df = np.asarray(df, float)
+    if not np.isfinite(z):
+        return np.full(df.shape, z)
+    values, inverse = np.unique(df, return_inverse=True)
+    finite = np.isfinite(values)
+    out = np.full(values.shape, float(z))
+    out[finite] = -special.stdtrit(values[finite], special.ndtr(-z))
+    return out[inverse.reshape(df.shape)]
+
+
 @dataclass(frozen=True, slots=True)
 class SequentialCollector:
     """Trial-by-trial stopping at the design's boundaries, counted per look."""
@@ -66,15 +88,18 @@ class SequentialCollector:
         efficacy, benefit, futility = np.zeros(k), np.zeros(k), np.zeros(k)
         crossed_ever = np.zeros(n, bool)  # efficacy at any look, futility ignored
         for j, sample in enumerate(samples):
-            z = look_z(sample, sign)
-            up = z >= d.critical_values[j]
-            down = (z <= -d.critical_values[j]) if d.sided == 2 else np.zeros(n, bool)
+            est = sample.primary
+            t = np.where(est.valid, sign * np.asarray(est.statistic, float), np.nan)
+            df = np.where(est.valid, est.df, np.inf)
+            bound = t_bound(df, d.critical_values[j])
+            up = t >= bound
+            down = (t <= -bound) if d.sided == 2 else np.zeros(n, bool)
             crossed_ever |= up | down
             stop_eff = active & (up | down)
             efficacy[j], benefit[j] = stop_eff.sum(), (active & up).sum()
             stop = stop_eff
             if d.sided == 1 and j < k - 1:
-                stop_fut = active & ~up & (z <= d.futility_bounds[j])
+                stop_fut = active & ~up & (t <= t_bound(df, d.futility_bounds[j]))
                 futility[j] = stop_fut.sum()
                 stop = stop | stop_fut
             stop_at[stop & active] = j
@@ -82,10 +107,13 @@ class SequentialCollector:
         totals = np.array([sum(s) for s in chunk.looks], float)[stop_at]
         est = np.choose(stop_at, [s.primary.estimate for s in samples])
         valid = np.isfinite(est)
-        harms = [harm_by_arm(self.scenario, s, sizes) for s, sizes in zip(samples, chunk.looks)]
-        harm_at_stop = {f"seq_harm_{name}": int(np.choose(stop_at, [h[name][0] for h in harms]
-                                                          ).sum())
-                        for name in harms[0]}
+        harm_at_stop = {}
+        if self.scenario.adverse_events:
+            harms = [harm_by_arm(self.scenario, s, sizes)
+                     for s, sizes in zip(samples, chunk.looks)]
+            harm_at_stop = {f"seq_harm_{name}": int(np.choose(stop_at, [h[name][0] for h in harms]
+                                                              ).sum())
+                            for name in harms[0]}
         return {**harm_at_stop,
             "seq_efficacy": efficacy, "seq_benefit": benefit, "seq_futility": futility,
             "seq_reject_ignoring_futility": int(crossed_ever.sum()),
@@ -136,7 +164,8 @@ class SequentialPart:
     harm_at_stop : dict of str to MonteCarloProbability
         Per adverse event, P(harm detected) with the patients of the look at
         which the trial stopped (the adverse-event table's is at the maximum n).
-    closed_form : SequentialClosedForm
+    closed_form : SequentialClosedForm or None
+        None when the run computes no closed forms (``closed_forms=False``).
     """
 
     looks: tuple[tuple[int, ...], ...]
@@ -151,7 +180,7 @@ class SequentialPart:
     estimate_at_stop: MonteCarloMean
     power_fixed: MonteCarloProbability
     harm_at_stop: dict[str, MonteCarloProbability]
-    closed_form: SequentialClosedForm
+    closed_form: SequentialClosedForm | None
 
     def to_dict(self) -> dict[str, Any]:
         cf = self.closed_form
@@ -171,10 +200,10 @@ class SequentialPart:
             "estimate_at_stop_se": self.estimate_at_stop.se,
             **self.power_fixed.to_dict("power_fixed"),
             "p_harm_detected_at_stop": {k: p.value for k, p in self.harm_at_stop.items()},
-            "analytic": {"power": cf.power, "power_benefit": cf.power_benefit,
-                         "p_stop_efficacy": list(cf.efficacy),
-                         "p_stop_futility": list(cf.futility),
-                         "expected_n": cf.expected_n, "theta": cf.theta, "method": cf.method},
+            "analytic": None if cf is None else {
+                "power": cf.power, "power_benefit": cf.power_benefit,
+                "p_stop_efficacy": list(cf.efficacy), "p_stop_futility": list(cf.futility),
+                "expected_n": cf.expected_n, "theta": cf.theta, "method": cf.method},
         }}
 
 
@@ -197,7 +226,7 @@ class Sequential:
         c, n = point.counts["main"], point.n_sims
         prob = MonteCarloProbability.from_counts
         design = design_of(s)
-        closed = sequential_closed_form(s)
+        closed = sequential_closed_form(s) if point.plan.closed_forms else None
         part = SequentialPart(
             looks=tuple(look_sizes(s, s.design.n_per_arm)), critical_values=tuple(design.critical_values.tolist()),
             futility_bounds=tuple(design.futility_bounds.tolist()),
@@ -216,7 +245,7 @@ class Sequential:
             "power": prob(int(c["seq_efficacy"].sum()), n),
             "power_benefit": prob(int(c["seq_benefit"].sum()), n),
             "parts": {"sequential": part}}
-        if point.plan.closed_forms:
+        if closed is not None:
             out.update(analytic_power=closed.power, analytic_method=closed.method,
                        analytic_exact=False)
         if "prior" in point.counts and s.pain.effect_prior != "fixed":

@@ -54,7 +54,7 @@ from .crossing import advance, exit_above, exit_below, point_mass
 from .spending import spending
 from .tsa_wedge import inner_wedge_bounds
 
-__all__ = ["TSABoundaries", "tsa_boundaries", "tsa_adjusted_ci", "boundary_quantile"]
+__all__ = ["TSABoundaries", "tsa_boundaries", "tsa_adjusted_ci", "boundary_quantile", "grid_for"]
 
 _FAMILIES_A = ("asOF", "asP", "asKD", "asHSD")
 _FAMILIES_B = ("bsOF", "bsP", "bsKD", "bsHSD")
@@ -254,10 +254,28 @@ def _design_iv(alpha, beta, sided, alpha_spending, beta_spending, binding, gamma
                    bool(binding), gammas[0], gammas[1], int(grid_points))
 
 
+def grid_for(t, grid_points: int) -> int:
+    """Jennison & Turnbull's ``r`` that resolves the closest pair of looks.
+
+    The step from look k-1 to k has SD ``sqrt((t_k - t_{k-1}) / t_k)`` on the
+    Z scale while the grid spacing is about ``1.5 / r``: ``r`` is raised to
+    ``20 sqrt(t_k / (t_k - t_{k-1}))`` (at most 256) so that every step spans
+    some 13 grid intervals, which keeps the bounds within about 1e-7.
+
+    Examples
+    --------
+    >>> grid_for([0.5, 1.0], 32), grid_for([0.36, 0.40, 1.0], 32)
+    (32, 64)
+    """
+    t = np.asarray(t, float)
+    steps = np.diff(np.concatenate([[0.0], t])) / t
+    return int(min(256, max(grid_points, math.ceil(20.0 / math.sqrt(float(steps.min()))))))
+
+
 def _design_bounds(d, t: np.ndarray):
     """(upper, futility or None, drift or None) at the design fractions ``t``."""
     cum_alpha = spending(d.alpha_spending, t, d.alpha, sided=d.sided, gamma=d.gamma_a)
-    r = d.grid_points
+    r = grid_for(t, d.grid_points)
     if d.beta_spending is None:
         return alpha_spending_bounds(t, cum_alpha, d.sided, None, r), None, None
     cum_beta = spending(d.beta_spending, t, d.beta, gamma=d.gamma_b)
@@ -341,7 +359,8 @@ def tsa_boundaries(information, required_information: float, *, alpha: float = 0
     gamma_a, gamma_b : float, optional
         Parameter of the KD (rho > 0) or HSD (gamma) families.
     grid_points : int
-        Jennison & Turnbull's ``r``; 32 gives bounds within about 1e-7.
+        The least of Jennison & Turnbull's ``r``; raised for closely spaced
+        looks (:func:`grid_for`); 32 gives bounds within about 1e-7.
 
     Returns
     -------

@@ -52,12 +52,10 @@ from .boundaries import (alpha_spending_bounds, beta_spending_bounds, crossings,
                          lower_bounds)
 from .crossing import advance, exit_above, exit_below, point_mass
 from .spending import spending
+from .tsa_inputs import tsa_design_inputs, tsa_looks
 from .tsa_wedge import inner_wedge_bounds
 
 __all__ = ["TSABoundaries", "tsa_boundaries", "tsa_adjusted_ci", "boundary_quantile", "grid_for"]
-
-_FAMILIES_A = ("asOF", "asP", "asKD", "asHSD")
-_FAMILIES_B = ("bsOF", "bsP", "bsKD", "bsHSD")
 
 
 def boundary_quantile(critical_value, df=None):
@@ -182,76 +180,6 @@ class TSABoundaries:
             value = getattr(self, name)
             out[name] = value.tolist() if isinstance(value, np.ndarray) else value
         return out
-
-
-def _tsa_iv(information, required_information, beta_spending, alpha_spending):
-    """Check the looks and the RIS; return (information, ris, fractions)."""
-    try:
-        info = np.asarray(information, float)
-    except (TypeError, ValueError):
-        info = np.array([np.nan])
-    if (info.ndim != 1 or info.size < 1 or not np.all(np.isfinite(info))
-            or np.any(info <= 0.0) or np.any(np.diff(info) <= 0.0)):
-        raise ScenarioError(f"information = {information!r}: must be one or more finite "
-                            "numbers > 0, strictly increasing (cumulative, one a look)")
-    if (isinstance(required_information, bool)
-            or not isinstance(required_information, (int, float, np.integer, np.floating))
-            or not 0.0 < required_information < math.inf):
-        raise ScenarioError(f"required_information = {required_information!r}: must be a "
-                            "finite number > 0 (in the units of information)")
-    if alpha_spending not in _FAMILIES_A:
-        raise ScenarioError(f"alpha_spending = {alpha_spending!r}: must be one of "
-                            f"{', '.join(_FAMILIES_A)} (spending functions over the fractions)")
-    if beta_spending is not None and beta_spending not in _FAMILIES_B:
-        raise ScenarioError(f"beta_spending = {beta_spending!r}: must be None or one of "
-                            f"{', '.join(_FAMILIES_B)}")
-    ris = float(required_information)
-    return info, ris, np.minimum(info / ris, 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Design:
-    alpha: float
-    beta: float
-    sided: int
-    alpha_spending: str
-    beta_spending: str | None
-    binding: bool
-    gamma_a: float | None
-    gamma_b: float | None
-    grid_points: int
-
-
-def _real(value) -> bool:
-    return (not isinstance(value, bool)
-            and isinstance(value, (int, float, np.integer, np.floating))
-            and math.isfinite(value))
-
-
-def _design_iv(alpha, beta, sided, alpha_spending, beta_spending, binding, gamma_a, gamma_b,
-               grid_points) -> _Design:
-    """Check the design arguments (the families are checked by :func:`_tsa_iv`)."""
-    if sided not in (1, 2) or isinstance(sided, bool):
-        raise ScenarioError(f"sided = {sided!r}: must be 1 or 2")
-    if not (_real(alpha) and 0.0 < alpha < 0.5 * sided):
-        raise ScenarioError(f"alpha = {alpha!r}: must be a number in (0, {0.5 * sided:g})")
-    if not (_real(beta) and 0.0 < beta < 1.0 - alpha / sided):
-        raise ScenarioError(f"beta = {beta!r}: must be a number in (0, {1 - alpha / sided:g})")
-    if not isinstance(binding, (bool, np.bool_)):
-        raise ScenarioError(f"binding = {binding!r}: must be True or False")
-    if (isinstance(grid_points, bool) or not isinstance(grid_points, (int, np.integer))
-            or not 8 <= grid_points <= 256):
-        raise ScenarioError(f"grid_points = {grid_points!r}: must be an integer in [8, 256]")
-    gammas = []
-    for name, family, value in (("gamma_a", alpha_spending, gamma_a),
-                                ("gamma_b", beta_spending, gamma_b)):
-        needs = family is not None and family[2:] in ("KD", "HSD")
-        if needs and not (_real(value) and (family[2:] == "HSD" or value > 0.0)):
-            allowed = "a finite number > 0" if family[2:] == "KD" else "a finite number"
-            raise ScenarioError(f"{name} = {value!r}: {family!r} needs {allowed}")
-        gammas.append(float(value) if needs else None)
-    return _Design(float(alpha), float(beta), int(sided), alpha_spending, beta_spending,
-                   bool(binding), gammas[0], gammas[1], int(grid_points))
 
 
 def grid_for(t, grid_points: int) -> int:
@@ -379,10 +307,10 @@ def tsa_boundaries(information, required_information: float, *, alpha: float = 0
     >>> b.critical_values.round(4).tolist()
     [5.0038, 3.0454, 2.3318, 2.0167]
     """
-    info, ris, fractions = _tsa_iv(information, required_information, beta_spending,
+    info, ris, fractions = tsa_looks(information, required_information, beta_spending,
                                    alpha_spending)
     t, index = _map_to_looks(fractions)
-    d = _design_iv(alpha, beta, sided, alpha_spending, beta_spending, binding, gamma_a,
+    d = tsa_design_inputs(alpha, beta, sided, alpha_spending, beta_spending, binding, gamma_a,
                    gamma_b, grid_points)
     upper, futility, drift = _design_bounds(d, t)
     wedge = np.full(t.size, np.nan)

@@ -1,4 +1,4 @@
-"""A trial sequential analysis of a list of studies: the cumulative meta-analysis and its boundaries.
+"""A trial sequential analysis of studies in order: the cumulative meta-analysis and its bounds.
 
 Look k is the meta-analysis of the first k studies (the existing studies in
 order, then each new trial), fitted by
@@ -97,7 +97,7 @@ def _looks(y, v, method, hksj, tau2, alpha):
 
 def _crossed(stat, crit, fut, sided, benefit_sign) -> tuple[str, ...]:
     out = []
-    for z, c, a in zip(benefit_sign * stat, crit, fut):
+    for z, c, a in zip(benefit_sign * stat, crit, fut, strict=True):
         if z >= c:
             out.append("benefit")
         elif sided == 2 and -z >= c:

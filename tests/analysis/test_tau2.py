@@ -83,7 +83,8 @@ def test_median_draw_is_the_qprofile_point_at_the_chi_square_median():
     point = float(tau2_for_q(stats.chi2.median(len(y) - 1), y, v))
     assert QProfileTau2(tuple(y), tuple(v)).median == pytest.approx(point, rel=1e-12)
     half = 4 * math.sqrt(0.25 / draws.size)  # the sample median's range: quantiles 0.5 -+ half
-    low, high = (float(tau2_for_q(stats.chi2.ppf(0.5 + d, len(y) - 1), y, v)) for d in (half, -half))
+    low, high = (float(tau2_for_q(stats.chi2.ppf(0.5 + d, len(y) - 1), y, v))
+                 for d in (half, -half))
     assert low < float(np.median(draws)) < high
     assert high - low < 0.1 * point
 
@@ -114,7 +115,8 @@ def test_quadrature_matches_adaptive_integration():
     assert float(expect_over_tau2(lambda t: t, normal)) == pytest.approx(math.exp(-1.5 + 0.72),
                                                                          rel=1e-10)
     logt = LogTTau2(-3.16, 2.5, 5.0)
-    exact, _ = integrate.quad(lambda x: _smooth(math.exp(min(-3.16 + 2.5 * x, 700.0))) * stats.t.pdf(x, 5),
+    exact, _ = integrate.quad(lambda x: _smooth(math.exp(min(-3.16 + 2.5 * x, 700.0)))
+                              * stats.t.pdf(x, 5),
                               -np.inf, np.inf, epsabs=1e-12, limit=400)
     assert float(expect_over_tau2(_smooth, logt, 200)) == pytest.approx(exact, abs=1e-6)
     y, s = SETS["het"]

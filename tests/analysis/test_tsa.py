@@ -59,8 +59,9 @@ RPACT = [
     Case("one-look", (4,), 10, dict(), (3.35686935609, 1.96226819605), None, None),
     # bounds(c(0.125, 0.25, 0.5, 0.75, 1)) of RECURSION below (two looks beyond the RIS share
     # its final boundary). rpact's run(c(1, 2, 4, 6, 9, 11), 8, ...) gives 4.33264221996 at the
-    # second look, 5.8e-6 off: the root of 2 * integrate(dnorm(z) * pnorm((r z - c) / sqrt(1 - r^2)),
-    # -c1, c1, rel.tol = 1e-14) = increment, r = sqrt(1/2), is 4.33263639616.
+    # second look, 5.8e-6 off: the root of
+    # 2 * integrate(dnorm(z) * pnorm((r z - c) / sqrt(1 - r^2)), -c1, c1, rel.tol = 1e-14)
+    # = increment, r = sqrt(1/2), is 4.33263639616.
     Case("six-looks-two-capped", (1, 2, 4, 6, 9, 11), 8, dict(),
          (6.23197450389, 4.33263639616, 2.96313160116, 2.35904428562, 2.01409014403),
          None, None),
@@ -117,7 +118,8 @@ def test_boundaries_match_rpact(case):
 #   prob(t, c, a, k, lo, hi, theta) = P(a_j < |Z_j| < c_j for j < k, lo < Z_k < hi), a sum of
 #     pmvnorm rectangles, Z ~ N(theta sqrt(t), sqrt(t_min / t_max)), algorithm = Miwa(steps = 4097);
 #   wedge(theta): for each look, c_k from rpact's two-sided asOF design (non-binding) or
-#     uniroot(prob(.., c, Inf, 0) + prob(.., -Inf, -c, 0) = increment of 4 - 4 Phi(z_{1-a/4}/sqrt t))
+#     uniroot(prob(.., c, Inf, 0) + prob(.., -Inf, -c, 0) = increment of
+#     4 - 4 Phi(z_{1-a/4} / sqrt t))
 #     (binding), then a_k = uniroot(prob(.., -a, a, theta) = increment of
 #     2 - 2 Phi(z_{1-b/2}/sqrt t)), tol = 1e-13; power = sum_k P(continue, |Z_k| >= c_k);
 #   theta = uniroot(power(theta) = 1 - beta, tol = 1e-11).
@@ -240,8 +242,9 @@ def test_required_information_sizes_match_the_formulas_in_r():
 #   z <- qnorm(1 - alpha / sided) + qnorm(1 - beta); pe <- pc * (1 - rrr); pbar <- (pc + pe) / 2
 #   c(4 * z^2 * pbar * (1 - pbar) / (pc - pe)^2, z^2 / log(1 - rrr)^2) }
 BINARY = [
-    ((0.2, 0.2), dict(alpha=0.05, beta=0.2), (2896.23662197, 157.630042795)),  # bin(0.2, 0.2, .05, .2)
-    ((0.1, 0.1), dict(), (36135.0279083, 946.543208327)),  # bin(0.1, 0.1)
+    # bin(0.2, 0.2, 0.05, 0.2); bin(0.1, 0.1); bin(0.6, -0.5, 0.025, 0.1, 1)
+    ((0.2, 0.2), dict(alpha=0.05, beta=0.2), (2896.23662197, 157.630042795)),
+    ((0.1, 0.1), dict(), (36135.0279083, 946.543208327)),
     ((0.6, -0.5), dict(alpha=0.025, beta=0.1, sided=1), (87.5618588453, 63.9130059748)),
 ]
 

@@ -114,7 +114,7 @@ ESCALC = [  # (events active, n active, events placebo, n placebo), yi, vi
 
 
 def test_log_risk_ratio_zero_cells_and_the_binary_update_match_metafor():
-    a1, n1, a0, n0 = (np.array(x) for x in zip(*[row[0] for row in ESCALC]))
+    a1, n1, a0, n0 = (np.array(x) for x in zip(*[row[0] for row in ESCALC], strict=True))
     est = log_risk_ratio(a1, n1, a0, n0)
     np.testing.assert_allclose(est.estimate, [row[1] for row in ESCALC], atol=1e-10, rtol=0)
     np.testing.assert_allclose(est.se ** 2, [row[2] for row in ESCALC], atol=1e-10, rtol=0)

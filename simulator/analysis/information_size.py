@@ -193,6 +193,10 @@ class BinaryInformationSize:
     active_risk: float
     risk_ratio: float
 
+    def to_dict(self) -> dict:
+        """JSON-ready values."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
 
 def binary_information_size(control_risk: float, relative_risk_reduction: float, *,
                             alpha: float = 0.05, beta: float = 0.1,

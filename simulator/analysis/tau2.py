@@ -126,6 +126,11 @@ class Tau2Interval:
     q0: float
     k: int
 
+    def to_dict(self) -> dict:
+        """JSON-ready values."""
+        return {"low": self.low, "high": self.high, "level": self.level, "q0": self.q0,
+                "k": self.k}
+
 
 def tau2_qprofile_ci(y, se=None, *, v=None, alpha: float = 0.05) -> Tau2Interval:
     """The Q-profile confidence interval of tau^2 (Viechtbauer 2007).

@@ -74,6 +74,17 @@ class TrialSequentialAnalysis:
     ci: tuple[float, float]
     benefit_sign: int
 
+    def to_dict(self) -> dict:
+        """JSON-ready values (lists for arrays; the boundaries as a nested dictionary)."""
+        out = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            out[name] = (value.to_dict() if isinstance(value, TSABoundaries) else
+                         value.tolist() if isinstance(value, np.ndarray) else
+                         list(value) if isinstance(value, tuple) else value)
+        out["first_crossing"] = self.first_crossing
+        return out
+
     @property
     def first_crossing(self) -> int | None:
         """The index of the first look that crossed a boundary (None if none did)."""

@@ -139,6 +139,15 @@ def test_quadrature_equals_the_mean_over_draws_for_each_distribution():
                                                                             abs=4 * se)
 
 
+def test_draws_are_reproducible_from_the_generator():
+    y, s = SETS["c"]
+    for dist in (LogNormalTau2(-1.0, 1.0), LogTTau2(-3.0, 2.0),
+                 QProfileTau2(tuple(y), tuple(np.square(s)))):
+        first = dist.draw(np.random.default_rng(5), 1000)
+        np.testing.assert_array_equal(first, dist.draw(np.random.default_rng(5), 1000))
+    assert tau2_qprofile_ci(y, s).to_dict()["k"] == 8
+
+
 def test_expectation_keeps_trailing_axes():
     out = expect_over_tau2(lambda t: np.stack([t, 2 * t], axis=-1), LogNormalTau2(0.0, 0.1))
     assert out.shape == (2,) and out[1] == pytest.approx(2 * out[0])

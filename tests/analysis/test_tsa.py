@@ -309,6 +309,9 @@ def test_cumulative_analysis_crossing_and_random_information():
     flipped = trial_sequential_analysis([1.2, 0.4, 2.1, -0.3, 0.9], [0.5, 0.7, 0.9, 0.6, 0.4],
                                         18.0)
     assert flipped.crossed[-1] == "harm"
+    d = tsa.to_dict()
+    assert d["crossed"][-1] == "benefit" and d["boundaries"]["required_information"] == 18.0
+    assert d["first_crossing"] == 4 and len(d["statistic"]) == 5
     with pytest.raises(ScenarioError, match="information = 'random': the random-effects "
                                             "information"):
         trial_sequential_analysis([0.0, 3.0], [0.3, 0.3], 18.0, information="random")

@@ -4,8 +4,13 @@ Studies lie on the last axis; any leading axes (one per simulated future)
 are fitted at once. Methods: fixed effect; random effects with
 DerSimonian-Laird (tau^2 truncated at 0), REML (Fisher scoring) and
 Paule-Mandel (bisection on the generalised Q); optional Hartung-Knapp-Sidik-
-Jonkman (HKSJ) standard errors with t(k - 1) intervals. Conventions follow
-R's metafor (``rma``), against which the tests check every quantity.
+Jonkman (HKSJ) standard errors with t(k - 1) intervals (Hartung & Knapp 2001;
+Sidik & Jonkman 2002), and the modified HKSJ whose variance factor is
+truncated at 1 (``hksj_truncate``: Röver, Knapp & Friede 2015; Jackson, Law,
+Rücker & Schwarzer 2017), so that its interval is never narrower than the
+plain random-effects one with the same t quantile. Conventions follow R's
+metafor (``rma``; the truncation is its ``test = "adhoc"``), against which the
+tests check every quantity.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class MetaAnalysis:
     k : int
     method : str
     hksj : bool
+    hksj_truncated : bool
+        Whether the HKSJ variance factor was truncated at 1 (modified HKSJ).
     """
 
     estimate: np.ndarray
@@ -60,6 +67,7 @@ class MetaAnalysis:
     k: int
     method: str
     hksj: bool
+    hksj_truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Scalars as a JSON-ready dictionary (``trialsim meta --json``)."""
@@ -120,7 +128,7 @@ def _tau2_pm(y, v, *, iterations=200):
 
 
 def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = False,
-                 alpha: float = 0.05, tau2=None) -> MetaAnalysis:
+                 alpha: float = 0.05, tau2=None, hksj_truncate: bool = False) -> MetaAnalysis:
     """Pool study estimates by inverse variance.
 
     Parameters
@@ -137,6 +145,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
         1 - confidence level.
     tau2 : float or array_like, optional
         Hold tau^2 at this value instead of estimating it.
+    hksj_truncate : bool
+        With ``hksj``: the modified HKSJ (Röver et al. 2015), the variance
+        factor ``q = sum w (y - mu)^2 / (k - 1)`` replaced by ``max(1, q)``.
 
     Returns
     -------
@@ -147,6 +158,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     >>> fit = meta_analyse([-1.2, -0.4, -2.1, 0.3, -0.9], [0.5, 0.7, 0.9, 0.6, 0.4])
     >>> round(float(fit.estimate), 6), round(float(fit.tau2), 6)
     (-0.790295, 0.204606)
+    >>> flat = meta_analyse([-0.8, -0.7, -0.9], [0.5, 0.5, 0.5], hksj=True, hksj_truncate=True)
+    >>> round(float(flat.se), 6)  # q = 0.04 < 1: the SE of the plain fit, 0.5 / sqrt(3)
+    0.288675
     """
     y = np.asarray(y, dtype=float)
     v = np.asarray(se, dtype=float) ** 2 if v is None else np.asarray(v, dtype=float)
@@ -159,6 +173,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
                             "positive standard errors")
     if hksj and k < 2:
         raise ScenarioError("hksj needs at least 2 studies")
+    if hksj_truncate and not hksj:
+        raise ScenarioError("hksj_truncate = True: truncates the HKSJ factor, so it needs "
+                            "hksj = True")
     zero = np.zeros(y.shape[:-1])
     _, sw_fe, mu_fe = _pooled(y, v, zero)
     q = ((y - mu_fe[..., None]) ** 2 / v).sum(axis=-1)
@@ -176,6 +193,8 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     se_mu = np.sqrt(1.0 / sw)
     if hksj:
         scale = (w * (y - mu[..., None]) ** 2).sum(axis=-1) / (k - 1)
+        if hksj_truncate:
+            scale = np.maximum(scale, 1.0)
         se_mu = np.sqrt(scale / sw)
         crit = stats.t.ppf(1 - alpha / 2, k - 1)
         pvalue = 2 * special.stdtr(k - 1, -np.abs(mu / se_mu))
@@ -192,4 +211,4 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
             i2 = t2 / (t2 + s2)
     return MetaAnalysis(estimate=mu, se=se_mu, ci_low=mu - crit * se_mu,
                         ci_high=mu + crit * se_mu, tau2=t2, i2=i2, q=q, pvalue=pvalue, k=k,
-                        method=method, hksj=hksj)
+                        method=method, hksj=hksj, hksj_truncated=bool(hksj_truncate))

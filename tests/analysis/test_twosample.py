@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from simulator.analysis.estimates import TrialEstimates, critical_values, decide
+from simulator.analysis.metaanalysis import meta_analyse
 from simulator.analysis.twosample import (
     ancova,
     log_risk_ratio,
@@ -96,6 +97,31 @@ def test_log_risk_ratio_matches_metafor_escalc():
                          np.array([4, 3, 0, 10]), np.array([60, 40, 100, 30]))
     np.testing.assert_allclose(est.estimate, yi, rtol=1e-10)
     np.testing.assert_allclose(est.se**2, vi, rtol=1e-10)
+
+
+# R 4.2.2, metafor 3.8-1 (add = 1/2 to every cell of a table with a zero cell, drop00 = FALSE):
+#   d <- escalc(measure = "RR", ai = c(12, 0, 3, 0, 40, 7), n1i = c(50, 20, 30, 25, 40, 100),
+#               ci = c(20, 2, 0, 0, 30, 15), n2i = c(50, 21, 30, 25, 40, 98))
+#   f <- rma(yi, vi, data = d, method = "DL"); c(f$b, f$se, f$tau2, f$ci.lb, f$ci.ub)
+ESCALC = [  # (events active, n active, events placebo, n placebo), yi, vi
+    ((12, 50, 20, 50), -0.510825623766, 0.0933333333333),
+    ((0, 20, 2, 21), -1.5629178968, 2.30692640693),     # no event in the active arm
+    ((3, 30, 0, 30), 1.94591014906, 2.22119815668),     # none in the placebo arm
+    ((0, 25, 0, 25), 0.0, 3.92307692308),               # none in either arm (kept)
+    ((40, 40, 30, 40), 0.283575290499, 0.00869775546571),  # every active patient
+    ((7, 100, 15, 98), -0.782342759364, 0.189319727891),
+]
+
+
+def test_log_risk_ratio_zero_cells_and_the_binary_update_match_metafor():
+    a1, n1, a0, n0 = (np.array(x) for x in zip(*[row[0] for row in ESCALC], strict=True))
+    est = log_risk_ratio(a1, n1, a0, n0)
+    np.testing.assert_allclose(est.estimate, [row[1] for row in ESCALC], atol=1e-10, rtol=0)
+    np.testing.assert_allclose(est.se ** 2, [row[2] for row in ESCALC], atol=1e-10, rtol=0)
+    fit = meta_analyse(est.estimate, est.se, method="dl")
+    np.testing.assert_allclose([fit.estimate, fit.se, fit.tau2, fit.ci_low, fit.ci_high],
+                               [-0.203219650794, 0.331966737482, 0.289527331623,
+                                -0.853862500323, 0.447423198736], atol=1e-9, rtol=0)
 
 
 def test_log_risk_ratio_ci_matches_scipy_relative_risk():

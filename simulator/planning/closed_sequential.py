@@ -146,9 +146,13 @@ def _exits(t: np.ndarray, means: np.ndarray, upper: np.ndarray, lower: np.ndarra
     return above, below
 
 
-def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None
-                           ) -> SequentialClosedForm:
+def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
+                           t_test: bool = True) -> SequentialClosedForm:
     """Power, stopping probabilities and expected n of the scenario's sequential trial.
+
+    ``t_test=False`` gives the z test's (every look's z of SD 1 and mean
+    ``effect / SE``), as rpact's ``getPowerMeans(normalApproximation = TRUE)``
+    computes it; the default matches each look's t test, as simulated.
 
     Examples
     --------
@@ -175,7 +179,11 @@ def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None
     if design.sided == 2:
         m_lower = -m_upper
     m_looks = [looks[g[0]] for g in groups]
-    means, sds = _look_normals(scenario, m_looks, m_upper, m_lower)
+    if t_test:
+        means, sds = _look_normals(scenario, m_looks, m_upper, m_lower)
+    else:
+        means = np.array([_drift_at(scenario, sizes) for sizes in m_looks])
+        sds = np.ones(len(m_looks))
     # standardized: z / sd is unit-normal with mean mean / sd, and so are its bounds
     m_info = info[firsts]
     m_above, m_below = _exits(m_info / m_info[-1], means / sds, m_upper / sds, m_lower / sds,

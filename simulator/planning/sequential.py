@@ -59,7 +59,7 @@ def t_bound(df: np.ndarray, z: float) -> np.ndarray:
     Examples
     --------
     >>> t_bound(np.array([10.0, np.inf, 10.0]), 1.96).round(4).tolist()
-    [2.2281, 1.96, 2.2281]
+    [2.2282, 1.96, 2.2282]
     """
     df = np.asarray(df, float)
     if not np.isfinite(z):

@@ -147,3 +147,52 @@ def test_the_solver_sizes_the_sequential_trial():
     assert r.analytic_n_per_arm == closed_n
     assert r.n_range[0] - 1 <= closed_n <= r.n_range[1] + 1
     assert "group-sequential" in r.analytic_method
+
+
+# rpact 3.3.4, getPowerMeans(design, groups = 2, alternative, stDev, maxNumberOfSubjects,
+# normalApproximation = TRUE) with
+#   d1 <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, sided = 1,
+#           typeOfDesign = "asOF", typeBetaSpending = "bsOF", bindingFutility = FALSE)
+#   getPowerMeans(d1, ..., alternative = 0.6, stDev = 2.5, maxNumberOfSubjects = 300)
+#   d2 <- getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 2, typeOfDesign = "P")
+#   getPowerMeans(d2, ..., alternative = 0.5, stDev = 2, maxNumberOfSubjects = 400)
+#   d3 <- getDesignGroupSequential(informationRates = c(0.3, 0.6, 1), alpha = 0.025,
+#           sided = 1, typeOfDesign = "asOF", futilityBounds = c(0, 0.5), bindingFutility = TRUE)
+#   getPowerMeans(d3, ..., alternative = 0.5, stDev = 2, maxNumberOfSubjects = 300)
+# $overallReject, $expectedNumberOfSubjects, $rejectPerStage, $futilityPerStage
+RPACT_POWER = {
+    "d1": (({"looks": 3, "beta_spending": "bsOF", "beta": 0.1}, 0.025, 1, -0.6, 2.5, 150),
+           0.5210344788, 251.0052885994, [0.0060313825, 0.2019877468, 0.3130153495],
+           [0.0290766078, 0.2177433865]),
+    "d2": (({"looks": 4, "alpha_spending": "P"}, 0.05, 2, -0.5, 2.0, 200),
+           0.6148593215, 308.3516345077,
+           [0.1333724077, 0.1750894885, 0.1661874550, 0.1402099703], [0.0, 0.0, 0.0]),
+    "d3": (({"looks": [0.3, 0.6, 1.0], "futility_bounds": [0.0, 0.5], "binding": True},
+            0.025, 1, -0.5, 2.0, 150),
+           0.5624571059, 248.4266358730, [0.0030466456, 0.1574426275, 0.4019678329],
+           [0.1178399567, 0.0607838529]),
+}
+
+
+@pytest.mark.parametrize("case", list(RPACT_POWER))
+def test_z_closed_form_matches_rpact_get_power_means(case):
+    (interim, alpha, sided, effect, sd, n), power, en, reject, futility = RPACT_POWER[case]
+    s = Scenario.from_dict({"design": {"n_per_arm": n},
+                            "pain": {"effect": effect, "sd": sd, "analysis": "followup"},
+                            "analysis": {"alpha": alpha, "sided": sided}, "interim": interim})
+    cf = sequential_closed_form(s, t_test=False)
+    assert cf.power == pytest.approx(power, abs=1e-6)
+    assert cf.expected_n == pytest.approx(en, abs=1e-4)  # patients: 1e-6 of the information
+    assert list(cf.efficacy) == pytest.approx(reject, abs=1e-6)
+    assert list(cf.futility) == pytest.approx(futility, abs=1e-6)
+
+
+def test_z_closed_form_maximum_n_matches_rpact_get_sample_size_means():
+    """rpact: getSampleSizeMeans(d1, groups = 2, alternative = 0.6, stDev = 2.5,
+    normalApproximation = TRUE)$maxNumberOfSubjects = 773.0205040201 (386.51 per arm)."""
+    (interim, alpha, sided, effect, sd, _), *_ = RPACT_POWER["d1"]
+    s = Scenario.from_dict({"design": {"n_per_arm": 100},
+                            "pain": {"effect": effect, "sd": sd, "analysis": "followup"},
+                            "analysis": {"alpha": alpha, "sided": sided}, "interim": interim})
+    assert sequential_closed_form(s, 386, t_test=False).power < 0.9
+    assert sequential_closed_form(s, 387, t_test=False).power >= 0.9

@@ -38,6 +38,7 @@ def format_recruitment(result: RecruitmentResult) -> str:
     r = result
     lines = [f"recruitment: {r.scenario_name}, {r.n_target} patients at {r.sites} site"
              f"{'s' if r.sites != 1 else ''}, {r.n_reps:,} simulated trials ({r.path} path)",
+             _model_line(r),
              "",
              f"{'months to':28s} {'mean':>8s} {'5 %':>8s} {'median':>8s} {'95 %':>8s}"]
     lines += [_dist("full enrolment", r.months_to_full_enrolment),
@@ -46,6 +47,15 @@ def format_recruitment(result: RecruitmentResult) -> str:
     lines += [row for row in rows if row is not None]
     lines += _cost_lines(r)
     return "\n".join(lines)
+
+
+def _model_line(r: RecruitmentResult) -> str:
+    """How sites recruit and when infusions run."""
+    rates = (f"site rates vary (Poisson-gamma, CV {r.rate_cv:g})" if r.rate_cv > 0
+             else "every site at the mean rate (Poisson)")
+    days = ("infusions every day" if r.working_days_per_week == 7
+            else f"infusions on {r.working_days_per_week} days a week")
+    return f"{rates}; {days}"
 
 
 def _dist(label: str, d: DistributionSummary, fmt: str = "8.1f") -> str:
@@ -67,7 +77,10 @@ def _trial_rows(r: RecruitmentResult) -> list[str | None]:
     rows = [
         _est("patients screened", r.n_screened, ".1f"),
         _est("withdrawn waiting for a chair", r.n_withdrawn_waiting, ".2f"),
+        _est("withdrawn after an adverse event", r.n_withdrawn_after_ae, ".1f"),
         _est("with a primary outcome", r.n_completed, ".1f"),
+        *(f"{'  ' + arm:44s} {m.value:.1f} (SE {m.se:.2g}; the power engine expects {e:.1f})"
+          for arm, m, e in zip(r.arms, r.n_completed_per_arm, r.expected_completed_per_arm)),
         _est("mean wait for a first infusion", r.mean_wait_days, ".2f", " days"),
         _est("mean number waiting", r.mean_number_waiting, ".3f"),
     ]

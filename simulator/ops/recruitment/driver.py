@@ -24,7 +24,7 @@ from .result import RecruitmentResult
 from .simpy_path import run_simpy_chunk
 from .summary import summarise
 from .timelines import RecruitmentTimelines
-from .vectorized import BYTES_PER_PATIENT, run_vector_chunk
+from .vectorized import bytes_per_replication, run_vector_chunk
 
 __all__ = ["simulate_recruitment", "RecruitmentPath", "DEFAULT_N_REPS", "SIMPY_CHUNK"]
 
@@ -83,12 +83,14 @@ def simulate_recruitment(
     Examples
     --------
     One site open from the start screening 2 patients a month, 20 to enrol:
-    the time to full enrolment is Gamma(20, rate 2), mean 10 months.
+    with the same rate at every site (``rate_cv = 0``) the time to full
+    enrolment is Gamma(20, rate 2), mean 10 months.
 
     >>> from simulator import Scenario
     >>> from simulator.ops.recruitment import simulate_recruitment
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0},
-    ...                         "recruitment": {"sites": 1, "rate_per_site_month": 2.0}})
+    ...                         "recruitment": {"sites": 1, "rate_per_site_month": 2.0,
+    ...                                         "rate_cv": 0.0}})
     >>> r = simulate_recruitment(s, n_reps=2000, seed=1)
     >>> abs(r.months_to_full_enrolment.mean - 10.0) < 4 * r.months_to_full_enrolment.mean_se
     True
@@ -127,7 +129,7 @@ def _simpy_jobs(model: RecruitmentModel, rep_root: np.random.SeedSequence,
 def _vector_jobs(model: RecruitmentModel, vec_root: np.random.SeedSequence, n_reps: int,
                  chunk_mb: float) -> Iterator[Any]:
     """joblib tasks of memory-sized chunks, one stream per chunk."""
-    chunks = chunk_layout(n_reps, BYTES_PER_PATIENT * model.n_target, chunk_mb)
+    chunks = chunk_layout(n_reps, bytes_per_replication(model), chunk_mb)
     return (joblib.delayed(run_vector_chunk)(model, k, s)
             for k, s in zip(chunks, vec_root.spawn(len(chunks))))
 

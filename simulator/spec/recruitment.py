@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from .schema import check_fields, fail, integer, number, numbers
 
-__all__ = ["RecruitmentSpec", "even_ramp"]
+__all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
+
+#: The most recruiting sites a scenario may have.
+MAX_SITES = 10_000
 
 _POSITIVE = "must be a number > 0"
 _NONNEG = "must be a number >= 0"
@@ -70,8 +73,8 @@ class RecruitmentSpec:
         Optional costs (0 = not counted).
     """
 
-    sites: int = integer(check=lambda v: 1 <= v <= 10_000,
-                         allowed="must be an integer in [1, 10000]")
+    sites: int = integer(check=lambda v: 1 <= v <= MAX_SITES,
+                         allowed=f"must be an integer in [1, {MAX_SITES}]")
     rate_per_site_month: float = number(
         check=lambda v: v > 0,
         allowed="must be a number > 0 (patients screened per site per month)")

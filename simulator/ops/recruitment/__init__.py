@@ -115,10 +115,14 @@ from .bands import TimeBands
 from .driver import RecruitmentPath, simulate_recruitment
 from .model import DAYS_PER_MONTH
 from .result import RecruitmentResult
+from .solve import RecruitmentSolution, RecruitmentSolve, solve_recruitment
 from .timelines import RecruitmentTimelines
 
 __all__ = [
     "simulate_recruitment",
+    "solve_recruitment",
+    "RecruitmentSolution",
+    "RecruitmentSolve",
     "RecruitmentResult",
     "RecruitmentTimelines",
     "DistributionSummary",

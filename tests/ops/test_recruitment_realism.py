@@ -270,6 +270,40 @@ def test_littles_law_holds_with_working_days():
     assert 0 < r.chair_utilisation.value <= r.utilisation_ceiling
 
 
+def test_working_time_and_its_inverse():
+    from simulator.ops.recruitment.workdays import (
+        course_end,
+        from_working_time,
+        next_working,
+        working_time,
+    )
+
+    t = np.linspace(0.0, 70.0, 7001)
+    w = working_time(t, 5)
+    assert np.all(np.diff(w) >= 0) and w[-1] == 50.0  # 10 weeks of 5 working days
+    on = (t % 7) < 5
+    # W grows at rate 1 on working days and stays flat on days off
+    np.testing.assert_allclose(np.diff(w)[on[:-1]], 0.01, atol=1e-12)
+    # the inverse: the earliest time with that working time
+    x = np.linspace(0.01, 50.0, 5000)
+    np.testing.assert_allclose(working_time(from_working_time(x, 5), 5), x, atol=1e-12)
+    assert from_working_time(5.0, 5) == 5.0  # Friday evening, not Monday morning
+    assert np.all(next_working(t, 5)[on] == t[on])
+    assert np.all(next_working(t, 5)[~on] == 7 * (t[~on] // 7 + 1))
+    assert course_end(2.5, 3, 7) == 5.5  # every day a working day: k days
+    assert course_end(4.5, 3, 5) == 9.5  # Friday noon: Fri, Mon, Tue
+
+
+def test_row_wise_search_matches_searchsorted():
+    from simulator.ops.recruitment.vectorized import count_at_or_below
+
+    rng = np.random.default_rng(0)
+    a = np.sort(rng.integers(0, 20, size=(50, 7)).astype(float), axis=1)
+    v = rng.integers(-2, 23, size=(50, 30)).astype(float)  # ties with a included
+    expected = np.stack([np.searchsorted(a[r], v[r], side="right") for r in range(50)])
+    assert np.array_equal(count_at_or_below(a, v), expected)
+
+
 # ---------------------------------------------------------------------------
 # the two paths agree with every feature on (heterogeneity, working days, AE
 # withdrawal), without a capacity limit

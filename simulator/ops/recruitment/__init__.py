@@ -24,10 +24,11 @@ consecutive working days (``working_days_per_week`` a week, :mod:`.workdays`)
 in the same daily slot, so a patient holds one slot from getting it until
 ``sessions_per_patient`` working days after the first working time: each
 site is a first-come-first-served multi-server queue (a simpy ``Resource``
-with ``slots`` servers). This is the simplification we chose: outpatient courses are booked as a block, and the
-day's hours enter only through the number of slots. Time is continuous (a
-patient randomised in the afternoon may "start" then), which errs by less than
-a day per patient. A randomised patient who has not got a slot after
+with ``slots`` servers). This is the simplification we chose: outpatient
+courses are booked as a block, and the day's hours enter only through the
+number of slots. Time is continuous (a patient randomised in the afternoon
+of a working day may "start" then), which errs by less than a day per
+patient. A randomised patient who has not got a slot after
 ``max_wait_days`` withdraws (reneges): **withdrawn patients count as
 randomised** (``n_randomized``) **but are not treated and have no outcome**;
 enrolment is not topped up to replace them.
@@ -114,13 +115,13 @@ Modules
 :mod:`.model` (the model's numbers in days), :mod:`.draws` (site rates, arms
 and outcomes, alike on both paths), :mod:`.workdays` (working time),
 :mod:`.simpy_path` (sites, patients and chair queues in simpy),
-:mod:`.vectorized` (the twin without a capacity limit), :mod:`.timelines` (every simulated patient), :mod:`.bands`
-(bands over calendar time), :mod:`.deadline_power` (power at the deadline),
-:mod:`.summary` (timelines to a result), :mod:`.result`
-(:class:`RecruitmentResult`), :mod:`.checks` (argument checks), :mod:`.driver`
-(:func:`simulate_recruitment`) and :mod:`.solve` (:func:`solve_recruitment`:
-the sites or months that complete enrolment by a deadline with a given
-probability). The text tables are
+:mod:`.vectorized` (the twin without a capacity limit), :mod:`.timelines`
+(every simulated patient), :mod:`.bands` (bands over calendar time),
+:mod:`.deadline_power` (power at the deadline), :mod:`.summary` (timelines to
+a result), :mod:`.result` (:class:`RecruitmentResult`), :mod:`.checks`
+(argument checks), :mod:`.driver` (:func:`simulate_recruitment`) and
+:mod:`.solve` (:func:`solve_recruitment`: the sites or months that complete
+enrolment by a deadline with a given probability). The text tables are
 :func:`simulator.face.tables_recruitment.format_recruitment` and
 :func:`~simulator.face.tables_recruitment.format_solution`.
 """

@@ -26,7 +26,7 @@ randomisations (:mod:`simulator.ops.recruitment`).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -132,9 +132,10 @@ class _Problem:
 
     @property
     def n(self) -> int:
+        """The target enrolment, ``design.n_total``."""
         return self.scenario.design.n_total
 
-    def rate_blocks(self, sites: int):
+    def rate_blocks(self, sites: int) -> Iterator[np.ndarray]:
         """Each site's randomisation rate per month, ``(rows, n_reps)`` blocks in site order.
 
         The same seed gives site ``s`` the same draws at any number of sites.

@@ -22,7 +22,7 @@ from .model import DAYS_PER_MONTH, RecruitmentModel
 from .timelines import RecruitmentTimelines
 from .workdays import course_end, next_working
 
-__all__ = ["run_vector_chunk", "bytes_per_replication"]
+__all__ = ["run_vector_chunk", "bytes_per_replication", "count_at_or_below"]
 
 BYTES_PER_PATIENT = 240  # the chunk's arrays and temporaries, per patient
 BYTES_ROW_SEARCH = 64  # with site heterogeneity: the row-wise search, per patient and site

@@ -21,7 +21,12 @@ from .analysis.power import (
 from .engine.dispatch import choose_path
 from .errors import ConvergenceError, ScenarioError, SimulatorError
 from .models.truth import true_effect
-from .ops.recruitment import RecruitmentResult, simulate_recruitment
+from .ops.recruitment import (
+    RecruitmentResult,
+    RecruitmentSolution,
+    simulate_recruitment,
+    solve_recruitment,
+)
 from .ops.sweep import run_sweep
 from .planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
@@ -69,6 +74,7 @@ __all__ = [
     "MonteCarloProbability",
     "PowerCurve",
     "RecruitmentResult",
+    "RecruitmentSolution",
     "SampleSize",
     "SequentialClosedForm",
     "SequentialDesign",
@@ -94,6 +100,7 @@ __all__ = [
     "power_curve",
     "run_sweep",
     "simulate_recruitment",
+    "solve_recruitment",
     "simulate",
     "simulate_grid",
     "solve_sample_size",

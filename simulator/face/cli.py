@@ -138,14 +138,22 @@ def _add_recruit(verbs: Verbs) -> None:
     recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
                                                "(simpy), and the power at the deadline")
     add_scenario_flags(recruit)
-    recruit.add_argument("--reps", type=int, help="simulated trials (default 1000)")
+    recruit.add_argument("--reps", type=int, help="simulated trials (default 1000; with "
+                                                  "--solve: draws of the site rates, 2000)")
     recruit.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-    recruit.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    recruit.add_argument("--jobs", type=int, help="parallel workers (-1 = all cores; default 1)")
     recruit.add_argument("--deadline-months", type=float, metavar="M",
                          help="end of recruitment (default: recruitment.deadline_months)")
-    recruit.add_argument("--path", choices=("auto", "simpy", "vectorized"), default="auto",
+    recruit.add_argument("--path", choices=("auto", "simpy", "vectorized"),
                          help="vectorized needs no capacity limit (default: auto)")
     recruit.add_argument("--n-sims", type=int, help="trials per n of the power curve")
+    recruit.add_argument("--solve", choices=("sites", "months"),
+                         help="instead of simulating: the fewest sites (opening over the ramp) "
+                              "or the months that complete enrolment by the deadline with "
+                              "--probability")
+    recruit.add_argument("--probability", type=float, metavar="P",
+                         help="with --solve: the wanted P(full enrolment), in (0, 1) "
+                              "(default 0.9)")
     recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
                                                             "utilisation")

@@ -28,11 +28,41 @@ def _check_recruit_flags(args: argparse.Namespace) -> None:
         raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
     if args.deadline_months is not None and not args.deadline_months > 0:
         raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
+    if args.solve is None:
+        if args.probability is not None:
+            raise ScenarioError(f"--probability {args.probability}: only with --solve")
+        return
+    for flag in ("--plot", "--path", "--n-sims", "--jobs"):
+        if getattr(args, flag[2:].replace("-", "_")) is not None:
+            raise ScenarioError(f"{flag}: not used with --solve (the solver simulates no "
+                                "timelines)")
+    if args.probability is not None and not 0 < args.probability < 1:
+        raise ScenarioError(f"--probability {args.probability}: must be in (0, 1)")
+    if args.solve == "months" and args.deadline_months is not None:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: not used with --solve "
+                            "months (the answer is the deadline)")
+
+
+def _solve_recruitment(args: argparse.Namespace, scenario: Scenario) -> int:
+    """``trialsim recruit --solve``: the sites or months, without simulating timelines."""
+    from ..ops.recruitment import solve_recruitment
+    from .tables_recruitment import format_solution
+
+    solution = solve_recruitment(
+        scenario, solve=args.solve, seed=args.seed, n_reps=args.reps,
+        probability=0.9 if args.probability is None else args.probability,
+        deadline_months=args.deadline_months)
+    if args.json:
+        emit_json(args.json, solution.to_dict())
+    if args.json != "-":
+        print(format_solution(solution))
+    return 0
 
 
 def cmd_recruit(args: argparse.Namespace) -> int:
     """``trialsim recruit``: recruitment and infusion capacity over time, and the
-    power at the deadline.
+    power at the deadline; with ``--solve``, the sites or months that complete
+    enrolment by the deadline with a given probability.
 
     Parameters
     ----------
@@ -48,9 +78,12 @@ def cmd_recruit(args: argparse.Namespace) -> int:
 
     scenario = scenario_from(args)
     _check_recruit_flags(args)
-    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
-                                  deadline_months=args.deadline_months, path=args.path,
-                                  n_power_sims=args.n_sims)
+    if args.solve is not None:
+        return _solve_recruitment(args, scenario)
+    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed,
+                                  n_jobs=1 if args.jobs is None else args.jobs,
+                                  deadline_months=args.deadline_months,
+                                  path=args.path or "auto", n_power_sims=args.n_sims)
     if args.json:
         emit_json(args.json, result.to_dict())
     if args.plot:

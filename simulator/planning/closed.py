@@ -34,6 +34,7 @@ __all__ = [
     "AnalyticPower",
     "analytic_power",
     "completion_probabilities",
+    "ae_withdrawal_probabilities",
     "analytic_assurance",
     "comparison_powers",
 ]
@@ -60,8 +61,30 @@ class AnalyticPower:
     exact: bool
 
 
+def ae_withdrawal_probabilities(scenario: Scenario) -> tuple[float, ...]:
+    """Probability that a patient of each arm withdraws after an adverse event.
+
+    ``1 - prod(1 - risk * after_ae)`` over the adverse events, each at the
+    arm's risk: the events and the withdrawals after them are independent,
+    as the samplers draw them.
+    """
+    out = []
+    for arm in range(len(scenario.design.arms)):
+        stay = 1.0
+        for ae in scenario.adverse_events:
+            stay *= 1.0 - ae.risk_of(arm) * scenario.dropout.after_ae.get(ae.name, 0.0)
+        out.append(1.0 - stay)
+    return tuple(out)
+
+
 def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
-    """Probability that a patient of each arm (crossover: sequence) has a primary outcome."""
+    """Probability that a patient of each arm (crossover: sequence) has a primary outcome.
+
+    ``(1 - dropout.rate)``, times ``1 - washout_dropout`` for a crossover
+    (both periods are needed), times ``1 - risk * after_ae`` for each adverse
+    event at the arm's risk (the events and the withdrawals after them are
+    independent, as the samplers draw them).
+    """
     keep = []
     for arm in range(len(scenario.design.arms)):
         c = 1.0 - scenario.dropout.rate

@@ -295,10 +295,9 @@ def _meta_dict(m: MetaSpec) -> dict[str, Any]:
 
 def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
     out = {k: getattr(r, k) for k in file_keys(RecruitmentSpec)}
-    ramp = r.site_open_months[-1]
     # an even ramp is written back as the ramp, so that sweeping `sites` keeps it
-    even = even_ramp(ramp, r.sites) == r.site_open_months
-    out["site_open_months"] = ramp if even else list(r.site_open_months)
+    ramp = r.opening_ramp
+    out["site_open_months"] = ramp if ramp is not None else list(r.site_open_months)
     return {k: v for k, v in out.items() if v is not None}
 
 

@@ -48,9 +48,23 @@ class RecruitmentResult:
     n_treated_by_deadline, n_completed_by_deadline : MonteCarloMean or None
         Mean patients randomised and not withdrawn (treated), and with a
         primary outcome observed, by the deadline.
+    rate_cv : float
+        Coefficient of variation of the sites' screening rates (0: Poisson).
+    working_days_per_week : int
+        Days a week with infusions.
     n_screened, n_withdrawn_waiting, n_completed : MonteCarloMean
         Whole trial: patients screened, withdrawn while waiting for a chair,
         with a primary outcome.
+    arms : tuple of str
+        The arms (sequences), ``design.arms``.
+    n_completed_per_arm : tuple of MonteCarloMean
+        Whole trial: patients with a primary outcome, per arm.
+    expected_completed_per_arm : tuple of float
+        What the power engine expects per arm: ``n`` times its completion
+        probability (``dropout.rate`` and ``dropout.after_ae``); the timeline
+        agrees within Monte Carlo error when nobody withdraws waiting.
+    n_withdrawn_after_ae : MonteCarloMean
+        Whole trial: treated patients withdrawn after an adverse event.
     chair_utilisation : MonteCarloMean or None
         Share of chair opening hours used (None without chairs).
     mean_wait_days, mean_number_waiting : MonteCarloMean
@@ -93,9 +107,15 @@ class RecruitmentResult:
     n_randomized_by_deadline: MonteCarloMean | None
     n_treated_by_deadline: MonteCarloMean | None
     n_completed_by_deadline: MonteCarloMean | None
+    rate_cv: float
+    working_days_per_week: int
     n_screened: MonteCarloMean
     n_withdrawn_waiting: MonteCarloMean
     n_completed: MonteCarloMean
+    arms: tuple[str, ...]
+    n_completed_per_arm: tuple[MonteCarloMean, ...]
+    expected_completed_per_arm: tuple[float, ...]
+    n_withdrawn_after_ae: MonteCarloMean
     chair_utilisation: MonteCarloMean | None
     mean_wait_days: MonteCarloMean
     mean_number_waiting: MonteCarloMean
@@ -135,6 +155,7 @@ class RecruitmentResult:
             "months_to_last_outcome": t.months_to_last_outcome,
             "n_screened": t.n_screened,
             "n_withdrawn_waiting": t.withdrawn.sum(axis=1),
+            "n_withdrawn_after_ae": t.withdrawn_after_ae.sum(axis=1),
             "n_completed": np.isfinite(t.outcome_month).sum(axis=1),
             "mean_wait_days": t.wait_days.mean(axis=1),
         }
@@ -166,6 +187,8 @@ class RecruitmentResult:
             "sites": self.sites,
             "chairs_per_site": self.chairs_per_site,
             "deadline_months": self.deadline_months,
+            "rate_cv": self.rate_cv,
+            "working_days_per_week": self.working_days_per_week,
             "months_to_full_enrolment": self.months_to_full_enrolment.to_dict(),
             "months_to_last_outcome": self.months_to_last_outcome.to_dict(),
             **prob,
@@ -175,6 +198,12 @@ class RecruitmentResult:
             **mean("n_screened", self.n_screened),
             **mean("n_withdrawn_waiting", self.n_withdrawn_waiting),
             **mean("n_completed", self.n_completed),
+            "n_completed_per_arm": {a: m.value for a, m in zip(self.arms,
+                                                               self.n_completed_per_arm)},
+            "n_completed_per_arm_se": {a: m.se for a, m in zip(self.arms,
+                                                               self.n_completed_per_arm)},
+            "expected_completed_per_arm": dict(zip(self.arms, self.expected_completed_per_arm)),
+            **mean("n_withdrawn_after_ae", self.n_withdrawn_after_ae),
             **mean("chair_utilisation", self.chair_utilisation),
             "utilisation_ceiling": self.utilisation_ceiling,
             **mean("mean_wait_days", self.mean_wait_days),

@@ -42,11 +42,27 @@ def format_recruitment(result: RecruitmentResult) -> str:
              "",
              f"{'months to':28s} {'mean':>8s} {'5 %':>8s} {'median':>8s} {'95 %':>8s}"]
     lines += [_dist("full enrolment", r.months_to_full_enrolment),
-              _dist("last primary outcome", r.months_to_last_outcome), ""]
+              _dist("last primary outcome", r.months_to_last_outcome)]
+    lines += _interim_lines(r) + [""]
     rows = _trial_rows(r) + _deadline_rows(r)
     lines += [row for row in rows if row is not None]
     lines += _cost_lines(r)
     return "\n".join(lines)
+
+
+def _interim_lines(r: RecruitmentResult) -> list[str]:
+    """With ``[interim]``: each look's date, and the expected end of the trial."""
+    if r.interim is None:
+        return []
+    i = r.interim
+    last = len(i.looks)
+    lines = [_dist(f"look {k.look} ({','.join(str(n) for n in k.group_sizes)}/arm)", k.months)
+             + f"   P({'stop here' if k.look < last else 'reach it'}) {100 * k.p_stop:.1f} %"
+             for k in i.looks]
+    e = i.expected_stop_months
+    lines.append(f"{'expected end (sequential)':28s} {e.value:8.1f}   (MC SE {e.se:.2f}; "
+                 f"{i.months_saved:.1f} months before the last look, on average)")
+    return lines
 
 
 def _model_line(r: RecruitmentResult) -> str:

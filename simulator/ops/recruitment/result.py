@@ -10,6 +10,7 @@ import numpy as np
 from ...mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
 from ...planning.curves import PowerCurve
 from .bands import TimeBands
+from .interim_timing import InterimTiming
 from .timelines import RecruitmentTimelines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,6 +92,9 @@ class RecruitmentResult:
         Every simulated patient.
     worker_pids : tuple of int
         The processes that ran the replications.
+    interim : InterimTiming or None
+        With ``[interim]``: each look's date and the expected end of the
+        sequential trial (:mod:`.interim_timing`).
     """
 
     scenario_name: str
@@ -131,6 +135,7 @@ class RecruitmentResult:
     utilisation_ceiling: float | None = None
     timelines: RecruitmentTimelines = field(compare=False, repr=False)
     worker_pids: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    interim: InterimTiming | None = None
 
     @property
     def worker_processes(self) -> int:
@@ -213,4 +218,5 @@ class RecruitmentResult:
             **mean("assurance_at_deadline", self.assurance_at_deadline),
             "power_seed": self.power_seed,
             "n_per_arm_at_deadline": {str(k): v for k, v in self.n_per_arm_at_deadline.items()},
+            "interim": None if self.interim is None else self.interim.to_dict(),
         }

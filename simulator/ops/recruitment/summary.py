@@ -17,6 +17,7 @@ from ...planning.closed import completion_probabilities
 from ...spec import RecruitmentSpec, Scenario
 from .bands import TimeBands, count_at_most
 from .deadline_power import power_at_deadline
+from .interim_timing import interim_timing
 from .model import DAYS_PER_MONTH
 from .result import RecruitmentResult
 from .timelines import RecruitmentTimelines
@@ -88,6 +89,8 @@ def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
         worker_pids=pids,
         **_chair_outputs(spec, t, grid),
         **_deadline_outputs(scenario, t, deadline, power_seed, n_power_sims, n_jobs),
+        interim=None if scenario.interim is None else interim_timing(
+            scenario, t, seed=power_seed, n_sims=n_power_sims, n_jobs=n_jobs),
     )
 
 

@@ -11,8 +11,14 @@
   factor ``1 - r^2``, is slightly higher.
 * two proportions: normal approximation.
 * risk ratio of an adverse event: exact, by enumerating both binomial counts.
-* random completers (dropout): the power is averaged exactly over the
-  binomial numbers of completers in each arm.
+* random completers (dropout): the power is averaged over the binomial
+  numbers of completers in each arm (every pair of counts; a spline over a
+  sub-grid of them where the supports are large, within 2e-8).
+
+The noncentral t's tail is ``1 - scipy.special.nctdtr`` (a ufunc, about 25x
+faster than ``scipy.stats.nct.sf`` per call), with ``stats.nct.sf`` where
+``nctdtr`` returns NaN (far in its lower tail); quantiles of t and F come
+from ``scipy.special`` too.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ import math
 
 import numpy as np
 
+from scipy import special
+
 from .._scipy import stats
 from .estimates import decide
 from .twosample import log_risk_ratio
 
 __all__ = [
+    "nct_sf",
     "directed_power",
     "t_test_power",
     "ancova_power",
@@ -45,16 +54,34 @@ _GL_U = 1.0 - (1.0 - _v) ** 3
 _GL_W = 0.5 * _w * 3.0 * (1.0 - _v) ** 2
 
 
+def nct_sf(t, df, ncp):
+    """P(T > t) for T ~ noncentral t(df, ncp).
+
+    ``1 - nctdtr``; where that is NaN (far in the lower tail, the trap of
+    ``nct.cdf``), ``scipy.stats.nct.sf``.
+
+    Examples
+    --------
+    >>> round(float(nct_sf(1.96, 198.0, 2.828)), 6)
+    0.806834
+    """
+    out = 1.0 - special.nctdtr(df, ncp, t)
+    bad = np.isnan(out)
+    if np.any(bad):
+        t, df, ncp = np.broadcast_arrays(t, df, ncp)
+        out = np.where(bad, stats.nct.sf(t, df, ncp), out)
+    return out
+
+
 def directed_power(ncp, df, crit, sided: int, benefit_sign: int, direction: str = "any"):
     """P(reject) for a statistic ~ noncentral t(df, ncp), critical value crit.
 
     ``direction="benefit"`` counts only rejections in the benefit direction.
     """
     if sided == 2 and direction == "any":
-        # P(T > c) + P(T < -c) = sf(c; ncp) + sf(c; -ncp); the sf form avoids
-        # the NaNs that nct.cdf gives far in the lower tail.
-        return stats.nct.sf(crit, df, ncp) + stats.nct.sf(crit, df, -ncp)
-    return stats.nct.sf(crit, df, benefit_sign * ncp)
+        # P(T > c) + P(T < -c) = sf(c; ncp) + sf(c; -ncp)
+        return nct_sf(crit, df, ncp) + nct_sf(crit, df, -ncp)
+    return nct_sf(crit, df, benefit_sign * ncp)
 
 
 def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, welch=False,
@@ -90,7 +117,7 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
     else:
         df = n0 + n1 - 2.0
     ncp = delta / (sd * np.sqrt(inv))
-    crit = stats.t.ppf(1.0 - alpha / sided, df)
+    crit = special.stdtrit(df, 1.0 - alpha / sided)
     return directed_power(ncp, df, crit, sided, benefit_sign, direction)
 
 
@@ -104,9 +131,9 @@ def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, 
                      for a in np.broadcast_arrays(delta, np.asarray(n0, float), n1))
     df = n0 + n1 - 3.0
     ncp0 = delta / (sd * math.sqrt(1.0 - r * r) * np.sqrt(1.0 / n0 + 1.0 / n1))
-    f = stats.f.ppf(_GL_U, 1.0, n0 + n1 - 2.0)
+    f = special.fdtri(1.0, n0 + n1 - 2.0, _GL_U)
     ncp = ncp0 / np.sqrt(1.0 + f / (n0 + n1 - 2.0))
-    crit = stats.t.ppf(1.0 - alpha / sided, df)
+    crit = special.stdtrit(df, 1.0 - alpha / sided)
     return np.sum(_GL_W * directed_power(ncp, df, crit, sided, benefit_sign, direction),
                   axis=-1)
 

@@ -10,6 +10,13 @@ neither on the number of workers nor on how blocks are grouped into tasks.
 The kernel knows no feature: planning contributes the passes and collectors
 and turns the totals into results.
 
+A collector with a ``grid(sample, chunk)`` method counts every grid size of
+a block in one call, on the sizes' samples stacked
+(:meth:`~simulator.engine.sample.SampleGrid.stack`: each array with a
+leading size axis), where a run has more than
+one size and no interim looks: a 200-point curve then costs one collector
+call per block, not 200.
+
 A scenario with ``[interim]`` is simulated at every grid size's looks too
 (:mod:`simulator.engine.looks`): a collector hands over the grid size's
 last look, as without looks, unless it is marked ``per_look = True``; then it
@@ -81,7 +88,8 @@ class Collector(Protocol):
     """Counts from one grid size's analysed trials of one block.
 
     A collector with a true ``per_look`` attribute is called with the list of
-    every look's :class:`TrialSample` instead of the last one.
+    every look's :class:`TrialSample` instead of the last one. One with a
+    ``grid`` method may be called once for every size instead (see above).
     """
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> Mapping[str, Any]: ...
@@ -152,17 +160,26 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
         params = p.params(source, n)
     sizes = run_grid(grid, p.scenario)
     samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, sizes.sizes, params)
-    out = []
-    for g, picks in enumerate(sizes.picks):
-        ctx = ChunkContext(n_sims=n, sizes=grid[g], index=g, params=params,
-                           looks=tuple(sizes.sizes[i] for i in picks))
-        counts: Counts = {}
-        for collect in p.collectors:
+    out: list[Counts] = [{} for _ in grid]
+    by_grid = len(grid) > 1 and p.scenario.interim is None
+    stacked = None
+    for collect in p.collectors:
+        if by_grid and hasattr(collect, "grid"):
+            if stacked is None:
+                stacked = samples.stack([picks[-1] for picks in sizes.picks])
+            ctx = ChunkContext(n_sims=n, sizes=grid[-1], index=-1, params=params)
+            for name, values in collect.grid(stacked, ctx).items():
+                per_size = values.tolist() if values.ndim == 1 else values
+                for g, counts in enumerate(out):
+                    counts[name] = per_size[g]
+            continue
+        for g, picks in enumerate(sizes.picks):
+            ctx = ChunkContext(n_sims=n, sizes=grid[g], index=g, params=params,
+                               looks=tuple(sizes.sizes[i] for i in picks))
             if getattr(collect, "per_look", False):
-                counts.update(collect([samples[i] for i in picks], ctx))
+                out[g].update(collect([samples[i] for i in picks], ctx))
             else:
-                counts.update(collect(samples[picks[-1]], ctx))
-        out.append(counts)
+                out[g].update(collect(samples[picks[-1]], ctx))
     return out
 
 

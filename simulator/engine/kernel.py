@@ -28,6 +28,7 @@ Streams are named children of the block's ``SeedSequence``: ``data`` is block
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -223,9 +224,14 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)
-    jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
-    with loky_workers_exit_with_parent():
+    if n_jobs == 1:  # in this process, without joblib's set-up (a solve makes many small runs)
+        results = (_run_task(passes, grid, task, seed) for task in tasks)
+        context = contextlib.nullcontext()
+    else:
+        jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        context = loky_workers_exit_with_parent()
+    with context:
         for (blocks, pid), task in zip(results, tasks):
             for counts in blocks:
                 for name, per_size in counts.items():

@@ -79,14 +79,9 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
     """
     spec, pain = scenario.analysis, scenario.pain
     if draw.patients is not None and spec.estimand == "treatment-policy-j2r":
-        primaries = jump_to_reference(draw.patients, grid, rng, analysis=pain.analysis,
-                                      test=spec.test, imputations=spec.imputations,
-                                      n_sims=n_sims)
-        return SampleGrid.of([TrialSample(primary=primaries[g],
-                                          completers=tuple(c[:, g] for c in draw.completers),
-                                          ae_counts={k: tuple(c[:, g] for c in v)
-                                                     for k, v in draw.ae_counts.items()})
-                              for g in range(len(grid))])
+        primary = jump_to_reference(draw.patients, rng, analysis=pain.analysis, test=spec.test,
+                                    imputations=spec.imputations, n_sims=n_sims)
+        return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
     if draw.two_sample is not None:
         primary = two_sample_analysis(draw.analysis, spec.test, draw.two_sample)
         return SampleGrid.of([TrialSample(primary=primary, completers=draw.completers,

@@ -76,6 +76,8 @@ class ChunkContext:
         The true parameters the pass drew for its trials.
     looks : tuple of tuple of int
         Patients per arm at each look (``(sizes,)`` without interim looks).
+    grid : tuple of tuple of int
+        In a ``grid`` call: patients per arm at every size (``index`` is -1).
     """
 
     n_sims: int
@@ -83,6 +85,7 @@ class ChunkContext:
     index: int
     params: TrialParameters | None
     looks: tuple[tuple[int, ...], ...] = ()
+    grid: tuple[tuple[int, ...], ...] = ()
 
 
 class Collector(Protocol):
@@ -168,7 +171,8 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
         if by_grid and hasattr(collect, "grid"):
             if stacked is None:
                 stacked = samples.stack([picks[-1] for picks in sizes.picks])
-            ctx = ChunkContext(n_sims=n, sizes=grid[-1], index=-1, params=params)
+            ctx = ChunkContext(n_sims=n, sizes=grid[-1], index=-1, params=params,
+                               grid=tuple(grid))
             for name, values in collect.grid(stacked, ctx).items():
                 per_size = values.tolist() if values.ndim == 1 else values
                 for g, counts in enumerate(out):

@@ -153,3 +153,28 @@ def test_too_small_trials_are_not_analysable():
     est = student_t(np.array([1.0, 1.0]), np.array([1.0, 1.0]), np.array([0, 5]), np.array([5, 5]))
     assert np.isnan(est.estimate[0]) and not np.isnan(est.estimate[1])
     assert not decide(est, alpha=0.05, sided=2, benefit_sign=-1).reject[0]
+
+
+def test_jump_to_reference_completed_moments_equal_the_imputed_data_moments():
+    """The completed data's moments from prefix sums (withdrawn y = c + b x +
+    sigma eps) equal those of the explicitly imputed patients."""
+    from simulator.analysis.imputation import _ArmSums
+    from simulator.moments import PatientArm, Prefix, observed_moments
+
+    rng = np.random.default_rng(3)
+    k, n = 4, 12
+    prefix = Prefix([5, 9, 12])
+    x, y = rng.normal(6, 1.3, (k, n)), rng.normal(5, 2.5, (k, n))
+    keep = rng.random((k, n)) > 0.3
+    arm = PatientArm(prefix=prefix, x=x, y=y, keep=keep)
+    c, b, sigma = (rng.normal(size=(k, 3)) for _ in range(3))
+    sigma = np.abs(sigma)
+    eps = np.where(keep, 0.0, rng.standard_normal((k, n)))
+    got = _ArmSums(arm, 6.0, k).completed(c, b, sigma, eps)
+    for g, size in enumerate([5, 9, 12]):
+        imputed = c[:, g:g + 1] + b[:, g:g + 1] * (x - 6.0) + sigma[:, g:g + 1] * eps
+        full = np.where(keep, y - 6.0, imputed)
+        want = observed_moments(Prefix([size]), x[:, :size] - 6.0, full[:, :size], None, k)
+        for name in ("n", "mean_x", "mean_y", "cxx", "cyy", "cxy"):
+            np.testing.assert_allclose(getattr(got, name)[:, g], getattr(want, name)[:, 0],
+                                       rtol=1e-10, atol=1e-10, err_msg=name)

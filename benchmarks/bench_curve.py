@@ -26,21 +26,28 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    The same ratio on the aggregate path for (a) is printed for information
    only: there one evaluation is O(1) in n and a curve draws every segment
    between grid points, so the ratio is about the number of segments.
-2. **Solve / one evaluation** on the per-patient path:
-   ``time(solve_sample_size(s, target=0.9, n_sims=K, path="patient"))``
-   divided by ``time(simulate_grid(s, [n*], n_sims=K, path="patient",
-   closed_forms=False))`` at the answer ``n*``; target <= 5x. The solve is
-   split into the simulated curves it runs (``power_curve``, wrapped
-   with a timer that also records each curve's grid), the closed-form setup
-   (``planning.closed_form``), the closed-form bisection for the starting
-   guess (``planning.smallest_n``, with its number of closed-form
-   evaluations), the textbook inflation rule (``planning.inflation``) and
-   the rest. The wrappers are removed afterwards.
+2. **Solve / one run at the answer**:
+   ``time(solve_sample_size(s, target=0.9, n_sims=K))`` divided by the time
+   of one run at the answer, ``simulate(at_n(s, n*), n_sims=K)`` with its
+   default arguments (what ``trialsim run`` computes: the closed form
+   beside the simulation, and the comparison runs where the scenario has
+   them); target <= 10x, for normal-model scenarios at n* about 120, 1,300
+   and 3,000 per arm (aggregate path) and for the flagship (per-patient
+   path); the cost must not grow with n* (the ratio at n* ~ 3,000 at most
+   1.5x the ratio at ~ 120) and every range must be within 2 % of n*. The
+   solve is split into its independent runs, the coarse bracketing curve
+   (only when no closed form gives a first guess), the closed forms (first
+   guess, exact n, the textbook inflation rule) and the rest.
 3. **A default curve / the closed-form-included curve**: a 15-point
    ``power_curve`` of the flagship scenario (``n`` 20..300 step 20, default
    arguments: no closed forms, no comparison runs) divided by the same curve
    with ``closed_forms=True, comparisons=True`` (what every curve computed
    before the closed forms were made optional); target <= 0.5x.
+4. **A 199-point curve of a normal-model scenario** (``n`` 2..200 per arm):
+   on the aggregate path against the same curve on the per-patient path
+   (target: no slower) and against drawing the 199 segments' sufficient
+   statistics alone, block by block as the run does
+   (``models.aggregate.simulate_aggregate_grid``; target <= 1.5x).
 
 As in ``bench_engine.py``: every figure is a ratio to a baseline measured in
 the same process, each timing is the best of 3 (``time.perf_counter``) after
@@ -68,7 +75,16 @@ import numpy as np  # noqa: E402
 
 import simulator.planning.search as search  # noqa: E402
 import simulator.planning.solver as planning  # noqa: E402
-from simulator import Scenario, load_scenario, power_curve, simulate_grid  # noqa: E402
+from simulator import (  # noqa: E402
+    Scenario,
+    load_scenario,
+    power_curve,
+    simulate,
+    simulate_grid,
+)
+from simulator.engine.layout import Layout, bytes_per_trial  # noqa: E402
+from simulator.models.aggregate import simulate_aggregate_grid  # noqa: E402
+from simulator.spec.variants import at_n  # noqa: E402
 
 REPEATS = 3
 SEED = 20250101
@@ -139,6 +155,16 @@ def one_eval(scenario: Scenario, n: int, n_sims: int, path: str) -> tuple[float,
     return best_of(run, min_time=MIN_TIME)
 
 
+def one_run(scenario: Scenario, n: int, n_sims: int, path: str) -> tuple[float, float]:
+    """Best time of ``simulate(at_n(s, n))`` with its defaults (``trialsim run``), and power."""
+    at = at_n(scenario, n)
+
+    def run(rep: int) -> float:
+        return simulate(at, n_sims=n_sims, seed=SEED, path=path).power.value
+
+    return best_of(run, min_time=MIN_TIME)
+
+
 def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
           ) -> tuple[float, list[float]]:
     """Best time of ``power_curve(s, grid)`` and its powers."""
@@ -148,6 +174,23 @@ def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
         return [m.value for m in c.metric("power")]
 
     return best_of(run, min_time=MIN_TIME)
+
+
+def long_curve(n_sims: int) -> tuple[float, float, float]:
+    """Best times of a 199-point aggregate curve, the per-patient one, and the draws alone."""
+    s = Scenario.from_dict(NORMAL, source="normal")
+    grid = list(range(2, N_MAX + 1))
+    sizes = [s.design.group_sizes_at(n) for n in grid]
+    layout = Layout.of(n_sims, bytes_per_trial(s, "aggregate", len(grid)), s.simulation.chunk_mb)
+
+    def draws(rep: int) -> None:
+        for j, n in enumerate(layout.blocks()):
+            simulate_aggregate_grid(s, n, np.random.default_rng([SEED, rep, j]), sizes)
+
+    def on(path: str):
+        return lambda rep: power_curve(s, grid, n_sims=n_sims, seed=SEED, path=path)
+
+    return (best_of(on("aggregate"))[0], best_of(on("patient"))[0], best_of(draws)[0])
 
 
 def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
@@ -279,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     solve_jobs.append(("(b) flagship ketamine IV", load_scenario(FLAGSHIP), "patient"))
     for i, (label, s, path) in enumerate(solve_jobs, 1):
         t_solve, res, split = solve(s, n_sims, path)
-        t_one, p_one = one_eval(s, res.n_per_arm, n_sims, path)
+        t_one, p_one = one_run(s, res.n_per_arm, n_sims, path)
         solve_rows.append((label, path, t_solve, t_one, p_one, res, split))
         print(f"  [2.{i}] {label:26s} solve {t_solve:7.3f} s  one at n={res.n_per_arm} "
               f"{t_one:7.3f} s", flush=True)
@@ -289,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     t_default, t_included = default_vs_closed(design_flagship, n_sims)
     print(f"  [3.1] flagship default curve {t_default:7.3f} s  closed-form-included "
           f"{t_included:7.3f} s", flush=True)
+
+    t_long, t_long_patient, t_draws = long_curve(n_sims)
+    print(f"  [4.1] 199-point normal curve: aggregate {t_long:7.3f} s  per-patient "
+          f"{t_long_patient:7.3f} s  draws alone {t_draws:7.3f} s", flush=True)
 
     # -- report ---------------------------------------------------------------
     print(f"\n1. 20-point power curve vs one evaluation at n = {N_MAX} per arm")
@@ -306,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(GRID)} segments; ratio ~ segments expected)")
 
     print(f"\n2. solve_sample_size(target={TARGET_POWER}, n_tolerance 2 %) vs one run of "
-          f"{n_sims:,} trials at the answer")
+          f"{n_sims:,} trials at the answer (simulate's defaults, as trialsim run)")
     print(f"{'scenario':26s} {'n*':>5s} {'range':>11s} {'width':>6s} {'closed':>6s} "
           f"{'runs':>5s} {'trials':>9s} {'one (s)':>8s} {'solve (s)':>9s} {'ratio':>7s} "
           f"{'target':>7s} {'':>6s}")
@@ -343,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
           f"comparison runs")
     print(f"   default {t_default:.3f} s, closed-form-included {t_included:.3f} s: "
           f"ratio {ratio:.2f}x (target <= {TARGET_DEFAULT:g}x) {verdict(ratio <= TARGET_DEFAULT)}")
+
+    print(f"\n4. 199-point curve of a normal-model scenario (n 2..{N_MAX}), {n_sims:,} trials")
+    r_patient, r_draws = t_long / t_long_patient, t_long / t_draws
+    print(f"   aggregate {t_long:.3f} s / per-patient {t_long_patient:.3f} s = {r_patient:.2f}x "
+          f"(target <= 1x) {verdict(r_patient <= 1.0)}")
+    print(f"   aggregate {t_long:.3f} s / the segments' draws alone {t_draws:.3f} s = "
+          f"{r_draws:.2f}x (target <= 1.5x) {verdict(r_draws <= 1.5)}")
 
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
     return 0

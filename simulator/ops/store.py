@@ -79,6 +79,7 @@ class ResultStore:
         self.meta = self.csv.with_suffix(".meta.json")
         self.lock_file = self.csv.with_suffix(".lock")
         self.rows: list[dict[str, Any]] = []
+        self._columns_seen: dict[str, None] = {}
         names = {"JSON Lines twin": self.jsonl, "Parquet copy": self.parquet,
                  "settings file": self.meta, "lock file": self.lock_file}
         for what, twin in names.items():
@@ -118,6 +119,9 @@ class ResultStore:
                 seen.add(row["scenario_hash"])
                 unique.append(row)
         self.rows = unique
+        self._columns_seen = {}
+        for row in unique:
+            self._columns_seen.update(dict.fromkeys(row))
         self._rewrite()
         return list(unique)
 
@@ -219,17 +223,26 @@ class ResultStore:
         write_atomic(self.meta, to_json(settings, indent=2) + "\n")
 
     def append(self, row: dict[str, Any]) -> None:
-        """Add one row: one ``write`` to each file, JSON Lines first."""
+        """Add one row: one ``write`` to each file, JSON Lines first.
+
+        The cost does not grow with the rows held (the columns are kept, not
+        recomputed); only a row with a new column re-renders the CSV. The
+        Parquet copy is written by :meth:`finish`.
+        """
         self.csv.parent.mkdir(parents=True, exist_ok=True)
         line = to_json(row) + "\n"
         append_once(self.jsonl, line)
-        columns = self._columns()
         self.rows.append(row)
-        if columns != self._columns() or not self.csv.exists():
-            self._rewrite()  # a new column: re-render the CSV (atomically)
+        new = any(k not in self._columns_seen for k in row)
+        self._columns_seen.update(dict.fromkeys(row))
+        if new or not self.csv.exists():
+            self._rewrite(parquet=False)  # a new column: re-render the CSV (atomically)
         else:
             append_once(self.csv, _csv_lines([row], self._columns(), header=False))
-            self._write_parquet()
+
+    def finish(self) -> None:
+        """Write the Parquet copy of the rows (when pyarrow is installed)."""
+        self._write_parquet()
 
     def _write_parquet(self) -> None:
         """A Parquet copy of the rows when pyarrow is installed (rewritten atomically)."""
@@ -245,18 +258,17 @@ class ResultStore:
         write_atomic(self.parquet, buffer.getvalue().to_pybytes())
 
     def _columns(self) -> list[str]:
-        columns: dict[str, None] = {}
-        for row in self.rows:
-            columns.update(dict.fromkeys(row))
+        columns = self._columns_seen
         tail = ("seed_entropy", "scenario_hash", "version")
         return [c for c in columns if c not in tail] + [c for c in tail if c in columns]
 
-    def _rewrite(self) -> None:
+    def _rewrite(self, parquet: bool = True) -> None:
         if not self.rows and not self.jsonl.exists():
             return
         write_atomic(self.jsonl, "".join(to_json(r) + "\n" for r in self.rows))
         write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
-        self._write_parquet()
+        if parquet:
+            self._write_parquet()
 
 
 def _difference(name: str, stored: Any, current: Any) -> str:

@@ -372,7 +372,10 @@ def run_sweep(
     store = ResultStore(out)
     with store.locked():
         done = _open_store(store, resume, settings)
-        _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)
+        try:
+            _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)
+        finally:
+            store.finish()  # the Parquet copy, also of an interrupted sweep's rows
     order = {h: i for i, h in enumerate(plan.hashes)}
     return sorted((r for r in store.rows if r["scenario_hash"] in order),
                   key=lambda r: order[r["scenario_hash"]])

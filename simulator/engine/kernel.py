@@ -228,14 +228,16 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)
-    if n_jobs == 1:  # in this process, without joblib's set-up (a solve makes many small runs)
-        results = (_run_task(passes, grid, task, seed) for task in tasks)
-        context = contextlib.nullcontext()
-    else:
-        jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
-        results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        context = loky_workers_exit_with_parent()
+    # One worker runs in this process, without joblib's set-up (a solve makes
+    # many small runs). Parallel reads the joblib configuration when it is
+    # made, so it is made inside the context that sets the workers' initializer.
+    context = contextlib.nullcontext() if n_jobs == 1 else loky_workers_exit_with_parent()
     with context:
+        if n_jobs == 1:
+            results = (_run_task(passes, grid, task, seed) for task in tasks)
+        else:
+            jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
+            results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         for (blocks, pid), task in zip(results, tasks):
             for counts in blocks:
                 for name, per_size in counts.items():

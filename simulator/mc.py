@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
+
+from ._lazy import special
 
 __all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummary",
            "quantile_with_se"]

@@ -28,9 +28,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
-from .._scipy import optimize
+from .._lazy import optimize, special
 from ..errors import ConvergenceError
 from .crossing import (advance, exit_above, exit_below, point_mass, solve_above, solve_below,
                        solve_symmetric)

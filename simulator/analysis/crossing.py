@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..errors import ConvergenceError
 
 __all__ = ["Mass", "point_mass", "exit_above", "exit_below", "density", "advance",

@@ -38,8 +38,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..errors import ScenarioError
 
 __all__ = ["required_information", "required_participants", "diversity",

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special
 
-from .._scipy import stats
+from .._lazy import special, stats
 from ..errors import ConvergenceError, ScenarioError
 
 __all__ = ["MetaAnalysis", "meta_analyse", "METHODS"]

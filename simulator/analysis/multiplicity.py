@@ -24,9 +24,8 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
-from .._scipy import optimize, stats
+from .._lazy import optimize, special, stats
 from .estimates import TrialEstimates, critical_values
 
 __all__ = ["dunnett_critical", "MULTIPLICITY", "adjusted_decisions"]

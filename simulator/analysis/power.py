@@ -27,9 +27,7 @@ import math
 
 import numpy as np
 
-from scipy import special
-
-from .._scipy import stats
+from .._lazy import special, stats
 from .estimates import decide
 from .twosample import log_risk_ratio
 

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from .._lazy import special
 
 __all__ = ["ProbitFit", "fit_probit"]
 

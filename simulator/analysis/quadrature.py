@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
+
 
 __all__ = ["normal_prior_nodes"]
 

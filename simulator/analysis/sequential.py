@@ -29,8 +29,8 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..errors import ScenarioError
 from .boundaries import (alpha_spending_bounds, beta_spending_bounds, crossings,
                          drift_for_power, lower_bounds, wang_tsiatis_bounds)

@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..errors import ScenarioError
 
 __all__ = [

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..errors import ScenarioError
 
 __all__ = ["generalized_q", "tau2_for_q", "Tau2Interval", "tau2_qprofile_ci",

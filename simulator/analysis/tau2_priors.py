@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..errors import ScenarioError
 from .tau2 import generalized_q, studies_iv, tau2_for_q
 

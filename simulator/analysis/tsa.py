@@ -45,8 +45,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..errors import ScenarioError
 from .boundaries import (alpha_spending_bounds, beta_spending_bounds, crossings,
                          lower_bounds)

@@ -33,9 +33,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
-from .._scipy import optimize
+from .._lazy import optimize, special
 from ..errors import ConvergenceError
 from .crossing import advance, exit_above, exit_below, point_mass, solve_symmetric
 

@@ -34,9 +34,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import joblib
 import numpy as np
 
+from .._lazy import joblib
 from ..models.parameters import TrialParameters
 from ..spec.scenario import Scenario
 from .dispatch import simulate_sizes

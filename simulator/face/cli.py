@@ -23,6 +23,7 @@ are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -245,7 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         check_outputs(args)  # every output path, before any work
-        with workers_exit_with_parent():
+        # Worker processes start only with --jobs other than 1; other verbs
+        # (validate, evidence, ...) do not pay for importing joblib.
+        workers = getattr(args, "jobs", 1) != 1
+        with workers_exit_with_parent() if workers else contextlib.nullcontext():
             return args.handler(args)
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)

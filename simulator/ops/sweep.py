@@ -33,8 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import joblib
-
+from .._lazy import joblib
 from .._io import to_json
 from .._version import __version__
 from ..engine.dispatch import PathName

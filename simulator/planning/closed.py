@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.multiplicity import dunnett_critical
 from ..analysis.power import (
     ancova_power,

@@ -16,9 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from scipy import special
-
-from .._scipy import optimize
+from .._lazy import optimize, special
 from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
 from ..models.outcomes import analysis_sd
 from ..spec.scenario import Scenario

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.boundaries import lower_bounds
 from ..analysis.crossing import advance, exit_above, exit_below, point_mass
 from ..analysis.sequential import SequentialDesign

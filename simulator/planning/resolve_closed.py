@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.quadrature import normal_prior_nodes
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.metaanalysis import meta_analyse
 from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import default_evidence

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..analysis.sequential import SequentialDesign
 from ..engine.kernel import ChunkContext
 from ..engine.looks import look_sizes

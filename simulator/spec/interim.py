@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._scipy import optimize
+from .._lazy import optimize
 from ..analysis.sequential import SequentialDesign, conditional_power, group_sequential_design
 from ..analysis.sequential_inputs import MAX_LOOKS
 from ..analysis.spending import ALPHA_SPENDING, BETA_SPENDING

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import joblib
 import numpy as np
 
+from ..._lazy import joblib
 from ...engine.layout import chunk_layout
 from ...errors import ScenarioError
 from ...spec.scenario import Scenario

@@ -18,8 +18,8 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
-import simpy
 
+from ..._lazy import simpy
 from .draws import patient_draws, site_rates, streams
 from .model import DAYS_PER_MONTH, RecruitmentModel
 from .timelines import RecruitmentTimelines

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..._scipy import optimize, stats
+from ..._lazy import optimize, stats
 from ...errors import ConvergenceError, ScenarioError
 from ...mc import Z95, MonteCarloMean
 from ...spec.recruitment import MAX_SITES, even_ramp

@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "mc", "moments", "_io", "_version", "_scipy"),
+    ("errors", "mc", "moments", "_io", "_version", "_scipy", "provenance"),
     ("analysis",),
     ("spec",),
     ("models",),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -242,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         exits 2 itself), 3 when a target cannot be reached, 130 when
         interrupted.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["trialsim", *argv])  # recorded in every output's provenance
     try:
         check_outputs(args)  # every output path, before any work
         with workers_exit_with_parent():

@@ -1,6 +1,7 @@
 """The figure file of each verb's ``--plot``: the plots of :mod:`.plots` (and
 :mod:`.plots_recruitment`) laid out on one figure, drawn off-screen (Agg) and
-saved. matplotlib is imported lazily."""
+saved, with the run's provenance (``provenance``: metadata and a footer, see
+:func:`.output.save_figure`). matplotlib is imported lazily."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .plots import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..ops.recruitment import RecruitmentResult
+    from ..provenance import RunProvenance
 
 __all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
            "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure"]
@@ -31,7 +33,8 @@ def _off_screen() -> None:
     matplotlib.use("Agg")
 
 
-def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None) -> None:
+def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None,
+                      provenance: RunProvenance | None = None) -> None:
     """Power (and assurance) over n, above P(harm detected) when there are adverse events.
 
     Parameters
@@ -49,13 +52,13 @@ def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None)
         _, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
         plot_power_curve(curve, target=target, ax=top)
         plot_harm_curve(curve, ax=bottom)
-        save_figure(top, target_file)
+        save_figure(top, target_file, provenance)
     else:
-        save_figure(plot_power_curve(curve, target=target), target_file)
+        save_figure(plot_power_curve(curve, target=target), target_file, provenance)
 
 
 def save_metric_figure(curve: PowerCurve, metric: str, target_file: str,
-                       target: float | None) -> None:
+                       target: float | None, provenance: RunProvenance | None = None) -> None:
     """One metric of a curve over n (``trialsim size --metric harm:...``, ...).
 
     Parameters
@@ -69,11 +72,12 @@ def save_metric_figure(curve: PowerCurve, metric: str, target_file: str,
         A target line.
     """
     _off_screen()
-    save_figure(plot_metric_curve(curve, metric, target=target), target_file)
+    save_figure(plot_metric_curve(curve, metric, target=target), target_file, provenance)
 
 
 def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
-                           target: float | None) -> None:
+                           target: float | None,
+                           provenance: RunProvenance | None = None) -> None:
     """P(conclusive) over n, one line per number of new trials (``trialsim resolve``).
 
     Parameters
@@ -86,10 +90,11 @@ def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
         A target line.
     """
     _off_screen()
-    save_figure(plot_conclusive_curves(curves, target=target), target_file)
+    save_figure(plot_conclusive_curves(curves, target=target), target_file, provenance)
 
 
-def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs: bool) -> None:
+def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs: bool,
+                            provenance: RunProvenance | None = None) -> None:
     """Enrolment over time, above chair utilisation when the sites have chairs.
 
     Parameters
@@ -106,16 +111,16 @@ def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs:
     from .plots_recruitment import plot_chair_utilisation, plot_enrolment
 
     if not chairs:  # nothing to show for chairs
-        save_figure(plot_enrolment(result), target_file)
+        save_figure(plot_enrolment(result), target_file, provenance)
     else:
         _, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
         plot_enrolment(result, ax=top)
         plot_chair_utilisation(result, ax=bottom)
-        save_figure(top, target_file)
+        save_figure(top, target_file, provenance)
 
 
 def save_sweep_figure(rows: list[dict], target_file: str, *, x: str, by: str | None,
-                      metric: str) -> None:
+                      metric: str, provenance: RunProvenance | None = None) -> None:
     """A sweep's metric against one grid key, one line per value of another.
 
     Parameters
@@ -132,10 +137,11 @@ def save_sweep_figure(rows: list[dict], target_file: str, *, x: str, by: str | N
         The column on the y axis.
     """
     _off_screen()
-    save_figure(plot_sweep(rows, x=x, by=by, metric=metric), target_file)
+    save_figure(plot_sweep(rows, x=x, by=by, metric=metric), target_file, provenance)
 
 
-def save_boundaries_figure(table: BoundaryTable, paths, target_file: str) -> None:
+def save_boundaries_figure(table: BoundaryTable, paths, target_file: str,
+                           provenance: RunProvenance | None = None) -> None:
     """The bounds of ``trialsim boundaries`` on the z scale, with simulated z paths.
 
     Parameters
@@ -146,4 +152,4 @@ def save_boundaries_figure(table: BoundaryTable, paths, target_file: str) -> Non
     target_file : str
     """
     _off_screen()
-    save_figure(plot_boundaries(table, paths), target_file)
+    save_figure(plot_boundaries(table, paths), target_file, provenance)

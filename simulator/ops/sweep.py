@@ -42,6 +42,7 @@ from ..engine.layout import default_block_size
 from ..errors import ScenarioError
 from ..planning.results import SimulationResult
 from ..planning.simulate import simulate_grid
+from ..provenance import RunProvenance
 from ..spec import Scenario, SweepSpec
 from .store import ResultStore
 
@@ -330,6 +331,7 @@ def run_sweep(
     workers: int | None = None,
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    provenance: RunProvenance | None = None,
 ) -> list[dict[str, Any]]:
     """Run every point of a sweep, appending one row per point to ``out``.
 
@@ -352,6 +354,8 @@ def run_sweep(
         Continue a sweep whose store exists, skipping points already done.
     progress : callable, optional
         ``progress(points_done, points_total)``.
+    provenance : RunProvenance, optional
+        Written at the top of the CSV and beside the stored settings.
 
     Returns
     -------
@@ -369,7 +373,7 @@ def run_sweep(
     """
     plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend)
     settings = _settings(base, spec, plan, path)
-    store = ResultStore(out)
+    store = ResultStore(out, provenance)
     with store.locked():
         done = _open_store(store, resume, settings)
         _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)

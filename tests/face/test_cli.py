@@ -50,6 +50,7 @@ def test_run_is_reproducible_and_jobs_do_not_change_numbers(capsys):
         assert main(["run", str(FLAGSHIP), "--n-sims", "3000", "--jobs", jobs, "--json", "-",
                      "--set", "simulation.chunk_mb=1"]) == 0
         outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0].pop("provenance")["command"] != outs[1].pop("provenance")["command"]
     assert outs[0] == outs[1]
 
 
@@ -107,7 +108,7 @@ def test_every_shipped_scenario_validates_and_runs(path, capsys):
 
 def test_evidence_list_and_show(capsys):
     assert main(["evidence", "--json", "-"]) == 0
-    entries = json.loads(capsys.readouterr().out)
+    entries = json.loads(capsys.readouterr().out)["entries"]
     by_key = {e["key"]: e for e in entries}
     iv = by_key["ketamine-iv/pain/immediate"]
     assert iv["estimate"] == pytest.approx(-1.579) and iv["se"] == pytest.approx(0.832, abs=5e-4)

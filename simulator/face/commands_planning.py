@@ -130,9 +130,10 @@ def cmd_size(args: argparse.Namespace) -> int:
         emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
         if args.metric in ("power", "assurance"):
-            save_curve_figure(curve, args.plot, args.target, provenance)
+            save_curve_figure(curve, args.plot, args.target, provenance, solved=result)
         else:
-            save_metric_figure(curve, args.metric, args.plot, args.target, provenance)
+            save_metric_figure(curve, args.metric, args.plot, args.target, provenance,
+                               solved=result)
     if args.json != "-":
         print(format_size(result))
     return 0

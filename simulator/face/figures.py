@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..planning.boundary_table import BoundaryTable
 from ..planning.curves import PowerCurve
+from ..planning.solver import SampleSize
 from .output import save_figure
 from .plots_sequential import plot_boundaries
 from .plots import (
@@ -34,7 +35,8 @@ def _off_screen() -> None:
 
 
 def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None,
-                      provenance: RunProvenance | None = None) -> None:
+                      provenance: RunProvenance | None = None,
+                      solved: SampleSize | None = None) -> None:
     """Power (and assurance) over n, above P(harm detected) when there are adverse events.
 
     Parameters
@@ -44,21 +46,27 @@ def save_curve_figure(curve: PowerCurve, target_file: str, target: float | None,
         The figure file.
     target : float or None
         A target line on the power panel.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    solved : SampleSize, optional
+        The solved n, marked with its range (``trialsim size``).
     """
     _off_screen()
     import matplotlib.pyplot as plt
 
     if curve.points[0].adverse_events:
         _, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), layout="constrained")
-        plot_power_curve(curve, target=target, ax=top)
+        plot_power_curve(curve, target=target, solved=solved, ax=top)
         plot_harm_curve(curve, ax=bottom)
         save_figure(top, target_file, provenance)
     else:
-        save_figure(plot_power_curve(curve, target=target), target_file, provenance)
+        save_figure(plot_power_curve(curve, target=target, solved=solved), target_file,
+                    provenance)
 
 
 def save_metric_figure(curve: PowerCurve, metric: str, target_file: str,
-                       target: float | None, provenance: RunProvenance | None = None) -> None:
+                       target: float | None, provenance: RunProvenance | None = None,
+                       solved: SampleSize | None = None) -> None:
     """One metric of a curve over n (``trialsim size --metric harm:...``, ...).
 
     Parameters
@@ -70,9 +78,14 @@ def save_metric_figure(curve: PowerCurve, metric: str, target_file: str,
         The figure file.
     target : float or None
         A target line.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    solved : SampleSize, optional
+        The solved n, marked with its range.
     """
     _off_screen()
-    save_figure(plot_metric_curve(curve, metric, target=target), target_file, provenance)
+    save_figure(plot_metric_curve(curve, metric, target=target, solved=solved), target_file,
+                provenance)
 
 
 def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
@@ -88,6 +101,8 @@ def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
         The figure file.
     target : float or None
         A target line.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
     """
     _off_screen()
     save_figure(plot_conclusive_curves(curves, target=target), target_file, provenance)
@@ -104,6 +119,8 @@ def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs:
         The figure file.
     chairs : bool
         Whether the scenario sets ``recruitment.chairs_per_site``.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
     """
     _off_screen()
     import matplotlib.pyplot as plt
@@ -135,6 +152,8 @@ def save_sweep_figure(rows: list[dict], target_file: str, *, x: str, by: str | N
         A grid key with one line per value.
     metric : str
         The column on the y axis.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
     """
     _off_screen()
     save_figure(plot_sweep(rows, x=x, by=by, metric=metric), target_file, provenance)
@@ -150,6 +169,8 @@ def save_boundaries_figure(table: BoundaryTable, paths, target_file: str,
     paths : ndarray or None
         ``(trials, looks)`` z values.
     target_file : str
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
     """
     _off_screen()
     save_figure(plot_boundaries(table, paths), target_file, provenance)

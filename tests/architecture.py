@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "mc", "moments", "_io", "_version", "_scipy", "provenance"),
+    ("errors", "mc", "moments", "_io", "_version", "_scipy", "provenance", "_frames"),
     ("analysis",),
     ("spec",),
     ("models",),

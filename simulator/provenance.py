@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import platform
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

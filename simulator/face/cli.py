@@ -180,7 +180,13 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--plot", metavar="FILE.png", help="plot a metric against a grid key")
     sweep.add_argument("--x", metavar="KEY", help="grid key on the x axis (default: the first)")
     sweep.add_argument("--by", metavar="KEY", help="grid key with one line per value")
-    sweep.add_argument("--metric", default="power", help="column to plot (default power)")
+    sweep.add_argument("--metric", default="power",
+                       help="column to plot (default power); with --target, the metric to "
+                            "solve for: power | power_benefit | assurance | harm:<AE name> | "
+                            "conclusive[:<rule>]")
+    sweep.add_argument("--target", type=float,
+                       help="solve the n per arm at which --metric reaches this target at "
+                            "every point (the plot then shows that n)")
     sweep.set_defaults(handler=cmd_sweep)
 
 

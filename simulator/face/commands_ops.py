@@ -132,13 +132,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         x, by = check_sweep_plot(args, spec, expand_sweep(scenario, spec))
     options = simulation_options(args, unit="points")
     provenance = provenance_of(args, scenario=scenario)
+    solving = args.target is not None  # then --metric is what each point is solved for
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
                      scheduler=args.scheduler, workers=args.workers, resume=args.resume,
-                     provenance=provenance)
+                     provenance=provenance, target=args.target,
+                     metric=args.metric if solving else "power")
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:
-        save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric,
+        save_sweep_figure(rows, args.plot, x=x, by=by,
+                          metric="n_per_arm" if solving else args.metric,
                           provenance=provenance)
     if not args.quiet:
         print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")

@@ -224,7 +224,8 @@ def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | Non
 def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str = "power",
                ax: Axes | None = None) -> Axes:
     """A sweep's metric against one grid key, one line per value of another,
-    with 95 % Monte Carlo bands where the rows carry ``<metric>_se``.
+    with 95 % Monte Carlo bands where the rows carry ``<metric>_se`` (a solving
+    sweep's ``n_per_arm``: its 95 % range, ``n_range_low`` to ``n_range_high``).
 
     Parameters
     ----------
@@ -261,17 +262,34 @@ def plot_sweep(rows: list[dict], *, x: str, by: str | None = None, metric: str =
         ys = np.array([np.nan if r[metric] is None else r[metric] for r in group], dtype=float)
         label = f"{column_label(by)} = {value}" if by else column_label(metric)
         ax.plot(xs, ys, "-o", ms=3, color=f"C{i % 10}", label=label)
-        if f"{metric}_se" in group[0]:
-            se = np.array([r[f"{metric}_se"] or 0.0 for r in group], dtype=float)
-            ax.fill_between(xs, ys - Z95 * se, ys + Z95 * se, color=f"C{i % 10}", alpha=0.2, lw=0)
-    ax.set(xlabel=column_label(x), ylabel=column_label(metric))
-    set_title(ax, f"sweep: {column_label(metric)} against {column_label(x)}")
-    _finish(ax, "best")
+        low, high = _sweep_band(group, metric, ys)
+        if low is not None:
+            ax.fill_between(xs, low, high, color=f"C{i % 10}", alpha=0.2, lw=0)
+    words = column_label(metric)
     first = rows[0]
-    add_caption(ax, f"{len(rows)} points; {first.get('n_sims', 0):,} simulated trials per "
-                    f"point on the {first.get('path', '?')} path, seed "
-                    f"{first.get('seed_entropy', '?')}; common random numbers across points")
+    if metric == "n_per_arm" and first.get("target") is not None:
+        words = f"n per arm for {metric_label(first['metric'])} >= {first['target']:g}"
+    ax.set(xlabel=column_label(x), ylabel=words)
+    set_title(ax, f"sweep: {words} against {column_label(x)}")
+    _finish(ax, "best")
+    trials = [r.get("n_sims") or 0 for r in rows]
+    what = (f"{min(trials):,} to {max(trials):,} simulated trials per solve"
+            if first.get("target") is not None else f"{trials[0]:,} simulated trials per point")
+    add_caption(ax, f"{len(rows)} points; {what} on the {first.get('path', '?')} path, seed "
+                    f"{first.get('seed_entropy', '?')}; the same seed at every point")
     return ax
+
+
+def _sweep_band(group: list[dict], metric: str, ys: np.ndarray):
+    """The 95 % band of a sweep's column: from ``<metric>_se``, or a solve's n range."""
+    if f"{metric}_se" in group[0]:
+        se = np.array([r[f"{metric}_se"] or 0.0 for r in group], dtype=float)
+        return ys - Z95 * se, ys + Z95 * se
+    if metric == "n_per_arm" and "n_range_low" in group[0]:
+        def col(key):
+            return np.array([np.nan if r[key] is None else r[key] for r in group], dtype=float)
+        return col("n_range_low"), col("n_range_high")
+    return None, None
 
 
 def plot_metric_curve(curve: PowerCurve, metric: str, *, target: float | None = None,

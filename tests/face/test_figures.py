@@ -166,7 +166,7 @@ def test_sweep_plot_names_keys_in_words_with_units():
         _fits(ax)
         assert ax.get_xlabel() == "true effect (NRS points)"
         assert "pain.effect" not in ax.get_title() and "design.n_per_arm" not in str(_legend(ax))
-        assert BAND_LABEL in _legend(ax) and "4 points; 500 simulated trials" in _caption(ax)
+        assert BAND_LABEL in _legend(ax) and "4 points; 500 simulated trials per point" in _caption(ax)
     finally:
         _close(ax)
 

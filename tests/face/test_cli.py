@@ -172,7 +172,7 @@ def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys)
     listed = [line.split()[0] for line in build_parser().format_help().splitlines()
               if line.startswith("    ") and not line.startswith("     ")]
     assert listed == ["run", "validate", "curve", "size", "resolve", "boundaries", "recruit",
-                      "sweep", "meta", "evidence"]
+                      "sweep", "meta", "evidence", "report"]
     table = default_evidence()
     assert main(["evidence"]) == 0
     assert capsys.readouterr().out == format_evidence_list(table) + "\n"
@@ -189,7 +189,7 @@ def test_progress_line_counts_and_clears(capsys):
     bar(3, 4)
     bar.close()
     err = capsys.readouterr().err
-    assert "3/4 points ( 75 %)" in err and err.endswith("\r")
+    assert "]  75 %  3/4 points" in err and err.endswith("\r")
 
 
 def test_read_studies_csv_and_toml(tmp_path):

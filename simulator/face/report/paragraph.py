@@ -1,0 +1,165 @@
+"""The question in one paragraph, and the sample-size paragraph of a protocol.
+
+The sample-size paragraph is worded as statisticians write it in a
+protocol: the design, the primary analysis, alpha, the effect and the SD
+with their sources, dropout and how it is handled, the resulting n and its
+power, the software with its version and the seed. Every number in it is
+the run's (the paragraph carries them as ``data-`` attributes too, so that a
+test can hold the words to the numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..._version import __version__
+from ...spec import Scenario
+from .gather import ReportData
+from .html import esc, pct
+from .inputs import FieldSource
+
+__all__ = ["question_html", "sample_size_html", "ANALYSES", "ESTIMAND_HANDLING"]
+
+#: The primary analyses in a protocol's words.
+ANALYSES = {
+    "ancova": "an analysis of covariance (ANCOVA) of the follow-up pain score adjusted for "
+              "the baseline score",
+    "change": "a two-sample {test} t test of the change in pain score from baseline",
+    "followup": "a two-sample {test} t test of the follow-up pain score",
+    "responder30": "a comparison of the proportions of patients with at least 30 % pain "
+                   "reduction",
+    "responder50": "a comparison of the proportions of patients with at least 50 % pain "
+                   "reduction",
+}
+
+#: How each estimand handles patients who withdraw.
+ESTIMAND_HANDLING = {
+    "hypothetical": "patients who withdraw are not analysed (hypothetical estimand; a "
+                    "complete-case analysis)",
+    "treatment-policy-bocf": "every randomised patient is analysed, a withdrawn patient's "
+                             "baseline score carried forward (treatment-policy estimand)",
+    "treatment-policy-j2r": "every randomised patient is analysed, the follow-up of withdrawn "
+                            "patients imputed from the placebo arm (jump to reference; "
+                            "{m} multiple imputations combined by Rubin's rules)",
+    "composite": "every randomised patient is analysed, withdrawal counted as non-response "
+                 "(composite estimand)",
+}
+
+_MECHANISM = {"mcar": "completely at random", "mar": "depending on the baseline score",
+              "mnar": "depending on the patient's own outcome",
+              "ae": "after adverse events only"}
+
+
+def _source(key: str, sources: Mapping[str, FieldSource]) -> str:
+    """A field's source for a sentence: ``scenario file: ...``."""
+    return sources.get(key, FieldSource("default")).short
+
+
+def _points(x: float) -> str:
+    """NRS points as a protocol writes them: one decimal at least."""
+    return f"{x:.1f}" if round(x, 1) == x else f"{x:g}"
+
+
+def _analysis(scenario: Scenario) -> str:
+    test = "Student" if scenario.analysis.test == "student" else "Welch"
+    return ANALYSES[scenario.pain.analysis].format(test=test)
+
+
+def question_html(data: ReportData) -> str:
+    """The planning question in one paragraph."""
+    s, r = data.scenario, data.result
+    active = ", ".join(s.design.arms[1:])
+    sided = "two-sided" if s.analysis.sided == 2 else "one-sided"
+    extra = []
+    if s.meta_analysis is not None:
+        extra.append("whether new trials of this design would make the existing "
+                     "meta-analysis conclusive")
+    if s.recruitment is not None:
+        extra.append("whether the sites can recruit and treat the patients by the deadline")
+    if s.interim is not None:
+        extra.append("how the interim analyses change power and the expected number of "
+                     "patients")
+    also = f" It also asks {'; '.join(extra)}." if extra else ""
+    return (f'<p id="question">Would a {s.design.kind} trial of {esc(active)} against '
+            f"{esc(s.design.arms[0])} in adults with chronic pain, with "
+            f"{s.design.n_total} patients randomised, show an effect on pain intensity "
+            f"(0-10 numerical rating scale) if the true effect is {_points(s.pain.effect)} NRS "
+            f"points (active minus placebo; negative is less pain), and how likely is it to "
+            f"detect the adverse events of the drug? The primary analysis is "
+            f"{esc(_analysis(s))}, at a {sided} significance level of {s.analysis.alpha:g}. "
+            f"This report answers by simulating {r.n_sims:,} trials of the design.{esc(also)}"
+            "</p>")
+
+
+def _randomise(s: Scenario) -> str:
+    """Who is randomised to what, in a sentence."""
+    d = s.design
+    if d.kind == "crossover":
+        p, a = d.arms
+        return (f"The trial will randomise {d.group_sizes[0]} patients to {p} then {a} and "
+                f"{d.group_sizes[1]} to {a} then {p} (a 2x2 crossover)")
+    arms = [f"{n} to {name}" for name, n in zip(d.arms, d.group_sizes)]
+    arms[0] = f"{d.group_sizes[0]} patients to {d.arms[0]}"
+    return f"The trial will randomise {', '.join(arms[:-1])} and {arms[-1]}"
+
+
+def _dropout_sentence(data: ReportData, sources: Mapping[str, FieldSource]) -> str:
+    s, r = data.scenario, data.result
+    d = s.dropout
+    handling = ESTIMAND_HANDLING[s.analysis.estimand].format(m=s.analysis.imputations)
+    if d.rate == 0 and not d.after_ae:
+        return f"No dropout is assumed; {handling}."
+    parts = []
+    if d.rate > 0:
+        parts.append(f"{pct(d.rate, 0 if (100 * d.rate).is_integer() else 1)} dropout "
+                     f"{_MECHANISM[d.mechanism]} ({esc(_source('dropout.rate', sources))})")
+    for name, p in d.after_ae.items():
+        parts.append(f"the withdrawal of a further {pct(p, 0)} of patients with "
+                     f"{esc(name)} events ({esc(_source('dropout.after_ae', sources))})")
+    completers = " and ".join(f"{c:.1f}" for c in r.mean_completers)
+    return (f"The calculation allows for {' and '.join(parts)}, in the simulated trials "
+            f"themselves rather than by inflating n: on average {completers} patients per "
+            f"arm have a primary outcome; {handling}.")
+
+
+def sample_size_html(data: ReportData, sources: Mapping[str, FieldSource]) -> str:
+    """The protocol's sample-size paragraph, numbers from the run.
+
+    Parameters
+    ----------
+    data : ReportData
+    sources : mapping of str to FieldSource
+        The fields' sources (:func:`.inputs.field_sources`).
+    """
+    s, r = data.scenario, data.result
+    sided = "two-sided" if s.analysis.sided == 2 else "one-sided"
+    closed = ("" if r.analytic_power is None else
+              f"; closed-form {'value' if r.analytic_exact else 'approximation'} "
+              f"{pct(r.analytic_power)}")
+    corr = (f", with a correlation of {s.pain.correlation:g} between baseline and follow-up "
+            f"({esc(_source('pain.correlation', sources))})" if s.pain.analysis == "ancova"
+            else "")
+    text = (
+        f"<strong>Sample size.</strong> {esc(_randomise(s))} ({s.design.n_total} in total). "
+        f"The primary analysis is {esc(_analysis(s))}, at a {sided} significance level of "
+        f"{s.analysis.alpha:g}. Assuming a true difference of {_points(s.pain.effect)} NRS points "
+        f"({esc(s.design.arms[1])} minus {esc(s.design.arms[0])}; "
+        f"{esc(_source('pain.effect', sources))}) and a standard deviation of "
+        f"{_points(s.pain.sd)} points at follow-up ({esc(_source('pain.sd', sources))}){corr}, "
+        f"this gives {pct(r.power.value)} power to reject the null hypothesis "
+        f"(Monte Carlo standard error {pct(r.power.se, 2)}{closed}). "
+        f"{_dropout_sentence(data, sources)} ")
+    if data.size is not None:
+        z = data.size
+        text += (f"A power of {pct(data.target, 0)} would need {z.n_per_arm} patients per arm "
+                 f"(95 % Monte Carlo range {z.n_range[0]} to {z.n_range[1]}). ")
+    elif data.unreachable is not None:
+        text += f"A power of {pct(data.target, 0)} cannot be reached: {esc(data.unreachable)} "
+    text += (f"Power was estimated from {r.n_sims:,} simulated trials on the {r.path} data "
+             f"path with trialsim {__version__} (seed {r.seed_entropy}).")
+    attrs = (f'data-n-per-arm="{s.design.n_per_arm}" data-n-total="{s.design.n_total}" '
+             f'data-power="{r.power.value!r}" data-power-se="{r.power.se!r}" '
+             f'data-alpha="{s.analysis.alpha!r}" data-effect="{s.pain.effect!r}" '
+             f'data-sd="{s.pain.sd!r}" data-dropout="{s.dropout.rate!r}" '
+             f'data-seed="{r.seed_entropy}" data-n-sims="{r.n_sims}"')
+    return f'<div class="protocol"><p id="sample-size-paragraph" {attrs}>{text}</p></div>'

@@ -35,8 +35,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         if not args.key:
             raise ScenarioError("trialsim evidence show: give an entry KEY")
         entry = table.lookup(args.key, where="trialsim evidence show")
-        if args.json:
-            emit_json(args.json, entry.to_dict(), provenance_of(args))
+        if args.json:  # the entry has a "provenance" of its own: the run's goes beside it
+            emit_json(args.json, {"entry": entry.to_dict()}, provenance_of(args))
         if args.json != "-":
             print(format_entry(entry))
         return 0

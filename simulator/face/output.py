@@ -46,8 +46,15 @@ def emit_json(target: str, payload: Any, provenance: RunProvenance | None = None
         JSON-encodable data; numpy scalars and arrays are allowed.
     provenance : RunProvenance, optional
         Added as the last key, ``provenance``, of a ``payload`` dictionary.
+
+    Raises
+    ------
+    ValueError
+        When ``payload`` has a ``provenance`` key of its own.
     """
     if provenance is not None and isinstance(payload, dict):
+        if "provenance" in payload:
+            raise ValueError("the payload has a 'provenance' key of its own: nest it")
         payload = {**payload, "provenance": provenance.to_dict()}
     _write(target, to_json(payload, indent=2) + "\n")
 

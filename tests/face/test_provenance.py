@@ -79,6 +79,9 @@ def test_every_json_and_csv_carries_the_provenance(verb, tmp_path, capsys):
     else:
         assert prov["scenario"] == str(scenario)
         assert prov["scenario_sha256"] == hashlib.sha256(scenario.read_bytes()).hexdigest()
+    if verb == "evidence-show":  # the entry keeps its own numbers' provenance beside it
+        assert data["entry"]["key"] == "ketamine-iv/pain/immediate"
+        assert data["entry"]["provenance"] and "command" not in data["entry"]["provenance"]
     if lines is not None:  # the same provenance as '#' lines, then the table
         head = [line for line in lines if line.startswith("#")]
         assert lines[:len(head)] == head and head[0] == "# trialsim provenance"

@@ -49,9 +49,9 @@ class Page(HTMLParser):
         return {a["id"] for _, a in self.elements if a.get("id")}
 
 
-def _report(tmp_path, scenario=FLAGSHIP, *extra: str) -> str:
+def _report(tmp_path, scenario=FLAGSHIP, n_sims=N_SIMS, *extra: str) -> str:
     out = tmp_path / "report.html"
-    assert main(["report", str(scenario), "--out", str(out), "--n-sims", N_SIMS, "--seed", SEED,
+    assert main(["report", str(scenario), "--out", str(out), "--n-sims", n_sims, "--seed", SEED,
                  "--quiet", *extra]) == 0
     return out.read_text()
 
@@ -149,7 +149,7 @@ def test_the_reproducibility_block_reruns_to_the_same_numbers(flagship, tmp_path
 
 
 def test_an_interim_scenario_gets_the_interim_section(tmp_path):
-    page = Page(_report(tmp_path, ROOT / "scenarios" / "ketamine_iv_interim.toml"))
+    page = Page(_report(tmp_path, ROOT / "scenarios" / "ketamine_iv_interim.toml", "100"))
     assert {"interim", "fig-boundaries", "power"} <= page.ids()
     assert "P(stop for efficacy)" in "".join(page.texts)
 

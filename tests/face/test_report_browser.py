@@ -62,7 +62,7 @@ def test_the_report_opens_in_chromium_with_every_section(name, tmp_path):
     scenario, expected = SCENARIOS[name]
     report = tmp_path / f"{name}.html"
     assert main(["report", str(ROOT / "scenarios" / scenario), "--out", str(report),
-                 "--n-sims", "200", "--seed", "3", "--quiet"]) == 0
+                 "--n-sims", "100", "--seed", "3", "--quiet"]) == 0
     url = report.resolve().as_uri()
     dom = _browse(chromium, tmp_path, "--dump-dom", url)
     console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]

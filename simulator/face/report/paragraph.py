@@ -122,6 +122,31 @@ def _dropout_sentence(data: ReportData, sources: Mapping[str, FieldSource]) -> s
             f"arm have a primary outcome; {handling}.")
 
 
+def _design_sentences(data: ReportData) -> str:
+    """Interim analyses and functional unblinding, where the scenario has them."""
+    s, r = data.scenario, data.result
+    text = ""
+    seq = r.parts.get("sequential")
+    if s.interim is not None and seq is not None:
+        looks = ", ".join(f"{f:g}" for f in s.interim.looks[:-1])
+        futility = ("no futility bound" if s.interim.beta_spending == "none" else
+                    f"{'binding' if s.interim.binding else 'non-binding'} futility bounds "
+                    f"({esc(s.interim.beta_spending)})")
+        text += (f"The power is that of the group-sequential design: interim analyses at "
+                 f"{looks} of the information, {esc(s.interim.alpha_spending)} alpha "
+                 f"spending and {futility}; the trial stops after {seq.expected_n.value:.0f} "
+                 f"of its {seq.max_n} patients on average. ")
+    part = r.parts.get("unblinding")
+    if part is not None:
+        text += (f"Patients with {esc(s.pain.unblinding_ae)} events may guess their arm and "
+                 f"report their pain shifted by {s.pain.unblinding_shift:+g} points "
+                 f"(functional unblinding): the power above is as observed; the drug effect "
+                 f"alone has {pct(part.power_drug_alone.value)} power, and with no drug effect "
+                 f"the expectancy bias alone makes {pct(part.false_positive_rate.value)} of "
+                 f"trials significant. ")
+    return text
+
+
 def sample_size_html(data: ReportData, sources: Mapping[str, FieldSource]) -> str:
     """The protocol's sample-size paragraph, numbers from the run.
 
@@ -149,6 +174,7 @@ def sample_size_html(data: ReportData, sources: Mapping[str, FieldSource]) -> st
         f"this gives {pct(r.power.value)} power to reject the null hypothesis "
         f"(Monte Carlo standard error {pct(r.power.se, 2)}{closed}). "
         f"{_dropout_sentence(data, sources)} ")
+    text += _design_sentences(data)
     if data.size is not None:
         z = data.size
         text += (f"A power of {pct(data.target, 0)} would need {z.n_per_arm} patients per arm "

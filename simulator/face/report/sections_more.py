@@ -129,8 +129,9 @@ def interim_html(data: ReportData) -> str:
                    "effect bound", "futility z", "alpha spent"], rows,
                   numeric=tuple(range(8)))
     if part is not None:
-        srows = [[str(k + 1), pct(e.value), pct(f.value)]
-                 for k, (e, f) in enumerate(zip(part.efficacy, part.futility))]
+        srows = [[str(k + 1), pct(e.value),
+                  pct(part.futility[k].value) if k < len(part.futility) else "-"]
+                 for k, e in enumerate(part.efficacy)]
         body += ("<h3>The sequential trial, simulated</h3>"
                  f"<p>Expected patients at stopping {part.expected_n.value:.1f} of "
                  f"{part.max_n} (MC SE {part.expected_n.se:.1f}); power of the fixed design "

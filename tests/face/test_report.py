@@ -169,3 +169,21 @@ def test_file_notes_take_inline_continued_and_block_comments():
                        '      # from 2.4\n\n[adverse_events.n]  # header\nrisk = 2\n')
     assert notes == {"name": "the name", "pain.effect": "worth detecting, moderate-certainty",
                      "pain.sd": 'PROPOSED "#2" from 2.4', "adverse_events.n": "header"}
+
+
+@pytest.mark.parametrize("scenario, words", [
+    ("dextromethorphan_crossover.toml", ["then placebo, a 2x2 crossover",
+                                         "period-adjusted within-patient comparison",
+                                         "correlation of 0.7 between a patient's two periods",
+                                         "evidence table: dextromethorphan-oral/pain/"]),
+    ("ketamine_oral_doses.toml", ["with Dunnett's adjustment for multiplicity",
+                                  "true differences of -0.5 (low_dose) and -1.0 (high_dose)",
+                                  "that at least one comparison rejects", "each arm: low_dose"]),
+    ("ketamine_iv_assurance.toml", ["averaged over the predictive prior of the effect",
+                                    "(assurance) is"]),
+])
+def test_the_paragraph_speaks_of_crossovers_several_arms_and_assurance(scenario, words,
+                                                                       tmp_path):
+    _, text = _paragraph(_report(tmp_path, ROOT / "scenarios" / scenario, "60"))
+    for w in words:
+        assert w in text, w

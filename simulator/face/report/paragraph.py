@@ -62,7 +62,57 @@ def _points(x: float) -> str:
 
 def _analysis(scenario: Scenario) -> str:
     test = "Student" if scenario.analysis.test == "student" else "Welch"
-    return ANALYSES[scenario.pain.analysis].format(test=test)
+    d = scenario.design
+    if d.kind == "crossover" and d.crossover_analysis == "within":
+        return ("the period-adjusted within-patient comparison (a two-sample t test of the "
+                "half period differences between the two sequences)")
+    text = ANALYSES[scenario.pain.analysis].format(test=test)
+    if d.kind == "crossover":
+        text += " in the first period alone"
+    if d.kind == "multiarm":
+        adjust = {"dunnett": "Dunnett's", "holm": "Holm's", "bonferroni": "the Bonferroni",
+                  "none": "no"}[scenario.analysis.multiplicity]
+        text += f", each active arm against {d.arms[0]} with {adjust} adjustment for multiplicity"
+    return text
+
+
+def _and(items: list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _effect(s: Scenario, sources: Mapping[str, FieldSource]) -> str:
+    """The assumed true difference(s) with the source."""
+    d = s.design
+    source = esc(_source("pain.arm_effects" if s.pain.arm_effects else "pain.effect", sources))
+    if s.pain.arm_effects:
+        each = _and([f"{_points(e)} ({esc(a)})" for a, e in zip(d.arms[1:], s.pain.arm_effects)])
+        return (f"true differences of {each} NRS points against {esc(d.arms[0])} "
+                f"({source})")
+    versus = "each active arm" if d.kind == "multiarm" else esc(d.arms[1])
+    return (f"a true difference of {_points(s.pain.effect)} NRS points ({versus} minus "
+            f"{esc(d.arms[0])}; {source})")
+
+
+def _power(data: ReportData) -> str:
+    """The power clause: power (multi-arm: of any comparison), its MC SE and closed form."""
+    r = data.result
+    closed = ("" if r.analytic_power is None else
+              f"; closed-form {'value' if r.analytic_exact else 'approximation'} "
+              f"{pct(r.analytic_power)}")
+    what, each = "to reject the null hypothesis", ""
+    if r.per_comparison:
+        what = "that at least one comparison rejects its null hypothesis"
+        each = "; each arm: " + _and([f"{esc(a)} {pct(c['power'])}"
+                                      for a, c in r.per_comparison.items()])
+    text = (f"{pct(r.power.value)} power {what} (Monte Carlo standard error "
+            f"{pct(r.power.se, 2)}{closed}{each})")
+    if r.assurance is not None:
+        text += (f"; averaged over the {esc(data.scenario.pain.effect_prior)} prior of the "
+                 f"effect, the probability of a significant benefit (assurance) is "
+                 f"{pct(r.assurance.value)}, at most {pct(r.assurance_ceiling)} (the prior "
+                 "probability of a benefit)")
+    return text
 
 
 def question_html(data: ReportData) -> str:
@@ -97,7 +147,7 @@ def _randomise(s: Scenario) -> str:
     if d.kind == "crossover":
         p, a = d.arms
         return (f"The trial will randomise {d.group_sizes[0]} patients to {p} then {a} and "
-                f"{d.group_sizes[1]} to {a} then {p} (a 2x2 crossover)")
+                f"{d.group_sizes[1]} to {a} then {p}, a 2x2 crossover")
     arms = [f"{n} to {name}" for name, n in zip(d.arms, d.group_sizes)]
     arms[0] = f"{d.group_sizes[0]} patients to {d.arms[0]}"
     return f"The trial will randomise {', '.join(arms[:-1])} and {arms[-1]}"
@@ -116,7 +166,7 @@ def _dropout_sentence(data: ReportData, sources: Mapping[str, FieldSource]) -> s
     for name, p in d.after_ae.items():
         parts.append(f"the withdrawal of a further {pct(p, 0)} of patients with "
                      f"{esc(name)} events ({esc(_source('dropout.after_ae', sources))})")
-    completers = " and ".join(f"{c:.1f}" for c in r.mean_completers)
+    completers = _and([f"{c:.1f}" for c in r.mean_completers])
     return (f"The calculation allows for {' and '.join(parts)}, in the simulated trials "
             f"themselves rather than by inflating n: on average {completers} patients per "
             f"arm have a primary outcome; {handling}.")
@@ -158,22 +208,19 @@ def sample_size_html(data: ReportData, sources: Mapping[str, FieldSource]) -> st
     """
     s, r = data.scenario, data.result
     sided = "two-sided" if s.analysis.sided == 2 else "one-sided"
-    closed = ("" if r.analytic_power is None else
-              f"; closed-form {'value' if r.analytic_exact else 'approximation'} "
-              f"{pct(r.analytic_power)}")
-    corr = (f", with a correlation of {s.pain.correlation:g} between baseline and follow-up "
-            f"({esc(_source('pain.correlation', sources))})" if s.pain.analysis == "ancova"
-            else "")
+    corr = ""
+    if s.design.kind == "crossover" and s.design.crossover_analysis == "within":
+        corr = (f", with a correlation of {s.design.within_correlation:g} between a patient's "
+                f"two periods ({esc(_source('design.within_correlation', sources))})")
+    elif s.pain.analysis == "ancova":
+        corr = (f", with a correlation of {s.pain.correlation:g} between baseline and "
+                f"follow-up ({esc(_source('pain.correlation', sources))})")
     text = (
         f"<strong>Sample size.</strong> {esc(_randomise(s))} ({s.design.n_total} in total). "
         f"The primary analysis is {esc(_analysis(s))}, at a {sided} significance level of "
-        f"{s.analysis.alpha:g}. Assuming a true difference of {_points(s.pain.effect)} NRS points "
-        f"({esc(s.design.arms[1])} minus {esc(s.design.arms[0])}; "
-        f"{esc(_source('pain.effect', sources))}) and a standard deviation of "
+        f"{s.analysis.alpha:g}. Assuming {_effect(s, sources)} and a standard deviation of "
         f"{_points(s.pain.sd)} points at follow-up ({esc(_source('pain.sd', sources))}){corr}, "
-        f"this gives {pct(r.power.value)} power to reject the null hypothesis "
-        f"(Monte Carlo standard error {pct(r.power.se, 2)}{closed}). "
-        f"{_dropout_sentence(data, sources)} ")
+        f"this gives {_power(data)}. {_dropout_sentence(data, sources)} ")
     text += _design_sentences(data)
     if data.size is not None:
         z = data.size

@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "mc", "moments", "_io", "_version", "_lazy"),
+    ("errors", "mc", "moments", "_io", "_version", "_lazy", "provenance", "_frames"),
     ("analysis",),
     ("spec",),
     ("models",),

@@ -220,11 +220,15 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     n_jobs : int
         joblib workers.
     progress : callable, optional
-        ``progress(done, total)`` after each task.
+        ``progress(done, total)`` after each task; in this process
+        (``n_jobs=1``), after each block (the tasks are split into their
+        blocks: the numbers do not depend on the tasks).
     """
     names = [p.name for p in passes]
     if len(set(names)) != len(names):
         raise ValueError(f"pass names must be distinct: {names}")
+    if progress is not None and n_jobs == 1:
+        tasks = [[block] for task in tasks for block in task]
     totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)

@@ -7,8 +7,9 @@ Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 a meta-analysis of a study table), ``recruit`` (recruitment and infusion
 capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
 result store, on loky or Dask),
-``validate`` (check a scenario file without running it) and ``evidence`` (list
-the evidence table or show one entry with its sources). Exit status: 2 for
+``validate`` (check a scenario file without running it), ``evidence`` (list
+the evidence table or show one entry with its sources) and ``report`` (a
+self-contained HTML report of a scenario). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 Output paths are checked before any work (:mod:`.targets`), and the worker
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +41,7 @@ from ..spec import RULES
 from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
+from .commands_report import cmd_report
 from .commands_sequential import cmd_boundaries
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
@@ -180,7 +183,13 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--plot", metavar="FILE.png", help="plot a metric against a grid key")
     sweep.add_argument("--x", metavar="KEY", help="grid key on the x axis (default: the first)")
     sweep.add_argument("--by", metavar="KEY", help="grid key with one line per value")
-    sweep.add_argument("--metric", default="power", help="column to plot (default power)")
+    sweep.add_argument("--metric", default="power",
+                       help="column to plot (default power); with --target, the metric to "
+                            "solve for: power | power_benefit | assurance | harm:<AE name> | "
+                            "conclusive[:<rule>]")
+    sweep.add_argument("--target", type=float,
+                       help="solve the n per arm at which --metric reaches this target at "
+                            "every point (the plot then shows that n)")
     sweep.set_defaults(handler=cmd_sweep)
 
 
@@ -204,8 +213,24 @@ def _add_evidence(verbs: Verbs) -> None:
     evidence.set_defaults(handler=cmd_evidence)
 
 
+def _add_report(verbs: Verbs) -> None:
+    report = verbs.add_parser("report", help="a self-contained HTML report of the scenario "
+                                             "for a grant panel or an ethics committee")
+    add_scenario_flags(report)
+    report.add_argument("--out", dest="report_out", default="report.html", metavar="FILE.html",
+                        help="the report (default report.html)")
+    report.add_argument("--n-sims", type=int, help="simulated trials per run (default: the "
+                                                   "scenario's simulation.n_sims)")
+    report.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    report.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    report.add_argument("--target", type=float, metavar="POWER",
+                        help="also solve the n per arm for this power, e.g. 0.9")
+    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    report.set_defaults(handler=cmd_report, path="auto")
+
+
 _VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
-          _add_recruit, _add_sweep, _add_meta, _add_evidence)
+          _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         exits 2 itself), 3 when a target cannot be reached, 130 when
         interrupted.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["trialsim", *argv])  # recorded in every output's provenance
     try:
         check_outputs(args)  # every output path, before any work
         # Worker processes start only with --jobs other than 1; other verbs

@@ -12,6 +12,7 @@ from ..spec.evidence import default_evidence
 from .flags import evidence_table
 from .inputs import read_studies
 from .output import emit_json
+from .provenance import provenance_of
 from .tables_evidence import format_entry, format_evidence_list, format_meta
 
 __all__ = ["cmd_evidence", "cmd_meta"]
@@ -34,13 +35,14 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         if not args.key:
             raise ScenarioError("trialsim evidence show: give an entry KEY")
         entry = table.lookup(args.key, where="trialsim evidence show")
-        if args.json:
-            emit_json(args.json, entry.to_dict())
+        if args.json:  # the entry has a "provenance" of its own: the run's goes beside it
+            emit_json(args.json, {"entry": entry.to_dict()}, provenance_of(args))
         if args.json != "-":
             print(format_entry(entry))
         return 0
-    if args.json:
-        emit_json(args.json, [e.to_dict() for e in table.values()])
+    if args.json:  # an object, so that it can carry its provenance
+        emit_json(args.json, {"entries": [e.to_dict() for e in table.values()]},
+                  provenance_of(args))
     if args.json != "-":
         print(format_evidence_list(table))
     return 0
@@ -63,7 +65,7 @@ def cmd_meta(args: argparse.Namespace) -> int:
     y, se = read_studies(args.file)
     fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
     if args.json:
-        emit_json(args.json, fit.to_dict())
+        emit_json(args.json, fit.to_dict(), provenance_of(args, input_file=args.file))
     if args.json != "-":
         print(format_meta(fit, args.method, args.hksj, args.alpha))
     return 0

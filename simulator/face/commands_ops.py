@@ -15,6 +15,7 @@ from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_json
+from .provenance import provenance_of
 from .targets import check_sweep_plot
 
 __all__ = ["cmd_recruit", "cmd_sweep"]
@@ -53,7 +54,7 @@ def _solve_recruitment(args: argparse.Namespace, scenario: Scenario) -> int:
         probability=0.9 if args.probability is None else args.probability,
         deadline_months=args.deadline_months)
     if args.json:
-        emit_json(args.json, solution.to_dict())
+        emit_json(args.json, solution.to_dict(), provenance_of(args, scenario=scenario))
     if args.json != "-":
         print(format_solution(solution))
     return 0
@@ -84,11 +85,13 @@ def cmd_recruit(args: argparse.Namespace) -> int:
                                   n_jobs=1 if args.jobs is None else args.jobs,
                                   deadline_months=args.deadline_months,
                                   path=args.path or "auto", n_power_sims=args.n_sims)
+    provenance = provenance_of(args, scenario=scenario)
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
         save_recruitment_figure(result, args.plot,
-                                chairs=scenario.recruitment.chairs_per_site is not None)
+                                chairs=scenario.recruitment.chairs_per_site is not None,
+                                provenance=provenance)
     if args.json != "-":
         print(format_recruitment(result))
     return 0
@@ -128,12 +131,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.plot:
         x, by = check_sweep_plot(args, spec, expand_sweep(scenario, spec))
     options = simulation_options(args, unit="points")
+    provenance = provenance_of(args, scenario=scenario)
+    solving = args.target is not None  # then --metric is what each point is solved for
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
-                     scheduler=args.scheduler, workers=args.workers, resume=args.resume)
+                     scheduler=args.scheduler, workers=args.workers, resume=args.resume,
+                     provenance=provenance, target=args.target,
+                     metric=args.metric if solving else "power")
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:
-        save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric)
+        save_sweep_figure(rows, args.plot, x=x, by=by,
+                          metric="n_per_arm" if solving else args.metric,
+                          provenance=provenance)
     if not args.quiet:
         print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
     return 0

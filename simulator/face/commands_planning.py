@@ -18,6 +18,7 @@ from ..spec.parse import parse_n_grid
 from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_csv, emit_json
+from .provenance import provenance_of
 from .tables import format_curve, format_resolve, format_result, format_size
 
 __all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
@@ -63,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress.close()
     elapsed = time.perf_counter() - started
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance_of(args, scenario=scenario))
     if args.json != "-":
         print(format_result(result, scenario, elapsed))
     return 0
@@ -89,12 +90,13 @@ def cmd_curve(args: argparse.Namespace) -> int:
                         comparisons=has_unblinding(scenario), **options)
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if args.csv:
-        emit_csv(args.csv, curve.to_rows())
+        emit_csv(args.csv, curve.to_rows(), provenance)
     if args.json:
-        emit_json(args.json, curve.to_dict())
+        emit_json(args.json, curve.to_dict(), provenance)
     if args.plot:
-        save_curve_figure(curve, args.plot, args.target)
+        save_curve_figure(curve, args.plot, args.target, provenance)
     if "-" not in (args.csv, args.json):
         print(format_curve(curve))
     return 0
@@ -123,13 +125,15 @@ def cmd_size(args: argparse.Namespace) -> int:
                             **{**options, "progress": None})
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
         if args.metric in ("power", "assurance"):
-            save_curve_figure(curve, args.plot, args.target)
+            save_curve_figure(curve, args.plot, args.target, provenance, solved=result)
         else:
-            save_metric_figure(curve, args.metric, args.plot, args.target)
+            save_metric_figure(curve, args.metric, args.plot, args.target, provenance,
+                               solved=result)
     if args.json != "-":
         print(format_size(result))
     return 0
@@ -152,15 +156,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--plot {args.plot}: trialsim resolve draws a curve only with "
                             "--n START:STOP:STEP")
     options = simulation_options(args)
-    report = resolve_review(scenario_from(args), trials=args.trials, rules=args.rule,
+    scenario = scenario_from(args)
+    report = resolve_review(scenario, trials=args.trials, rules=args.rule,
                             target=args.target,
                             n_per_arm=parse_n_grid(args.n) if args.n else None, **options)
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if report.curves is not None and args.plot:
-        save_conclusive_figure(report.curves, args.plot, args.target)
+        save_conclusive_figure(report.curves, args.plot, args.target, provenance)
     if args.json:
-        emit_json(args.json, report.to_dict())
+        emit_json(args.json, report.to_dict(), provenance)
     solved_text = None
     if report.size is not None:
         solved_text = format_size(report.size)

@@ -9,6 +9,7 @@ from ..planning.boundary_table import boundary_table, z_paths
 from .figures import save_boundaries_figure
 from .flags import scenario_from
 from .output import emit_csv, emit_json
+from .provenance import provenance_of
 from .tables_sequential import format_boundaries
 
 __all__ = ["cmd_boundaries"]
@@ -32,13 +33,15 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--paths = {args.paths}: must be an integer in [0, {MAX_PATHS}]")
     scenario = scenario_from(args)
     table = boundary_table(scenario)
+    # the table is closed form; the seed draws the plot's simulated z paths
+    provenance = provenance_of(args, seed=args.seed if args.seed is not None else scenario.seed)
     if args.csv:
-        emit_csv(args.csv, table.to_rows())
+        emit_csv(args.csv, table.to_rows(), provenance)
     if args.json:
-        emit_json(args.json, table.to_dict())
+        emit_json(args.json, table.to_dict(), provenance)
     if args.plot:
         paths = z_paths(scenario, args.paths, args.seed) if args.paths else None
-        save_boundaries_figure(table, paths, args.plot)
+        save_boundaries_figure(table, paths, args.plot, provenance)
     if "-" not in (args.csv, args.json):
         print(format_boundaries(table))
     return 0

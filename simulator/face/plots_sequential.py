@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..planning.boundary_table import BoundaryTable
+from .plot_text import add_caption, set_title, sided_text
 from .plots import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,9 +50,16 @@ def plot_boundaries(table: BoundaryTable, paths: np.ndarray | None = None, *,
     ax.set_xlabel("information fraction (share of the patients with an outcome)")
     ax.set_ylabel("z statistic (benefit positive)")
     ax.set_xlim(0, 1.05)
-    ax.set_title(f"{table.scenario_name}: {len(table.rows)} looks, {table.alpha_spending} "
-                 f"alpha spending", wrap=True)
+    set_title(ax, f"{table.scenario_name}: {len(table.rows)} looks, {table.alpha_spending} "
+                  "alpha spending")
     ax.legend(loc="best", fontsize="small")
+    futility = ("no futility bound" if table.beta_spending == "none" else
+                f"{'binding' if table.binding else 'non-binding'} futility "
+                f"({table.beta_spending})")
+    add_caption(ax, f"alpha {table.alpha:g} {sided_text(table.sided)}; {futility}; "
+                    f"maximum information {table.inflation_factor:.3f} x the fixed design's"
+                    + ("; grey: simulated trials' z up to their stop" if paths is not None
+                       else ""))
     return ax
 
 

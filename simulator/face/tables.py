@@ -16,7 +16,7 @@ from ..planning.solver import SampleSize
 from ..spec import Scenario
 from .tables_sequential import sequential_rows
 
-__all__ = ["format_result", "format_curve", "format_size", "format_resolve"]
+__all__ = ["format_result", "format_curve", "format_size", "format_resolve", "evidence_warning"]
 
 
 def _pct(x: float | None) -> str:
@@ -141,12 +141,28 @@ def _evidence_rows(result: SimulationResult) -> list[str]:
         lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
                      f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
                      f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
-    weak = [e["key"] for e in result.evidence if e["weak"]]
-    if weak:
-        lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
-                     "or missing numbers; check them against the review before relying "
-                     "on this plan.")
+    warning = evidence_warning(result)
+    if warning:
+        lines.append(f"  WARNING: {warning}")
     return lines
+
+
+def evidence_warning(result: SimulationResult) -> str | None:
+    """The warning ``trialsim run`` prints for weakly sourced evidence, or None.
+
+    Parameters
+    ----------
+    result : SimulationResult
+
+    Returns
+    -------
+    str or None
+    """
+    weak = [e["key"] for e in result.evidence if e["weak"]]
+    if not weak:
+        return None
+    return (f"{', '.join(weak)} rest(s) on secondary, tertiary, proposed or missing numbers; "
+            "check them against the review before relying on this plan.")
 
 
 def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:

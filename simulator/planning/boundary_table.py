@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._frames import data_frame
 from ..engine.dispatch import choose_path, simulate_sizes
 from ..engine.looks import look_sizes
 from ..errors import ScenarioError
@@ -26,6 +27,9 @@ from .closed import completion_probabilities
 from .closed_sequential import design_of, sequential_closed_form
 from .decisions import benefit_sign
 from .sequential import look_z
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["BoundaryRow", "BoundaryTable", "boundary_table", "z_paths"]
 
@@ -77,7 +81,7 @@ class BoundaryRow:
                 "alpha_spent": self.alpha_spent, "beta_spent": self.beta_spent}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class BoundaryTable:
     """The boundaries of a scenario's interim analyses, look by look.
 
@@ -125,6 +129,28 @@ class BoundaryTable:
         """One flat row per look (the CSV)."""
         return [{**r.to_dict(), "group_sizes": " ".join(str(n) for n in r.group_sizes)}
                 for r in self.rows]
+
+    def to_frame(self) -> pd.DataFrame:
+        """:meth:`to_rows` as a pandas DataFrame, one row per look (needs pandas)."""
+        return data_frame(self.to_rows())
+
+    def __repr__(self) -> str:
+        z = ", ".join("-" if r.z is None else f"{r.z:.3f}" for r in self.rows)
+        return (f"BoundaryTable(scenario={self.scenario_name!r}, looks={len(self.rows)}, "
+                f"alpha_spending={self.alpha_spending!r}, z=[{z}], power={self.power:.4f})")
+
+    def summary(self) -> str:
+        """One line per look: information, patients, the bounds and what is spent."""
+        lines = [f"{self.scenario_name}: {self.alpha_spending} alpha spending, alpha "
+                 f"{self.alpha:g} ({self.sided}-sided); power {self.power:.4f}, expected n "
+                 f"{self.expected_n:.1f}, inflation {self.inflation_factor:.4f}"]
+        for r in self.rows:
+            z = "-" if r.z is None else f"{r.z:.3f}"
+            fut = "" if r.futility_z is None else f", futility z {r.futility_z:.3f}"
+            lines.append(f"look {r.look}: information {r.information:.3f}, "
+                         f"{sum(r.group_sizes)} patients, z {z}{fut}, alpha spent "
+                         f"{r.alpha_spent:.5f}")
+        return "\n".join(lines)
 
 
 def _se(scenario: Scenario, sizes: tuple[int, ...]) -> float:

@@ -60,21 +60,34 @@ class Search:
     progress: ProgressCallback | None
     runs: list[tuple[int, int, int]] = field(default_factory=list)
     path: str = "auto"
+    bracketed: int = 0
 
     @property
     def trials(self) -> int:
         return sum(t for _, _, t in self.runs)
 
+    def reporter(self, more: int) -> ProgressCallback | None:
+        """The progress callback of the next simulation of ``more`` trials: the solve's
+        trials so far plus that simulation's, against the solve's expected trials."""
+        if self.progress is None:
+            return None
+        before = self.bracketed + self.trials
+
+        def report(done: int, total: int) -> None:
+            share = done / total if total else 1.0
+            now = before + round(share * more)
+            self.progress(now, max(now, self.n_sims * (ROUNDS + 1), before + more))
+        return report
+
     def run(self, n: int, trials: int) -> None:
         """One independent run at ``n`` per arm, added to the evidence."""
         result = simulate_grid(self.scenario, [n], n_sims=trials,
                                seed=child_seed(self.seed, len(self.runs)), closed_forms=False,
-                               comparisons=False, **self.options)[0]
+                               comparisons=False, progress=self.reporter(trials),
+                               **self.options)[0]
         self.path = result.path
         successes = round(self.metric.of(result).value * trials)
         self.runs.append((int(n), int(successes), int(trials)))
-        if self.progress is not None:
-            self.progress(self.trials, max(self.trials, self.n_sims * ROUNDS))
 
     def verify(self, n_star: int) -> int:
         """The smallest n from which direct runs do not fall clearly below the target.
@@ -98,7 +111,8 @@ class Search:
         while True:
             grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
             coarse = power_curve(self.scenario, grid, n_sims=self.n_sims, seed=self.seed,
-                                 **self.options)
+                                 progress=self.reporter(self.n_sims), **self.options)
+            self.bracketed += self.n_sims
             v = np.array([m.value for m in coarse.metric(self.metric)])
             if v[-1] >= self.target or hi >= self.n_max:
                 break

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .._frames import data_frame, flat_row
 from ..analysis.probit import ProbitFit
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
@@ -42,6 +43,9 @@ from .reachable import check_reachable
 from .search import Search, child_seed, counts_events
 from .simulate import ProgressCallback, simulate
 from .unblinding import has_unblinding, null_effect
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["SampleSize", "UnblindingSize", "solve_sample_size", "N_TOLERANCE", "SizeOn"]
 
@@ -92,7 +96,7 @@ class UnblindingSize:
                 "notes": list(self.notes)}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class SampleSize:
     """The smallest n per arm that reaches a target, with its Monte Carlo range.
 
@@ -175,6 +179,31 @@ class SampleSize:
             "evaluations": [list(e) for e in self.evaluations], "notes": list(self.notes),
             "unblinding": None if self.unblinding is None else self.unblinding.to_dict(),
         }
+
+    def __repr__(self) -> str:
+        return (f"SampleSize(metric={self.metric!r}, target={self.target:g}, "
+                f"n_per_arm={self.n_per_arm}, n_range={self.n_range}, "
+                f"achieved={self.achieved:.4f}, n_sims={self.n_sims})")
+
+    def summary(self) -> str:
+        """The answer, its range, the closed form and the dropout inflation, in words."""
+        lines = [f"{self.metric} >= {self.target:g}: {self.n_per_arm} per arm "
+                 f"({self.n_total} randomised), 95 % Monte Carlo range {self.n_range[0]} to "
+                 f"{self.n_range[1]}; {self.metric} there {self.achieved:.4f} "
+                 f"(SE {self.achieved_se:.4f})"]
+        if self.analytic_n_per_arm is not None:
+            lines.append(f"closed form {self.analytic_n_per_arm} per arm "
+                         f"({self.analytic_method})")
+        if self.inflation_n_per_arm is not None:
+            lines.append(f"textbook n / (1 - dropout): {self.inflation_n_per_arm:.1f} per arm")
+        lines.append(f"{self.n_sims:,} simulated trials in {len(self.evaluations)} runs on "
+                     f"the {self.path} path, seed {self.seed_entropy}")
+        return "\n".join(lines + list(self.notes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The answer as a one-row pandas DataFrame (needs pandas); runs left out."""
+        return data_frame([flat_row({k: v for k, v in self.to_dict().items()
+                                     if k != "evaluations"})])
 
     def plot_sizes(self, points: int = 25) -> list[int]:
         """Sizes for a curve around the answer (its range, and as much again each side)."""

@@ -19,6 +19,13 @@ SCENARIOS = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
 #: Keys that record time or the machine, not the numbers.
 VOLATILE = frozenset({"elapsed", "elapsed_s", "seconds", "created", "worker_processes"})
 
+#: Keys of an output's ``provenance`` that record the run, not the numbers: the
+#: version, the command line (it names a temporary file), the time, the
+#: interpreter's versions and the scenario file's hash (a comment changes it).
+#: What is left (the scenario file, seed and n_sims) is compared.
+PROVENANCE_VOLATILE = frozenset({"trialsim_version", "command", "created", "python", "numpy",
+                                 "scipy", "scenario_sha256"})
+
 
 def _run(scenario: str, *extra: str) -> list[str]:
     return ["run", f"scenarios/{scenario}", "--n-sims", "2000", "--seed", "7", "--quiet",
@@ -85,9 +92,13 @@ CASES: dict[str, list[str]] = {
 
 
 def clean(value):
-    """The output without volatile keys (timing, process counts)."""
+    """The output without volatile keys (timing, process counts, the run's provenance)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if k not in VOLATILE}
+        out = {k: clean(v) for k, v in value.items() if k not in VOLATILE}
+        if isinstance(out.get("provenance"), dict):
+            out["provenance"] = {k: v for k, v in out["provenance"].items()
+                                 if k not in PROVENANCE_VOLATILE}
+        return out
     if isinstance(value, list):
         return [clean(v) for v in value]
     return value

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, csv_rows
 from simulator import group_sequential_design
 from simulator.face.cli import main
 
@@ -35,7 +33,7 @@ def test_boundaries_csv_table_and_plot(tmp_path, capsys):
     plot = tmp_path / "b.png"
     assert main(["boundaries", str(INTERIM), "--csv", "-", "--plot", str(plot),
                  "--paths", "5"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    rows = csv_rows(capsys.readouterr().out)
     assert [r["look"] for r in rows] == ["1", "2", "3"]
     assert plot.stat().st_size > 1000
     assert main(["boundaries", str(INTERIM)]) == 0

@@ -60,7 +60,7 @@ def test_a_fifo_is_written_in_place_and_stays_a_fifo(tmp_path, capsys):
     reader.start()
     assert main(["evidence", "show", ENTRY, "--json", str(fifo)]) == 0
     reader.join(10)
-    assert json.loads(got[0])["key"] == ENTRY
+    assert json.loads(got[0])["entry"]["key"] == ENTRY
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     capsys.readouterr()
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RecruitmentResult"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class RecruitmentResult:
     """Recruitment, capacity, timelines, costs and power at the deadline.
 
@@ -173,6 +173,33 @@ class RecruitmentResult:
         import pandas as pd
 
         return pd.DataFrame(self.per_replication())
+
+    def __repr__(self) -> str:
+        p = self.p_complete_by_deadline
+        return (f"RecruitmentResult(scenario={self.scenario_name!r}, sites={self.sites}, "
+                f"n_reps={self.n_reps}, median_months_to_full_enrolment="
+                f"{self.months_to_full_enrolment.q50:.1f}, p_complete_by_deadline="
+                f"{'None' if p is None else f'{p.value:.3f}'})")
+
+    def summary(self) -> str:
+        """Time to full enrolment, the deadline, chairs and power at the deadline, in words."""
+        m = self.months_to_full_enrolment
+        lines = [f"{self.scenario_name}: {self.n_target} patients at {self.sites} sites; "
+                 f"full enrolment after {m.q50:.1f} months (median; 5-95 %: {m.q05:.1f} to "
+                 f"{m.q95:.1f})"]
+        if self.p_complete_by_deadline is not None:
+            lines.append(f"P(complete by {self.deadline_months:g} months) "
+                         f"{self.p_complete_by_deadline.value:.3f} "
+                         f"(SE {self.p_complete_by_deadline.se:.3f})")
+        if self.chair_utilisation is not None:
+            lines.append(f"chair utilisation {self.chair_utilisation.value:.3f}, mean wait "
+                         f"{self.mean_wait_days.value:.1f} days")
+        if self.power_at_deadline is not None:
+            lines.append(f"power at the deadline {self.power_at_deadline.value:.3f} "
+                         f"(SE {self.power_at_deadline.se:.3f})")
+        lines.append(f"{self.n_reps:,} simulated trials ({self.path}), seed "
+                     f"{self.seed_entropy}")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the ``trialsim recruit --json`` output)."""

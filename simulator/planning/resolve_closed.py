@@ -10,7 +10,7 @@ delta^2`` with its heterogeneity adjustment ``RIS / (1 - I^2)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,8 +22,10 @@ from ..models.outcomes import analysis_sd
 from ..spec import Scenario
 from .closed import completion_probabilities
 from .review import centre_prior, existing_evidence, required_information
+from .update_closed import CLOSED_RULES, rule_probabilities
 
-__all__ = ["ResolveClosedForms", "closed_forms"]
+__all__ = ["ResolveClosedForms", "closed_forms", "rule_closed_forms", "trial_sd",
+           "trial_variance"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,11 @@ class ResolveClosedForms:
         Trial-sequential required information size in participants,
         4 (z_a + z_b)^2 sigma^2 / delta^2, and RIS / (1 - I^2) (None when I^2 is
         unknown).
+    by_rule : dict of str to dict
+        Per rule the closed form covers (:data:`~simulator.planning.update_closed.CLOSED_RULES`,
+        those asked), ``{"p_conclusive", "plateau", "by_direction"}`` of the
+        normal update with tau^2 fixed (:mod:`simulator.planning.update_closed`);
+        empty where ``conditional_power`` is None.
     """
 
     conditional_power: float | None
@@ -65,13 +72,14 @@ class ResolveClosedForms:
     n_per_arm_for_k: dict[int, int]
     ris: float
     daris: float | None
+    by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"conditional_power": self.conditional_power, "plateau": self.plateau,
                 "required_information": self.required_information,
                 "existing_information": self.existing_information, "k_min": self.k_min,
                 "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
-                "ris": self.ris, "daris": self.daris}
+                "ris": self.ris, "daris": self.daris, "closed_form": self.by_rule}
 
 
 def _cp(theta, w0, est0, w1, z):
@@ -80,6 +88,54 @@ def _cp(theta, w0, est0, w1, z):
     up = (w0 * est0 + w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
     down = (-w0 * est0 - w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
     return stats.norm.cdf(up) + stats.norm.cdf(down)
+
+
+def trial_sd(scenario: Scenario) -> float:
+    """SD of one patient's contribution to a new trial's estimate (NRS points)."""
+    if scenario.design.kind == "crossover":
+        return crossover_sd(scenario)  # per half period difference, n per sequence
+    return analysis_sd(scenario.pain)
+
+
+def trial_variance(scenario: Scenario) -> float:
+    """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))."""
+    sd = trial_sd(scenario)
+    n0, n1 = scenario.design.group_sizes
+    c0, c1 = completion_probabilities(scenario)
+    return sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
+
+
+def _theta_nodes(pain, w0, est0, w1, cuts):
+    """Nodes over the centre's prior, refined where each rule's probability turns."""
+    prior = centre_prior(pain)
+    if prior is None:
+        return np.array([pain.effect]), np.array([1.0])
+    total = w0 + w1
+    turns = [(c * total - w0 * est0) / w1 for c in cuts]
+    return normal_prior_nodes(prior.mean, prior.sd, 1 / math.sqrt(w1), 0.0, turns=turns)
+
+
+def rule_closed_forms(scenario: Scenario, w0: float, est0: float, tau2: float
+                      ) -> dict[str, dict[str, Any]]:
+    """P(conclusive) and its plateau per closed-form rule, at one tau^2 (module notes)."""
+    spec, pain = scenario.meta_analysis, scenario.pain
+    z = float(stats.norm.ppf(1 - scenario.analysis.alpha / 2))
+    k, m = spec.new_trials, pain.mcid
+    rules = [r for r in spec.rules if r in CLOSED_RULES]
+    out: dict[str, dict[str, Any]] = {}
+    for label, w1 in (("p_conclusive", k / (trial_variance(scenario) + tau2)),
+                      ("plateau", k / tau2 if tau2 > 0 else 1e12)):  # tau^2 = 0: W1 -> inf
+        h = z / math.sqrt(w0 + w1)
+        thetas, weights = _theta_nodes(pain, w0, est0, w1, (-h, h, -m - h, -m + h, m - h, m + h))
+        probs = rule_probabilities(thetas, w0, est0, w1, z, m, spec.precision)
+        for r in rules:
+            by = {d: float(np.dot(weights, p)) for d, p in probs[r].items()}
+            entry = out.setdefault(r, {})
+            entry[label] = float(sum(by.values()))
+            if label == "p_conclusive":
+                entry["by_direction"] = by
+    return {r: {"p_conclusive": out[r]["p_conclusive"], "plateau": out[r]["plateau"],
+                "by_direction": out[r]["by_direction"]} for r in rules}
 
 
 def closed_forms(scenario: Scenario) -> ResolveClosedForms:
@@ -91,10 +147,7 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     info_star = required_information(spec, pain, alpha)
     info0 = 1.0 / existing.se**2
     gap = info_star - info0
-    if scenario.design.kind == "crossover":
-        sd = crossover_sd(scenario)  # per half period difference, n per sequence
-    else:
-        sd = analysis_sd(pain)
+    sd = trial_sd(scenario)
     k_min = 0 if gap <= 0 else (1 if tau2 == 0 else math.floor(tau2 * gap) + 1)
     sizes = {}
     if gap > 0:
@@ -107,10 +160,9 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     daris = None if existing.i2 is None or existing.i2 >= 1 else ris / (1 - existing.i2)
 
     cp = plateau = None
+    by_rule: dict[str, dict[str, Any]] = {}
     if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
-        n0, n1 = scenario.design.group_sizes
-        c0, c1 = completion_probabilities(scenario)
-        v = sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
+        v = trial_variance(scenario)
         k = spec.new_trials
         w1 = k / (v + tau2)
         prior = centre_prior(pain)
@@ -121,6 +173,8 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
         cp = float(np.dot(weights, _cp(thetas, info0, existing.estimate, w1, z)))
         plateau = 1.0 if tau2 == 0 else float(
             np.dot(weights, _cp(thetas, info0, existing.estimate, k / tau2, z)))
+        by_rule = rule_closed_forms(scenario, info0, existing.estimate, tau2)
     return ResolveClosedForms(conditional_power=cp, plateau=plateau,
                               required_information=info_star, existing_information=info0,
-                              k_min=k_min, n_per_arm_for_k=sizes, ris=ris, daris=daris)
+                              k_min=k_min, n_per_arm_for_k=sizes, ris=ris, daris=daris,
+                              by_rule=by_rule)

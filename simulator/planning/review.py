@@ -30,6 +30,7 @@ __all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior",
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
+    "settled": ("benefit", "no-important-effect", "harm"),
     "ci-excludes-0": ("benefit", "harm"),
     "mcid": ("benefit", "no-important-effect", "harm"),
     "precision": ("precise",),
@@ -138,7 +139,11 @@ def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
     mu, sem, lo, hi = _update(existing, spec, est, se, alpha)
     out: dict[str, dict[str, np.ndarray]] = {}
     for rule in spec.rules:
-        if rule == "ci-excludes-0":
+        if rule == "settled":  # harm shown (lo > 0) takes precedence: disjoint directions
+            m, harm = pain.mcid, lo > 0
+            out[rule] = {"benefit": hi < -m, "no-important-effect": (lo > -m) & (hi < m) & ~harm,
+                         "harm": harm}
+        elif rule == "ci-excludes-0":
             out[rule] = {"benefit": hi < 0, "harm": lo > 0}
         elif rule == "mcid":
             m = pain.mcid

@@ -12,7 +12,7 @@ from .schema import MISSING, check_fields, choice, fail, flag, integer, number, 
 __all__ = ["MetaSpec", "RULES", "META_METHODS"]
 
 #: Rules that make an updated meta-analysis conclusive.
-RULES: tuple[str, ...] = ("ci-excludes-0", "mcid", "precision", "tsa")
+RULES: tuple[str, ...] = ("settled", "ci-excludes-0", "mcid", "precision", "tsa")
 META_METHODS = ("fixed", "dl", "reml", "pm")
 
 
@@ -47,7 +47,9 @@ class MetaSpec:
     new_trials : int
         Number of new trials of the scenario's design added to the evidence.
     rules : tuple of str
-        What makes the update conclusive: ``ci-excludes-0``, ``mcid`` (CI
+        What makes the update conclusive, the first being the headline:
+        ``settled`` (the default headline: CI beyond -MCID, or inside (-MCID,
+        MCID), or beyond 0 on the harm side), ``ci-excludes-0``, ``mcid`` (CI
         beyond -MCID, or inside (-MCID, MCID)), ``precision`` (CI half-width
         below ``precision``), ``tsa`` (cumulative Z beyond an O'Brien-Fleming
         boundary at the required information size).
@@ -75,7 +77,7 @@ class MetaSpec:
                                 allowed="must be a number >= 0 (NRS points squared)")
     new_trials: int = integer(1, check=lambda v: 1 <= v <= 100,
                               allowed="must be an integer in [1, 100]")
-    rules: tuple[str, ...] = ("ci-excludes-0",)
+    rules: tuple[str, ...] = ("settled", "ci-excludes-0")
     precision: float | None = number(None, optional=True, check=lambda v: v > 0,
                                      allowed="must be a number > 0 (NRS points)")
     power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")

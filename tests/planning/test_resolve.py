@@ -124,10 +124,12 @@ def test_refitting_studies_with_reml_runs_and_reports_directions():
 
 
 def test_solver_for_conclusive():
-    r = solve_sample_size(iv(tau2=0.0), target=0.9, metric="conclusive", n_sims=20_000, seed=3)
+    r = solve_sample_size(iv(tau2=0.0), target=0.9, metric="conclusive:ci-excludes-0",
+                          n_sims=20_000, seed=3)
     assert r.n_range[0] - 1 <= r.analytic_n_per_arm <= r.n_range[1] + 1
     with pytest.raises(ConvergenceError) as info:
-        solve_sample_size(iv(tau2=0.25), target=0.9, metric="conclusive", n_sims=1000)
+        solve_sample_size(iv(tau2=0.25), target=0.9, metric="conclusive:ci-excludes-0",
+                          n_sims=1000)
     message = str(info.value)
     assert "plateaus at 0.80" in message and "k_min = 3" in message
 

@@ -42,7 +42,20 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
         dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
         cf = f"{100 * closed[rule]['p_conclusive']:>7.1f} %" if rule in closed else f"{'-':>9}"
         lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %{cf}   {dirs}")
-    return lines
+    return lines + _grade_rows(scenario, res)
+
+
+def _grade_rows(scenario: Scenario, res) -> list[str]:
+    """P(GRADE would no longer rate the update down for imprecision), and why it would."""
+    g, m = res.grade, scenario.pain.mcid
+    not_down = g["not-rated-down"]
+    return [
+        f"  {'GRADE not rated down':<20}{100 * not_down.value:>8.1f} %"
+        f"{100 * not_down.se:>6.2f} %{'-':>9}   for imprecision",
+        f"{'':<24}rated down: CI includes -{m:g} or +{m:g} "
+        f"{100 * g['crosses-threshold'].value:.1f} % (both {100 * g['crosses-both'].value:.1f} %), "
+        f"information below the OIS ({res.ois:.2f}) {100 * g['below-ois'].value:.1f} %",
+    ]
 
 
 _SETTLED_WORDS = {"benefit": "important benefit", "no-important-effect": "no important effect",

@@ -24,7 +24,7 @@ from ..models.parameters import TrialParameters
 from ..spec import Scenario
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
-from .review import Existing, centre_prior, conclusive, existing_evidence
+from .review import Existing, assess, centre_prior, existing_evidence, required_information
 
 __all__ = ["DrawFutures", "ConclusiveCollector", "Resolve", "ResolveResult"]
 
@@ -57,9 +57,11 @@ class ConclusiveCollector:
         est = sample.primary.estimate.reshape(chunk.n_sims, k)
         se = sample.primary.se.reshape(chunk.n_sims, k)
         out = {}
-        for rule, by in conclusive(self.scenario, est, se).items():
+        rules, grade = assess(self.scenario, est, se)
+        for rule, by in rules.items():
             out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
             out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
+        out.update({f"grade:{key}": int(f.sum()) for key, f in grade.items()})
         return out
 
 
@@ -79,6 +81,13 @@ class ResolveResult:
     existing : Existing
     closed : ResolveClosedForms or None
         None when closed forms were not asked for (inside the solver).
+    grade : dict of str to MonteCarloProbability
+        GRADE imprecision of the update: ``not-rated-down`` (the CI includes
+        neither MCID threshold and the total information reaches the optimal
+        information size), ``crosses-threshold``, ``crosses-both`` and
+        ``below-ois`` (see :func:`simulator.planning.review.grade_imprecision`).
+    ois : float
+        The optimal information size (inverse-variance units), I*.
     """
 
     rules: tuple[str, ...]
@@ -87,6 +96,8 @@ class ResolveResult:
     new_trials: int
     existing: Existing
     closed: ResolveClosedForms | None
+    grade: dict[str, MonteCarloProbability]
+    ois: float
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys for the headline rule, then every rule in detail."""
@@ -108,6 +119,10 @@ class ResolveResult:
                                "by_direction": {d: p.value for d, p in
                                                 self.by_direction[rule].items()}}
                         for rule in self.rules}
+        out["grade_imprecision"] = {
+            "ois": self.ois,
+            **{k: v for key, p in self.grade.items()
+               for k, v in p.to_dict(f"p_{key.replace('-', '_')}").items()}}
         return out
 
 
@@ -139,4 +154,7 @@ class Resolve:
             rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
             by_direction=by_direction, new_trials=spec.new_trials,
             existing=existing_evidence(scenario),
-            closed=closed_forms(scenario) if point.plan.closed_forms else None)}
+            closed=closed_forms(scenario) if point.plan.closed_forms else None,
+            grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
+                   if key.startswith("grade:")},
+            ois=required_information(spec, scenario.pain, scenario.analysis.alpha))}

@@ -25,8 +25,8 @@ from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import default_evidence
 from ..spec.priors import NormalPrior
 
-__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior",
-           "required_information", "conclusive"]
+__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior", "Update", "update",
+           "required_information", "grade_imprecision", "conclusive", "assess"]
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
@@ -97,11 +97,37 @@ def centre_prior(pain: Pain) -> NormalPrior | None:
     return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
 
 
-def _update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray, alpha: float):
-    """Updated estimate, SE and CI for each future; est, se of shape (futures, k)."""
+@dataclass(frozen=True, slots=True)
+class Update:
+    """The updated meta-analysis of each future (arrays of shape (futures,)).
+
+    Attributes
+    ----------
+    estimate, se, ci_low, ci_high : ndarray
+        Pooled estimate, its SE and the ``1 - alpha`` CI (normal, or t with HKSJ).
+    df : ndarray or None
+        Degrees of freedom of a t-based (HKSJ) statistic; None for a Z.
+    fixed_information : ndarray
+        The update's total information ``sum 1 / v_i`` (existing studies, or
+        ``1 / SE0^2`` for a summary, plus every analysable new trial): what
+        GRADE's optimal information size is compared with.
+    """
+
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    df: np.ndarray | None
+    fixed_information: np.ndarray
+
+
+def update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray,
+           alpha: float) -> Update:
+    """The updated meta-analysis of each future; ``est``, ``se`` of shape (futures, k)."""
     bad = ~(np.isfinite(est) & np.isfinite(se) & (se > 0))
     est = np.where(bad, 0.0, est)
     var = np.where(bad, 1e12, se * se)  # an unanalysable trial adds nothing
+    new_info = (1.0 / var).sum(axis=1)
     if existing.studies is None:
         w0 = 1.0 / existing.se**2
         w = 1.0 / (var + existing.tau2)
@@ -109,18 +135,41 @@ def _update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray,
         mu = (w0 * existing.estimate + (w * est).sum(axis=1)) / total
         sem = 1.0 / np.sqrt(total)
         crit = stats.norm.ppf(1 - alpha / 2)
-        return mu, sem, mu - crit * sem, mu + crit * sem
+        return Update(mu, sem, mu - crit * sem, mu + crit * sem, None, w0 + new_info)
     y0, s0 = np.array(existing.studies).T
     n = est.shape[0]
     y = np.concatenate([np.broadcast_to(y0, (n, len(y0))), est], axis=1)
     v = np.concatenate([np.broadcast_to(s0 * s0, (n, len(y0))), var], axis=1)
     fit = meta_analyse(y, v=v, method=spec.method, hksj=spec.hksj, alpha=alpha, tau2=spec.tau2)
-    return fit.estimate, fit.se, fit.ci_low, fit.ci_high
+    df = np.full(n, y.shape[1] - 1.0) if spec.hksj else None
+    return Update(fit.estimate, fit.se, fit.ci_low, fit.ci_high, df,
+                  float(np.sum(1.0 / (s0 * s0))) + new_info)
 
 
 def required_information(spec: MetaSpec, pain: Pain, alpha: float) -> float:
+    """I* = (z_{1-alpha/2} + z_power)^2 / delta^2: also GRADE's optimal information size."""
     delta = spec.delta if spec.delta is not None else pain.mcid
     return (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(spec.power)) ** 2 / delta**2
+
+
+def grade_imprecision(scenario: Scenario, up: Update) -> dict[str, np.ndarray]:
+    """Whether GRADE would still rate each future's update down for imprecision.
+
+    Rated down when the CI includes a threshold, the minimal important
+    difference on either side (``-m`` or ``+m``), or when the update's total
+    information is below the optimal information size, the required
+    information of a single adequately powered trial (Guyatt et al. 2011,
+    GRADE 6; Schünemann et al. 2022, GRADE 35). ``crosses-both``: the CI
+    includes both thresholds (a reason to rate down twice).
+    """
+    m = scenario.pain.mcid
+    lo, hi = up.ci_low, up.ci_high
+    crosses_low, crosses_high = (lo <= -m) & (hi >= -m), (lo <= m) & (hi >= m)
+    crosses = crosses_low | crosses_high
+    below = up.fixed_information < required_information(
+        scenario.meta_analysis, scenario.pain, scenario.analysis.alpha)
+    return {"not-rated-down": ~crosses & ~below, "crosses-threshold": crosses,
+            "crosses-both": crosses_low & crosses_high, "below-ois": below}
 
 
 def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
@@ -134,9 +183,16 @@ def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
     est, se : ndarray, shape (futures, k)
         The new trials' estimates and standard errors.
     """
+    return assess(scenario, est, se)[0]
+
+
+def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray
+           ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """The rules by direction (as :func:`conclusive`) and GRADE's imprecision of each future."""
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
     existing = existing_evidence(scenario)
-    mu, sem, lo, hi = _update(existing, spec, est, se, alpha)
+    up = update(existing, spec, est, se, alpha)
+    mu, sem, lo, hi = up.estimate, up.se, up.ci_low, up.ci_high
     out: dict[str, dict[str, np.ndarray]] = {}
     for rule in spec.rules:
         if rule == "settled":  # harm shown (lo > 0) takes precedence: disjoint directions
@@ -156,4 +212,4 @@ def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
             bound = stats.norm.ppf(1 - alpha / 2) / np.sqrt(fraction)
             z = mu / sem
             out[rule] = {"benefit": z < -bound, "harm": z > bound}
-    return out
+    return out, grade_imprecision(scenario, up)

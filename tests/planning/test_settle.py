@@ -127,3 +127,49 @@ def test_cli_resolve_headlines_settled_either_way(capsys):
     assert set(out["rules"]["settled"]["by_direction"]) == {"benefit", "no-important-effect",
                                                             "harm"}
     assert out["closed_form"]["settled"]["p_conclusive"] == pytest.approx(0.2931, abs=1e-4)
+
+
+# -- GRADE imprecision ---------------------------------------------------------------------
+
+def test_grade_decisions_on_fixed_updates():
+    """Rated down when the CI includes -m or +m, or the information is below the OIS."""
+    from simulator.planning.review import Update, grade_imprecision
+
+    s = iv()  # m = 1, OIS = I* = (1.959964 + 1.281552)^2 = 10.5074
+    lo = np.array([-3.0, -3.0, -0.5, -0.5, -3.0, 0.2, -2.0])
+    hi = np.array([-1.2, -0.8, 0.5, 1.5, 3.0, 0.9, -1.1])
+    info = np.array([11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 10.0])
+    up = Update(0.5 * (lo + hi), 0.25 * (hi - lo), lo, hi, None, info)
+    g = grade_imprecision(s, up)
+    assert g["not-rated-down"].tolist() == [True, False, True, False, False, True, False]
+    assert g["crosses-threshold"].tolist() == [False, True, False, True, True, False, False]
+    assert g["crosses-both"].tolist() == [False, False, False, False, True, False, False]
+    assert g["below-ois"].tolist() == [False] * 6 + [True]
+
+
+@pytest.mark.parametrize("effect, n", [(-1.5, 400), (-0.3, 300), (0.0, 1000)])
+def test_simulated_grade_matches_the_normal_update(effect, n):
+    """tau^2 = 0 and trials far above the OIS: not rated down iff mu lies more than h
+    from both thresholds, a normal probability (the update's law in update_closed.py)."""
+    s = iv(n=n, tau2=0.0, effect=effect)
+    r = simulate(s, n_sims=20_000, seed=n)
+    g = r.resolve.grade
+    assert g["below-ois"].value == 0.0
+    w0, w1 = 1 / SE0**2, 1 / (2 * 2.5**2 / n)
+    total = w0 + w1
+    mean, sd, h = (w0 * -1.579 + w1 * effect) / total, math.sqrt(w1) / total, 1.96 / math.sqrt(total)
+    inside = lambda a, b: stats.norm.cdf((b - mean) / sd) - stats.norm.cdf((a - mean) / sd)
+    expected = 1 - inside(-1 - h, -1 + h) - inside(1 - h, 1 + h)
+    p = g["not-rated-down"]
+    assert abs(p.value - expected) <= Z_TOL * math.sqrt(expected * (1 - expected) / p.n_sims)
+
+
+def test_cli_reports_grade_beside_the_rules(capsys):
+    path = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
+    assert main(["resolve", str(path), "--n-sims", "1000", "--json", "-", "--quiet"]) == 0
+    g = json.loads(capsys.readouterr().out)["grade_imprecision"]
+    assert g["ois"] == pytest.approx(10.5074, abs=1e-4)
+    for key in ("p_not_rated_down", "p_crosses_threshold", "p_crosses_both", "p_below_ois"):
+        assert 0 <= g[key] <= 1 and f"{key}_se" in g
+    assert main(["resolve", str(path), "--n-sims", "1000", "--quiet"]) == 0
+    assert "GRADE not rated down" in capsys.readouterr().out

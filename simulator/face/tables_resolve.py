@@ -94,10 +94,29 @@ def _resolve_closed_rows(result: SimulationResult) -> list[str]:
     if closed.k_min > 1:
         lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
                      f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
-                 f"heterogeneity-adjusted {daris}")
-    return lines
+    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants; "
+                 f"diversity-adjusted (D^2 {closed.d2:.2f}) DARIS {closed.daris:.0f}; "
+                 f"I^2-adjusted (I^2 {closed.i2:.2f}) {closed.ris_i2:.0f}")
+    return lines + _tsa_rows(result.resolve)
+
+
+def _tsa_rows(res) -> list[str]:
+    """The planned TSA of the ``tsa`` rule: its looks, boundaries and adjusted CI."""
+    if res.tsa is None:
+        return []
+    plan, b = res.tsa, res.tsa.boundaries
+    name = {"daris": "the DARIS", "i2": "the I^2-adjusted RIS", "ris": "the RIS"}[plan.adjustment]
+    fut = "" if b.beta_spending is None else (
+        f", futility {b.beta_spending} ({'binding' if b.binding else 'non-binding'})")
+    looks = ", ".join(f"{t:.2f}" for t in b.fractions)
+    crit = ", ".join(f"{c:.2f}" for c in b.critical_values)
+    ci = ("not finite" if res.tsa_adjusted_ci is None
+          else f"{res.tsa_adjusted_ci[0]:+.3f} to {res.tsa_adjusted_ci[1]:+.3f}")
+    return [f"TSA rule ({b.alpha_spending}{fut}) against {name}, {plan.required_information:.2f} "
+            f"(inverse variance; I* = {plan.unadjusted:.2f}):",
+            f"  {plan.existing_looks} existing look{'s' if plan.existing_looks > 1 else ''}, "
+            f"then each new trial: fractions {looks}; Z boundaries {crit}",
+            f"  TSA-adjusted CI of the last look, mean over futures: {ci}"]
 
 
 def _conclusive_curve_rows(curves: dict[int, PowerCurve]) -> list[str]:

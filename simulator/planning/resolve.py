@@ -24,7 +24,9 @@ from ..models.parameters import TrialParameters
 from ..spec import Scenario
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
-from .review import Existing, assess, centre_prior, existing_evidence, required_information
+from .review import Existing, centre_prior, existing_evidence, required_information
+from .review_rules import assess
+from .review_tsa import TSAPlan, tsa_plan
 
 __all__ = ["DrawFutures", "ConclusiveCollector", "Resolve", "ResolveResult"]
 
@@ -57,11 +59,17 @@ class ConclusiveCollector:
         est = sample.primary.estimate.reshape(chunk.n_sims, k)
         se = sample.primary.se.reshape(chunk.n_sims, k)
         out = {}
-        rules, grade = assess(self.scenario, est, se)
+        rules, extra = assess(self.scenario, est, se)
         for rule, by in rules.items():
             out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
             out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
-        out.update({f"grade:{key}": int(f.sum()) for key, f in grade.items()})
+        for key in ("not-rated-down", "crosses-threshold", "crosses-both", "below-ois"):
+            out[f"grade:{key}"] = int(extra[key].sum())
+        if "tsa-ci-low" in extra:  # the TSA-adjusted CI of the last look, where finite
+            low, high = extra["tsa-ci-low"], extra["tsa-ci-high"]
+            finite = np.isfinite(low) & np.isfinite(high)
+            out.update({"tsa-ci:finite": int(finite.sum()), "tsa-ci:low": float(low[finite].sum()),
+                        "tsa-ci:high": float(high[finite].sum())})
         return out
 
 
@@ -88,6 +96,11 @@ class ResolveResult:
         ``below-ois`` (see :func:`simulator.planning.review.grade_imprecision`).
     ois : float
         The optimal information size (inverse-variance units), I*.
+    tsa : TSAPlan or None
+        With the ``tsa`` rule: the planned trial sequential analysis.
+    tsa_adjusted_ci : tuple of float or None
+        With the ``tsa`` rule: the mean TSA-adjusted CI of the last look, over
+        the futures where it is finite (``None`` when it is nowhere finite).
     """
 
     rules: tuple[str, ...]
@@ -98,6 +111,8 @@ class ResolveResult:
     closed: ResolveClosedForms | None
     grade: dict[str, MonteCarloProbability]
     ois: float
+    tsa: TSAPlan | None = None
+    tsa_adjusted_ci: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys for the headline rule, then every rule in detail."""
@@ -119,6 +134,9 @@ class ResolveResult:
                                "by_direction": {d: p.value for d, p in
                                                 self.by_direction[rule].items()}}
                         for rule in self.rules}
+        if self.tsa is not None:
+            out["tsa"] = {**self.tsa.to_dict(), "adjusted_ci_mean": (
+                None if self.tsa_adjusted_ci is None else list(self.tsa_adjusted_ci))}
         out["grade_imprecision"] = {
             "ois": self.ois,
             **{k: v for key, p in self.grade.items()
@@ -157,4 +175,14 @@ class Resolve:
             closed=closed_forms(scenario) if point.plan.closed_forms else None,
             grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
                    if key.startswith("grade:")},
-            ois=required_information(spec, scenario.pain, scenario.analysis.alpha))}
+            ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
+            **_tsa_parts(scenario, counts))}
+
+
+def _tsa_parts(scenario: Scenario, counts: dict[str, Any]) -> dict[str, Any]:
+    if "tsa" not in scenario.meta_analysis.rules:
+        return {}
+    finite = counts["tsa-ci:finite"]
+    ci = (None if finite == 0 else
+          (counts["tsa-ci:low"] / finite, counts["tsa-ci:high"] / finite))
+    return {"tsa": tsa_plan(scenario), "tsa_adjusted_ci": ci}

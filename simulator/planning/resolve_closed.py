@@ -17,11 +17,10 @@ import numpy as np
 
 from .._scipy import stats
 from ..analysis.quadrature import normal_prior_nodes
-from ..models.crossover import crossover_sd
-from ..models.outcomes import analysis_sd
 from ..spec import Scenario
-from .closed import completion_probabilities
-from .review import centre_prior, existing_evidence, required_information
+from .review import (centre_prior, existing_evidence, required_information, trial_sd,
+                     trial_variance)
+from .review_tsa import heterogeneity_adjustments
 from .update_closed import CLOSED_RULES, rule_probabilities
 
 __all__ = ["ResolveClosedForms", "closed_forms", "rule_closed_forms", "trial_sd",
@@ -53,10 +52,14 @@ class ResolveClosedForms:
         Per-arm size (at least 2) of each of k equal new trials that supply
         I* - I0, for k = k_min .. k_min + 4 (and for ``new_trials``), from
         v = 2 sigma^2 / n: equal arms, no dropout.
-    ris, daris : float or None
+    ris, daris, ris_i2 : float
         Trial-sequential required information size in participants,
-        4 (z_a + z_b)^2 sigma^2 / delta^2, and RIS / (1 - I^2) (None when I^2 is
-        unknown).
+        4 (z_a + z_b)^2 sigma^2 / delta^2; the diversity-adjusted RIS / (1 - D^2);
+        and RIS / (1 - I^2) (D^2 and I^2 of the planned final meta-analysis:
+        :func:`simulator.planning.review_tsa.heterogeneity_adjustments`; inf
+        when the share is 1).
+    d2, i2 : float
+        Those D^2 and I^2.
     by_rule : dict of str to dict
         Per rule the closed form covers (:data:`~simulator.planning.update_closed.CLOSED_RULES`,
         those asked), ``{"p_conclusive", "plateau", "by_direction"}`` of the
@@ -71,7 +74,10 @@ class ResolveClosedForms:
     k_min: int
     n_per_arm_for_k: dict[int, int]
     ris: float
-    daris: float | None
+    daris: float
+    ris_i2: float
+    d2: float
+    i2: float
     by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +85,8 @@ class ResolveClosedForms:
                 "required_information": self.required_information,
                 "existing_information": self.existing_information, "k_min": self.k_min,
                 "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
-                "ris": self.ris, "daris": self.daris, "closed_form": self.by_rule}
+                "ris": self.ris, "daris": self.daris, "ris_i2": self.ris_i2, "d2": self.d2,
+                "i2": self.i2, "closed_form": self.by_rule}
 
 
 def _cp(theta, w0, est0, w1, z):
@@ -88,21 +95,6 @@ def _cp(theta, w0, est0, w1, z):
     up = (w0 * est0 + w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
     down = (-w0 * est0 - w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
     return stats.norm.cdf(up) + stats.norm.cdf(down)
-
-
-def trial_sd(scenario: Scenario) -> float:
-    """SD of one patient's contribution to a new trial's estimate (NRS points)."""
-    if scenario.design.kind == "crossover":
-        return crossover_sd(scenario)  # per half period difference, n per sequence
-    return analysis_sd(scenario.pain)
-
-
-def trial_variance(scenario: Scenario) -> float:
-    """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))."""
-    sd = trial_sd(scenario)
-    n0, n1 = scenario.design.group_sizes
-    c0, c1 = completion_probabilities(scenario)
-    return sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
 
 
 def _theta_nodes(pain, w0, est0, w1, cuts):
@@ -157,7 +149,8 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
                 sizes[k] = max(2, math.ceil(2 * sd * sd / denom))
     delta = spec.delta if spec.delta is not None else pain.mcid
     ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
-    daris = None if existing.i2 is None or existing.i2 >= 1 else ris / (1 - existing.i2)
+    d2, i2 = heterogeneity_adjustments(existing, trial_variance(scenario), spec.new_trials)
+    daris, ris_i2 = (ris / (1 - x) if x < 1 else math.inf for x in (d2, i2))
 
     cp = plateau = None
     by_rule: dict[str, dict[str, Any]] = {}
@@ -177,4 +170,5 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     return ResolveClosedForms(conditional_power=cp, plateau=plateau,
                               required_information=info_star, existing_information=info0,
                               k_min=k_min, n_per_arm_for_k=sizes, ris=ris, daris=daris,
+                              ris_i2=ris_i2, d2=d2, i2=i2,
                               by_rule=by_rule)

@@ -21,12 +21,15 @@ import numpy as np
 
 from .._scipy import stats
 from ..analysis.metaanalysis import meta_analyse
+from ..models.crossover import crossover_sd
+from ..models.outcomes import analysis_sd
 from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import default_evidence
 from ..spec.priors import NormalPrior
+from .closed import completion_probabilities
 
-__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior", "Update", "update",
-           "required_information", "grade_imprecision", "conclusive", "assess"]
+__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior", "trial_sd",
+           "trial_variance", "Update", "update", "required_information", "grade_imprecision"]
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
@@ -34,7 +37,7 @@ DIRECTIONS: dict[str, tuple[str, ...]] = {
     "ci-excludes-0": ("benefit", "harm"),
     "mcid": ("benefit", "no-important-effect", "harm"),
     "precision": ("precise",),
-    "tsa": ("benefit", "harm"),
+    "tsa": ("benefit", "harm", "futility"),
 }
 
 
@@ -95,6 +98,22 @@ def centre_prior(pain: Pain) -> NormalPrior | None:
     if pain.effect_prior == "fixed":
         return None
     return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
+
+
+def trial_sd(scenario: Scenario) -> float:
+    """SD of one patient's contribution to a new trial's estimate (NRS points)."""
+    if scenario.design.kind == "crossover":
+        return crossover_sd(scenario)  # per half period difference, n per sequence
+    return analysis_sd(scenario.pain)
+
+
+def trial_variance(scenario: Scenario) -> float:
+    """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))."""
+    sd = trial_sd(scenario)
+    n0, n1 = scenario.design.group_sizes
+    c0, c1 = completion_probabilities(scenario)
+    return sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,46 +189,3 @@ def grade_imprecision(scenario: Scenario, up: Update) -> dict[str, np.ndarray]:
         scenario.meta_analysis, scenario.pain, scenario.analysis.alpha)
     return {"not-rated-down": ~crosses & ~below, "crosses-threshold": crosses,
             "crosses-both": crosses_low & crosses_high, "below-ois": below}
-
-
-def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
-               ) -> dict[str, dict[str, np.ndarray]]:
-    """Per rule and direction, the futures whose updated meta-analysis is conclusive.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        With a ``meta_analysis`` table.
-    est, se : ndarray, shape (futures, k)
-        The new trials' estimates and standard errors.
-    """
-    return assess(scenario, est, se)[0]
-
-
-def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray
-           ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
-    """The rules by direction (as :func:`conclusive`) and GRADE's imprecision of each future."""
-    spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
-    existing = existing_evidence(scenario)
-    up = update(existing, spec, est, se, alpha)
-    mu, sem, lo, hi = up.estimate, up.se, up.ci_low, up.ci_high
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for rule in spec.rules:
-        if rule == "settled":  # harm shown (lo > 0) takes precedence: disjoint directions
-            m, harm = pain.mcid, lo > 0
-            out[rule] = {"benefit": hi < -m, "no-important-effect": (lo > -m) & (hi < m) & ~harm,
-                         "harm": harm}
-        elif rule == "ci-excludes-0":
-            out[rule] = {"benefit": hi < 0, "harm": lo > 0}
-        elif rule == "mcid":
-            m = pain.mcid
-            out[rule] = {"benefit": hi < -m, "no-important-effect": (lo > -m) & (hi < m),
-                         "harm": lo > m}
-        elif rule == "precision":
-            out[rule] = {"precise": (hi - lo) / 2 < spec.precision}
-        else:  # tsa: O'Brien-Fleming-type boundary at the information fraction
-            fraction = np.minimum(1.0 / sem**2 / required_information(spec, pain, alpha), 1.0)
-            bound = stats.norm.ppf(1 - alpha / 2) / np.sqrt(fraction)
-            z = mu / sem
-            out[rule] = {"benefit": z < -bound, "harm": z > bound}
-    return out, grade_imprecision(scenario, up)

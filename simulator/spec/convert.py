@@ -11,6 +11,7 @@ back in the same shape. Errors carry no file name; the caller adds it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -290,6 +291,12 @@ def _meta_dict(m: MetaSpec) -> dict[str, Any]:
     for key in ("tau2", "precision", "delta"):
         if getattr(m, key) is not None:
             out[key] = getattr(m, key)
+    defaults = {f.name: f.default for f in dataclasses.fields(MetaSpec)}
+    for key in file_keys(MetaSpec):  # the other options, where they are not the default
+        value = getattr(m, key)
+        if key not in out and key not in ("studies", "pooled", "evidence") \
+                and value != defaults[key]:
+            out[key] = list(value) if isinstance(value, tuple) else value
     return out
 
 

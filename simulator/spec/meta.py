@@ -9,11 +9,14 @@ from typing import Literal
 
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
-__all__ = ["MetaSpec", "RULES", "META_METHODS"]
+__all__ = ["MetaSpec", "RULES", "META_METHODS", "TSA_ALPHA", "TSA_BETA", "TSA_RIS"]
 
 #: Rules that make an updated meta-analysis conclusive.
 RULES: tuple[str, ...] = ("settled", "ci-excludes-0", "mcid", "precision", "tsa")
 META_METHODS = ("fixed", "dl", "reml", "pm")
+TSA_ALPHA = ("asOF", "asP", "asKD", "asHSD")
+TSA_BETA = ("none", "bsOF", "bsP", "bsKD", "bsHSD")
+TSA_RIS = ("daris", "i2", "ris")
 
 
 def _real(x) -> bool:
@@ -51,14 +54,26 @@ class MetaSpec:
         ``settled`` (the default headline: CI beyond -MCID, or inside (-MCID,
         MCID), or beyond 0 on the harm side), ``ci-excludes-0``, ``mcid`` (CI
         beyond -MCID, or inside (-MCID, MCID)), ``precision`` (CI half-width
-        below ``precision``), ``tsa`` (cumulative Z beyond an O'Brien-Fleming
-        boundary at the required information size).
+        below ``precision``), ``tsa`` (a full trial sequential analysis: the
+        existing studies, then each new trial, against Lan-DeMets boundaries).
     precision : float or None
         CI half-width target (NRS points) for the ``precision`` rule.
     power : float
         Power of the required information size (RIS) and of ``k_min``.
     delta : float or None
         Effect the required information size is for (default ``pain.mcid``).
+    tsa_alpha_spending : {"asOF", "asP", "asKD", "asHSD"}
+        The ``tsa`` rule's alpha-spending family (O'Brien-Fleming type, the
+        TSA default; Pocock; Kim-DeMets and Hwang-Shih-DeCani with ``tsa_gamma_a``).
+    tsa_beta_spending : {"none", "bsOF", "bsP", "bsKD", "bsHSD"}
+        Futility boundaries by beta spending (``beta = 1 - power``), or none.
+    tsa_binding : bool
+        Binding futility boundaries (the efficacy boundaries account for them).
+    tsa_gamma_a, tsa_gamma_b : float or None
+        Parameter of a KD (rho > 0) or HSD (gamma) family.
+    tsa_ris : {"daris", "i2", "ris"}
+        The RIS the ``tsa`` rule monitors: diversity-adjusted (D^2), adjusted
+        by I^2, or unadjusted with random-effects information.
 
     Examples
     --------
@@ -83,6 +98,12 @@ class MetaSpec:
     power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")
     delta: float | None = number(None, optional=True, check=lambda v: v > 0,
                                  allowed="must be a number > 0 (NRS points)")
+    tsa_alpha_spending: str = choice(TSA_ALPHA, "asOF")
+    tsa_beta_spending: str = choice(TSA_BETA, "none")
+    tsa_binding: bool = flag(False)
+    tsa_gamma_a: float | None = number(None, optional=True)
+    tsa_gamma_b: float | None = number(None, optional=True)
+    tsa_ris: str = choice(TSA_RIS, "daris")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
@@ -105,6 +126,18 @@ class MetaSpec:
         if "precision" in self.rules and self.precision is None:
             raise fail("[meta_analysis] precision", MISSING,
                        "required by the 'precision' rule: the CI half-width to reach")
+        self._check_tsa()
+
+    def _check_tsa(self) -> None:
+        for name, family in (("tsa_gamma_a", self.tsa_alpha_spending),
+                             ("tsa_gamma_b", self.tsa_beta_spending)):
+            value, kind = getattr(self, name), family[2:]
+            if kind in ("KD", "HSD") and (value is None or (kind == "KD" and value <= 0)):
+                raise fail(f"[meta_analysis] {name}", MISSING if value is None else value,
+                           f"required by {family!r}: " + ("rho > 0" if kind == "KD" else "gamma"))
+        if self.tsa_binding and self.tsa_beta_spending == "none":
+            raise fail("[meta_analysis] tsa_binding", True,
+                       "binds futility boundaries: give tsa_beta_spending")
 
     def _check_evidence(self) -> None:
         if (self.studies is None) == (self.pooled is None):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
+from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
 from ..spec import Scenario
 
 __all__ = ["format_resolve"]
@@ -24,7 +25,11 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
               else "a pooled summary")
     lines = [
         f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
-        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
+        + ("" if ex.tau2_ci is None else
+           f" (Q-profile CI {ex.tau2_ci[0]:.3g} to {ex.tau2_ci[1]:.3g})")
+        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %")
+        + ("" if ex.prediction is None else
+           f"; prediction interval {ex.prediction[0]:+.2f} to {ex.prediction[1]:+.2f}"),
         f"New trials         {k} x {scenario.design.n_total} patients "
         f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
         f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
@@ -34,15 +39,38 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
         f"{result.seed_entropy}",
         "",
     ]
-    lines += _settled_headline(scenario, res)
+    lines += _tau2_rows(scenario, res) + _settled_headline(scenario, res)
     closed = res.closed.by_rule if res.closed is not None else {}
-    lines.append(f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}{'closed':>9}   by direction")
+    fixed = None if res.closed is None else res.closed.by_rule_fixed_tau2
+    lines.append(f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}{'closed':>9}"
+                 + ("" if fixed is None else f"{'tau2 held':>11}") + "   by direction")
     for rule in res.rules:
         p = res.p_conclusive[rule]
         dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
         cf = f"{100 * closed[rule]['p_conclusive']:>7.1f} %" if rule in closed else f"{'-':>9}"
+        if fixed is not None:
+            cf += f"{100 * fixed[rule]['p_conclusive']:>9.1f} %" if rule in fixed else f"{'-':>11}"
         lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %{cf}   {dirs}")
-    return lines + _grade_rows(scenario, res)
+    return lines + _grade_rows(scenario, res) + _prediction_rows(res)
+
+
+def _tau2_rows(scenario: Scenario, res) -> list[str]:
+    """Where each future's tau^2 comes from, when it is drawn."""
+    if res.tau2_prior == "fixed":
+        return []
+    dist = tau2_distribution(scenario)
+    return [f"tau^2 in the futures: drawn from {TAU2_SOURCES[res.tau2_prior]}, median "
+            f"{dist.median:.3g}; 'closed' integrates over it, 'tau2 held' is at "
+            f"{res.existing.tau2:g}", ""]
+
+
+def _prediction_rows(res) -> list[str]:
+    if res.prediction is None:
+        return []
+    p = res.p_prediction_excludes_0
+    return [f"  updated prediction interval, mean over futures: {res.prediction[0]:+.3f} to "
+            f"{res.prediction[1]:+.3f}; it excludes 0 in {100 * p.value:.1f} % "
+            f"(MC SE {100 * p.se:.2f} %)"]
 
 
 def _grade_rows(scenario: Scenario, res) -> list[str]:
@@ -80,7 +108,12 @@ def _resolve_closed_rows(result: SimulationResult) -> list[str]:
     """Roloff's conditional power, the information size and the TSA sizes."""
     ex, closed = result.resolve.existing, result.resolve.closed
     lines = []
-    if closed.conditional_power is not None:
+    if closed.conditional_power is not None and closed.conditional_power_fixed_tau2 is not None:
+        lines.append(f"Closed form (Roloff, integrated over tau^2): conditional power "
+                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
+                     f"{100 * closed.plateau:.1f} %; with tau^2 held at {ex.tau2:g}: "
+                     f"{100 * closed.conditional_power_fixed_tau2:.1f} %")
+    elif closed.conditional_power is not None:
         lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
                      f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
                      f"{100 * closed.plateau:.1f} %")

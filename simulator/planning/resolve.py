@@ -26,6 +26,7 @@ from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
 from .review import Existing, centre_prior, existing_evidence, required_information
 from .review_rules import assess
+from .review_tau2 import tau2_distribution
 from .review_tsa import TSAPlan, tsa_plan
 
 __all__ = ["DrawFutures", "ConclusiveCollector", "Resolve", "ResolveResult"]
@@ -42,10 +43,24 @@ class DrawFutures:
         k = s.meta_analysis.new_trials
         prior = centre_prior(s.pain)
         centre = np.full(n, s.pain.effect) if prior is None else prior.sample(rng, n)
-        tau = math.sqrt(existing_evidence(s).tau2)
-        theta = centre[:, None] + tau * rng.standard_normal((n, k))
+        z = rng.standard_normal((n, k))
+        dist = tau2_distribution(s)
+        tau2 = None if dist is None else dist.draw(_tau2_stream(rng), n)
+        tau = math.sqrt(existing_evidence(s).tau2) if tau2 is None else np.sqrt(tau2)[:, None]
+        theta = centre[:, None] + tau * z
         return TrialParameters(effect=theta.ravel(),
-                               active_risk=TrialParameters.fixed(s).active_risk)
+                               active_risk=TrialParameters.fixed(s).active_risk, tau2=tau2)
+
+
+def _tau2_stream(rng: np.random.Generator) -> np.random.Generator:
+    """tau^2's own stream, the child ``(..., 0)`` of the futures stream's key.
+
+    It consumes nothing of the futures stream, so the futures with tau^2
+    drawn share their centres, z's and trial data with the held ones.
+    """
+    seq = rng.bit_generator.seed_seq
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy,
+                                                        spawn_key=(*seq.spawn_key, 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +74,18 @@ class ConclusiveCollector:
         est = sample.primary.estimate.reshape(chunk.n_sims, k)
         se = sample.primary.se.reshape(chunk.n_sims, k)
         out = {}
-        rules, extra = assess(self.scenario, est, se)
+        tau2 = None if chunk.params is None else chunk.params.tau2
+        rules, extra = assess(self.scenario, est, se, tau2)
         for rule, by in rules.items():
             out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
             out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
         for key in ("not-rated-down", "crosses-threshold", "crosses-both", "below-ois"):
             out[f"grade:{key}"] = int(extra[key].sum())
+        low, high = extra["pi-low"], extra["pi-high"]  # the update's prediction interval
+        finite = np.isfinite(low) & np.isfinite(high)
+        out.update({"pi:finite": int(finite.sum()), "pi:low": float(low[finite].sum()),
+                    "pi:high": float(high[finite].sum()),
+                    "pi:excludes-0": int(((high < 0) | (low > 0))[finite].sum())})
         if "tsa-ci-low" in extra:  # the TSA-adjusted CI of the last look, where finite
             low, high = extra["tsa-ci-low"], extra["tsa-ci-high"]
             finite = np.isfinite(low) & np.isfinite(high)
@@ -96,6 +117,15 @@ class ResolveResult:
         ``below-ois`` (see :func:`simulator.planning.review.grade_imprecision`).
     ois : float
         The optimal information size (inverse-variance units), I*.
+    prediction : tuple of float or None
+        The mean over futures of the updated meta-analysis's prediction
+        interval (where it is finite; see :meth:`simulator.planning.review.Update.prediction`).
+    p_prediction_excludes_0 : MonteCarloProbability
+        P(the updated prediction interval excludes 0), among the futures
+        where it is finite.
+    tau2_prior : str
+        ``meta_analysis.tau2_prior``: ``fixed``, or where each future's tau^2
+        was drawn from.
     tsa : TSAPlan or None
         With the ``tsa`` rule: the planned trial sequential analysis.
     tsa_adjusted_ci : tuple of float or None
@@ -111,6 +141,9 @@ class ResolveResult:
     closed: ResolveClosedForms | None
     grade: dict[str, MonteCarloProbability]
     ois: float
+    prediction: tuple[float, float] | None = None
+    p_prediction_excludes_0: MonteCarloProbability | None = None
+    tau2_prior: str = "fixed"
     tsa: TSAPlan | None = None
     tsa_adjusted_ci: tuple[float, float] | None = None
 
@@ -127,9 +160,12 @@ class ResolveResult:
         if self.closed is not None:
             out.update(self.closed.to_dict())
         out["new_trials"] = self.new_trials
-        out["existing"] = {"estimate": self.existing.estimate, "se": self.existing.se,
-                           "tau2": self.existing.tau2, "i2": self.existing.i2,
-                           "k": self.existing.k}
+        ex = self.existing
+        out["existing"] = {"estimate": ex.estimate, "se": ex.se, "tau2": ex.tau2, "i2": ex.i2,
+                           "k": ex.k}
+        for key in ("tau2_ci", "prediction"):
+            if getattr(ex, key) is not None:
+                out["existing"][key] = list(getattr(ex, key))
         out["rules"] = {rule: {**self.p_conclusive[rule].to_dict("p_conclusive"),
                                "by_direction": {d: p.value for d, p in
                                                 self.by_direction[rule].items()}}
@@ -137,6 +173,11 @@ class ResolveResult:
         if self.tsa is not None:
             out["tsa"] = {**self.tsa.to_dict(), "adjusted_ci_mean": (
                 None if self.tsa_adjusted_ci is None else list(self.tsa_adjusted_ci))}
+        out["tau2_prior"] = self.tau2_prior
+        out["prediction_interval_mean"] = (None if self.prediction is None
+                                           else list(self.prediction))
+        if self.p_prediction_excludes_0 is not None:
+            out.update(self.p_prediction_excludes_0.to_dict("p_prediction_excludes_0"))
         out["grade_imprecision"] = {
             "ois": self.ois,
             **{k: v for key, p in self.grade.items()
@@ -176,7 +217,17 @@ class Resolve:
             grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
                    if key.startswith("grade:")},
             ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
+            tau2_prior=spec.tau2_prior, **_prediction_parts(counts),
             **_tsa_parts(scenario, counts))}
+
+
+def _prediction_parts(counts: dict[str, Any]) -> dict[str, Any]:
+    finite = counts["pi:finite"]
+    if finite == 0:
+        return {}
+    return {"prediction": (counts["pi:low"] / finite, counts["pi:high"] / finite),
+            "p_prediction_excludes_0": MonteCarloProbability.from_counts(
+                counts["pi:excludes-0"], finite)}
 
 
 def _tsa_parts(scenario: Scenario, counts: dict[str, Any]) -> dict[str, Any]:

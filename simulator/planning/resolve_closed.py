@@ -20,6 +20,7 @@ from ..analysis.quadrature import normal_prior_nodes
 from ..spec import Scenario
 from .review import (centre_prior, existing_evidence, required_information, trial_sd,
                      trial_variance)
+from .review_tau2 import tau2_distribution
 from .review_tsa import heterogeneity_adjustments
 from .update_closed import CLOSED_RULES, rule_probabilities
 
@@ -64,7 +65,11 @@ class ResolveClosedForms:
         Per rule the closed form covers (:data:`~simulator.planning.update_closed.CLOSED_RULES`,
         those asked), ``{"p_conclusive", "plateau", "by_direction"}`` of the
         normal update with tau^2 fixed (:mod:`simulator.planning.update_closed`);
-        empty where ``conditional_power`` is None.
+        empty where ``conditional_power`` is None. With ``tau2_prior``, it and
+        ``conditional_power`` and ``plateau`` are integrated over the tau^2
+        distribution (:mod:`simulator.planning.review_tau2`).
+    conditional_power_fixed_tau2, by_rule_fixed_tau2 : float, dict or None
+        With ``tau2_prior``: the same at the held tau^2, beside them.
     """
 
     conditional_power: float | None
@@ -79,6 +84,8 @@ class ResolveClosedForms:
     d2: float
     i2: float
     by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conditional_power_fixed_tau2: float | None = None
+    by_rule_fixed_tau2: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"conditional_power": self.conditional_power, "plateau": self.plateau,
@@ -86,7 +93,10 @@ class ResolveClosedForms:
                 "existing_information": self.existing_information, "k_min": self.k_min,
                 "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
                 "ris": self.ris, "daris": self.daris, "ris_i2": self.ris_i2, "d2": self.d2,
-                "i2": self.i2, "closed_form": self.by_rule}
+                "i2": self.i2, "closed_form": self.by_rule,
+                **({} if self.by_rule_fixed_tau2 is None else {
+                    "conditional_power_fixed_tau2": self.conditional_power_fixed_tau2,
+                    "closed_form_fixed_tau2": self.by_rule_fixed_tau2})}
 
 
 def _cp(theta, w0, est0, w1, z):
@@ -152,23 +162,58 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     d2, i2 = heterogeneity_adjustments(existing, trial_variance(scenario), spec.new_trials)
     daris, ris_i2 = (ris / (1 - x) if x < 1 else math.inf for x in (d2, i2))
 
-    cp = plateau = None
+    cp = plateau = cp_fixed = None
     by_rule: dict[str, dict[str, Any]] = {}
+    by_rule_fixed: dict[str, dict[str, Any]] | None = None
     if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
-        v = trial_variance(scenario)
-        k = spec.new_trials
-        w1 = k / (v + tau2)
-        prior = centre_prior(pain)
-        if prior is None:
-            thetas, weights = np.array([pain.effect]), np.array([1.0])
-        else:
-            thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
-        cp = float(np.dot(weights, _cp(thetas, info0, existing.estimate, w1, z)))
-        plateau = 1.0 if tau2 == 0 else float(
-            np.dot(weights, _cp(thetas, info0, existing.estimate, k / tau2, z)))
-        by_rule = rule_closed_forms(scenario, info0, existing.estimate, tau2)
+        cp, plateau, by_rule = _at_tau2(scenario, existing, tau2)
+        dist = tau2_distribution(scenario)
+        if dist is not None:
+            cp_fixed, by_rule_fixed = cp, by_rule
+            cp, plateau, by_rule = _integrated(scenario, existing, dist)
     return ResolveClosedForms(conditional_power=cp, plateau=plateau,
                               required_information=info_star, existing_information=info0,
                               k_min=k_min, n_per_arm_for_k=sizes, ris=ris, daris=daris,
-                              ris_i2=ris_i2, d2=d2, i2=i2,
-                              by_rule=by_rule)
+                              ris_i2=ris_i2, d2=d2, i2=i2, by_rule=by_rule,
+                              conditional_power_fixed_tau2=cp_fixed,
+                              by_rule_fixed_tau2=by_rule_fixed)
+
+
+def _at_tau2(scenario: Scenario, existing, tau2: float):
+    """(conditional power, its plateau, the rules' closed forms) at one tau^2.
+
+    With ``studies`` held at tau^2, the existing estimate and its weight are
+    those of the studies re-fitted at this tau^2.
+    """
+    z = float(stats.norm.ppf(1 - scenario.analysis.alpha / 2))
+    if existing.studies is None:
+        w0, est0 = 1.0 / existing.se**2, existing.estimate
+    else:
+        y, se = np.array(existing.studies).T
+        w = 1.0 / (se * se + tau2)
+        w0, est0 = float(w.sum()), float(np.dot(w, y) / w.sum())
+    v, k = trial_variance(scenario), scenario.meta_analysis.new_trials
+    prior = centre_prior(scenario.pain)
+    if prior is None:
+        thetas, weights = np.array([scenario.pain.effect]), np.array([1.0])
+    else:
+        thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
+    cp = float(np.dot(weights, _cp(thetas, w0, est0, k / (v + tau2), z)))
+    plateau = 1.0 if tau2 == 0 else float(np.dot(weights, _cp(thetas, w0, est0, k / tau2, z)))
+    return cp, plateau, rule_closed_forms(scenario, w0, est0, tau2)
+
+
+def _integrated(scenario: Scenario, existing, dist):
+    """The closed forms integrated over tau^2 by the distribution's quadrature nodes."""
+    nodes, weights = dist.nodes(96)
+    parts = [_at_tau2(scenario, existing, float(t)) for t in nodes]
+    cp = float(np.dot(weights, [p[0] for p in parts]))
+    plateau = float(np.dot(weights, [p[1] for p in parts]))
+    by_rule = {}
+    for r, first in parts[0][2].items():
+        by_rule[r] = {key: float(np.dot(weights, [p[2][r][key] for p in parts]))
+                      for key in ("p_conclusive", "plateau")}
+        by_rule[r]["by_direction"] = {
+            d: float(np.dot(weights, [p[2][r]["by_direction"][d] for p in parts]))
+            for d in first["by_direction"]}
+    return cp, plateau, by_rule

@@ -14,6 +14,7 @@ reported by direction (:data:`DIRECTIONS`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from .._scipy import stats
 from ..analysis.metaanalysis import meta_analyse
+from ..analysis.tau2 import tau2_qprofile_ci
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd
 from ..spec import MetaSpec, Pain, Scenario
@@ -28,7 +30,8 @@ from ..spec.evidence import default_evidence
 from ..spec.priors import NormalPrior
 from .closed import completion_probabilities
 
-__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "centre_prior", "trial_sd",
+__all__ = ["DIRECTIONS", "Existing", "existing_evidence", "prediction_quantile", "centre_prior",
+           "trial_sd",
            "trial_variance", "Update", "update", "required_information", "grade_imprecision"]
 
 #: Directions each rule reports.
@@ -57,6 +60,12 @@ class Existing:
         Number of existing studies, where known.
     studies : tuple of (estimate, se) or None
         Per-study data (re-fitted in updates), or None for a summary.
+    tau2_ci : tuple of float or None
+        The Q-profile CI of tau^2 (Viechtbauer 2007), with at least 2 studies.
+    prediction : tuple of float or None
+        The prediction interval of a new study's true effect (Higgins,
+        Thompson & Spiegelhalter 2009): ``estimate +- t_{k-2} sqrt(tau2 +
+        se^2)``, the normal quantile when k is unknown; None when k < 3.
     """
 
     estimate: float
@@ -65,17 +74,38 @@ class Existing:
     i2: float | None
     k: int | None
     studies: tuple[tuple[float, float], ...] | None
+    tau2_ci: tuple[float, float] | None = None
+    prediction: tuple[float, float] | None = None
+
+
+def prediction_quantile(k, alpha: float):
+    """``t_{k-2, 1-alpha/2}`` (NaN where k < 3); the normal quantile where k is None."""
+    if k is None:
+        return float(stats.norm.ppf(1 - alpha / 2))
+    k = np.asarray(k, float)
+    return np.where(k >= 3, stats.t.ppf(1 - alpha / 2, np.maximum(k - 2, 1)), np.nan)
+
+
+def _prediction(estimate: float, se: float, tau2: float, k: int | None, alpha: float):
+    q = float(prediction_quantile(k, alpha))
+    half = q * math.sqrt(tau2 + se * se)
+    return None if math.isnan(q) else (estimate - half, estimate + half)
 
 
 @lru_cache(maxsize=64)
-def _existing(spec: MetaSpec, i2_entry: float | None) -> Existing:
+def _existing(spec: MetaSpec, i2_entry: float | None, alpha: float) -> Existing:
     if spec.studies is not None:
         y, se = np.array(spec.studies).T
-        fit = meta_analyse(y, se, method=spec.method, hksj=spec.hksj, tau2=spec.tau2)
-        return Existing(estimate=float(fit.estimate), se=float(fit.se), tau2=float(fit.tau2),
-                        i2=float(fit.i2), k=len(y), studies=spec.studies)
+        fit = meta_analyse(y, se, method=spec.method, hksj=spec.hksj, tau2=spec.tau2,
+                           hksj_truncate=spec.hksj_truncate)
+        ci = tau2_qprofile_ci(y, se, alpha=alpha) if len(y) >= 2 else None
+        est0, se0, tau2 = float(fit.estimate), float(fit.se), float(fit.tau2)
+        return Existing(estimate=est0, se=se0, tau2=tau2, i2=float(fit.i2), k=len(y),
+                        studies=spec.studies, tau2_ci=None if ci is None else (ci.low, ci.high),
+                        prediction=_prediction(est0, se0, tau2, len(y), alpha))
     est, se, k = spec.pooled
-    return Existing(estimate=est, se=se, tau2=float(spec.tau2), i2=i2_entry, k=k, studies=None)
+    return Existing(estimate=est, se=se, tau2=float(spec.tau2), i2=i2_entry, k=k, studies=None,
+                    prediction=_prediction(est, se, float(spec.tau2), k, alpha))
 
 
 def existing_evidence(scenario: Scenario) -> Existing:
@@ -84,7 +114,7 @@ def existing_evidence(scenario: Scenario) -> Existing:
     i2 = None
     if spec.evidence is not None:
         i2 = (scenario.evidence or default_evidence())[spec.evidence].i2
-    return _existing(spec, i2)
+    return _existing(spec, i2, scenario.analysis.alpha)
 
 
 def centre_prior(pain: Pain) -> NormalPrior | None:
@@ -130,6 +160,10 @@ class Update:
         The update's total information ``sum 1 / v_i`` (existing studies, or
         ``1 / SE0^2`` for a summary, plus every analysable new trial): what
         GRADE's optimal information size is compared with.
+    tau2 : ndarray
+        The update's tau^2 (held, drawn or re-estimated).
+    k : int or None
+        Studies in the update (None: a summary of an unknown number of studies).
     """
 
     estimate: np.ndarray
@@ -138,31 +172,47 @@ class Update:
     ci_high: np.ndarray
     df: np.ndarray | None
     fixed_information: np.ndarray
+    tau2: np.ndarray
+    k: int | None
+
+    def prediction(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """The prediction interval of a new study's true effect (:func:`prediction_quantile`)."""
+        half = prediction_quantile(self.k, alpha) * np.sqrt(self.tau2 + self.se**2)
+        return self.estimate - half, self.estimate + half
 
 
 def update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray,
-           alpha: float) -> Update:
-    """The updated meta-analysis of each future; ``est``, ``se`` of shape (futures, k)."""
+           alpha: float, tau2: np.ndarray | None = None) -> Update:
+    """The updated meta-analysis of each future; ``est``, ``se`` of shape (futures, k).
+
+    ``tau2`` (one per future, drawn) replaces the held tau^2: a pooled
+    summary's, or ``studies`` with ``tau2`` given; re-estimated tau^2 stays so.
+    """
     bad = ~(np.isfinite(est) & np.isfinite(se) & (se > 0))
     est = np.where(bad, 0.0, est)
     var = np.where(bad, 1e12, se * se)  # an unanalysable trial adds nothing
+    n, k_new = est.shape
     new_info = (1.0 / var).sum(axis=1)
     if existing.studies is None:
+        t2 = np.full(n, existing.tau2) if tau2 is None else np.asarray(tau2, float)
         w0 = 1.0 / existing.se**2
-        w = 1.0 / (var + existing.tau2)
+        w = 1.0 / (var + t2[:, None])
         total = w0 + w.sum(axis=1)
         mu = (w0 * existing.estimate + (w * est).sum(axis=1)) / total
         sem = 1.0 / np.sqrt(total)
         crit = stats.norm.ppf(1 - alpha / 2)
-        return Update(mu, sem, mu - crit * sem, mu + crit * sem, None, w0 + new_info)
+        k = None if existing.k is None else existing.k + k_new
+        return Update(mu, sem, mu - crit * sem, mu + crit * sem, None, w0 + new_info, t2, k)
     y0, s0 = np.array(existing.studies).T
-    n = est.shape[0]
     y = np.concatenate([np.broadcast_to(y0, (n, len(y0))), est], axis=1)
     v = np.concatenate([np.broadcast_to(s0 * s0, (n, len(y0))), var], axis=1)
-    fit = meta_analyse(y, v=v, method=spec.method, hksj=spec.hksj, alpha=alpha, tau2=spec.tau2)
+    held = spec.tau2 if tau2 is None or spec.tau2 is None else tau2
+    fit = meta_analyse(y, v=v, method=spec.method, hksj=spec.hksj, alpha=alpha, tau2=held,
+                       hksj_truncate=spec.hksj_truncate)
     df = np.full(n, y.shape[1] - 1.0) if spec.hksj else None
     return Update(fit.estimate, fit.se, fit.ci_low, fit.ci_high, df,
-                  float(np.sum(1.0 / (s0 * s0))) + new_info)
+                  float(np.sum(1.0 / (s0 * s0))) + new_info,
+                  np.broadcast_to(np.asarray(fit.tau2, float), (n,)), y.shape[1])
 
 
 def required_information(spec: MetaSpec, pain: Pain, alpha: float) -> float:

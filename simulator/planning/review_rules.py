@@ -33,15 +33,17 @@ def conclusive(scenario: Scenario, est: np.ndarray, se: np.ndarray
     return assess(scenario, est, se)[0]
 
 
-def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray
+def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray, tau2: np.ndarray | None = None
            ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """The rules by direction (as :func:`conclusive`) and GRADE's imprecision of each future.
 
-    With the ``tsa`` rule the second part also holds ``tsa-ci-low`` and
-    ``tsa-ci-high``, the TSA-adjusted CI of each future's last look.
+    ``tau2``: each future's drawn tau^2 (None: held). The second part also
+    holds ``pi-low`` and ``pi-high``, the update's prediction interval, and
+    with the ``tsa`` rule ``tsa-ci-low`` and ``tsa-ci-high``, the TSA-adjusted
+    CI of each future's last look.
     """
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
-    up = update(existing_evidence(scenario), spec, est, se, alpha)
+    up = update(existing_evidence(scenario), spec, est, se, alpha, tau2)
     lo, hi, m = up.ci_low, up.ci_high, pain.mcid
     out: dict[str, dict[str, np.ndarray]] = {}
     for rule in spec.rules:
@@ -57,8 +59,9 @@ def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray
         elif rule == "precision":
             out[rule] = {"precise": (hi - lo) / 2 < spec.precision}
         else:  # tsa: the full trial sequential analysis of the future
-            out[rule], tsa_ci = tsa_decisions(scenario, est, se)
+            out[rule], tsa_ci = tsa_decisions(scenario, est, se, tau2)
     extra = grade_imprecision(scenario, up)
+    extra["pi-low"], extra["pi-high"] = up.prediction(alpha)
     if "tsa" in out:
         extra.update({"tsa-ci-low": tsa_ci[0], "tsa-ci-high": tsa_ci[1]})
     return out, extra

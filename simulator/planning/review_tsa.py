@@ -148,7 +148,8 @@ def tsa_plan(scenario: Scenario) -> TSAPlan:
                  required_information(spec, scenario.pain, alpha), alpha)
 
 
-def tsa_decisions(scenario: Scenario, est: np.ndarray, se: np.ndarray
+def tsa_decisions(scenario: Scenario, est: np.ndarray, se: np.ndarray,
+                  tau2: np.ndarray | None = None
                   ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Each future's TSA: where it first crosses, and the TSA-adjusted CI of its last look.
 
@@ -157,6 +158,8 @@ def tsa_decisions(scenario: Scenario, est: np.ndarray, se: np.ndarray
     scenario : Scenario
     est, se : ndarray, shape (futures, k)
         The new trials' estimates and standard errors, in the order they arrive.
+    tau2 : ndarray, optional
+        Each future's drawn tau^2 (the boundaries stay planned at the held one).
 
     Returns
     -------
@@ -173,7 +176,7 @@ def tsa_decisions(scenario: Scenario, est: np.ndarray, se: np.ndarray
     if spec.tsa_beta_spending != "none":
         out["futility"] = np.zeros(n, bool)
     for j in range(1, k + 1):
-        up = update(existing, spec, est[:, :j], se[:, :j], alpha)
+        up = update(existing, spec, est[:, :j], se[:, :j], alpha, tau2)
         look = plan.existing_looks + j - 1
         plain = (stats.norm.ppf(1 - alpha / 2) if up.df is None
                  else stats.t.ppf(1 - alpha / 2, up.df))

@@ -9,7 +9,8 @@ from typing import Literal
 
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
-__all__ = ["MetaSpec", "RULES", "META_METHODS", "TSA_ALPHA", "TSA_BETA", "TSA_RIS"]
+__all__ = ["MetaSpec", "RULES", "META_METHODS", "TSA_ALPHA", "TSA_BETA", "TSA_RIS",
+           "TAU2_PRIORS"]
 
 #: Rules that make an updated meta-analysis conclusive.
 RULES: tuple[str, ...] = ("settled", "ci-excludes-0", "mcid", "precision", "tsa")
@@ -17,6 +18,7 @@ META_METHODS = ("fixed", "dl", "reml", "pm")
 TSA_ALPHA = ("asOF", "asP", "asKD", "asHSD")
 TSA_BETA = ("none", "bsOF", "bsP", "bsKD", "bsHSD")
 TSA_RIS = ("daris", "i2", "ris")
+TAU2_PRIORS = ("fixed", "qprofile", "rhodes", "turner", "lognormal")
 
 
 def _real(x) -> bool:
@@ -74,6 +76,17 @@ class MetaSpec:
     tsa_ris : {"daris", "i2", "ris"}
         The RIS the ``tsa`` rule monitors: diversity-adjusted (D^2), adjusted
         by I^2, or unadjusted with random-effects information.
+    hksj_truncate : bool
+        The modified HKSJ (variance factor at least 1; Röver et al. 2015);
+        needs ``hksj``.
+    tau2_prior : {"fixed", "qprofile", "rhodes", "turner", "lognormal"}
+        tau^2 in the futures: held at its value, or drawn per future from the
+        Q-profile distribution of ``studies``, Rhodes et al.'s (2015)
+        empirical prior for SMDs rescaled by ``pain.sd^2``, Turner et al.'s
+        (2015) prior for log odds ratios (binary outcomes only), or
+        ``ln tau2 ~ N(tau2_prior_mu, tau2_prior_sigma^2)``.
+    tau2_prior_mu, tau2_prior_sigma : float or None
+        The log-normal prior's parameters (``lognormal`` only).
 
     Examples
     --------
@@ -104,6 +117,11 @@ class MetaSpec:
     tsa_gamma_a: float | None = number(None, optional=True)
     tsa_gamma_b: float | None = number(None, optional=True)
     tsa_ris: str = choice(TSA_RIS, "daris")
+    hksj_truncate: bool = flag(False)
+    tau2_prior: str = choice(TAU2_PRIORS, "fixed")
+    tau2_prior_mu: float | None = number(None, optional=True)
+    tau2_prior_sigma: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                            allowed="must be a number > 0 (SD of ln tau^2)")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
@@ -127,6 +145,7 @@ class MetaSpec:
             raise fail("[meta_analysis] precision", MISSING,
                        "required by the 'precision' rule: the CI half-width to reach")
         self._check_tsa()
+        self._check_tau2()
 
     def _check_tsa(self) -> None:
         for name, family in (("tsa_gamma_a", self.tsa_alpha_spending),
@@ -138,6 +157,28 @@ class MetaSpec:
         if self.tsa_binding and self.tsa_beta_spending == "none":
             raise fail("[meta_analysis] tsa_binding", True,
                        "binds futility boundaries: give tsa_beta_spending")
+
+    def _check_tau2(self) -> None:
+        if self.hksj_truncate and not self.hksj:
+            raise fail("[meta_analysis] hksj_truncate", True,
+                       "truncates the HKSJ variance factor at 1: needs hksj = true")
+        prior = self.tau2_prior
+        if prior == "qprofile" and (self.studies is None or len(self.studies) < 2):
+            raise fail("[meta_analysis] tau2_prior", prior,
+                       "the Q-profile distribution needs per-study estimates of at least 2 "
+                       "studies (studies)")
+        if prior == "turner":
+            raise fail("[meta_analysis] tau2_prior", prior,
+                       "Turner et al.'s priors are for log odds ratios; a mean difference takes "
+                       "'rhodes' (SMD, rescaled by pain.sd^2), 'qprofile' or 'lognormal'")
+        given = [k for k in ("tau2_prior_mu", "tau2_prior_sigma") if getattr(self, k) is not None]
+        if prior == "lognormal" and len(given) < 2:
+            missing = "tau2_prior_sigma" if given == ["tau2_prior_mu"] else "tau2_prior_mu"
+            raise fail(f"[meta_analysis] {missing}", MISSING,
+                       "required by tau2_prior = 'lognormal' (ln tau^2 ~ N(mu, sigma^2))")
+        if prior != "lognormal" and given:
+            raise fail(f"[meta_analysis] {given[0]}", getattr(self, given[0]),
+                       "only with tau2_prior = 'lognormal'")
 
     def _check_evidence(self) -> None:
         if (self.studies is None) == (self.pooled is None):

@@ -139,7 +139,7 @@ def test_grade_decisions_on_fixed_updates():
     lo = np.array([-3.0, -3.0, -0.5, -0.5, -3.0, 0.2, -2.0])
     hi = np.array([-1.2, -0.8, 0.5, 1.5, 3.0, 0.9, -1.1])
     info = np.array([11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 10.0])
-    up = Update(0.5 * (lo + hi), 0.25 * (hi - lo), lo, hi, None, info)
+    up = Update(0.5 * (lo + hi), 0.25 * (hi - lo), lo, hi, None, info, np.zeros(7), None)
     g = grade_imprecision(s, up)
     assert g["not-rated-down"].tolist() == [True, False, True, False, False, True, False]
     assert g["crosses-threshold"].tolist() == [False, True, False, True, True, False, False]

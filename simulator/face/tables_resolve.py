@@ -30,6 +30,10 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
         + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %")
         + ("" if ex.prediction is None else
            f"; prediction interval {ex.prediction[0]:+.2f} to {ex.prediction[1]:+.2f}"),
+        *([] if ex.ci_method == "z" else [
+            f"{'':<19}the review's CI is {ex.ci_method.upper()} on "
+            f"{spec.ci_studies or ex.k} studies: it holds {ex.information_ratio:.2f} x the "
+            "information a z interval of its width suggests"]),
         f"New trials         {k} x {scenario.design.n_total} patients "
         f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
         f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"

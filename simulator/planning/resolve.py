@@ -21,7 +21,7 @@ from ..engine.kernel import ChunkContext, Pass
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters
-from ..spec import Scenario
+from ..spec import MetaSpec, Scenario
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
 from .review import Existing, centre_prior, existing_evidence, required_information
@@ -126,6 +126,8 @@ class ResolveResult:
     tau2_prior : str
         ``meta_analysis.tau2_prior``: ``fixed``, or where each future's tau^2
         was drawn from.
+    spec : MetaSpec or None
+        The ``[meta_analysis]`` table the result is for.
     tsa : TSAPlan or None
         With the ``tsa`` rule: the planned trial sequential analysis.
     tsa_adjusted_ci : tuple of float or None
@@ -144,6 +146,7 @@ class ResolveResult:
     prediction: tuple[float, float] | None = None
     p_prediction_excludes_0: MonteCarloProbability | None = None
     tau2_prior: str = "fixed"
+    spec: MetaSpec | None = None
     tsa: TSAPlan | None = None
     tsa_adjusted_ci: tuple[float, float] | None = None
 
@@ -166,6 +169,11 @@ class ResolveResult:
         for key in ("tau2_ci", "prediction"):
             if getattr(ex, key) is not None:
                 out["existing"][key] = list(getattr(ex, key))
+        spec = self.spec
+        if spec is not None and spec.studies is None:  # how the review analysed its summary
+            out["existing"].update(ci_method=ex.ci_method, ci_studies=spec.ci_studies,
+                                   tau2_method=spec.tau2_method,
+                                   information_ratio=ex.information_ratio)
         out["rules"] = {rule: {**self.p_conclusive[rule].to_dict("p_conclusive"),
                                "by_direction": {d: p.value for d, p in
                                                 self.by_direction[rule].items()}}
@@ -217,7 +225,7 @@ class Resolve:
             grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
                    if key.startswith("grade:")},
             ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
-            tau2_prior=spec.tau2_prior, **_prediction_parts(counts),
+            tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts),
             **_tsa_parts(scenario, counts))}
 
 

@@ -66,6 +66,10 @@ class Existing:
         The prediction interval of a new study's true effect (Higgins,
         Thompson & Spiegelhalter 2009): ``estimate +- t_{k-2} sqrt(tau2 +
         se^2)``, the normal quantile when k is unknown; None when k < 3.
+    ci_method, information_ratio : str, float
+        How the review's CI of a pooled summary was computed, and the factor
+        ``(t_{k-1} / z)^2`` by which its information exceeds what a z interval
+        of the same width suggests (1 for z).
     """
 
     estimate: float
@@ -76,6 +80,8 @@ class Existing:
     studies: tuple[tuple[float, float], ...] | None
     tau2_ci: tuple[float, float] | None = None
     prediction: tuple[float, float] | None = None
+    ci_method: str = "z"
+    information_ratio: float = 1.0
 
 
 def prediction_quantile(k, alpha: float):
@@ -104,8 +110,11 @@ def _existing(spec: MetaSpec, i2_entry: float | None, alpha: float) -> Existing:
                         studies=spec.studies, tau2_ci=None if ci is None else (ci.low, ci.high),
                         prediction=_prediction(est0, se0, tau2, len(y), alpha))
     est, se, k = spec.pooled
+    ratio = spec.ci_quantile_ratio()
+    se = se / ratio  # a t-based CI holds more information than a z one of its width
     return Existing(estimate=est, se=se, tau2=float(spec.tau2), i2=i2_entry, k=k, studies=None,
-                    prediction=_prediction(est, se, float(spec.tau2), k, alpha))
+                    prediction=_prediction(est, se, float(spec.tau2), k, alpha),
+                    ci_method=spec.ci_method, information_ratio=ratio * ratio)
 
 
 def existing_evidence(scenario: Scenario) -> Existing:

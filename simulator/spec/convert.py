@@ -164,6 +164,9 @@ def _meta(raw: Any, pain: Pain, evidence: EvidenceTable) -> MetaSpec:
         if entry.se is None:
             raise fail("[meta_analysis] evidence", entry.key, "the entry has no CI, so no SE")
         t.update(evidence=entry.key, pooled=(entry.estimate, entry.se, entry.studies))
+        for key in ("ci_method", "tau2_method"):  # how the review analysed, where recorded
+            if key not in t and getattr(entry, key) is not None:
+                t[key] = getattr(entry, key)
     if "tau2" not in t and "studies" not in t:  # held in updates: the pain's, else the entry's
         t["tau2"] = pain.tau2
         if t["tau2"] is None and "evidence" in t:

@@ -7,6 +7,9 @@ import numbers as _numbers
 from dataclasses import dataclass
 from typing import Literal
 
+from scipy import special
+
+from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
 __all__ = ["MetaSpec", "RULES", "META_METHODS", "TSA_ALPHA", "TSA_BETA", "TSA_RIS",
@@ -87,6 +90,16 @@ class MetaSpec:
         ``ln tau2 ~ N(tau2_prior_mu, tau2_prior_sigma^2)``.
     tau2_prior_mu, tau2_prior_sigma : float or None
         The log-normal prior's parameters (``lognormal`` only).
+    ci_method : {"z", "hksj", "t"}
+        How the review computed the CI of a pooled summary (from an evidence
+        entry: the entry's, where it records one). Its SE, derived from the CI
+        as a z interval, is corrected by ``z_0.975 / t_{k-1, 0.975}`` for a
+        t-based (HKSJ) interval on ``k`` studies, so the existing information
+        is ``(t / z)^2`` times what a z interval suggests.
+    ci_studies : int or None
+        ``k`` of that t quantile (default: the summary's number of studies).
+    tau2_method : str
+        The review's tau^2 estimator, as recorded (reported; ``"unknown"``).
 
     Examples
     --------
@@ -122,6 +135,10 @@ class MetaSpec:
     tau2_prior_mu: float | None = number(None, optional=True)
     tau2_prior_sigma: float | None = number(None, optional=True, check=lambda v: v > 0,
                                             allowed="must be a number > 0 (SD of ln tau^2)")
+    ci_method: str = choice(CI_METHODS, "z")
+    ci_studies: int | None = integer(None, optional=True, check=lambda v: v >= 2,
+                                     allowed="must be an integer >= 2 (studies in the review's CI)")
+    tau2_method: str = choice(("unknown",) + TAU2_METHODS, "unknown")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
@@ -146,6 +163,7 @@ class MetaSpec:
                        "required by the 'precision' rule: the CI half-width to reach")
         self._check_tsa()
         self._check_tau2()
+        self._check_ci_method()
 
     def _check_tsa(self) -> None:
         for name, family in (("tsa_gamma_a", self.tsa_alpha_spending),
@@ -157,6 +175,25 @@ class MetaSpec:
         if self.tsa_binding and self.tsa_beta_spending == "none":
             raise fail("[meta_analysis] tsa_binding", True,
                        "binds futility boundaries: give tsa_beta_spending")
+
+    def ci_quantile_ratio(self) -> float:
+        """``t_{k-1, 0.975} / z_0.975`` for a t-based review CI on k studies (1 for z)."""
+        if self.ci_method == "z":
+            return 1.0
+        k = self.ci_studies if self.ci_studies is not None else self.pooled[2]
+        return float(special.stdtrit(k - 1, 0.975) / special.ndtri(0.975))
+
+    def _check_ci_method(self) -> None:
+        if self.ci_method == "z":
+            return
+        if self.studies is not None:
+            raise fail("[meta_analysis] ci_method", self.ci_method,
+                       "describes a pooled summary's CI; studies are re-fitted (hksj = true)")
+        k = self.ci_studies if self.ci_studies is not None else self.pooled[2]
+        if k is None or k < 2:
+            raise fail("[meta_analysis] ci_studies", MISSING if k is None else k,
+                       f"required by ci_method = {self.ci_method!r}: the t quantile has k - 1 "
+                       "degrees of freedom, and the review's study count is not known")
 
     def _check_tau2(self) -> None:
         if self.hksj_truncate and not self.hksj:

@@ -6,6 +6,8 @@ prints; none computes a number of its own.
 
 from __future__ import annotations
 
+import math
+
 from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
 from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
@@ -23,8 +25,10 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
     source = (f"evidence {spec.evidence}" if spec.evidence else
               f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
               else "a pooled summary")
+    scale = f"log RR {ex.estimate:+.3f} (RR {math.exp(ex.estimate):.3g})" if spec.binary \
+        else f"{ex.estimate:+.3f}"
     lines = [
-        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
+        f"Existing evidence  {source}: {scale} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
         + ("" if ex.tau2_ci is None else
            f" (Q-profile CI {ex.tau2_ci[0]:.3g} to {ex.tau2_ci[1]:.3g})")
         + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %")
@@ -36,9 +40,7 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
             "information a z interval of its width suggests"]),
         f"New trials         {k} x {scenario.design.n_total} patients "
         f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
-        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
-        + ("" if scenario.pain.effect_prior == "fixed"
-           else f" ({scenario.pain.effect_prior} prior)"),
+        + _truth(scenario),
         f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
         f"{result.seed_entropy}",
         "",
@@ -56,6 +58,19 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
             cf += f"{100 * fixed[rule]['p_conclusive']:>9.1f} %" if rule in fixed else f"{'-':>11}"
         lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %{cf}   {dirs}")
     return lines + _grade_rows(scenario, res) + _prediction_rows(res)
+
+
+def _truth(scenario: Scenario) -> str:
+    """What the new trials measure and their true effect (a binary outcome's risk ratio)."""
+    spec, pain = scenario.meta_analysis, scenario.pain
+    if not spec.binary:
+        return (f"{pain.analysis}, true effect {pain.effect:+.3f}"
+                + ("" if pain.effect_prior == "fixed" else f" ({pain.effect_prior} prior)"))
+    ae = next(a for a in scenario.adverse_events if a.name == spec.outcome)
+    return (f"{ae.name} (log risk ratios), placebo risk {ae.placebo_risk:g}, true RR "
+            f"{ae.risk_ratio:g}" + ("" if ae.risk_ratio_prior == "fixed"
+                                    else f" ({ae.risk_ratio_prior} prior)")
+            + f"; important harm: RR >= {spec.harm_margin:g}")
 
 
 def _tau2_rows(scenario: Scenario, res) -> list[str]:
@@ -79,19 +94,21 @@ def _prediction_rows(res) -> list[str]:
 
 def _grade_rows(scenario: Scenario, res) -> list[str]:
     """P(GRADE would no longer rate the update down for imprecision), and why it would."""
-    g, m = res.grade, scenario.pain.mcid
+    g, spec = res.grade, scenario.meta_analysis
+    thresholds = (f"RR {1 / spec.harm_margin:.3g} or {spec.harm_margin:g}" if spec.binary
+                  else f"-{scenario.pain.mcid:g} or +{scenario.pain.mcid:g}")
     not_down = g["not-rated-down"]
     return [
         f"  {'GRADE not rated down':<20}{100 * not_down.value:>8.1f} %"
         f"{100 * not_down.se:>6.2f} %{'-':>9}   for imprecision",
-        f"{'':<24}rated down: CI includes -{m:g} or +{m:g} "
+        f"{'':<24}rated down: CI includes {thresholds} "
         f"{100 * g['crosses-threshold'].value:.1f} % (both {100 * g['crosses-both'].value:.1f} %), "
         f"information below the OIS ({res.ois:.2f}) {100 * g['below-ois'].value:.1f} %",
     ]
 
 
 _SETTLED_WORDS = {"benefit": "important benefit", "no-important-effect": "no important effect",
-                  "harm": "harm"}
+                  "harm": "harm", "no-important-harm": "important harm ruled out"}
 
 
 def _settled_headline(scenario: Scenario, res) -> list[str]:
@@ -101,9 +118,12 @@ def _settled_headline(scenario: Scenario, res) -> list[str]:
     p = res.p_conclusive["settled"]
     ways = ", ".join(f"{_SETTLED_WORDS[d]} {100 * q.value:.1f} %"
                      for d, q in res.by_direction["settled"].items())
-    prior = scenario.pain.effect_prior
-    over = ("at the scenario's true effect" if prior == "fixed" else
-            f"averaged over the {prior} distribution of the true effect (what the review knows)")
+    spec = scenario.meta_analysis
+    prior = (next(a for a in scenario.adverse_events if a.name == spec.outcome).risk_ratio_prior
+             if spec.binary else scenario.pain.effect_prior)
+    what = "risk ratio" if spec.binary else "effect"
+    over = (f"at the scenario's true {what}" if prior == "fixed" else
+            f"averaged over the {prior} distribution of the true {what} (what the review knows)")
     return [f"Settled either way: {100 * p.value:.1f} % of futures (MC SE {100 * p.se:.2f} %): "
             f"{ways}", f"  {over}", ""]
 

@@ -24,7 +24,8 @@ from ..models.parameters import TrialParameters
 from ..spec import MetaSpec, Scenario
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
-from .review import Existing, centre_prior, existing_evidence, required_information
+from .review import Existing, centre, existing_evidence, required_information
+from .review_binary import binary_estimates, binary_event
 from .review_rules import assess
 from .review_tau2 import tau2_distribution
 from .review_tsa import TSAPlan, tsa_plan
@@ -41,15 +42,19 @@ class DrawFutures:
     def __call__(self, rng: np.random.Generator, n: int) -> TrialParameters:
         s = self.scenario
         k = s.meta_analysis.new_trials
-        prior = centre_prior(s.pain)
-        centre = np.full(n, s.pain.effect) if prior is None else prior.sample(rng, n)
+        point, prior = centre(s)
+        middle = np.full(n, point) if prior is None else prior.sample(rng, n)
         z = rng.standard_normal((n, k))
         dist = tau2_distribution(s)
         tau2 = None if dist is None else dist.draw(_tau2_stream(rng), n)
         tau = math.sqrt(existing_evidence(s).tau2) if tau2 is None else np.sqrt(tau2)[:, None]
-        theta = centre[:, None] + tau * z
-        return TrialParameters(effect=theta.ravel(),
-                               active_risk=TrialParameters.fixed(s).active_risk, tau2=tau2)
+        theta = (middle[:, None] + tau * z).ravel()
+        fixed = TrialParameters.fixed(s)
+        if not s.meta_analysis.binary:
+            return TrialParameters(effect=theta, active_risk=fixed.active_risk, tau2=tau2)
+        ae = binary_event(s)  # true log risk ratios: each trial's active risk
+        risks = {**fixed.active_risk, ae.name: np.minimum(ae.placebo_risk * np.exp(theta), 1.0)}
+        return TrialParameters(effect=fixed.effect, active_risk=risks, tau2=tau2)
 
 
 def _tau2_stream(rng: np.random.Generator) -> np.random.Generator:
@@ -71,8 +76,11 @@ class ConclusiveCollector:
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
         k = self.scenario.meta_analysis.new_trials
-        est = sample.primary.estimate.reshape(chunk.n_sims, k)
-        se = sample.primary.se.reshape(chunk.n_sims, k)
+        if self.scenario.meta_analysis.binary:
+            flat_est, flat_se = binary_estimates(self.scenario, sample, chunk.sizes)
+        else:
+            flat_est, flat_se = sample.primary.estimate, sample.primary.se
+        est, se = flat_est.reshape(chunk.n_sims, k), flat_se.reshape(chunk.n_sims, k)
         out = {}
         tau2 = None if chunk.params is None else chunk.params.tau2
         rules, extra = assess(self.scenario, est, se, tau2)

@@ -18,8 +18,9 @@ import numpy as np
 from .._scipy import stats
 from ..analysis.quadrature import normal_prior_nodes
 from ..spec import Scenario
-from .review import (centre_prior, existing_evidence, required_information, trial_sd,
+from .review import (centre, existing_evidence, margin, required_information, trial_sd,
                      trial_variance)
+from .review_binary import binary_ris
 from .review_tau2 import tau2_distribution
 from .review_tsa import heterogeneity_adjustments
 from .update_closed import CLOSED_RULES, rule_probabilities
@@ -107,11 +108,11 @@ def _cp(theta, w0, est0, w1, z):
     return stats.norm.cdf(up) + stats.norm.cdf(down)
 
 
-def _theta_nodes(pain, w0, est0, w1, cuts):
+def _theta_nodes(scenario, w0, est0, w1, cuts):
     """Nodes over the centre's prior, refined where each rule's probability turns."""
-    prior = centre_prior(pain)
+    point, prior = centre(scenario)
     if prior is None:
-        return np.array([pain.effect]), np.array([1.0])
+        return np.array([point]), np.array([1.0])
     total = w0 + w1
     turns = [(c * total - w0 * est0) / w1 for c in cuts]
     return normal_prior_nodes(prior.mean, prior.sd, 1 / math.sqrt(w1), 0.0, turns=turns)
@@ -120,16 +121,17 @@ def _theta_nodes(pain, w0, est0, w1, cuts):
 def rule_closed_forms(scenario: Scenario, w0: float, est0: float, tau2: float
                       ) -> dict[str, dict[str, Any]]:
     """P(conclusive) and its plateau per closed-form rule, at one tau^2 (module notes)."""
-    spec, pain = scenario.meta_analysis, scenario.pain
+    spec = scenario.meta_analysis
     z = float(stats.norm.ppf(1 - scenario.analysis.alpha / 2))
-    k, m = spec.new_trials, pain.mcid
+    k, m = spec.new_trials, margin(scenario)
     rules = [r for r in spec.rules if r in CLOSED_RULES]
     out: dict[str, dict[str, Any]] = {}
     for label, w1 in (("p_conclusive", k / (trial_variance(scenario) + tau2)),
                       ("plateau", k / tau2 if tau2 > 0 else 1e12)):  # tau^2 = 0: W1 -> inf
         h = z / math.sqrt(w0 + w1)
-        thetas, weights = _theta_nodes(pain, w0, est0, w1, (-h, h, -m - h, -m + h, m - h, m + h))
-        probs = rule_probabilities(thetas, w0, est0, w1, z, m, spec.precision)
+        thetas, weights = _theta_nodes(scenario, w0, est0, w1,
+                                       (-h, h, -m - h, -m + h, m - h, m + h))
+        probs = rule_probabilities(thetas, w0, est0, w1, z, m, spec.precision, spec.binary)
         for r in rules:
             by = {d: float(np.dot(weights, p)) for d, p in probs[r].items()}
             entry = out.setdefault(r, {})
@@ -157,8 +159,11 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
             denom = k / gap - tau2
             if denom > 0:
                 sizes[k] = max(2, math.ceil(2 * sd * sd / denom))
-    delta = spec.delta if spec.delta is not None else pain.mcid
-    ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
+    if spec.binary:  # the TSA manual's binary formula at the event's placebo risk
+        ris = binary_ris(scenario).participants
+    else:
+        delta = spec.delta if spec.delta is not None else pain.mcid
+        ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
     d2, i2 = heterogeneity_adjustments(existing, trial_variance(scenario), spec.new_trials)
     daris, ris_i2 = (ris / (1 - x) if x < 1 else math.inf for x in (d2, i2))
 
@@ -193,9 +198,9 @@ def _at_tau2(scenario: Scenario, existing, tau2: float):
         w = 1.0 / (se * se + tau2)
         w0, est0 = float(w.sum()), float(np.dot(w, y) / w.sum())
     v, k = trial_variance(scenario), scenario.meta_analysis.new_trials
-    prior = centre_prior(scenario.pain)
+    point, prior = centre(scenario)
     if prior is None:
-        thetas, weights = np.array([scenario.pain.effect]), np.array([1.0])
+        thetas, weights = np.array([point]), np.array([1.0])
     else:
         thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
     cp = float(np.dot(weights, _cp(thetas, w0, est0, k / (v + tau2), z)))

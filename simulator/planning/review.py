@@ -29,14 +29,16 @@ from ..spec import MetaSpec, Pain, Scenario
 from ..spec.evidence import default_evidence
 from ..spec.priors import NormalPrior
 from .closed import completion_probabilities
+from .review_binary import binary_centre, binary_unit_sd, binary_variance
 
 __all__ = ["DIRECTIONS", "Existing", "existing_evidence", "prediction_quantile", "centre_prior",
-           "trial_sd",
+           "centre", "margin", "trial_sd",
            "trial_variance", "Update", "update", "required_information", "grade_imprecision"]
 
 #: Directions each rule reports.
 DIRECTIONS: dict[str, tuple[str, ...]] = {
     "settled": ("benefit", "no-important-effect", "harm"),
+    "settled (binary)": ("harm", "no-important-harm"),
     "ci-excludes-0": ("benefit", "harm"),
     "mcid": ("benefit", "no-important-effect", "harm"),
     "precision": ("precise",),
@@ -139,15 +141,35 @@ def centre_prior(pain: Pain) -> NormalPrior | None:
     return NormalPrior(mean=pain.effect, sd=pain.effect_sd)
 
 
+def centre(scenario: Scenario) -> tuple[float, NormalPrior | None]:
+    """The new trials' centre effect and its prior: the pain effect, or a binary
+    outcome's log risk ratio (:mod:`simulator.planning.review_binary`)."""
+    if scenario.meta_analysis.binary:
+        return binary_centre(scenario)
+    return scenario.pain.effect, centre_prior(scenario.pain)
+
+
+def margin(scenario: Scenario) -> float:
+    """The rules' margin: ``pain.mcid``, or ``ln(harm_margin)`` for a binary outcome."""
+    spec = scenario.meta_analysis
+    return math.log(spec.harm_margin) if spec.binary else scenario.pain.mcid
+
+
 def trial_sd(scenario: Scenario) -> float:
-    """SD of one patient's contribution to a new trial's estimate (NRS points)."""
+    """SD of one patient's contribution to a new trial's estimate (NRS points; a binary
+    outcome's :func:`~simulator.planning.review_binary.binary_unit_sd`)."""
+    if scenario.meta_analysis is not None and scenario.meta_analysis.binary:
+        return binary_unit_sd(scenario)
     if scenario.design.kind == "crossover":
         return crossover_sd(scenario)  # per half period difference, n per sequence
     return analysis_sd(scenario.pain)
 
 
 def trial_variance(scenario: Scenario) -> float:
-    """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))."""
+    """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))
+    (a binary outcome's log RR: the delta method over all randomised)."""
+    if scenario.meta_analysis is not None and scenario.meta_analysis.binary:
+        return binary_variance(scenario)
     sd = trial_sd(scenario)
     n0, n1 = scenario.design.group_sizes
     c0, c1 = completion_probabilities(scenario)
@@ -225,8 +247,13 @@ def update(existing: Existing, spec: MetaSpec, est: np.ndarray, se: np.ndarray,
 
 
 def required_information(spec: MetaSpec, pain: Pain, alpha: float) -> float:
-    """I* = (z_{1-alpha/2} + z_power)^2 / delta^2: also GRADE's optimal information size."""
-    delta = spec.delta if spec.delta is not None else pain.mcid
+    """I* = (z_{1-alpha/2} + z_power)^2 / delta^2: also GRADE's optimal information size.
+
+    delta is ``meta_analysis.delta``, else ``pain.mcid``; for a binary outcome
+    ``ln(harm_margin)``.
+    """
+    delta = (math.log(spec.harm_margin) if spec.binary else
+             spec.delta if spec.delta is not None else pain.mcid)
     return (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(spec.power)) ** 2 / delta**2
 
 
@@ -240,7 +267,7 @@ def grade_imprecision(scenario: Scenario, up: Update) -> dict[str, np.ndarray]:
     GRADE 6; Schünemann et al. 2022, GRADE 35). ``crosses-both``: the CI
     includes both thresholds (a reason to rate down twice).
     """
-    m = scenario.pain.mcid
+    m = margin(scenario)
     lo, hi = up.ci_low, up.ci_high
     crosses_low, crosses_high = (lo <= -m) & (hi >= -m), (lo <= m) & (hi >= m)
     crosses = crosses_low | crosses_high

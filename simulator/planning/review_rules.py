@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec import Scenario
-from .review import existing_evidence, grade_imprecision, update
+from .review import existing_evidence, grade_imprecision, margin, update
 from .review_tsa import tsa_decisions
 
 __all__ = ["conclusive", "assess"]
@@ -42,12 +42,15 @@ def assess(scenario: Scenario, est: np.ndarray, se: np.ndarray, tau2: np.ndarray
     with the ``tsa`` rule ``tsa-ci-low`` and ``tsa-ci-high``, the TSA-adjusted
     CI of each future's last look.
     """
-    spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
+    spec, alpha = scenario.meta_analysis, scenario.analysis.alpha
     up = update(existing_evidence(scenario), spec, est, se, alpha, tau2)
-    lo, hi, m = up.ci_low, up.ci_high, pain.mcid
+    lo, hi, m = up.ci_low, up.ci_high, margin(scenario)
     out: dict[str, dict[str, np.ndarray]] = {}
     for rule in spec.rules:
-        if rule == "settled":  # harm shown (lo > 0) takes precedence: disjoint directions
+        if rule == "settled" and spec.binary:  # harm shown, or important harm ruled out
+            harm = lo > 0
+            out[rule] = {"harm": harm, "no-important-harm": (hi < m) & ~harm}
+        elif rule == "settled":  # harm shown (lo > 0) takes precedence: disjoint directions
             harm = lo > 0
             out[rule] = {"benefit": hi < -m, "no-important-effect": (lo > -m) & (hi < m) & ~harm,
                          "harm": harm}

@@ -22,7 +22,9 @@ and the other rules move the cut points (``m`` is the MCID):
 * ``settled``: benefit ``mu < -m - h``; harm ``mu > h``; no important effect
   ``-m + h < mu < min(m - h, h)`` (harm shown takes precedence, so the
   directions are disjoint);
-* ``precision``: ``h < precision`` (certain, given W).
+* ``precision``: ``h < precision`` (certain, given W);
+* a binary outcome's ``settled`` (``m = ln(harm_margin)``): harm ``mu > h``;
+  no important harm ``mu < min(m - h, h)``.
 
 The plateau of a rule is its limit as the new trials grow without bound
 (``W1 -> k / tau^2``).
@@ -47,7 +49,8 @@ def _between(lower, upper, mean, sd):
 
 
 def rule_probabilities(theta, w0: float, est0: float, w1, z: float, mcid: float,
-                       precision: float | None = None) -> dict[str, dict[str, np.ndarray]]:
+                       precision: float | None = None, binary: bool = False
+                       ) -> dict[str, dict[str, np.ndarray]]:
     """P(the updated z interval satisfies each rule, per direction), given ``theta``.
 
     Parameters
@@ -64,6 +67,8 @@ def rule_probabilities(theta, w0: float, est0: float, w1, z: float, mcid: float,
         The minimal important difference ``m`` (NRS points).
     precision : float, optional
         The half-width of the ``precision`` rule (omitted when None).
+    binary : bool
+        A binary outcome's ``settled`` (``mcid`` is then ``ln(harm_margin)``).
 
     Returns
     -------
@@ -94,6 +99,9 @@ def rule_probabilities(theta, w0: float, est0: float, w1, z: float, mcid: float,
                     "no-important-effect": within(-m + h, np.minimum(m - h, h)),
                     "harm": within(h, inf)},
     }
+    if binary:
+        out["settled"] = {"harm": within(h, inf),
+                          "no-important-harm": within(-inf, np.minimum(m - h, h))}
     if precision is not None:
         out["precision"] = {"precise": np.where(h < precision, 1.0, 0.0) + 0.0 * theta}
     return out

@@ -100,6 +100,13 @@ class MetaSpec:
         ``k`` of that t quantile (default: the summary's number of studies).
     tau2_method : str
         The review's tau^2 estimator, as recorded (reported; ``"unknown"``).
+    outcome : str
+        ``"pain"`` (mean differences in NRS points), or the name of an adverse
+        event of the scenario: a meta-analysis of its log risk ratios, each
+        new trial adding its own log RR and SE.
+    harm_margin : float or None
+        A binary outcome's important harm, a risk ratio > 1: the update rules
+        out important harm when its CI lies below it (required with one).
 
     Examples
     --------
@@ -139,6 +146,9 @@ class MetaSpec:
     ci_studies: int | None = integer(None, optional=True, check=lambda v: v >= 2,
                                      allowed="must be an integer >= 2 (studies in the review's CI)")
     tau2_method: str = choice(("unknown",) + TAU2_METHODS, "unknown")
+    outcome: str = text("pain")
+    harm_margin: float | None = number(None, optional=True, check=lambda v: v > 1,
+                                       allowed="must be a risk ratio > 1")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
@@ -164,6 +174,28 @@ class MetaSpec:
         self._check_tsa()
         self._check_tau2()
         self._check_ci_method()
+        self._check_outcome()
+
+    @property
+    def binary(self) -> bool:
+        """Whether the outcome is an adverse event (log risk ratios)."""
+        return self.outcome != "pain"
+
+    def _check_outcome(self) -> None:
+        if not self.binary:
+            if self.harm_margin is not None:
+                raise fail("[meta_analysis] harm_margin", self.harm_margin,
+                           "only with a binary outcome (outcome = an adverse event's name)")
+            return
+        if self.harm_margin is None:
+            raise fail("[meta_analysis] harm_margin", MISSING,
+                       f"required with outcome = {self.outcome!r}: the risk ratio of an "
+                       "important harm (> 1)")
+        unsupported = [r for r in self.rules if r == "mcid"]
+        if unsupported:
+            raise fail("[meta_analysis] rules", self.rules,
+                       "a binary outcome takes 'settled' (harm shown, or important harm ruled "
+                       "out), 'ci-excludes-0', 'precision' and 'tsa'")
 
     def _check_tsa(self) -> None:
         for name, family in (("tsa_gamma_a", self.tsa_alpha_spending),
@@ -204,10 +236,15 @@ class MetaSpec:
             raise fail("[meta_analysis] tau2_prior", prior,
                        "the Q-profile distribution needs per-study estimates of at least 2 "
                        "studies (studies)")
-        if prior == "turner":
+        if prior == "turner" and self.outcome == "pain":
             raise fail("[meta_analysis] tau2_prior", prior,
                        "Turner et al.'s priors are for log odds ratios; a mean difference takes "
                        "'rhodes' (SMD, rescaled by pain.sd^2), 'qprofile' or 'lognormal'")
+        if prior == "rhodes" and self.outcome != "pain":
+            raise fail("[meta_analysis] tau2_prior", prior,
+                       "Rhodes et al.'s priors are for standardized mean differences; a log "
+                       "risk ratio takes 'turner' (log odds ratios, approximately), 'qprofile' "
+                       "or 'lognormal'")
         given = [k for k in ("tau2_prior_mu", "tau2_prior_sigma") if getattr(self, k) is not None]
         if prior == "lognormal" and len(given) < 2:
             missing = "tau2_prior_sigma" if given == ["tau2_prior_mu"] else "tau2_prior_mu"

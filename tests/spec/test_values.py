@@ -105,6 +105,8 @@ BAD = [
     (MetaSpec, "ci_method", "knha", "[meta_analysis] ci_method = 'knha'"),
     (MetaSpec, "ci_studies", 1, "[meta_analysis] ci_studies = 1"),
     (MetaSpec, "tau2_method", "ols", "[meta_analysis] tau2_method = 'ols'"),
+    (MetaSpec, "outcome", "", "[meta_analysis] outcome = ''"),
+    (MetaSpec, "harm_margin", 0.8, "[meta_analysis] harm_margin = 0.8: must be a risk ratio > 1"),
     (RecruitmentSpec, "sites", 0, "[recruitment] sites = 0"),
     (RecruitmentSpec, "rate_per_site_month", 0, "[recruitment] rate_per_site_month = 0"),
     (RecruitmentSpec, "site_open_months", (0.0, -1.0), "[recruitment] site_open_months"),

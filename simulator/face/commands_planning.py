@@ -10,16 +10,17 @@ import time
 
 from ..errors import ScenarioError
 from ..planning.curves import power_curve
-from ..planning.unblinding import has_unblinding
 from ..planning.review_run import resolve_review
 from ..planning.simulate import data_path, simulate
 from ..planning.solver import solve_sample_size
+from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
 from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
-from .tables import format_curve, format_resolve, format_result, format_size
+from .tables import format_curve, format_result, format_size
+from .tables_resolve import format_resolve
 
 __all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
 

@@ -179,7 +179,8 @@ def plot_harm_curve(curve: PowerCurve, *, ax: Axes | None = None) -> Axes:
 def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | None = None,
                            ax: Axes | None = None) -> Axes:
     """P(the updated meta-analysis is conclusive) against n per arm, one line
-    per number of new trials, with the closed-form conditional power dashed.
+    per number of new trials, with the headline rule's closed form (tau^2
+    fixed) dashed and its plateau dotted, where the rule has one.
 
     Parameters
     ----------
@@ -201,13 +202,12 @@ def plot_conclusive_curves(curves: dict[int, PowerCurve], *, target: float | Non
         n = np.array(curve.n_per_arm)
         rule = first.resolve.rules[0]
         _band(ax, n, curve.metric("conclusive"), f"{k} new trial{'s' if k > 1 else ''}", f"C{i}")
-        closed = [p.resolve.closed.conditional_power
-                  if p.resolve.closed and rule == "ci-excludes-0" else None
+        closed = [p.resolve.closed.by_rule.get(rule) if p.resolve.closed else None
                   for p in curve.points]
         if all(c is not None for c in closed):
-            ax.plot(n, closed, "--", color=f"C{i}", lw=1)
-            plateau = curve.points[-1].resolve.closed.plateau
-            if plateau is not None and plateau < 1 and rule == "ci-excludes-0":
+            ax.plot(n, [c["p_conclusive"] for c in closed], "--", color=f"C{i}", lw=1)
+            plateau = closed[-1]["plateau"]
+            if plateau < 1:
                 ax.axhline(plateau, color=f"C{i}", lw=0.8, ls=":")
     if target is not None:
         ax.axhline(target, color="k", lw=0.8, ls="-.", label=f"target {target:g}")

@@ -1,4 +1,4 @@
-"""The text tables of ``trialsim run``, ``curve``, ``size`` and ``resolve``.
+"""The text tables of ``trialsim run``, ``curve`` and ``size`` (``resolve``: :mod:`.tables_resolve`).
 
 Each function turns a result of the planning layer into the lines the verb
 prints; none computes a number of its own.
@@ -16,7 +16,7 @@ from ..planning.solver import SampleSize
 from ..spec import Scenario
 from .tables_sequential import sequential_rows
 
-__all__ = ["format_result", "format_curve", "format_size", "format_resolve", "evidence_warning"]
+__all__ = ["format_result", "format_curve", "format_size", "evidence_warning"]
 
 
 def _pct(x: float | None) -> str:
@@ -294,95 +294,3 @@ def _unblinding_size_lines(r: SampleSize) -> list[str]:
         f"  false positives at n = {r.n_per_arm}: {_pct(fp.value)} (MC SE {100 * fp.se:.2f} %) "
         f"with no drug effect, from the expectancy bias alone",
     ] + [f"  NOTE: {note}" for note in u.notes]
-
-
-def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
-    """The existing evidence, the new trials, the simulation and P(conclusive) by rule."""
-    res = result.resolve
-    ex = res.existing
-    spec = scenario.meta_analysis
-    k = res.new_trials
-    source = (f"evidence {spec.evidence}" if spec.evidence else
-              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
-              else "a pooled summary")
-    lines = [
-        f"Existing evidence  {source}: {ex.estimate:+.3f} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
-        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %"),
-        f"New trials         {k} x {scenario.design.n_total} patients "
-        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
-        f"{scenario.pain.analysis}, true effect {scenario.pain.effect:+.3f}"
-        + ("" if scenario.pain.effect_prior == "fixed"
-           else f" ({scenario.pain.effect_prior} prior)"),
-        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
-        f"{result.seed_entropy}",
-        "",
-        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
-    ]
-    for rule in res.rules:
-        p = res.p_conclusive[rule]
-        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
-        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %   {dirs}")
-    return lines
-
-
-def _resolve_closed_rows(result: SimulationResult) -> list[str]:
-    """Roloff's conditional power, the information size and the TSA sizes."""
-    ex, closed = result.resolve.existing, result.resolve.closed
-    lines = []
-    if closed.conditional_power is not None:
-        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
-                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
-                     f"{100 * closed.plateau:.1f} %")
-    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
-                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
-                 f"trial{'s' if closed.k_min != 1 else ''}")
-    if closed.n_per_arm_for_k:
-        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
-                          for kk, n in closed.n_per_arm_for_k.items())
-        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
-    if closed.k_min > 1:
-        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
-                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
-                 f"heterogeneity-adjusted {daris}")
-    return lines
-
-
-def _conclusive_curve_rows(curves: dict[int, PowerCurve]) -> list[str]:
-    lines = ["", "P(conclusive) by n per arm and number of new trials:"]
-    grid = curves[1].n_per_arm
-    lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
-    for i, n in enumerate(grid):
-        row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
-        lines.append(f"{n:>8}{row}")
-    return lines
-
-
-def format_resolve(scenario: Scenario, result: SimulationResult, solved_text: str | None,
-                   curves: dict[int, PowerCurve] | None) -> str:
-    """The text of ``trialsim resolve``.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario simulated (with ``[meta_analysis]``).
-    result : SimulationResult
-        Its result, with ``resolve`` set.
-    solved_text : str or None
-        The ``--target`` answer, already formatted.
-    curves : dict of int to PowerCurve or None
-        The ``--n`` curves, one per number of new trials.
-
-    Returns
-    -------
-    str
-    """
-    lines = _resolve_header(scenario, result)
-    lines.append("")
-    lines += _resolve_closed_rows(result)
-    if solved_text:
-        lines += ["", solved_text]
-    if curves:
-        lines += _conclusive_curve_rows(curves)
-    return "\n".join(lines)

@@ -57,10 +57,13 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
             "closed-form power integrated over the prior"
     if metric.kind == "conclusive":
         rule = metric.name or scenario.meta_analysis.rules[0]
-        if rule != "ci-excludes-0" or closed_forms(scenario).conditional_power is None:
+        if rule not in closed_forms(scenario).by_rule:
             return None, ""
-        return (lambda n: closed_forms(at_n(scenario, n)).conditional_power), \
-            "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
+        if rule == "ci-excludes-0":
+            return (lambda n: closed_forms(at_n(scenario, n)).conditional_power), \
+                "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
+        return (lambda n: closed_forms(at_n(scenario, n)).by_rule[rule]["p_conclusive"]), \
+            f"P({rule}) of the normal update, tau^2 fixed (Roloff 2013's model)"
     if metric.kind == "harm":
         ae = next(a for a in scenario.adverse_events if a.name == metric.name)
         if ae.risk_ratio_prior != "fixed":

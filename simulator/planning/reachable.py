@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import ConvergenceError, ScenarioError
 from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
+from ..spec.variants import at_n
 from .metric import Metric
 from .resolve_closed import closed_forms
 from .unblinding import observed_effect
@@ -66,14 +69,24 @@ def _check_resolvable(scenario: Scenario, metric: Metric, target: float) -> None
         raise ScenarioError(f"metric {str(metric)!r}: rule {rule!r} is not among the scenario's "
                             f"rules {list(spec.rules)}")
     closed = closed_forms(scenario)
+    k = spec.new_trials
+    trials = f"trial{'s' if k > 1 else ''}"
+    advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
+              f"required information" + (
+                  f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
+                  if closed.k_min in closed.n_per_arm_for_k else ""))
+    tau2 = 'fitted' if spec.tau2 is None else spec.tau2
     if rule == "ci-excludes-0" and closed.plateau is not None and closed.plateau < target:
-        k = spec.new_trials
-        advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
-                  f"required information" + (
-                      f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
-                      if closed.k_min in closed.n_per_arm_for_k else ""))
         raise ConvergenceError(
-            f"P(conclusive) with {k} new trial{'s' if k > 1 else ''} cannot reach {target:g}: "
-            f"with tau^2 = {'fitted' if spec.tau2 is None else spec.tau2} "
-            f"it plateaus at {closed.plateau:.4f} however large the trial{'s' if k > 1 else ''}; "
-            f"{advice}")
+            f"P(conclusive) with {k} new {trials} cannot reach {target:g}: with tau^2 = {tau2} "
+            f"it plateaus at {closed.plateau:.4f} however large the {trials}; {advice}")
+    if rule in closed.by_rule and rule != "ci-excludes-0":
+        ceiling = max([closed.by_rule[rule]["plateau"]] + [
+            closed_forms(at_n(scenario, n)).by_rule[rule]["p_conclusive"]
+            for n in np.unique(np.geomspace(2, 10**6, 40).astype(int))])
+        if ceiling < target:
+            raise ConvergenceError(
+                f"P({rule}) with {k} new {trials} cannot reach {target:g}: with tau^2 = {tau2} "
+                f"its closed form (tau^2 fixed) is at most {ceiling:.4f} at any n per arm, and "
+                f"{closed.by_rule[rule]['plateau']:.4f} as the {trials} "
+                f"grow{'s' if k == 1 else ''} without bound")

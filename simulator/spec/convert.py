@@ -11,6 +11,7 @@ back in the same shape. Errors carry no file name; the caller adds it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -158,13 +159,18 @@ def _meta(raw: Any, pain: Pain, evidence: EvidenceTable) -> MetaSpec:
         t["pooled"] = (p["estimate"], p["se"], p.get("k"))
     elif "evidence" in t:
         ref = t["evidence"]
+        binary = t.get("outcome", "pain") != "pain"  # log risk ratios from an RR entry
         entry = reference({"from": "evidence", "key": ref} if isinstance(ref, str) else ref,
-                          "[meta_analysis] evidence", "MD", evidence)
+                          "[meta_analysis] evidence", "RR" if binary else "MD", evidence)
         if entry.se is None:
             raise fail("[meta_analysis] evidence", entry.key, "the entry has no CI, so no SE")
-        t.update(evidence=entry.key, pooled=(entry.estimate, entry.se, entry.studies))
+        estimate = entry.log_estimate if binary else entry.estimate
+        t.update(evidence=entry.key, pooled=(estimate, entry.se, entry.studies))
+        for key in ("ci_method", "tau2_method"):  # how the review analysed, where recorded
+            if key not in t and getattr(entry, key) is not None:
+                t[key] = getattr(entry, key)
     if "tau2" not in t and "studies" not in t:  # held in updates: the pain's, else the entry's
-        t["tau2"] = pain.tau2
+        t["tau2"] = pain.tau2 if t.get("outcome", "pain") == "pain" else None
         if t["tau2"] is None and "evidence" in t:
             t["tau2"] = evidence[t["evidence"]].tau2
         if t["tau2"] is None:
@@ -290,6 +296,12 @@ def _meta_dict(m: MetaSpec) -> dict[str, Any]:
     for key in ("tau2", "precision", "delta"):
         if getattr(m, key) is not None:
             out[key] = getattr(m, key)
+    defaults = {f.name: f.default for f in dataclasses.fields(MetaSpec)}
+    for key in file_keys(MetaSpec):  # the other options, where they are not the default
+        value = getattr(m, key)
+        if key not in out and key not in ("studies", "pooled", "evidence") \
+                and value != defaults[key]:
+            out[key] = list(value) if isinstance(value, tuple) else value
     return out
 
 

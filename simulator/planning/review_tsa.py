@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.tsa import TSABoundaries, boundary_quantile, tsa_boundaries
 from ..spec import MetaSpec, Scenario
 from .review import (Existing, existing_evidence, required_information, trial_variance,

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 
 __all__ = ["CLOSED_RULES", "rule_probabilities"]
 

@@ -7,8 +7,7 @@ import numbers as _numbers
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import special
-
+from .._lazy import special
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 

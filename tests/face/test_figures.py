@@ -151,7 +151,7 @@ def test_conclusive_curves_fit_with_band_legend():
                                 target=0.8)
     try:
         _fits(ax)
-        assert BAND_LABEL in _legend(ax) and "rule ci-excludes-0" in _caption(ax)
+        assert BAND_LABEL in _legend(ax) and "rule settled" in _caption(ax)
     finally:
         _close(ax)
 

@@ -16,6 +16,7 @@ from simulator.provenance import RunProvenance
 
 FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
 RESOLVE = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
+FIXED = ROOT / "tests" / "backtest" / "resolve_fixed_effect.toml"  # a grid over pain.effect
 INTERIM = ROOT / "scenarios" / "ketamine_iv_interim.toml"
 RECRUIT = ROOT / "scenarios" / "ketamine_iv_recruitment.toml"
 KEYS = ["trialsim_version", "command", "created", "scenario", "scenario_sha256", "seed",
@@ -35,8 +36,8 @@ VERBS = {
                    INTERIM, 2025, None),
     "recruit": (["recruit", str(RECRUIT), "--reps", "20", "--n-sims", "100", "--json",
                  "{out}"], RECRUIT, 2025, 100),
-    "sweep": (["sweep", str(RESOLVE), "--grid", "pain.effect=-1,-0.5", "--n-sims", "200",
-               "--quiet", "--out", "{csv}"], RESOLVE, 2025, 200),
+    "sweep": (["sweep", str(FIXED), "--grid", "pain.effect=-1,-0.5", "--n-sims", "200",
+               "--quiet", "--out", "{csv}"], FIXED, 2025, 200),
     "meta": (["meta", "{studies}", "--json", "{out}"], None, None, None),
     "evidence": (["evidence", "--json", "{out}"], None, None, None),
     "evidence-show": (["evidence", "show", "ketamine-iv/pain/immediate", "--json", "{out}"],

@@ -10,7 +10,9 @@ from simulator.errors import ScenarioError
 from simulator.face.cli import main
 from simulator.spec import SweepSpec
 
-RESOLVE = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
+# The built-in resolve scenario with a fixed effect (its own takes a predictive
+# prior, which a grid over pain.effect cannot keep without pain.effect_sd).
+RESOLVE = ROOT / "tests" / "backtest" / "resolve_fixed_effect.toml"
 
 
 def test_each_row_is_the_solve_of_its_point_and_an_unreachable_point_is_kept(tmp_path):

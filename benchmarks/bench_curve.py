@@ -26,21 +26,28 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    The same ratio on the aggregate path for (a) is printed for information
    only: there one evaluation is O(1) in n and a curve draws every segment
    between grid points, so the ratio is about the number of segments.
-2. **Solve / one evaluation** on the per-patient path:
-   ``time(solve_sample_size(s, target=0.9, n_sims=K, path="patient"))``
-   divided by ``time(simulate_grid(s, [n*], n_sims=K, path="patient",
-   closed_forms=False))`` at the answer ``n*``; target <= 5x. The solve is
-   split into the simulated curves it runs (``planning.power_curve``, wrapped
-   with a timer that also records each curve's grid), the closed-form setup
-   (``planning.closed_form``), the closed-form bisection for the starting
-   guess (``planning.smallest_n``, with its number of closed-form
-   evaluations), the textbook inflation rule (``planning.inflation``) and
-   the rest. The wrappers are removed afterwards.
+2. **Solve / one run at the answer**:
+   ``time(solve_sample_size(s, target=0.9, n_sims=K))`` divided by the time
+   of one run at the answer, ``simulate(at_n(s, n*), n_sims=K)`` with its
+   default arguments (what ``trialsim run`` computes: the closed form
+   beside the simulation, and the comparison runs where the scenario has
+   them); target <= 10x, for normal-model scenarios at n* about 120, 1,300
+   and 3,000 per arm (aggregate path) and for the flagship (per-patient
+   path); the cost must not grow with n* (the ratio at n* ~ 3,000 at most
+   1.5x the ratio at ~ 120) and every range must be within 2 % of n*. The
+   solve is split into its independent runs, the coarse bracketing curve
+   (only when no closed form gives a first guess), the closed forms (first
+   guess, exact n, the textbook inflation rule) and the rest.
 3. **A default curve / the closed-form-included curve**: a 15-point
    ``power_curve`` of the flagship scenario (``n`` 20..300 step 20, default
    arguments: no closed forms, no comparison runs) divided by the same curve
    with ``closed_forms=True, comparisons=True`` (what every curve computed
    before the closed forms were made optional); target <= 0.5x.
+4. **A 199-point curve of a normal-model scenario** (``n`` 2..200 per arm):
+   on the aggregate path against the same curve on the per-patient path
+   (target: no slower) and against drawing the 199 segments' sufficient
+   statistics alone, block by block as the run does
+   (``models.aggregate.simulate_aggregate_grid``; target <= 1.5x).
 
 As in ``bench_engine.py``: every figure is a ratio to a baseline measured in
 the same process, each timing is the best of 3 (``time.perf_counter``) after
@@ -52,12 +59,13 @@ exits 0.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +73,18 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+import simulator.planning.search as search  # noqa: E402
 import simulator.planning.solver as planning  # noqa: E402
-from simulator import Scenario, load_scenario, simulate_grid  # noqa: E402
+from simulator import (  # noqa: E402
+    Scenario,
+    load_scenario,
+    power_curve,
+    simulate,
+    simulate_grid,
+)
+from simulator.engine.layout import Layout, bytes_per_trial  # noqa: E402
+from simulator.models.aggregate import simulate_aggregate_grid  # noqa: E402
+from simulator.spec.variants import at_n  # noqa: E402
 
 REPEATS = 3
 SEED = 20250101
@@ -82,7 +100,17 @@ NORMAL = {
 FLAGSHIP = ROOT / "scenarios" / "ketamine_iv_parallel.toml"
 
 TARGET_CURVE = 1.5  # curve / one evaluation at its largest n, x
-TARGET_SOLVE = 5.0  # solve / one evaluation at the answer, x
+TARGET_SOLVE = 10.0  # solve / one run at the answer, x
+TARGET_GROWTH = 1.5  # that ratio at n* ~ 3,000 over the ratio at n* ~ 120
+SOLVE_N = (120, 1300, 3000)  # answers of the normal-model solves
+
+
+def normal_at(n_star: int) -> Scenario:
+    """The normal model (sd 2.5, Student t) with the effect that 90 % power needs at n*."""
+    effect = 2.5 * math.sqrt(2 * (1.959964 + 1.281552) ** 2 / n_star)
+    return Scenario.from_dict({"design": {"n_per_arm": n_star},
+                               "pain": {"effect": -effect, "sd": 2.5, "analysis": "followup"}},
+                              source=f"normal n*~{n_star}")
 DEFAULT_GRID = list(range(20, 301, 20))  # 15 points
 TARGET_DEFAULT = 0.5  # default curve / closed-form-included curve, x
 
@@ -127,24 +155,51 @@ def one_eval(scenario: Scenario, n: int, n_sims: int, path: str) -> tuple[float,
     return best_of(run, min_time=MIN_TIME)
 
 
+def one_run(scenario: Scenario, n: int, n_sims: int, path: str) -> tuple[float, float]:
+    """Best time of ``simulate(at_n(s, n))`` with its defaults (``trialsim run``), and power."""
+    at = at_n(scenario, n)
+
+    def run(rep: int) -> float:
+        return simulate(at, n_sims=n_sims, seed=SEED, path=path).power.value
+
+    return best_of(run, min_time=MIN_TIME)
+
+
 def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
           ) -> tuple[float, list[float]]:
     """Best time of ``power_curve(s, grid)`` and its powers."""
     def run(rep: int) -> list[float]:
-        c = planning.power_curve(scenario, grid, n_sims=n_sims, seed=SEED, path=path,
+        c = power_curve(scenario, grid, n_sims=n_sims, seed=SEED, path=path,
                                  closed_forms=False)
         return [m.value for m in c.metric("power")]
 
     return best_of(run, min_time=MIN_TIME)
 
 
+def long_curve(n_sims: int) -> tuple[float, float, float]:
+    """Best times of a 199-point aggregate curve, the per-patient one, and the draws alone."""
+    s = Scenario.from_dict(NORMAL, source="normal")
+    grid = list(range(2, N_MAX + 1))
+    sizes = [s.design.group_sizes_at(n) for n in grid]
+    layout = Layout.of(n_sims, bytes_per_trial(s, "aggregate", len(grid)), s.simulation.chunk_mb)
+
+    def draws(rep: int) -> None:
+        for j, n in enumerate(layout.blocks()):
+            simulate_aggregate_grid(s, n, np.random.default_rng([SEED, rep, j]), sizes)
+
+    def on(path: str):
+        return lambda rep: power_curve(s, grid, n_sims=n_sims, seed=SEED, path=path)
+
+    return (best_of(on("aggregate"))[0], best_of(on("patient"))[0], best_of(draws)[0])
+
+
 def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
     """Best times of a default 15-point curve and of the closed-form-included one."""
     def default(rep: int) -> object:
-        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED)
+        return power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED)
 
     def included(rep: int) -> object:
-        return planning.power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED,
+        return power_curve(scenario, DEFAULT_GRID, n_sims=n_sims, seed=SEED,
                                     closed_forms=True, comparisons=True)
 
     return best_of(default)[0], best_of(included)[0]
@@ -158,97 +213,73 @@ def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
 class Split:
     """Time spent in the parts of one solve."""
 
-    curves: list[tuple[int, int, int, float]] = field(default_factory=list)  # points, lo, hi, s
-    setup: float = 0.0  # closed_form itself (it evaluates analytic_power once for the method)
-    closed_form: float = 0.0  # smallest_n outside inflation: the starting guess
-    closed_calls: int = 0
-    inflation: float = 0.0  # inflation, inclusive
+    runs: float = 0.0  # the independent simulations (simulate_grid)
+    n_runs: int = 0
+    trials: int = 0
+    bracket: float = 0.0  # a coarse curve, when there is no closed-form guess
+    closed: float = 0.0  # closed forms: setup, guess, exact n, inflation rule
     total: float = 0.0
 
     @property
-    def curve_time(self) -> float:
-        return sum(c[3] for c in self.curves)
-
-    @property
     def other(self) -> float:
-        return self.total - self.curve_time - self.setup - self.closed_form - self.inflation
+        return self.total - self.runs - self.bracket - self.closed
 
 
 class Instrument:
-    """Timing wrappers around ``simulator.planning.solver`` internals (restored on exit)."""
+    """Timing wrappers around the functions a solve calls (restored on exit).
 
-    NAMES = ("power_curve", "closed_form", "smallest_n", "inflation")
+    The runs and the bracketing curve are called from ``simulator.planning.search``,
+    the closed forms from ``simulator.planning.solver``.
+    """
+
+    TIMED = {"simulate_grid": "runs", "power_curve": "bracket", "closed_form": "closed",
+             "fast_closed_form": "closed", "smallest_n": "closed", "exact_near": "closed",
+             "inflation": "closed"}
 
     def __init__(self) -> None:
         self.split = Split()
         self._saved: dict[str, Callable] = {}
-        self._in_inflation = False
 
     def __enter__(self) -> Instrument:
-        self._saved = {name: getattr(planning, name) for name in self.NAMES}
-        orig_curve = self._saved["power_curve"]
-        orig_closed = self._saved["closed_form"]
-        orig_smallest = self._saved["smallest_n"]
-        orig_inflation = self._saved["inflation"]
+        self._saved = {name: getattr(self.home(name), name) for name in self.TIMED}
 
-        def power_curve(scenario, n_per_arm, **kw):
-            t0 = time.perf_counter()
-            out = orig_curve(scenario, n_per_arm, **kw)
-            self.split.curves.append((len(set(n_per_arm)), min(n_per_arm), max(n_per_arm),
-                                      time.perf_counter() - t0))
-            return out
+        def timed(name: str, f: Callable) -> Callable:
+            def wrapper(*args, **kw):
+                t0 = time.perf_counter()
+                out = f(*args, **kw)
+                setattr(self.split, self.TIMED[name],
+                        getattr(self.split, self.TIMED[name]) + time.perf_counter() - t0)
+                if name == "simulate_grid":
+                    self.split.n_runs += 1
+                    self.split.trials += kw["n_sims"]
+                return out
+            return wrapper
 
-        def closed_form(scenario, metric):
-            t0 = time.perf_counter()
-            out = orig_closed(scenario, metric)
-            self.split.setup += time.perf_counter() - t0
-            return out
-
-        def calls(f):
-            def counted(n):
-                self.split.closed_calls += 1
-                return f(n)
-            return counted
-
-        def smallest_n(f, target, n_max):
-            if self._in_inflation:
-                return orig_smallest(f, target, n_max)
-            t0 = time.perf_counter()
-            out = orig_smallest(calls(f), target, n_max)
-            self.split.closed_form += time.perf_counter() - t0
-            return out
-
-        def inflation(*args, **kw):
-            t0 = time.perf_counter()
-            self._in_inflation = True
-            try:
-                return orig_inflation(*args, **kw)
-            finally:
-                self._in_inflation = False
-                self.split.inflation += time.perf_counter() - t0
-
-        planning.power_curve = power_curve
-        planning.closed_form = closed_form
-        planning.smallest_n = smallest_n
-        planning.inflation = inflation
+        for name, f in self._saved.items():
+            setattr(self.home(name), name, timed(name, f))
         return self
 
     def __exit__(self, *exc) -> None:
         for name, f in self._saved.items():
-            setattr(planning, name, f)
+            setattr(self.home(name), name, f)
+
+    @staticmethod
+    def home(name: str):
+        """The module whose global ``name`` a solve calls."""
+        return search if name in ("simulate_grid", "power_curve") else planning
 
 
-def solve(scenario: Scenario, n_sims: int):
-    """Best time of ``solve_sample_size`` (patient path), its result and its time split."""
+def solve(scenario: Scenario, n_sims: int, path: str = "patient"):
+    """Time of ``solve_sample_size`` (best of 2), its result and its time split."""
     def run(rep: int):
         with Instrument() as ins:
             t0 = time.perf_counter()
             res = planning.solve_sample_size(scenario, target=TARGET_POWER, n_sims=n_sims,
-                                             seed=SEED, path="patient")
+                                             seed=SEED + rep, path=path)
             ins.split.total = time.perf_counter() - t0
         return res, ins.split
 
-    dt, (res, split) = best_of(run)
+    dt, (res, split) = best_of(run, repeats=2)
     return dt, res, split
 
 
@@ -259,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="4,000 trials per call")
     args = parser.parse_args(argv)
-    n_sims = 4_000 if args.quick else 20_000
+    n_sims = 4_000 if args.quick else 10_000
     t_start = time.perf_counter()
 
     normal = Scenario.from_dict(NORMAL, source="normal")
@@ -287,10 +318,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- 2. solves ----------------------------------------------------------
     solve_rows = []
-    for i, (label, s) in enumerate(scenarios, 1):
-        t_solve, res, split = solve(s, n_sims)
-        t_one, p_one = one_eval(s, res.n_per_arm, n_sims, "patient")
-        solve_rows.append((label, t_solve, t_one, p_one, res, split))
+    solve_jobs = [(f"(a) normal, n* ~ {n}", normal_at(n), "aggregate") for n in SOLVE_N]
+    solve_jobs.append(("(b) flagship ketamine IV", load_scenario(FLAGSHIP), "patient"))
+    for i, (label, s, path) in enumerate(solve_jobs, 1):
+        t_solve, res, split = solve(s, n_sims, path)
+        t_one, p_one = one_run(s, res.n_per_arm, n_sims, path)
+        solve_rows.append((label, path, t_solve, t_one, p_one, res, split))
         print(f"  [2.{i}] {label:26s} solve {t_solve:7.3f} s  one at n={res.n_per_arm} "
               f"{t_one:7.3f} s", flush=True)
 
@@ -299,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     t_default, t_included = default_vs_closed(design_flagship, n_sims)
     print(f"  [3.1] flagship default curve {t_default:7.3f} s  closed-form-included "
           f"{t_included:7.3f} s", flush=True)
+
+    t_long, t_long_patient, t_draws = long_curve(n_sims)
+    print(f"  [4.1] 199-point normal curve: aggregate {t_long:7.3f} s  per-patient "
+          f"{t_long_patient:7.3f} s  draws alone {t_draws:7.3f} s", flush=True)
 
     # -- report ---------------------------------------------------------------
     print(f"\n1. 20-point power curve vs one evaluation at n = {N_MAX} per arm")
@@ -315,37 +352,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(aggregate: one evaluation draws O(1) statistics per trial, a curve draws "
           f"{len(GRID)} segments; ratio ~ segments expected)")
 
-    print(f"\n2. solve_sample_size(target={TARGET_POWER}, path='patient') vs one evaluation "
-          f"at the answer")
-    print(f"{'scenario':26s} {'n*':>5s} {'range':>11s} {'closed':>6s} {'achieved':>14s} "
-          f"{'one (s)':>8s} {'solve (s)':>9s} {'ratio':>7s} {'target':>7s} {'':>6s}")
-    print("-" * 110)
-    solve_target = f"<= {TARGET_SOLVE:g}x"
-    for label, t_solve, t_one, p_one, res, split in solve_rows:
-        ratio = t_solve / t_one
-        rng_txt = f"{res.n_range[0]}-{res.n_range[1]}"
+    print(f"\n2. solve_sample_size(target={TARGET_POWER}, n_tolerance 2 %) vs one run of "
+          f"{n_sims:,} trials at the answer (simulate's defaults, as trialsim run)")
+    print(f"{'scenario':26s} {'n*':>5s} {'range':>11s} {'width':>6s} {'closed':>6s} "
+          f"{'runs':>5s} {'trials':>9s} {'one (s)':>8s} {'solve (s)':>9s} {'ratio':>7s} "
+          f"{'target':>7s} {'':>6s}")
+    print("-" * 120)
+    ratios = {}
+    for label, path, t_solve, t_one, p_one, res, split in solve_rows:
+        ratio = ratios[label] = t_solve / t_one
+        width = (res.n_range[1] - res.n_range[0]) / res.n_per_arm
         closed = str(res.analytic_n_per_arm) if res.analytic_n_per_arm is not None else "-"
-        ach = f"{res.achieved:.4f}+-{res.achieved_se:.4f}"
-        print(f"{label:26s} {res.n_per_arm:5d} {rng_txt:>11s} {closed:>6s} {ach:>14s} "
-              f"{t_one:8.3f} {t_solve:9.3f} {ratio:6.2f}x {solve_target:>7s} "
+        print(f"{label:26s} {res.n_per_arm:5d} {res.n_range[0]:>5d}-{res.n_range[1]:<5d} "
+              f"{100 * width:5.1f}% {closed:>6s} {split.n_runs:5d} {split.trials:9,d} "
+              f"{t_one:8.3f} {t_solve:9.3f} {ratio:6.2f}x {f'<= {TARGET_SOLVE:g}x':>7s} "
               f"{verdict(ratio <= TARGET_SOLVE):>6s}")
-
-    print("\n   time split of the fastest solve (wrapped simulator.planning.solver functions)")
-    for label, t_solve, t_one, p_one, res, split in solve_rows:
-        print(f"   {label}: total {split.total:.3f} s = {t_solve / t_one:.2f} evaluations at n*")
-        parts = [(f"curve {j}: {pts:3d} sizes, n {lo}..{hi}", dt)
-                 for j, (pts, lo, hi, dt) in enumerate(split.curves, 1)]
-        parts += [("closed-form setup (closed_form)", split.setup),
-                  (f"closed-form guess (smallest_n, {split.closed_calls} evals)",
-                   split.closed_form),
-                  ("inflation rule (inflation)", split.inflation),
-                  ("rest (validation, bracketing logic)", split.other)]
+    growth = ratios[solve_rows[len(SOLVE_N) - 1][0]] / ratios[solve_rows[0][0]]
+    print(f"   cost growth, ratio at n* ~ {SOLVE_N[-1]} / ratio at n* ~ {SOLVE_N[0]}: "
+          f"{growth:.2f} (target <= {TARGET_GROWTH:g}) {verdict(growth <= TARGET_GROWTH)}")
+    widths_ok = all(r[5].n_range[1] - r[5].n_range[0] <= 0.02 * r[5].n_per_arm + 2
+                    for r in solve_rows)
+    print(f"   every range within 2 % of n* (+ the rounding of its ends): "
+          f"{verdict(widths_ok)}")
+    print("\n   time split of each solve (wrapped functions of the solve)")
+    for label, path, t_solve, t_one, p_one, res, split in solve_rows:
+        parts = [(f"{split.n_runs} independent runs, {split.trials:,} trials", split.runs),
+                 ("coarse bracketing curve", split.bracket),
+                 ("closed forms (guess, exact n, inflation rule)", split.closed),
+                 ("rest (fits, validation)", split.other)]
+        print(f"   {label}: total {split.total:.3f} s = {t_solve / t_one:.2f} runs at n*")
         for name, dt in parts:
-            print(f"     {name:46s} {dt:7.3f} s  {100 * dt / split.total:5.1f} %  "
-                  f"{dt / t_one:5.2f} x one at n*")
-        infl = f"{res.inflation_n_per_arm:.1f}" if res.inflation_n_per_arm else "-"
-        print(f"     achieved power {res.achieved:.4f} at n* = {res.n_per_arm} per arm (one "
-              f"evaluation there: {p_one:.4f}); inflation-rule n = {infl}")
+            print(f"     {name:46s} {dt:7.3f} s  {100 * dt / split.total:5.1f} %")
 
     ratio = t_default / t_included
     print(f"\n3. default {len(DEFAULT_GRID)}-point power_curve of the flagship (n "
@@ -353,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
           f"comparison runs")
     print(f"   default {t_default:.3f} s, closed-form-included {t_included:.3f} s: "
           f"ratio {ratio:.2f}x (target <= {TARGET_DEFAULT:g}x) {verdict(ratio <= TARGET_DEFAULT)}")
+
+    print(f"\n4. 199-point curve of a normal-model scenario (n 2..{N_MAX}), {n_sims:,} trials")
+    r_patient, r_draws = t_long / t_long_patient, t_long / t_draws
+    print(f"   aggregate {t_long:.3f} s / per-patient {t_long_patient:.3f} s = {r_patient:.2f}x "
+          f"(target <= 1x) {verdict(r_patient <= 1.0)}")
+    print(f"   aggregate {t_long:.3f} s / the segments' draws alone {t_draws:.3f} s = "
+          f"{r_draws:.2f}x (target <= 1.5x) {verdict(r_draws <= 1.5)}")
 
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
     return 0

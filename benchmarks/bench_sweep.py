@@ -7,7 +7,12 @@ Run ``python benchmarks/bench_sweep.py [--quick]``. In one process it times
    warmed first so that process start-up is not counted; target: 2 workers
    at least 1.8x one worker (on a 2-core machine);
 2. the store: appending the sweep's rows to the JSON Lines + CSV store, per
-   row, against the mean work of one point; target below 5 %.
+   row, against the mean work of one point; target below 5 %;
+3. a sweep point against a bare ``simulate`` of the same scenario (its
+   defaults without the comparison runs, which a row does not keep): the
+   one-worker sweep's time over the sum of the bare runs; target <= 1.1x;
+4. store appends stay flat: the last 1,000 of 10,000 appends against the
+   first 1,000; target <= 1.2x.
 
 Figures are ratios against baselines measured in the same run, because these
 machines are noisy. The script reports; it always exits 0.
@@ -25,7 +30,7 @@ import joblib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator import Scenario, load_scenario  # noqa: E402
+from simulator import Scenario, load_scenario, simulate  # noqa: E402
 from simulator.ops.store import ResultStore  # noqa: E402
 from simulator.ops.sweep import run_sweep  # noqa: E402
 
@@ -55,6 +60,20 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
             times[jobs] = best
         work_per_point = times[1] / points
+        bare = 0.0
+        for row in rows:
+            at = scenario.with_overrides({k: row[k] for k in ("pain.effect",
+                                                            "design.n_per_arm")})
+            start = time.perf_counter()
+            simulate(at, n_sims=n_sims, seed=row["seed_entropy"], comparisons=False)
+            bare += time.perf_counter() - start
+        flat = ResultStore(Path(tmp) / "flat.csv")
+        stamp = []
+        for i in range(10_000):
+            start = time.perf_counter()
+            flat.append(dict(rows[0], scenario_hash=f"h{i}"))
+            stamp.append(time.perf_counter() - start)
+        growth = sum(stamp[-1000:]) / sum(stamp[:1000])
         store = ResultStore(Path(tmp) / "store.csv")
         start = time.perf_counter()
         for _ in range(20):
@@ -74,6 +93,11 @@ def main() -> None:
           f"{'PASS' if speedup >= 1.8 else 'FAIL'}")
     print(f"  store overhead per point  {100 * overhead:5.2f} %   target < 5 %      "
           f"{'PASS' if overhead < 0.05 else 'FAIL'}")
+    point = times[1] / bare
+    print(f"  sweep point / bare simulate {point:5.2f}x   target <= 1.1x   "
+          f"{'PASS' if point <= 1.1 else 'FAIL'}")
+    print(f"  last 1,000 / first 1,000 of 10,000 appends {growth:5.2f}x   target <= 1.2x   "
+          f"{'PASS' if growth <= 1.2 else 'FAIL'}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .analysis.metaanalysis import meta_analyse
+from .analysis.sequential import SequentialDesign, conditional_power, group_sequential_design
 from .analysis.power import (
     ancova_power,
     harm_detection_probability,
@@ -20,9 +21,16 @@ from .analysis.power import (
 from .engine.dispatch import choose_path
 from .errors import ConvergenceError, ScenarioError, SimulatorError
 from .models.truth import true_effect
-from .ops.recruitment import RecruitmentResult, simulate_recruitment
+from .ops.recruitment import (
+    RecruitmentResult,
+    RecruitmentSolution,
+    simulate_recruitment,
+    solve_recruitment,
+)
 from .ops.sweep import run_sweep
+from .planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
+from .planning.closed_sequential import SequentialClosedForm, sequential_closed_form
 from .planning.curves import PowerCurve, power_curve
 from .planning.metric import Metric
 from .planning.results import (
@@ -39,6 +47,7 @@ from .spec import (
     Dropout,
     EvidenceEntry,
     EvidenceTable,
+    InterimSpec,
     NormalPrior,
     Pain,
     Scenario,
@@ -54,16 +63,21 @@ __all__ = [
     "AdverseEventResult",
     "AnalysisSpec",
     "AnalyticPower",
+    "BoundaryTable",
     "ConvergenceError",
     "Design",
     "Dropout",
     "EvidenceEntry",
     "EvidenceTable",
+    "InterimSpec",
     "NormalPrior",
     "MonteCarloProbability",
     "PowerCurve",
     "RecruitmentResult",
+    "RecruitmentSolution",
     "SampleSize",
+    "SequentialClosedForm",
+    "SequentialDesign",
     "Pain",
     "Scenario",
     "ScenarioError",
@@ -72,6 +86,11 @@ __all__ = [
     "SimulatorError",
     "analytic_assurance",
     "analytic_power",
+    "boundary_table",
+    "conditional_power",
+    "group_sequential_design",
+    "sequential_closed_form",
+    "z_paths",
     "ancova_power",
     "choose_path",
     "default_evidence",
@@ -81,6 +100,7 @@ __all__ = [
     "power_curve",
     "run_sweep",
     "simulate_recruitment",
+    "solve_recruitment",
     "simulate",
     "simulate_grid",
     "solve_sample_size",

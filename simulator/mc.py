@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
+
+from ._lazy import special
 
 __all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummary",
            "quantile_with_se"]
@@ -89,6 +90,23 @@ class MonteCarloMean:
         n = x.size
         sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
         return cls(value=float(np.mean(x)), se=sd / math.sqrt(n), n=n)
+
+    @classmethod
+    def from_sums(cls, total: float, squares: float, n: int) -> MonteCarloMean:
+        """Mean and SE from the sum and the sum of squares of ``n`` samples.
+
+        Examples
+        --------
+        >>> m = MonteCarloMean.from_sums(6.0, 14.0, 3)  # samples 1, 2, 3
+        >>> m.value, round(m.se, 6)
+        (2.0, 0.57735)
+        """
+        n = int(n)
+        if n < 1:
+            return cls(value=float("nan"), se=float("nan"), n=0)
+        mean = total / n
+        var = max(squares - n * mean * mean, 0.0) / (n - 1) if n > 1 else 0.0
+        return cls(value=float(mean), se=math.sqrt(var / n), n=n)
 
     def to_dict(self, name: str) -> dict[str, Any]:
         """``{name: value, name_se: se}``."""

@@ -17,7 +17,7 @@ import ast
 from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "mc", "moments", "_io", "_version", "_scipy"),
+    ("errors", "mc", "moments", "_io", "_version", "_lazy", "provenance", "_frames"),
     ("analysis",),
     ("spec",),
     ("models",),
@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("face",),
     ("__init__", "__main__"),
 )
-LAZY_LIBRARIES = ("matplotlib", "distributed", "dask", "pyarrow", "pandas", "psutil", "scipy")
+LAZY_LIBRARIES = ("matplotlib", "distributed", "dask", "pyarrow", "pandas", "psutil", "scipy", "joblib", "simpy")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Monte Carlo tolerance: a simulated value must lie within this many standard
 #: errors of its reference.
 Z_TOL = 4.0
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV text that trialsim wrote, its '#' provenance lines skipped."""
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 
 def make_scenario(**overrides) -> Scenario:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
-from .._scipy import stats
+from .._lazy import special, stats
+
 
 __all__ = ["TrialEstimates", "Decisions", "decide", "critical_values", "safe_ratio"]
 

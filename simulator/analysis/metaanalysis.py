@@ -4,8 +4,13 @@ Studies lie on the last axis; any leading axes (one per simulated future)
 are fitted at once. Methods: fixed effect; random effects with
 DerSimonian-Laird (tau^2 truncated at 0), REML (Fisher scoring) and
 Paule-Mandel (bisection on the generalised Q); optional Hartung-Knapp-Sidik-
-Jonkman (HKSJ) standard errors with t(k - 1) intervals. Conventions follow
-R's metafor (``rma``), against which the tests check every quantity.
+Jonkman (HKSJ) standard errors with t(k - 1) intervals (Hartung & Knapp 2001;
+Sidik & Jonkman 2002), and the modified HKSJ whose variance factor is
+truncated at 1 (``hksj_truncate``: Röver, Knapp & Friede 2015; Jackson, Law,
+Rücker & Schwarzer 2017), so that its interval is never narrower than the
+plain random-effects one with the same t quantile. Conventions follow R's
+metafor (``rma``; the truncation is its ``test = "adhoc"``), against which the
+tests check every quantity.
 """
 
 from __future__ import annotations
@@ -15,9 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special
 
-from .._scipy import stats
+from .._lazy import special, stats
 from ..errors import ConvergenceError, ScenarioError
 
 __all__ = ["MetaAnalysis", "meta_analyse", "pool_studies", "METHODS"]
@@ -48,8 +52,8 @@ class MetaAnalysis:
     k : int
     method : str
     hksj : bool
-    modified : bool
-        The modified HKSJ: the variance factor is at least 1.
+    hksj_truncated : bool
+        Whether the HKSJ variance factor was truncated at 1 (modified HKSJ).
     """
 
     estimate: np.ndarray
@@ -63,16 +67,16 @@ class MetaAnalysis:
     k: int
     method: str
     hksj: bool
-    modified: bool = False
+    hksj_truncated: bool = False
 
     @property
     def notes(self) -> tuple[str, ...]:
         """What a reader of a single fit must know: a zero-width interval, a null value."""
         out = []
-        if self.hksj and not self.modified and float(np.asarray(self.se)) == 0:
+        if self.hksj and not self.hksj_truncated and float(np.asarray(self.se)) == 0:
             out.append("the HKSJ variance factor is 0 (the studies agree exactly): se is 0, the "
                        "interval has zero width and pvalue is null; the modified HKSJ "
-                       "(--hksj-modified) keeps the factor at least 1")
+                       "(--hksj-truncate) keeps the factor at least 1")
         missing = [name for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q",
                                      "pvalue") if not np.isfinite(getattr(self, name)).all()]
         if missing and not (missing == ["pvalue"] and out):
@@ -89,8 +93,8 @@ class MetaAnalysis:
                "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
                "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
                "method": self.method, "hksj": self.hksj}
-        if self.modified:
-            out["hksj_modified"] = True
+        if self.hksj_truncated:
+            out["hksj_truncate"] = True
         if self.notes:
             out["notes"] = list(self.notes)
         return out
@@ -180,7 +184,7 @@ def _tau2_pm(y, v, *, iterations=200):
 
 
 def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = False,
-                 alpha: float = 0.05, tau2=None, modified: bool = False) -> MetaAnalysis:
+                 alpha: float = 0.05, tau2=None, hksj_truncate: bool = False) -> MetaAnalysis:
     """Pool study estimates by inverse variance.
 
     Parameters
@@ -197,12 +201,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
         1 - confidence level.
     tau2 : float or array_like, optional
         Hold tau^2 at this value instead of estimating it.
-    modified : bool
-        With ``hksj``: the modified HKSJ, whose variance factor
-        ``sum w (y - mu)^2 / (k - 1)`` is at least 1 (Knapp & Hartung 2003;
-        Röver, Knapp & Friede 2015), so that the interval is never narrower
-        than the one without HKSJ (the plain factor is 0 when the studies
-        agree exactly: a zero-width interval).
+    hksj_truncate : bool
+        With ``hksj``: the modified HKSJ (Röver et al. 2015), the variance
+        factor ``q = sum w (y - mu)^2 / (k - 1)`` replaced by ``max(1, q)``.
 
     Returns
     -------
@@ -213,6 +214,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     >>> fit = meta_analyse([-1.2, -0.4, -2.1, 0.3, -0.9], [0.5, 0.7, 0.9, 0.6, 0.4])
     >>> round(float(fit.estimate), 6), round(float(fit.tau2), 6)
     (-0.790295, 0.204606)
+    >>> flat = meta_analyse([-0.8, -0.7, -0.9], [0.5, 0.5, 0.5], hksj=True, hksj_truncate=True)
+    >>> round(float(flat.se), 6)  # q = 0.04 < 1: the SE of the plain fit, 0.5 / sqrt(3)
+    0.288675
     """
     y = np.asarray(y, dtype=float)
     v = np.asarray(se, dtype=float) ** 2 if v is None else np.asarray(v, dtype=float)
@@ -225,6 +229,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
                             "positive standard errors")
     if hksj and k < 2:
         raise ScenarioError("hksj needs at least 2 studies")
+    if hksj_truncate and not hksj:
+        raise ScenarioError("hksj_truncate = True: truncates the HKSJ factor, so it needs "
+                            "hksj = True")
     zero = np.zeros(y.shape[:-1])
     _, sw_fe, mu_fe = _pooled(y, v, zero)
     q = ((y - mu_fe[..., None]) ** 2 / v).sum(axis=-1)
@@ -242,7 +249,9 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     se_mu = np.sqrt(1.0 / sw)
     if hksj:
         scale = (w * (y - mu[..., None]) ** 2).sum(axis=-1) / (k - 1)
-        se_mu = np.sqrt((np.maximum(scale, 1.0) if modified else scale) / sw)
+        if hksj_truncate:
+            scale = np.maximum(scale, 1.0)
+        se_mu = np.sqrt(scale / sw)
         crit = stats.t.ppf(1 - alpha / 2, k - 1)
     else:
         crit = stats.norm.ppf(1 - alpha / 2)
@@ -260,14 +269,14 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
             i2 = t2 / (t2 + s2)
     return MetaAnalysis(estimate=mu, se=se_mu, ci_low=mu - crit * se_mu,
                         ci_high=mu + crit * se_mu, tau2=t2, i2=i2, q=q, pvalue=pvalue, k=k,
-                        method=method, hksj=hksj, modified=bool(hksj and modified))
+                        method=method, hksj=hksj, hksj_truncated=bool(hksj_truncate))
 
 
 #: A study table whose median SE is within a factor 2^32 of 1 is fitted as it is.
 _SCALE_FREE = 32
 
 
-def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, modified: bool = False,
+def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, hksj_truncate: bool = False,
                  alpha: float = 0.05) -> MetaAnalysis:
     """A meta-analysis of a study table on any scale, computed stably.
 
@@ -281,7 +290,7 @@ def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, modified
     Parameters
     ----------
     y, se : array_like, shape (k,)
-    method, hksj, modified, alpha
+    method, hksj, hksj_truncate, alpha
         As in :func:`meta_analyse`.
 
     Raises
@@ -299,7 +308,7 @@ def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, modified
         if not (np.all(np.isfinite(ys)) and np.all(ses * ses > 0)
                 and np.all(np.isfinite(ses * ses))):
             raise fail
-        fit = meta_analyse(ys, ses, method=method, hksj=hksj, alpha=alpha, modified=modified)
+        fit = meta_analyse(ys, ses, method=method, hksj=hksj, alpha=alpha, hksj_truncate=hksj_truncate)
     if not all(np.isfinite(getattr(fit, name)).all()
                for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q")):
         raise fail

@@ -24,9 +24,8 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
-from .._scipy import optimize, stats
+from .._lazy import optimize, special, stats
 from .estimates import TrialEstimates, critical_values
 
 __all__ = ["dunnett_critical", "MULTIPLICITY", "adjusted_decisions"]
@@ -111,9 +110,8 @@ def adjusted_decisions(comparisons: list[TrialEstimates], *, method: Method, alp
     elif method == "dunnett":
         df = np.broadcast_to(np.asarray(comparisons[0].df, float), stat.shape[1:])
         uniq, inverse = np.unique(df, return_inverse=True)
-        # a trial with less than one df is not analysable (never rejects)
         values = np.array([dunnett_critical(n_reference, n_active, d, alpha, sided)
-                           if d >= 1 else np.inf for d in uniq])
+                           for d in uniq])
         crit = values[inverse.reshape(df.shape)]
         reject = (np.abs(stat) > crit) if sided == 2 else (directed > crit)
     else:  # holm: step down on the p-values

@@ -11,8 +11,14 @@
   factor ``1 - r^2``, is slightly higher.
 * two proportions: normal approximation.
 * risk ratio of an adverse event: exact, by enumerating both binomial counts.
-* random completers (dropout): the power is averaged exactly over the
-  binomial numbers of completers in each arm.
+* random completers (dropout): the power is averaged over the binomial
+  numbers of completers in each arm (every pair of counts; a spline over a
+  sub-grid of them where the supports are large, within 2e-8).
+
+The noncentral t's tail is ``1 - scipy.special.nctdtr`` (a ufunc, about 25x
+faster than ``scipy.stats.nct.sf`` per call), with ``stats.nct.sf`` where
+``nctdtr`` returns NaN (far in its lower tail); quantiles of t and F come
+from ``scipy.special`` too.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ import math
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import special, stats
 from .estimates import decide
 from .twosample import log_risk_ratio
 
 __all__ = [
+    "nct_sf",
     "directed_power",
     "t_test_power",
     "ancova_power",
@@ -37,7 +44,6 @@ __all__ = [
 
 _TAIL = 1e-7  # binomial mass left out when averaging power over completers
 _TAIL_EXACT = 1e-13  # ... and when enumerating adverse-event counts
-_BINS = 96  # completer counts per arm beyond which runs of counts are averaged
 # Gauss-Legendre on the F-quantile scale u, with u = 1 - (1 - v)^3 to crowd
 # nodes where F grows without bound (u -> 1): 16 nodes give ~1e-9.
 _v, _w = np.polynomial.legendre.leggauss(16)
@@ -46,16 +52,34 @@ _GL_U = 1.0 - (1.0 - _v) ** 3
 _GL_W = 0.5 * _w * 3.0 * (1.0 - _v) ** 2
 
 
+def nct_sf(t, df, ncp):
+    """P(T > t) for T ~ noncentral t(df, ncp).
+
+    ``1 - nctdtr``; where that is NaN (far in the lower tail, the trap of
+    ``nct.cdf``), ``scipy.stats.nct.sf``.
+
+    Examples
+    --------
+    >>> round(float(nct_sf(1.96, 198.0, 2.828)), 6)
+    0.806834
+    """
+    out = 1.0 - special.nctdtr(df, ncp, t)
+    bad = np.isnan(out)
+    if np.any(bad):
+        t, df, ncp = np.broadcast_arrays(t, df, ncp)
+        out = np.where(bad, stats.nct.sf(t, df, ncp), out)
+    return out
+
+
 def directed_power(ncp, df, crit, sided: int, benefit_sign: int, direction: str = "any"):
     """P(reject) for a statistic ~ noncentral t(df, ncp), critical value crit.
 
     ``direction="benefit"`` counts only rejections in the benefit direction.
     """
     if sided == 2 and direction == "any":
-        # P(T > c) + P(T < -c) = sf(c; ncp) + sf(c; -ncp); the sf form avoids
-        # the NaNs that nct.cdf gives far in the lower tail.
-        return stats.nct.sf(crit, df, ncp) + stats.nct.sf(crit, df, -ncp)
-    return stats.nct.sf(crit, df, benefit_sign * ncp)
+        # P(T > c) + P(T < -c) = sf(c; ncp) + sf(c; -ncp)
+        return nct_sf(crit, df, ncp) + nct_sf(crit, df, -ncp)
+    return nct_sf(crit, df, benefit_sign * ncp)
 
 
 def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, welch=False,
@@ -91,7 +115,7 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
     else:
         df = n0 + n1 - 2.0
     ncp = delta / (sd * np.sqrt(inv))
-    crit = stats.t.ppf(1.0 - alpha / sided, df)
+    crit = special.stdtrit(df, 1.0 - alpha / sided)
     return directed_power(ncp, df, crit, sided, benefit_sign, direction)
 
 
@@ -105,9 +129,9 @@ def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, 
                      for a in np.broadcast_arrays(delta, np.asarray(n0, float), n1))
     df = n0 + n1 - 3.0
     ncp0 = delta / (sd * math.sqrt(1.0 - r * r) * np.sqrt(1.0 / n0 + 1.0 / n1))
-    f = stats.f.ppf(_GL_U, 1.0, n0 + n1 - 2.0)
+    f = special.fdtri(1.0, n0 + n1 - 2.0, _GL_U)
     ncp = ncp0 / np.sqrt(1.0 + f / (n0 + n1 - 2.0))
-    crit = stats.t.ppf(1.0 - alpha / sided, df)
+    crit = special.stdtrit(df, 1.0 - alpha / sided)
     return np.sum(_GL_W * directed_power(ncp, df, crit, sided, benefit_sign, direction),
                   axis=-1)
 
@@ -159,34 +183,44 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
     return _probability(np.sum(np.outer(w0, w1) * harm))
 
 
-def binned(k: np.ndarray, w: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray]:
-    """A support of more than ``bins`` values as ``bins`` runs of consecutive values:
-    each at its mean, with its mass (the support itself when it is short)."""
-    if k.size <= bins:
-        return k, w
-    parts = np.array_split(np.arange(k.size), bins)
-    mass = np.array([w[p].sum() for p in parts])
-    centre = np.array([np.dot(w[p], k[p]) for p in parts]) / mass
-    return centre, mass
+#: Support points per arm beyond which the power is interpolated (see below).
+SPLINE_POINTS = 33
 
 
-def average_over_completers(power_at, sizes, keep):
+def average_over_completers(power_at, sizes, keep, *, exact: bool = False):
     """E[power(m0, m1)] over independent binomial completers.
 
-    Every pair of completer counts is enumerated while each arm's support
-    holds at most 96 values (about 100 patients per arm with 20 % dropout,
-    ... 3,000 with 1 %); a longer support (a large trial) is averaged over 96
-    runs of consecutive counts, each at its mean: the power is smooth in the
-    counts, and the pairs (and the time) stay bounded at any n.
+    Every pair of completer counts in the binomials' supports (all but 1e-7
+    of their mass) is weighted by its probability. Where a support has more
+    than ``SPLINE_POINTS`` values (a few hundred patients or more), the power
+    is computed on ``SPLINE_POINTS`` evenly spaced counts per arm and carried
+    to every pair by a bicubic spline: the power is smooth in the counts,
+    and the result is within 2e-8 of the full sum (``exact=True``; tested
+    up to 2,000 per arm) at a fraction of its cost (the full sum evaluates
+    the noncentral t at about 20,000 pairs at 2,000 per arm).
     """
-    (m0, w0), (m1, w1) = (binned(*binomial_support(n, c)) for n, c in zip(sizes, keep))
+    (m0, w0), (m1, w1) = (binomial_support(n, c) for n, c in zip(sizes, keep))
+    if not exact and max(len(m0), len(m1)) > SPLINE_POINTS and min(len(m0), len(m1)) > 3:
+        from scipy.interpolate import RectBivariateSpline
+
+        s0, s1 = (np.unique(np.round(np.linspace(m[0], m[-1], min(len(m), SPLINE_POINTS)))
+                            ).astype(int) for m in (m0, m1))
+        values = _power_on_grid(power_at, s0, s1)
+        spline = RectBivariateSpline(s0, s1, values, kx=3, ky=3)
+        return _probability(np.sum(np.outer(w0, w1) * spline(m0, m1)))
+    return _probability(np.sum(np.outer(w0, w1) * _power_on_grid(power_at, m0, m1)))
+
+
+def _probability(total: float) -> float:
+    """A sum of probability-weighted terms, without the rounding that takes it past 1
+    (or, with a spline's overshoot, below 0)."""
+    return float(min(1.0, max(0.0, total)))
+
+
+def _power_on_grid(power_at, m0, m1) -> np.ndarray:
+    """``power_at`` on every pair of counts (0 where an arm has fewer than 2)."""
     M0, M1 = np.meshgrid(m0, m1, indexing="ij")
     ok = (M0 >= 2) & (M1 >= 2)
     values = np.zeros(M0.shape)
     values[ok] = power_at(M0[ok], M1[ok])
-    return _probability(np.sum(np.outer(w0, w1) * values))
-
-
-def _probability(total: float) -> float:
-    """A sum of probability-weighted terms, without the rounding that takes it past 1."""
-    return float(min(1.0, max(0.0, total)))
+    return values

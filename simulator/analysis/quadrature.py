@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
+
 
 __all__ = ["normal_prior_nodes"]
 
 _PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(12)
 
 
-def normal_prior_nodes(mean: float, sd: float, width: float, crit: float):
+def normal_prior_nodes(mean: float, sd: float, width: float, crit: float,
+                       turns=None):
     """Quadrature nodes and weights for E[f(theta)], theta ~ N(mean, sd^2).
 
     Composite Gauss-Legendre on panels split at the prior's SDs and around
     the points where the power turns over (theta = +-crit * width, within a
-    few widths): the power is a sigmoid of width ``width`` (the estimate's
-    SE), far narrower than the prior for a large trial, where Gauss-Hermite
-    would miss it.
+    few widths, or the points ``turns`` when given): the power is a sigmoid
+    of width ``width`` (the estimate's SE), far narrower than the prior for a
+    large trial, where Gauss-Hermite would miss it.
     """
     lo, hi = mean - 9.0 * sd, mean + 9.0 * sd
     cuts = set(mean + sd * np.arange(-9.0, 9.5, 1.0))
-    for centre in (-crit * width, crit * width):
+    for centre in ((-crit * width, crit * width) if turns is None else turns):
         cuts |= set(centre + width * np.arange(-8.0, 8.5, 0.5))
     edges = np.array(sorted(c for c in cuts if lo <= c <= hi))
     a, b = edges[:-1], edges[1:]

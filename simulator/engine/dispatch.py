@@ -28,7 +28,7 @@ from ..models.parameters import TrialParameters
 from ..models.patient import simulate_patient_grid
 from ..models.withdrawal import needs_missing_path, simulate_missing_grid
 from ..spec.scenario import Scenario
-from .sample import TrialSample, split_sizes
+from .sample import SampleGrid, TrialSample, split_sizes
 
 __all__ = ["PathName", "choose_path", "draw_sizes", "analyse_draw", "simulate_sizes",
            "simulate_trials"]
@@ -71,7 +71,7 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
 
 
 def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
-                 grid: Sequence[tuple[int, ...]], n_sims: int) -> list[TrialSample]:
+                 grid: Sequence[tuple[int, ...]], n_sims: int) -> SampleGrid:
     """The scenario's analysis of a draw, one :class:`TrialSample` per grid size.
 
     ``rng`` is the draw's own stream, continued: jump-to-reference imputes
@@ -79,18 +79,13 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
     """
     spec, pain = scenario.analysis, scenario.pain
     if draw.patients is not None and spec.estimand == "treatment-policy-j2r":
-        primaries = jump_to_reference(draw.patients, grid, rng, analysis=pain.analysis,
-                                      test=spec.test, imputations=spec.imputations,
-                                      n_sims=n_sims)
-        return [TrialSample(primary=primaries[g],
-                            completers=tuple(c[:, g] for c in draw.completers),
-                            ae_counts={k: tuple(c[:, g] for c in v)
-                                       for k, v in draw.ae_counts.items()})
-                for g in range(len(grid))]
+        primary = jump_to_reference(draw.patients, rng, analysis=pain.analysis, test=spec.test,
+                                    imputations=spec.imputations, n_sims=n_sims)
+        return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
     if draw.two_sample is not None:
         primary = two_sample_analysis(draw.analysis, spec.test, draw.two_sample)
-        return [TrialSample(primary=primary, completers=draw.completers,
-                            ae_counts=draw.ae_counts)]
+        return SampleGrid.of([TrialSample(primary=primary, completers=draw.completers,
+                                          ae_counts=draw.ae_counts)])
     arms = draw.arms
     if draw.patients is not None:
         arms = estimand_moments(spec.estimand, pain.responder_cutoff, draw.patients, n_sims)
@@ -102,7 +97,7 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
 
 def simulate_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
                    grid: Sequence[tuple[int, ...]], params: TrialParameters | None = None
-                   ) -> list[TrialSample]:
+                   ) -> SampleGrid:
     """One block of trials at every grid size, simulated and analysed."""
     draw = draw_sizes(scenario, n_sims, rng, path, grid, params)
     return analyse_draw(draw, scenario, rng, grid, n_sims)

@@ -10,23 +10,37 @@ neither on the number of workers nor on how blocks are grouped into tasks.
 The kernel knows no feature: planning contributes the passes and collectors
 and turns the totals into results.
 
+A collector with a ``grid(sample, chunk)`` method counts every grid size of
+a block in one call, on the sizes' samples stacked
+(:meth:`~simulator.engine.sample.SampleGrid.stack`: each array with a
+leading size axis), where a run has more than
+one size and no interim looks: a 200-point curve then costs one collector
+call per block, not 200.
+
+A scenario with ``[interim]`` is simulated at every grid size's looks too
+(:mod:`simulator.engine.looks`): a collector hands over the grid size's
+last look, as without looks, unless it is marked ``per_look = True``; then it
+gets the list of every look's analysed trials (the same trials, in order).
+
 Streams are named children of the block's ``SeedSequence``: ``data`` is block
 ``j``'s own child ``(j,)``, ``prior`` is ``(j, 1)`` and ``futures`` ``(j, 2)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import joblib
 import numpy as np
 
+from .._lazy import joblib
 from ..models.parameters import TrialParameters
 from ..spec.scenario import Scenario
 from .dispatch import simulate_sizes
+from .looks import run_grid
 from .sample import TrialSample
 from .workers import loky_workers_exit_with_parent
 
@@ -60,16 +74,27 @@ class ChunkContext:
         The grid size's position.
     params : TrialParameters or None
         The true parameters the pass drew for its trials.
+    looks : tuple of tuple of int
+        Patients per arm at each look (``(sizes,)`` without interim looks).
+    grid : tuple of tuple of int
+        In a ``grid`` call: patients per arm at every size (``index`` is -1).
     """
 
     n_sims: int
     sizes: tuple[int, ...]
     index: int
     params: TrialParameters | None
+    looks: tuple[tuple[int, ...], ...] = ()
+    grid: tuple[tuple[int, ...], ...] = ()
 
 
 class Collector(Protocol):
-    """Counts from one grid size's analysed trials of one block."""
+    """Counts from one grid size's analysed trials of one block.
+
+    A collector with a true ``per_look`` attribute is called with the list of
+    every look's :class:`TrialSample` instead of the last one. One with a
+    ``grid`` method may be called once for every size instead (see above).
+    """
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> Mapping[str, Any]: ...
 
@@ -137,14 +162,29 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
     if p.params is not None:
         source = rng if p.params_stream is None else stream(entropy, block, p.params_stream)
         params = p.params(source, n)
-    samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, grid, params)
-    out = []
-    for g, (sample, sizes) in enumerate(zip(samples, grid)):
-        ctx = ChunkContext(n_sims=n, sizes=sizes, index=g, params=params)
-        counts: Counts = {}
-        for collect in p.collectors:
-            counts.update(collect(sample, ctx))
-        out.append(counts)
+    sizes = run_grid(grid, p.scenario)
+    samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, sizes.sizes, params)
+    out: list[Counts] = [{} for _ in grid]
+    by_grid = len(grid) > 1 and p.scenario.interim is None
+    stacked = None
+    for collect in p.collectors:
+        if by_grid and hasattr(collect, "grid"):
+            if stacked is None:
+                stacked = samples.stack([picks[-1] for picks in sizes.picks])
+            ctx = ChunkContext(n_sims=n, sizes=grid[-1], index=-1, params=params,
+                               grid=tuple(grid))
+            for name, values in collect.grid(stacked, ctx).items():
+                per_size = values.tolist() if values.ndim == 1 else values
+                for g, counts in enumerate(out):
+                    counts[name] = per_size[g]
+            continue
+        for g, picks in enumerate(sizes.picks):
+            ctx = ChunkContext(n_sims=n, sizes=grid[g], index=g, params=params,
+                               looks=tuple(sizes.sizes[i] for i in picks))
+            if getattr(collect, "per_look", False):
+                out[g].update(collect([samples[i] for i in picks], ctx))
+            else:
+                out[g].update(collect(samples[picks[-1]], ctx))
     return out
 
 
@@ -180,17 +220,28 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     n_jobs : int
         joblib workers.
     progress : callable, optional
-        ``progress(done, total)`` after each task.
+        ``progress(done, total)`` after each task; in this process
+        (``n_jobs=1``), after each block (the tasks are split into their
+        blocks: the numbers do not depend on the tasks).
     """
     names = [p.name for p in passes]
     if len(set(names)) != len(names):
         raise ValueError(f"pass names must be distinct: {names}")
+    if progress is not None and n_jobs == 1:
+        tasks = [[block] for task in tasks for block in task]
     totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)
-    jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
-    with loky_workers_exit_with_parent():
-        results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    # One worker runs in this process, without joblib's set-up (a solve makes
+    # many small runs). Parallel reads the joblib configuration when it is
+    # made, so it is made inside the context that sets the workers' initializer.
+    context = contextlib.nullcontext() if n_jobs == 1 else loky_workers_exit_with_parent()
+    with context:
+        if n_jobs == 1:
+            results = (_run_task(passes, grid, task, seed) for task in tasks)
+        else:
+            jobs = (joblib.delayed(_run_task)(passes, grid, task, seed) for task in tasks)
+            results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         for (blocks, pid), task in zip(results, tasks):
             for counts in blocks:
                 for name, per_size in counts.items():

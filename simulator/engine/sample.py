@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..analysis.estimates import TrialEstimates
 
-__all__ = ["TrialSample", "split_sizes"]
+__all__ = ["TrialSample", "SampleGrid", "split_sizes", "stack_samples"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,48 @@ class TrialSample:
     comparisons: list[TrialEstimates] | None = None
 
 
+class SampleGrid(Sequence[TrialSample]):
+    """One block's analysed trials at every grid size: a sequence of :class:`TrialSample`.
+
+    Built from (sizes, trials) arrays (:func:`split_sizes`), it makes each
+    size's sample (row views) when it is asked for, and :meth:`stack` gives
+    several sizes at once without splitting and stacking again; built from a
+    list of samples (:meth:`of`), it stacks them when asked.
+    """
+
+    def __init__(self, n_sizes: int, make, stacked=None) -> None:
+        self._n = n_sizes
+        self._make = make  # g -> TrialSample
+        self._stacked = stacked  # positions -> TrialSample, or None
+        self._cache: dict[int, TrialSample] = {}
+
+    @classmethod
+    def of(cls, samples: list[TrialSample]) -> SampleGrid:
+        """A grid of ready samples."""
+        return cls(len(samples), samples.__getitem__)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, g):  # type: ignore[override]
+        if isinstance(g, slice):
+            return [self[i] for i in range(self._n)[g]]
+        g = range(self._n)[g]
+        if g not in self._cache:
+            self._cache[g] = self._make(g)
+        return self._cache[g]
+
+    def stack(self, positions: Sequence[int]) -> TrialSample:
+        """The samples at ``positions`` as one, arrays with a leading size axis."""
+        if self._stacked is not None:
+            return self._stacked(list(positions))
+        return stack_samples([self[g] for g in positions])
+
+
 def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | None,
                 completers, ae_counts: dict, n_sizes: int,
-                ae_exposed=None) -> list[TrialSample]:
-    """One TrialSample per size from (trials, sizes) arrays.
+                ae_exposed=None) -> SampleGrid:
+    """Every size's TrialSample from (trials, sizes) arrays.
 
     Each array is transposed into one contiguous (sizes, trials) copy, so
     every size gets contiguous rows (views) at the cost of a single copy.
@@ -66,10 +105,50 @@ def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | Non
     done = [rows(c) for c in completers]
     events = {k: [rows(c) for c in v] for k, v in ae_counts.items()}
     exposed = None if ae_exposed is None else [rows(e) for e in ae_exposed]
-    return [TrialSample(
-        primary=at(main, g),
-        completers=tuple(pick(c, g) for c in done),
-        ae_counts={k: tuple(pick(c, g) for c in v) for k, v in events.items()},
-        ae_exposed=None if exposed is None else tuple(pick(e, g) for e in exposed),
-        comparisons=None if comps is None else [at(c, g) for c in comps])
-        for g in range(n_sizes)]
+
+    def make(g: int) -> TrialSample:
+        return TrialSample(
+            primary=at(main, g),
+            completers=tuple(pick(c, g) for c in done),
+            ae_counts={k: tuple(pick(c, g) for c in v) for k, v in events.items()},
+            ae_exposed=None if exposed is None else tuple(pick(e, g) for e in exposed),
+            comparisons=None if comps is None else [at(c, g) for c in comps])
+
+    def stacked(positions: list[int]) -> TrialSample:
+        every = positions == list(range(n_sizes))
+        trials = main[0].shape[-1]
+
+        def sub(a):
+            if a.ndim < 2:
+                return np.broadcast_to(a, (len(positions), trials))
+            return a if every else a[positions]
+        return TrialSample(
+            primary=TrialEstimates(*(sub(x) for x in main)),
+            completers=tuple(sub(c) for c in done),
+            ae_counts={k: tuple(sub(c) for c in v) for k, v in events.items()},
+            ae_exposed=None if exposed is None else tuple(sub(e) for e in exposed))
+
+    return SampleGrid(n_sizes, make, None if comps is not None else stacked)
+
+
+def stack_samples(samples: list[TrialSample]) -> TrialSample:
+    """Every size's sample as one, each array with a leading size axis (sizes, trials).
+
+    For collectors that count every grid size at once (``grid``): one call
+    per block instead of one per size. Multi-arm comparisons are not stacked.
+    """
+    def stack(arrays) -> np.ndarray:
+        return np.stack([np.broadcast_to(a, samples[0].primary.estimate.shape)
+                         for a in arrays])
+
+    first = samples[0]
+    primary = TrialEstimates(*(stack([getattr(s.primary, f) for s in samples])
+                               for f in ("estimate", "se", "statistic", "df")))
+    return TrialSample(
+        primary=primary,
+        completers=tuple(stack([s.completers[j] for s in samples])
+                         for j in range(len(first.completers))),
+        ae_counts={k: tuple(stack([s.ae_counts[k][j] for s in samples])
+                            for j in range(len(v))) for k, v in first.ae_counts.items()},
+        ae_exposed=None if first.ae_exposed is None else tuple(
+            stack([s.ae_exposed[j] for s in samples]) for j in range(len(first.ae_exposed))))

@@ -22,7 +22,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-import joblib
+from .._lazy import joblib
+
 
 __all__ = ["exit_with_parent", "workers_exit_with_parent", "loky_workers_exit_with_parent"]
 

@@ -2,12 +2,14 @@
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
-``resolve`` (would the next trial(s) make the review conclusive), ``meta`` (fit
+``resolve`` (would the next trial(s) make the review conclusive),
+``boundaries`` (the boundary table of a design with interim analyses), ``meta`` (fit
 a meta-analysis of a study table), ``recruit`` (recruitment and infusion
 capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
 result store, on loky or Dask),
-``validate`` (check a scenario file without running it) and ``evidence`` (list
-the evidence table or show one entry with its sources). Exit status: 2 for
+``validate`` (check a scenario file without running it), ``evidence`` (list
+the evidence table or show one entry with its sources) and ``report`` (a
+self-contained HTML report of a scenario). Exit status: 2 for
 bad input, 3 when a target cannot be reached, 130 when interrupted. Errors in a
 scenario exit with status 2 and one line naming the field; Ctrl-C exits 130.
 Output paths are checked before any work (:mod:`.targets`), and the worker
@@ -15,13 +17,16 @@ processes of ``--jobs`` exit with trialsim (:mod:`.workers`).
 
 This module builds the parser (one small function per verb; the shared flags
 are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
-:mod:`.commands_planning`, :mod:`.commands_ops` and :mod:`.commands_evidence`.
+:mod:`.commands_planning`, :mod:`.commands_sequential`, :mod:`.commands_ops` and
+:mod:`.commands_evidence`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,10 +36,13 @@ from .._version import __version__
 from ..engine.workers import workers_exit_with_parent
 from ..errors import ConvergenceError, ScenarioError, SimulatorError
 from ..ops.sweep import BACKENDS
+from ..planning.solver import N_TOLERANCE
 from ..spec import RULES
 from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
+from .commands_report import cmd_report
+from .commands_sequential import cmd_boundaries
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
 
@@ -85,6 +93,14 @@ def _add_size(verbs: Verbs) -> None:
                       help="power | power_benefit | assurance | harm:<AE name> | "
                            "conclusive[:<rule>]")
     size.add_argument("--n-max", type=int, default=20_000, help="largest n per arm to try")
+    size.add_argument("--n-tolerance", type=float, default=N_TOLERANCE, metavar="SHARE",
+                      help="widest Monte Carlo range of n accepted, as a share of n "
+                           f"(default {N_TOLERANCE:g}: 2 %%); the solver runs trials until "
+                           "the range is this narrow")
+    size.add_argument("--size-on", choices=("drug", "observed"), default="drug",
+                      help="with functional unblinding: size on the drug effect alone "
+                           "(default) or on the effect as observed, expectancy bias included; "
+                           "both answers are shown")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
     size.set_defaults(handler=cmd_size)
@@ -108,18 +124,40 @@ def _add_resolve(verbs: Verbs) -> None:
     resolve.set_defaults(handler=cmd_resolve)
 
 
+def _add_boundaries(verbs: Verbs) -> None:
+    bounds = verbs.add_parser("boundaries", help="the boundary table of the scenario's "
+                                                 "interim analyses ([interim])")
+    add_scenario_flags(bounds)
+    bounds.add_argument("--csv", metavar="FILE", help="write one row per look ('-' = stdout)")
+    bounds.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    bounds.add_argument("--plot", metavar="FILE.png",
+                        help="the bounds on the z scale, with simulated trials' z paths")
+    bounds.add_argument("--paths", type=int, default=20,
+                        help="simulated trials drawn on the plot (default 20)")
+    bounds.add_argument("--seed", type=int, help="root seed of the paths")
+    bounds.set_defaults(handler=cmd_boundaries)
+
+
 def _add_recruit(verbs: Verbs) -> None:
     recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
                                                "(simpy), and the power at the deadline")
     add_scenario_flags(recruit)
-    recruit.add_argument("--reps", type=int, help="simulated trials (default 1000)")
+    recruit.add_argument("--reps", type=int, help="simulated trials (default 1000; with "
+                                                  "--solve: draws of the site rates, 2000)")
     recruit.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-    recruit.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    recruit.add_argument("--jobs", type=int, help="parallel workers (-1 = all cores; default 1)")
     recruit.add_argument("--deadline-months", type=float, metavar="M",
                          help="end of recruitment (default: recruitment.deadline_months)")
-    recruit.add_argument("--path", choices=("auto", "simpy", "vectorized"), default="auto",
+    recruit.add_argument("--path", choices=("auto", "simpy", "vectorized"),
                          help="vectorized needs no capacity limit (default: auto)")
     recruit.add_argument("--n-sims", type=int, help="trials per n of the power curve")
+    recruit.add_argument("--solve", choices=("sites", "months"),
+                         help="instead of simulating: the fewest sites (opening over the ramp) "
+                              "or the months that complete enrolment by the deadline with "
+                              "--probability")
+    recruit.add_argument("--probability", type=float, metavar="P",
+                         help="with --solve: the wanted P(full enrolment), in (0, 1) "
+                              "(default 0.9)")
     recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
                                                             "utilisation")
@@ -145,7 +183,13 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--plot", metavar="FILE.png", help="plot a metric against a grid key")
     sweep.add_argument("--x", metavar="KEY", help="grid key on the x axis (default: the first)")
     sweep.add_argument("--by", metavar="KEY", help="grid key with one line per value")
-    sweep.add_argument("--metric", default="power", help="column to plot (default power)")
+    sweep.add_argument("--metric", default="power",
+                       help="column to plot (default power); with --target, the metric to "
+                            "solve for: power | power_benefit | assurance | harm:<AE name> | "
+                            "conclusive[:<rule>]")
+    sweep.add_argument("--target", type=float,
+                       help="solve the n per arm at which --metric reaches this target at "
+                            "every point (the plot then shows that n)")
     sweep.set_defaults(handler=cmd_sweep)
 
 
@@ -155,9 +199,11 @@ def _add_meta(verbs: Verbs) -> None:
                                               "studies = [[estimate, se], ...]")
     meta.add_argument("--method", choices=("fixed", "dl", "reml", "pm"), default="reml")
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
-    meta.add_argument("--hksj-modified", action="store_true",
-                      help="HKSJ with its variance factor at least 1 (Knapp & Hartung 2003; "
-                           "never narrower than the CI without HKSJ)")
+    meta.add_argument("--hksj-truncate", "--hksj-modified", dest="hksj_truncate",
+                      action="store_true",
+                      help="the modified HKSJ: its variance factor truncated at 1 (Roever, "
+                           "Knapp & Friede 2015; never narrower than the CI without HKSJ; "
+                           "implies --hksj)")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     meta.set_defaults(handler=cmd_meta)
@@ -172,8 +218,24 @@ def _add_evidence(verbs: Verbs) -> None:
     evidence.set_defaults(handler=cmd_evidence)
 
 
-_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_recruit,
-          _add_sweep, _add_meta, _add_evidence)
+def _add_report(verbs: Verbs) -> None:
+    report = verbs.add_parser("report", help="a self-contained HTML report of the scenario "
+                                             "for a grant panel or an ethics committee")
+    add_scenario_flags(report)
+    report.add_argument("--out", dest="report_out", default="report.html", metavar="FILE.html",
+                        help="the report (default report.html)")
+    report.add_argument("--n-sims", type=int, help="simulated trials per run (default: the "
+                                                   "scenario's simulation.n_sims)")
+    report.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    report.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    report.add_argument("--target", type=float, metavar="POWER",
+                        help="also solve the n per arm for this power, e.g. 0.9")
+    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    report.set_defaults(handler=cmd_report, path="auto")
+
+
+_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
+          _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,10 +273,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         exits 2 itself), 3 when a target cannot be reached, 130 when
         interrupted.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command = shlex.join(["trialsim", *argv])  # recorded in every output's provenance
     try:
         check_outputs(args)  # every output path, before any work
-        with workers_exit_with_parent():
+        # Worker processes start only with --jobs other than 1; other verbs
+        # (validate, evidence, ...) do not pay for importing joblib.
+        workers = getattr(args, "jobs", 1) != 1
+        with workers_exit_with_parent() if workers else contextlib.nullcontext():
             return args.handler(args)
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from ..spec.evidence import default_evidence
 from .flags import evidence_table
 from .inputs import read_studies
 from .output import emit_json
+from .provenance import provenance_of
 from .tables_evidence import format_entry, format_evidence_list, format_meta
 
 __all__ = ["cmd_evidence", "cmd_meta"]
@@ -35,13 +36,14 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         if not args.key:
             raise ScenarioError("trialsim evidence show: give an entry KEY")
         entry = table.lookup(args.key, where="trialsim evidence show")
-        if args.json:
-            emit_json(args.json, entry.to_dict())
+        if args.json:  # the entry has a "provenance" of its own: the run's goes beside it
+            emit_json(args.json, {"entry": entry.to_dict()}, provenance_of(args))
         if args.json != "-":
             print(format_entry(entry))
         return 0
-    if args.json:
-        emit_json(args.json, [e.to_dict() for e in table.values()])
+    if args.json:  # an object, so that it can carry its provenance
+        emit_json(args.json, {"entries": [e.to_dict() for e in table.values()]},
+                  provenance_of(args))
     if args.json != "-":
         print(format_evidence_list(table))
     return 0
@@ -62,14 +64,14 @@ def cmd_meta(args: argparse.Namespace) -> int:
     if not MIN_ALPHA <= args.alpha < 0.5:
         raise ScenarioError(f"--alpha {args.alpha}: must be in [{MIN_ALPHA:g}, 0.5)")
     y, se = read_studies(args.file)
-    hksj = args.hksj or args.hksj_modified
+    hksj = args.hksj or args.hksj_truncate
     try:
-        fit = pool_studies(y, se, method=args.method, hksj=hksj, modified=args.hksj_modified,
+        fit = pool_studies(y, se, method=args.method, hksj=hksj, hksj_truncate=args.hksj_truncate,
                            alpha=args.alpha)
     except ScenarioError as exc:
         raise ScenarioError(f"{args.file}: {exc}") from None
     if args.json:
-        emit_json(args.json, fit.to_dict())
+        emit_json(args.json, fit.to_dict(), provenance_of(args, input_file=args.file))
     if args.json != "-":
         print(format_meta(fit, args.method, hksj, args.alpha))
     return 0

@@ -17,6 +17,7 @@ from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
 from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
 from .output import emit_json
+from .provenance import provenance_of
 from .targets import check_sweep_plot
 
 __all__ = ["cmd_recruit", "cmd_sweep"]
@@ -30,6 +31,19 @@ def _check_recruit_flags(args: argparse.Namespace) -> None:
     if args.deadline_months is not None and not 0 < args.deadline_months <= MAX_MONTHS:
         raise ScenarioError(f"--deadline-months {args.deadline_months}: must be a number of "
                             f"months in (0, {MAX_MONTHS:g}]")
+    if args.solve is None:
+        if args.probability is not None:
+            raise ScenarioError(f"--probability {args.probability}: only with --solve")
+        return
+    for flag in ("--plot", "--path", "--n-sims", "--jobs"):
+        if getattr(args, flag[2:].replace("-", "_")) is not None:
+            raise ScenarioError(f"{flag}: not used with --solve (the solver simulates no "
+                                "timelines)")
+    if args.probability is not None and not 0 < args.probability < 1:
+        raise ScenarioError(f"--probability {args.probability}: must be in (0, 1)")
+    if args.solve == "months" and args.deadline_months is not None:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: not used with --solve "
+                            "months (the answer is the deadline)")
 
 
 def _recruit_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
@@ -39,17 +53,35 @@ def _recruit_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
     reps = args.reps or 1000
     if reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
         return 0.0  # refused by simulate_recruitment, before any work
+    jobs = 1 if args.jobs is None else args.jobs
     per_patient = 1.5e-5 if scenario.recruitment.chairs_per_site is not None else 3e-7
-    timelines = reps * scenario.design.n_total * per_patient / workers(args.jobs)
+    timelines = reps * scenario.design.n_total * per_patient / workers(jobs)
     if scenario.recruitment.deadline_months is None and args.deadline_months is None:
         return timelines
-    return timelines + estimated_seconds(scenario, n_sims=args.n_sims, n_jobs=args.jobs,
+    return timelines + estimated_seconds(scenario, n_sims=args.n_sims, n_jobs=jobs,
                                          closed_forms=False)
+
+
+def _solve_recruitment(args: argparse.Namespace, scenario: Scenario) -> int:
+    """``trialsim recruit --solve``: the sites or months, without simulating timelines."""
+    from ..ops.recruitment import solve_recruitment
+    from .tables_recruitment import format_solution
+
+    solution = solve_recruitment(
+        scenario, solve=args.solve, seed=args.seed, n_reps=args.reps,
+        probability=0.9 if args.probability is None else args.probability,
+        deadline_months=args.deadline_months)
+    if args.json:
+        emit_json(args.json, solution.to_dict(), provenance_of(args, scenario=scenario))
+    if args.json != "-":
+        print(format_solution(solution))
+    return 0
 
 
 def cmd_recruit(args: argparse.Namespace) -> int:
     """``trialsim recruit``: recruitment and infusion capacity over time, and the
-    power at the deadline.
+    power at the deadline; with ``--solve``, the sites or months that complete
+    enrolment by the deadline with a given probability.
 
     Parameters
     ----------
@@ -65,15 +97,20 @@ def cmd_recruit(args: argparse.Namespace) -> int:
 
     scenario = scenario_from(args)
     _check_recruit_flags(args)
+    if args.solve is not None:
+        return _solve_recruitment(args, scenario)
     announce(_recruit_seconds(scenario, args), args)
-    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed, n_jobs=args.jobs,
-                                  deadline_months=args.deadline_months, path=args.path,
-                                  n_power_sims=args.n_sims)
+    result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed,
+                                  n_jobs=1 if args.jobs is None else args.jobs,
+                                  deadline_months=args.deadline_months,
+                                  path=args.path or "auto", n_power_sims=args.n_sims)
+    provenance = provenance_of(args, scenario=scenario)
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
         save_recruitment_figure(result, args.plot,
-                                chairs=scenario.recruitment.chairs_per_site is not None)
+                                chairs=scenario.recruitment.chairs_per_site is not None,
+                                provenance=provenance)
     if args.json != "-":
         print(format_recruitment(result))
     return 0
@@ -119,18 +156,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         check_jobs(args.workers, "--workers")
     spec = _sweep_spec(args, scenario)
     options = simulation_options(args, unit="points")
+    provenance = provenance_of(args, scenario=scenario)
+    solving = args.target is not None  # then --metric is what each point is solved for
     points = expand_sweep(scenario, spec)
     if args.plot:
         x, by = check_sweep_plot(args, spec, points)
+    # a solve runs about 10 simulations of its point (brackets, then the answer)
     announce(sum(estimated_seconds(p.scenario, n_sims=options["n_sims"], path=options["path"],
                                    comparisons=False) for p in points)
-             / workers(options["n_jobs"]), args)
+             * (10 if solving else 1) / workers(options["n_jobs"]), args)
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
-                     scheduler=args.scheduler, workers=args.workers, resume=args.resume)
+                     scheduler=args.scheduler, workers=args.workers, resume=args.resume,
+                     provenance=provenance, target=args.target,
+                     metric=args.metric if solving else "power")
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:
-        save_sweep_figure(rows, args.plot, x=x, by=by, metric=args.metric)
+        save_sweep_figure(rows, args.plot, x=x, by=by,
+                          metric="n_per_arm" if solving else args.metric,
+                          provenance=provenance)
     if not args.quiet:
         print(f"{len(rows)} points in {args.out} (and {Path(args.out).with_suffix('.jsonl')})")
     return 0

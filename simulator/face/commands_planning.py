@@ -16,12 +16,15 @@ from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import data_path, simulate
 from ..planning.solver import solve_sample_size
 from ..spec.bounds import MAX_ARM_SIZE
+from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
 from ..spec.schema import evolve
 from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
 from .flags import announce, scenario_from, simulation_options
 from .output import emit_csv, emit_json
-from .tables import format_curve, format_resolve, format_result, format_size
+from .provenance import provenance_of
+from .tables import format_curve, format_result, format_size
+from .tables_resolve import format_resolve
 
 __all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
 
@@ -72,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress.close()
     elapsed = time.perf_counter() - started
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance_of(args, scenario=scenario))
     if args.json != "-":
         print(format_result(result, scenario, elapsed))
     return 0
@@ -93,16 +96,20 @@ def cmd_curve(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     grid = parse_n_grid(args.n)
     options = simulation_options(args)
-    announce(estimated_seconds(scenario, grid, **_cost_options(options)), args)
-    curve = power_curve(scenario, grid, closed_forms=True, **options)
+    # with functional unblinding a curve shows the drug effect alone beside the observed
+    announce(estimated_seconds(scenario, grid, comparisons=has_unblinding(scenario) or None,
+                               **_cost_options(options)), args)
+    curve = power_curve(scenario, grid, closed_forms=True,
+                        comparisons=has_unblinding(scenario), **options)
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if args.csv:
-        emit_csv(args.csv, curve.to_rows())
+        emit_csv(args.csv, curve.to_rows(), provenance)
     if args.json:
-        emit_json(args.json, curve.to_dict())
+        emit_json(args.json, curve.to_dict(), provenance)
     if args.plot:
-        save_curve_figure(curve, args.plot, args.target)
+        save_curve_figure(curve, args.plot, args.target, provenance)
     if "-" not in (args.csv, args.json):
         print(format_curve(curve))
     return 0
@@ -126,16 +133,23 @@ def cmd_size(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, {MAX_ARM_SIZE}] "
                             "(patients per arm)")
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
-                               n_max=args.n_max, **options)
+                               n_max=args.n_max, n_tolerance=args.n_tolerance,
+                               size_on=args.size_on, **options)
+    curve = None
+    if args.plot:  # a curve only when one is drawn
+        curve = power_curve(scenario, result.plot_sizes(), closed_forms=True,
+                            **{**options, "progress": None})
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if args.json:
-        emit_json(args.json, result.to_dict())
+        emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
         if args.metric in ("power", "assurance"):
-            save_curve_figure(result.curve, args.plot, args.target)
+            save_curve_figure(curve, args.plot, args.target, provenance, solved=result)
         else:
-            save_metric_figure(result.curve, args.metric, args.plot, args.target)
+            save_metric_figure(curve, args.metric, args.plot, args.target, provenance,
+                               solved=result)
     if args.json != "-":
         print(format_size(result))
     return 0
@@ -171,10 +185,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                             n_per_arm=grid, **options)
     if options["progress"] is not None:
         options["progress"].close()
+    provenance = provenance_of(args, scenario=scenario)
     if report.curves is not None and args.plot:
-        save_conclusive_figure(report.curves, args.plot, args.target)
+        save_conclusive_figure(report.curves, args.plot, args.target, provenance)
     if args.json:
-        emit_json(args.json, report.to_dict())
+        emit_json(args.json, report.to_dict(), provenance)
     solved_text = None
     if report.size is not None:
         solved_text = format_size(report.size)

@@ -31,6 +31,7 @@ def fmt(x: float | None, spec: str = "", none: str = "n/a") -> str:
         zero = False
     return format(0.0, spec) if zero else text
 
+
 def pct(x: float | None, digits: int = 1) -> str:
     """A probability as a percentage (``"12.5 %"``), ``n/a`` for None, never ``-0.0 %``.
 

@@ -18,13 +18,16 @@ __all__ = ["read_studies"]
 
 def _csv_rows(path: Path) -> list[list[float]]:
     text = read_text(path, "study table")
-
-    reader = csv.DictReader(io.StringIO(text))
+    lines = text.splitlines(keepends=True)
+    skipped = 0  # leading '#' lines: the provenance that trialsim's own CSVs start with
+    while skipped < len(lines) and lines[skipped].startswith("#"):
+        skipped += 1
+    reader = csv.DictReader(io.StringIO("".join(lines[skipped:])))
     if reader.fieldnames is None or not {"estimate", "se"} <= set(reader.fieldnames):
         raise ScenarioError(f"{path}: the CSV needs columns estimate,se "
                             f"(got {reader.fieldnames})")
     rows = []
-    for i, row in enumerate(reader, start=2):
+    for i, row in enumerate(reader, start=2 + skipped):
         try:
             rows.append([float(row["estimate"]), float(row["se"])])
         except (TypeError, ValueError):
@@ -47,7 +50,7 @@ def read_studies(path: Path) -> tuple[list[float], list[float]]:
     path : Path
         A ``.toml`` file with ``studies = [[estimate, se], ...]``, or any
         other suffix: a CSV with a header naming columns ``estimate`` and
-        ``se``.
+        ``se`` (after any ``#`` lines at the top, which are skipped).
 
     Returns
     -------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
 from ..ops.recruitment import RecruitmentResult, TimeBands
+from .plot_text import add_caption, set_title
 from .plots import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,12 +53,18 @@ def plot_enrolment(result: RecruitmentResult, *, ax: Axes | None = None) -> Axes
                    label=f"deadline {result.deadline_months:g} months "
                          f"(P(complete) {p.value:.2f})")
     ax.set(xlabel="months from the start", ylabel="patients",
-           ylim=(0, result.n_target * 1.05),
-           title=f"{result.scenario_name}: enrolment, {result.sites} sites, "
-                 f"{result.n_reps:,} simulated trials ({result.path})")
+           ylim=(0, result.n_target * 1.05))
+    set_title(ax, f"{result.scenario_name}: enrolment over time, {result.sites} sites")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
+    add_caption(ax, _caption(result))
     return ax
+
+
+def _caption(result: RecruitmentResult) -> str:
+    return (f"{result.n_reps:,} simulated trials ({result.path} path), seed "
+            f"{result.seed_entropy}; between-site CV of the rates {result.rate_cv:g}; "
+            f"{result.working_days_per_week} working days a week")
 
 
 def plot_chair_utilisation(result: RecruitmentResult, *, ax: Axes | None = None) -> Axes:
@@ -90,10 +97,11 @@ def plot_chair_utilisation(result: RecruitmentResult, *, ax: Axes | None = None)
                    label=f"most possible {result.utilisation_ceiling:.2f} (whole sessions)")
     overall = result.chair_utilisation
     ax.set(xlabel="months from the start", ylabel="chair hours in use / chair hours open",
-           ylim=(0, 1.02),
-           title=f"{result.scenario_name}: {result.chairs_per_site} "
-                 f"chair{'s' if result.chairs_per_site != 1 else ''} per site, "
-                 f"utilisation {overall.value:.2f} overall")
+           ylim=(0, 1.02))
+    set_title(ax, f"{result.scenario_name}: {result.chairs_per_site} "
+                  f"chair{'s' if result.chairs_per_site != 1 else ''} per site, "
+                  f"utilisation {overall.value:.2f} overall")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize="small")
+    add_caption(ax, _caption(result))
     return ax

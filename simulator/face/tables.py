@@ -1,4 +1,4 @@
-"""The text tables of ``trialsim run``, ``curve``, ``size`` and ``resolve``.
+"""The text tables of ``trialsim run``, ``curve`` and ``size`` (``resolve``: :mod:`.tables_resolve`).
 
 Each function turns a result of the planning layer into the lines the verb
 prints; none computes a number of its own.
@@ -15,8 +15,9 @@ from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
 from .formatting import fmt, pct
+from .tables_sequential import sequential_rows
 
-__all__ = ["format_result", "format_curve", "format_size", "format_resolve"]
+__all__ = ["format_result", "format_curve", "format_size", "evidence_warning"]
 
 
 def _mc_row(label: str, p: MonteCarloProbability) -> str:
@@ -57,8 +58,15 @@ def _result_header(result: SimulationResult, scenario: Scenario, elapsed: float)
 
 def _power_rows(result: SimulationResult) -> list[str]:
     if result.per_comparison is None:
-        return [_mc_row("Power", result.power),
-                _mc_row("Power, benefit direction", result.power_benefit)]
+        lines = [_mc_row("Power" if "unblinding" not in result.parts else "Power, as observed",
+                         result.power),
+                 _mc_row("Power, benefit direction", result.power_benefit)]
+        if "unblinding" in result.parts:
+            part = result.parts["unblinding"]
+            lines += [_mc_row("Power, drug effect alone", part.power_drug_alone),
+                      _mc_row("False positives", part.false_positive_rate)
+                      + f"  no drug effect: the expectancy bias alone (alpha {result.alpha:g})"]
+        return lines
     lines = [_mc_row("P(any arm rejects)", result.power),
              _mc_row("P(any arm shows benefit)", result.power_benefit)]
     for arm, comp in result.per_comparison.items():
@@ -132,12 +140,28 @@ def _evidence_rows(result: SimulationResult) -> list[str]:
         lines.append(f"  {e['key']}: {e['estimate']:.4g} (SE {e['se']:.3g}), "
                      f"tags: {', '.join(e['tags'])}" if e["se"] is not None else
                      f"  {e['key']}: {e['estimate']:.4g}, tags: {', '.join(e['tags'])}")
-    weak = [e["key"] for e in result.evidence if e["weak"]]
-    if weak:
-        lines.append(f"  WARNING: {', '.join(weak)} rest(s) on secondary, tertiary, proposed "
-                     "or missing numbers; check them against the review before relying "
-                     "on this plan.")
+    warning = evidence_warning(result)
+    if warning:
+        lines.append(f"  WARNING: {warning}")
     return lines
+
+
+def evidence_warning(result: SimulationResult) -> str | None:
+    """The warning ``trialsim run`` prints for weakly sourced evidence, or None.
+
+    Parameters
+    ----------
+    result : SimulationResult
+
+    Returns
+    -------
+    str or None
+    """
+    weak = [e["key"] for e in result.evidence if e["weak"]]
+    if not weak:
+        return None
+    return (f"{', '.join(weak)} rest(s) on secondary, tertiary, proposed or missing numbers; "
+            "check them against the review before relying on this plan.")
 
 
 def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) -> str:
@@ -161,6 +185,7 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
     lines += _power_rows(result)
     lines += _estimate_rows(result, scenario, d)
     lines += _adverse_event_rows(result)
+    lines += sequential_rows(result)
     if result.unblinding_bias is not None:
         share = d["unblinding_share"]
         lines.append(f"{'Unblinding bias':<27}{fmt(result.unblinding_bias, '>+12.3f')}   "
@@ -189,6 +214,9 @@ def format_curve(curve: PowerCurve) -> str:
     head = f"{'n/arm':>6}{'total':>7}{'power':>9}{'SE':>7}{'closed':>9}"
     if curve.has_assurance:
         head += f"{'assur.':>9}{'SE':>7}"
+    unblinding = "unblinding" in first.parts
+    if unblinding:
+        head += f"{'drug':>9}{'SE':>7}{'false+':>9}"
     head += "".join(f"{'harm:' + n[:10]:>17}" for n in names)
     lines = [f"{curve.scenario_name}: {first.analysis}, {first.n_sims:,} trials per n on the "
              f"{first.path} path (common random numbers), seed {first.seed_entropy}", "", head]
@@ -198,8 +226,16 @@ def format_curve(curve: PowerCurve) -> str:
                 f"{p.power.se:>7.3f}{closed:>9}")
         if p.assurance is not None:
             line += f"{p.assurance.value:>9.3f}{p.assurance.se:>7.3f}"
+        if unblinding:
+            part = p.parts["unblinding"]
+            line += (f"{part.power_drug_alone.value:>9.3f}{part.power_drug_alone.se:>7.3f}"
+                     f"{part.false_positive_rate.value:>9.3f}")
         line += "".join(f"{p.adverse_events[n].p_harm_detected.value:>17.3f}" for n in names)
         lines.append(line)
+    if unblinding:
+        lines.append("\npower: as observed (drug effect plus the expectancy bias of functional "
+                     "unblinding); drug: the drug effect alone; false+: significant with no "
+                     "drug effect")
     if first.assurance_ceiling is not None:
         lines.append(f"\nassurance ceiling (prior probability of benefit): "
                      f"{first.assurance_ceiling:.3f}")
@@ -222,9 +258,10 @@ def format_size(r: SampleSize) -> str:
     lines = [
         f"{r.metric} >= {r.target:g}: n = {r.n_per_arm} per arm (arms {arms}; "
         f"{r.n_total} randomised, {r.expected_completers:.1f} expected completers)",
-        f"  achieved {r.achieved:.4f} (MC SE {r.achieved_se:.4f}) with {r.n_sims:,} trials "
-        f"per n on the {r.path} path",
-        f"  n consistent with the Monte Carlo error: {r.n_range[0]} to {r.n_range[1]}",
+        f"  {r.metric} at that n {r.achieved:.4f} (MC SE {r.achieved_se:.4f}), from "
+        f"{r.n_sims:,} trials in {len(r.evaluations)} runs on the {r.path} path",
+        f"  95 % Monte Carlo range of n: {r.n_range[0]} to {r.n_range[1]} "
+        f"(tolerance {100 * r.n_tolerance:g} % of n)",
     ]
     if r.analytic_n_per_arm is not None:
         lines.append(f"  closed form: {r.analytic_n_per_arm} per arm ({r.analytic_method})")
@@ -233,98 +270,29 @@ def format_size(r: SampleSize) -> str:
     if r.inflation_n_per_arm is not None:
         lines.append(f"  textbook dropout inflation n / (1 - d): {r.inflation_n_per_arm:.1f} "
                      "per arm")
+    lines += [f"  NOTE: {note}" for note in r.notes]
+    if r.unblinding is not None:
+        lines += _unblinding_size_lines(r)
     return "\n".join(lines)
 
 
-def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
-    """The existing evidence, the new trials, the simulation and P(conclusive) by rule."""
-    res = result.resolve
-    ex = res.existing
-    spec = scenario.meta_analysis
-    k = res.new_trials
-    source = (f"evidence {spec.evidence}" if spec.evidence else
-              f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
-              else "a pooled summary")
-    lines = [
-        f"Existing evidence  {source}: {fmt(ex.estimate, '+.3f')} (SE {ex.se:.3f}), tau^2 "
-        f"{ex.tau2:g}" + ("" if ex.i2 is None else f", I^2 {fmt(100 * ex.i2, '.0f')} %"),
-        f"New trials         {k} x {scenario.design.n_total} patients "
-        f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
-        f"{scenario.pain.analysis}, true effect {fmt(scenario.pain.effect, '+.3f')}"
-        + ("" if scenario.pain.effect_prior == "fixed"
-           else f" ({scenario.pain.effect_prior} prior)"),
-        f"Simulation         {result.n_sims:,} futures on the {result.path} path, seed "
-        f"{result.seed_entropy}",
-        "",
-        f"{'P(conclusive)':<22}{'overall':>10}{'MC SE':>8}   by direction",
-    ]
-    for rule in res.rules:
-        p = res.p_conclusive[rule]
-        dirs = ", ".join(f"{d} {pct(q.value)}" for d, q in res.by_direction[rule].items())
-        lines.append(f"  {rule:<20}{fmt(100 * p.value, '>8.1f')} %{fmt(100 * p.se, '>6.2f')} %"
-                     f"   {dirs}")
-    return lines
+def _unblinding_size_lines(r: SampleSize) -> list[str]:
+    """Both answers of a solve with functional unblinding, and its false positives."""
+    u = r.unblinding
 
+    def answer(n: int | None, span: tuple[int, int] | None) -> str:
+        return "out of reach" if n is None or span is None else \
+            f"{n} per arm (range {span[0]} to {span[1]})"
 
-def _resolve_closed_rows(result: SimulationResult) -> list[str]:
-    """Roloff's conditional power, the information size and the TSA sizes."""
-    ex, closed = result.resolve.existing, result.resolve.closed
-    lines = []
-    if closed.conditional_power is not None:
-        lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
-                     f"{pct(closed.conditional_power)}, plateau as n grows "
-                     f"{pct(closed.plateau)}")
-    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
-                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
-                 f"trial{'s' if closed.k_min != 1 else ''}")
-    if closed.n_per_arm_for_k:
-        sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
-                          for kk, n in closed.n_per_arm_for_k.items())
-        lines.append(f"  equal new trials that supply I* - I0: {sizes}")
-    if closed.k_min > 1:
-        lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
-                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    daris = "unknown (I^2 missing)" if closed.daris is None else f"{closed.daris:.0f}"
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants, "
-                 f"heterogeneity-adjusted {daris}")
-    return lines
-
-
-def _conclusive_curve_rows(curves: dict[int, PowerCurve]) -> list[str]:
-    lines = ["", "P(conclusive) by n per arm and number of new trials:"]
-    grid = curves[1].n_per_arm
-    lines.append(f"{'n/arm':>8}" + "".join(f"{f'k={kk}':>9}" for kk in curves))
-    for i, n in enumerate(grid):
-        row = "".join(f"{c.metric('conclusive')[i].value:>9.3f}" for c in curves.values())
-        lines.append(f"{n:>8}{row}")
-    return lines
-
-
-def format_resolve(scenario: Scenario, result: SimulationResult, solved_text: str | None,
-                   curves: dict[int, PowerCurve] | None) -> str:
-    """The text of ``trialsim resolve``.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario simulated (with ``[meta_analysis]``).
-    result : SimulationResult
-        Its result, with ``resolve`` set.
-    solved_text : str or None
-        The ``--target`` answer, already formatted.
-    curves : dict of int to PowerCurve or None
-        The ``--n`` curves, one per number of new trials.
-
-    Returns
-    -------
-    str
-    """
-    lines = _resolve_header(scenario, result)
-    lines.append("")
-    lines += _resolve_closed_rows(result)
-    if solved_text:
-        lines += ["", solved_text]
-    if curves:
-        lines += _conclusive_curve_rows(curves)
-    lines += [f"NOTE: {note}" for note in result.notes]
-    return "\n".join(lines)
+    fp = u.false_positive_rate
+    return [
+        "Functional unblinding (patients with the unblinding event report their pain shifted):",
+        f"  {'drug effect alone:':<20}{answer(u.drug_alone_n_per_arm, u.drug_alone_n_range)}"
+        + ("   <- sized on" if u.sized_on == "drug" else ""),
+        f"  {'as observed:':<20}{answer(u.observed_n_per_arm, u.observed_n_range)}"
+        + ("   <- sized on" if u.sized_on == "observed" else "")
+        + "   (drug effect plus expectancy bias)",
+        f"  false positives at n = {r.n_per_arm}: {pct(fp.value)} "
+        f"(MC SE {fmt(100 * fp.se, '.2f')} %) with no drug effect, from the expectancy bias "
+        "alone",
+    ] + [f"  NOTE: {note}" for note in u.notes]

@@ -104,7 +104,7 @@ def format_meta(fit: MetaAnalysis, method: str, hksj: bool, alpha: float) -> str
     str
     """
     d = fit.to_dict()
-    hk = (" + modified HKSJ" if fit.modified else " + HKSJ") if hksj else ""
+    hk = (" + modified HKSJ" if fit.hksj_truncated else " + HKSJ") if hksj else ""
     lines = [f"{d['k']} studies, {method}{hk}: "
              f"estimate {_num(d['estimate'])} (SE {_num(d['se'])}), "
              f"{100 * (1 - alpha):g} % CI {_num(d['ci'][0])} to {_num(d['ci'][1])}, "

@@ -145,7 +145,9 @@ def check_sweep_plot(args: argparse.Namespace, spec: SweepSpec,
     ------
     ScenarioError
         When ``--x`` or ``--by`` is not a sweep key, the x key's values are
-        not numbers, or ``--metric`` is not a numeric column of every row.
+        not numbers, or ``--metric`` is not a numeric column of every row (with
+        ``--target``, the plot shows the solved n per arm and ``--metric`` is
+        checked by the sweep before it runs).
     """
     values = dict(spec.grid) | dict(spec.zip)
     keys = list(spec.keys)
@@ -158,6 +160,8 @@ def check_sweep_plot(args: argparse.Namespace, spec: SweepSpec,
         numeric = [k for k in keys if _numeric(values[k])] or ["(none)"]
         raise ScenarioError(f"--x {x}: its values {list(values[x])} are not numbers: the x "
                             f"axis needs a numeric sweep key: {', '.join(numeric)}")
+    if getattr(args, "target", None) is not None:  # --metric is solved for; n is plotted
+        return x, by
     metrics = metric_columns(points)
     if args.metric not in metrics:
         raise ScenarioError(f"--metric {args.metric}: not a column of this sweep's rows: use "

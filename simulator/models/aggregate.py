@@ -176,15 +176,32 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
     root = 1.0 / np.sqrt(np.maximum(m, 1.0))
     z = rng.standard_normal((2 if bivariate else 1,) + shape)
     df = m - 1.0
-    c1 = np.sqrt(rng.chisquare(np.maximum(df, 1.0))) * (df >= 1)
+    c1 = _root_chisquare(rng, df, 1)
     if not bivariate:
         return m, None, root * z[0], None, None, sd * sd * c1 * c1
-    c2 = np.sqrt(rng.chisquare(np.maximum(df - 1.0, 1.0))) * (df >= 2)
-    b21 = rng.standard_normal(shape) * (df >= 2)
+    c2 = _root_chisquare(rng, df - 1.0, 1)
+    b21 = np.zeros(shape)
+    two = df >= 2
+    b21[two] = rng.standard_normal(int(two.sum()))
     lead = r * c1 + s * b21
     w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
     return (m, root * z[0], root * (r * z[0] + s * z[1]), sb * sb * c1 * c1,
             sb * sd * c1 * lead, w_yy)
+
+
+def _root_chisquare(rng: np.random.Generator, df: np.ndarray, least: int) -> np.ndarray:
+    """sqrt of a chi-square(df) draw where ``df >= least``, 0 elsewhere.
+
+    Only the segments with enough patients draw (in C order, as a draw over
+    the whole array would): a curve with one patient per segment draws no
+    scatter at all.
+    """
+    out = np.zeros(df.shape)
+    ok = df >= least
+    if ok.all():
+        return np.sqrt(rng.chisquare(df))
+    out[ok] = np.sqrt(rng.chisquare(df[ok]))
+    return out
 
 
 def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, segments: np.ndarray,
@@ -195,18 +212,25 @@ def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, segments: np
     cumulative sums small, so pooling them loses no precision.
     """
     bivariate = pain.analysis != "followup"
-    m, zx, zy, w_xx, w_xy, w_yy = _segments(rng, pain, keep, segments, n_sims, bivariate)
-    n = np.cumsum(m, axis=1)
+    drawn = _segments(rng, pain, keep, segments, n_sims, bivariate)
+    # (segments, trials) in memory: the running sums add whole rows (vectorized);
+    # the results are returned as (trials, sizes) views of them
+    m, zx, zy, w_xx, w_xy, w_yy = (None if a is None else np.ascontiguousarray(
+        np.broadcast_to(a, (n_sims, len(segments))).T) for a in drawn)
+    n = np.cumsum(m, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(n > 0, 1.0 / n, 0.0)
     dy = pain.sd * zy
-    mean_dy = np.cumsum(m * dy, axis=1) * inv
-    cyy = np.cumsum(w_yy + m * dy * dy, axis=1) - n * mean_dy * mean_dy
+    mean_dy = np.cumsum(m * dy, axis=0) * inv
+    cyy = np.cumsum(w_yy + m * dy * dy, axis=0) - n * mean_dy * mean_dy
     if not bivariate:
-        return ArmMoments(n=n, mean_y=mu_y + mean_dy, cyy=np.maximum(cyy, 0.0))
+        return ArmMoments(n=n.T, mean_y=(mu_y.T + mean_dy).T if np.ndim(mu_y) else
+                          (mu_y + mean_dy).T, cyy=np.maximum(cyy, 0.0).T)
     dx = pain.baseline_sd * zx
-    mean_dx = np.cumsum(m * dx, axis=1) * inv
-    cxx = np.cumsum(w_xx + m * dx * dx, axis=1) - n * mean_dx * mean_dx
-    cxy = np.cumsum(w_xy + m * dx * dy, axis=1) - n * mean_dx * mean_dy
-    return ArmMoments(n=n, mean_y=mu_y + mean_dy, cyy=np.maximum(cyy, 0.0),
-                      mean_x=pain.baseline_mean + mean_dx, cxx=np.maximum(cxx, 0.0), cxy=cxy)
+    mean_dx = np.cumsum(m * dx, axis=0) * inv
+    cxx = np.cumsum(w_xx + m * dx * dx, axis=0) - n * mean_dx * mean_dx
+    cxy = np.cumsum(w_xy + m * dx * dy, axis=0) - n * mean_dx * mean_dy
+    return ArmMoments(n=n.T, mean_y=(mu_y.T + mean_dy).T if np.ndim(mu_y) else
+                      (mu_y + mean_dy).T, cyy=np.maximum(cyy, 0.0).T,
+                      mean_x=(pain.baseline_mean + mean_dx).T, cxx=np.maximum(cxx, 0.0).T,
+                      cxy=cxy.T)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..spec.pain import NRS_MAX, Pain, latent_bounds
 
 __all__ = [

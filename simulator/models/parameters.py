@@ -59,10 +59,14 @@ class TrialParameters:
         True effect on the latent follow-up score (NRS points).
     active_risk : dict of str to float or ndarray
         Probability of each adverse event on the active arm.
+    tau2 : ndarray or None
+        The review's update: the between-study variance of each simulated
+        future when it is drawn (one value per future, not per trial).
     """
 
     effect: float | np.ndarray
     active_risk: dict[str, float | np.ndarray]
+    tau2: np.ndarray | None = None
 
     def effect_of(self, scenario: Scenario, arm: int):
         """True effect of arm ``arm`` against the reference (0 for the reference)."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..spec import Pain
 from ..spec.pain import NRS_MAX, latent_bounds
 from .outcomes import followup_mean

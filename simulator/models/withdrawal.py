@@ -17,8 +17,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from ..moments import PatientArm, Prefix, column
 from ..spec.scenario import Scenario
 from .draw import Draw

@@ -12,9 +12,13 @@ Rows are flat dictionaries with a ``scenario_hash`` key (the point's
 identity); ``seed_entropy``, ``scenario_hash`` and ``version`` are the last
 columns of the CSV.
 
+The CSV starts with the provenance of the run that last wrote it, as ``#``
+comment lines (:meth:`simulator.provenance.RunProvenance.comment_lines`);
+the rows themselves are read back from the JSON Lines file.
+
 Beside the rows, two small files: ``<stem>.meta.json``, the run settings the
 rows were made with (written atomically before the first row, compared on
-resume by :mod:`simulator.ops.sweep`), and ``<stem>.lock``, an advisory lock
+resume by :mod:`simulator.ops.sweep`, with the provenance beside them), and ``<stem>.lock``, an advisory lock
 (``fcntl.flock``) that one sweep holds while it writes and that names its
 PID; a second writer is refused at once. The lock file is left in place
 (removing it would let two writers lock two different files).
@@ -35,6 +39,7 @@ from typing import Any
 
 from .._io import append_once, to_json, write_atomic
 from ..errors import ScenarioError
+from ..provenance import RunProvenance
 
 try:
     import fcntl
@@ -50,6 +55,7 @@ SETTING_NAMES = {"n_sims": "n_sims (--n-sims)", "seed": "seed (--seed)",
                  "path": "path (--path)", "block_size": "block size",
                  "grid": "grid (--grid)", "zip": "zip (--zip)",
                  "scenario": "scenario (its file, --set and --evidence)",
+                 "solve": "solve (--metric, --target)",
                  "version": "trialsim version"}
 
 
@@ -62,6 +68,8 @@ class ResultStore:
         The CSV file; the JSON Lines file has the same stem and ``.jsonl``,
         the Parquet copy ``.parquet``, the settings ``.meta.json`` and the
         lock ``.lock``.
+    provenance : RunProvenance, optional
+        Written at the top of the CSV (``#`` lines) and beside the settings.
 
     Raises
     ------
@@ -70,7 +78,7 @@ class ResultStore:
         ``out`` ending in ``.jsonl``, ``.parquet`` or ``.lock``).
     """
 
-    def __init__(self, out: str | Path) -> None:
+    def __init__(self, out: str | Path, provenance: RunProvenance | None = None) -> None:
         if not os.fspath(out):
             raise ScenarioError("--out '': an empty path: give the result CSV, e.g. sweep.csv")
         self.csv = Path(out)
@@ -79,6 +87,8 @@ class ResultStore:
         self.meta = self.csv.with_suffix(".meta.json")
         self.lock_file = self.csv.with_suffix(".lock")
         self.rows: list[dict[str, Any]] = []
+        self._columns_seen: dict[str, None] = {}
+        self.provenance = provenance
         names = {"JSON Lines twin": self.jsonl, "Parquet copy": self.parquet,
                  "settings file": self.meta, "lock file": self.lock_file}
         for what, twin in names.items():
@@ -118,6 +128,9 @@ class ResultStore:
                 seen.add(row["scenario_hash"])
                 unique.append(row)
         self.rows = unique
+        self._columns_seen = {}
+        for row in unique:
+            self._columns_seen.update(dict.fromkeys(row))
         self._rewrite()
         return list(unique)
 
@@ -215,21 +228,35 @@ class ResultStore:
                     "same settings, or choose another --out")
 
     def write_settings(self, settings: dict[str, Any]) -> None:
-        """Store the run settings beside the rows (atomically)."""
-        write_atomic(self.meta, to_json(settings, indent=2) + "\n")
+        """Store the run settings beside the rows (atomically), with the provenance.
+
+        The ``provenance`` key is not a setting: :meth:`check_settings`
+        compares only the keys of the settings it is given.
+        """
+        extra = {} if self.provenance is None else {"provenance": self.provenance.to_dict()}
+        write_atomic(self.meta, to_json({**settings, **extra}, indent=2) + "\n")
 
     def append(self, row: dict[str, Any]) -> None:
-        """Add one row: one ``write`` to each file, JSON Lines first."""
+        """Add one row: one ``write`` to each file, JSON Lines first.
+
+        The cost does not grow with the rows held (the columns are kept, not
+        recomputed); only a row with a new column re-renders the CSV. The
+        Parquet copy is written by :meth:`finish`.
+        """
         self.csv.parent.mkdir(parents=True, exist_ok=True)
         line = to_json(row) + "\n"
         append_once(self.jsonl, line)
-        columns = self._columns()
         self.rows.append(row)
-        if columns != self._columns() or not self.csv.exists():
-            self._rewrite()  # a new column: re-render the CSV (atomically)
+        new = any(k not in self._columns_seen for k in row)
+        self._columns_seen.update(dict.fromkeys(row))
+        if new or not self.csv.exists():
+            self._rewrite(parquet=False)  # a new column: re-render the CSV (atomically)
         else:
             append_once(self.csv, _csv_lines([row], self._columns(), header=False))
-            self._write_parquet()
+
+    def finish(self) -> None:
+        """Write the Parquet copy of the rows (when pyarrow is installed)."""
+        self._write_parquet()
 
     def _write_parquet(self) -> None:
         """A Parquet copy of the rows when pyarrow is installed (rewritten atomically)."""
@@ -245,18 +272,19 @@ class ResultStore:
         write_atomic(self.parquet, buffer.getvalue().to_pybytes())
 
     def _columns(self) -> list[str]:
-        columns: dict[str, None] = {}
-        for row in self.rows:
-            columns.update(dict.fromkeys(row))
+        columns = self._columns_seen
         tail = ("seed_entropy", "scenario_hash", "version")
         return [c for c in columns if c not in tail] + [c for c in tail if c in columns]
 
-    def _rewrite(self) -> None:
+    def _rewrite(self, parquet: bool = True) -> None:
         if not self.rows and not self.jsonl.exists():
             return
         write_atomic(self.jsonl, "".join(to_json(r) + "\n" for r in self.rows))
-        write_atomic(self.csv, _csv_lines(self.rows, self._columns(), header=True))
-        self._write_parquet()
+        comments = "" if self.provenance is None else "".join(
+            line + "\n" for line in self.provenance.comment_lines())
+        write_atomic(self.csv, comments + _csv_lines(self.rows, self._columns(), header=True))
+        if parquet:
+            self._write_parquet()
 
 
 def _difference(name: str, stored: Any, current: Any) -> str:

@@ -33,20 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import joblib
-
+from .._lazy import joblib
 from .._io import to_json
 from .._version import __version__
 from ..engine.dispatch import PathName
 from ..engine.layout import default_block_size
 from ..errors import ScenarioError
-from ..planning.results import SimulationResult
+from ..planning.metric import Metric
 from ..planning.simulate import simulate_grid
+from ..provenance import RunProvenance
 from ..spec import Scenario, SweepSpec
 from .store import ResultStore
+from .sweep_rows import metric_columns, result_row, row_columns, solve_columns
+from .sweep_solve import check_solve, solve_row
 
 __all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "row_columns",
-           "metric_columns", "BACKENDS"]
+           "metric_columns", "solve_columns", "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
@@ -95,101 +97,15 @@ def _point_hash(scenario: Scenario, run: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def result_row(values: dict[str, Any], result: SimulationResult) -> dict[str, Any]:
-    """The flat row a sweep stores for one point.
-
-    Parameters
-    ----------
-    values : dict
-        The point's override values (the first columns).
-    result : SimulationResult
-        The point's simulation.
-
-    Returns
-    -------
-    dict
-        Overrides, power, assurance, harm detection, conclusiveness, bias and
-        run settings, one column each.
-    """
-    d = result.to_dict()
-    row: dict[str, Any] = dict(values)
-    row.update({"n_per_arm": d["n_per_arm"], "n_total": d["n_total"],
-                "power": d["power"], "power_se": d["power_se"],
-                "power_benefit": d["power_benefit"], "power_benefit_se": d["power_benefit_se"],
-                "analytic_power": d["analytic_power"]})
-    if d["assurance"] is not None:
-        row.update(assurance=d["assurance"], assurance_se=d["assurance_se"],
-                   assurance_ceiling=d["assurance_ceiling"])
-    for name, ae in d["adverse_events"].items():
-        row[f"p_harm_{name}"] = ae["p_harm_detected"]
-        row[f"p_harm_{name}_se"] = ae["p_harm_detected_se"]
-    if "resolve" in d:
-        row.update(p_conclusive=d["resolve"]["p_conclusive"],
-                   p_conclusive_se=d["resolve"]["p_conclusive_se"])
-    row.update(mean_estimate=d["mean_estimate"], bias=d["bias"],
-               mean_completers=sum(d["mean_completers"]), n_sims=d["n_sims"], path=d["path"],
-               seed_entropy=d["seed_entropy"])
-    return row
-
-
-def row_columns(values: dict[str, Any], scenario: Scenario) -> list[str]:
-    """The columns :func:`result_row` gives a point, known before it runs.
-
-    Parameters
-    ----------
-    values : dict
-        The point's override values.
-    scenario : Scenario
-        The point's scenario.
-
-    Returns
-    -------
-    list of str
-        In row order (without ``scenario_hash`` and ``version``, which the
-        store adds).
-    """
-    columns = list(values) + ["n_per_arm", "n_total", "power", "power_se", "power_benefit",
-                              "power_benefit_se", "analytic_power"]
-    if scenario.pain.effect_prior != "fixed":
-        columns += ["assurance", "assurance_se", "assurance_ceiling"]
-    for ae in scenario.adverse_events:
-        columns += [f"p_harm_{ae.name}", f"p_harm_{ae.name}_se"]
-    if scenario.meta_analysis is not None:
-        columns += ["p_conclusive", "p_conclusive_se"]
-    return columns + ["mean_estimate", "bias", "mean_completers", "n_sims", "path",
-                      "seed_entropy"]
-
-
-#: Row columns that are not a metric to plot: labels and identities.
-_NOT_METRICS = frozenset({"path", "seed_entropy"})
-
-
-def metric_columns(points: list[SweepPoint]) -> list[str]:
-    """The numeric result columns every point's row will have (what a plot can show).
-
-    Parameters
-    ----------
-    points : list of SweepPoint
-        The sweep's points (:func:`expand_sweep`).
-
-    Returns
-    -------
-    list of str
-        In row order: power, power_benefit, analytic_power, ... (not the
-        sweep keys, ``path`` or ``seed_entropy``).
-    """
-    keys = set(points[0].values)
-    common = set.intersection(*(set(row_columns(p.values, p.scenario)) for p in points))
-    return [c for c in row_columns(points[0].values, points[0].scenario)
-            if c in common and c not in keys and c not in _NOT_METRICS]
-
-
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,
-               path: PathName, block_size: int, point_hash: str, version: str) -> dict[str, Any]:
-    # a row keeps the closed-form power, not the report's comparison runs
-    result = simulate_grid(scenario, None, n_sims=n_sims, seed=seed, path=path,
-                           block_size=block_size, comparisons=False)[0]
-    row = result_row(values, result)
+               path: PathName, block_size: int, point_hash: str, version: str,
+               solve: tuple[Metric, float] | None = None) -> dict[str, Any]:
+    if solve is not None:  # the n per arm that reaches the target, not the power at n
+        row = solve_row(values, scenario, *solve, n_sims=n_sims, seed=seed, path=path)
+    else:  # a row keeps the closed-form power, not the report's comparison runs
+        result = simulate_grid(scenario, None, n_sims=n_sims, seed=seed, path=path,
+                               block_size=block_size, comparisons=False)[0]
+        row = result_row(values, result)
     row["scenario_hash"] = point_hash
     row["version"] = version
     return row
@@ -234,6 +150,8 @@ class _SweepPlan:
         Each point's identity in the store (its scenario and the run settings).
     n_sims, seed, block_size : int
         The same for every point (common random numbers).
+    solve : tuple of (Metric, float) or None
+        A solving sweep's metric and target.
     """
 
     points: list[SweepPoint]
@@ -241,10 +159,12 @@ class _SweepPlan:
     n_sims: int
     seed: int
     block_size: int
+    solve: tuple[Metric, float] | None = None
 
 
 def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
-               path: PathName, backend: Backend) -> _SweepPlan:
+               path: PathName, backend: Backend,
+               solve: tuple[str, float] | None = None) -> _SweepPlan:
     """Check the settings, expand the points and fix one chunk size for all of them.
 
     Raises
@@ -262,10 +182,15 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
     # One block size for every point (the smallest), so that block j draws from
     # the same stream at every point (common random numbers).
     block_size = min(default_block_size(p.scenario, path) for p in points)
-    run = {"n_sims": n_sims, "seed": seed, "path": path, "block_size": block_size}
+    run: dict[str, Any] = {"n_sims": n_sims, "seed": seed, "path": path,
+                           "block_size": block_size}
+    solving = None
+    if solve is not None:
+        solving = (check_solve(points, *solve), float(solve[1]))
+        run["solve"] = [str(solving[0]), solving[1]]
     hashes = [_point_hash(p.scenario, run) for p in points]
     return _SweepPlan(points=points, hashes=hashes, n_sims=n_sims, seed=seed,
-                     block_size=block_size)
+                     block_size=block_size, solve=solving)
 
 
 def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
@@ -279,6 +204,8 @@ def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
                 "grid": {k: list(v) for k, v in spec.grid},
                 "zip": {k: list(v) for k, v in spec.zip},
                 "scenario": digest.hexdigest()[:20], "version": __version__}
+    if plan.solve is not None:
+        settings["solve"] = {"metric": str(plan.solve[0]), "target": plan.solve[1]}
     return json.loads(to_json(settings))
 
 
@@ -308,7 +235,8 @@ def _run_points(store: ResultStore, plan: _SweepPlan, done: set[str], path: Path
         progress(finished, total)
     with _backend(backend, n_jobs, scheduler, workers) as jobs:
         tasks = (joblib.delayed(_run_point)(p.scenario, p.values, plan.n_sims, plan.seed, path,
-                                            plan.block_size, h, __version__) for p, h in todo)
+                                            plan.block_size, h, __version__, plan.solve)
+                 for p, h in todo)
         for row in joblib.Parallel(n_jobs=jobs, return_as="generator")(tasks):
             store.append(row)
             finished += 1
@@ -330,6 +258,9 @@ def run_sweep(
     workers: int | None = None,
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    provenance: RunProvenance | None = None,
+    target: float | None = None,
+    metric: str = "power",
 ) -> list[dict[str, Any]]:
     """Run every point of a sweep, appending one row per point to ``out``.
 
@@ -352,6 +283,14 @@ def run_sweep(
         Continue a sweep whose store exists, skipping points already done.
     progress : callable, optional
         ``progress(points_done, points_total)``.
+    provenance : RunProvenance, optional
+        Written at the top of the CSV and beside the stored settings.
+    target : float, optional
+        Solve, at every point, the n per arm at which ``metric`` reaches
+        this target (see :mod:`simulator.ops.sweep_solve`) instead of
+        simulating the point's own n.
+    metric : str
+        The metric of ``target`` (default ``"power"``).
 
     Returns
     -------
@@ -367,12 +306,16 @@ def run_sweep(
         settings (n_sims, seed, path, chunk size, grid, zip, scenario or
         trialsim version).
     """
-    plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend)
+    plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend,
+                       solve=None if target is None else (metric, target))
     settings = _settings(base, spec, plan, path)
-    store = ResultStore(out)
+    store = ResultStore(out, provenance)
     with store.locked():
         done = _open_store(store, resume, settings)
-        _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)
+        try:
+            _run_points(store, plan, done, path, backend, n_jobs, scheduler, workers, progress)
+        finally:
+            store.finish()  # the Parquet copy, also of an interrupted sweep's rows
     order = {h: i for i, h in enumerate(plan.hashes)}
     return sorted((r for r in store.rows if r["scenario_hash"] in order),
                   key=lambda r: order[r["scenario_hash"]])

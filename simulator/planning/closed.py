@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._scipy import stats
+from .._lazy import stats
 from ..analysis.multiplicity import dunnett_critical
 from ..analysis.power import (
     ancova_power,
@@ -35,6 +35,7 @@ __all__ = [
     "completion_probabilities",
     "expected_completers",
     "too_few_completers",
+    "ae_withdrawal_probabilities",
     "analytic_assurance",
     "comparison_powers",
 ]
@@ -61,8 +62,30 @@ class AnalyticPower:
     exact: bool
 
 
+def ae_withdrawal_probabilities(scenario: Scenario) -> tuple[float, ...]:
+    """Probability that a patient of each arm withdraws after an adverse event.
+
+    ``1 - prod(1 - risk * after_ae)`` over the adverse events, each at the
+    arm's risk: the events and the withdrawals after them are independent,
+    as the samplers draw them.
+    """
+    out = []
+    for arm in range(len(scenario.design.arms)):
+        stay = 1.0
+        for ae in scenario.adverse_events:
+            stay *= 1.0 - ae.risk_of(arm) * scenario.dropout.after_ae.get(ae.name, 0.0)
+        out.append(1.0 - stay)
+    return tuple(out)
+
+
 def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
-    """Probability that a patient of each arm (crossover: sequence) has a primary outcome."""
+    """Probability that a patient of each arm (crossover: sequence) has a primary outcome.
+
+    ``(1 - dropout.rate)``, times ``1 - washout_dropout`` for a crossover
+    (both periods are needed), times ``1 - risk * after_ae`` for each adverse
+    event at the arm's risk (the events and the withdrawals after them are
+    independent, as the samplers draw them).
+    """
     keep = []
     for arm in range(len(scenario.design.arms)):
         c = 1.0 - scenario.dropout.rate
@@ -76,19 +99,21 @@ def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
     return tuple(keep)
 
 
-def expected_completers(scenario: Scenario) -> tuple[float, ...]:
-    """Expected patients with a primary outcome, per arm (crossover: per sequence)."""
-    return tuple(n * c for n, c in zip(scenario.design.group_sizes,
-                                       completion_probabilities(scenario)))
+def expected_completers(scenario: Scenario, n_per_arm: int | None = None
+                        ) -> tuple[float, ...]:
+    """Expected patients with a primary outcome, per arm (crossover: per sequence), at
+    the scenario's size or at ``n_per_arm`` in the reference arm."""
+    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
+    return tuple(n * c for n, c in zip(sizes, completion_probabilities(scenario)))
 
 
-def too_few_completers(scenario: Scenario) -> str | None:
+def too_few_completers(scenario: Scenario, n_per_arm: int | None = None) -> str | None:
     """Why the closed forms at the expected completers cannot be evaluated, or None.
 
     They need at least one expected completer in every arm and a positive
     number of degrees of freedom.
     """
-    m = expected_completers(scenario)
+    m = expected_completers(scenario, n_per_arm)
     slope = 1 if scenario.pain.analysis == "ancova" else 0
     if min(m) > 0 and sum(m) - len(m) - slope >= 1:
         return None
@@ -133,21 +158,22 @@ def comparison_powers(scenario: Scenario) -> list[float | None]:
     return out
 
 
-def _responder_power(scenario: Scenario) -> AnalyticPower:
+def _responder_power(scenario: Scenario, n_per_arm: int | None) -> AnalyticPower:
     """Two proportions at the true responder rates and the expected completers."""
     pain, spec = scenario.pain, scenario.analysis
     c = pain.responder_cutoff
     p0 = arm_truth(pain, False).responder_rate[c]
     p1 = arm_truth(pain, True).responder_rate[c]
-    m0, m1 = expected_completers(scenario)
-    value = None if too_few_completers(scenario) else _finite(lambda: two_proportion_power(
-        p0, p1, m0, m1, alpha=spec.alpha, sided=spec.sided))
+    m0, m1 = expected_completers(scenario, n_per_arm)
+    value = None if too_few_completers(scenario, n_per_arm) else _finite(
+        lambda: two_proportion_power(p0, p1, m0, m1, alpha=spec.alpha, sided=spec.sided))
     return AnalyticPower(value=value, exact=False,
                          method="normal approximation, two proportions, at the true "
                                 "responder rates and expected completers")
 
 
-def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> AnalyticPower:
+def analytic_power(scenario: Scenario, *, average_completers: bool = True,
+                   n_per_arm: int | None = None) -> AnalyticPower:
     """The closed-form power of the scenario's primary analysis.
 
     Exact for normal scores (ANCOVA, Student t on change or follow-up),
@@ -156,9 +182,11 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
     analyses get the normal approximation at the true responder rates.
     ``average_completers=False`` evaluates at the expected completers instead
     (fast, for a first guess; marked inexact when there is dropout).
+    ``n_per_arm`` evaluates it at another size of the reference arm (the
+    other arms by the allocation), as the solver does for many sizes.
     """
     pain, spec = scenario.pain, scenario.analysis
-    sizes = scenario.design.group_sizes
+    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
     keep = completion_probabilities(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided)
     if scenario.design.kind == "multiarm":
@@ -166,7 +194,7 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
                              method="none for P(any comparison rejects); see each "
                                     "comparison's marginal power")
     if pain.is_responder:
-        return _responder_power(scenario)
+        return _responder_power(scenario, n_per_arm)
     normal = not (pain.bounded or pain.truncated)
     note = "" if normal else "; normal model, ignores clipping, rounding and truncation"
     if needs_missing_path(scenario):  # the closed form is of complete data under MCAR
@@ -203,7 +231,7 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True) -> An
             method, exact = "noncentral t (Student)", normal
     if any(k < 1 for k in keep) and not average_completers:
         value = _finite(lambda: power_at(*(np.array([m]) for m in expected_completers(
-            scenario)))[0]) if not too_few_completers(scenario) else None
+            scenario, n_per_arm)))[0]) if not too_few_completers(scenario, n_per_arm) else None
         return AnalyticPower(value=value, exact=False,
                              method=method + ", at the expected completers" + note)
     if any(k < 1 for k in keep):

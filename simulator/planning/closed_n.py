@@ -12,15 +12,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import replace
 
-from .._scipy import optimize
+from .._lazy import optimize, special
 from ..analysis.power import ancova_power, harm_detection_probability, t_test_power
 from ..models.outcomes import analysis_sd
 from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from ..spec.variants import at_n
 from .closed import analytic_assurance, analytic_power, completion_probabilities
+from .closed_sequential import METHOD, sequential_closed_form
 from .metric import Metric
 from .resolve_closed import closed_forms
 
@@ -29,30 +32,38 @@ __all__ = ["closed_form", "fast_closed_form", "smallest_n", "exact_near", "infla
 
 def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], float] | None:
     """A cheap closed form for bracketing (power at the expected completers)."""
+    if scenario.interim is not None:
+        return closed_form(scenario, metric)[0]
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None
-    if metric.kind == "power":  # None where too few are expected to complete: not reached
-        return lambda n: analytic_power(at_n(scenario, n), average_completers=False).value or 0.0
+    if metric.kind == "power":
+        return lambda n: analytic_power(scenario, average_completers=False,
+                                        n_per_arm=n).value
     return closed_form(scenario, metric)[0]
 
 
 def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], float] | None, str]:
     """The closed-form metric as a function of n per arm, and its method."""
+    if scenario.interim is not None:
+        return _sequential(scenario, metric)
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None, ""
     if metric.kind == "power":
         method = analytic_power(scenario, average_completers=False).method.replace(
             ", at the expected completers", ", averaged over binomial completers")
-        return (lambda n: analytic_power(at_n(scenario, n)).value), method
+        return (lambda n: analytic_power(scenario, n_per_arm=n).value), method
     if metric.kind == "assurance":
         return (lambda n: analytic_assurance(at_n(scenario, n))), \
             "closed-form power integrated over the prior"
     if metric.kind == "conclusive":
         rule = metric.name or scenario.meta_analysis.rules[0]
-        if rule != "ci-excludes-0" or closed_forms(scenario).conditional_power is None:
+        if rule not in closed_forms(scenario).by_rule:
             return None, ""
-        return (lambda n: closed_forms(at_n(scenario, n)).conditional_power), \
-            "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
+        if rule == "ci-excludes-0":
+            return (lambda n: closed_forms(at_n(scenario, n)).conditional_power), \
+                "conditional power of the updated meta-analysis, tau^2 fixed (Roloff 2013)"
+        return (lambda n: closed_forms(at_n(scenario, n)).by_rule[rule]["p_conclusive"]), \
+            f"P({rule}) of the normal update, tau^2 fixed (Roloff 2013's model)"
     if metric.kind == "harm":
         ae = next(a for a in scenario.adverse_events if a.name == metric.name)
         if ae.risk_ratio_prior != "fixed":
@@ -67,27 +78,73 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
     return None, ""
 
 
+def _sequential(scenario: Scenario, metric: Metric
+                ) -> tuple[Callable[[int], float] | None, str]:
+    """The group-sequential closed form of power (none for the other metrics)."""
+    if metric.kind == "power":
+        return (lambda n: sequential_closed_form(scenario, n).power), METHOD
+    if metric.kind == "power_benefit":
+        return (lambda n: sequential_closed_form(scenario, n).power_benefit), METHOD
+    if metric.kind == "harm":  # harm detection at the maximum n has its own closed form
+        return closed_form(replace(scenario, interim=None), metric)
+    return None, ""
+
+
 def smallest_n(f: Callable[[int], float], target: float, n_max: int) -> int | None:
-    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing."""
-    lo, hi = 2, min(4, max(n_max, 2))
-    while f(hi) < target:
+    """Smallest integer n in [2, n_max] with f(n) >= target, f non-decreasing.
+
+    A bracket ``f(lo) < target <= f(hi)`` is found by steps of a factor 4,
+    then narrowed to neighbouring integers: each step tries the n where the
+    line through the bracket's ends crosses the target on the probit scale
+    against sqrt(n) (power curves are nearly straight there), and bisects
+    when that guess is no better than halving. The answer is that of a
+    plain bisection; it takes a handful of evaluations instead of twenty.
+    A closed form that cannot be evaluated at n (None or NaN: too few
+    patients expected to complete) counts as not reaching the target there.
+    """
+    n_max = max(n_max, 2)
+    values: dict[int, float] = {}
+
+    def at(n: int) -> float:
+        if n not in values:
+            values[n] = _value(f(n))
+        return values[n]
+
+    if at(2) >= target:
+        return 2
+    lo, hi = 2, min(16, n_max)
+    while at(hi) < target:
         if hi >= n_max:
             return None
-        lo, hi = hi, min(hi * 2, n_max)
-    if f(lo) >= target:
-        return lo
+        lo, hi = hi, min(4 * hi, n_max)
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if f(mid) >= target else (mid, hi)
+        mid = _probit_guess(lo, hi, at(lo), at(hi), target)
+        if not lo < mid < hi or min(mid - lo, hi - mid) < (hi - lo) / 8:
+            mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if at(mid) >= target else (mid, hi)
     return hi
+
+
+def _value(v: float | None) -> float:
+    """A closed form's value, with what could not be computed (None, NaN) as -inf."""
+    return -math.inf if v is None or not math.isfinite(v) else float(v)
+
+
+def _probit_guess(lo: int, hi: int, f_lo: float, f_hi: float, target: float) -> int:
+    """Where the probit-sqrt(n) line through two points crosses the target."""
+    q = [float(special.ndtri(min(max(v, 1e-12), 1 - 1e-12))) for v in (f_lo, f_hi, target)]
+    if q[1] <= q[0]:
+        return (lo + hi) // 2
+    x = math.sqrt(lo) + (q[2] - q[0]) / (q[1] - q[0]) * (math.sqrt(hi) - math.sqrt(lo))
+    return int(round(x * x))
 
 
 def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None:
     """Closed-form n without dropout (continuous n) divided by the completion probability."""
     if metric.kind != "power" or (scenario.dropout.rate == 0 and not scenario.dropout.after_ae):
         return None
-    if scenario.design.kind != "parallel":  # the textbook rule is for parallel groups
-        return None
+    if scenario.design.kind != "parallel" or scenario.interim is not None:
+        return None  # the textbook rule is for fixed parallel-group designs
     base = evolve(scenario, {"dropout.rate": 0.0, "dropout.after_ae": {}})
     closed = analytic_power(base)
     if closed.value is None:
@@ -122,12 +179,12 @@ def exact_near(closed: Callable[[int], float], guess: int, target: float,
                 n_max: int) -> int | None:
     """Smallest n with the exact closed form >= target, searched from a guess."""
     n = guess
-    if closed(n) >= target:
-        while n > 2 and closed(n - 1) >= target:
+    if _value(closed(n)) >= target:
+        while n > 2 and _value(closed(n - 1)) >= target:
             n -= 1
         return n
     while n < n_max:
         n += 1
-        if closed(n) >= target:
+        if _value(closed(n)) >= target:
             return n
     return None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._frames import data_frame
 from ..engine.dispatch import PathName
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
@@ -20,10 +21,13 @@ from .metric import Metric
 from .results import SimulationResult
 from .simulate import ProgressCallback, simulate_grid
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 __all__ = ["PowerCurve", "power_curve", "conclusive_curves"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PowerCurve:
     """Operating characteristics over a grid of sample sizes.
 
@@ -48,6 +52,30 @@ class PowerCurve:
     def has_assurance(self) -> bool:
         return self.points[0].assurance is not None
 
+    def __repr__(self) -> str:
+        power = ", ".join(f"{n}: {p.power.value:.3f}" for n, p in zip(self.n_per_arm, self.points))
+        return (f"PowerCurve(scenario={self.scenario_name!r}, n_sims={self.points[0].n_sims}, "
+                f"power by n per arm {{{power}}})")
+
+    def summary(self) -> str:
+        """One line per n: power with its MC SE, the closed form, assurance, harms."""
+        lines = [f"{self.scenario_name}: {self.points[0].n_sims:,} simulated trials per n "
+                 f"(common random numbers), seed {self.points[0].seed_entropy}"]
+        for p in self.points:
+            line = f"n = {p.n_per_arm:>5}/arm: power {p.power.value:.3f} (SE {p.power.se:.3f})"
+            if p.analytic_power is not None:
+                line += f", closed form {p.analytic_power:.3f}"
+            if p.assurance is not None:
+                line += f", assurance {p.assurance.value:.3f}"
+            line += "".join(f", harm {k} {v.p_harm_detected.value:.3f}"
+                            for k, v in p.adverse_events.items())
+            lines.append(line)
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """:meth:`to_rows` as a pandas DataFrame, one row per n (needs pandas)."""
+        return data_frame(self.to_rows())
+
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat row per size (the ``trialsim curve --csv`` rows)."""
         rows = []
@@ -61,6 +89,8 @@ class PowerCurve:
             if p.assurance is not None:
                 row.update(assurance=p.assurance.value, assurance_se=p.assurance.se,
                            analytic_assurance=p.analytic_assurance)
+            if "unblinding" in p.parts:
+                row.update(p.parts["unblinding"].to_dict())
             for name, ae in p.adverse_events.items():
                 row[f"p_harm_{name}"] = ae.p_harm_detected.value
                 row[f"p_harm_{name}_se"] = ae.p_harm_detected.se
@@ -107,7 +137,8 @@ def power_curve(
         read for its simulated metrics; a report asks for them).
     comparisons : bool
         Run the comparison runs of a report at every size (power without
-        dropout, the estimate without unblinding); default False.
+        dropout; with functional unblinding, the power of the drug effect
+        alone and the false-positive rate); default False.
 
     Returns
     -------

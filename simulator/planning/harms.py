@@ -23,7 +23,7 @@ from .decisions import harm_by_arm
 from .plan import Plan, Point
 from .results import AdverseEventResult
 
-__all__ = ["HarmCollector", "HarmAssuranceCollector", "Harms"]
+__all__ = ["HarmCollector", "HarmGridCollector", "HarmAssuranceCollector", "Harms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,22 @@ class HarmCollector:
             out[f"events:{name}"] = np.array([float(c.sum()) for c in sample.ae_counts[name]])
             if sample.comparisons is not None:
                 out[f"arm_harm:{name}"] = np.array([int(h.sum()) for h in harm])
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HarmGridCollector(HarmCollector):
+    """:class:`HarmCollector` that also counts every size of a curve at once (two arms)."""
+
+    def grid(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
+        """The same counts from (sizes, trials) arrays, one value per size."""
+        exposed = tuple(np.array([g[j] for g in chunk.grid], float)[:, None]
+                        for j in range(len(chunk.grid[0])))
+        out: dict[str, Any] = {}
+        for name, harm in harm_by_arm(self.scenario, sample, exposed).items():
+            out[f"harm:{name}"] = harm[-1].sum(axis=-1)
+            out[f"events:{name}"] = np.stack([c.sum(axis=-1) for c in sample.ae_counts[name]],
+                                             axis=-1).astype(float)
         return out
 
 
@@ -75,7 +91,8 @@ class Harms:
     def collectors(self, plan: Plan) -> dict[str, list]:
         if not plan.scenario.adverse_events:
             return {}
-        return {"main": [HarmCollector(plan.scenario)],
+        kind = HarmGridCollector if plan.scenario.design.kind == "parallel" else HarmCollector
+        return {"main": [kind(plan.scenario)],
                 "prior": [HarmAssuranceCollector(plan.scenario)]}
 
     def summarise(self, point: Point) -> dict[str, Any]:

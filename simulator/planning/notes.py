@@ -27,4 +27,9 @@ def notes(scenario: Scenario) -> tuple[str, ...]:
         out.append(f"{what} (+{max(harmful):g}) is harm, not benefit (negative = benefit): "
                    "power counts rejections in either direction, here mostly for harm; "
                    "power_benefit is the probability of showing a benefit")
+    if scenario.interim is not None:
+        out.append("interim analyses: power (and assurance) are the sequential trial's; the "
+                   "estimate, its coverage, the MCID rows and the adverse-event table "
+                   "describe every trial analysed at its maximum n (see the interim block "
+                   "for the trial as run)")
     return tuple(out)

@@ -22,7 +22,7 @@ from .closed import AnalyticPower, analytic_power, too_few_completers
 from .decisions import adjusted, decide_primary
 from .plan import Plan, Point
 
-__all__ = ["PrimaryCollector", "Primary"]
+__all__ = ["PrimaryCollector", "PrimaryGridCollector", "Primary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,28 @@ class PrimaryCollector:
                        reject=int(reject.any(axis=0).sum()),  # power: any comparison rejects
                        reject_benefit=int(benefit.any(axis=0).sum()))  # P(any dose succeeds)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryGridCollector(PrimaryCollector):
+    """:class:`PrimaryCollector` that also counts every size of a curve at once (two arms)."""
+
+    def grid(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
+        """The same counts from (sizes, trials) arrays, one value per size."""
+        primary = sample.primary
+        dec = decide_primary(self.scenario, sample)
+        valid = primary.valid
+        est = np.where(valid, primary.estimate, 0.0)
+        covered = (dec.ci_low <= self.truth) & (self.truth <= dec.ci_high)
+        sizes = valid.shape[0]
+        return {
+            "n": np.full(sizes, valid.shape[-1]),
+            "reject": dec.reject.sum(axis=-1), "reject_benefit": dec.reject_benefit.sum(axis=-1),
+            "valid": valid.sum(axis=-1), "covered": covered.sum(axis=-1),
+            "sum_est": est.sum(axis=-1), "sum_est2": (est * est).sum(axis=-1),
+            "completers": np.stack([c.sum(axis=-1) for c in sample.completers], axis=-1)
+            .astype(float),
+        }
 
 
 def estimate_summary(point: Point) -> tuple[float | None, float | None]:
@@ -86,7 +108,9 @@ class Primary:
     """Power, the estimate and its coverage (the ``main`` pass)."""
 
     def passes(self, plan: Plan) -> list[Pass]:
-        collector = PrimaryCollector(scenario=plan.scenario, truth=plan.truth)
+        kind = PrimaryCollector if plan.scenario.design.kind == "multiarm" \
+            else PrimaryGridCollector
+        collector = kind(scenario=plan.scenario, truth=plan.truth)
         return [Pass(name="main", scenario=plan.scenario, path=plan.path,
                      collectors=(collector,))]
 

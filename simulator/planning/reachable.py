@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import ConvergenceError, ScenarioError
 from ..models.parameters import assurance_ceiling
 from ..spec.scenario import Scenario
+from ..spec.variants import at_n
 from .metric import Metric
 from .resolve_closed import closed_forms
+from .unblinding import observed_effect
 
 __all__ = ["check_reachable"]
 
@@ -16,12 +20,15 @@ def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
     pain, spec = scenario.pain, scenario.analysis
     if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
         raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
-    if metric.kind in ("power", "power_benefit") and pain.effect >= 0:
-        ceiling = spec.alpha / spec.sided if pain.effect > 0 or metric.kind == "power_benefit" \
+    effect = observed_effect(scenario)
+    if metric.kind in ("power", "power_benefit") and effect >= 0:
+        ceiling = spec.alpha / spec.sided if effect > 0 or metric.kind == "power_benefit" \
             else spec.alpha
-        why = ("is zero: the rejection rate stays at alpha" if pain.effect == 0 else
+        why = ("is zero: the rejection rate stays at alpha" if effect == 0 else
                "is harm, not benefit (negative = benefit): a trial sized on it would be sized "
                "to show harm, and its power to show benefit stays below alpha / sided")
+        if pain.unblinding_ae is not None:
+            why = f"(with the expectancy bias of functional unblinding, {effect:+g}) " + why
         raise ConvergenceError(
             f"{metric} cannot reach {target:g}: pain.effect = {pain.effect:g} {why}; "
             f"the highest value reachable is about {ceiling:g} at any n")
@@ -62,14 +69,25 @@ def _check_resolvable(scenario: Scenario, metric: Metric, target: float) -> None
         raise ScenarioError(f"metric {str(metric)!r}: rule {rule!r} is not among the scenario's "
                             f"rules {list(spec.rules)}")
     closed = closed_forms(scenario)
+    k = spec.new_trials
+    trials = f"trial{'s' if k > 1 else ''}"
+    advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
+              f"required information" + (
+                  f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
+                  if closed.k_min in closed.n_per_arm_for_k else ""))
+    tau2 = 'fitted' if spec.tau2 is None else spec.tau2
     if rule == "ci-excludes-0" and closed.plateau is not None and closed.plateau < target:
-        k = spec.new_trials
-        advice = (f"at least k_min = {closed.k_min} new trials are needed to supply the "
-                  f"required information" + (
-                      f" ({closed.n_per_arm_for_k[closed.k_min]} per arm each)"
-                      if closed.k_min in closed.n_per_arm_for_k else ""))
         raise ConvergenceError(
-            f"P(conclusive) with {k} new trial{'s' if k > 1 else ''} cannot reach {target:g}: "
-            f"with tau^2 = {'fitted' if spec.tau2 is None else spec.tau2} "
-            f"it plateaus at {closed.plateau:.4f} however large the trial{'s' if k > 1 else ''}; "
-            f"{advice}")
+            f"P(conclusive) with {k} new {trials} cannot reach {target:g}: with tau^2 = {tau2} "
+            f"it plateaus at {closed.plateau:.4f} however large the {trials}; {advice}")
+    if rule in closed.by_rule and rule != "ci-excludes-0":
+        ceiling = max([closed.by_rule[rule]["plateau"]] + [
+            closed_forms(at_n(scenario, n)).by_rule[rule]["p_conclusive"]
+            for n in np.unique(np.geomspace(2, scenario.design.largest_n_per_arm(), 40).astype(int))])
+        if ceiling < target:
+            raise ConvergenceError(
+                f"P({rule}) with {k} new {trials} cannot reach {target:g}: with tau^2 = {tau2} "
+                f"its closed form (tau^2 fixed) is at most {ceiling:.4f} at any n per arm, and "
+                f"{closed.by_rule[rule]['plateau']:.4f} as the {trials} "
+                f"grow{'s' if k == 1 else ''} without bound")
+

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..analysis.estimates import critical_values
 from ..engine.kernel import ChunkContext
 from ..engine.sample import TrialSample
@@ -45,6 +47,17 @@ class RelevanceCollector:
         detectable = (crit * est.se)[valid]
         beyond = -est.estimate[valid] >= self.scenario.pain.mcid
         return {"beyond_mcid": int(beyond.sum()), "sum_mdd": float(detectable.sum())}
+
+    def grid(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
+        """The same counts from (sizes, trials) arrays, one value per size."""
+        est = sample.primary
+        spec = self.scenario.analysis
+        valid = est.valid
+        crit = critical_values(1.0 - spec.alpha / spec.sided, est.df)
+        with np.errstate(invalid="ignore"):
+            detectable = np.where(valid, crit * est.se, 0.0)
+            beyond = valid & (-est.estimate >= self.scenario.pain.mcid)
+        return {"beyond_mcid": beyond.sum(axis=-1), "sum_mdd": detectable.sum(axis=-1)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,11 +21,15 @@ from ..engine.kernel import ChunkContext, Pass
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters
-from ..spec import Scenario
+from ..spec import MetaSpec, Scenario
 from .closed import expected_completers
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
-from .review import Existing, centre_prior, conclusive, existing_evidence
+from .review import Existing, centre, existing_evidence, required_information
+from .review_binary import binary_estimates, binary_event
+from .review_rules import assess
+from .review_tau2 import tau2_distribution
+from .review_tsa import TSAPlan, tsa_plan
 
 __all__ = ["DrawFutures", "ConclusiveCollector", "Resolve", "ResolveResult"]
 
@@ -39,12 +43,30 @@ class DrawFutures:
     def __call__(self, rng: np.random.Generator, n: int) -> TrialParameters:
         s = self.scenario
         k = s.meta_analysis.new_trials
-        prior = centre_prior(s.pain)
-        centre = np.full(n, s.pain.effect) if prior is None else prior.sample(rng, n)
-        tau = math.sqrt(existing_evidence(s).tau2)
-        theta = centre[:, None] + tau * rng.standard_normal((n, k))
-        return TrialParameters(effect=theta.ravel(),
-                               active_risk=TrialParameters.fixed(s).active_risk)
+        point, prior = centre(s)
+        middle = np.full(n, point) if prior is None else prior.sample(rng, n)
+        z = rng.standard_normal((n, k))
+        dist = tau2_distribution(s)
+        tau2 = None if dist is None else dist.draw(_tau2_stream(rng), n)
+        tau = math.sqrt(existing_evidence(s).tau2) if tau2 is None else np.sqrt(tau2)[:, None]
+        theta = (middle[:, None] + tau * z).ravel()
+        fixed = TrialParameters.fixed(s)
+        if not s.meta_analysis.binary:
+            return TrialParameters(effect=theta, active_risk=fixed.active_risk, tau2=tau2)
+        ae = binary_event(s)  # true log risk ratios: each trial's active risk
+        risks = {**fixed.active_risk, ae.name: np.minimum(ae.placebo_risk * np.exp(theta), 1.0)}
+        return TrialParameters(effect=fixed.effect, active_risk=risks, tau2=tau2)
+
+
+def _tau2_stream(rng: np.random.Generator) -> np.random.Generator:
+    """tau^2's own stream, the child ``(..., 0)`` of the futures stream's key.
+
+    It consumes nothing of the futures stream, so the futures with tau^2
+    drawn share their centres, z's and trial data with the held ones.
+    """
+    seq = rng.bit_generator.seed_seq
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy,
+                                                        spawn_key=(*seq.spawn_key, 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +77,29 @@ class ConclusiveCollector:
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
         k = self.scenario.meta_analysis.new_trials
-        est = sample.primary.estimate.reshape(chunk.n_sims, k)
-        se = sample.primary.se.reshape(chunk.n_sims, k)
+        if self.scenario.meta_analysis.binary:
+            flat_est, flat_se = binary_estimates(self.scenario, sample, chunk.sizes)
+        else:
+            flat_est, flat_se = sample.primary.estimate, sample.primary.se
+        est, se = flat_est.reshape(chunk.n_sims, k), flat_se.reshape(chunk.n_sims, k)
         out = {}
-        for rule, by in conclusive(self.scenario, est, se).items():
+        tau2 = None if chunk.params is None else chunk.params.tau2
+        rules, extra = assess(self.scenario, est, se, tau2)
+        for rule, by in rules.items():
             out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
             out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
+        for key in ("not-rated-down", "crosses-threshold", "crosses-both", "below-ois"):
+            out[f"grade:{key}"] = int(extra[key].sum())
+        low, high = extra["pi-low"], extra["pi-high"]  # the update's prediction interval
+        finite = np.isfinite(low) & np.isfinite(high)
+        out.update({"pi:finite": int(finite.sum()), "pi:low": float(low[finite].sum()),
+                    "pi:high": float(high[finite].sum()),
+                    "pi:excludes-0": int(((high < 0) | (low > 0))[finite].sum())})
+        if "tsa-ci-low" in extra:  # the TSA-adjusted CI of the last look, where finite
+            low, high = extra["tsa-ci-low"], extra["tsa-ci-high"]
+            finite = np.isfinite(low) & np.isfinite(high)
+            out.update({"tsa-ci:finite": int(finite.sum()), "tsa-ci:low": float(low[finite].sum()),
+                        "tsa-ci:high": float(high[finite].sum())})
         return out
 
 
@@ -80,6 +119,29 @@ class ResolveResult:
     existing : Existing
     closed : ResolveClosedForms or None
         None when closed forms were not asked for (inside the solver).
+    grade : dict of str to MonteCarloProbability
+        GRADE imprecision of the update: ``not-rated-down`` (the CI includes
+        neither MCID threshold and the total information reaches the optimal
+        information size), ``crosses-threshold``, ``crosses-both`` and
+        ``below-ois`` (see :func:`simulator.planning.review.grade_imprecision`).
+    ois : float
+        The optimal information size (inverse-variance units), I*.
+    prediction : tuple of float or None
+        The mean over futures of the updated meta-analysis's prediction
+        interval (where it is finite; see :meth:`simulator.planning.review.Update.prediction`).
+    p_prediction_excludes_0 : MonteCarloProbability
+        P(the updated prediction interval excludes 0), among the futures
+        where it is finite.
+    tau2_prior : str
+        ``meta_analysis.tau2_prior``: ``fixed``, or where each future's tau^2
+        was drawn from.
+    spec : MetaSpec or None
+        The ``[meta_analysis]`` table the result is for.
+    tsa : TSAPlan or None
+        With the ``tsa`` rule: the planned trial sequential analysis.
+    tsa_adjusted_ci : tuple of float or None
+        With the ``tsa`` rule: the mean TSA-adjusted CI of the last look, over
+        the futures where it is finite (``None`` when it is nowhere finite).
     """
 
     rules: tuple[str, ...]
@@ -88,6 +150,14 @@ class ResolveResult:
     new_trials: int
     existing: Existing
     closed: ResolveClosedForms | None
+    grade: dict[str, MonteCarloProbability]
+    ois: float
+    prediction: tuple[float, float] | None = None
+    p_prediction_excludes_0: MonteCarloProbability | None = None
+    tau2_prior: str = "fixed"
+    spec: MetaSpec | None = None
+    tsa: TSAPlan | None = None
+    tsa_adjusted_ci: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys for the headline rule, then every rule in detail."""
@@ -102,13 +172,33 @@ class ResolveResult:
         if self.closed is not None:
             out.update(self.closed.to_dict())
         out["new_trials"] = self.new_trials
-        out["existing"] = {"estimate": self.existing.estimate, "se": self.existing.se,
-                           "tau2": self.existing.tau2, "i2": self.existing.i2,
-                           "k": self.existing.k}
+        ex = self.existing
+        out["existing"] = {"estimate": ex.estimate, "se": ex.se, "tau2": ex.tau2, "i2": ex.i2,
+                           "k": ex.k}
+        for key in ("tau2_ci", "prediction"):
+            if getattr(ex, key) is not None:
+                out["existing"][key] = list(getattr(ex, key))
+        spec = self.spec
+        if spec is not None and spec.studies is None:  # how the review analysed its summary
+            out["existing"].update(ci_method=ex.ci_method, ci_studies=spec.ci_studies,
+                                   tau2_method=spec.tau2_method,
+                                   information_ratio=ex.information_ratio)
         out["rules"] = {rule: {**self.p_conclusive[rule].to_dict("p_conclusive"),
                                "by_direction": {d: p.value for d, p in
                                                 self.by_direction[rule].items()}}
                         for rule in self.rules}
+        if self.tsa is not None:
+            out["tsa"] = {**self.tsa.to_dict(), "adjusted_ci_mean": (
+                None if self.tsa_adjusted_ci is None else list(self.tsa_adjusted_ci))}
+        out["tau2_prior"] = self.tau2_prior
+        out["prediction_interval_mean"] = (None if self.prediction is None
+                                           else list(self.prediction))
+        if self.p_prediction_excludes_0 is not None:
+            out.update(self.p_prediction_excludes_0.to_dict("p_prediction_excludes_0"))
+        out["grade_imprecision"] = {
+            "ois": self.ois,
+            **{k: v for key, p in self.grade.items()
+               for k, v in p.to_dict(f"p_{key.replace('-', '_')}").items()}}
         return out
 
 
@@ -145,4 +235,39 @@ class Resolve:
         return {"resolve": ResolveResult(
             rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
             by_direction=by_direction, new_trials=spec.new_trials,
-            existing=existing_evidence(scenario), closed=closed), "notes": notes}
+            existing=existing_evidence(scenario), closed=closed,
+            grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
+                   if key.startswith("grade:")},
+            ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
+            tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts),
+            **_tsa_parts(scenario, counts)), "notes": notes + _null_notes(counts, spec)}
+
+
+def _prediction_parts(counts: dict[str, Any]) -> dict[str, Any]:
+    finite = counts["pi:finite"]
+    if finite == 0:
+        return {}
+    return {"prediction": (counts["pi:low"] / finite, counts["pi:high"] / finite),
+            "p_prediction_excludes_0": MonteCarloProbability.from_counts(
+                counts["pi:excludes-0"], finite)}
+
+
+def _null_notes(counts: dict[str, Any], spec: MetaSpec) -> tuple[str, ...]:
+    """Why a mean over futures is null: it was nowhere finite."""
+    out = []
+    if counts["pi:finite"] == 0:
+        out.append("prediction_interval_mean and p_prediction_excludes_0 are null: the "
+                   "updated prediction interval was finite in no simulated future")
+    if "tsa" in spec.rules and counts["tsa-ci:finite"] == 0:
+        out.append("the TSA-adjusted CI (tsa.adjusted_ci_mean) is null: it was finite in no "
+                   "simulated future")
+    return tuple(out)
+
+
+def _tsa_parts(scenario: Scenario, counts: dict[str, Any]) -> dict[str, Any]:
+    if "tsa" not in scenario.meta_analysis.rules:
+        return {}
+    finite = counts["tsa-ci:finite"]
+    ci = (None if finite == 0 else
+          (counts["tsa-ci:low"] / finite, counts["tsa-ci:high"] / finite))
+    return {"tsa": tsa_plan(scenario), "tsa_adjusted_ci": ci}

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._frames import data_frame, flat_row
 from ..mc import MonteCarloProbability
 
-__all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult", "pct"]
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    """A probability as a percentage for reading (``"n/a"`` for None)."""
+    return "n/a" if x is None else f"{100 * x:.{digits}f} %"
+
+
+def _mc(p: MonteCarloProbability) -> str:
+    return f"{pct(p.value)} (MC SE {pct(p.se, 2)}, 95 % {pct(p.ci[0])} to {pct(p.ci[1])})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +66,7 @@ class AdverseEventResult:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class SimulationResult:
     """Operating characteristics of one trial design, by simulation.
 
@@ -191,6 +204,53 @@ class SimulationResult:
     def n_per_arm(self) -> int:
         """Patients randomised to the reference arm."""
         return self.group_sizes[0]
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult(scenario={self.scenario_name!r}, n_per_arm={self.n_per_arm}, "
+                f"power={self.power.value:.4f} (MC SE {self.power.se:.4f}), "
+                f"n_sims={self.n_sims}, path={self.path!r}, seed={self.seed_entropy})")
+
+    def summary(self) -> str:
+        """A few lines to read: the design, power, the estimate, harms, assurance.
+
+        Examples
+        --------
+        >>> from simulator import Scenario, simulate
+        >>> s = Scenario.from_dict({"design": {"n_per_arm": 50}, "pain": {"effect": -1.0}})
+        >>> print(simulate(s, n_sims=2000, seed=1).summary().splitlines()[0])
+        unnamed: parallel, placebo 50, active 50 (100 patients); ancova, alpha 0.05 two-sided
+        """
+        sided = "two-sided" if self.sided == 2 else "one-sided"
+        arms = ", ".join(f"{a} {n}" for a, n in zip(self.arms, self.group_sizes))
+        exact = "exact" if self.analytic_exact else "approximate"
+        lines = [f"{self.scenario_name}: {self.design}, {arms} ({sum(self.group_sizes)} "
+                 f"patients); {self.analysis}, alpha {self.alpha:g} {sided}",
+                 f"power {_mc(self.power)}; closed form {pct(self.analytic_power)} ({exact})",
+                 f"power in the benefit direction {_mc(self.power_benefit)}",
+                 f"mean estimate {self.mean_estimate:+.3f} (true {self.true_effect:+.3f}, "
+                 f"bias {self.bias:+.3f})"]
+        if self.assurance is not None:
+            lines.append(f"assurance {_mc(self.assurance)}; ceiling "
+                         f"{pct(self.assurance_ceiling)}")
+        if self.adverse_events:
+            lines.append("P(harm detected): " + ", ".join(
+                f"{k} {pct(v.p_harm_detected.value)}" for k, v in self.adverse_events.items()))
+        if self.resolve is not None:
+            lines.append("P(review conclusive): " + ", ".join(
+                f"{r} {pct(p.value)}" for r, p in self.resolve.p_conclusive.items()))
+        lines.append(f"{self.n_sims:,} simulated trials on the {self.path} path, seed "
+                     f"{self.seed_entropy}")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a one-row pandas DataFrame (needs pandas).
+
+        The columns are :meth:`to_dict`'s keys, nested ones dotted
+        (``adverse_events.any.p_harm_detected``), intervals split into
+        ``_low`` and ``_high``; rows of many results concatenate
+        (``pandas.concat([r.to_frame() for r in results])``).
+        """
+        return data_frame([flat_row(self.to_dict())])
 
     @property
     def bias(self) -> float | None:

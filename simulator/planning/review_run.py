@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._frames import data_frame
 from ..errors import ConvergenceError, ScenarioError
 from ..spec.meta import RULES
 from ..spec.scenario import Scenario
@@ -21,10 +22,13 @@ from .results import SimulationResult
 from .simulate import simulate
 from .solver import SampleSize, solve_sample_size
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 __all__ = ["ReviewReport", "review_scenario", "resolve_review"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ReviewReport:
     """What ``trialsim resolve`` reports.
 
@@ -67,6 +71,40 @@ class ReviewReport:
         if r.notes:
             out["notes"] = list(r.notes)
         return out
+
+
+    def __repr__(self) -> str:
+        res = self.result.resolve
+        shown = ", ".join(f"{r}: {p.value:.3f}" for r, p in res.p_conclusive.items())
+        return (f"ReviewReport(scenario={self.scenario.name!r}, new_trials={res.new_trials}, "
+                f"n_per_arm={self.result.n_per_arm}, p_conclusive={{{shown}}})")
+
+    def summary(self) -> str:
+        """P(conclusive) by rule, the closed forms and the target, in words."""
+        res = self.result.resolve
+        lines = [f"{self.scenario.name}: {res.new_trials} new trial(s) of "
+                 f"{self.result.n_per_arm} per arm, {self.result.n_sims:,} futures"]
+        lines += [f"P(conclusive, {r}) {p.value:.3f} (SE {p.se:.3f})"
+                  for r, p in res.p_conclusive.items()]
+        if res.closed is not None:
+            lines.append(f"k_min {res.closed.k_min}; required information "
+                         f"{res.closed.required_information:.2f}, existing "
+                         f"{res.closed.existing_information:.2f}")
+        if self.size is not None:
+            lines.append(f"target {self.target:g}: {self.size.n_per_arm} per arm")
+        elif self.unreachable is not None:
+            lines.append(f"target {self.target:g}: not reachable. {self.unreachable}")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per conclusive rule: P(conclusive) overall and by direction (needs pandas)."""
+        res = self.result.resolve
+        return data_frame([{"scenario": self.scenario.name, "new_trials": res.new_trials,
+                            "n_per_arm": self.result.n_per_arm, "rule": rule,
+                            **p.to_dict("p_conclusive"),
+                            **{f"p_conclusive_{d}": q.value
+                               for d, q in res.by_direction[rule].items()}}
+                           for rule, p in res.p_conclusive.items()])
 
 
 def review_scenario(scenario: Scenario, *, trials: int | None = None,

@@ -23,6 +23,7 @@ import numpy as np
 from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, Totals, run
 from ..engine.layout import Layout, bytes_per_trial
+from ..engine.looks import run_grid
 from ..errors import ScenarioError
 from ..models.estimand_truth import estimand_truth
 from ..models.truth import true_crossover_effect
@@ -38,6 +39,8 @@ from .primary import Primary
 from .relevance import Relevance
 from .resolve import Resolve
 from .results import SimulationResult
+from .sequential import Sequential
+from .unblinding import Unblinding
 
 __all__ = ["simulate", "simulate_grid", "planned", "data_path", "ProgressCallback", "FEATURES"]
 
@@ -45,7 +48,7 @@ ProgressCallback = Callable[[int, int], None]
 
 #: The parts of a simulation result, in the order their fields are filled.
 FEATURES: tuple[Feature, ...] = (Primary(), Harms(), Assurance(), MultiArm(), Comparisons(),
-                                 Resolve(), Relevance())
+                                 Resolve(), Relevance(), Unblinding(), Sequential())
 
 
 def simulate(
@@ -147,8 +150,9 @@ def simulate_grid(
     scenario = first_period_equivalent(scenario)
     points, plan, passes = planned(scenario, n_per_arm, path=path, closed_forms=closed_forms,
                                    comparisons=comparisons)
-    per_trial = max(bytes_per_trial(p.scenario, p.path, len(plan.grid)) * p.trials_per_sim
-                    for p in passes)
+    per_trial = max(bytes_per_trial(p.scenario, p.path,
+                                    len(run_grid(plan.grid, p.scenario).sizes))
+                    * p.trials_per_sim for p in passes)
     layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb, block=block_size)
     totals = run(passes, plan.grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
                  progress=progress)

@@ -1,38 +1,102 @@
-"""The sample size a target needs.
+"""The sample size a target needs, with a range that covers it.
 
-The solver first evaluates one curve on every integer n from 0.85 to 1.2
-times the closed-form guess; if the answer and its Monte Carlo range fall
-inside it, that is the answer. Otherwise it brackets the target on a coarse
-geometric curve, then evaluates every integer n in the bracket on a second
-curve, and returns the smallest n from which the metric stays at or above
-the target, with the range of n that the Monte Carlo error cannot tell apart
-from it, and the closed-form answer beside it where one exists. Every curve
-uses the same seed (common random numbers).
+The solver starts from the closed-form answer where one exists (else from a
+coarse common-random-numbers curve that brackets the target). It then runs
+**independent** simulations at a few sizes around that guess and fits
+``P(metric | n) = Phi(a + b sqrt(n))`` to them by maximum likelihood (a z
+test's power is exactly of this form, a t test's nearly so, and any smooth
+metric locally). The answer is where the fitted curve crosses the target;
+its range is the 95 % confidence interval of that crossing (delta method),
+so it covers the true n at its stated level and is not cut at the sizes that
+were run. While the range is wider than ``n_tolerance`` (a share of n), the
+solver narrows the sizes around the answer and adds the trials the wanted
+width needs. A run at one size costs the same at any n on the aggregate
+path, and grows like one run at the answer on the per-patient path, so a
+solve costs a few runs at its answer, whatever the answer.
+
+With functional unblinding (``pain.unblinding_ae``) the observed effect is the
+drug's plus an expectancy bias. A metric that tests the pain effect is then
+solved twice: on the drug effect alone (the default answer, ``size_on``) and
+as observed, and the rate at which the bias alone makes a trial significant
+(no drug effect) is run at the answer; all three are reported.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .._frames import data_frame, flat_row
+from ..analysis.probit import ProbitFit
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
-from ..spec.bounds import MAX_ARM_SIZE
+from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
-from ..spec.variants import at_n
+from ..spec.variants import at_n, without_unblinding
 from .closed import completion_probabilities
 from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smallest_n
-from .curves import PowerCurve, power_curve
 from .metric import Metric
 from .reachable import check_reachable
-from .simulate import ProgressCallback
+from .search import Search, child_seed, counts_events
+from .simulate import ProgressCallback, simulate
+from .unblinding import has_unblinding, null_effect
 
-__all__ = ["SampleSize", "solve_sample_size"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["SampleSize", "UnblindingSize", "solve_sample_size", "N_TOLERANCE", "SizeOn"]
+
+#: Default widest range of n (as a share of n) the solver accepts.
+N_TOLERANCE = 0.02
+
+#: What a trial with functional unblinding is sized on.
+SizeOn = Literal["drug", "observed"]
+_SIZE_ON = ("drug", "observed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnblindingSize:
+    """Both answers of a solve with functional unblinding.
+
+    Attributes
+    ----------
+    sized_on : {"drug", "observed"}
+        Which answer is the solve's ``n_per_arm``: the drug effect alone (the
+        default), or the effect as observed, the expectancy bias included.
+    drug_alone_n_per_arm, observed_n_per_arm : int or None
+        The n per arm each reaches the target at (None where the target is
+        out of reach, e.g. a null drug effect).
+    drug_alone_n_range, observed_n_range : tuple of int or None
+        Their 95 % Monte Carlo ranges.
+    false_positive_rate : MonteCarloProbability
+        At the solve's ``n_per_arm``, how often a trial is significant with no
+        drug effect, from the expectancy bias alone (alpha without it).
+    notes : tuple of str
+    """
+
+    sized_on: SizeOn
+    drug_alone_n_per_arm: int | None
+    drug_alone_n_range: tuple[int, int] | None
+    observed_n_per_arm: int | None
+    observed_n_range: tuple[int, int] | None
+    false_positive_rate: MonteCarloProbability
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        def span(r: tuple[int, int] | None) -> list[int] | None:
+            return None if r is None else list(r)
+        return {"sized_on": self.sized_on, "drug_alone_n_per_arm": self.drug_alone_n_per_arm,
+                "drug_alone_n_range": span(self.drug_alone_n_range),
+                "observed_n_per_arm": self.observed_n_per_arm,
+                "observed_n_range": span(self.observed_n_range),
+                **self.false_positive_rate.to_dict("false_positive_rate"),
+                "notes": list(self.notes)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class SampleSize:
     """The smallest n per arm that reaches a target, with its Monte Carlo range.
 
@@ -41,7 +105,8 @@ class SampleSize:
     metric : str
     target : float
     n_per_arm : int
-        Patients randomised to the reference arm.
+        Patients randomised to the reference arm: the smallest n at which the
+        fitted metric reaches the target.
     group_sizes : tuple of int
         Patients randomised per arm at that n.
     n_total : int
@@ -49,22 +114,33 @@ class SampleSize:
     expected_completers : float
         Expected patients with a primary outcome, all arms.
     n_range : tuple of int
-        Sizes the Monte Carlo error cannot tell apart from the answer: from
-        the first n whose 95 % (Wilson) interval reaches the target to the
-        first n whose interval lies above it (``n_max`` when no n on the curve is
-        clearly above it, as on a flat curve). Pointwise intervals: errors
-        along a common-random-numbers curve move together, so read it as a
-        guide, not a joint confidence set.
+        The 95 % confidence interval of the n at which the metric reaches the
+        target, from the Monte Carlo error of the fit (integers around it).
     achieved, achieved_se : float
-        The simulated metric at ``n_per_arm`` and its standard error.
+        The fitted metric at ``n_per_arm`` and its standard error.
     analytic_n_per_arm : int or None
         The closed-form answer, where a closed form exists.
     analytic_method : str or None
     inflation_n_per_arm : float or None
         The textbook rule: the closed-form n without dropout divided by the
         probability of completing, ``n / (1 - d)``.
-    curve : PowerCurve
-        The refining curve the answer was read from.
+    n_sims : int
+        Trials simulated in all (every run of the solve).
+    n_tolerance : float
+        The widest range accepted, as a share of n.
+    converged : bool
+        Whether the range came within ``n_tolerance`` of n, or 2 patients
+        where that is more (else the solve stopped at its budget of trials;
+        see ``notes``).
+    evaluations : tuple of (int, int, int)
+        Every run: (n per arm, successes, trials).
+    notes : tuple of str
+    seed_entropy : int
+    path : str
+    unblinding : UnblindingSize or None
+        With functional unblinding and a metric of the pain effect: the
+        answers on the drug effect alone and as observed, and the
+        false-positive rate at ``n_per_arm``.
     """
 
     metric: str
@@ -80,9 +156,13 @@ class SampleSize:
     analytic_method: str | None
     inflation_n_per_arm: float | None
     n_sims: int
+    n_tolerance: float
+    converged: bool
     seed_entropy: int
     path: str
-    curve: PowerCurve = field(compare=False, repr=False)
+    evaluations: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
+    notes: tuple[str, ...] = ()
+    unblinding: UnblindingSize | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trialsim size --json`` output."""
@@ -94,8 +174,43 @@ class SampleSize:
             "analytic_n_per_arm": self.analytic_n_per_arm,
             "analytic_method": self.analytic_method,
             "inflation_n_per_arm": self.inflation_n_per_arm,
-            "n_sims": self.n_sims, "seed_entropy": self.seed_entropy, "path": self.path,
+            "n_sims": self.n_sims, "n_tolerance": self.n_tolerance,
+            "converged": self.converged, "seed_entropy": self.seed_entropy, "path": self.path,
+            "evaluations": [list(e) for e in self.evaluations], "notes": list(self.notes),
+            "unblinding": None if self.unblinding is None else self.unblinding.to_dict(),
         }
+
+    def __repr__(self) -> str:
+        return (f"SampleSize(metric={self.metric!r}, target={self.target:g}, "
+                f"n_per_arm={self.n_per_arm}, n_range={self.n_range}, "
+                f"achieved={self.achieved:.4f}, n_sims={self.n_sims})")
+
+    def summary(self) -> str:
+        """The answer, its range, the closed form and the dropout inflation, in words."""
+        lines = [f"{self.metric} >= {self.target:g}: {self.n_per_arm} per arm "
+                 f"({self.n_total} randomised), 95 % Monte Carlo range {self.n_range[0]} to "
+                 f"{self.n_range[1]}; {self.metric} there {self.achieved:.4f} "
+                 f"(SE {self.achieved_se:.4f})"]
+        if self.analytic_n_per_arm is not None:
+            lines.append(f"closed form {self.analytic_n_per_arm} per arm "
+                         f"({self.analytic_method})")
+        if self.inflation_n_per_arm is not None:
+            lines.append(f"textbook n / (1 - dropout): {self.inflation_n_per_arm:.1f} per arm")
+        lines.append(f"{self.n_sims:,} simulated trials in {len(self.evaluations)} runs on "
+                     f"the {self.path} path, seed {self.seed_entropy}")
+        return "\n".join(lines + list(self.notes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The answer as a one-row pandas DataFrame (needs pandas); runs left out."""
+        return data_frame([flat_row({k: v for k, v in self.to_dict().items()
+                                     if k != "evaluations"})])
+
+    def plot_sizes(self, points: int = 25) -> list[int]:
+        """Sizes for a curve around the answer (its range, and as much again each side)."""
+        lo, hi = self.n_range
+        span = max(hi - lo, 2)
+        grid = np.linspace(max(2, lo - span), hi + span, points).round().astype(int)
+        return sorted(set(int(n) for n in grid) | {self.n_per_arm})
 
 
 def solve_sample_size(
@@ -109,6 +224,8 @@ def solve_sample_size(
     n_jobs: int = 1,
     path: PathName = "auto",
     progress: ProgressCallback | None = None,
+    n_tolerance: float = N_TOLERANCE,
+    size_on: SizeOn = "drug",
 ) -> SampleSize:
     """The smallest n per arm at which ``metric`` reaches ``target``.
 
@@ -125,8 +242,18 @@ def solve_sample_size(
         Largest n per arm to consider (at most the n that puts
         :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in the largest
         arm).
-    n_sims, seed, n_jobs, path, progress
-        As in :func:`simulator.simulate`; every curve uses the same seed.
+    n_sims : int, optional
+        Trials of one run (default the scenario's ``simulation.n_sims``): the
+        first round runs ``n_sims`` trials in all, later rounds as many as the
+        wanted precision needs (at most 400 runs' worth).
+    seed, n_jobs, path, progress
+        As in :func:`simulator.simulate`.
+    n_tolerance : float
+        The widest range of n accepted, as a share of n (default 0.02).
+    size_on : {"drug", "observed"}
+        With functional unblinding and a metric of the pain effect: size on
+        the drug effect alone (default) or on the effect as observed, the
+        expectancy bias included. Both answers are in ``unblinding``.
 
     Returns
     -------
@@ -144,24 +271,63 @@ def solve_sample_size(
     >>> from simulator import Scenario, solve_sample_size
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10},
     ...                         "pain": {"effect": -1.0, "analysis": "followup"}})
-    >>> r = solve_sample_size(s, target=0.8, n_sims=50_000, seed=1)
-    >>> r.analytic_n_per_arm, abs(r.n_per_arm - 100) <= 2
+    >>> r = solve_sample_size(s, target=0.8, n_sims=20_000, seed=1)
+    >>> r.analytic_n_per_arm, r.n_range[0] <= 100 <= r.n_range[1]
     (100, True)
     """
     metric = Metric.parse(metric)
+    if not 0 < n_tolerance < 1:
+        raise ScenarioError(f"n_tolerance = {n_tolerance!r}: must be in (0, 1), a share of n")
+    if size_on not in _SIZE_ON:
+        raise ScenarioError(f"size_on = {size_on!r}: must be one of {', '.join(_SIZE_ON)}")
+    n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
+    seed = scenario.seed if seed is None else int(seed)
+    options = dict(n_max=n_max, n_sims=n_sims, n_jobs=n_jobs, path=path, progress=progress,
+                   n_tolerance=n_tolerance)
+    if not has_unblinding(scenario) or metric.kind == "harm":
+        return _solve(scenario, metric, target, seed=seed, **options)
+    drug = without_unblinding(scenario)
+    first, second = (drug, scenario) if size_on == "drug" else (scenario, drug)
+    answer = _solve(first, metric, target, seed=seed, **options)
+    try:
+        other: SampleSize | None = _solve(second, metric, target, seed=child_seed(seed, 1, 0),
+                                          **options)
+        notes: tuple[str, ...] = ()
+    except ConvergenceError as exc:
+        other, notes = None, (f"{'as observed' if size_on == 'drug' else 'drug effect alone'}: "
+                              f"{exc}",)
+    null = simulate(at_n(null_effect(scenario), answer.n_per_arm), n_sims=n_sims,
+                    seed=child_seed(seed, 2, 0), n_jobs=n_jobs, closed_forms=False)
+    drug_size, observed_size = (answer, other) if size_on == "drug" else (other, answer)
+    return replace(answer, unblinding=UnblindingSize(
+        sized_on=size_on,
+        drug_alone_n_per_arm=None if drug_size is None else drug_size.n_per_arm,
+        drug_alone_n_range=None if drug_size is None else drug_size.n_range,
+        observed_n_per_arm=None if observed_size is None else observed_size.n_per_arm,
+        observed_n_range=None if observed_size is None else observed_size.n_range,
+        false_positive_rate=null.power, notes=notes))
+
+
+def _solve(scenario: Scenario, metric: Metric, target: float, *, n_max: int, n_sims: int,
+           seed: int, n_jobs: int, path: PathName, progress: ProgressCallback | None,
+           n_tolerance: float) -> SampleSize:
+    """One solve on one scenario (see :func:`solve_sample_size`)."""
     check_reachable(scenario, metric, target)
     n_max = largest_n(scenario, n_max)
-    search = _Search(scenario, metric, target, n_max, dict(
-        n_sims=n_sims, seed=seed, n_jobs=n_jobs, path=path, progress=progress))
-    closed, method = closed_form(scenario, metric)
-    fast = fast_closed_form(scenario, metric)
+    search = Search(scenario, metric, target, n_max, n_sims, seed, n_tolerance,
+                    dict(n_jobs=n_jobs, path=path), progress)
+    if has_unblinding(scenario) and metric.kind != "harm":  # closed forms are the drug's alone
+        closed, method, fast = None, "", None
+    else:
+        closed, method = closed_form(scenario, metric)
+        fast = fast_closed_form(scenario, metric)
     guess = smallest_n(fast, target, n_max) if fast else None
     analytic_n = exact_near(closed, guess, target, n_max) if closed and guess else None
-    found = search.around(guess) if guess is not None else None
-    if found is None:
-        found = search.refine(*search.bracket(guess))
-    fine, grid, k = found
-    return _answer(scenario, metric, target, fine, grid, k, analytic_n, method, n_max)
+    fit, n_hat, lo, hi = search.refine(guess if guess is not None else search.bracket())
+    n_star = min(max(2, math.ceil(n_hat - 1e-9)), n_max)
+    if counts_events(scenario, metric):
+        n_star = search.verify(n_star)
+    return _answer(search, fit, n_star, n_hat, lo, hi, analytic_n, method)
 
 
 def largest_n(scenario: Scenario, n_max: int) -> int:
@@ -169,115 +335,35 @@ def largest_n(scenario: Scenario, n_max: int) -> int:
     :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in an arm."""
     if isinstance(n_max, bool) or not isinstance(n_max, int) or n_max < 2:
         raise ScenarioError(f"n_max = {n_max!r}: must be an integer >= 2")
-    design = scenario.design
-    n = min(n_max, int(MAX_ARM_SIZE * design.allocation[0] / max(design.allocation)) + 1)
-    while n > 2 and max(design.group_sizes_at(n)) > MAX_ARM_SIZE:
-        n -= 1
-    return n
+    return min(n_max, scenario.design.largest_n_per_arm())
 
 
-def _stays_above(values: np.ndarray, target: float) -> np.ndarray:
-    """Where the curve is at or above the target from that n on."""
-    return np.flip(np.logical_and.accumulate(np.flip(values >= target)))
-
-
-@dataclass
-class _Search:
-    """The curves of one solve, all on the same seed."""
-
-    scenario: Scenario
-    metric: Metric
-    target: float
-    n_max: int
-    run: dict[str, Any]
-
-    def curve(self, grid: list[int]) -> tuple[PowerCurve, np.ndarray]:
-        fine = power_curve(self.scenario, grid, **self.run)
-        return fine, np.array([m.value for m in fine.metric(self.metric)])
-
-    def around(self, guess: int) -> tuple[PowerCurve, list[int], int] | None:
-        """One curve, dense around the closed-form guess; the answer only inside it."""
-        lo = max(2, int(0.85 * guess))
-        top = min(self.n_max, int(np.ceil(1.2 * guess)) + 2)
-        grid = sorted(set(np.geomspace(2, lo, 5).round().astype(int)) | set(range(lo, top + 1)))
-        fine, v = self.curve(grid)
-        stays = _stays_above(v, self.target)
-        k = int(np.argmax(stays)) if stays.any() else -1
-        low = np.array([m.ci[0] for m in fine.metric(self.metric)])
-        if stays.any() and grid[k] > lo and _stays_above(low, self.target).any():
-            return fine, grid, k
-        return None
-
-    def bracket(self, guess: int | None) -> tuple[int, int]:
-        """A coarse geometric curve, grown until it passes the target."""
-        hi = min(self.n_max, max(20, 2 * (guess or 50)))
-        while True:
-            grid = sorted(set(np.geomspace(2, hi, 14).round().astype(int)))
-            coarse, v = self.curve(grid)
-            if v[-1] >= self.target or hi >= self.n_max:
-                break
-            hi = min(self.n_max, hi * 4)
-        if v[-1] < self.target:
-            se = coarse.metric(self.metric)[-1].se
-            raise ConvergenceError(
-                f"{self.metric} does not reach {self.target:g} by n_max = {self.n_max} per "
-                f"arm: the highest value reached is {v[-1]:.4f} (SE {se:.4f}) at n = {grid[-1]}")
-        first = int(np.argmax(v >= self.target))
-        return (grid[first - 1] if first > 0 else 2), grid[first]
-
-    def refine(self, lo_n: int, hi_n: int) -> tuple[PowerCurve, list[int], int]:
-        """Every integer in the bracket (widened for the Monte Carlo range)."""
-        for _ in range(6):
-            span = hi_n - lo_n
-            top = min(self.n_max, hi_n + span // 2 + 2)
-            step = max(1, (top - lo_n) // 300)
-            grid = list(range(lo_n, top + 1, step))
-            if grid[-1] != top:
-                grid.append(top)
-            fine, v = self.curve(grid)
-            stays = _stays_above(v, self.target)
-            if not stays.any():
-                lo_n, hi_n = top, min(self.n_max, top + max(span, 4))
-                if lo_n >= self.n_max:
-                    raise ConvergenceError(f"{self.metric} does not settle above "
-                                           f"{self.target:g} by n_max = {self.n_max} per arm")
-                continue
-            k = int(np.argmax(stays))
-            if k == 0 and grid[0] > 2:  # the answer may lie below the bracket: widen down
-                hi_n, lo_n = grid[0], max(2, grid[0] - max(span, 4))
-                continue
-            if step > 1:  # narrow to the step around the answer and refine at step 1
-                lo_n, hi_n = grid[max(k - 1, 0)], grid[k]
-                continue
-            return fine, grid, k
-        raise ConvergenceError(f"could not pin the sample size for {self.metric} = "
-                               f"{self.target:g}")
-
-
-def _answer(scenario: Scenario, metric: Metric, target: float, fine: PowerCurve,
-            grid: list[int], k: int, analytic_n: int | None, method: str, n_max: int
-            ) -> SampleSize:
-    """Assemble the result from the refining curve (answer at index k)."""
-    n_star = grid[k]
-    est = fine.metric(metric)[k]
-    # 95 % Wilson intervals: honest near 0 and 1, where v +- z SE collapses
-    low = np.array([m.ci[0] for m in fine.metric(metric)])
-    high = np.array([m.ci[1] for m in fine.metric(metric)])
-    reach = np.flip(np.logical_and.accumulate(np.flip(high >= target)))
-    clear = np.flip(np.logical_and.accumulate(np.flip(low >= target)))
-    n_lo = int(grid[int(np.argmax(reach))])
-    # Not clearly above the target anywhere on the curve (a flat curve): the
-    # Monte Carlo error cannot rule out any larger n.
-    n_hi = int(grid[int(np.argmax(clear))]) if clear.any() else n_max
-    at = fine.points[k]
-    keep = completion_probabilities(at_n(scenario, n_star))
+def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float,
+            hi: float, analytic_n: int | None, method: str) -> SampleSize:
+    """Assemble the result from the fit (and the direct runs at the answer, if any)."""
+    scenario, n_max = search.scenario, search.n_max
+    direct = [(s, t) for n, s, t in search.runs if n == n_star]
+    if direct and counts_events(scenario, search.metric):
+        est = MonteCarloProbability.from_counts(sum(s for s, _ in direct),
+                                                sum(t for _, t in direct))
+        achieved, achieved_se = est.value, est.se
+    else:
+        achieved, achieved_se = fit.probability(math.sqrt(n_star))
+    converged = hi - lo <= search.wanted_width(n_hat)
+    notes = () if converged else (
+        f"the range is {100 * (hi - lo) / n_hat:.1f} % of n, wider than the tolerance "
+        f"{100 * search.n_tolerance:g} %, after {search.trials:,} trials (the budget)",)
+    at = at_n(scenario, n_star)
+    keep = completion_probabilities(at)
+    sizes = at.design.group_sizes
     return SampleSize(
-        metric=str(metric), target=target, n_per_arm=int(n_star), group_sizes=at.group_sizes,
-        n_total=sum(at.group_sizes),
-        expected_completers=float(sum(n * c for n, c in zip(at.group_sizes, keep))),
-        n_range=(n_lo, n_hi), achieved=float(est.value), achieved_se=float(est.se),
-        analytic_n_per_arm=analytic_n,
+        metric=str(search.metric), target=search.target, n_per_arm=n_star, group_sizes=sizes,
+        n_total=sum(sizes), expected_completers=float(sum(n * c for n, c in zip(sizes, keep))),
+        n_range=(max(2, math.floor(lo)), min(n_max, max(n_star, math.ceil(hi)))),
+        achieved=achieved,
+        achieved_se=achieved_se, analytic_n_per_arm=analytic_n,
         analytic_method=method if analytic_n is not None else None,
-        inflation_n_per_arm=inflation(scenario, metric, target),
-        n_sims=at.n_sims, seed_entropy=at.seed_entropy, path=at.path, curve=fine,
-    )
+        inflation_n_per_arm=inflation(scenario, search.metric, search.target),
+        n_sims=search.trials, n_tolerance=search.n_tolerance, converged=converged,
+        seed_entropy=search.seed, path=search.path, evaluations=tuple(search.runs),
+        notes=notes)

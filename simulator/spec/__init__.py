@@ -8,6 +8,7 @@ from .design import Design
 from .events import AdverseEvent, Dropout
 from .evidence import default_evidence, load_evidence
 from .evidence_entry import EvidenceEntry, EvidenceTable
+from .interim import InterimSpec, sequential_design
 from .meta import RULES, MetaSpec
 from .pain import ANALYSES, Pain
 from .parse import parse_n_grid, parse_override, parse_sweep_values
@@ -19,7 +20,7 @@ from .settings import ESTIMANDS, AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
 
 __all__ = ["ANALYSES", "AdverseEvent", "AnalysisSpec", "Design", "Dropout", "ESTIMANDS",
-           "EvidenceEntry", "EvidenceTable", "MetaSpec", "NormalPrior", "Pain", "RULES",
-           "RecruitmentSpec", "Scenario", "SimulationSpec", "SweepSpec", "default_evidence",
-           "evolve", "load_evidence", "load_scenario", "parse_n_grid", "parse_override",
-           "parse_sweep_values"]
+           "EvidenceEntry", "EvidenceTable", "InterimSpec", "MetaSpec", "NormalPrior", "Pain",
+           "RULES", "RecruitmentSpec", "Scenario", "SimulationSpec", "SweepSpec",
+           "default_evidence", "evolve", "load_evidence", "load_scenario", "parse_n_grid",
+           "parse_override", "parse_sweep_values", "sequential_design"]

@@ -11,6 +11,7 @@ back in the same shape. Errors carry no file name; the caller adds it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from ..errors import ScenarioError
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
 from .events import AdverseEvent, Dropout
 from .evidence_entry import EvidenceEntry, EvidenceTable
+from .interim import InterimSpec
 from .meta import MetaSpec
 from .pain import Pain
 from .parse import parse_sweep_values
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["scenario_parts", "scenario_to_dict", "apply_overrides", "TOP_KEYS"]
 
 TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis",
-            "simulation", "meta_analysis", "recruitment", "sweep")
+            "simulation", "meta_analysis", "recruitment", "interim", "sweep")
 _REFERENCE = 'must be a number or { from = "evidence", key = "..." }'
 
 
@@ -163,13 +165,18 @@ def _meta(raw: Any, pain: Pain, evidence: EvidenceTable) -> MetaSpec:
             raise fail("[meta_analysis] evidence", ref,
                        'must be an evidence key ("drug-route/outcome/window") or '
                        '{ from = "evidence", key = "..." }')
+        binary = t.get("outcome", "pain") != "pain"  # log risk ratios from an RR entry
         entry = reference({"from": "evidence", "key": ref} if isinstance(ref, str) else ref,
-                          "[meta_analysis] evidence", "MD", evidence)
+                          "[meta_analysis] evidence", "RR" if binary else "MD", evidence)
         if entry.se is None:
             raise fail("[meta_analysis] evidence", entry.key, "the entry has no CI, so no SE")
-        t.update(evidence=entry.key, pooled=(entry.estimate, entry.se, entry.studies))
+        estimate = entry.log_estimate if binary else entry.estimate
+        t.update(evidence=entry.key, pooled=(estimate, entry.se, entry.studies))
+        for key in ("ci_method", "tau2_method"):  # how the review analysed, where recorded
+            if key not in t and getattr(entry, key) is not None:
+                t[key] = getattr(entry, key)
     if "tau2" not in t and "studies" not in t:  # held in updates: the pain's, else the entry's
-        t["tau2"] = pain.tau2
+        t["tau2"] = pain.tau2 if t.get("outcome", "pain") == "pain" else None
         if t["tau2"] is None and "evidence" in t:
             t["tau2"] = evidence[t["evidence"]].tau2
         if t["tau2"] is None:
@@ -194,6 +201,16 @@ def _recruitment(raw: Any) -> RecruitmentSpec:
             and sites >= 1:
         t["site_open_months"] = even_ramp(0.0, sites)
     return _build(RecruitmentSpec, "recruitment", t)
+
+
+def _interim(raw: Any) -> InterimSpec:
+    t = table(raw, "interim", file_keys(InterimSpec))
+    looks = t.get("looks")
+    if isinstance(looks, int) and not isinstance(looks, bool):  # equally spaced looks
+        if not 2 <= looks <= 20:
+            raise fail("[interim] looks", looks, "a number of looks must be in [2, 20]")
+        t["looks"] = tuple((i + 1) / looks for i in range(looks))
+    return _build(InterimSpec, "interim", t)
 
 
 def _sweep(raw: Any) -> SweepSpec:
@@ -234,6 +251,8 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
         parts["meta_analysis"] = _meta(top["meta_analysis"], pain, evidence)
     if "recruitment" in top:
         parts["recruitment"] = _recruitment(top["recruitment"])
+    if "interim" in top:
+        parts["interim"] = _interim(top["interim"])
     if "sweep" in top:
         parts["sweep"] = _sweep(top["sweep"])
     return parts
@@ -285,15 +304,20 @@ def _meta_dict(m: MetaSpec) -> dict[str, Any]:
     for key in ("tau2", "precision", "delta"):
         if getattr(m, key) is not None:
             out[key] = getattr(m, key)
+    defaults = {f.name: f.default for f in dataclasses.fields(MetaSpec)}
+    for key in file_keys(MetaSpec):  # the other options, where they are not the default
+        value = getattr(m, key)
+        if key not in out and key not in ("studies", "pooled", "evidence") \
+                and value != defaults[key]:
+            out[key] = list(value) if isinstance(value, tuple) else value
     return out
 
 
 def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
     out = {k: getattr(r, k) for k in file_keys(RecruitmentSpec)}
-    ramp = r.site_open_months[-1]
     # an even ramp is written back as the ramp, so that sweeping `sites` keeps it
-    even = even_ramp(ramp, r.sites) == r.site_open_months
-    out["site_open_months"] = ramp if even else list(r.site_open_months)
+    ramp = r.opening_ramp
+    out["site_open_months"] = ramp if ramp is not None else list(r.site_open_months)
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -321,6 +345,8 @@ def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
         out["meta_analysis"] = _meta_dict(s.meta_analysis)
     if s.recruitment is not None:
         out["recruitment"] = _recruitment_dict(s.recruitment)
+    if s.interim is not None:
+        out["interim"] = _plain(s.interim)
     if s.sweep is not None:
         out["sweep"] = {"grid": {k: list(v) for k, v in s.sweep.grid},
                         "zip": {k: list(v) for k, v in s.sweep.zip}}

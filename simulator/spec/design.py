@@ -125,6 +125,13 @@ class Design:
         base = self.allocation[0]
         return tuple(int(round(n_per_arm * w / base)) for w in self.allocation)
 
+    def largest_n_per_arm(self) -> int:
+        """The largest n per arm at which no arm holds more than MAX_ARM_SIZE patients."""
+        n = int(MAX_ARM_SIZE * self.allocation[0] / max(self.allocation)) + 1
+        while n > 2 and max(self.group_sizes_at(n)) > MAX_ARM_SIZE:
+            n -= 1
+        return n
+
     @property
     def n_total(self) -> int:
         """Patients randomised in all arms."""

@@ -27,14 +27,17 @@ from ..errors import ScenarioError
 from ..mc import Z95
 from .evidence_entry import TAGS, EvidenceEntry, EvidenceTable, Provenance
 
-__all__ = ["load_evidence", "default_evidence"]
+__all__ = ["load_evidence", "default_evidence", "CI_METHODS", "TAU2_METHODS"]
 
 _NUMBERS = ("studies", "participants", "tau2", "i2", "grade")
 _ENTRY_KEYS = (
     "drug", "route", "outcome", "measure", "window", "comparator", "study", "scale",
     "estimate", "ci", "studies", "participants", "tau2", "i2", "grade", "tag", "source",
-    "note", "stands_in", "provenance",
+    "note", "stands_in", "provenance", "ci_method", "tau2_method",
 )
+#: How a review's CI was computed, and its tau^2 estimators (``ci_method``, ``tau2_method``).
+CI_METHODS = ("z", "hksj", "t")
+TAU2_METHODS = ("dl", "reml", "pm", "ml", "sj", "hs", "eb")
 _REQUIRED = ("drug", "route", "outcome", "measure", "window", "comparator", "study", "scale",
              "tag", "source")
 _SCALES = {"MD": ("0-100", "0-10"), "RR": ("ratio",), "SMD": ("smd",)}
@@ -127,6 +130,9 @@ class _EntryReader:
         grade = spec.get("grade")
         if grade is not None and grade not in _GRADES:
             raise self.fail("grade", grade, f"must be one of {', '.join(map(repr, _GRADES))}")
+        for name, allowed in (("ci_method", CI_METHODS), ("tau2_method", TAU2_METHODS)):
+            if name in spec and spec[name] not in allowed:
+                raise self.fail(name, spec[name], f"must be one of {', '.join(map(repr, allowed))}")
         return measure, scale, tag
 
     def number(self, name: str, *, integer: bool = False, check=lambda v: True,
@@ -219,4 +225,5 @@ def _parse_entry(path: Path, key: str, spec: Any) -> EvidenceEntry:
                        allowed="must be a proportion in [0, 1]"),
         grade=spec.get("grade"), tag=tag, source=spec["source"], note=spec.get("note"),
         stands_in=stands_in, provenance=provenance, origin=str(path),
+        ci_method=spec.get("ci_method"), tau2_method=spec.get("tau2_method"),
     )

@@ -63,6 +63,11 @@ class EvidenceEntry:
         Provenance of each other number.
     stands_in : str or None
         For a missing estimate, the entry a planner may use instead.
+    ci_method : {"z", "hksj", "t"} or None
+        How the review computed the CI (None: not reported; ``se`` is always
+        derived as if it were a z interval).
+    tau2_method : str or None
+        The review's tau^2 estimator (``"dl"``, ``"reml"``, ...), where reported.
     origin : str
         The file the entry was read from.
     """
@@ -92,6 +97,8 @@ class EvidenceEntry:
     stands_in: str | None
     provenance: Mapping[str, Provenance] = field(default_factory=dict)
     origin: str = ""
+    ci_method: str | None = None
+    tau2_method: str | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -121,7 +128,8 @@ class EvidenceEntry:
             "published_ci": None if self.published_ci is None else list(self.published_ci),
             "published_scale": self.scale, "studies": self.studies,
             "participants": self.participants, "tau2": self.tau2, "i2": self.i2,
-            "grade": self.grade, "tag": self.tag, "tags": list(self.tags), "source": self.source,
+            "grade": self.grade, "ci_method": self.ci_method, "tau2_method": self.tau2_method,
+            "tag": self.tag, "tags": list(self.tags), "source": self.source,
             "note": self.note, "stands_in": self.stands_in,
             "provenance": {k: {"tag": p.tag, "source": p.source, "note": p.note}
                            for k, p in self.provenance.items()},

@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import special
-
 from .bounds import DIFFERENCE, MIN_SD, NRS_MAX, SCORE, is_difference, is_score, is_sd
 from .schema import MISSING, check_fields, choice, fail, flag, number, numbers, text
 
@@ -199,6 +197,14 @@ def latent_bounds(pain: Pain) -> tuple[float, float]:
 
 
 def inclusion_probability(pain: Pain) -> float:
-    """Fraction of the screened population whose baseline is in range."""
+    """Fraction of the screened population whose baseline is in range.
+
+    With ``math.erfc``, so that validating a scenario does not import scipy;
+    the difference is taken between the tails on the side where both are
+    small (``ndtr(hi) - ndtr(lo)`` loses digits when both are near 1).
+    """
     lo, hi = latent_bounds(pain)
-    return float(special.ndtr(hi) - special.ndtr(lo))
+    root2 = math.sqrt(2.0)
+    if lo > 0:  # both in the upper tail: Q(lo) - Q(hi)
+        return 0.5 * (math.erfc(lo / root2) - math.erfc(hi / root2))
+    return 0.5 * (math.erfc(-hi / root2) - math.erfc(-lo / root2))

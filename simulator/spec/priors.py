@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from .._lazy import special
 
 __all__ = ["NormalPrior"]
 

@@ -9,7 +9,7 @@ from .schema import check_fields, fail, integer, number, numbers
 
 __all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
 
-#: Most recruiting sites.
+#: The most recruiting sites a scenario may have.
 MAX_SITES = 10_000
 
 _MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
@@ -44,7 +44,16 @@ class RecruitmentSpec:
     sites : int
         Recruiting sites.
     rate_per_site_month : float
-        Patients screened per open site per month (Poisson).
+        Mean patients screened per open site per month (a Poisson process at
+        each site, whose rate is drawn per site, see ``rate_cv``).
+    rate_cv : float
+        Coefficient of variation of the sites' screening rates: each site's
+        rate is drawn from a gamma distribution with mean
+        ``rate_per_site_month`` and this CV (the Poisson-gamma model of
+        Anisimov and Fedorov 2007); 0 gives every site the mean rate (a
+        Poisson process). Default 0.6, derived from the between-site Gini
+        coefficients 0.14-0.52 of Ramanan et al. 2020 (see
+        ``docs/recruitment.md``).
     site_open_months : tuple of float
         Opening time of each site (months from the start); the file may give
         a list (one per site) or a number, a ramp: sites open evenly spaced
@@ -55,7 +64,12 @@ class RecruitmentSpec:
     chairs_per_site : int or None
         Infusion chairs per site; None = no capacity limit.
     sessions_per_patient : int
-        Infusion sessions each randomised patient needs (on consecutive days).
+        Infusion sessions each randomised patient needs (on consecutive
+        working days).
+    working_days_per_week : int
+        Days a week the infusion unit works (from day 0 of each week): a
+        course starts and runs only on working days. Default 5 (Monday to
+        Friday); 7 gives infusions every day.
     session_hours : float
         Hours a session occupies a chair.
     hours_per_day : float
@@ -80,6 +94,9 @@ class RecruitmentSpec:
         (0.0,), check=lambda v: all(map(_months, v)),
         allowed=f"must be a list of opening times in [0, {MAX_MONTHS:g}] (months), one per "
                 "site")
+    rate_cv: float = number(
+        0.6, check=lambda v: 0 <= v <= 3,
+        allowed="must be a number in [0, 3] (coefficient of variation of the site rates)")
     screen_failure: float = number(0.0, check=lambda v: 0 <= v <= 0.99,
                                    allowed="must be in [0, 0.99]")
     chairs_per_site: int | None = integer(
@@ -87,6 +104,8 @@ class RecruitmentSpec:
         allowed="must be an integer in [1, 1000] (absent = no capacity limit)")
     sessions_per_patient: int = integer(1, check=lambda v: 1 <= v <= 100,
                                         allowed="must be an integer in [1, 100]")
+    working_days_per_week: int = integer(5, check=lambda v: 1 <= v <= 7,
+                                         allowed="must be an integer in [1, 7]")
     session_hours: float = number(4.0, check=lambda v: _MIN_HOURS <= v <= 24,
                                   allowed=f"must be a number of hours in [{_MIN_HOURS:g}, 24]")
     hours_per_day: float = number(8.0, check=lambda v: _MIN_HOURS <= v <= 24,
@@ -114,3 +133,12 @@ class RecruitmentSpec:
         if self.session_hours > self.hours_per_day:
             raise fail("[recruitment] session_hours", self.session_hours,
                        f"must fit in a day of hours_per_day = {self.hours_per_day}")
+
+    @property
+    def opening_ramp(self) -> float | None:
+        """The ramp (months) over which the sites open evenly, or None for other openings.
+
+        One site has ramp 0 (it opens at the start whatever the file's ramp).
+        """
+        ramp = self.site_open_months[-1]
+        return ramp if even_ramp(ramp, self.sites) == self.site_open_months else None

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
 from .evidence_entry import EvidenceTable
+from .interim import sequential_design
 from .meta import MIN_DELTA
 from .schema import MISSING, fail
 
@@ -23,6 +24,7 @@ def check_scenario(s: Scenario, table: EvidenceTable) -> None:
     _check_by_arm(s)
     _check_event_names(s)
     _check_meta(s)
+    _check_interim(s)
     _check_evidence(s, table)
 
 
@@ -123,6 +125,9 @@ def _check_meta(s: Scenario) -> None:
     meta, pain = s.meta_analysis, s.pain
     if meta is None:
         return
+    if meta.binary:
+        _check_binary_meta(s)
+        return
     if pain.is_responder:
         raise fail("[pain] analysis", pain.analysis,
                    "updating a meta-analysis of mean differences needs a continuous analysis "
@@ -135,6 +140,36 @@ def _check_meta(s: Scenario) -> None:
         raise fail("[meta_analysis] delta", MISSING,
                    f"required when pain.mcid is below {MIN_DELTA:g} (the effect the "
                    "information size is for)")
+
+
+def _check_binary_meta(s: Scenario) -> None:
+    """A binary update: the adverse event exists, and its important harm is a feasible risk."""
+    meta = s.meta_analysis
+    events = {ae.name: ae for ae in s.adverse_events}
+    if meta.outcome not in events:
+        raise fail("[meta_analysis] outcome", meta.outcome,
+                   "must be 'pain' or the name of an adverse event; defined: "
+                   + (", ".join(events) or "none are defined in [adverse_events]"))
+    if s.design.kind != "parallel":
+        raise fail("[meta_analysis] outcome", meta.outcome,
+                   "a binary update takes a two-arm parallel design's events, for now")
+    risk = events[meta.outcome].placebo_risk
+    if risk * meta.harm_margin >= 1:
+        raise fail("[meta_analysis] harm_margin", meta.harm_margin,
+                   f"with placebo_risk = {risk:g} the harmful risk {risk * meta.harm_margin:.3g} "
+                   "must stay below 1 (no binary information size exists otherwise)")
+
+
+def _check_interim(s: Scenario) -> None:
+    if s.interim is None:
+        return
+    if s.design.kind != "parallel":
+        raise fail("[design] kind", s.design.kind, "interim analyses ([interim]) need a "
+                   "two-arm parallel design, for now")
+    if s.meta_analysis is not None:
+        raise ScenarioError("[interim] and [meta_analysis] cannot be combined yet: the "
+                            "review update takes a fixed design's estimate")
+    sequential_design(s.interim, s.analysis.alpha, s.analysis.sided)  # names what fails
 
 
 def _check_evidence(s: Scenario, table: EvidenceTable) -> None:
@@ -157,7 +192,8 @@ def _check_evidence(s: Scenario, table: EvidenceTable) -> None:
     meta = s.meta_analysis
     if meta is not None and meta.evidence is not None:
         entry = table.lookup(meta.evidence, where="[meta_analysis] evidence")
-        if meta.pooled != (entry.estimate, entry.se, entry.studies):
+        estimate = entry.log_estimate if meta.binary else entry.estimate
+        if meta.pooled != (estimate, entry.se, entry.studies):
             raise fail("[meta_analysis] pooled", meta.pooled,
                        f"differs from evidence entry {entry.key!r}; set evidence = None to "
                        "give your own")

@@ -23,6 +23,7 @@ from .design import Design
 from .events import AdverseEvent, Dropout
 from .evidence import default_evidence
 from .evidence_entry import EvidenceEntry, EvidenceTable
+from .interim import InterimSpec
 from .meta import MetaSpec
 from .pain import Pain
 from .recruitment import RecruitmentSpec
@@ -62,6 +63,7 @@ class Scenario:
     simulation: SimulationSpec = dataclasses.field(default_factory=SimulationSpec)
     meta_analysis: MetaSpec | None = None
     recruitment: RecruitmentSpec | None = None
+    interim: InterimSpec | None = None
     sweep: SweepSpec | None = None
     source: str = dataclasses.field(default="<dict>", compare=False)
     evidence: EvidenceTable | None = dataclasses.field(default=None, compare=False, repr=False)
@@ -82,7 +84,7 @@ class Scenario:
         data : mapping
             Top-level keys ``name``, ``seed`` and the tables ``design``,
             ``pain``, ``adverse_events``, ``dropout``, ``analysis``,
-            ``simulation``, ``meta_analysis``, ``recruitment``, ``sweep``.
+            ``simulation``, ``meta_analysis``, ``recruitment``, ``interim``, ``sweep``.
         source : str
             Where the data came from; it starts every error message.
         evidence : EvidenceTable, optional

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from simulator.analysis.metaanalysis import meta_analyse
+from simulator.errors import ScenarioError
 
 SETS = {
     "a": ([-1.2, -0.4, -2.1, 0.3, -0.9], [0.5, 0.7, 0.9, 0.6, 0.4]),
     "b": ([-1.579, -0.532, -0.8], [0.832, 0.520, 0.7]),
     "c": ([0.10, -0.35, -0.52, -1.40, 0.22, -0.80, -0.05, -0.61],
           [0.30, 0.25, 0.40, 0.55, 0.35, 0.28, 0.20, 0.45]),
+    "flat": ([0.50, 0.51, 0.49, 0.50], [0.3, 0.3, 0.3, 0.3]),
 }
 
 # R 4.2, metafor 3.8-1:
@@ -92,3 +94,45 @@ def test_reml_where_scoring_is_slow_is_solved_by_bisection():
     assert float(fit.tau2) == pytest.approx(float(t), rel=1e-12)
     both = meta_analyse(np.stack([y, y[::-1]]), v=np.stack([v, v[::-1]]), method="reml")
     assert both.tau2 == pytest.approx([float(t)] * 2, rel=1e-12)
+
+
+# Modified HKSJ (Roever, Knapp & Friede 2015): the factor q truncated at 1, by hand in R 4.2.2,
+# metafor 3.8-1 (and equal to metafor's test = "adhoc" in every digit printed):
+#   f <- rma(yi = y, sei = s, method = m, test = "knha",
+#            control = list(threshold = 1e-14, tol = 1e-14, maxiter = 10000))
+#   w <- 1 / (s^2 + f$tau2); b <- sum(w * y) / sum(w); q <- sum(w * (y - b)^2) / (k - 1)
+#   se <- sqrt(max(1, q) / sum(w)); ci <- b + c(-1, 1) * qt(0.975, k - 1) * se
+#   pv <- 2 * pt(-abs(b / se), k - 1)
+MODIFIED = [  # set, method, estimate, se, ci low, ci high, p
+    ("a", "DL", -0.79029520746, 0.347631889366, -1.7554760651, 0.17488565018, 0.0854093858947),
+    ("a", "REML", -0.789787815912, 0.342204735418, -1.73990047854, 0.160324846715,
+     0.0822182094767),
+    ("a", "PM", -0.791853222465, 0.35336329551, -1.77294701464, 0.189240569709, 0.0885331423453),
+    ("b", "DL", -0.818686018032, 0.373101596616, -2.42401262118, 0.786640585122, 0.159451256869),
+    ("b", "REML", -0.818686018032, 0.373101596616, -2.42401262118, 0.786640585122,
+     0.159451256869),
+    ("c", "DL", -0.335822455029, 0.164941196321, -0.725846407938, 0.0542014978795,
+     0.0811891504365),
+    ("c", "PM", -0.342341616828, 0.166891846151, -0.736978123629, 0.0522948899726,
+     0.0793804842293),
+    ("flat", "DL", 0.5, 0.15, 0.0226330542074, 0.977366945793, 0.0446082789944),  # q = 0.0007
+    ("flat", "REML", 0.5, 0.15, 0.0226330542074, 0.977366945793, 0.0446082789944),
+]
+
+
+@pytest.mark.parametrize("row", MODIFIED, ids=[f"{r[0]}-{r[1]}" for r in MODIFIED])
+def test_modified_hksj_matches_metafor_with_the_factor_truncated_by_hand(row):
+    name, method, est, se, lo, hi, p = row
+    y, s = SETS[name]
+    fit = meta_analyse(y, s, method=METHOD[method], hksj=True, hksj_truncate=True)
+    got = [fit.estimate, fit.se, fit.ci_low, fit.ci_high, fit.pvalue]
+    np.testing.assert_allclose(np.array(got, dtype=float), [est, se, lo, hi, p], atol=1e-6,
+                               rtol=0)
+    assert fit.hksj_truncated
+    plain = meta_analyse(y, s, method=METHOD[method])
+    assert float(fit.se) >= float(plain.se) - 1e-12
+
+
+def test_truncation_needs_hksj():
+    with pytest.raises(ScenarioError, match="hksj_truncate = True: .* needs hksj = True"):
+        meta_analyse([0.1, 0.2], [0.3, 0.3], hksj_truncate=True)

@@ -98,3 +98,18 @@ def test_harm_detection_matches_brute_force_enumeration():
             if lrr / se > stats.norm.ppf(0.975):
                 total += stats.binom.pmf(a0, n0, p0) * stats.binom.pmf(a1, n1, p1)
     assert harm_detection_probability(p0, p1, n0, n1) == pytest.approx(total, abs=1e-9)
+
+
+@pytest.mark.parametrize("n, allocation", [(60, 1), (135, 1), (500, 1), (2000, 1), (300, 2)])
+@pytest.mark.parametrize("keep", [(0.89, 0.66), (0.5, 0.5), (0.97, 0.6)])
+def test_completer_average_by_spline_is_within_2e_8_of_the_full_sum(n, allocation, keep):
+    """Large supports are interpolated from a 33-point sub-grid per arm; the full
+    weighted sum over every pair of completer counts is the reference."""
+    from simulator.analysis.power import average_over_completers
+
+    for power_at in (lambda a, b: ancova_power(-0.6, 2.5, 0.3, a, b),
+                     lambda a, b: t_test_power(-0.4, 2.0, a, b, sided=1)):
+        sizes = (n, allocation * n)
+        fast = average_over_completers(power_at, sizes, keep)
+        full = average_over_completers(power_at, sizes, keep, exact=True)
+        assert abs(fast - full) <= 2e-8, (fast, full)

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from simulator.analysis.estimates import TrialEstimates, critical_values, decide
+from simulator.analysis.metaanalysis import meta_analyse
 from simulator.analysis.twosample import (
     ancova,
     log_risk_ratio,
@@ -98,6 +99,31 @@ def test_log_risk_ratio_matches_metafor_escalc():
     np.testing.assert_allclose(est.se**2, vi, rtol=1e-10)
 
 
+# R 4.2.2, metafor 3.8-1 (add = 1/2 to every cell of a table with a zero cell, drop00 = FALSE):
+#   d <- escalc(measure = "RR", ai = c(12, 0, 3, 0, 40, 7), n1i = c(50, 20, 30, 25, 40, 100),
+#               ci = c(20, 2, 0, 0, 30, 15), n2i = c(50, 21, 30, 25, 40, 98))
+#   f <- rma(yi, vi, data = d, method = "DL"); c(f$b, f$se, f$tau2, f$ci.lb, f$ci.ub)
+ESCALC = [  # (events active, n active, events placebo, n placebo), yi, vi
+    ((12, 50, 20, 50), -0.510825623766, 0.0933333333333),
+    ((0, 20, 2, 21), -1.5629178968, 2.30692640693),     # no event in the active arm
+    ((3, 30, 0, 30), 1.94591014906, 2.22119815668),     # none in the placebo arm
+    ((0, 25, 0, 25), 0.0, 3.92307692308),               # none in either arm (kept)
+    ((40, 40, 30, 40), 0.283575290499, 0.00869775546571),  # every active patient
+    ((7, 100, 15, 98), -0.782342759364, 0.189319727891),
+]
+
+
+def test_log_risk_ratio_zero_cells_and_the_binary_update_match_metafor():
+    a1, n1, a0, n0 = (np.array(x) for x in zip(*[row[0] for row in ESCALC], strict=True))
+    est = log_risk_ratio(a1, n1, a0, n0)
+    np.testing.assert_allclose(est.estimate, [row[1] for row in ESCALC], atol=1e-10, rtol=0)
+    np.testing.assert_allclose(est.se ** 2, [row[2] for row in ESCALC], atol=1e-10, rtol=0)
+    fit = meta_analyse(est.estimate, est.se, method="dl")
+    np.testing.assert_allclose([fit.estimate, fit.se, fit.tau2, fit.ci_low, fit.ci_high],
+                               [-0.203219650794, 0.331966737482, 0.289527331623,
+                                -0.853862500323, 0.447423198736], atol=1e-9, rtol=0)
+
+
 def test_log_risk_ratio_ci_matches_scipy_relative_risk():
     est = log_risk_ratio(np.array([25]), 80, np.array([10]), 90)
     ci = stats.contingency.relative_risk(25, 80, 10, 90).confidence_interval(0.95)
@@ -127,3 +153,28 @@ def test_too_small_trials_are_not_analysable():
     est = student_t(np.array([1.0, 1.0]), np.array([1.0, 1.0]), np.array([0, 5]), np.array([5, 5]))
     assert np.isnan(est.estimate[0]) and not np.isnan(est.estimate[1])
     assert not decide(est, alpha=0.05, sided=2, benefit_sign=-1).reject[0]
+
+
+def test_jump_to_reference_completed_moments_equal_the_imputed_data_moments():
+    """The completed data's moments from prefix sums (withdrawn y = c + b x +
+    sigma eps) equal those of the explicitly imputed patients."""
+    from simulator.analysis.imputation import _ArmSums
+    from simulator.moments import PatientArm, Prefix, observed_moments
+
+    rng = np.random.default_rng(3)
+    k, n = 4, 12
+    prefix = Prefix([5, 9, 12])
+    x, y = rng.normal(6, 1.3, (k, n)), rng.normal(5, 2.5, (k, n))
+    keep = rng.random((k, n)) > 0.3
+    arm = PatientArm(prefix=prefix, x=x, y=y, keep=keep)
+    c, b, sigma = (rng.normal(size=(k, 3)) for _ in range(3))
+    sigma = np.abs(sigma)
+    eps = np.where(keep, 0.0, rng.standard_normal((k, n)))
+    got = _ArmSums(arm, 6.0, k).completed(c, b, sigma, eps)
+    for g, size in enumerate([5, 9, 12]):
+        imputed = c[:, g:g + 1] + b[:, g:g + 1] * (x - 6.0) + sigma[:, g:g + 1] * eps
+        full = np.where(keep, y - 6.0, imputed)
+        want = observed_moments(Prefix([size]), x[:, :size] - 6.0, full[:, :size], None, k)
+        for name in ("n", "mean_x", "mean_y", "cxx", "cyy", "cxy"):
+            np.testing.assert_allclose(getattr(got, name)[:, g], getattr(want, name)[:, 0],
+                                       rtol=1e-10, atol=1e-10, err_msg=name)

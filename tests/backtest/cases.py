@@ -19,10 +19,23 @@ SCENARIOS = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
 #: Keys that record time or the machine, not the numbers.
 VOLATILE = frozenset({"elapsed", "elapsed_s", "seconds", "created", "worker_processes"})
 
+#: Keys of an output's ``provenance`` that record the run, not the numbers: the
+#: version, the command line (it names a temporary file), the time, the
+#: interpreter's versions and the scenario file's hash (a comment changes it).
+#: What is left (the scenario file, seed and n_sims) is compared.
+PROVENANCE_VOLATILE = frozenset({"trialsim_version", "command", "created", "python", "numpy",
+                                 "scipy", "scenario_sha256"})
+
 
 def _run(scenario: str, *extra: str) -> list[str]:
-    return ["run", f"scenarios/{scenario}", "--n-sims", "2000", "--seed", "7", "--quiet",
+    folder = "tests/backtest" if scenario == FIXED else "scenarios"
+    return ["run", f"{folder}/{scenario}", "--n-sims", "2000", "--seed", "7", "--quiet",
             "--json", "{out}", *extra]
+
+
+#: The built-in resolve scenario as it was with a fixed true effect (the normal
+#: aggregate path's cases, and the resolve cases, run it).
+FIXED = "resolve_fixed_effect.toml"
 
 
 CASES: dict[str, list[str]] = {
@@ -41,10 +54,10 @@ CASES: dict[str, list[str]] = {
     "run-flagship-composite": _run("ketamine_iv_parallel.toml",
                                    "--set", "pain.analysis=responder30",
                                    "--set", "analysis.estimand=composite"),
-    "run-flagship-patient-normal": _run("ketamine_iv_resolve.toml", "--path", "patient"),
-    "run-normal-welch-change": _run("ketamine_iv_resolve.toml", "--set", "analysis.test=welch",
+    "run-flagship-patient-normal": _run(FIXED, "--path", "patient"),
+    "run-normal-welch-change": _run(FIXED, "--set", "analysis.test=welch",
                                     "--set", "pain.analysis=change"),
-    "run-normal-ancova-dropout": _run("ketamine_iv_resolve.toml",
+    "run-normal-ancova-dropout": _run(FIXED,
                                       "--set", "pain.analysis=ancova",
                                       "--set", "dropout.rate=0.15"),
     "run-crossover-first-period": _run("dextromethorphan_crossover.toml",
@@ -52,23 +65,30 @@ CASES: dict[str, list[str]] = {
                                        "--set", "pain.analysis=ancova"),
     "run-flagship-blocks": ["run", "scenarios/ketamine_iv_parallel.toml", "--n-sims", "5000",
                             "--seed", "7", "--quiet", "--json", "{out}"],
-    "run-aggregate-blocks": ["run", "scenarios/ketamine_iv_resolve.toml", "--n-sims", "70000",
+    "run-aggregate-blocks": ["run", f"tests/backtest/{FIXED}", "--n-sims", "70000",
                              "--seed", "7", "--quiet", "--json", "{out}"],
+    "curve-interim": ["curve", "scenarios/ketamine_iv_interim.toml", "--n", "60:180:60",
+                      "--n-sims", "500", "--seed", "7", "--quiet", "--json", "{out}"],
+    "boundaries-interim": ["boundaries", "scenarios/ketamine_iv_interim.toml", "--json", "{out}"],
     "curve-flagship": ["curve", "scenarios/ketamine_iv_parallel.toml", "--n", "40:200:40",
                        "--n-sims", "1000", "--seed", "7", "--quiet", "--json", "{out}"],
-    "curve-aggregate": ["curve", "scenarios/ketamine_iv_resolve.toml", "--n", "20:200:30",
+    "curve-aggregate": ["curve", f"tests/backtest/{FIXED}", "--n", "20:200:30",
                         "--n-sims", "2000", "--seed", "7", "--quiet", "--json", "{out}"],
     "curve-multiarm": ["curve", "scenarios/ketamine_oral_doses.toml", "--n", "50,100",
                        "--n-sims", "500", "--seed", "7", "--quiet", "--json", "{out}"],
     "size-flagship": ["size", "scenarios/ketamine_iv_parallel.toml", "--target", "0.8",
                       "--n-sims", "500", "--seed", "7", "--quiet", "--json", "{out}"],
-    "size-aggregate": ["size", "scenarios/ketamine_iv_resolve.toml", "--target", "0.9",
+    "size-aggregate": ["size", f"tests/backtest/{FIXED}", "--target", "0.9",
                        "--n-sims", "2000", "--seed", "7", "--quiet", "--json", "{out}"],
+    "size-unblinding": ["size", "scenarios/ketamine_iv_active_placebo.toml", "--n-sims", "500",
+                        "--seed", "7", "--quiet", "--json", "{out}"],
     "size-harm": ["size", "scenarios/ketamine_iv_parallel.toml", "--metric",
                   "harm:psychotomimetic", "--target", "0.9", "--n-sims", "500", "--seed", "7",
                   "--quiet", "--json", "{out}"],
-    "resolve": ["resolve", "scenarios/ketamine_iv_resolve.toml", "--trials", "2", "--n-sims",
+    "resolve": ["resolve", f"tests/backtest/{FIXED}", "--trials", "2", "--n-sims",
                 "500", "--seed", "7", "--quiet", "--json", "{out}"],
+    "resolve-settled": ["resolve", "scenarios/ketamine_iv_resolve.toml", "--n-sims", "500",
+                        "--seed", "7", "--quiet", "--json", "{out}"],
     "resolve-studies": ["resolve", "tests/backtest/resolve_studies.toml", "--n-sims", "300",
                         "--seed", "7", "--quiet", "--json", "{out}"],
     "recruit": ["recruit", "scenarios/ketamine_iv_recruitment.toml", "--reps", "40",
@@ -80,9 +100,13 @@ CASES: dict[str, list[str]] = {
 
 
 def clean(value):
-    """The output without volatile keys (timing, process counts)."""
+    """The output without volatile keys (timing, process counts, the run's provenance)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if k not in VOLATILE}
+        out = {k: clean(v) for k, v in value.items() if k not in VOLATILE}
+        if isinstance(out.get("provenance"), dict):
+            out["provenance"] = {k: v for k, v in out["provenance"].items()
+                                 if k not in PROVENANCE_VOLATILE}
+        return out
     if isinstance(value, list):
         return [clean(v) for v in value]
     return value

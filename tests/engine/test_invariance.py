@@ -73,5 +73,5 @@ def test_blocks_follow_the_memory_of_a_trial_not_the_budget():
     assert small.blocks() == large.blocks() and small.block == 2048
     assert small.blocks_per_task == 1 and large.blocks_per_task == 32
     assert [n for task in large.tasks() for _, n in task] == large.blocks()
-    assert Layout.of(100_000, 512, 64).block == 32_768
+    assert Layout.of(100_000, 512, 64).block == 8_192  # capped by MAX_BLOCK (cache)
     assert Layout.of(5, 10**9, 64).blocks() == [1] * 5

@@ -50,6 +50,7 @@ def test_run_is_reproducible_and_jobs_do_not_change_numbers(capsys):
         assert main(["run", str(FLAGSHIP), "--n-sims", "3000", "--jobs", jobs, "--json", "-",
                      "--set", "simulation.chunk_mb=1"]) == 0
         outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0].pop("provenance")["command"] != outs[1].pop("provenance")["command"]
     assert outs[0] == outs[1]
 
 
@@ -107,7 +108,7 @@ def test_every_shipped_scenario_validates_and_runs(path, capsys):
 
 def test_evidence_list_and_show(capsys):
     assert main(["evidence", "--json", "-"]) == 0
-    entries = json.loads(capsys.readouterr().out)
+    entries = json.loads(capsys.readouterr().out)["entries"]
     by_key = {e["key"]: e for e in entries}
     iv = by_key["ketamine-iv/pain/immediate"]
     assert iv["estimate"] == pytest.approx(-1.579) and iv["se"] == pytest.approx(0.832, abs=5e-4)
@@ -170,8 +171,8 @@ def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys)
 
     listed = [line.split()[0] for line in build_parser().format_help().splitlines()
               if line.startswith("    ") and not line.startswith("     ")]
-    assert listed == ["run", "validate", "curve", "size", "resolve", "recruit", "sweep",
-                      "meta", "evidence"]
+    assert listed == ["run", "validate", "curve", "size", "resolve", "boundaries", "recruit",
+                      "sweep", "meta", "evidence", "report"]
     table = default_evidence()
     assert main(["evidence"]) == 0
     assert capsys.readouterr().out == format_evidence_list(table) + "\n"
@@ -188,7 +189,7 @@ def test_progress_line_counts_and_clears(capsys):
     bar(3, 4)
     bar.close()
     err = capsys.readouterr().err
-    assert "3/4 points ( 75 %)" in err and err.endswith("\r")
+    assert "]  75 %  3/4 points" in err and err.endswith("\r")
 
 
 def test_read_studies_csv_and_toml(tmp_path):

@@ -368,8 +368,8 @@ def test_meta_hksj_on_identical_studies_says_the_interval_has_zero_width(tmp_pat
     plain = run_json(capsys, "meta", table, "--hksj")
     assert plain["se"] == 0 and plain["pvalue"] is None
     assert "zero width" in " ".join(plain["notes"])
-    modified = run_json(capsys, "meta", table, "--hksj-modified")
-    assert modified["hksj"] and modified["hksj_modified"] and "notes" not in modified
+    modified = run_json(capsys, "meta", table, "--hksj-truncate")
+    assert modified["hksj"] and modified["hksj_truncate"] and "notes" not in modified
     assert modified["se"] == pytest.approx(0.2 / 3**0.5)  # the factor 1: the fixed-effect SE
     assert modified["ci"][0] < -0.5 < modified["ci"][1]
 

@@ -55,6 +55,17 @@ def test_truncated_baseline_mean_matches_scipy_truncnorm():
     assert inclusion_probability(pain) == pytest.approx(stats.norm.sf(a), abs=1e-12)
 
 
+def test_inclusion_probability_keeps_its_digits_in_either_tail():
+    """An inclusion range far above (or below) the mean: the difference of the
+    two upper (lower) tails, to 1e-12 relative."""
+    high = Pain(effect=0.0, inclusion_min=6.0, inclusion_max=6.5, baseline_mean=2.0, baseline_sd=1.0)
+    assert inclusion_probability(high) == pytest.approx(
+        stats.norm.sf(4.0) - stats.norm.sf(4.5), rel=1e-12)
+    low = Pain(effect=0.0, inclusion_min=3.5, inclusion_max=4.0, baseline_mean=8.0, baseline_sd=1.0)
+    assert inclusion_probability(low) == pytest.approx(
+        stats.norm.cdf(-4.0) - stats.norm.cdf(-4.5), rel=1e-12)
+
+
 def test_clipping_shrinks_the_effect():
     pain = Pain(effect=-2.0, bounded=True, baseline_mean=2.0, placebo_change=-1.0)
     assert -2.0 < true_effect(pain) < 0.0

@@ -29,9 +29,15 @@ pytestmark = pytest.mark.statistical
 P_TOL = 2 * stats.norm.sf(Z_TOL)  # two-sided tail beyond 4 SE, for distribution tests
 
 
+#: The model these closed forms hold for: every site at the mean rate (a Poisson
+#: process) and infusions every day; tests/ops/test_recruitment_realism.py covers
+#: rate heterogeneity and working days.
+POISSON_EVERY_DAY = {"rate_cv": 0.0, "working_days_per_week": 7}
+
+
 def make(recruitment: dict, n_per_arm: int = 20, **top) -> Scenario:
     data = {"design": {"n_per_arm": n_per_arm}, "pain": {"effect": -1.0},
-            "recruitment": recruitment, **top}
+            "recruitment": {**POISSON_EVERY_DAY, **recruitment}, **top}
     return Scenario.from_dict(data)
 
 

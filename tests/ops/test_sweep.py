@@ -119,7 +119,10 @@ def test_sigkill_midway_then_resume_loses_and_duplicates_nothing(tmp_path):
     reference = {json.loads(line)["scenario_hash"]: json.loads(line)
                  for line in ref.with_suffix(".jsonl").read_text().splitlines()}
     assert {r["scenario_hash"]: r for r in rows} == reference
-    assert sorted(out.read_text().splitlines()) == sorted(ref.read_text().splitlines())
+    def data(path):  # the rows, not the provenance (its command and time differ)
+        return sorted(line for line in path.read_text().splitlines() if not line.startswith("#"))
+    assert data(out) == data(ref)
+    assert out.read_text().startswith("# trialsim provenance\n")
 
 
 def test_cli_sweep_requires_resume_for_an_existing_store_and_plots(tmp_path, capsys):
@@ -134,7 +137,8 @@ def test_cli_sweep_requires_resume_for_an_existing_store_and_plots(tmp_path, cap
     assert "pass --resume" in capsys.readouterr().err
     assert main(["sweep", str(scenario), "--out", str(tmp_path / "x.csv")]) == 2
     assert "no sweep keys" in capsys.readouterr().err
-    header = out.read_text().splitlines()[0].split(",")
+    header = next(line for line in out.read_text().splitlines()
+                  if not line.startswith("#")).split(",")
     assert header[:2] == ["pain.effect", "design.n_per_arm"]
     assert header.index("power") < header.index("seed_entropy") < header.index("scenario_hash")
 
@@ -178,6 +182,9 @@ def test_resume_refuses_other_settings_naming_the_one_that_differs(tmp_path, cap
     assert main(base) == 0
     rows, table = out.with_suffix(".jsonl").read_text(), out.read_text()
     settings = json.loads(out.with_suffix(".meta.json").read_text())
+    provenance = settings.pop("provenance")  # beside the settings, not compared on resume
+    assert (provenance["seed"], provenance["n_sims"]) == (3, 100)
+    assert provenance["command"].startswith("trialsim sweep ")
     block = min(default_block_size(p.scenario) for p in expand_sweep(
         load_scenario(scenario), SweepSpec(grid=(("design.n_per_arm", (20, 40)),))))
     assert settings == {"n_sims": 100, "seed": 3, "path": "auto", "block_size": block,

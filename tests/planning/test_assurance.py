@@ -19,7 +19,7 @@ IV_IMMEDIATE = {"from": "evidence", "key": "ketamine-iv/pain/immediate"}
 
 def ohagan(m_benefit: float, s: float, sd: float, n: int, alpha: float = 0.05) -> float:
     """O'Hagan, Stevens & Campbell (2005) assurance, known SD, normal prior
-    N(m, s^2) on the benefit scale (evidence.md c7):
+    N(m, s^2) on the benefit scale (docs/evidence.md c7):
     A(n) = Phi((m - z_{1-alpha/2} sigma_n) / sqrt(sigma_n^2 + s^2)), sigma_n^2 = 2 sd^2 / n."""
     sigma_n = sd * math.sqrt(2.0 / n)
     return float(stats.norm.cdf((m_benefit - stats.norm.ppf(1 - alpha / 2) * sigma_n)
@@ -39,7 +39,7 @@ def within(sim, ref: float) -> None:
 
 
 def test_evidence_md_illustration_table():
-    """evidence.md (c7): IV immediate term N(1.579, 0.832^2), sigma 2.5:
+    """docs/evidence.md (c7): IV immediate term N(1.579, 0.832^2), sigma 2.5:
     A = 0.73, 0.84, 0.86, 0.90 at n = 50, 100, 132, 200; bound 0.97."""
     for n, expected in [(50, 0.73), (100, 0.84), (132, 0.86), (200, 0.90)]:
         assert ohagan(1.579, 0.832, 2.5, n) == pytest.approx(expected, abs=0.006)

@@ -66,7 +66,7 @@ def parallel_size():
 @pytest.mark.parametrize("rho", [0.5, 0.75])
 def test_sample_size_ratio_to_parallel_is_two_over_one_minus_rho(rho):
     """N_total = 2 sigma^2 (1 - rho)(z_a + z_b)^2 / delta^2 for the crossover
-    (evidence.md c1), so N_parallel / N_crossover = 2 / (1 - rho). Normal
+    (docs/evidence.md c1), so N_parallel / N_crossover = 2 / (1 - rho). Normal
     theory: delta = 0.5 keeps both trials large enough for t ~ z."""
     z = stats.norm.ppf(0.975) + stats.norm.ppf(0.9)
     n_cross_total = 2 * 2.5**2 * (1 - rho) * z**2 / 0.25

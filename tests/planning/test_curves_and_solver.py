@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 
 import numpy as np
 import pytest
-from conftest import ROOT, Z_TOL, make_scenario
+from conftest import ROOT, Z_TOL, csv_rows, make_scenario
 from scipy import stats
 
 from simulator import (
@@ -150,7 +149,7 @@ def test_cli_curve_writes_csv_json_and_a_labelled_plot(tmp_path, capsys):
     out_csv, out_png = tmp_path / "c.csv", tmp_path / "c.png"
     assert main(["curve", str(flagship), "--n", "20:100:40", "--n-sims", "500", "--csv",
                  str(out_csv), "--plot", str(out_png), "--target", "0.8", "--quiet"]) == 0
-    rows = list(csv.DictReader(out_csv.open()))
+    rows = csv_rows(out_csv.read_text())
     assert [int(r["n_per_arm"]) for r in rows] == [20, 60, 100]
     for column in ("power", "power_se", "assurance", "assurance_se", "p_harm_any"):
         assert column in rows[0]

@@ -12,19 +12,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import joblib
 import numpy as np
 
+from ..._lazy import joblib
 from ...engine.layout import chunk_layout
 from ...errors import ScenarioError
-from ...spec.bounds import MAX_MONTHS, MAX_PATIENT_REPLICATIONS
+from ...spec.bounds import MAX_PATIENT_REPLICATIONS
 from ...spec.scenario import Scenario
+from .checks import check_count, check_deadline, check_recruitment_scenario
 from .model import RecruitmentModel
 from .result import RecruitmentResult
 from .simpy_path import run_simpy_chunk
 from .summary import summarise
 from .timelines import RecruitmentTimelines
-from .vectorized import BYTES_PER_PATIENT, run_vector_chunk
+from .vectorized import bytes_per_replication, run_vector_chunk
 
 __all__ = ["simulate_recruitment", "RecruitmentPath", "DEFAULT_N_REPS", "SIMPY_CHUNK"]
 
@@ -83,12 +84,14 @@ def simulate_recruitment(
     Examples
     --------
     One site open from the start screening 2 patients a month, 20 to enrol:
-    the time to full enrolment is Gamma(20, rate 2), mean 10 months.
+    with the same rate at every site (``rate_cv = 0``) the time to full
+    enrolment is Gamma(20, rate 2), mean 10 months.
 
     >>> from simulator import Scenario
     >>> from simulator.ops.recruitment import simulate_recruitment
     >>> s = Scenario.from_dict({"design": {"n_per_arm": 10}, "pain": {"effect": -1.0},
-    ...                         "recruitment": {"sites": 1, "rate_per_site_month": 2.0}})
+    ...                         "recruitment": {"sites": 1, "rate_per_site_month": 2.0,
+    ...                                         "rate_cv": 0.0}})
     >>> r = simulate_recruitment(s, n_reps=2000, seed=1)
     >>> abs(r.months_to_full_enrolment.mean - 10.0) < 4 * r.months_to_full_enrolment.mean_se
     True
@@ -127,7 +130,7 @@ def _simpy_jobs(model: RecruitmentModel, rep_root: np.random.SeedSequence,
 def _vector_jobs(model: RecruitmentModel, vec_root: np.random.SeedSequence, n_reps: int,
                  chunk_mb: float) -> Iterator[Any]:
     """joblib tasks of memory-sized chunks, one stream per chunk."""
-    chunks = chunk_layout(n_reps, BYTES_PER_PATIENT * model.n_target, chunk_mb)
+    chunks = chunk_layout(n_reps, bytes_per_replication(model), chunk_mb)
     return (joblib.delayed(run_vector_chunk)(model, k, s)
             for k, s in zip(chunks, vec_root.spawn(len(chunks))))
 
@@ -144,12 +147,6 @@ class _Arguments:
     n_power_sims: int
 
 
-def _check_count(name: str, value: Any, least: int) -> None:
-    """An integer (not a bool) at least ``least``, or a ScenarioError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ScenarioError(f"{name} = {value!r}: must be an integer >= {least}")
-
-
 def _check_path(scenario: Scenario, path: Any) -> str:
     """The path that ``path`` chooses for the scenario."""
     if path not in _PATH_CHOICES:
@@ -164,39 +161,25 @@ def _check_path(scenario: Scenario, path: Any) -> str:
     return chosen
 
 
-def _check_deadline(deadline: Any) -> float | None:
-    """None, or a finite number of months > 0."""
-    if deadline is not None and (isinstance(deadline, bool)
-                                 or not isinstance(deadline, (int, float, np.floating))
-                                 or not 0 < deadline <= MAX_MONTHS):
-        raise ScenarioError(f"deadline_months = {deadline!r}: must be a number of months in "
-                            f"(0, {MAX_MONTHS:g}]")
-    return None if deadline is None else float(deadline)
-
-
 def _check_arguments(scenario: Any, n_reps: Any, seed: Any, n_jobs: Any, deadline_months: Any,
                      path: Any, n_power_sims: Any) -> _Arguments:
     """Check every argument once, naming it."""
-    if not isinstance(scenario, Scenario):
-        raise ScenarioError(f"scenario = {scenario!r}: must be a Scenario")
-    if scenario.recruitment is None:
-        raise ScenarioError(f"{scenario.source}: [recruitment]: required to simulate "
-                            "recruitment (sites, rate_per_site_month, ...)")
+    scenario = check_recruitment_scenario(scenario)
     n_reps = DEFAULT_N_REPS if n_reps is None else n_reps
-    _check_count("n_reps", n_reps, 2)
+    check_count("n_reps", n_reps, 2)
     if n_reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
         raise ScenarioError(
             f"n_reps = {n_reps}: {n_reps} replications x {scenario.design.n_total} patients "
             f"keep more than {MAX_PATIENT_REPLICATIONS:,} patient timelines; use at most "
             f"{MAX_PATIENT_REPLICATIONS // scenario.design.n_total} replications")
     seed = scenario.seed if seed is None else seed
-    _check_count("seed", seed, 0)
+    check_count("seed", seed, 0)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
     chosen = _check_path(scenario, path)
-    deadline = _check_deadline(scenario.recruitment.deadline_months if deadline_months is None
-                               else deadline_months)
+    deadline = check_deadline(scenario.recruitment.deadline_months if deadline_months is None
+                              else deadline_months)
     n_power_sims = scenario.simulation.n_sims if n_power_sims is None else n_power_sims
-    _check_count("n_power_sims", n_power_sims, 2)
+    check_count("n_power_sims", n_power_sims, 2)
     return _Arguments(scenario=scenario, n_reps=int(n_reps), seed=int(seed), path=chosen,
                       deadline=deadline, n_power_sims=int(n_power_sims))

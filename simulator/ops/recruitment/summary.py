@@ -13,12 +13,15 @@ from typing import Any
 import numpy as np
 
 from ...mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
+from ...planning.closed import completion_probabilities
 from ...spec import RecruitmentSpec, Scenario
 from .bands import TimeBands, count_at_most
 from .deadline_power import power_at_deadline
+from .interim_timing import interim_timing
 from .model import DAYS_PER_MONTH
 from .result import RecruitmentResult
 from .timelines import RecruitmentTimelines
+from .workdays import working_time
 
 __all__ = ["summarise", "GRID_POINTS"]
 
@@ -74,9 +77,12 @@ def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
         notes=() if np.isfinite(last).any() else (
             "months_to_last_outcome is null: no patient had a primary outcome in any "
             "simulated trial",),
+        rate_cv=spec.rate_cv,
+        working_days_per_week=spec.working_days_per_week,
         n_screened=mean(t.n_screened),
         n_withdrawn_waiting=mean(t.withdrawn.sum(axis=1)),
         n_completed=mean(np.isfinite(t.outcome_month).sum(axis=1)),
+        **_per_arm_outputs(scenario, t),
         mean_wait_days=mean(t.wait_days.mean(axis=1)),
         mean_number_waiting=mean(t.queue_area_days / phase_days),
         cost=_cost(scenario, t, trial_end),
@@ -86,6 +92,8 @@ def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
         worker_pids=pids,
         **_chair_outputs(spec, t, grid),
         **_deadline_outputs(scenario, t, deadline, power_seed, n_power_sims, n_jobs),
+        interim=None if scenario.interim is None else interim_timing(
+            scenario, t, seed=power_seed, n_sims=n_power_sims, n_jobs=n_jobs),
     )
 
 
@@ -111,6 +119,19 @@ def _deadline_outputs(scenario: Scenario, t: RecruitmentTimelines, deadline: flo
         n_per_arm_at_deadline=at.n_per_arm, power_curve=at.curve)
 
 
+def _per_arm_outputs(scenario: Scenario, t: RecruitmentTimelines) -> dict[str, Any]:
+    """Primary outcomes per arm beside the power engine's expectation, and AE withdrawals."""
+    has = np.isfinite(t.outcome_month)
+    keep = completion_probabilities(scenario)
+    return dict(
+        arms=tuple(scenario.design.arms),
+        n_completed_per_arm=tuple(MonteCarloMean.from_samples((has & (t.arm == a)).sum(axis=1))
+                                  for a in range(len(keep))),
+        expected_completed_per_arm=tuple(n * c for n, c in zip(scenario.design.group_sizes,
+                                                                keep)),
+        n_withdrawn_after_ae=MonteCarloMean.from_samples(t.withdrawn_after_ae.sum(axis=1)))
+
+
 def _site_months(spec: RecruitmentSpec, full: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Per replication: months sites were open until ``end``, sites opened before ``full``."""
     opens = np.sort(np.asarray(spec.site_open_months))
@@ -134,9 +155,18 @@ def _cost(scenario: Scenario, t: RecruitmentTimelines,
 
 
 def _chair_utilisation(spec: RecruitmentSpec, t: RecruitmentTimelines) -> np.ndarray:
-    """Per replication: session hours over chair opening hours, sites opened in time."""
-    site_months = _site_months(spec, t.months_to_full_enrolment, t.infusion_end_month)
-    hours_open = site_months * DAYS_PER_MONTH * spec.chairs_per_site * spec.hours_per_day
+    """Per replication: session hours over chair opening hours, sites opened in time.
+
+    Opening hours count working days only, from each site's opening (if
+    before full enrolment) to the end of the infusion phase.
+    """
+    w = spec.working_days_per_week
+    opens = np.asarray(spec.site_open_months) * DAYS_PER_MONTH
+    opened = opens[None, :] < (t.months_to_full_enrolment * DAYS_PER_MONTH)[:, None]
+    end = working_time(t.infusion_end_month * DAYS_PER_MONTH, w)
+    working_days_open = np.where(opened, end[:, None] - working_time(opens, w)[None, :],
+                                 0.0).sum(axis=1)
+    hours_open = working_days_open * spec.chairs_per_site * spec.hours_per_day
     return t.busy_area_days * spec.session_hours / hours_open
 
 
@@ -147,9 +177,7 @@ def _chair_outputs(spec: RecruitmentSpec, t: RecruitmentTimelines,
         return dict(utilisation=None, utilisation_ceiling=None, chair_utilisation=None)
     per_day = math.floor(spec.hours_per_day / spec.session_hours + 1e-9)
     ceiling = per_day * spec.session_hours / spec.hours_per_day
-    course_months = spec.sessions_per_patient / DAYS_PER_MONTH
-    busy = (count_at_most(t.start_month, grid)
-            - count_at_most(t.start_month + course_months, grid))
+    busy = count_at_most(t.start_month, grid) - count_at_most(t.course_end_month, grid)
     opens = np.sort(np.asarray(spec.site_open_months))
     open_now = np.minimum(np.searchsorted(opens, grid, side="right")[None, :],
                           np.searchsorted(opens, t.months_to_full_enrolment,

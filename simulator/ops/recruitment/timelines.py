@@ -24,30 +24,41 @@ class RecruitmentTimelines:
         Randomisation times, increasing along each row.
     site : ndarray (R, n)
         Index of the randomising site.
+    arm : ndarray of int8 (R, n)
+        Arm (sequence) index, ``design.arms`` order.
     start_month : ndarray (R, n)
         First infusion session (NaN: withdrew while waiting).
+    course_end_month : ndarray (R, n)
+        End of the infusion course (NaN: withdrew while waiting).
     wait_days : ndarray (R, n)
         Randomisation to first session, or to withdrawal.
     withdrawn : ndarray of bool (R, n)
         Withdrew after waiting ``max_wait_days`` for a chair.
+    withdrawn_after_ae : ndarray of bool (R, n)
+        Treated, then withdrew after an adverse event (no primary outcome).
     outcome_month : ndarray (R, n)
         Primary outcome time (NaN: withdrawn, or dropped out in follow-up).
     n_screened : ndarray (R,)
         Patients screened up to the last randomisation.
     queue_area_days : ndarray (R,)
-        Integral over time (days) of the number waiting, all sites (from
-        simpy's queues; 0 without chairs).
+        Integral over time (days) of the number waiting for a first session,
+        all sites (with chairs, from simpy's queues and the slots held until
+        the next working day).
     busy_area_days : ndarray (R,)
-        Integral over time (days) of the slots in use, all sites.
+        Integral over working time (working days) of the slots in use, all
+        sites.
     infusion_end_month : ndarray (R,)
         End of the infusion phase: the last course end or withdrawal.
     """
 
     randomised_month: np.ndarray
     site: np.ndarray
+    arm: np.ndarray
     start_month: np.ndarray
+    course_end_month: np.ndarray
     wait_days: np.ndarray
     withdrawn: np.ndarray
+    withdrawn_after_ae: np.ndarray
     outcome_month: np.ndarray
     n_screened: np.ndarray
     queue_area_days: np.ndarray

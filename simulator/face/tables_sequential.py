@@ -1,0 +1,103 @@
+"""The tables of interim analyses: ``trialsim boundaries``, and the rows ``run`` adds."""
+
+from __future__ import annotations
+
+from ..planning.boundary_table import BoundaryTable
+from ..planning.results import SimulationResult
+
+__all__ = ["format_boundaries", "sequential_rows"]
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def format_boundaries(table: BoundaryTable) -> str:
+    """The text of ``trialsim boundaries``: one row per look.
+
+    Parameters
+    ----------
+    table : BoundaryTable
+
+    Returns
+    -------
+    str
+    """
+    sided = "two-sided" if table.sided == 2 else "one-sided"
+    futility = ("no futility bounds" if all(r.futility_z is None for r in table.rows) else
+                f"{'binding' if table.binding else 'non-binding'} futility"
+                + ("" if table.beta_spending == "none" else f" ({table.beta_spending})"))
+    lines = [f"{table.scenario_name}: {len(table.rows)} looks, {table.alpha_spending} alpha "
+             f"spending, alpha {table.alpha:g} {sided}, {futility}", "",
+             f"{'look':>4}{'info':>7}{'n/arm':>13}{'z':>8}{'nominal p':>11}{'effect':>9}"
+             f"{'fut. z':>8}{'fut. eff.':>10}{'alpha spent':>13}{'beta spent':>12}"]
+    for r in table.rows:
+        arms = ",".join(str(n) for n in r.group_sizes)
+        lines.append(f"{r.look:>4}{r.information:>7.3f}{arms:>13}{_num(r.z, '.3f'):>8}"
+                     f"{r.nominal_p:>11.5f}{_num(r.effect, '+.3f'):>9}"
+                     f"{_num(r.futility_z, '.3f'):>8}{_num(r.futility_effect, '+.3f'):>10}"
+                     f"{r.alpha_spent:>13.5f}{r.beta_spent:>12.4f}")
+    lines += ["",
+              "z: efficacy bound (benefit positive"
+              + ("; also rejects at -z" if table.sided == 2 else "") + "); effect: the "
+              "estimate (NRS points) at that bound, at the look's expected standard error",
+              f"maximum information {table.inflation_factor:.4f} x a fixed design's; expected "
+              f"information {table.expected_information_h0:.4f} (H0) and "
+              f"{table.expected_information_h1:.4f} (H1) x a fixed design's",
+              f"at the scenario's effect and n: power {_pct(table.power)}, expected patients "
+              f"{table.expected_n:.1f} (closed form)"]
+    return "\n".join(lines)
+
+
+def sequential_rows(result: SimulationResult) -> list[str]:
+    """The interim-analysis block of ``trialsim run`` (empty without ``[interim]``)."""
+    if "sequential" not in result.parts:
+        return []
+    part = result.parts["sequential"]
+    cf = part.closed_form
+    closed = "" if cf is None else f"{'closed':>9}"
+    lines = ["", f"Interim analyses ({len(part.looks)} looks; power above is the sequential "
+             "trial's)",
+             f"{'look':>4}{'n/arm':>13}{'z bound':>9}{'P(stop, efficacy)':>19}{closed}"
+             f"{'P(stop, futility)':>19}{closed}"]
+    for k, sizes in enumerate(part.looks):
+        fut = part.futility[k] if k < len(part.futility) else None
+        line = (f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
+                f"{part.critical_values[k]:>9.3f}{_pct(part.efficacy[k].value):>19}")
+        if cf is not None:
+            line += f"{_pct(cf.efficacy[k]):>9}"
+        line += f"{'-' if fut is None else _pct(fut.value):>19}"
+        if cf is not None:
+            line += f"{'-' if fut is None else _pct(cf.futility[k]):>9}"
+        lines.append(line)
+    en = part.expected_n
+    beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
+    lines.append(f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   {beside}maximum "
+                 f"{part.max_n}")
+    return lines + _common_rows(result)
+
+
+def _common_rows(result: SimulationResult) -> list[str]:
+    part = result.parts["sequential"]
+    lines = [
+        f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
+        f"{part.max_n} patients, no interim look)",
+        f"{'Estimate at stopping':<27}{part.estimate_at_stop.value:>+12.3f}"
+        f"{part.estimate_at_stop.se:>9.3f}   (bias "
+        f"{part.estimate_at_stop.value - result.true_effect:+.3f}; stopping at a bound "
+        "selects extreme estimates)",
+    ]
+    if part.reject_ignoring_futility.value != result.power.value:
+        lines.append(f"{'Rejects, futility ignored':<27}"
+                     f"{_pct(part.reject_ignoring_futility.value):>12}   (if the "
+                     "non-binding futility stops are not followed)")
+    if part.harm_at_stop:
+        lines.append("P(harm detected) with the patients analysed at stopping (the "
+                     "adverse-event table's: at the maximum n)")
+    for name, p in part.harm_at_stop.items():
+        lines.append(f"  {name:<25}{_pct(p.value):>12}{100 * p.se:>7.2f} %")
+    return lines

@@ -22,6 +22,11 @@ __all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummar
 Z95 = 1.959963984540054
 
 
+def _finite(x: float) -> float | None:
+    """``x``, or None (null in JSON) when it is not a finite number."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonteCarloProbability:
     """A probability estimated from simulated trials.
@@ -88,8 +93,9 @@ class MonteCarloMean:
         """Mean and SE of the samples ``x``."""
         x = np.asarray(x, dtype=float)
         n = x.size
-        sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
-        return cls(value=float(np.mean(x)), se=sd / math.sqrt(n), n=n)
+        if n < 2:  # one sample has no spread, none no mean: NaN (null in JSON)
+            return cls(value=float(x[0]) if n else math.nan, se=math.nan, n=n)
+        return cls(value=float(np.mean(x)), se=float(np.std(x, ddof=1)) / math.sqrt(n), n=n)
 
     @classmethod
     def from_sums(cls, total: float, squares: float, n: int) -> MonteCarloMean:
@@ -105,12 +111,15 @@ class MonteCarloMean:
         if n < 1:
             return cls(value=float("nan"), se=float("nan"), n=0)
         mean = total / n
-        var = max(squares - n * mean * mean, 0.0) / (n - 1) if n > 1 else 0.0
+        if n < 2:  # one sample has no spread: no SE (NaN, null in JSON)
+            return cls(value=float(mean), se=math.nan, n=n)
+        var = max(squares - n * mean * mean, 0.0) / (n - 1)
         return cls(value=float(mean), se=math.sqrt(var / n), n=n)
 
     def to_dict(self, name: str) -> dict[str, Any]:
-        """``{name: value, name_se: se}``."""
-        return {name: self.value, f"{name}_se": self.se}
+        """``{name: value, name_se: se}``, each None (null) where it is not a finite number
+        (no replication, or one: no SE)."""
+        return {name: _finite(self.value), f"{name}_se": _finite(self.se)}
 
 
 def quantile_with_se(sorted_x: np.ndarray, p: float) -> tuple[float, float]:

@@ -190,6 +190,9 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--target", type=float,
                        help="solve the n per arm at which --metric reaches this target at "
                             "every point (the plot then shows that n)")
+    sweep.add_argument("--n-max", type=int,
+                       help="with --target: the largest n per arm a point's solve tries "
+                            "(default 20000)")
     sweep.set_defaults(handler=cmd_sweep)
 
 

@@ -12,7 +12,7 @@ from ..errors import ScenarioError
 from ..ops.sweep import expand_sweep, run_sweep
 from ..planning.cost import estimated_seconds, workers
 from ..spec import Scenario, SweepSpec
-from ..spec.bounds import MAX_MONTHS, MAX_PATIENT_REPLICATIONS
+from ..spec.bounds import MAX_ARM_SIZE, MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
 from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
@@ -154,6 +154,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise ScenarioError(f"--workers {args.workers}: only with --backend dask-local (the "
                                 "workers of the local cluster; loky takes --jobs)")
         check_jobs(args.workers, "--workers")
+    if args.n_max is not None:
+        if args.target is None:
+            raise ScenarioError(f"--n-max {args.n_max}: only with --target (the largest n a "
+                                "point's solve tries)")
+        if not 2 <= args.n_max <= MAX_ARM_SIZE:
+            raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, "
+                                f"{MAX_ARM_SIZE}] (patients per arm)")
     spec = _sweep_spec(args, scenario)
     options = simulation_options(args, unit="points")
     provenance = provenance_of(args, scenario=scenario)
@@ -168,7 +175,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
                      scheduler=args.scheduler, workers=args.workers, resume=args.resume,
                      provenance=provenance, target=args.target,
-                     metric=args.metric if solving else "power")
+                     metric=args.metric if solving else "power", n_max=args.n_max)
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:

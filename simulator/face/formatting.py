@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["fmt", "pct"]
 
 
@@ -11,7 +13,8 @@ def fmt(x: float | None, spec: str = "", none: str = "n/a") -> str:
     Parameters
     ----------
     x : float or None
-        None (a quantity that could not be computed) prints as ``none``.
+        None or a value that is not finite (a quantity that could not be
+        computed) prints as ``none``.
     spec : str
         A format specification (``"+.3f"``, ``">12.1f"``).
     none : str
@@ -21,7 +24,7 @@ def fmt(x: float | None, spec: str = "", none: str = "n/a") -> str:
     >>> fmt(-0.0004, ".2f"), fmt(-0.0004, "+.2f"), fmt(None, ".2f"), fmt(-1.5, ".1f")
     ('0.00', '+0.00', 'n/a', '-1.5')
     """
-    if x is None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
         width = "".join(c for c in spec.split(".")[0] if c.isdigit() or c in "<>^")
         return format(none, width if width[:1] in ("<", ">", "^") else ">" + width)
     text = format(x, spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
+from .formatting import fmt, pct
 
 __all__ = ["format_boundaries", "sequential_rows"]
 
@@ -12,8 +13,8 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+def _pct(x: float | None) -> str:
+    return pct(x)
 
 
 def format_boundaries(table: BoundaryTable) -> str:
@@ -49,7 +50,8 @@ def format_boundaries(table: BoundaryTable) -> str:
               f"information {table.expected_information_h0:.4f} (H0) and "
               f"{table.expected_information_h1:.4f} (H1) x a fixed design's",
               f"at the scenario's effect and n: power {_pct(table.power)}, expected patients "
-              f"{table.expected_n:.1f} (closed form)"]
+              f"{fmt(table.expected_n, '.1f')} (closed form)"]
+    lines += [f"NOTE: {note}" for note in table.notes]
     return "\n".join(lines)
 
 
@@ -76,20 +78,20 @@ def sequential_rows(result: SimulationResult) -> list[str]:
         lines.append(line)
     en = part.expected_n
     beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
-    lines.append(f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   {beside}maximum "
-                 f"{part.max_n}")
+    lines.append(f"{'Expected patients':<27}{fmt(en.value, '>12.1f')}{fmt(en.se, '>9.2f')}   "
+                 f"{beside}maximum {part.max_n}")
     return lines + _common_rows(result)
 
 
 def _common_rows(result: SimulationResult) -> list[str]:
     part = result.parts["sequential"]
+    est = part.estimate_at_stop
     lines = [
         f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
-        f"{'Estimate at stopping':<27}{part.estimate_at_stop.value:>+12.3f}"
-        f"{part.estimate_at_stop.se:>9.3f}   (bias "
-        f"{part.estimate_at_stop.value - result.true_effect:+.3f}; stopping at a bound "
-        "selects extreme estimates)",
+        f"{'Estimate at stopping':<27}{fmt(est.value, '>+12.3f')}{fmt(est.se, '>9.3f')}   (bias "
+        f"{fmt(est.value - result.true_effect, '+.3f')}; stopping at a bound selects extreme "
+        "estimates)",
     ]
     if part.reject_ignoring_futility.value != result.power.value:
         lines.append(f"{'Rejects, futility ignored':<27}"
@@ -99,5 +101,5 @@ def _common_rows(result: SimulationResult) -> list[str]:
         lines.append("P(harm detected) with the patients analysed at stopping (the "
                      "adverse-event table's: at the maximum n)")
     for name, p in part.harm_at_stop.items():
-        lines.append(f"  {name:<25}{_pct(p.value):>12}{100 * p.se:>7.2f} %")
+        lines.append(f"  {name:<25}{_pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %")
     return lines

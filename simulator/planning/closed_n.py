@@ -23,7 +23,7 @@ from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from ..spec.variants import at_n
 from .closed import analytic_assurance, analytic_power, completion_probabilities
-from .closed_sequential import METHOD, sequential_closed_form
+from .closed_sequential import METHOD, closed_form_undefined, sequential_closed_form
 from .metric import Metric
 from .resolve_closed import closed_forms
 
@@ -81,6 +81,8 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
 def _sequential(scenario: Scenario, metric: Metric
                 ) -> tuple[Callable[[int], float] | None, str]:
     """The group-sequential closed form of power (none for the other metrics)."""
+    if closed_form_undefined(scenario) is not None:
+        return None, ""
     if metric.kind == "power":
         return (lambda n: sequential_closed_form(scenario, n).power), METHOD
     if metric.kind == "power_benefit":

@@ -232,6 +232,8 @@ class Resolve:
                 and min(expected_completers(scenario)) <= 0:
             notes = ("resolve conditional_power and plateau are null: no patient is expected "
                      "to complete in an arm of the new trial",)
+        tsa = _tsa_parts(scenario, counts)
+        notes += _null_notes(counts, spec) + _part_notes(closed, tsa.get("tsa"))
         return {"resolve": ResolveResult(
             rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
             by_direction=by_direction, new_trials=spec.new_trials,
@@ -239,8 +241,8 @@ class Resolve:
             grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
                    if key.startswith("grade:")},
             ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
-            tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts),
-            **_tsa_parts(scenario, counts)), "notes": notes + _null_notes(counts, spec)}
+            tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts), **tsa),
+            "notes": notes}
 
 
 def _prediction_parts(counts: dict[str, Any]) -> dict[str, Any]:
@@ -262,6 +264,12 @@ def _null_notes(counts: dict[str, Any], spec: MetaSpec) -> tuple[str, ...]:
         out.append("the TSA-adjusted CI (tsa.adjusted_ci_mean) is null: it was finite in no "
                    "simulated future")
     return tuple(out)
+
+
+def _part_notes(closed: ResolveClosedForms | None, tsa: TSAPlan | None) -> tuple[str, ...]:
+    """The closed forms' and the TSA plan's reasons for a null."""
+    return ((() if closed is None else closed.notes())
+            + (() if tsa is None else tuple(f"tsa: {n}" for n in tsa.notes())))
 
 
 def _tsa_parts(scenario: Scenario, counts: dict[str, Any]) -> dict[str, Any]:

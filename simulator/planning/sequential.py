@@ -31,7 +31,8 @@ from ..engine.looks import look_sizes
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..spec.scenario import Scenario
-from .closed_sequential import SequentialClosedForm, design_of, sequential_closed_form
+from .closed_sequential import (SequentialClosedForm, closed_form_undefined, design_of,
+                                sequential_closed_form)
 from .decisions import benefit_sign, harm_by_arm
 from .plan import Plan, Point
 
@@ -186,7 +187,7 @@ class SequentialPart:
         cf = self.closed_form
         return {"sequential": {
             "looks": [list(s) for s in self.looks],
-            "critical_values": list(self.critical_values),
+            "critical_values": [b if np.isfinite(b) else None for b in self.critical_values],
             "futility_bounds": [None if not np.isfinite(b) else b for b in self.futility_bounds],
             "p_stop_efficacy": [p.value for p in self.efficacy],
             "p_stop_efficacy_se": [p.se for p in self.efficacy],
@@ -194,10 +195,9 @@ class SequentialPart:
             "p_stop_futility": [p.value for p in self.futility],
             "p_stop_futility_se": [p.se for p in self.futility],
             **self.reject_ignoring_futility.to_dict("reject_ignoring_futility"),
-            "expected_n": self.expected_n.value, "expected_n_se": self.expected_n.se,
+            **self.expected_n.to_dict("expected_n"),
             "max_n": self.max_n,
-            "estimate_at_stop": self.estimate_at_stop.value,
-            "estimate_at_stop_se": self.estimate_at_stop.se,
+            **self.estimate_at_stop.to_dict("estimate_at_stop"),
             **self.power_fixed.to_dict("power_fixed"),
             "p_harm_detected_at_stop": {k: p.value for k, p in self.harm_at_stop.items()},
             "analytic": None if cf is None else {
@@ -244,7 +244,7 @@ class Sequential:
         out: dict[str, Any] = {
             "power": prob(int(c["seq_efficacy"].sum()), n),
             "power_benefit": prob(int(c["seq_benefit"].sum()), n),
-            "parts": {"sequential": part}}
+            "parts": {"sequential": part}, "notes": _notes(s, part, point.plan.closed_forms)}
         if closed is not None:
             out.update(analytic_power=closed.power, analytic_method=closed.method,
                        analytic_exact=False)
@@ -252,3 +252,18 @@ class Sequential:
             out["assurance"] = prob(int(point.counts["prior"]["seq_benefit"].sum()), n)
             out["analytic_assurance"] = None
         return out
+
+
+def _notes(scenario: Scenario, part: SequentialPart, closed_forms: bool) -> tuple[str, ...]:
+    """Why a value of the sequential part is null."""
+    out = []
+    valid = part.estimate_at_stop.n
+    if valid < 2:
+        out.append("sequential estimate_at_stop" + (" and its SE are" if valid == 0 else
+                                                    "_se is") + " null: "
+                   + ("no trial" if valid == 0 else "only one trial")
+                   + " could be analysed at the look where it stopped")
+    why = closed_form_undefined(scenario)
+    if closed_forms and why is not None:
+        out.append(f"the sequential closed form (analytic) is null: {why}")
+    return tuple(out)

@@ -10,7 +10,11 @@ sizes). The ranges are those of the problem, not of floating point:
   shift) in [-10, 10]; a standard deviation in [0.01, 10]; a variance in
   [0, 100].
 * A ratio (allocation weights, a risk ratio) within a factor 1000 of 1.
-* A type I error rate in [1e-10, 0.5).
+* A type I error rate in [1e-10, 0.5), and so a type II error rate (power at
+  most 1 - 1e-10).
+* A spending family's parameter (Kim-DeMets rho, Hwang-Shih-DeCani gamma)
+  within [-40, 40]: beyond it the spending is a step (exp(40) = 2e17), and
+  exp(-gamma) overflows.
 * Sizes: at most 100,000 patients in any arm and 20 arms; at most 10^9
   simulated trials.
 * Calendar quantities within 100 years (1200 months).
@@ -24,8 +28,9 @@ from __future__ import annotations
 
 __all__ = ["NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_ARM_SIZE", "MAX_ARMS",
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
-           "MAX_PATIENT_REPLICATIONS", "DIFFERENCE", "SCORE", "is_difference", "is_score",
-           "is_sd", "is_ratio"]
+           "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_SPENDING_PARAMETER",
+           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "is_difference", "is_score",
+           "is_sd", "is_ratio", "is_spending_parameter"]
 
 #: The top of the 0-10 numerical rating scale.
 NRS_MAX = 10.0
@@ -33,8 +38,11 @@ NRS_MAX = 10.0
 MIN_SD = 0.01
 #: Ratios (allocation weights to the reference arm's, risk ratios) lie in [1/MAX_RATIO, MAX_RATIO].
 MAX_RATIO = 1000.0
-#: The smallest type I error rate.
+#: The smallest type I error rate (and type II error rate).
 MIN_ALPHA = 1e-10
+#: The largest magnitude of a spending family's parameter (rho, gamma).
+MAX_SPENDING_PARAMETER = 40.0
+SPENDING_PARAMETER = "must be a number in [-40, 40] (rho of a KD family: in (0, 40])"
 #: Patients randomised to any one arm.
 MAX_ARM_SIZE = 100_000
 #: Arms of a design.
@@ -49,6 +57,8 @@ MAX_CURVE_POINTS = 1000
 MAX_SWEEP_POINTS = 10_000
 #: Replications times patients of one recruitment run (every patient's timeline is kept).
 MAX_PATIENT_REPLICATIONS = 20_000_000
+#: Draws of the site rates of one recruitment solve (``recruit --solve --reps``).
+MAX_SOLVE_REPS = 100_000
 
 DIFFERENCE = "must be a number in [-10, 10] (NRS points)"
 SCORE = "must be an NRS score in [0, 10]"
@@ -72,3 +82,8 @@ def is_sd(v: float) -> bool:
 def is_ratio(v: float) -> bool:
     """A ratio within a factor 1000 of 1."""
     return 1.0 / MAX_RATIO <= v <= MAX_RATIO
+
+
+def is_spending_parameter(v: float) -> bool:
+    """A spending family's parameter: in [-40, 40]."""
+    return -MAX_SPENDING_PARAMETER <= v <= MAX_SPENDING_PARAMETER

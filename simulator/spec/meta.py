@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .._lazy import special
-from .bounds import NRS_MAX, is_difference
+from .bounds import (MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
+                     is_spending_parameter)
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
@@ -141,27 +142,34 @@ class MetaSpec:
     rules: tuple[str, ...] = ("settled", "ci-excludes-0")
     precision: float | None = number(None, optional=True, check=lambda v: 0 < v <= NRS_MAX,
                                      allowed="must be a number in (0, 10] (NRS points)")
-    power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")
+    power: float = number(0.9, check=lambda v: 0.5 <= v <= 1 - MIN_ALPHA,
+                          allowed=f"must be in [0.5, 1 - {MIN_ALPHA:g}]")
     delta: float | None = number(None, optional=True, check=lambda v: MIN_DELTA <= v <= NRS_MAX,
                                  allowed=f"must be a number in [{MIN_DELTA:g}, 10] (NRS points)")
     tsa_alpha_spending: str = choice(TSA_ALPHA, "asOF")
     tsa_beta_spending: str = choice(TSA_BETA, "none")
     tsa_binding: bool = flag(False)
-    tsa_gamma_a: float | None = number(None, optional=True)
-    tsa_gamma_b: float | None = number(None, optional=True)
+    tsa_gamma_a: float | None = number(None, optional=True, check=is_spending_parameter,
+                                       allowed=SPENDING_PARAMETER)
+    tsa_gamma_b: float | None = number(None, optional=True, check=is_spending_parameter,
+                                       allowed=SPENDING_PARAMETER)
     tsa_ris: str = choice(TSA_RIS, "daris")
     hksj_truncate: bool = flag(False)
     tau2_prior: str = choice(TAU2_PRIORS, "fixed")
-    tau2_prior_mu: float | None = number(None, optional=True)
-    tau2_prior_sigma: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                            allowed="must be a number > 0 (SD of ln tau^2)")
+    tau2_prior_mu: float | None = number(
+        None, optional=True, check=lambda v: -30 <= v <= 5,
+        allowed="must be a number in [-30, 5] (mean of ln tau^2: tau^2 from 1e-13 to 148)")
+    tau2_prior_sigma: float | None = number(
+        None, optional=True, check=lambda v: 0 < v <= 5,
+        allowed="must be a number in (0, 5] (SD of ln tau^2)")
     ci_method: str = choice(CI_METHODS, "z")
-    ci_studies: int | None = integer(None, optional=True, check=lambda v: v >= 2,
-                                     allowed="must be an integer >= 2 (studies in the review's CI)")
+    ci_studies: int | None = integer(
+        None, optional=True, check=lambda v: 2 <= v <= MAX_STUDIES,
+        allowed=f"must be an integer in [2, {MAX_STUDIES}] (studies in the review's CI)")
     tau2_method: str = choice(("unknown",) + TAU2_METHODS, "unknown")
     outcome: str = text("pain")
-    harm_margin: float | None = number(None, optional=True, check=lambda v: v > 1,
-                                       allowed="must be a risk ratio > 1")
+    harm_margin: float | None = number(None, optional=True, check=lambda v: 1 < v <= MAX_RATIO,
+                                       allowed=f"must be a risk ratio in (1, {MAX_RATIO:g}]")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")

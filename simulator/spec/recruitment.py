@@ -95,8 +95,9 @@ class RecruitmentSpec:
         allowed=f"must be a list of opening times in [0, {MAX_MONTHS:g}] (months), one per "
                 "site")
     rate_cv: float = number(
-        0.6, check=lambda v: 0 <= v <= 3,
-        allowed="must be a number in [0, 3] (coefficient of variation of the site rates)")
+        0.6, check=lambda v: v == 0 or 1e-3 <= v <= 3,
+        allowed="must be 0 or a number in [0.001, 3] (coefficient of variation of the site "
+                "rates; the gamma's shape is 1 / cv^2)")
     screen_failure: float = number(0.0, check=lambda v: 0 <= v <= 0.99,
                                    allowed="must be in [0, 0.99]")
     chairs_per_site: int | None = integer(

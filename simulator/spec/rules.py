@@ -142,6 +142,10 @@ def _check_meta(s: Scenario) -> None:
                    "information size is for)")
 
 
+#: The smallest placebo risk of the event a binary update pools (log risk ratios).
+MIN_EVENT_RISK = 1e-6
+
+
 def _check_binary_meta(s: Scenario) -> None:
     """A binary update: the adverse event exists, and its important harm is a feasible risk."""
     meta = s.meta_analysis
@@ -154,6 +158,10 @@ def _check_binary_meta(s: Scenario) -> None:
         raise fail("[meta_analysis] outcome", meta.outcome,
                    "a binary update takes a two-arm parallel design's events, for now")
     risk = events[meta.outcome].placebo_risk
+    if risk < MIN_EVENT_RISK:
+        raise fail(f"[adverse_events.{meta.outcome}] placebo_risk", risk,
+                   f"must be at least {MIN_EVENT_RISK:g} for a binary update ([meta_analysis] "
+                   "outcome): the variance of a log risk ratio grows as 1 / risk")
     if risk * meta.harm_margin >= 1:
         raise fail("[meta_analysis] harm_margin", meta.harm_margin,
                    f"with placebo_risk = {risk:g} the harmful risk {risk * meta.harm_margin:.3g} "

@@ -133,7 +133,7 @@ def test_a_sweep_range_of_too_many_values_is_refused(tmp_path, capsys, verb, val
 
 def run_json(capsys, *args) -> dict:
     """A completed run's strict JSON (``--json -``)."""
-    quiet = ["--quiet"] if args[0] not in ("meta", "evidence", "recruit") else []
+    quiet = ["--quiet"] if args[0] not in ("meta", "evidence", "recruit", "boundaries") else []
     code, out, err = cli(capsys, *args, "--json", "-", *quiet)
     assert code == 0, err
     assert "Traceback" not in err and "Warning" not in err
@@ -420,3 +420,128 @@ def test_tables_never_print_a_negative_zero(tmp_path, capsys):
         code, out, _ = cli(capsys, "run", s, "--n-sims", "50", "--seed", str(seed), "--quiet")
         assert code == 0
         assert "-0.0 " not in out and "-0 %" not in out and "-0.000" not in out
+
+
+# -- after the merge with main: its verbs and sections, found by the fuzz test ------------
+
+
+def test_existing_hksj_studies_that_agree_exactly_are_refused(tmp_path, capsys):
+    """The HKSJ factor of identical studies is 0: the existing SE would be 0 (it divided by
+    zero in the resolve closed forms)."""
+    s = scenario(tmp_path, SMALL + "[meta_analysis]\nstudies = [[-0.5, 0.3], [-0.5, 0.3]]\n"
+                                   "hksj = true\n")
+    code, _, err = cli(capsys, "resolve", s, "--n-sims", "50", "--quiet")
+    assert_named_error(code, err, "standard error of 0", "hksj_truncate = true")
+    fixed = scenario(tmp_path, SMALL + "[meta_analysis]\nstudies = [[-0.5, 0.3], [-0.5, 0.3]]\n"
+                                       "hksj = true\nhksj_truncate = true\n", "t.toml")
+    assert run_json(capsys, "resolve", fixed, "--n-sims", "50")["existing"]["se"] > 0
+
+
+def test_a_binary_update_of_an_event_without_risk_is_refused(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL + "[adverse_events.nausea]\nplacebo_risk = 0.0\n"
+                                   "risk_ratio = 2.0\n[meta_analysis]\npooled = { estimate = "
+                                   "0.5, se = 0.3 }\ntau2 = 0.0\noutcome = \"nausea\"\n"
+                                   "harm_margin = 1.5\n")
+    code, _, err = cli(capsys, "resolve", s, "--n-sims", "50", "--quiet")
+    assert_named_error(code, err, "[adverse_events.nausea] placebo_risk = 0.0", "at least 1e-06")
+
+
+def test_a_tsa_look_that_spends_no_alpha_is_null_with_a_note(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 50\n[pain]\neffect = -1.0\n"
+                           "analysis = \"followup\"\n[meta_analysis]\nstudies = [[-0.5, 10.0]]\n"
+                           "rules = [\"tsa\"]\n")
+    data = run_json(capsys, "resolve", s, "--n-sims", "50")
+    assert data["tsa"]["critical_values"][0] is None
+    assert "no alpha is spent" in " ".join(data["tsa"]["notes"])
+    assert "no alpha is spent" in " ".join(data["notes"])
+    code, out, _ = cli(capsys, "resolve", s, "--n-sims", "50", "--quiet")
+    assert code == 0 and "NOTE: tsa: a critical value is null" in out
+
+
+INTERIM = "[interim]\nlooks = [0.33, 0.67, 1.0]\n"
+
+
+def test_a_sequential_trial_without_completers_reports_nulls(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 2\n[pain]\neffect = 0.0\n"
+                           "analysis = \"ancova\"\n[dropout]\nrate = 0.999999\n" + INTERIM)
+    data = run_json(capsys, "run", s, "--n-sims", "50")
+    assert data["sequential"]["estimate_at_stop"] is None
+    assert "estimate_at_stop and its SE are null" in all_notes(data)
+
+
+def test_a_sequential_closed_form_without_spread_is_null(tmp_path, capsys):
+    """Baselines of about 0 cannot fall by 30 %: no responder in either arm, so the
+    responder z has no variance (the closed form divided by zero)."""
+    s = scenario(tmp_path, "[design]\nn_per_arm = 6\n[pain]\neffect = -1.0\n"
+                           "analysis = \"responder30\"\ninclusion_max = 1e-300\n"
+                           "baseline_sd = 1.7\n" + INTERIM)
+    table = run_json(capsys, "boundaries", s, "--paths", "5")
+    assert table["power"] is None and table["expected_n"] is None
+    assert "responder rates are 0 and 0" in " ".join(table["notes"])
+    data = run_json(capsys, "run", s, "--n-sims", "50")
+    assert data["sequential"]["analytic"] is None
+    assert "the sequential closed form (analytic) is null" in all_notes(data)
+
+
+def test_a_solve_whose_runs_sit_in_the_tails_is_unreachable_not_a_traceback(tmp_path, capsys):
+    """The probit fit's information matrix was singular (every run at 0 or 1)."""
+    s = scenario(tmp_path, "[design]\nkind = \"crossover\"\nn_per_arm = 2\n"
+                           "crossover_analysis = \"within\"\n[pain]\neffect = -1.0\n"
+                           "analysis = \"followup\"\n[adverse_events.ae1]\nplacebo_risk = 0.0\n"
+                           "risk_ratio = 0.5\n")
+    code, out, err = cli(capsys, "size", s, "--target", "0.999999", "--n-max", "300",
+                         "--n-sims", "50", "--json", "-", "--quiet")
+    assert code in (0, 3), err
+    assert "Traceback" not in err
+    if code == 3:
+        assert err.strip().splitlines()[-1].startswith("trialsim: cannot solve")
+
+
+def test_recruit_solve_caps_its_rate_draws(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL + "[recruitment]\nsites = 3\nrate_per_site_month = 1\n"
+                                   "deadline_months = 24\n")
+    code, _, err = cli(capsys, "recruit", s, "--solve", "sites", "--reps", "10000000")
+    assert_named_error(code, err, "n_reps = 10000000", "[2, 100000]")
+
+
+def test_sweep_n_max_bounds_each_solve(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL)
+    out = tmp_path / "sweep.csv"
+    code, _, err = cli(capsys, "sweep", s, "--grid", "pain.effect=-1,-0.5", "--n-max", "50",
+                       "--out", out, "--quiet")
+    assert_named_error(code, err, "--n-max 50: only with --target")
+    code, _, err = cli(capsys, "sweep", s, "--grid", "pain.effect=-1,-0.05", "--target", "0.8",
+                       "--n-max", "300", "--n-sims", "200", "--out", out, "--quiet")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
+    assert rows[0]["n_per_arm"] is not None and rows[0]["n_per_arm"] <= 300
+    assert rows[1]["n_per_arm"] is None and "n_max = 300" in rows[1]["unreachable"]
+
+
+def test_a_long_report_announces_its_estimated_time(tmp_path, capsys, monkeypatch):
+    import simulator.face.flags as flags
+
+    monkeypatch.setattr(flags, "LONG_SECONDS", 0.0)
+    s = scenario(tmp_path, SMALL)
+    code, _, err = cli(capsys, "report", s, "--out", tmp_path / "r.html", "--n-sims", "20")
+    assert code == 0 and "this run will take about" in err
+
+
+def test_a_mean_of_one_replication_has_no_standard_error():
+    from simulator.mc import MonteCarloMean
+
+    one = MonteCarloMean.from_sums(2.0, 4.0, 1)
+    assert one.value == 2.0 and one.to_dict("m") == {"m": 2.0, "m_se": None}
+    assert MonteCarloMean.from_sums(0.0, 0.0, 0).to_dict("m") == {"m": None, "m_se": None}
+
+
+def test_new_numbers_of_main_are_bounded(tmp_path, capsys):
+    for section, text, fragment in [
+        ("interim", "looks = [0.5, 1.0]\nalpha_spending = \"asHSD\"\ngamma_a = -1e300\n",
+         "[interim] gamma_a = -1e+300"),
+        ("interim", "looks = [0.5, 1.0]\nbeta = 1e-162\n", "[interim] beta = 1e-162"),
+    ]:
+        s = scenario(tmp_path, SMALL + f"[{section}]\n{text}")
+        code, _, err = cli(capsys, "boundaries", s)
+        assert_named_error(code, err, fragment)
+

@@ -165,11 +165,14 @@ def _responder_power(scenario: Scenario, n_per_arm: int | None) -> AnalyticPower
     p0 = arm_truth(pain, False).responder_rate[c]
     p1 = arm_truth(pain, True).responder_rate[c]
     m0, m1 = expected_completers(scenario, n_per_arm)
+    cc = spec.responder_test == "z-cc"
     value = None if too_few_completers(scenario, n_per_arm) else _finite(
-        lambda: two_proportion_power(p0, p1, m0, m1, alpha=spec.alpha, sided=spec.sided))
+        lambda: two_proportion_power(p0, p1, m0, m1, alpha=spec.alpha, sided=spec.sided,
+                                     continuity=cc))
     return AnalyticPower(value=value, exact=False,
-                         method="normal approximation, two proportions, at the true "
-                                "responder rates and expected completers")
+                         method="normal approximation, two proportions"
+                                + (" (continuity-corrected)" if cc else "")
+                                + ", at the true responder rates and expected completers")
 
 
 def analytic_power(scenario: Scenario, *, average_completers: bool = True,
@@ -271,8 +274,8 @@ def analytic_assurance(scenario: Scenario) -> float | None:
         c = pain.responder_cutoff
         p0 = arm_truth(pain, False).responder_rate[c]
         powers = np.array([two_proportion_power(
-            p0, arm_truth(pain, True, float(theta)).responder_rate[c], m0, m1, **common)
-            for theta in effects])
+            p0, arm_truth(pain, True, float(theta)).responder_rate[c], m0, m1, **common,
+            continuity=spec.responder_test == "z-cc") for theta in effects])
     elif pain.analysis == "ancova" and scenario.design.kind != "crossover":
         powers = ancova_power(effects, sd, r, m0, m1, **common)
     else:

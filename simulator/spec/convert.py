@@ -327,6 +327,15 @@ def _plain(section: Any) -> dict[str, Any]:
             for k in file_keys(type(section)) if (v := getattr(section, k)) is not None}
 
 
+def _analysis_dict(a: AnalysisSpec) -> dict[str, Any]:
+    """``[analysis]``; ``responder_test`` only where it is not the default (so that a
+    scenario written before it has the same dictionary, and a sweep point the same hash)."""
+    out = _plain(a)
+    if out.get("responder_test") == "z":
+        del out["responder_test"]
+    return out
+
+
 def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
     """The scenario as a nested dictionary in the shape of its TOML file."""
     design = _plain(s.design)
@@ -339,7 +348,8 @@ def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": s.name, "seed": s.seed, "design": design, "pain": _pain_dict(s, evidence),
         "adverse_events": {ae.name: _ae_dict(ae, s.design.arms) for ae in s.adverse_events},
-        "dropout": dropout, "analysis": _plain(s.analysis), "simulation": _plain(s.simulation),
+        "dropout": dropout, "analysis": _analysis_dict(s.analysis),
+        "simulation": _plain(s.simulation),
     }
     if s.meta_analysis is not None:
         out["meta_analysis"] = _meta_dict(s.meta_analysis)

@@ -8,10 +8,12 @@ from typing import Literal
 from .bounds import MAX_N_SIMS, MIN_ALPHA
 from .schema import check_fields, choice, integer, number
 
-__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS"]
+__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS",
+           "RESPONDER_TESTS"]
 
 ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 MULTIPLICITY_METHODS = ("dunnett", "holm", "bonferroni", "none")
+RESPONDER_TESTS = ("z", "z-cc")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +41,12 @@ class AnalysisSpec:
     multiplicity : {"dunnett", "holm", "bonferroni", "none"}
         Multi-arm: how the family-wise error of the comparisons with the
         reference is controlled.
+    responder_test : {"z", "z-cc"}
+        Responder analyses: the pooled two-proportion z-test with the Wald
+        interval, or both with Yates' continuity correction (the difference
+        shrunk by, and the interval widened by, ``(1/m0 + 1/m1) / 2``):
+        conservative where the uncorrected test is liberal, at a few
+        completers per arm.
 
     Examples
     --------
@@ -58,6 +66,7 @@ class AnalysisSpec:
                                allowed="must be an integer in [2, 1000]")
     multiplicity: Literal["dunnett", "holm", "bonferroni", "none"] = choice(
         MULTIPLICITY_METHODS, "dunnett")
+    responder_test: Literal["z", "z-cc"] = choice(RESPONDER_TESTS, "z")
 
     def __post_init__(self) -> None:
         check_fields(self, "analysis")

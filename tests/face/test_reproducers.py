@@ -545,3 +545,20 @@ def test_new_numbers_of_main_are_bounded(tmp_path, capsys):
         code, _, err = cli(capsys, "boundaries", s)
         assert_named_error(code, err, fragment)
 
+
+# -- item 14: small responder trials -------------------------------------------------------
+
+
+RESPONDER = "[design]\nn_per_arm = 6\n[pain]\neffect = -1.0\nanalysis = \"responder30\"\n"
+
+
+def test_a_small_responder_trial_is_noted_with_its_exact_level_and_coverage(tmp_path, capsys):
+    s = scenario(tmp_path, RESPONDER)
+    data = run_json(capsys, "run", s, "--n-sims", "200")
+    note = all_notes(data)
+    assert "too small for the normal approximation" in note and "z-cc" in note
+    corrected = run_json(capsys, "run", s, "--n-sims", "200", "--set",
+                         "analysis.responder_test=z-cc")
+    assert "too small" not in all_notes(corrected)
+    big = scenario(tmp_path, RESPONDER.replace("n_per_arm = 6", "n_per_arm = 150"), "b.toml")
+    assert "too small" not in all_notes(run_json(capsys, "run", big, "--n-sims", "200"))

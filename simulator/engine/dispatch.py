@@ -16,44 +16,22 @@ import numpy as np
 from ..analysis.arms import analyse_arms, two_sample_analysis
 from ..analysis.estimands import estimand_moments
 from ..analysis.imputation import jump_to_reference
-from ..errors import ScenarioError
-from ..models.aggregate import (
-    aggregate_unsupported,
-    simulate_aggregate,
-    simulate_aggregate_grid,
-)
+from ..models.aggregate import simulate_aggregate, simulate_aggregate_grid
 from ..models.crossover import simulate_crossover_grid
 from ..models.draw import Draw
 from ..models.parameters import TrialParameters
 from ..models.patient import simulate_patient_grid
 from ..models.withdrawal import needs_missing_path, simulate_missing_grid
 from ..spec.scenario import Scenario
+from .paths import PathName, choose_path
 from .sample import SampleGrid, TrialSample, split_sizes
 
 __all__ = ["PathName", "choose_path", "draw_sizes", "analyse_draw", "simulate_sizes",
            "simulate_trials"]
 
-PathName = Literal["auto", "aggregate", "patient"]
 #: An internal path: every patient's full data (the withdrawal model), whatever
 #: the scenario needs; a comparison run uses it to pair with a run that does.
 FULL_DATA = "full-data"
-
-
-def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggregate", "patient"]:
-    """The data path for a scenario.
-
-    ``auto`` takes the aggregate path whenever it is exact for the scenario;
-    forcing ``aggregate`` where it is not raises :class:`ScenarioError`.
-    """
-    reason = aggregate_unsupported(scenario)
-    if path == "auto":
-        return "patient" if reason else "aggregate"
-    if path == "aggregate" and reason:
-        raise ScenarioError(f"{scenario.source}: path 'aggregate' is not exact here: {reason}; "
-                            "use path 'patient' or 'auto'")
-    if path not in ("aggregate", "patient"):
-        raise ScenarioError(f"path = {path!r}: must be one of 'auto', 'aggregate', 'patient'")
-    return path
 
 
 def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,

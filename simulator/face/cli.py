@@ -25,24 +25,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..engine.workers import workers_exit_with_parent
 from ..errors import ConvergenceError, ScenarioError, SimulatorError
-from ..ops.sweep import BACKENDS
-from ..planning.solver import N_TOLERANCE
 from ..spec import RULES
-from .commands_evidence import cmd_evidence, cmd_meta
-from .commands_ops import cmd_recruit, cmd_sweep
-from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
-from .commands_report import cmd_report
-from .commands_sequential import cmd_boundaries
+from ..spec.settings import N_TOLERANCE
+from ..spec.sweep import BACKENDS
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
 
@@ -62,13 +58,13 @@ def _add_run(verbs: Verbs) -> None:
                      help="data path (default: aggregate when it is exact)")
     run.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' = stdout)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler="commands_planning:cmd_run")
 
 
 def _add_validate(verbs: Verbs) -> None:
     validate = verbs.add_parser("validate", help="check a scenario file without running it")
     add_scenario_flags(validate)
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(handler="commands_validate:cmd_validate")
 
 
 def _add_curve(verbs: Verbs) -> None:
@@ -81,7 +77,7 @@ def _add_curve(verbs: Verbs) -> None:
     curve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     curve.add_argument("--plot", metavar="FILE.png", help="save a figure of the curve(s)")
     curve.add_argument("--target", type=float, help="draw a target line on the plot")
-    curve.set_defaults(handler=cmd_curve)
+    curve.set_defaults(handler="commands_planning:cmd_curve")
 
 
 def _add_size(verbs: Verbs) -> None:
@@ -103,7 +99,7 @@ def _add_size(verbs: Verbs) -> None:
                            "both answers are shown")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
-    size.set_defaults(handler=cmd_size)
+    size.set_defaults(handler="commands_planning:cmd_size")
 
 
 def _add_resolve(verbs: Verbs) -> None:
@@ -121,7 +117,7 @@ def _add_resolve(verbs: Verbs) -> None:
                               "(1 .. --trials)")
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
-    resolve.set_defaults(handler=cmd_resolve)
+    resolve.set_defaults(handler="commands_planning:cmd_resolve")
 
 
 def _add_boundaries(verbs: Verbs) -> None:
@@ -135,7 +131,7 @@ def _add_boundaries(verbs: Verbs) -> None:
     bounds.add_argument("--paths", type=int, default=20,
                         help="simulated trials drawn on the plot (default 20)")
     bounds.add_argument("--seed", type=int, help="root seed of the paths")
-    bounds.set_defaults(handler=cmd_boundaries)
+    bounds.set_defaults(handler="commands_sequential:cmd_boundaries")
 
 
 def _add_recruit(verbs: Verbs) -> None:
@@ -161,7 +157,7 @@ def _add_recruit(verbs: Verbs) -> None:
     recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
                                                             "utilisation")
-    recruit.set_defaults(handler=cmd_recruit)
+    recruit.set_defaults(handler="commands_ops:cmd_recruit")
 
 
 def _add_sweep(verbs: Verbs) -> None:
@@ -190,7 +186,7 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--target", type=float,
                        help="solve the n per arm at which --metric reaches this target at "
                             "every point (the plot then shows that n)")
-    sweep.set_defaults(handler=cmd_sweep)
+    sweep.set_defaults(handler="commands_ops:cmd_sweep")
 
 
 def _add_meta(verbs: Verbs) -> None:
@@ -201,7 +197,7 @@ def _add_meta(verbs: Verbs) -> None:
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
-    meta.set_defaults(handler=cmd_meta)
+    meta.set_defaults(handler="commands_evidence:cmd_meta")
 
 
 def _add_evidence(verbs: Verbs) -> None:
@@ -210,7 +206,7 @@ def _add_evidence(verbs: Verbs) -> None:
     evidence.add_argument("key", nargs="?", help="entry key (with 'show')")
     evidence.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     add_evidence_flag(evidence)
-    evidence.set_defaults(handler=cmd_evidence)
+    evidence.set_defaults(handler="commands_evidence:cmd_evidence")
 
 
 def _add_report(verbs: Verbs) -> None:
@@ -226,7 +222,7 @@ def _add_report(verbs: Verbs) -> None:
     report.add_argument("--target", type=float, metavar="POWER",
                         help="also solve the n per arm for this power, e.g. 0.9")
     report.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    report.set_defaults(handler=cmd_report, path="auto")
+    report.set_defaults(handler="commands_report:cmd_report", path="auto")
 
 
 _VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
@@ -239,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        One sub-parser per verb; each sets ``handler``, the function that
-        runs the verb and returns the exit status.
+        One sub-parser per verb; each sets ``handler``, ``"module:function"``
+        of the function (in this package) that runs the verb and returns the
+        exit status; the module is imported only when its verb runs.
     """
     parser = argparse.ArgumentParser(
         prog="trialsim",
@@ -251,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     for add_verb in _VERBS:
         add_verb(verbs)
     return parser
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    """The verb's function from ``"module:function"``, its module imported only now
+    (so that ``validate`` and ``evidence`` do not load the engine and planning)."""
+    module, function = name.split(":")
+    return getattr(importlib.import_module(f".{module}", __package__), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -277,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (validate, evidence, ...) do not pay for importing joblib.
         workers = getattr(args, "jobs", 1) != 1
         with workers_exit_with_parent() if workers else contextlib.nullcontext():
-            return args.handler(args)
+            return _handler(args.handler)(args)
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The verbs on one scenario's trials: ``validate``, ``run``, ``curve``,
+"""The verbs on one scenario's trials: ``run``, ``curve``,
 ``size`` and ``resolve``. Each loads the scenario, calls the planning layer,
 writes what was asked for (JSON, CSV, a figure) and prints its table; each
 returns the exit status."""
@@ -11,7 +11,7 @@ import time
 from ..errors import ScenarioError
 from ..planning.curves import power_curve
 from ..planning.review_run import resolve_review
-from ..planning.simulate import data_path, simulate
+from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
@@ -22,26 +22,7 @@ from .provenance import provenance_of
 from .tables import format_curve, format_result, format_size
 from .tables_resolve import format_resolve
 
-__all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """``trialsim validate``: load the scenario and say which data path it takes.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        The exit status (0).
-    """
-    scenario = scenario_from(args)
-    path = data_path(scenario)
-    print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
-          f"{scenario.pain.analysis} analysis, {path} path")
-    return 0
+__all__ = ["cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:

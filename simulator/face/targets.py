@@ -18,14 +18,15 @@ import os
 import stat
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io import check_output_path, same_file
 from ..errors import ScenarioError
-from ..ops.store import ResultStore
-from ..ops.sweep import SweepPoint, metric_columns
 from ..spec import SweepSpec
 from .output import figure_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..ops.sweep import SweepPoint
 
 __all__ = ["check_outputs", "check_sweep_plot"]
 
@@ -61,6 +62,7 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str, Path]]:
         elif flag == "--out":
             if value == "-":
                 raise ScenarioError("--out -: the result store must be a file, e.g. sweep.csv")
+            from ..ops.store import ResultStore  # only a sweep's store: start-up stays light
             found += [(flag, value, path) for path in ResultStore(value).files]
         else:
             found.append((flag, value, Path(value)))
@@ -162,6 +164,7 @@ def check_sweep_plot(args: argparse.Namespace, spec: SweepSpec,
                             f"axis needs a numeric sweep key: {', '.join(numeric)}")
     if getattr(args, "target", None) is not None:  # --metric is solved for; n is plotted
         return x, by
+    from ..ops.sweep import metric_columns
     metrics = metric_columns(points)
     if args.metric not in metrics:
         raise ScenarioError(f"--metric {args.metric}: not a column of this sweep's rows: use "

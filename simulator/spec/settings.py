@@ -7,7 +7,10 @@ from typing import Literal
 
 from .schema import check_fields, choice, integer, number
 
-__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS"]
+__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS", "N_TOLERANCE"]
+
+#: Default widest range of n (as a share of n) the sample-size solver accepts.
+N_TOLERANCE = 0.02
 
 ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 MULTIPLICITY_METHODS = ("dunnett", "holm", "bonferroni", "none")

@@ -8,7 +8,10 @@ from typing import Any
 
 from .schema import fail
 
-__all__ = ["SweepSpec"]
+__all__ = ["SweepSpec", "BACKENDS"]
+
+#: Where a sweep's points run: loky processes here, a local Dask cluster, or a Dask scheduler.
+BACKENDS = ("loky", "dask-local", "dask")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -134,7 +134,7 @@ def test_run_prints_provenance_footer_with_warning(capsys):
 
 
 def test_user_evidence_file_on_the_command_line(tmp_path, capsys):
-    from test_evidence import ENTRY
+    from spec.test_evidence import ENTRY  # tests/ is on the path (its conftest)
 
     mine = tmp_path / "mine.toml"
     mine.write_text(ENTRY)

@@ -8,7 +8,8 @@ matplotlib writes, no output may be an input file of the run (the scenario,
 an ``--evidence`` file, the study table of ``meta``, the built-in evidence
 table), no two outputs may be the same file, and a sweep's result store must
 be a set of distinct files. A sweep's ``--x``, ``--by`` and ``--metric`` are
-checked against its keys and the columns its rows will have.
+checked against its keys and the columns its rows will have by
+:mod:`.sweep_checks`, when the sweep verb runs.
 """
 
 from __future__ import annotations

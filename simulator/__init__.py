@@ -27,6 +27,7 @@ from .ops.recruitment import (
     simulate_recruitment,
     solve_recruitment,
 )
+from .ops.settle_time import SettleTime, settle_time
 from .ops.sweep import run_sweep
 from .planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
@@ -38,6 +39,7 @@ from .planning.results import (
     MonteCarloProbability,
     SimulationResult,
 )
+from .planning.review_run import ReviewReport, resolve_review
 from .planning.simulate import simulate, simulate_grid
 from .planning.solver import SampleSize, solve_sample_size
 from .spec import (
@@ -57,6 +59,7 @@ from .spec import (
     load_evidence,
     load_scenario,
 )
+from .spec.evidence_checks import evidence_checks
 
 __all__ = [
     "AdverseEvent",
@@ -110,5 +113,10 @@ __all__ = [
     "evolve",
     "meta_analyse",
     "Metric",
+    "ReviewReport",
+    "SettleTime",
+    "evidence_checks",
+    "resolve_review",
+    "settle_time",
     "__version__",
 ]

@@ -62,6 +62,9 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
         load_evidence,
         load_scenario,
     )
+    from .ops.settle_time import SettleTime, settle_time
+    from .planning.review_run import ReviewReport, resolve_review
+    from .spec.evidence_checks import evidence_checks
 
 #: Each public name and the module that defines it, imported on first use
 #: (PEP 562), so that ``import simulator`` and ``trialsim validate`` do not
@@ -115,6 +118,11 @@ _LAZY: dict[str, str] = {
     "evolve": ".spec",
     "load_evidence": ".spec",
     "load_scenario": ".spec",
+    "SettleTime": ".ops.settle_time",
+    "settle_time": ".ops.settle_time",
+    "ReviewReport": ".planning.review_run",
+    "resolve_review": ".planning.review_run",
+    "evidence_checks": ".spec.evidence_checks",
 }
 
 
@@ -182,5 +190,10 @@ __all__ = [
     "evolve",
     "meta_analyse",
     "Metric",
+    "SettleTime",
+    "settle_time",
+    "ReviewReport",
+    "resolve_review",
+    "evidence_checks",
     "__version__",
 ]

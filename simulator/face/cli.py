@@ -117,6 +117,17 @@ def _add_resolve(verbs: Verbs) -> None:
                               "(1 .. --trials)")
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
+    resolve.add_argument("--sites", metavar="LIST",
+                         help="with [recruitment]: the date the review is settled by n per "
+                              "arm (--n) and these numbers of sites, e.g. 5,10,20")
+    resolve.add_argument("--by", type=float, metavar="MONTHS",
+                         help="with [recruitment]: P(settled by this date), months from the "
+                              "start (default meta_analysis.settled_by_months)")
+    resolve.add_argument("--time-reps", type=int, default=1000, metavar="N",
+                         help="with [recruitment]: recruitment futures per cell (default 1000)")
+    resolve.add_argument("--time-plot", metavar="FILE.png",
+                         help="with [recruitment]: save P(settled by t) over time (and over "
+                              "n and sites, with --sites or --n and a date)")
     resolve.set_defaults(handler="commands_planning:cmd_resolve")
 
 

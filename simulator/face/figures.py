@@ -22,10 +22,12 @@ from .plots import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..ops.recruitment import RecruitmentResult
+    from ..ops.settle_time import SettleTime
     from ..provenance import RunProvenance
 
 __all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
-           "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure"]
+           "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure",
+           "save_settle_figure"]
 
 
 def _off_screen() -> None:
@@ -106,6 +108,34 @@ def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
     """
     _off_screen()
     save_figure(plot_conclusive_curves(curves, target=target), target_file, provenance)
+
+
+def save_settle_figure(st: SettleTime, name: str, target_file: str,
+                       provenance: RunProvenance | None = None) -> None:
+    """P(settled by t) over time, beside P(settled by the date) over n and sites (with a grid).
+
+    Parameters
+    ----------
+    st : SettleTime
+    name : str
+        The scenario's name.
+    target_file : str
+        The figure file.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    """
+    _off_screen()
+    import matplotlib.pyplot as plt
+
+    from .plots_settle import plot_settled_by, plot_settled_grid
+
+    if not st.grid or st.by_months is None:
+        save_figure(plot_settled_by(st, name), target_file, provenance)
+        return
+    _, (left, right) = plt.subplots(2, 1, figsize=(7, 9), layout="constrained")
+    plot_settled_by(st, name, ax=left)
+    plot_settled_grid(st, name, ax=right)
+    save_figure(left, target_file, provenance)
 
 
 def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs: bool,

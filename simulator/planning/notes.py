@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..spec.evidence_checks import evidence_checks
 from ..spec.scenario import Scenario
 
 __all__ = ["notes"]
@@ -24,4 +25,4 @@ def notes(scenario: Scenario) -> tuple[str, ...]:
                    "estimate, its coverage, the MCID rows and the adverse-event table "
                    "describe every trial analysed at its maximum n (see the interim block "
                    "for the trial as run)")
-    return tuple(out)
+    return tuple(out) + evidence_checks(scenario)

@@ -69,6 +69,10 @@ def reference(value: Any, where: str, measure: str, evidence: EvidenceTable) -> 
             or not isinstance(value.get("key"), str):
         raise fail(where, dict(value), _REFERENCE)
     entry = evidence.lookup(value["key"], where=where)
+    if entry.measure == "SMD" and measure == "MD":
+        raise fail(where, dict(value), f"entry {entry.key!r} is an SMD: give the SD that "
+                                       "converts it to NRS points, { from = \"evidence\", key = "
+                                       f"\"{entry.key}\", sd = 2.5 }}")
     if entry.measure != measure:
         raise fail(where, dict(value), f"entry {entry.key!r} is a {entry.measure}; this field "
                                        f"needs a {measure} entry")
@@ -104,16 +108,33 @@ def _pain(raw: Any, design: Design, evidence: EvidenceTable) -> Pain:
     t = table(raw, "pain", file_keys(Pain))
     extra: dict[str, Any] = {}
     if isinstance(t.get("effect"), Mapping):
-        entry = reference(t.pop("effect"), "[pain] effect", "MD", evidence)
+        entry, factor = _effect_reference(dict(t.pop("effect")), evidence)
         if "effect_sd" in t:
             raise fail("[pain] effect_sd", t["effect_sd"], "comes from the evidence entry; "
                        "give effect as a number to set your own")
-        extra = dict(effect=entry.estimate, effect_sd=entry.se, effect_evidence=entry.key)
+        extra = dict(effect=entry.estimate * factor,
+                     effect_sd=None if entry.se is None else entry.se * factor,
+                     effect_evidence=entry.key,
+                     effect_smd_sd=factor if entry.measure == "SMD" else None)
         if "tau2" not in t:
-            extra["tau2"] = entry.tau2
+            extra["tau2"] = None if entry.tau2 is None else entry.tau2 * factor ** 2
     if "arm_effects" in t:
         t["arm_effects"] = by_arm(t["arm_effects"], "[pain] arm_effects", design)
     return _build(Pain, "pain", t, **extra)
+
+
+def _effect_reference(value: dict[str, Any], evidence: EvidenceTable
+                      ) -> tuple[EvidenceEntry, float]:
+    """``[pain] effect``'s entry and the factor to NRS points (an SMD's stated SD, else 1)."""
+    where = "[pain] effect"
+    if "sd" not in value:
+        return reference(value, where, "MD", evidence), 1.0
+    sd = value.pop("sd")
+    entry = reference(value, where, "SMD", evidence)
+    if isinstance(sd, bool) or not isinstance(sd, (int, float)) or not 0 < sd < float("inf"):
+        raise fail("[pain] effect.sd", sd, "must be a number > 0: the SD (NRS points) that "
+                                           "converts the SMD to NRS points")
+    return entry, float(sd)
 
 
 def _adverse_events(raw: Any, design: Design, evidence: EvidenceTable
@@ -259,8 +280,11 @@ def _pain_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
     if s.pain.effect_evidence is not None:
         entry = evidence[s.pain.effect_evidence]
         pain["effect"] = {"from": "evidence", "key": entry.key}
+        if s.pain.effect_smd_sd is not None:
+            pain["effect"]["sd"] = s.pain.effect_smd_sd
         del pain["effect_sd"]
-        if pain["tau2"] == entry.tau2:
+        if pain["tau2"] == (None if entry.tau2 is None
+                            else entry.tau2 * (s.pain.effect_smd_sd or 1.0) ** 2):
             del pain["tau2"]
     pain = {k: v for k, v in pain.items() if v is not None}
     if s.pain.arm_effects is not None:

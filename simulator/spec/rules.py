@@ -167,7 +167,9 @@ def _check_evidence(s: Scenario, table: EvidenceTable) -> None:
     pain = s.pain
     if pain.effect_evidence is not None:
         entry = table.lookup(pain.effect_evidence, where="[pain] effect")
-        if (pain.effect, pain.effect_sd) != (entry.estimate, entry.se):
+        factor = pain.effect_smd_sd or 1.0
+        if (pain.effect, pain.effect_sd) != (entry.estimate * factor,
+                                             None if entry.se is None else entry.se * factor):
             raise fail("[pain] effect", pain.effect,
                        f"differs from evidence entry {entry.key!r} ({entry.estimate:g}, SE "
                        f"{entry.se}); set effect_evidence = None to give your own")

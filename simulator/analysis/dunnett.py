@@ -40,7 +40,7 @@ import numpy as np
 
 from .._lazy import optimize, special, stats
 
-__all__ = ["critical", "criticals", "coverage"]
+__all__ = ["critical", "criticals", "coverage", "any_rejection"]
 
 # Gauss-Legendre points per panel, and the quantile levels of s between which
 # its panels run (with their mirror images), for df < 8 and for df >= 8: the
@@ -106,6 +106,27 @@ def coverage(c: float, lambdas: tuple[float, ...], df: float, sided: int) -> flo
     else:
         inside = special.ndtr((cs - lz) / a)
     return float(ws @ np.prod(inside ** times, axis=2) @ wz)
+
+
+def any_rejection(c: float, lambdas: tuple[float, ...], shifts, df: float, sided: int) -> float:
+    """P(some comparison rejects) when comparison j's standardized mean is ``shifts[j]``.
+
+    The statistics are ``T_j = (shifts[j] + Z_j) / s`` (``shifts`` in the
+    benefit direction, the one a one-sided test rejects in), ``Z`` the
+    correlated normals above: the same one-factor integral, the product now
+    of ``P(-c s <= shifts[j] + Z_j <= c s | z0)`` (one-sided: ``<= c s``).
+    The power of any comparison of a many-to-one design with normal data.
+    """
+    lam, d = np.array(lambdas), np.asarray(shifts, dtype=float)
+    a = np.sqrt(1.0 - lam**2)
+    s, ws = _scale_nodes(float(df))
+    z, wz = _z_nodes(lambdas, 1)  # the whole line: no symmetry once shifted
+    cs = (c * s)[:, None, None]
+    m = d + lam * z[:, None]  # (z, arms)
+    inside = special.ndtr((cs - m) / a)
+    if sided == 2:
+        inside = inside - special.ndtr((-cs - m) / a)
+    return float(1.0 - ws @ np.prod(inside, axis=2) @ wz)
 
 
 @lru_cache(maxsize=4096)

@@ -145,3 +145,22 @@ def test_the_coarse_rule_agrees_with_the_fine_rule_from_df_8():
             dunnett._scale_nodes.cache_clear()
         assert len(dunnett._scale_nodes(df)[0]) == len(coarse_nodes[0])
         assert abs(dunnett.coverage(2.4, lam, df, 2) - fine_cov) < 1e-10
+
+
+@pytest.mark.parametrize("sided", [1, 2])
+@pytest.mark.parametrize("df", [12.0, 150.0, math.inf])
+def test_any_rejection_of_one_comparison_is_the_noncentral_t_power(sided, df):
+    """One comparison: P(reject) of a noncentral t (scipy's nct, or the normal at df = inf)."""
+    c, shift = 2.1, 1.7
+    if math.isinf(df):
+        want = stats.norm.sf(c - shift) + (stats.norm.cdf(-c - shift) if sided == 2 else 0)
+    else:
+        want = stats.nct.sf(c, df, shift) + (stats.nct.cdf(-c, df, shift) if sided == 2 else 0)
+    assert abs(dunnett.any_rejection(c, (0.6,), [shift], df, sided) - want) < 1e-10
+
+
+def test_any_rejection_without_shifts_is_one_minus_the_coverage():
+    lam = _lambdas(20, [10, 15, 30])
+    for sided in (1, 2):
+        got = dunnett.any_rejection(2.3, lam, [0.0, 0.0, 0.0], 40.0, sided)
+        assert abs(got - (1 - dunnett.coverage(2.3, lam, 40.0, sided))) < 1e-12

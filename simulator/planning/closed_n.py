@@ -22,7 +22,12 @@ from ..models.outcomes import analysis_sd
 from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from ..spec.variants import at_n
-from .closed import analytic_assurance, analytic_power, completion_probabilities
+from .closed import (
+    analytic_assurance,
+    analytic_power,
+    any_comparison_power,
+    completion_probabilities,
+)
 from .closed_sequential import METHOD, sequential_closed_form
 from .metric import Metric
 from .resolve_closed import closed_forms
@@ -34,6 +39,10 @@ def fast_closed_form(scenario: Scenario, metric: Metric) -> Callable[[int], floa
     """A cheap closed form for bracketing (power at the expected completers)."""
     if scenario.interim is not None:
         return closed_form(scenario, metric)[0]
+    if metric.kind == "power" and scenario.design.kind == "multiarm":  # P(any comparison)
+        if any_comparison_power(scenario) is None:
+            return None
+        return lambda n: any_comparison_power(at_n(scenario, n))
     if metric.kind == "power" and analytic_power(scenario, average_completers=False).value is None:
         return None
     if metric.kind == "power":

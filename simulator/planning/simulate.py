@@ -113,6 +113,7 @@ def simulate_grid(
     closed_forms: bool = True,
     comparisons: bool | None = None,
     block_size: int | None = None,
+    trial_prefixes: bool = False,
 ) -> list[SimulationResult]:
     """Simulate a scenario at several sample sizes on common random numbers.
 
@@ -138,6 +139,10 @@ def simulate_grid(
         it from the memory one trial needs, so that several scenarios share
         the same random streams block by block (a sweep's common random
         numbers).
+    trial_prefixes : bool
+        With ``[meta_analysis]``: each result's ``resolve.by_trials`` also
+        holds the update judged by the first ``k`` of each future's new
+        trials, ``k = 1 .. new_trials`` (see :func:`~simulator.planning.curves.conclusive_curves`).
 
     Returns
     -------
@@ -151,7 +156,7 @@ def simulate_grid(
     sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
     points = [at_n(scenario, n) for n in sizes_n]
     plan = _plan(scenario, points, path, closed_forms,
-                 closed_forms if comparisons is None else comparisons)
+                 closed_forms if comparisons is None else comparisons, trial_prefixes)
     passes = _passes(plan)
     per_trial = max(bytes_per_trial(p.scenario, p.path, len(run_grid(plan.grid, p.scenario).sizes))
                     * p.trials_per_sim for p in passes)
@@ -183,7 +188,7 @@ def _check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[in
 
 
 def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_forms: bool,
-          comparisons: bool) -> Plan:
+          comparisons: bool, trial_prefixes: bool = False) -> Plan:
     largest = points[-1]
     if scenario.design.kind == "crossover":
         truth, truth_se = true_crossover_effect(scenario.pain, scenario.design.period_effect), 0.0
@@ -191,7 +196,8 @@ def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_for
         truth, truth_se = estimand_truth(scenario)
     return Plan(scenario=largest, path=choose_path(largest, path),
                 grid=[p.design.group_sizes for p in points], truth=truth, truth_se=truth_se,
-                closed_forms=closed_forms, comparisons=comparisons)
+                closed_forms=closed_forms, comparisons=comparisons,
+                trial_prefixes=trial_prefixes)
 
 
 def _passes(plan: Plan) -> list[Pass]:

@@ -1,0 +1,172 @@
+"""Is the next trial worth running? Value of information from the engine's futures.
+
+:func:`value_of_information` runs one pass of the engine (the ``value``
+pass: the assurance pass's streams, ``k`` trials per future, every size of
+the grid on common random numbers) and turns its futures into EVSI by n
+(:mod:`simulator.planning.value_evsi`), the population's EVSI discounted to
+when the result is known, the trial's cost
+(:mod:`simulator.planning.value_trial`), ENBS and the n that maximises it,
+with the Monte Carlo range of that argmax; beside them EVPI and EVPPI from
+the priors (:mod:`simulator.planning.value_model`). See ``docs/value.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..engine.dispatch import PathName, choose_path
+from ..engine.kernel import Pass, run
+from ..engine.layout import Layout, bytes_per_trial
+from ..engine.looks import run_grid
+from ..errors import ScenarioError
+from ..mc import MonteCarloProbability
+from ..spec import Scenario
+from ..spec.decision import DecisionSpec
+from ..spec.variants import at_n, first_period_equivalent
+from .value_evsi import (DrawFutures, RegressionEVSI, ValueCollector, closed_evsi,
+                         closed_p_change, regression_evsi)
+from .value_model import check_decision, evpi, evppi, prior_mean_inb
+from .value_results import ValuePoint, ValueResult
+from .value_trial import trial_cost
+
+__all__ = ["value_of_information", "BOOTSTRAPS"]
+
+#: Bootstrap resamples of the futures behind the argmax's Monte Carlo range.
+BOOTSTRAPS = 400
+
+
+def value_of_information(
+    scenario: Scenario,
+    n_per_arm: Sequence[int] | None = None,
+    *,
+    trials: int = 1,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    path: PathName = "auto",
+    progress: Callable[[int, int], None] | None = None,
+) -> ValueResult:
+    """EVPI, EVPPI, and EVSI and ENBS of new trials by size, from simulated futures.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[decision]`` table and a prior on the effect (or on a
+        weighted adverse event's risk ratio).
+    n_per_arm : sequence of int, optional
+        Sizes of the reference arm; default the scenario's own.
+    trials : int
+        New trials of the design per future (k, in parallel, sharing the
+        future's true values).
+    n_sims, seed, n_jobs, path, progress
+        As in :func:`simulator.simulate`.
+
+    Returns
+    -------
+    ValueResult
+
+    Examples
+    --------
+    >>> from simulator import Scenario, value_of_information
+    >>> s = Scenario.from_dict({"design": {"n_per_arm": 50},
+    ...     "pain": {"effect": -0.5, "effect_sd": 0.5, "effect_prior": "pooled",
+    ...              "analysis": "followup"},
+    ...     "decision": {"value_per_point": 100.0, "treatment_cost": 40.0,
+    ...                  "population_per_year": 1000}})
+    >>> r = value_of_information(s, [25, 100], n_sims=4096, seed=1)
+    >>> r.points[0].evsi < r.points[1].evsi < r.evpi.per_patient
+    True
+    """
+    d = check_decision(scenario)
+    n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
+    seed = scenario.seed if seed is None else seed
+    _check(trials, n_sims, seed, n_jobs)
+    scenario = first_period_equivalent(scenario)
+    sizes = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
+    points = [at_n(scenario, n) for n in sizes]
+    largest = points[-1]
+    grid = [p.design.group_sizes for p in points]
+    value_pass = Pass(name="value", scenario=largest, path=choose_path(largest, path),
+                      collectors=(ValueCollector(largest, trials),),
+                      params=DrawFutures(largest, trials), params_stream="prior",
+                      trials_per_sim=trials)
+    per_trial = bytes_per_trial(largest, value_pass.path,
+                                len(run_grid(grid, largest).sizes)) * trials
+    layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb)
+    totals = run([value_pass], grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
+                 progress=progress)
+    mean = prior_mean_inb(scenario)
+    fits = [regression_evsi(totals.counts["value"][g], mean) for g in range(len(grid))]
+    made = [_point(p, fit, totals.counts["value"][g]["benefit"], trials, totals.n_sims)
+            for g, (p, fit) in enumerate(zip(points, fits))]
+    enbs = np.array([p.enbs for p in made])
+    best = int(np.argmax(enbs))
+    low, high, share = _argmax_range(d, made, fits, seed)
+    closed = [p.enbs_closed for p in made]
+    return ValueResult(
+        scenario_name=scenario.name, unit=d.unit, trials=trials, n_sims=totals.n_sims,
+        seed=int(seed), prior_mean_inb=mean, decision="adopt" if mean > 0 else "do not adopt",
+        population=d.population, evpi=evpi(scenario, seed), evppi=evppi(scenario, seed),
+        points=tuple(made), optimal_n=sizes[best], optimal_range=(sizes[low], sizes[high]),
+        optimal_share=share,
+        optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
+        worth_running=bool(enbs[best] > 0),
+        method="regression on the trials' summary statistics (Strong et al. 2015)")
+
+
+def _check(trials, n_sims, seed, n_jobs) -> None:
+    for name, value, low in (("trials", trials, 1), ("n_sims", n_sims, 2), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ScenarioError(f"{name} = {value!r}: must be an integer >= {low}")
+    if trials > 100:
+        raise ScenarioError(f"trials = {trials}: must be an integer in [1, 100]")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
+
+
+def _point(scenario: Scenario, fit: RegressionEVSI, benefit: int, k: int,
+           n_sims: int) -> ValuePoint:
+    d = scenario.decision
+    cost = trial_cost(scenario, scenario.design.n_per_arm)
+    scale = d.population * d.discount(cost.months_to_result)
+    exact = closed_evsi(scenario, k)
+    total_cost = k * cost.cost
+    return ValuePoint(
+        n_per_arm=scenario.design.n_per_arm, n_total=cost.n_total, evsi=fit.evsi,
+        evsi_se=fit.se, evsi_closed=exact,
+        p_change=MonteCarloProbability.from_counts(round(fit.p_change * fit.fitted.size),
+                                                   fit.fitted.size),
+        p_change_closed=closed_p_change(scenario, k),
+        assurance=MonteCarloProbability.from_counts(benefit, n_sims * k),
+        months_to_result=cost.months_to_result, population_evsi=fit.evsi * scale,
+        population_evsi_se=fit.se * scale, trial_cost=total_cost,
+        enbs=fit.evsi * scale - total_cost, enbs_se=fit.se * scale,
+        enbs_closed=None if exact is None else exact * scale - total_cost)
+
+
+def _argmax_range(decision: DecisionSpec, points: list[ValuePoint],
+                  fits: list[RegressionEVSI], seed: int) -> tuple[int, int, float]:
+    """The 2.5 and 97.5 % positions of the ENBS argmax over bootstrap resamples.
+
+    Each resample draws the futures with replacement (the same futures at
+    every size: their common random numbers) and recomputes EVSI from the
+    fitted values; the regression is not refitted.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(9,)))
+    size = fits[0].fitted.size
+    fitted = np.stack([f.fitted for f in fits])  # (sizes, futures)
+    scale = np.array([decision.population * decision.discount(p.months_to_result)
+                      for p in points])
+    cost = np.array([p.trial_cost for p in points])
+    best = np.empty(BOOTSTRAPS, dtype=int)
+    for b in range(BOOTSTRAPS):
+        g = fitted[:, rng.integers(0, size, size)]
+        mean = g.mean(axis=1)
+        evsi = np.maximum(g, 0.0).mean(axis=1) - np.maximum(mean, 0.0)
+        best[b] = int(np.argmax(evsi * scale - cost))
+    low, high = np.quantile(best, [0.025, 0.975], method="inverted_cdf")
+    top = int(np.argmax([p.enbs for p in points]))
+    return int(low), int(high), float(math.fsum(best == top) / BOOTSTRAPS)

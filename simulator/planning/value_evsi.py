@@ -1,0 +1,202 @@
+"""EVSI from the engine's simulated futures: the regression estimator and the closed form.
+
+Each simulated future draws the true parameters from the priors on the
+``prior`` stream, exactly as the assurance pass does (:class:`DrawFutures`:
+with one new trial the futures *are* assurance's trials: the same effects,
+the same data on the same ``data`` stream), then ``k`` new trials of the
+scenario's full design (dropout, estimand, bounded scores) that share the
+future's true values. :class:`ValueCollector` keeps, per future, the net
+benefit at the true values and the trials' summary statistics: the
+inverse-variance pooled estimate and its SE, and each weighted adverse
+event's pooled proportions per arm.
+
+The regression estimator (Strong, Oakley, Brennan & Breeze 2015, Med Decis
+Making 35:570) fits E[INB | summary] by least squares on a fixed basis (a
+cubic in the standardised estimate, its SE and their product, and per
+adverse event the proportions and the active one's square; a stand-in for
+their GAM), then
+
+    EVSI = mean_i max(g_i, 0) - max(mean_i g_i, 0)
+
+over the futures' fitted values ``g_i``. Its Monte Carlo SE adds the
+spread of ``max(g_i, 0)`` over the futures and the coefficients' sampling
+variance through the delta method. Futures whose trials all failed to give
+an estimate take the mean net benefit of such futures.
+
+Where the model is normal-normal (a normal prior on the effect, the
+follow-up or change score analysed on the aggregate path with no dropout,
+no uncertain weighted adverse event) the preposterior distribution of the
+posterior mean net benefit is normal with SD ``value_per_point * s^2 /
+sqrt(s^2 + v / k)`` (``v`` the estimate's sampling variance), and EVSI is
+its unit normal loss integral (:func:`closed_evsi`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._lazy import special
+from ..engine.kernel import ChunkContext
+from ..engine.sample import TrialSample
+from ..models.parameters import TrialParameters, effect_prior
+from ..spec import Scenario
+from .decisions import decide_primary
+from .value_model import net_benefit, normal_evpi, prior_mean_inb, uncertain_events
+
+__all__ = ["DrawFutures", "ValueCollector", "RegressionEVSI", "regression_evsi",
+           "closed_evsi", "closed_p_change", "estimate_variance"]
+
+
+@dataclass(frozen=True, slots=True)
+class DrawFutures:
+    """Per future, one draw of the true parameters, shared by its ``k`` trials."""
+
+    scenario: Scenario
+    k: int
+
+    def __call__(self, rng: np.random.Generator, n: int) -> TrialParameters:
+        p = TrialParameters.draw(self.scenario, n, rng)
+        if self.k == 1:
+            return p
+        rep = (lambda v: v if np.isscalar(v) else np.repeat(v, self.k))
+        return TrialParameters(effect=rep(p.effect),
+                               active_risk={k: rep(v) for k, v in p.active_risk.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class ValueCollector:
+    """Per future: the net benefit at the true values and the trials' summaries.
+
+    The values are tuples of arrays, which the kernel concatenates block by
+    block (in block order), so each grid size gets every future in order.
+    """
+
+    scenario: Scenario
+    k: int
+
+    def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
+        n, k = chunk.n_sims, self.k
+        params = chunk.params
+        effect = np.broadcast_to(params.effect, (n * k,))[::k]
+        risks = {name: np.broadcast_to(v, (n * k,))[::k] for name, v in params.active_risk.items()}
+        est = sample.primary.estimate.reshape(n, k)
+        se = sample.primary.se.reshape(n, k)
+        valid = sample.primary.valid.reshape(n, k) & np.isfinite(se) & (se > 0)
+        w = np.where(valid, 1.0 / np.where(valid, se, 1.0) ** 2, 0.0)
+        total = w.sum(axis=1)
+        ok = total > 0
+        safe = np.where(ok, total, 1.0)
+        pooled = np.where(ok, (w * np.where(valid, est, 0.0)).sum(axis=1) / safe, np.nan)
+        out: dict[str, Any] = {
+            "inb": (np.asarray(net_benefit(self.scenario, effect, risks), dtype=float),),
+            "est": (pooled,), "se": (np.where(ok, 1.0 / np.sqrt(safe), np.nan),),
+            "benefit": int(decide_primary(self.scenario, sample).reject_benefit.sum())}
+        exposed = sample.ae_exposed
+        for ae in uncertain_events(self.scenario):
+            for arm, label in ((1, "active"), (0, "placebo")):
+                events = np.asarray(sample.ae_counts[ae.name][arm]).reshape(n, k).sum(axis=1)
+                size = (np.asarray(exposed[arm]).reshape(n, k).sum(axis=1)
+                        if exposed is not None else chunk.sizes[arm] * k)
+                out[f"ae:{ae.name}:{label}"] = (events / size,)
+        return out
+
+
+def _basis(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The regression's design matrix (rows: futures with an estimate)."""
+    def z(x):
+        sd = x.std()
+        return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+    e, s = z(columns["est"]), z(columns["se"])
+    cols = [np.ones_like(e), e, e * e, e ** 3, s, e * s]
+    for name, x in columns.items():
+        if name.startswith("ae:"):
+            x = z(x)
+            cols.extend([x, x * x] if name.endswith(":active") else [x])
+    return np.column_stack(cols)
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionEVSI:
+    """The regression estimator at one size.
+
+    Attributes
+    ----------
+    evsi, se : float
+        Per treated patient, and its Monte Carlo SE.
+    fitted : ndarray
+        E[INB | the future's data] per future (for the bootstrap of the argmax).
+    p_change : float
+        The share of futures whose data change the decision (the sign of the
+        fitted net benefit differs from that of the prior mean).
+    """
+
+    evsi: float
+    se: float
+    fitted: np.ndarray
+    p_change: float
+
+
+def regression_evsi(counts: dict[str, Any], prior_mean: float) -> RegressionEVSI:
+    """EVSI by regression on the futures' summaries (see the module docstring)."""
+    inb = np.concatenate(counts["inb"])
+    columns = {name: np.concatenate(v) for name, v in counts.items()
+               if name in ("est", "se") or name.startswith("ae:")}
+    ok = np.isfinite(columns["est"])
+    x = _basis({name: v[ok] for name, v in columns.items()})
+    beta, *_ = np.linalg.lstsq(x, inb[ok], rcond=None)
+    fitted = np.full(inb.size, inb[~ok].mean() if (~ok).any() else prior_mean)
+    fitted[ok] = x @ beta
+    mean = fitted.mean()
+    gain = np.maximum(fitted, 0.0) - (fitted if mean > 0 else 0.0)
+    evsi = float(gain.mean())
+    resid = inb[ok] - x @ beta
+    dof = max(ok.sum() - x.shape[1], 1)
+    cov = (resid @ resid / dof) * np.linalg.pinv(x.T @ x)
+    grad = (x * ((fitted[ok] > 0).astype(float) - float(mean > 0))[:, None]).sum(axis=0)
+    grad /= inb.size
+    var = gain.var(ddof=1) / inb.size + float(grad @ cov @ grad)
+    return RegressionEVSI(evsi=evsi, se=math.sqrt(max(var, 0.0)), fitted=fitted,
+                          p_change=float(((fitted > 0) != (prior_mean > 0)).mean()))
+
+
+def estimate_variance(scenario: Scenario) -> float | None:
+    """The estimate's exact sampling variance where the model is normal-normal, else None."""
+    s, pain = scenario, scenario.pain
+    if (effect_prior(pain) is None or uncertain_events(s) or s.design.kind != "parallel"
+            or len(s.design.arms) != 2 or pain.analysis not in ("followup", "change")
+            or s.dropout.rate > 0 or s.dropout.after_ae or s.interim is not None
+            or pain.unblinding_ae is not None or pain.bounded
+            or pain.inclusion_min is not None or pain.inclusion_max is not None
+            or s.analysis.estimand != "hypothetical"):
+        return None
+    var = pain.sd ** 2
+    if pain.analysis == "change":
+        var += pain.baseline_sd ** 2 - 2 * pain.correlation * pain.sd * pain.baseline_sd
+    n0, n1 = s.design.group_sizes
+    return var * (1.0 / n0 + 1.0 / n1)
+
+
+def _preposterior_sd(scenario: Scenario, k: int) -> float | None:
+    v = estimate_variance(scenario)
+    if v is None:
+        return None
+    s2 = effect_prior(scenario.pain).sd ** 2
+    return scenario.decision.value_per_point * s2 / math.sqrt(s2 + v / k)
+
+
+def closed_evsi(scenario: Scenario, k: int = 1) -> float | None:
+    """The normal-normal preposterior EVSI per patient, or None where it does not apply."""
+    sd = _preposterior_sd(scenario, k)
+    return None if sd is None else normal_evpi(prior_mean_inb(scenario), sd)
+
+
+def closed_p_change(scenario: Scenario, k: int = 1) -> float | None:
+    """P(the posterior mean net benefit crosses 0), normal-normal, or None."""
+    sd = _preposterior_sd(scenario, k)
+    if sd is None:
+        return None
+    return float(special.ndtr(-abs(prior_mean_inb(scenario)) / sd)) if sd > 0 else 0.0

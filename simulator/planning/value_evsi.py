@@ -12,9 +12,9 @@ event's pooled proportions per arm.
 
 The regression estimator (Strong, Oakley, Brennan & Breeze 2015, Med Decis
 Making 35:570) fits E[INB | summary] by least squares on a fixed basis (a
-cubic in the standardised estimate, its SE and their product, and per
-adverse event the proportions and the active one's square; a stand-in for
-their GAM), then
+linear, quadratic or cubic polynomial in the standardised estimate,
+its SE and each weighted adverse event's proportions per arm, whichever has
+the least BIC: a stand-in for their GAM's choice of smoothness), then
 
     EVSI = mean_i max(g_i, 0) - max(mean_i g_i, 0)
 
@@ -105,18 +105,29 @@ class ValueCollector:
         return out
 
 
-def _basis(columns: dict[str, np.ndarray]) -> np.ndarray:
-    """The regression's design matrix (rows: futures with an estimate)."""
+def _bases(columns: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Nested design matrices, linear to cubic (rows: futures with an estimate)."""
     def z(x):
         sd = x.std()
         return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
     e, s = z(columns["est"]), z(columns["se"])
-    cols = [np.ones_like(e), e, e * e, e ** 3, s, e * s]
-    for name, x in columns.items():
-        if name.startswith("ae:"):
-            x = z(x)
-            cols.extend([x, x * x] if name.endswith(":active") else [x])
-    return np.column_stack(cols)
+    events = [z(x) for name, x in columns.items() if name.startswith("ae:")]
+    linear = [np.ones_like(e), e, s, *events]
+    quadratic = linear + [e * e, e * s] + [x * x for x in events]
+    return [np.column_stack(linear), np.column_stack(quadratic),
+            np.column_stack(quadratic + [e ** 3])]
+
+
+def _fit(x_bases: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The basis of least BIC and its coefficients (a stand-in for a GAM's smoothing)."""
+    best = None
+    for x in x_bases:
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        rss = float(((y - x @ beta) ** 2).sum())
+        bic = y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
+        if best is None or bic < best[0]:
+            best = (bic, x, beta)
+    return best[1], best[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +157,7 @@ def regression_evsi(counts: dict[str, Any], prior_mean: float) -> RegressionEVSI
     columns = {name: np.concatenate(v) for name, v in counts.items()
                if name in ("est", "se") or name.startswith("ae:")}
     ok = np.isfinite(columns["est"])
-    x = _basis({name: v[ok] for name, v in columns.items()})
-    beta, *_ = np.linalg.lstsq(x, inb[ok], rcond=None)
+    x, beta = _fit(_bases({name: v[ok] for name, v in columns.items()}), inb[ok])
     fitted = np.full(inb.size, inb[~ok].mean() if (~ok).any() else prior_mean)
     fitted[ok] = x @ beta
     mean = fitted.mean()

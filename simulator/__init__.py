@@ -40,9 +40,12 @@ from .planning.results import (
 )
 from .planning.simulate import simulate, simulate_grid
 from .planning.solver import SampleSize, solve_sample_size
+from .planning.value import value_of_information
+from .planning.value_results import ValuePoint, ValueResult
 from .spec import (
     AdverseEvent,
     AnalysisSpec,
+    DecisionSpec,
     Design,
     Dropout,
     EvidenceEntry,
@@ -65,6 +68,7 @@ __all__ = [
     "AnalyticPower",
     "BoundaryTable",
     "ConvergenceError",
+    "DecisionSpec",
     "Design",
     "Dropout",
     "EvidenceEntry",
@@ -110,5 +114,8 @@ __all__ = [
     "evolve",
     "meta_analyse",
     "Metric",
+    "ValuePoint",
+    "ValueResult",
+    "value_of_information",
     "__version__",
 ]

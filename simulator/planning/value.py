@@ -26,8 +26,9 @@ from ..mc import MonteCarloProbability
 from ..spec import Scenario
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
-from .value_evsi import (DrawFutures, RegressionEVSI, ValueCollector, closed_evsi,
-                         closed_p_change, regression_evsi)
+from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, choose_degree,
+                         closed_evsi, closed_p_change, evsi_of, fitted_values,
+                         regression_evsi)
 from .value_model import check_decision, evpi, evppi, prior_mean_inb
 from .value_results import ValuePoint, ValueResult
 from .value_trial import trial_cost
@@ -35,7 +36,7 @@ from .value_trial import trial_cost
 __all__ = ["value_of_information", "BOOTSTRAPS"]
 
 #: Bootstrap resamples of the futures behind the argmax's Monte Carlo range.
-BOOTSTRAPS = 400
+BOOTSTRAPS = 200
 
 
 def value_of_information(
@@ -99,12 +100,14 @@ def value_of_information(
     totals = run([value_pass], grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
                  progress=progress)
     mean = prior_mean_inb(scenario)
-    fits = [regression_evsi(totals.counts["value"][g], mean) for g in range(len(grid))]
+    futures = [Futures.of(totals.counts["value"][g]) for g in range(len(grid))]
+    degree = choose_degree(futures)
+    fits = [regression_evsi(f, degree, mean) for f in futures]
     made = [_point(p, fit, totals.counts["value"][g]["benefit"], trials, totals.n_sims)
             for g, (p, fit) in enumerate(zip(points, fits))]
     enbs = np.array([p.enbs for p in made])
     best = int(np.argmax(enbs))
-    low, high, share = _argmax_range(d, made, fits, seed)
+    low, high, share = _argmax_range(d, made, futures, degree, seed)
     closed = [p.enbs_closed for p in made]
     return ValueResult(
         scenario_name=scenario.name, unit=d.unit, trials=trials, n_sims=totals.n_sims,
@@ -113,7 +116,7 @@ def value_of_information(
         points=tuple(made), optimal_n=sizes[best], optimal_range=(sizes[low], sizes[high]),
         optimal_share=share,
         optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
-        worth_running=bool(enbs[best] > 0),
+        bootstraps=BOOTSTRAPS, worth_running=bool(enbs[best] > 0),
         method="regression on the trials' summary statistics (Strong et al. 2015)")
 
 
@@ -147,25 +150,24 @@ def _point(scenario: Scenario, fit: RegressionEVSI, benefit: int, k: int,
         enbs_closed=None if exact is None else exact * scale - total_cost)
 
 
-def _argmax_range(decision: DecisionSpec, points: list[ValuePoint],
-                  fits: list[RegressionEVSI], seed: int) -> tuple[int, int, float]:
+def _argmax_range(decision: DecisionSpec, points: list[ValuePoint], futures: list[Futures],
+                  degree: int, seed: int) -> tuple[int, int, float]:
     """The 2.5 and 97.5 % positions of the ENBS argmax over bootstrap resamples.
 
     Each resample draws the futures with replacement (the same futures at
-    every size: their common random numbers) and recomputes EVSI from the
-    fitted values; the regression is not refitted.
+    every size: their common random numbers), refits the regression at
+    every size and recomputes EVSI and ENBS.
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(9,)))
-    size = fits[0].fitted.size
-    fitted = np.stack([f.fitted for f in fits])  # (sizes, futures)
+    size = futures[0].inb.size
     scale = np.array([decision.population * decision.discount(p.months_to_result)
                       for p in points])
     cost = np.array([p.trial_cost for p in points])
     best = np.empty(BOOTSTRAPS, dtype=int)
     for b in range(BOOTSTRAPS):
-        g = fitted[:, rng.integers(0, size, size)]
-        mean = g.mean(axis=1)
-        evsi = np.maximum(g, 0.0).mean(axis=1) - np.maximum(mean, 0.0)
+        weights = np.bincount(rng.integers(0, size, size), minlength=size).astype(float)
+        evsi = np.array([evsi_of(fitted_values(f, degree, weights)[0], weights)
+                         for f in futures])
         best[b] = int(np.argmax(evsi * scale - cost))
     low, high = np.quantile(best, [0.025, 0.975], method="inverted_cdf")
     top = int(np.argmax([p.enbs for p in points]))

@@ -13,8 +13,9 @@ event's pooled proportions per arm.
 The regression estimator (Strong, Oakley, Brennan & Breeze 2015, Med Decis
 Making 35:570) fits E[INB | summary] by least squares on a fixed basis (a
 linear, quadratic or cubic polynomial in the standardised estimate,
-its SE and each weighted adverse event's proportions per arm, whichever has
-the least BIC: a stand-in for their GAM's choice of smoothness), then
+its SE and each weighted adverse event's proportions per arm, the one of
+least BIC summed over the grid's sizes, so one basis draws the whole curve:
+a stand-in for their GAM's choice of smoothness), then
 
     EVSI = mean_i max(g_i, 0) - max(mean_i g_i, 0)
 
@@ -47,7 +48,8 @@ from ..spec import Scenario
 from .decisions import decide_primary
 from .value_model import net_benefit, normal_evpi, prior_mean_inb, uncertain_events
 
-__all__ = ["DrawFutures", "ValueCollector", "RegressionEVSI", "regression_evsi",
+__all__ = ["DrawFutures", "ValueCollector", "Futures", "choose_degree", "RegressionEVSI",
+           "regression_evsi", "fitted_values", "evsi_of",
            "closed_evsi", "closed_p_change", "estimate_variance"]
 
 
@@ -118,16 +120,84 @@ def _bases(columns: dict[str, np.ndarray]) -> list[np.ndarray]:
             np.column_stack(quadratic + [e ** 3])]
 
 
-def _fit(x_bases: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The basis of least BIC and its coefficients (a stand-in for a GAM's smoothing)."""
-    best = None
-    for x in x_bases:
+@dataclass(frozen=True, slots=True)
+class Futures:
+    """One grid size's futures: net benefits and the candidate design matrices.
+
+    Attributes
+    ----------
+    inb : ndarray
+        Net benefit at each future's true values.
+    ok : ndarray of bool
+        Futures with an estimate (the others take the mean INB of their kind).
+    bases : list of ndarray
+        Linear, quadratic and cubic design matrices of the ``ok`` futures.
+    """
+
+    inb: np.ndarray
+    ok: np.ndarray
+    bases: list[np.ndarray]
+
+    @classmethod
+    def of(cls, counts: dict[str, Any]) -> Futures:
+        """From the collector's totals at one size."""
+        inb = np.concatenate(counts["inb"])
+        columns = {name: np.concatenate(v) for name, v in counts.items()
+                   if name in ("est", "se") or name.startswith("ae:")}
+        ok = np.isfinite(columns["est"])
+        return cls(inb, ok, _bases({name: v[ok] for name, v in columns.items()}))
+
+    def bic(self, degree: int) -> float:
+        """BIC of the least-squares fit of one basis (1 linear, 2 quadratic, 3 cubic)."""
+        x, y = self.bases[degree - 1], self.inb[self.ok]
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         rss = float(((y - x @ beta) ** 2).sum())
-        bic = y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
-        if best is None or bic < best[0]:
-            best = (bic, x, beta)
-    return best[1], best[2]
+        return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
+
+
+def choose_degree(grid: list[Futures]) -> int:
+    """The basis of least BIC summed over the grid's sizes: one basis for the whole curve."""
+    return min((1, 2, 3), key=lambda d: sum(f.bic(d) for f in grid))
+
+
+@dataclass(frozen=True, slots=True)
+class Futures:
+    """One grid size's futures: net benefits and the candidate design matrices.
+
+    Attributes
+    ----------
+    inb : ndarray
+        Net benefit at each future's true values.
+    ok : ndarray of bool
+        Futures with an estimate (the others take the mean INB of their kind).
+    bases : list of ndarray
+        Linear, quadratic and cubic design matrices of the ``ok`` futures.
+    """
+
+    inb: np.ndarray
+    ok: np.ndarray
+    bases: list[np.ndarray]
+
+    @classmethod
+    def of(cls, counts: dict[str, Any]) -> Futures:
+        """From the collector's totals at one size."""
+        inb = np.concatenate(counts["inb"])
+        columns = {name: np.concatenate(v) for name, v in counts.items()
+                   if name in ("est", "se") or name.startswith("ae:")}
+        ok = np.isfinite(columns["est"])
+        return cls(inb, ok, _bases({name: v[ok] for name, v in columns.items()}))
+
+    def bic(self, degree: int) -> float:
+        """BIC of the least-squares fit of one basis (1 linear, 2 quadratic, 3 cubic)."""
+        x, y = self.bases[degree - 1], self.inb[self.ok]
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        rss = float(((y - x @ beta) ** 2).sum())
+        return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
+
+
+def choose_degree(grid: list[Futures]) -> int:
+    """The basis of least BIC summed over the grid's sizes: one basis for the whole curve."""
+    return min((1, 2, 3), key=lambda d: sum(f.bic(d) for f in grid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,38 +209,63 @@ class RegressionEVSI:
     evsi, se : float
         Per treated patient, and its Monte Carlo SE.
     fitted : ndarray
-        E[INB | the future's data] per future (for the bootstrap of the argmax).
+        E[INB | the future's data] per future.
     p_change : float
         The share of futures whose data change the decision (the sign of the
         fitted net benefit differs from that of the prior mean).
+    degree : int
+        The basis: 1 linear, 2 quadratic, 3 cubic.
     """
 
     evsi: float
     se: float
     fitted: np.ndarray
     p_change: float
+    degree: int
 
 
-def regression_evsi(counts: dict[str, Any], prior_mean: float) -> RegressionEVSI:
-    """EVSI by regression on the futures' summaries (see the module docstring)."""
-    inb = np.concatenate(counts["inb"])
-    columns = {name: np.concatenate(v) for name, v in counts.items()
-               if name in ("est", "se") or name.startswith("ae:")}
-    ok = np.isfinite(columns["est"])
-    x, beta = _fit(_bases({name: v[ok] for name, v in columns.items()}), inb[ok])
-    fitted = np.full(inb.size, inb[~ok].mean() if (~ok).any() else prior_mean)
+def evsi_of(fitted: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """``mean max(g, 0) - max(mean g, 0)`` of fitted net benefits (weighted: a resample)."""
+    if weights is None:
+        return float(np.maximum(fitted, 0.0).mean() - max(fitted.mean(), 0.0))
+    total = weights.sum()
+    return float(weights @ np.maximum(fitted, 0.0) / total - max(weights @ fitted / total, 0.0))
+
+
+def fitted_values(f: Futures, degree: int, weights: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted E[INB | data] per future, by least squares weighted by ``weights``.
+
+    ``weights`` counts each future in a bootstrap resample (default 1 each).
+    Returns the fitted values, the coefficients and the design matrix of the
+    futures with an estimate.
+    """
+    ok, x = f.ok, f.bases[degree - 1]
+    w = np.ones(f.inb.size) if weights is None else weights
+    wx = x * w[ok][:, None]
+    beta = np.linalg.solve(wx.T @ x, wx.T @ f.inb[ok])
+    bad = ~ok
+    rest = (w[bad] @ f.inb[bad] / w[bad].sum() if (w[bad] > 0).any()
+            else w @ f.inb / w.sum())
+    fitted = np.full(f.inb.size, rest)
     fitted[ok] = x @ beta
+    return fitted, beta, x
+
+
+def regression_evsi(f: Futures, degree: int, prior_mean: float) -> RegressionEVSI:
+    """EVSI by regression on the futures' summaries (see the module docstring)."""
+    fitted, beta, x = fitted_values(f, degree)
+    n, ok = f.inb.size, f.ok
     mean = fitted.mean()
     gain = np.maximum(fitted, 0.0) - (fitted if mean > 0 else 0.0)
-    evsi = float(gain.mean())
-    resid = inb[ok] - x @ beta
+    resid = f.inb[ok] - x @ beta
     dof = max(ok.sum() - x.shape[1], 1)
     cov = (resid @ resid / dof) * np.linalg.pinv(x.T @ x)
-    grad = (x * ((fitted[ok] > 0).astype(float) - float(mean > 0))[:, None]).sum(axis=0)
-    grad /= inb.size
-    var = gain.var(ddof=1) / inb.size + float(grad @ cov @ grad)
-    return RegressionEVSI(evsi=evsi, se=math.sqrt(max(var, 0.0)), fitted=fitted,
-                          p_change=float(((fitted > 0) != (prior_mean > 0)).mean()))
+    grad = (x * ((fitted[ok] > 0).astype(float) - float(mean > 0))[:, None]).sum(axis=0) / n
+    var = gain.var(ddof=1) / n + float(grad @ cov @ grad)
+    return RegressionEVSI(evsi=float(gain.mean()), se=math.sqrt(max(var, 0.0)), fitted=fitted,
+                          p_change=float(((fitted > 0) != (prior_mean > 0)).mean()),
+                          degree=degree)
 
 
 def estimate_variance(scenario: Scenario) -> float | None:

@@ -101,6 +101,8 @@ class ValueResult:
         The share of resamples whose argmax is ``optimal_n``.
     optimal_n_closed : int or None
         The argmax of the closed-form ENBS, where it applies.
+    bootstraps : int
+        Resamples behind ``optimal_range``.
     worth_running : bool
         Whether the largest ENBS is above 0.
     method : str
@@ -122,6 +124,7 @@ class ValueResult:
     optimal_range: tuple[int, int]
     optimal_share: float
     optimal_n_closed: int | None
+    bootstraps: int
     worth_running: bool
     method: str
 

@@ -110,7 +110,7 @@ class ValueCollector:
 def _bases(columns: dict[str, np.ndarray]) -> list[np.ndarray]:
     """Nested design matrices, linear to cubic (rows: futures with an estimate)."""
     def z(x):
-        sd = x.std()
+        sd = x.std() if x.size > 1 else 0.0
         return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
     e, s = z(columns["est"]), z(columns["se"])
     events = [z(x) for name, x in columns.items() if name.startswith("ae:")]
@@ -150,6 +150,8 @@ class Futures:
     def bic(self, degree: int) -> float:
         """BIC of the least-squares fit of one basis (1 linear, 2 quadratic, 3 cubic)."""
         x, y = self.bases[degree - 1], self.inb[self.ok]
+        if y.size <= x.shape[1]:
+            return math.inf
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         rss = float(((y - x @ beta) ** 2).sum())
         return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
@@ -157,7 +159,7 @@ class Futures:
 
 def choose_degree(grid: list[Futures]) -> int:
     """The basis of least BIC summed over the grid's sizes: one basis for the whole curve."""
-    return min((1, 2, 3), key=lambda d: sum(f.bic(d) for f in grid))
+    return min((1, 2, 3), key=lambda d: (sum(f.bic(d) for f in grid), d))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,8 @@ class Futures:
     def bic(self, degree: int) -> float:
         """BIC of the least-squares fit of one basis (1 linear, 2 quadratic, 3 cubic)."""
         x, y = self.bases[degree - 1], self.inb[self.ok]
+        if y.size <= x.shape[1]:
+            return math.inf
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         rss = float(((y - x @ beta) ** 2).sum())
         return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
@@ -197,7 +201,7 @@ class Futures:
 
 def choose_degree(grid: list[Futures]) -> int:
     """The basis of least BIC summed over the grid's sizes: one basis for the whole curve."""
-    return min((1, 2, 3), key=lambda d: sum(f.bic(d) for f in grid))
+    return min((1, 2, 3), key=lambda d: (sum(f.bic(d) for f in grid), d))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +246,13 @@ def fitted_values(f: Futures, degree: int, weights: np.ndarray | None = None
     """
     ok, x = f.ok, f.bases[degree - 1]
     w = np.ones(f.inb.size) if weights is None else weights
+    if (w[ok] > 0).sum() <= x.shape[1]:  # too few estimates to learn from: no information
+        return np.full(f.inb.size, w @ f.inb / w.sum()), np.zeros(x.shape[1]), x
     wx = x * w[ok][:, None]
-    beta = np.linalg.solve(wx.T @ x, wx.T @ f.inb[ok])
+    try:
+        beta = np.linalg.solve(wx.T @ x, wx.T @ f.inb[ok])
+    except np.linalg.LinAlgError:  # a constant summary (a column of zeros)
+        beta = np.linalg.lstsq(wx.T @ x, wx.T @ f.inb[ok], rcond=None)[0]
     bad = ~ok
     rest = (w[bad] @ f.inb[bad] / w[bad].sum() if (w[bad] > 0).any()
             else w @ f.inb / w.sum())

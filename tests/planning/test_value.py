@@ -198,3 +198,16 @@ def test_decision_table_rules():
     s = _scenario(horizon_years=2.5, discount_rate=0.1)
     assert s.decision.annuity == pytest.approx(1 + 1 / 1.1 + 0.5 / 1.21, rel=1e-12)
     assert Scenario.from_dict(_ae_scenario().to_dict()) == _ae_scenario()
+
+
+def test_futures_without_estimates_carry_no_information_and_the_json_is_strict():
+    import json
+
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": 4},
+        "pain": {"effect": -0.5, "effect_sd": 0.5, "effect_prior": "pooled", "bounded": True},
+        "dropout": {"rate": 0.9},
+        "decision": {"value_per_point": 100.0, "population_per_year": 100}})
+    r = value_of_information(s, [3, 4], n_sims=300, seed=1)
+    assert [p.evsi for p in r.points] == [0.0, 0.0]  # almost no trial gives an estimate
+    json.dumps(r.to_dict(), allow_nan=False)

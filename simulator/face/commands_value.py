@@ -39,7 +39,8 @@ def cmd_value(args: argparse.Namespace) -> int:
     check_decision(scenario)  # bad input exits 2 before any work
     grid = parse_n_grid(args.n) if args.n else None
     options = simulation_options(args)
-    result = value_of_information(scenario, grid, trials=args.trials, **options)
+    result = value_of_information(scenario, grid, trials=args.trials,
+                                  bootstraps=args.bootstraps, **options)
     if options["progress"] is not None:
         options["progress"].close()
     provenance = provenance_of(args, scenario=scenario)

@@ -47,9 +47,9 @@ def plot_value_curve(r: ValueResult, *, ax: Axes | None = None) -> Axes:
                 label="ENBS, normal-normal closed form")
     ax.axhline(r.evpi.population, color="0.4", lw=1, ls="-.", label="population EVPI")
     ax.axhline(0.0, color="0.7", lw=0.8)
-    low, high = r.optimal_range
-    mark_n(ax, r.optimal_n, f"optimal n = {r.optimal_n} per arm (MC range {low}-{high})",
-           r.optimal_range)
+    span = ("" if r.optimal_range is None else
+            f" (MC range {r.optimal_range[0]}-{r.optimal_range[1]})")
+    mark_n(ax, r.optimal_n, f"optimal n = {r.optimal_n} per arm{span}", r.optimal_range)
     ax.set_xlabel("patients randomised per arm (reference arm)")
     ax.set_ylabel(f"value ({r.unit})")
     ax.set_title(f"{r.scenario_name}: is the next trial worth running?", fontsize=10)

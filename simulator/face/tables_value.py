@@ -58,10 +58,11 @@ def format_value(scenario: Scenario, r: ValueResult) -> str:
                      f"{p.p_change.value:>11.3f}{p.months_to_result:>8.1f}"
                      f"{_money(p.population_evsi):>13}{_money(p.trial_cost):>12}"
                      f"{_money(p.enbs):>13}{_money(p.enbs_se):>10}{_money(p.enbs_closed):>13}")
-    low, high = r.optimal_range
-    lines += ["", f"Optimal n          {r.optimal_n} per arm (ENBS {_money(r.point_at(r.optimal_n).enbs)}"
-              f" {r.unit}); Monte Carlo range of the argmax {low}-{high} "
-              f"({100 * r.optimal_share:.0f} % of {r.bootstraps} resamples at {r.optimal_n})"
+    span = ("no Monte Carlo range (bootstraps = 0)" if r.optimal_range is None else
+            f"Monte Carlo range of the argmax {r.optimal_range[0]}-{r.optimal_range[1]} "
+            f"({100 * r.optimal_share:.0f} % of {r.bootstraps} resamples at {r.optimal_n})")
+    lines += ["", f"Optimal n          {r.optimal_n} per arm (ENBS "
+              f"{_money(r.point_at(r.optimal_n).enbs)} {r.unit}); {span}"
               + ("" if r.optimal_n_closed is None else
                  f"; closed form {r.optimal_n_closed}")]
     lines.append("Worth running      " + ("yes: the best ENBS is above 0" if r.worth_running

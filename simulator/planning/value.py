@@ -26,9 +26,8 @@ from ..mc import MonteCarloProbability
 from ..spec import Scenario
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
-from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, choose_degree,
-                         closed_evsi, closed_p_change, evsi_of, fitted_values,
-                         regression_evsi)
+from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
+                         choose_degree, closed_evsi, closed_p_change, regression_evsi)
 from .value_model import check_decision, evpi, evppi, prior_mean_inb
 from .value_results import ValuePoint, ValueResult
 from .value_trial import trial_cost
@@ -37,6 +36,8 @@ __all__ = ["value_of_information", "BOOTSTRAPS"]
 
 #: Bootstrap resamples of the futures behind the argmax's Monte Carlo range.
 BOOTSTRAPS = 200
+#: Resamples x futures held at once by the bootstrap (about 16 MB per array).
+BOOTSTRAP_CELLS = 2_000_000
 
 
 def value_of_information(
@@ -49,6 +50,7 @@ def value_of_information(
     n_jobs: int = 1,
     path: PathName = "auto",
     progress: Callable[[int, int], None] | None = None,
+    bootstraps: int = BOOTSTRAPS,
 ) -> ValueResult:
     """EVPI, EVPPI, and EVSI and ENBS of new trials by size, from simulated futures.
 
@@ -64,6 +66,10 @@ def value_of_information(
         future's true values).
     n_sims, seed, n_jobs, path, progress
         As in :func:`simulator.simulate`.
+    bootstraps : int
+        Bootstrap resamples behind the Monte Carlo range of the optimal n
+        (default 200); 0 leaves the range out (None), which saves most of the
+        time of a long grid.
 
     Returns
     -------
@@ -84,7 +90,7 @@ def value_of_information(
     d = check_decision(scenario)
     n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
     seed = scenario.seed if seed is None else seed
-    _check(trials, n_sims, seed, n_jobs)
+    _check(trials, n_sims, seed, n_jobs, bootstraps)
     scenario = first_period_equivalent(scenario)
     sizes = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
     points = [at_n(scenario, n) for n in sizes]
@@ -107,21 +113,24 @@ def value_of_information(
             for g, (p, fit) in enumerate(zip(points, fits))]
     enbs = np.array([p.enbs for p in made])
     best = int(np.argmax(enbs))
-    low, high, share = _argmax_range(d, made, futures, degree, seed)
+    span = (_argmax_range(d, made, futures, degree, seed, bootstraps) if bootstraps
+            else None)
     closed = [p.enbs_closed for p in made]
     return ValueResult(
         scenario_name=scenario.name, unit=d.unit, trials=trials, n_sims=totals.n_sims,
         seed=int(seed), prior_mean_inb=mean, decision="adopt" if mean > 0 else "do not adopt",
         population=d.population, evpi=evpi(scenario, seed), evppi=evppi(scenario, seed),
-        points=tuple(made), optimal_n=sizes[best], optimal_range=(sizes[low], sizes[high]),
-        optimal_share=share,
+        points=tuple(made), optimal_n=sizes[best],
+        optimal_range=None if span is None else (sizes[span[0]], sizes[span[1]]),
+        optimal_share=None if span is None else span[2],
         optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
-        bootstraps=BOOTSTRAPS, worth_running=bool(enbs[best] > 0),
+        bootstraps=bootstraps, worth_running=bool(enbs[best] > 0),
         method="regression on the trials' summary statistics (Strong et al. 2015)")
 
 
-def _check(trials, n_sims, seed, n_jobs) -> None:
-    for name, value, low in (("trials", trials, 1), ("n_sims", n_sims, 2), ("seed", seed, 0)):
+def _check(trials, n_sims, seed, n_jobs, bootstraps) -> None:
+    for name, value, low in (("trials", trials, 1), ("n_sims", n_sims, 2), ("seed", seed, 0),
+                             ("bootstraps", bootstraps, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ScenarioError(f"{name} = {value!r}: must be an integer >= {low}")
     if trials > 100:
@@ -151,24 +160,26 @@ def _point(scenario: Scenario, fit: RegressionEVSI, benefit: int, k: int,
 
 
 def _argmax_range(decision: DecisionSpec, points: list[ValuePoint], futures: list[Futures],
-                  degree: int, seed: int) -> tuple[int, int, float]:
+                  degree: int, seed: int, resamples: int) -> tuple[int, int, float]:
     """The 2.5 and 97.5 % positions of the ENBS argmax over bootstrap resamples.
 
     Each resample draws the futures with replacement (the same futures at
     every size: their common random numbers), refits the regression at
-    every size and recomputes EVSI and ENBS.
+    every size and recomputes EVSI and ENBS. One size needs no resample.
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(9,)))
     size = futures[0].inb.size
     scale = np.array([decision.population * decision.discount(p.months_to_result)
                       for p in points])
     cost = np.array([p.trial_cost for p in points])
-    best = np.empty(BOOTSTRAPS, dtype=int)
-    for b in range(BOOTSTRAPS):
-        weights = np.bincount(rng.integers(0, size, size), minlength=size).astype(float)
-        evsi = np.array([evsi_of(fitted_values(f, degree, weights)[0], weights)
-                         for f in futures])
-        best[b] = int(np.argmax(evsi * scale - cost))
+    best = np.zeros(resamples, dtype=int)
+    chunk = max(1, min(resamples, BOOTSTRAP_CELLS // size))  # resamples at once (memory)
+    for start in range(0, resamples if len(points) > 1 else 0, chunk):
+        stop = min(start + chunk, resamples)
+        counts = np.stack([np.bincount(rng.integers(0, size, size), minlength=size)
+                           for _ in range(start, stop)]).astype(float)
+        evsi = np.stack([bootstrap_evsi(f, degree, counts) for f in futures], axis=1)
+        best[start:stop] = np.argmax(evsi * scale - cost, axis=1)
     low, high = np.quantile(best, [0.025, 0.975], method="inverted_cdf")
     top = int(np.argmax([p.enbs for p in points]))
-    return int(low), int(high), float(math.fsum(best == top) / BOOTSTRAPS)
+    return int(low), int(high), float(math.fsum(best == top) / resamples)

@@ -49,7 +49,7 @@ from .decisions import decide_primary
 from .value_model import net_benefit, normal_evpi, prior_mean_inb, uncertain_events
 
 __all__ = ["DrawFutures", "ValueCollector", "Futures", "choose_degree", "RegressionEVSI",
-           "regression_evsi", "fitted_values", "evsi_of",
+           "regression_evsi", "fitted_values", "evsi_of", "bootstrap_evsi",
            "closed_evsi", "closed_p_change", "estimate_variance"]
 
 
@@ -152,7 +152,11 @@ class Futures:
         x, y = self.bases[degree - 1], self.inb[self.ok]
         if y.size <= x.shape[1]:
             return math.inf
-        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        xty = x.T @ y
+        try:  # the normal equations: cheap, and exact enough to rank three bases
+            beta = np.linalg.solve(x.T @ x, xty)
+        except np.linalg.LinAlgError:
+            beta = np.linalg.lstsq(x, y, rcond=None)[0]
         rss = float(((y - x @ beta) ** 2).sum())
         return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
 
@@ -194,7 +198,11 @@ class Futures:
         x, y = self.bases[degree - 1], self.inb[self.ok]
         if y.size <= x.shape[1]:
             return math.inf
-        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        xty = x.T @ y
+        try:  # the normal equations: cheap, and exact enough to rank three bases
+            beta = np.linalg.solve(x.T @ x, xty)
+        except np.linalg.LinAlgError:
+            beta = np.linalg.lstsq(x, y, rcond=None)[0]
         rss = float(((y - x @ beta) ** 2).sum())
         return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
 
@@ -259,6 +267,40 @@ def fitted_values(f: Futures, degree: int, weights: np.ndarray | None = None
     fitted = np.full(f.inb.size, rest)
     fitted[ok] = x @ beta
     return fitted, beta, x
+
+
+def bootstrap_evsi(f: Futures, degree: int, counts: np.ndarray) -> np.ndarray:
+    """EVSI of each bootstrap resample, the regression refitted on it (vectorised).
+
+    Parameters
+    ----------
+    f : Futures
+    degree : int
+    counts : ndarray of shape (resamples, futures)
+        How often each future is drawn in each resample.
+    """
+    ok, x = f.ok, f.bases[degree - 1]
+    n, p = f.inb.size, x.shape[1]
+    if ok.sum() <= p:
+        return np.zeros(counts.shape[0])
+    w_ok, w_bad = counts[:, ok], counts[:, ~ok]
+    upper = np.triu_indices(p)  # the Gram matrix is symmetric: its upper triangle
+    gram = np.zeros((counts.shape[0], p, p))
+    gram[:, upper[0], upper[1]] = w_ok @ (x[:, upper[0]] * x[:, upper[1]])
+    gram = gram + np.triu(gram, 1).transpose(0, 2, 1)
+    xtwy = w_ok @ (x * f.inb[ok][:, None])
+    try:
+        beta = np.linalg.solve(gram, xtwy[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        beta = (np.linalg.pinv(gram) @ xtwy[..., None])[..., 0]
+    fitted = beta @ np.ascontiguousarray(x.T)  # (resamples, ok futures)
+    bad_n = w_bad.sum(axis=1)
+    rest = np.where(bad_n > 0, w_bad @ f.inb[~ok] / np.maximum(bad_n, 1.0),
+                    counts @ f.inb / n)
+    mean = (np.einsum("bn,bn->b", w_ok, fitted) + bad_n * rest) / n
+    high = (np.einsum("bn,bn->b", w_ok, np.maximum(fitted, 0.0))
+            + bad_n * np.maximum(rest, 0.0)) / n
+    return high - np.maximum(mean, 0.0)
 
 
 def regression_evsi(f: Futures, degree: int, prior_mean: float) -> RegressionEVSI:

@@ -94,10 +94,11 @@ class ValueResult:
         By increasing n.
     optimal_n : int
         The n per arm of the largest ENBS on the grid.
-    optimal_range : tuple of int
+    optimal_range : tuple of int or None
         The 2.5 and 97.5 % points of the argmax over bootstrap resamples of
-        the futures (the Monte Carlo range of the argmax).
-    optimal_share : float
+        the futures (the Monte Carlo range of the argmax); None when no
+        resample was asked for (``bootstraps = 0``).
+    optimal_share : float or None
         The share of resamples whose argmax is ``optimal_n``.
     optimal_n_closed : int or None
         The argmax of the closed-form ENBS, where it applies.
@@ -121,8 +122,8 @@ class ValueResult:
     evppi: tuple[ParameterValue, ...]
     points: tuple[ValuePoint, ...]
     optimal_n: int
-    optimal_range: tuple[int, int]
-    optimal_share: float
+    optimal_range: tuple[int, int] | None
+    optimal_share: float | None
     optimal_n_closed: int | None
     bootstraps: int
     worth_running: bool
@@ -134,7 +135,7 @@ class ValueResult:
         out["evpi"] = self.evpi.to_dict()
         out["evppi"] = [p.to_dict() for p in self.evppi]
         out["points"] = [p.to_dict() for p in self.points]
-        out["optimal_range"] = list(self.optimal_range)
+        out["optimal_range"] = None if self.optimal_range is None else list(self.optimal_range)
         return out
 
     def to_rows(self) -> list[dict[str, Any]]:

@@ -211,3 +211,14 @@ def test_futures_without_estimates_carry_no_information_and_the_json_is_strict()
     r = value_of_information(s, [3, 4], n_sims=300, seed=1)
     assert [p.evsi for p in r.points] == [0.0, 0.0]  # almost no trial gives an estimate
     json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_no_bootstrap_leaves_the_range_out_and_the_rest_unchanged():
+    s = _scenario(trial_fixed_cost=1e4, trial_cost_per_patient=200.0)
+    full = value_of_information(s, [20, 60, 120], n_sims=2000, seed=8)
+    bare = value_of_information(s, [20, 60, 120], n_sims=2000, seed=8, bootstraps=0)
+    assert bare.optimal_range is None and bare.optimal_share is None
+    assert bare.to_dict()["optimal_range"] is None
+    assert bare.points == full.points and bare.optimal_n == full.optimal_n
+    with pytest.raises(ScenarioError, match="bootstraps = -1"):
+        value_of_information(s, n_sims=100, bootstraps=-1)

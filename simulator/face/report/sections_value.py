@@ -48,13 +48,13 @@ def value_html(data: ReportData) -> str:
     body += table(["n per arm", "EVSI per patient (SE)", "closed form", "P(decision changes)",
                    "months to result", "population EVSI", "trial cost", "ENBS (SE)"], rows,
                   numeric=tuple(range(8)))
-    low, high = r.optimal_range
+    span = ("" if r.optimal_range is None else
+            f" (Monte Carlo range of the argmax {r.optimal_range[0]} to {r.optimal_range[1]})")
     verdict = ("worth running" if r.worth_running else
                "not worth running at any size shown (every ENBS is below 0)")
     body += (f"<p>EVSI comes from {r.n_sims:,} simulated futures of the design (the "
              f"assurance trials) by {esc(r.method)}. The trial is {verdict}; the size of "
-             f"largest ENBS is <strong>{r.optimal_n} per arm</strong> (Monte Carlo range of "
-             f"the argmax {low} to {high}).</p>")
+             f"largest ENBS is <strong>{r.optimal_n} per arm</strong>{span}.</p>")
     ax = plot_value_curve(r)
     body += figure_html(ax, "value", data.provenance, "EVSI, cost and ENBS by n per arm",
                         "Population EVSI (discounted to the result), the trial's cost and "

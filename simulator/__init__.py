@@ -40,8 +40,8 @@ from .planning.results import (
 )
 from .planning.simulate import simulate, simulate_grid
 from .planning.solver import SampleSize, solve_sample_size
-from .planning.value import value_of_information
-from .planning.value_results import ValuePoint, ValueResult
+from .planning.value import optimal_design, value_of_information
+from .planning.value_results import OptimalDesign, ValuePoint, ValueResult
 from .spec import (
     AdverseEvent,
     AnalysisSpec,
@@ -114,8 +114,10 @@ __all__ = [
     "evolve",
     "meta_analyse",
     "Metric",
+    "OptimalDesign",
     "ValuePoint",
     "ValueResult",
+    "optimal_design",
     "value_of_information",
     "__version__",
 ]

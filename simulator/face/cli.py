@@ -135,6 +135,9 @@ def _add_value(verbs: Verbs) -> None:
                        help="sizes of the reference arm (default: the scenario's n_per_arm)")
     value.add_argument("--trials", type=int, default=1,
                        help="new trials of the design per future (default 1)")
+    value.add_argument("--max-trials", type=int, metavar="K",
+                       help="compare 1 .. K new trials (one run each) and report the n and "
+                            "number of trials of largest ENBS")
     value.add_argument("--bootstraps", type=int, default=200,
                        help="resamples behind the Monte Carlo range of the optimal n "
                             "(default 200; 0 = no range)")

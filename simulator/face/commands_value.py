@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import argparse
 
-from ..planning.value import value_of_information
+from ..errors import ScenarioError
+from ..planning.value import optimal_design, value_of_information
 from ..planning.value_model import check_decision
 from ..spec.parse import parse_n_grid
 from .figures import save_value_figure
 from .flags import scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
-from .tables_value import format_value
+from .tables_value import format_design, format_value
 
 __all__ = ["cmd_value"]
 
 
 def cmd_value(args: argparse.Namespace) -> int:
-    """``trialsim value``: EVPI, EVPPI, and EVSI, cost and ENBS by n.
+    """``trialsim value``: EVPI, EVPPI, and EVSI, cost and ENBS by n (and by trials).
 
     Parameters
     ----------
@@ -37,10 +38,18 @@ def cmd_value(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     check_decision(scenario)  # bad input exits 2 before any work
+    if args.max_trials is not None and args.trials != 1:
+        raise ScenarioError(f"--trials {args.trials} --max-trials {args.max_trials}: give one "
+                            "(--max-trials compares 1 .. K new trials)")
     grid = parse_n_grid(args.n) if args.n else None
     options = simulation_options(args)
-    result = value_of_information(scenario, grid, trials=args.trials,
-                                  bootstraps=args.bootstraps, **options)
+    if args.max_trials is not None:
+        result = optimal_design(scenario, grid, max_trials=args.max_trials,
+                                bootstraps=args.bootstraps, **options)
+        best = result.by_trials[result.trials]
+    else:
+        result = best = value_of_information(scenario, grid, trials=args.trials,
+                                             bootstraps=args.bootstraps, **options)
     if options["progress"] is not None:
         options["progress"].close()
     provenance = provenance_of(args, scenario=scenario)
@@ -49,7 +58,8 @@ def cmd_value(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(args.json, result.to_dict(), provenance)
     if args.plot:
-        save_value_figure(result, args.plot, provenance)
+        save_value_figure(best, args.plot, provenance)
     if "-" not in (args.csv, args.json):
-        print(format_value(scenario, result))
+        print(format_value(scenario, result) if result is best
+              else format_design(scenario, result))
     return 0

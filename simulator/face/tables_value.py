@@ -6,10 +6,10 @@ into the lines the verb prints; none computes a number of its own.
 
 from __future__ import annotations
 
-from ..planning.value_results import ValueResult
+from ..planning.value_results import OptimalDesign, ValueResult
 from ..spec import Scenario
 
-__all__ = ["format_value"]
+__all__ = ["format_value", "format_design"]
 
 
 def _money(x: float | None) -> str:
@@ -69,3 +69,24 @@ def format_value(scenario: Scenario, r: ValueResult) -> str:
                                          else "no: no size on the grid has ENBS above 0"))
     lines.append("Values are the user's value judgements (see docs/value.md).")
     return "\n".join(lines)
+
+
+def format_design(scenario: Scenario, d: OptimalDesign) -> str:
+    """The lines of ``trialsim value --max-trials K``: one table per number of trials.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    d : OptimalDesign
+
+    Returns
+    -------
+    str
+    """
+    blocks = [f"=== {k} new trial(s) ===\n" + format_value(scenario, r)
+              for k, r in d.by_trials.items()]
+    unit = d.by_trials[d.trials].unit
+    blocks.append(f"Optimal design     {d.trials} new trial(s) of {d.n_per_arm} per arm "
+                  f"(ENBS {_money(d.enbs)} {unit}); each number of trials is its own run, so "
+                  "compare them with their Monte Carlo SEs")
+    return "\n\n".join(blocks)

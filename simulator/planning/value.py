@@ -29,10 +29,10 @@ from ..spec.variants import at_n, first_period_equivalent
 from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
                          choose_degree, closed_evsi, closed_p_change, regression_evsi)
 from .value_model import check_decision, evpi, evppi, prior_mean_inb
-from .value_results import ValuePoint, ValueResult
+from .value_results import OptimalDesign, ValuePoint, ValueResult
 from .value_trial import trial_cost
 
-__all__ = ["value_of_information", "BOOTSTRAPS"]
+__all__ = ["value_of_information", "optimal_design", "BOOTSTRAPS"]
 
 #: Bootstrap resamples of the futures behind the argmax's Monte Carlo range.
 BOOTSTRAPS = 200
@@ -126,6 +126,34 @@ def value_of_information(
         optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
         bootstraps=bootstraps, worth_running=bool(enbs[best] > 0),
         method="regression on the trials' summary statistics (Strong et al. 2015)")
+
+
+def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *,
+                   max_trials: int = 3, **options) -> OptimalDesign:
+    """ENBS over n per arm and 1 .. ``max_trials`` new trials: the design worth most.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_per_arm : sequence of int, optional
+    max_trials : int
+        The most new trials compared (each number is its own run).
+    **options
+        Those of :func:`value_of_information` but ``trials``.
+
+    Returns
+    -------
+    OptimalDesign
+    """
+    if isinstance(max_trials, bool) or not isinstance(max_trials, int) \
+            or not 1 <= max_trials <= 100:
+        raise ScenarioError(f"max_trials = {max_trials!r}: must be an integer in [1, 100]")
+    check_decision(scenario)
+    runs = {k: value_of_information(scenario, n_per_arm, trials=k, **options)
+            for k in range(1, max_trials + 1)}
+    k, r = max(runs.items(), key=lambda kr: kr[1].point_at(kr[1].optimal_n).enbs)
+    return OptimalDesign(by_trials=runs, n_per_arm=r.optimal_n, trials=k,
+                         enbs=r.point_at(r.optimal_n).enbs)
 
 
 def _check(trials, n_sims, seed, n_jobs, bootstraps) -> None:

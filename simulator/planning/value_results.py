@@ -8,7 +8,7 @@ from typing import Any
 from ..mc import MonteCarloProbability
 from .value_model import ParameterValue
 
-__all__ = ["ValuePoint", "ValueResult"]
+__all__ = ["ValuePoint", "ValueResult", "OptimalDesign"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,3 +145,32 @@ class ValueResult:
     def point_at(self, n_per_arm: int) -> ValuePoint:
         """The point of one size."""
         return next(p for p in self.points if p.n_per_arm == n_per_arm)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptimalDesign:
+    """The n per arm and number of new trials of largest ENBS.
+
+    Attributes
+    ----------
+    by_trials : dict of int to ValueResult
+        One value run per number of new trials (each with its own futures).
+    n_per_arm, trials : int
+        The design of largest ENBS over every run and size.
+    enbs : float
+    """
+
+    by_trials: dict[int, ValueResult]
+    n_per_arm: int
+    trials: int
+    enbs: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as JSON-ready fields (one result per number of trials)."""
+        return {"optimal": {"n_per_arm": self.n_per_arm, "trials": self.trials,
+                            "enbs": self.enbs},
+                "by_trials": {str(k): r.to_dict() for k, r in self.by_trials.items()}}
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One CSV row per number of trials and size."""
+        return [{"trials": k, **row} for k, r in self.by_trials.items() for row in r.to_rows()]

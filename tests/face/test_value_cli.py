@@ -44,3 +44,13 @@ def test_table_json_and_figure(tmp_path, capsys):
     from PIL import Image
 
     assert Image.open(plot).text["trialsim.command"].startswith("trialsim value ")
+
+
+def test_max_trials_reports_the_design_of_largest_enbs(tmp_path, capsys):
+    out = tmp_path / "d.json"
+    assert main(["value", str(VALUE), "--n", "20,40", "--max-trials", "2", "--n-sims", "500",
+                 "--bootstraps", "0", "--quiet", "--json", str(out)]) == 0
+    assert "Optimal design" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert set(data["by_trials"]) == {"1", "2"} and data["optimal"]["trials"] in (1, 2)
+    assert main(["value", str(VALUE), "--trials", "2", "--max-trials", "2"]) == 2

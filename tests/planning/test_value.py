@@ -222,3 +222,18 @@ def test_no_bootstrap_leaves_the_range_out_and_the_rest_unchanged():
     assert bare.points == full.points and bare.optimal_n == full.optimal_n
     with pytest.raises(ScenarioError, match="bootstraps = -1"):
         value_of_information(s, n_sims=100, bootstraps=-1)
+
+
+def test_optimal_design_compares_numbers_of_trials():
+    from simulator.planning.value import optimal_design
+
+    s = _scenario(prior_sd=0.6, trial_fixed_cost=1e4, trial_cost_per_patient=200.0)
+    d = optimal_design(s, [20, 60, 120], max_trials=2, n_sims=2000, seed=3, bootstraps=0)
+    assert set(d.by_trials) == {1, 2}
+    best = max((r.point_at(n).enbs, k, n) for k, r in d.by_trials.items()
+               for n in (20, 60, 120))
+    assert (d.enbs, d.trials, d.n_per_arm) == best
+    # two trials of n pool like one of 2n (normal-normal): their closed forms agree
+    two, one = d.by_trials[2].point_at(60), d.by_trials[1].point_at(120)
+    assert two.evsi_closed == pytest.approx(one.evsi_closed, rel=1e-12)
+    assert two.trial_cost == pytest.approx(one.trial_cost + 1e4, rel=1e-12)

@@ -24,7 +24,7 @@ def _header(scenario: Scenario, r: ValueResult) -> list[str]:
         f"Population         {d.population_per_year:,.0f} a year over {d.horizon_years:g} years "
         f"at {100 * d.discount_rate:g} %: {r.population:,.0f} discounted patients",
         f"Simulation         {r.n_sims:,} futures, {r.trials} new trial(s) each, seed {r.seed}; "
-        f"EVSI by {r.method}",
+        f"EVSI by {r.method}; closed form: {r.closed_form}",
         "",
         f"{'value of':<34}{'per patient':>14}{'population':>18}  method",
     ]

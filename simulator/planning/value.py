@@ -27,7 +27,8 @@ from ..spec import Scenario
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
 from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
-                         choose_degree, closed_evsi, closed_p_change, regression_evsi)
+                         choose_degree, closed_evsi, closed_form_reason, closed_p_change,
+                         regression_evsi)
 from .value_model import check_decision, evpi, evppi, prior_mean_inb
 from .value_results import OptimalDesign, ValuePoint, ValueResult
 from .value_trial import trial_cost
@@ -125,7 +126,8 @@ def value_of_information(
         optimal_share=None if span is None else span[2],
         optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
         bootstraps=bootstraps, worth_running=bool(enbs[best] > 0),
-        method="regression on the trials' summary statistics (Strong et al. 2015)")
+        method="regression on the trials' summary statistics (Strong et al. 2015)",
+        closed_form=closed_form_reason(largest) or "normal-normal preposterior")
 
 
 def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *,

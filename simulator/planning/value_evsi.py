@@ -50,7 +50,7 @@ from .value_model import net_benefit, normal_evpi, prior_mean_inb, uncertain_eve
 
 __all__ = ["DrawFutures", "ValueCollector", "Futures", "choose_degree", "RegressionEVSI",
            "regression_evsi", "fitted_values", "evsi_of", "bootstrap_evsi",
-           "closed_evsi", "closed_p_change", "estimate_variance"]
+           "closed_evsi", "closed_p_change", "estimate_variance", "closed_form_reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,16 +319,33 @@ def regression_evsi(f: Futures, degree: int, prior_mean: float) -> RegressionEVS
                           degree=degree)
 
 
+def closed_form_reason(scenario: Scenario) -> str | None:
+    """Why the normal-normal closed form does not apply (None where it does)."""
+    s, pain = scenario, scenario.pain
+    checks = (
+        (effect_prior(pain) is None, "the effect is fixed"),
+        (bool(uncertain_events(s)), "a weighted adverse event's risk ratio is uncertain"),
+        (s.design.kind != "parallel" or len(s.design.arms) != 2,
+         "not a parallel two-arm design"),
+        (pain.analysis not in ("followup", "change"),
+         f"the {pain.analysis} analysis (the closed form is for follow-up or change scores)"),
+        (s.dropout.rate > 0 or bool(s.dropout.after_ae), "dropout"),
+        (s.interim is not None, "interim looks"),
+        (pain.unblinding_ae is not None, "functional unblinding"),
+        (pain.bounded, "bounded, rounded scores"),
+        (pain.inclusion_min is not None or pain.inclusion_max is not None,
+         "an inclusion range on the baseline"),
+        (s.analysis.estimand != "hypothetical", f"the {s.analysis.estimand} estimand"),
+    )
+    reasons = [why for failed, why in checks if failed]
+    return None if not reasons else "not normal-normal: " + ", ".join(reasons)
+
+
 def estimate_variance(scenario: Scenario) -> float | None:
     """The estimate's exact sampling variance where the model is normal-normal, else None."""
-    s, pain = scenario, scenario.pain
-    if (effect_prior(pain) is None or uncertain_events(s) or s.design.kind != "parallel"
-            or len(s.design.arms) != 2 or pain.analysis not in ("followup", "change")
-            or s.dropout.rate > 0 or s.dropout.after_ae or s.interim is not None
-            or pain.unblinding_ae is not None or pain.bounded
-            or pain.inclusion_min is not None or pain.inclusion_max is not None
-            or s.analysis.estimand != "hypothetical"):
+    if closed_form_reason(scenario) is not None:
         return None
+    s, pain = scenario, scenario.pain
     var = pain.sd ** 2
     if pain.analysis == "change":
         var += pain.baseline_sd ** 2 - 2 * pain.correlation * pain.sd * pain.baseline_sd

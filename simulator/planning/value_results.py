@@ -108,6 +108,9 @@ class ValueResult:
         Whether the largest ENBS is above 0.
     method : str
         How EVSI was estimated.
+    closed_form : str
+        ``normal-normal preposterior`` where the closed form is beside EVSI,
+        else why it is not (its fields are then null).
     """
 
     scenario_name: str
@@ -128,6 +131,7 @@ class ValueResult:
     bootstraps: int
     worth_running: bool
     method: str
+    closed_form: str
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready fields."""

@@ -39,6 +39,7 @@ def test_table_json_and_figure(tmp_path, capsys):
     data = json.loads(raw)
     assert [p["n_per_arm"] for p in data["points"]] == [20, 40, 60]
     assert data["points"][0]["evsi_closed"] is None  # bounded scores: no closed form
+    assert "bounded, rounded scores" in data["closed_form"]  # null with its reason
     assert data["unit"] == "GBP" and data["decision"] in ("adopt", "do not adopt")
     assert data["optimal_range"][0] <= data["optimal_n"] <= data["optimal_range"][1]
     from PIL import Image

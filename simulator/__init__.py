@@ -65,6 +65,9 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from .ops.settle_time import SettleTime, settle_time
     from .planning.review_run import ReviewReport, resolve_review
     from .spec.evidence_checks import evidence_checks
+    from .planning.value import optimal_design, value_of_information
+    from .planning.value_results import OptimalDesign, ValuePoint, ValueResult
+    from .spec import DecisionSpec
 
 #: Each public name and the module that defines it, imported on first use
 #: (PEP 562), so that ``import simulator`` and ``trialsim validate`` do not
@@ -123,6 +126,12 @@ _LAZY: dict[str, str] = {
     "ReviewReport": ".planning.review_run",
     "resolve_review": ".planning.review_run",
     "evidence_checks": ".spec.evidence_checks",
+    "optimal_design": ".planning.value",
+    "value_of_information": ".planning.value",
+    "OptimalDesign": ".planning.value_results",
+    "ValuePoint": ".planning.value_results",
+    "ValueResult": ".planning.value_results",
+    "DecisionSpec": ".spec",
 }
 
 
@@ -195,5 +204,11 @@ __all__ = [
     "ReviewReport",
     "resolve_review",
     "evidence_checks",
+    "optimal_design",
+    "value_of_information",
+    "OptimalDesign",
+    "ValuePoint",
+    "ValueResult",
+    "DecisionSpec",
     "__version__",
 ]

@@ -2,7 +2,8 @@
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
-``resolve`` (would the next trial(s) make the review conclusive),
+``resolve`` (would the next trial(s) make the review conclusive), ``value``
+(is the next trial worth running: EVPI, EVSI and ENBS by n),
 ``boundaries`` (the boundary table of a design with interim analyses), ``meta`` (fit
 a meta-analysis of a study table), ``recruit`` (recruitment and infusion
 capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
@@ -17,8 +18,8 @@ processes of ``--jobs`` exit with trialsim (:mod:`.workers`).
 
 This module builds the parser (one small function per verb; the shared flags
 are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
-:mod:`.commands_planning`, :mod:`.commands_sequential`, :mod:`.commands_ops` and
-:mod:`.commands_evidence`.
+:mod:`.commands_planning`, :mod:`.commands_value`, :mod:`.commands_sequential`,
+:mod:`.commands_ops` and :mod:`.commands_evidence`.
 """
 
 from __future__ import annotations
@@ -236,8 +237,29 @@ def _add_report(verbs: Verbs) -> None:
     report.set_defaults(handler="commands_report:cmd_report", path="auto")
 
 
-_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
-          _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
+def _add_value(verbs: Verbs) -> None:
+    value = verbs.add_parser("value", help="is the next trial worth running? EVPI, EVSI and "
+                                           "ENBS by n ([decision])")
+    add_scenario_flags(value)
+    add_simulation_flags(value)
+    value.add_argument("--n", metavar="START:STOP:STEP",
+                       help="sizes of the reference arm (default: the scenario's n_per_arm)")
+    value.add_argument("--trials", type=int, default=1,
+                       help="new trials of the design per future (default 1)")
+    value.add_argument("--max-trials", type=int, metavar="K",
+                       help="compare 1 .. K new trials (one run each) and report the n and "
+                            "number of trials of largest ENBS")
+    value.add_argument("--bootstraps", type=int, default=200,
+                       help="resamples behind the Monte Carlo range of the optimal n "
+                            "(default 200; 0 = no range)")
+    value.add_argument("--csv", metavar="FILE", help="write one row per n ('-' = stdout)")
+    value.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    value.add_argument("--plot", metavar="FILE.png", help="save EVSI, cost and ENBS by n")
+    value.set_defaults(handler="commands_value:cmd_value")
+
+
+_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_value,
+          _add_boundaries, _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from ..planning.boundary_table import BoundaryTable
 from ..planning.curves import PowerCurve
 from ..planning.solver import SampleSize
+from ..planning.value_results import ValueResult
 from .output import save_figure
 from .plots_sequential import plot_boundaries
+from .plots_value import plot_value_curve
 from .plots import (
     plot_conclusive_curves,
     plot_harm_curve,
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
            "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure",
-           "save_settle_figure"]
+           "save_settle_figure", "save_value_figure"]
 
 
 def _off_screen() -> None:
@@ -204,3 +206,19 @@ def save_boundaries_figure(table: BoundaryTable, paths, target_file: str,
     """
     _off_screen()
     save_figure(plot_boundaries(table, paths), target_file, provenance)
+
+
+def save_value_figure(result: ValueResult, target_file: str,
+                      provenance: RunProvenance | None = None) -> None:
+    """EVSI, cost and ENBS over n (``trialsim value --plot``).
+
+    Parameters
+    ----------
+    result : ValueResult
+    target_file : str
+        The figure file.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    """
+    _off_screen()
+    save_figure(plot_value_curve(result), target_file, provenance)

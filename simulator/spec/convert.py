@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
+from .decision import DecisionSpec
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
 from .events import AdverseEvent, Dropout
 from .evidence_entry import EvidenceEntry, EvidenceTable
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["scenario_parts", "scenario_to_dict", "apply_overrides", "TOP_KEYS"]
 
 TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis",
-            "simulation", "meta_analysis", "recruitment", "interim", "sweep")
+            "simulation", "meta_analysis", "recruitment", "interim", "sweep", "decision")
 _REFERENCE = 'must be a number or { from = "evidence", key = "..." }'
 
 
@@ -239,6 +240,17 @@ def _sweep(raw: Any) -> SweepSpec:
     return SweepSpec(**parts)
 
 
+def _decision(raw: Any) -> DecisionSpec:
+    t = table(raw, "decision", file_keys(DecisionSpec))
+    if "event_weights" in t:
+        weights = t["event_weights"]
+        if not isinstance(weights, Mapping):
+            raise fail("[decision] event_weights", weights,
+                       "must be a table { adverse event name = weight >= 0 }")
+        t["event_weights"] = tuple((str(k), v) for k, v in weights.items())
+    return _build(DecisionSpec, "decision", t)
+
+
 def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str, Any]:
     """The keyword arguments of :class:`Scenario` for a scenario file's mapping."""
     top = table(data, "", TOP_KEYS)
@@ -262,12 +274,9 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
             top["simulation"], "simulation", file_keys(SimulationSpec)))
     if "meta_analysis" in top:
         parts["meta_analysis"] = _meta(top["meta_analysis"], pain, evidence)
-    if "recruitment" in top:
-        parts["recruitment"] = _recruitment(top["recruitment"])
-    if "interim" in top:
-        parts["interim"] = _interim(top["interim"])
-    if "sweep" in top:
-        parts["sweep"] = _sweep(top["sweep"])
+    sections = {"recruitment": _recruitment, "interim": _interim, "sweep": _sweep,
+                "decision": _decision}
+    parts.update({key: read(top[key]) for key, read in sections.items() if key in top})
     return parts
 
 
@@ -366,6 +375,8 @@ def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
     if s.sweep is not None:
         out["sweep"] = {"grid": {k: list(v) for k, v in s.sweep.grid},
                         "zip": {k: list(v) for k, v in s.sweep.zip}}
+    if s.decision is not None:
+        out["decision"] = {**_plain(s.decision), "event_weights": dict(s.decision.event_weights)}
     return out
 
 

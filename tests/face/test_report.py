@@ -162,6 +162,22 @@ def test_an_interim_scenario_gets_the_interim_section(tmp_path):
     assert "P(stop for efficacy)" in "".join(page.texts)
 
 
+def test_a_decision_table_gets_the_value_section(tmp_path):
+    scenario = tmp_path / "value.toml"  # cheap: no dropout, no recruitment
+    scenario.write_text(
+        'name = "value"\n[design]\nn_per_arm = 60\n'
+        '[pain]\neffect = -0.8\neffect_sd = 0.5\neffect_prior = "pooled"\n'
+        'analysis = "followup"\n'
+        '[decision]\nunit = "GBP"\nvalue_per_point = 500.0\ntreatment_cost = 300.0\n'
+        'population_per_year = 2000\ntrial_cost_per_patient = 1000.0\n')
+    page = Page(_report(tmp_path, scenario, "400"))
+    assert {"value", "fig-value", "inputs"} <= page.ids()
+    text = "".join(page.texts)
+    assert "value judgements of the decision maker" in text
+    assert "perfect information (EVPI)" in text and "Monte Carlo range of the argmax" in text
+    assert "decision.value_per_point" in text  # the inputs table lists the decision too
+
+
 def test_bad_flags_exit_2_before_any_work(tmp_path, capsys):
     assert main(["report", str(FLAGSHIP), "--out", str(FLAGSHIP)]) == 2
     assert "is the scenario file of this run" in capsys.readouterr().err

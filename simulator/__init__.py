@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._version import __version__
 from .analysis.metaanalysis import meta_analyse
 from .analysis.sequential import SequentialDesign, conditional_power, group_sequential_design
+from .analysis.sequential_estimates import median_unbiased_z, stagewise_pvalue
 from .analysis.power import (
     ancova_power,
     harm_detection_probability,
@@ -89,6 +90,8 @@ __all__ = [
     "boundary_table",
     "conditional_power",
     "group_sequential_design",
+    "median_unbiased_z",
+    "stagewise_pvalue",
     "sequential_closed_form",
     "z_paths",
     "ancova_power",

@@ -63,7 +63,9 @@ def sequential_rows(result: SimulationResult) -> list[str]:
     lines = ["", f"Interim analyses ({len(part.looks)} looks; power above is the sequential "
              "trial's)",
              f"{'look':>4}{'n/arm':>13}{'z bound':>9}{'P(stop, efficacy)':>19}{closed}"
-             f"{'P(stop, futility)':>19}{closed}"]
+             f"{'P(stop, futility)':>19}{closed}"
+             + ("" if not part.conditional_power_design else
+                f"{'CP design':>11}{'CP trend':>10}")]
     for k, sizes in enumerate(part.looks):
         fut = part.futility[k] if k < len(part.futility) else None
         line = (f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
@@ -73,12 +75,22 @@ def sequential_rows(result: SimulationResult) -> list[str]:
         line += f"{'-' if fut is None else _pct(fut.value):>19}"
         if cf is not None:
             line += f"{'-' if fut is None else _pct(cf.futility[k]):>9}"
+        if k < len(part.conditional_power_design):
+            line += (f"{_mean_pct(part.conditional_power_design[k]):>11}"
+                     f"{_mean_pct(part.conditional_power_trend[k]):>10}")
         lines.append(line)
     en = part.expected_n
     beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
     lines.append(f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   {beside}maximum "
                  f"{part.max_n}")
+    if part.conditional_power_design:
+        lines.append("CP: mean conditional power of the trials going on past the look, under "
+                     "the design's drift and under the current trend")
     return lines + _common_rows(result)
+
+
+def _mean_pct(m) -> str:
+    return "-" if m.n == 0 else _pct(m.value)
 
 
 def _common_rows(result: SimulationResult) -> list[str]:
@@ -87,10 +99,14 @@ def _common_rows(result: SimulationResult) -> list[str]:
         f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
         f"{'Estimate at stopping':<27}{part.estimate_at_stop.value:>+12.3f}"
-        f"{part.estimate_at_stop.se:>9.3f}   (bias "
-        f"{part.estimate_at_stop.value - result.true_effect:+.3f}; stopping at a bound "
-        "selects extreme estimates)",
+        f"{part.estimate_at_stop.se:>9.3f}   (bias {part.bias_at_stop.value:+.3f}, MC SE "
+        f"{part.bias_at_stop.se:.3f}; stopping at a bound selects extreme estimates)",
     ]
+    mue, bias = part.median_unbiased, part.median_unbiased_bias
+    if mue is not None and mue.n > 0:
+        lines.append(f"{'Median-unbiased estimate':<27}{mue.value:>+12.3f}{mue.se:>9.3f}   "
+                     f"(bias {bias.value:+.3f}, MC SE {bias.se:.3f}; stage-wise ordering, "
+                     "as rpact's getFinalConfidenceInterval)")
     if part.reject_ignoring_futility.value != result.power.value:
         lines.append(f"{'Rejects, futility ignored':<27}"
                      f"{_pct(part.reject_ignoring_futility.value):>12}   (if the "

@@ -77,7 +77,10 @@ def t_bound(df: np.ndarray, z: float) -> np.ndarray:
     if not np.isfinite(z):
         return np.broadcast_to(float(z), df.shape)
     p = special.ndtr(-z)
-    lo, hi = (df.min(), df.max()) if df.size else (np.inf, np.inf)
+    if df.ndim == 1 and df.size and df.strides[0] == 0:  # one df broadcast over the trials
+        lo = hi = df[0]
+    else:
+        lo, hi = (df.min(), df.max()) if df.size else (np.inf, np.inf)
     if lo == hi:
         return np.broadcast_to(float(z) if np.isinf(lo) else -float(special.stdtrit(lo, p)),
                                df.shape)

@@ -31,6 +31,7 @@ from .ops.recruitment import (
 from .ops.sweep import run_sweep
 from .planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from .planning.closed import AnalyticPower, analytic_assurance, analytic_power
+from .planning.adaptive import PromisingZone, promising_zone_power, simulate_promising_zone
 from .planning.closed_sequential import SequentialClosedForm, sequential_closed_form
 from .planning.curves import PowerCurve, power_curve
 from .planning.metric import Metric
@@ -92,6 +93,9 @@ __all__ = [
     "group_sequential_design",
     "median_unbiased_z",
     "stagewise_pvalue",
+    "PromisingZone",
+    "simulate_promising_zone",
+    "promising_zone_power",
     "sequential_closed_form",
     "z_paths",
     "ancova_power",

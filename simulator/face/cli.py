@@ -42,7 +42,7 @@ from .commands_evidence import cmd_evidence, cmd_meta
 from .commands_ops import cmd_recruit, cmd_sweep
 from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
 from .commands_report import cmd_report
-from .commands_sequential import cmd_boundaries
+from .commands_sequential import cmd_adaptive, cmd_boundaries
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
 
@@ -138,6 +138,24 @@ def _add_boundaries(verbs: Verbs) -> None:
     bounds.set_defaults(handler=cmd_boundaries)
 
 
+def _add_adaptive(verbs: Verbs) -> None:
+    adaptive = verbs.add_parser("adaptive", help="a 2-look design with promising-zone "
+                                                 "sample-size re-estimation, simulated")
+    add_scenario_flags(adaptive)
+    adaptive.add_argument("--n-sims", type=int, default=100_000,
+                          help="simulated trials (default 100000)")
+    adaptive.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    adaptive.add_argument("--max-factor", type=float, default=2.0,
+                          help="the second stage may grow to this many times its plan "
+                               "(default 2)")
+    adaptive.add_argument("--cp-min", type=float, default=0.36,
+                          help="lower end of the promising zone (default 0.36)")
+    adaptive.add_argument("--cp-target", type=float, default=0.8,
+                          help="conditional power the re-estimated stage aims at (default 0.8)")
+    adaptive.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    adaptive.set_defaults(handler=cmd_adaptive)
+
+
 def _add_recruit(verbs: Verbs) -> None:
     recruit = verbs.add_parser("recruit", help="recruitment and infusion capacity over time "
                                                "(simpy), and the power at the deadline")
@@ -230,6 +248,7 @@ def _add_report(verbs: Verbs) -> None:
 
 
 _VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
+          _add_adaptive,
           _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..planning.adaptive import PromisingZone
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
 
-__all__ = ["format_boundaries", "sequential_rows"]
+__all__ = ["format_boundaries", "sequential_rows", "format_promising_zone"]
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -117,3 +118,36 @@ def _common_rows(result: SimulationResult) -> list[str]:
     for name, p in part.harm_at_stop.items():
         lines.append(f"  {name:<25}{_pct(p.value):>12}{100 * p.se:>7.2f} %")
     return lines
+
+
+def format_promising_zone(r: PromisingZone) -> str:
+    """The text of ``trialsim adaptive``.
+
+    Parameters
+    ----------
+    r : PromisingZone
+
+    Returns
+    -------
+    str
+    """
+    n = r.reject.n_sims
+
+    def row(label: str, p, note: str = "") -> str:
+        return f"{label:<40}{_pct(p.value):>9}{100 * p.se:>8.2f} %   {note}".rstrip()
+
+    return "\n".join([
+        f"Promising-zone re-estimation: {r.n1}/arm, then {r.n2_planned}/arm planned (up to "
+        f"{r.n2_max}/arm when the conditional power under the trend is in "
+        f"[{r.cp_min:g}, {r.cp_target:g})); effect {r.effect:g}; {n:,} trials",
+        f"bounds z {r.critical_values[0]:.3f}, {r.critical_values[1]:.3f}; inverse normal "
+        f"weights {r.weights[0]:.4f}, {r.weights[1]:.4f} (fixed at the plan)", "",
+        f"{'':<40}{'P(reject)':>9}{'MC SE':>10}",
+        row("weighted inverse normal (CHW)", r.reject,
+            f"closed form {_pct(r.closed_form)}"),
+        row("pooled t test, all patients", r.reject_pooled, "ignores the re-estimation"),
+        row("no re-estimation (the plan)", r.reject_planned, "the same trials"),
+        row("rejected at the interim", r.stop_first),
+        row("second stage enlarged", r.increased),
+        f"{'Expected patients':<40}{r.expected_n.value:>9.1f}{r.expected_n.se:>10.2f}   "
+        f"(planned {2 * (r.n1 + r.n2_planned)})"])

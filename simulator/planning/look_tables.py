@@ -128,9 +128,12 @@ def median_unbiased_at_stop(samples: list[TrialSample], stop_at: np.ndarray, sig
         if at.size == 0:
             continue
         est = samples[j].primary
-        mu, = read_off(tables, samples[j], at, sign, j, ("median",))
         valid = np.asarray(est.valid)[at]
-        out[at] = np.where(valid, sign * mu * np.asarray(est.se, float)[at], np.nan)
+        if not valid.all():  # a trial not analysable at its last look has no estimate
+            out[at[~valid]] = np.nan
+            at = at[valid]
+        mu, = read_off(tables, samples[j], at, sign, j, ("median",))
+        out[at] = sign * mu * np.asarray(est.se, float)[at]
     return out
 
 

@@ -30,21 +30,28 @@ Run from the repository root::
    other (they must agree within Monte Carlo error). Skipped, with a line
    saying so, when R is absent.
 
-Ratios, not absolute times: the machine is shared and noisy. The script
-always exits 0: a benchmark reports, it does not gate.
+Ratios, not absolute times: the machine is shared and noisy (BLAS runs on one
+thread here, see below). The script always exits 0: a benchmark reports, it
+does not gate.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread, set before numpy loads: the runs' only BLAS calls are dots of
+# one block's estimates, which on a busy machine can wait milliseconds on idle
+# BLAS threads (both designs make them; the ratio would measure the machine)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

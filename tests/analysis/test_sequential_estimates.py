@@ -40,7 +40,10 @@ error. The R code that gave each value:
     # 1.5869667811
 
 rpact solves its root to 1e-6 (``C_ANALYSIS_TOLERANCE_DEFAULT``): the
-values agree to that.
+values agree to that. ``getAnalysisResults(d1, <dataset B>, directionUpper =
+TRUE, normalApproximation = FALSE)$medianUnbiasedEstimates`` reports the
+same number at the last stage (``NA NA 0.4624170251``): it calls the same
+function.
 """
 
 from __future__ import annotations

@@ -68,6 +68,8 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from .planning.value import optimal_design, value_of_information
     from .planning.value_results import OptimalDesign, ValuePoint, ValueResult
     from .spec import DecisionSpec
+    from .analysis.sequential_estimates import median_unbiased_z, stagewise_pvalue
+    from .planning.adaptive import PromisingZone, promising_zone_power, simulate_promising_zone
 
 #: Each public name and the module that defines it, imported on first use
 #: (PEP 562), so that ``import simulator`` and ``trialsim validate`` do not
@@ -132,6 +134,11 @@ _LAZY: dict[str, str] = {
     "ValuePoint": ".planning.value_results",
     "ValueResult": ".planning.value_results",
     "DecisionSpec": ".spec",
+    "median_unbiased_z": ".analysis.sequential_estimates",
+    "stagewise_pvalue": ".analysis.sequential_estimates",
+    "PromisingZone": ".planning.adaptive",
+    "promising_zone_power": ".planning.adaptive",
+    "simulate_promising_zone": ".planning.adaptive",
 }
 
 
@@ -210,5 +217,10 @@ __all__ = [
     "ValuePoint",
     "ValueResult",
     "DecisionSpec",
+    "median_unbiased_z",
+    "stagewise_pvalue",
+    "PromisingZone",
+    "promising_zone_power",
+    "simulate_promising_zone",
     "__version__",
 ]

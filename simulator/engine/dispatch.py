@@ -9,6 +9,7 @@ one :class:`~simulator.engine.sample.TrialSample` per size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..analysis.arms import analyse_arms, two_sample_analysis
 from ..analysis.estimands import estimand_moments
 from ..analysis.imputation import jump_to_reference
 from ..models.aggregate import simulate_aggregate, simulate_aggregate_grid
+from ..models.aggregate_looks import looks_supported, simulate_aggregate_looks
 from ..models.crossover import simulate_crossover_grid
 from ..models.draw import Draw
 from ..models.parameters import TrialParameters
@@ -44,6 +46,8 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
     if path == "aggregate":
         if len(grid) == 1 and scenario.design.kind != "multiarm":
             return simulate_aggregate(scenario, n_sims, rng, params)
+        if looks_supported(scenario, len(grid[0])):
+            return simulate_aggregate_looks(scenario, n_sims, rng, grid, params)
         return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
     return simulate_patient_grid(scenario, n_sims, rng, grid, params)
 
@@ -62,6 +66,10 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
         return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
     if draw.two_sample is not None:
         primary = two_sample_analysis(draw.analysis, spec.test, draw.two_sample)
+        if primary.estimate.ndim == 2:  # every look at once (trials, sizes)
+            # df has the shape of n (one per size without dropout): as a view
+            primary = replace(primary, df=np.broadcast_to(primary.df, primary.estimate.shape))
+            return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
         return SampleGrid.of([TrialSample(primary=primary, completers=draw.completers,
                                           ae_counts=draw.ae_counts)])
     arms = draw.arms

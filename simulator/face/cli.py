@@ -258,8 +258,26 @@ def _add_value(verbs: Verbs) -> None:
     value.set_defaults(handler="commands_value:cmd_value")
 
 
+def _add_adaptive(verbs: Verbs) -> None:
+    adaptive = verbs.add_parser("adaptive", help="a 2-look design with promising-zone "
+                                                 "sample-size re-estimation, simulated")
+    add_scenario_flags(adaptive)
+    adaptive.add_argument("--n-sims", type=int, default=100_000,
+                          help="simulated trials (default 100000)")
+    adaptive.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    adaptive.add_argument("--max-factor", type=float, default=2.0,
+                          help="the second stage may grow to this many times its plan "
+                               "(default 2)")
+    adaptive.add_argument("--cp-min", type=float, default=0.36,
+                          help="lower end of the promising zone (default 0.36)")
+    adaptive.add_argument("--cp-target", type=float, default=0.8,
+                          help="conditional power the re-estimated stage aims at (default 0.8)")
+    adaptive.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    adaptive.set_defaults(handler="commands_sequential:cmd_adaptive")
+
+
 _VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_value,
-          _add_boundaries, _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
+          _add_boundaries, _add_adaptive, _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:

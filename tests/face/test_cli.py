@@ -172,7 +172,7 @@ def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys)
     listed = [line.split()[0] for line in build_parser().format_help().splitlines()
               if line.startswith("    ") and not line.startswith("     ")]
     assert listed == ["run", "validate", "curve", "size", "resolve", "value", "boundaries",
-                      "recruit", "sweep", "meta", "evidence", "report"]
+                      "adaptive", "recruit", "sweep", "meta", "evidence", "report"]
     table = default_evidence()
     assert main(["evidence"]) == 0
     assert capsys.readouterr().out == format_evidence_list(table) + "\n"

@@ -13,6 +13,7 @@ A leaf: imports only the standard library and :mod:`simulator.errors`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import sys
@@ -23,15 +24,19 @@ from typing import Any
 
 from .errors import ScenarioError
 
-__all__ = ["MAX_INPUT_BYTES", "read_text", "read_toml", "json_default", "to_json",
-           "write_atomic", "append_once", "check_output_path", "same_file"]
+__all__ = ["MAX_INPUT_BYTES", "MAX_DEPTH", "read_text", "read_toml", "parse_toml", "check_depth",
+           "json_default", "to_json", "write_atomic", "append_once", "check_output_path",
+           "same_file"]
 
 #: Largest input file read (scenario, evidence or study table).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of tables and lists in a TOML input (a scenario needs 4).
+MAX_DEPTH = 32
 
 
 def read_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of an input file, or a :class:`ScenarioError` naming it.
+    """The UTF-8 text of an input file (without a byte-order mark), or a
+    :class:`ScenarioError` naming it.
 
     Parameters
     ----------
@@ -48,21 +53,62 @@ def read_text(path: str | Path, what: str) -> str:
     if len(raw) > MAX_INPUT_BYTES:
         raise ScenarioError(f"{path}: {what} is larger than {MAX_INPUT_BYTES // 2**20} MiB")
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark (Excel's CSV) is not text
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
                             ) from None
 
 
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest in ``value`` (iteratively: no recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth + 1)
+        if depth + 1 > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """TOML text as a dictionary, or a :class:`ScenarioError` starting with ``where``.
+
+    Values nested more than :data:`MAX_DEPTH` deep are refused (Python's parser
+    recurses once per level and would stop with a RecursionError).
+
+    Raises
+    ------
+    ScenarioError
+        Not TOML, or nested too deeply.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    return check_depth(data, where)
+
+
+def check_depth(data: Any, where: str) -> Any:
+    """``data`` (parsed TOML), or a :class:`ScenarioError` when it nests too deeply.
+
+    ``None`` stands for a value whose parsing ran out of recursion.
+    """
+    if data is None or _depth(data) > MAX_DEPTH:
+        raise ScenarioError(f"{where}: values nested too deeply (more than {MAX_DEPTH} "
+                            "levels of tables and lists)")
+    return data
+
+
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     """A TOML input file as a dictionary, or a :class:`ScenarioError` naming it."""
-    text = read_text(path, what)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: not valid TOML: values nested too deeply") from None
+    return parse_toml(read_text(path, what), str(path))
 
 
 def json_default(value: Any) -> Any:
@@ -103,16 +149,45 @@ def to_json(payload: Any, *, indent: int | None = None) -> str:
     Returns
     -------
     str
-        The JSON text, without a trailing newline. Non-finite floats are
-        written as ``NaN``/``Infinity`` (Python's default).
+        Strict JSON (RFC 8259), without a trailing newline.
+
+    Raises
+    ------
+    ValueError
+        For a NaN or an infinity, naming where it is: a quantity that cannot
+        be computed is ``None`` (null) with a reason in the result's notes,
+        set where it is computed; this is the last check.
 
     Examples
     --------
     >>> import numpy as np
     >>> to_json({"n": np.int64(3), "p": np.float64(0.5)})
     '{"n": 3, "p": 0.5}'
+    >>> to_json({"rows": [{"p": float("nan")}]})
+    Traceback (most recent call last):
+    ...
+    ValueError: not a finite number at $.rows[0].p: nan (JSON has no NaN or Infinity)
     """
-    return json.dumps(payload, indent=indent, default=json_default)
+    try:
+        return json.dumps(payload, indent=indent, default=json_default, allow_nan=False)
+    except ValueError:
+        where, value = _non_finite(json.loads(json.dumps(payload, default=json_default)))
+        raise ValueError(f"not a finite number at {where}: {value} (JSON has no NaN or "
+                         "Infinity)") from None
+
+
+def _non_finite(data: Any, where: str = "$") -> tuple[str, float]:
+    """The path and value of the first NaN or infinity in decoded JSON data."""
+    stack = [(data, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path, item
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return where, float("nan")
 
 
 def _stat(path: Path) -> os.stat_result | None:

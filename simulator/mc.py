@@ -22,6 +22,11 @@ __all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummar
 Z95 = 1.959963984540054
 
 
+def _finite(x: float) -> float | None:
+    """``x``, or None (null in JSON) when it is not a finite number."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonteCarloProbability:
     """A probability estimated from simulated trials.
@@ -88,8 +93,9 @@ class MonteCarloMean:
         """Mean and SE of the samples ``x``."""
         x = np.asarray(x, dtype=float)
         n = x.size
-        sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
-        return cls(value=float(np.mean(x)), se=sd / math.sqrt(n), n=n)
+        if n < 2:  # one sample has no spread, none no mean: NaN (null in JSON)
+            return cls(value=float(x[0]) if n else math.nan, se=math.nan, n=n)
+        return cls(value=float(np.mean(x)), se=float(np.std(x, ddof=1)) / math.sqrt(n), n=n)
 
     @classmethod
     def from_sums(cls, total: float, squares: float, n: int) -> MonteCarloMean:
@@ -105,12 +111,15 @@ class MonteCarloMean:
         if n < 1:
             return cls(value=float("nan"), se=float("nan"), n=0)
         mean = total / n
-        var = max(squares - n * mean * mean, 0.0) / (n - 1) if n > 1 else 0.0
+        if n < 2:  # one sample has no spread: no SE (NaN, null in JSON)
+            return cls(value=float(mean), se=math.nan, n=n)
+        var = max(squares - n * mean * mean, 0.0) / (n - 1)
         return cls(value=float(mean), se=math.sqrt(var / n), n=n)
 
     def to_dict(self, name: str) -> dict[str, Any]:
-        """``{name: value, name_se: se}``."""
-        return {name: self.value, f"{name}_se": self.se}
+        """``{name: value, name_se: se}``, each None (null) where it is not a finite number
+        (no replication, or one: no SE)."""
+        return {name: _finite(self.value), f"{name}_se": _finite(self.se)}
 
 
 def quantile_with_se(sorted_x: np.ndarray, p: float) -> tuple[float, float]:
@@ -133,17 +142,17 @@ class DistributionSummary:
     """Mean and 5 %, 50 %, 95 % quantiles over replications, each with its SE.
 
     Quantile SEs come from :func:`quantile_with_se`. ``n`` counts the finite
-    replications used.
+    replications used; without any, every summary is None.
     """
 
-    mean: float
-    mean_se: float
-    q05: float
-    q05_se: float
-    q50: float
-    q50_se: float
-    q95: float
-    q95_se: float
+    mean: float | None
+    mean_se: float | None
+    q05: float | None
+    q05_se: float | None
+    q50: float | None
+    q50_se: float | None
+    q95: float | None
+    q95_se: float | None
     n: int
 
     @classmethod
@@ -153,15 +162,14 @@ class DistributionSummary:
         x = x[np.isfinite(x)]
         n = x.size
         if n == 0:
-            nan = float("nan")
-            return cls(mean=nan, mean_se=nan, q05=nan, q05_se=nan, q50=nan, q50_se=nan,
-                       q95=nan, q95_se=nan, n=0)
+            return cls(mean=None, mean_se=None, q05=None, q05_se=None, q50=None, q50_se=None,
+                       q95=None, q95_se=None, n=0)
         qs = {p: quantile_with_se(x, p) for p in (0.05, 0.5, 0.95)}
         mean = MonteCarloMean.from_samples(x)
         return cls(mean=mean.value, mean_se=mean.se, q05=qs[0.05][0], q05_se=qs[0.05][1],
                    q50=qs[0.5][0], q50_se=qs[0.5][1], q95=qs[0.95][0], q95_se=qs[0.95][1], n=n)
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | None]:
         """The summary as a JSON-ready dictionary."""
         return {"mean": self.mean, "mean_se": self.mean_se, "q05": self.q05,
                 "q05_se": self.q05_se, "q50": self.q50, "q50_se": self.q50_se,

@@ -68,13 +68,15 @@ def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoment
     Parameters
     ----------
     analysis : {"ancova", "change", "followup", "responder30", "responder50"}
-    test : {"student", "welch"}
-        Used by the followup and change t-tests.
+    test : {"student", "welch", "z", "z-cc"}
+        The followup and change t-tests' (student, welch), or the responder
+        test's (z, z-cc: continuity-corrected).
     arm0, arm1 : ArmMoments
         Placebo and active arm.
     """
     if analysis.startswith("responder"):
-        return two_proportions(arm0.responders, arm0.n, arm1.responders, arm1.n)
+        return two_proportions(arm0.responders, arm0.n, arm1.responders, arm1.n,
+                               continuity=test == "z-cc")
     if analysis == "ancova":
         return ancova(arm1.mean_x - arm0.mean_x, arm1.mean_y - arm0.mean_y,
                       arm0.cxx + arm1.cxx, arm0.cxy + arm1.cxy, arm0.cyy + arm1.cyy,
@@ -91,13 +93,16 @@ def primary_analysis(analysis: str, test: str, arm0: ArmMoments, arm1: ArmMoment
     return student_t(diff, ss0 + ss1, arm0.n, arm1.n)
 
 
-def pooled_comparisons(analysis: str, arms: list[ArmMoments]) -> list[TrialEstimates]:
+def pooled_comparisons(analysis: str, arms: list[ArmMoments], test: str = "z"
+                       ) -> list[TrialEstimates]:
     """Each active arm against the reference, with the variance (and, for
     ANCOVA, the slope) pooled over all arms: the many-to-one comparisons of a
-    multi-arm trial (Dunnett's setting). Responder analyses compare pairs."""
+    multi-arm trial (Dunnett's setting). Responder analyses compare pairs
+    (``test`` "z-cc": continuity-corrected)."""
     ref, active = arms[0], arms[1:]
     if analysis.startswith("responder"):
-        return [two_proportions(ref.responders, ref.n, a.responders, a.n) for a in active]
+        return [two_proportions(ref.responders, ref.n, a.responders, a.n,
+                                continuity=test == "z-cc") for a in active]
     n = [np.asarray(a.n, float) for a in arms]
     total = sum(n)
     if analysis == "ancova":
@@ -150,5 +155,5 @@ def analyse_arms(analysis: str, test: str, arms: list[ArmMoments]
     """
     if len(arms) == 2:
         return primary_analysis(analysis, test, arms[0], arms[1]), None
-    comparisons = pooled_comparisons(analysis, arms)
+    comparisons = pooled_comparisons(analysis, arms, test)
     return comparisons[-1], comparisons

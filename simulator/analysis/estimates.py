@@ -34,12 +34,16 @@ class TrialEstimates:
         Test statistic (0 where it is undefined, e.g. no variation at all).
     df : ndarray
         Degrees of freedom of the reference t distribution (``inf`` = normal).
+    margin : ndarray or float
+        Added to the half-width of the confidence interval (a continuity
+        correction); 0 for most analyses.
     """
 
     estimate: np.ndarray
     se: np.ndarray
     statistic: np.ndarray
     df: np.ndarray
+    margin: np.ndarray | float = 0.0
 
     @property
     def valid(self) -> np.ndarray:
@@ -128,7 +132,7 @@ def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) 
             reject_benefit = reject & (directed > 0)
         else:
             reject = reject_benefit = directed > crit
-        half = crit * est.se
+        half = crit * est.se + est.margin
     return Decisions(reject=reject & est.valid, reject_benefit=reject_benefit & est.valid,
                      ci_low=est.estimate - half, ci_high=est.estimate + half)
 

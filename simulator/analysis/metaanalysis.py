@@ -15,6 +15,7 @@ tests check every quantity.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ import numpy as np
 from .._lazy import special, stats
 from ..errors import ConvergenceError, ScenarioError
 
-__all__ = ["MetaAnalysis", "meta_analyse", "METHODS"]
+__all__ = ["MetaAnalysis", "meta_analyse", "pool_studies", "METHODS"]
 
 METHODS = ("fixed", "dl", "reml", "pm")
 Method = Literal["fixed", "dl", "reml", "pm"]
@@ -68,14 +69,35 @@ class MetaAnalysis:
     hksj: bool
     hksj_truncated: bool = False
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader of a single fit must know: a zero-width interval, a null value."""
+        out = []
+        if self.hksj and not self.hksj_truncated and float(np.asarray(self.se)) == 0:
+            out.append("the HKSJ variance factor is 0 (the studies agree exactly): se is 0, the "
+                       "interval has zero width and pvalue is null; the modified HKSJ "
+                       "(--hksj-truncate) keeps the factor at least 1")
+        missing = [name for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q",
+                                     "pvalue") if not np.isfinite(getattr(self, name)).all()]
+        if missing and not (missing == ["pvalue"] and out):
+            out.append(f"{', '.join(missing)}: null: not computable in double precision")
+        return tuple(out)
+
     def to_dict(self) -> dict[str, Any]:
-        """Scalars as a JSON-ready dictionary (``trialsim meta --json``)."""
+        """Scalars as a JSON-ready dictionary (``trialsim meta --json``); a value that
+        is not a finite number is null, with ``notes`` saying why."""
         def f(x):
-            return float(np.asarray(x))
-        return {"estimate": f(self.estimate), "se": f(self.se),
-                "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
-                "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
-                "method": self.method, "hksj": self.hksj}
+            value = float(np.asarray(x))
+            return value if np.isfinite(value) else None
+        out = {"estimate": f(self.estimate), "se": f(self.se),
+               "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
+               "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
+               "method": self.method, "hksj": self.hksj}
+        if self.hksj_truncated:
+            out["hksj_truncate"] = True
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def _pooled(y, v, tau2):
@@ -90,7 +112,18 @@ def _tau2_dl(y, v, q):
     sw = w.sum(axis=-1)
     c = sw - (w * w).sum(axis=-1) / sw
     k = y.shape[-1]
-    return np.maximum(0.0, (q - (k - 1)) / c)
+    # c is 0 when one study's weight swamps the others' (in double precision): as
+    # with one study, there is no between-study information
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c > 0, np.maximum(0.0, (q - (k - 1)) / c), 0.0)
+
+
+def _reml_step(y, v, tau2):
+    """One Fisher-scoring step of REML: the next tau^2 (truncated at 0)."""
+    w, sw, mu = _pooled(y, v, tau2)
+    w2 = w * w
+    return np.maximum(0.0, (w2 * ((y - mu[..., None]) ** 2 - v)).sum(axis=-1)
+                      / w2.sum(axis=-1) + 1.0 / sw)
 
 
 def _tau2_reml(y, v, start, *, max_iter=5000, tol=1e-12):
@@ -104,10 +137,7 @@ def _tau2_reml(y, v, start, *, max_iter=5000, tol=1e-12):
     yl, vl, old = y.reshape(-1, k), v.reshape(-1, k), start.reshape(-1).astype(float)
     tau2, moving = old.copy(), np.ones(idx.size, bool)
     for _ in range(max_iter):
-        w, sw, mu = _pooled(yl, vl, old)
-        w2 = w * w
-        new = np.maximum(0.0, (w2 * ((yl - mu[..., None]) ** 2 - vl)).sum(axis=-1)
-                         / w2.sum(axis=-1) + 1.0 / sw)
+        new = _reml_step(yl, vl, old)
         tau2[idx[moving]] = new[moving]
         moving &= np.abs(new - old) >= tol
         if not moving.any():
@@ -116,7 +146,31 @@ def _tau2_reml(y, v, start, *, max_iter=5000, tol=1e-12):
             idx, yl, vl, new, moving = idx[moving], yl[moving], vl[moving], new[moving], \
                 moving[moving]
         old = new
-    raise ConvergenceError(f"REML did not converge in {max_iter} Fisher-scoring steps")
+    # Scoring converges slowly (or cycles) on some data: solve the same fixed
+    # point by bisection where it did not converge.
+    tau2[idx[moving]] = _reml_bisect(yl[moving], vl[moving], new[moving])
+    return tau2.reshape(start.shape)
+
+
+def _reml_bisect(y, v, near, *, steps=200):
+    """The REML fixed point ``tau2 = step(tau2)`` by bisection, rows of ``y`` at once."""
+    def gap(t):
+        return _reml_step(y, v, t) - t
+
+    lo = np.zeros(near.shape)
+    hi = np.maximum(2.0 * near, 1e-12)
+    for _ in range(2000):
+        above = gap(hi) > 0
+        if not above.any():
+            break
+        hi = np.where(above, 2.0 * hi, hi)
+    else:
+        raise ConvergenceError("REML did not converge (no bracket for tau^2)")
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        up = gap(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.where(gap(np.zeros(near.shape)) <= 0, 0.0, 0.5 * (lo + hi))
 
 
 def _tau2_pm(y, v, *, xtol=1e-13, max_iter=200):
@@ -222,14 +276,16 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
             scale = np.maximum(scale, 1.0)
         se_mu = np.sqrt(scale / sw)
         crit = stats.t.ppf(1 - alpha / 2, k - 1)
-        pvalue = 2 * special.stdtr(k - 1, -np.abs(mu / se_mu))
     else:
         crit = stats.norm.ppf(1 - alpha / 2)
-        pvalue = 2 * special.ndtr(-np.abs(mu / se_mu))
+    with np.errstate(divide="ignore", invalid="ignore"):  # se 0: no p-value (NaN)
+        z = np.where(se_mu > 0, mu / np.where(se_mu > 0, se_mu, 1.0), np.nan)
+    pvalue = 2 * (special.stdtr(k - 1, -np.abs(z)) if hksj else special.ndtr(-np.abs(z)))
     w_fe = 1.0 / v
-    s2 = (k - 1) * w_fe.sum(axis=-1) / (w_fe.sum(axis=-1) ** 2 - (w_fe * w_fe).sum(axis=-1)) \
-        if k > 1 else np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
+    spread = w_fe.sum(axis=-1) ** 2 - (w_fe * w_fe).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one weight swamping: s2 = inf
+        s2 = np.where(spread > 0, (k - 1) * w_fe.sum(axis=-1) / spread, np.inf) \
+            if k > 1 else np.inf
         if method == "fixed" and tau2 is None:
             i2 = np.where(q > 0, np.maximum(0.0, (q - (k - 1)) / q), 0.0)
         else:
@@ -237,3 +293,53 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     return MetaAnalysis(estimate=mu, se=se_mu, ci_low=mu - crit * se_mu,
                         ci_high=mu + crit * se_mu, tau2=t2, i2=i2, q=q, pvalue=pvalue, k=k,
                         method=method, hksj=hksj, hksj_truncated=bool(hksj_truncate))
+
+
+#: A study table whose median SE is within a factor 2^32 of 1 is fitted as it is.
+_SCALE_FREE = 32
+
+
+def pool_studies(y, se, *, method: Method = "reml", hksj: bool = False, hksj_truncate: bool = False,
+                 alpha: float = 0.05) -> MetaAnalysis:
+    """A meta-analysis of a study table on any scale, computed stably.
+
+    The fit is equivariant in the scale of the data. A table whose median SE
+    lies outside ``[2^-32, 2^32]`` (an SE of 1e200, whose square overflows)
+    is divided by the power of two nearest its median SE, exactly, fitted,
+    and its estimate, SE, interval and tau^2 scaled back; any other table is
+    fitted as it is. A table that double precision cannot pool even so (SEs
+    spanning more than about 150 orders of magnitude) is refused.
+
+    Parameters
+    ----------
+    y, se : array_like, shape (k,)
+    method, hksj, hksj_truncate, alpha
+        As in :func:`meta_analyse`.
+
+    Raises
+    ------
+    ScenarioError
+        When the fit would not be finite.
+    """
+    y, se = np.asarray(y, dtype=float), np.asarray(se, dtype=float)
+    power = int(np.round(np.median(np.log2(se)))) if se.size and np.all(se > 0) else 0
+    power = 0 if abs(power) <= _SCALE_FREE else power
+    fail = ScenarioError("these studies cannot be pooled in double precision: their estimates "
+                         "and standard errors span too many orders of magnitude")
+    with np.errstate(all="ignore"):
+        ys, ses = np.ldexp(y, -power), np.ldexp(se, -power)
+        if not (np.all(np.isfinite(ys)) and np.all(ses * ses > 0)
+                and np.all(np.isfinite(ses * ses))):
+            raise fail
+        fit = meta_analyse(ys, ses, method=method, hksj=hksj, alpha=alpha, hksj_truncate=hksj_truncate)
+    if not all(np.isfinite(getattr(fit, name)).all()
+               for name in ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q")):
+        raise fail
+    if power == 0:
+        return fit
+    with np.errstate(all="ignore"):
+        back = {name: np.ldexp(getattr(fit, name), power * (2 if name == "tau2" else 1))
+                for name in ("estimate", "se", "ci_low", "ci_high", "tau2")}
+    if not all(np.isfinite(v).all() for v in back.values()):
+        raise fail
+    return dataclasses.replace(fit, **back)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._lazy import special, stats
 from .estimates import decide
-from .twosample import log_risk_ratio
+from .twosample import log_risk_ratio, two_proportions
 
 __all__ = [
     "nct_sf",
@@ -37,6 +37,7 @@ __all__ = [
     "t_test_power",
     "ancova_power",
     "two_proportion_power",
+    "two_proportion_accuracy",
     "binomial_support",
     "harm_detection_probability",
     "average_over_completers",
@@ -137,25 +138,68 @@ def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, 
 
 
 def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
-                         direction="any"):
-    """Power of the pooled two-proportion z-test, normal approximation."""
+                         direction="any", continuity=False):
+    """Power of the pooled two-proportion z-test, normal approximation.
+
+    ``continuity``: of Yates' continuity-corrected test, which rejects when
+    ``|d| - (1/n0 + 1/n1) / 2`` exceeds ``z`` times the pooled SE.
+    """
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
     z = stats.norm.ppf(1.0 - alpha / sided)
     pbar = (n0 * p0 + n1 * p1) / (n0 + n1)
     se0 = np.sqrt(pbar * (1 - pbar) * (1 / n0 + 1 / n1))
     se1 = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
+    cc = 0.5 * (1 / n0 + 1 / n1) if continuity else 0.0
     d = benefit_sign * (p1 - p0)
-    up = stats.norm.sf((z * se0 - d) / se1)
+    up = stats.norm.sf((z * se0 + cc - d) / se1)
     if sided == 1 or direction == "benefit":
         return up
-    return up + stats.norm.cdf((-z * se0 - d) / se1)
+    return up + stats.norm.cdf((-z * se0 - cc - d) / se1)
+
+
+def two_proportion_accuracy(p0, p1, m0: int, m1: int, *, alpha=0.05, sided=2,
+                            continuity=False) -> tuple[float, float]:
+    """Exact type I error and CI coverage of the two-proportion z-test at fixed arm sizes.
+
+    Every pair of responder counts of ``Binomial(m0, p)`` and ``Binomial(m1, p)``
+    is enumerated: the type I error at ``p = p0`` in both arms (the test of
+    :func:`~simulator.analysis.twosample.two_proportions`, at its ``1 - alpha``
+    level), and the coverage of its interval for ``p1 - p0`` at the true
+    rates. A sample without spread in both arms (the statistic undefined) never
+    rejects, and its interval (of width 0 without ``continuity``) covers only a
+    difference of 0.
+
+    Returns
+    -------
+    size, coverage : float
+    """
+    z = float(stats.norm.ppf(1.0 - alpha / sided))
+
+    def table(q0, q1):
+        (a0, w0), (a1, w1) = (binomial_support(m, q, _TAIL_EXACT) for m, q in
+                              ((m0, q0), (m1, q1)))
+        A0, A1 = np.meshgrid(a0, a1, indexing="ij")
+        return two_proportions(A0, m0, A1, m1, continuity=continuity), np.outer(w0, w1)
+
+    est, w = table(p0, p0)
+    reject = np.abs(est.statistic) > z if sided == 2 else est.statistic > z
+    size = float(np.sum(w * reject))
+    est, w = table(p0, p1)
+    half = z * est.se + est.margin
+    covered = np.abs(est.estimate - (p1 - p0)) <= half
+    return _probability(size), _probability(np.sum(w * covered))
 
 
 def binomial_support(n: int, p: float, tail: float = _TAIL) -> tuple[np.ndarray, np.ndarray]:
-    """Values of Binomial(n, p) holding all but about ``tail`` of the mass, and pmf."""
-    if p <= 0.0 or p >= 1.0:
-        k = np.array([0 if p <= 0 else n])
+    """Values of Binomial(n, p) holding all but about ``tail`` of the mass, and pmf.
+
+    When ``n p`` (or ``n (1 - p)``) is below ``tail``, one value holds all but
+    less than ``tail`` of the mass (P(X > 0) <= n p): it is the support (a
+    probability of 1e-300 would overflow the pmf's beta function).
+    """
+    if p <= 0.0 or p >= 1.0 or n * p < tail or n * (1.0 - p) < tail:
+        k = np.array([0 if p <= 0.5 else n])
         return k, np.ones(1)
     lo = int(stats.binom.ppf(tail, n, p))
     hi = int(stats.binom.isf(tail, n, p))
@@ -175,7 +219,7 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
     A0, A1 = np.meshgrid(a0, a1, indexing="ij")
     est = log_risk_ratio(A1, n1, A0, n0)
     harm = decide(est, alpha=alpha, sided=sided, benefit_sign=1).reject_benefit
-    return float(np.sum(np.outer(w0, w1) * harm))
+    return _probability(np.sum(np.outer(w0, w1) * harm))
 
 
 #: Support points per arm beyond which the power is interpolated (see below).
@@ -202,8 +246,14 @@ def average_over_completers(power_at, sizes, keep, *, exact: bool = False):
                             ).astype(int) for m in (m0, m1))
         values = _power_on_grid(power_at, s0, s1)
         spline = RectBivariateSpline(s0, s1, values, kx=3, ky=3)
-        return float(np.sum(np.outer(w0, w1) * spline(m0, m1)))
-    return float(np.sum(np.outer(w0, w1) * _power_on_grid(power_at, m0, m1)))
+        return _probability(np.sum(np.outer(w0, w1) * spline(m0, m1)))
+    return _probability(np.sum(np.outer(w0, w1) * _power_on_grid(power_at, m0, m1)))
+
+
+def _probability(total: float) -> float:
+    """A sum of probability-weighted terms, without the rounding that takes it past 1
+    (or, with a spline's overshoot, below 0)."""
+    return float(min(1.0, max(0.0, total)))
 
 
 def _power_on_grid(power_at, m0, m1) -> np.ndarray:

@@ -65,7 +65,8 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
 
     Iteratively reweighted least squares. Returns None when the data do not
     identify an increasing curve (fewer than two distinct ``x``, all
-    successes or none, or a slope <= 0).
+    successes or none, a slope <= 0, or runs so far in the tails that the
+    information matrix is singular in double precision).
 
     Examples
     --------
@@ -91,7 +92,9 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
         weight = n * density**2 / (p * (1 - p))
         z = eta + (s / n - p) / np.maximum(density, _EPS)
         info = design.T @ (weight[:, None] * design)
-        new = np.linalg.solve(info, design.T @ (weight * z))
+        new = _solve(info, design.T @ (weight * z))
+        if new is None:  # the weights underflowed (every run at a probability of 0 or 1)
+            return None
         done = np.max(np.abs(new - beta)) < 1e-10
         beta = new
         if done:
@@ -102,4 +105,16 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
     info = design.T @ ((n * density**2 / (p * (1 - p)))[:, None] * design)
     if not np.all(np.isfinite(beta)) or beta[1] <= 0:
         return None
-    return ProbitFit(a=float(beta[0]), b=float(beta[1]), cov=np.linalg.inv(info))
+    cov = _solve(info, np.eye(2))
+    return None if cov is None else ProbitFit(a=float(beta[0]), b=float(beta[1]), cov=cov)
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """``solve(a, b)``, or None where ``a`` is singular or not finite."""
+    if not np.all(np.isfinite(a)):
+        return None
+    try:
+        out = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return None
+    return out if np.all(np.isfinite(out)) else None

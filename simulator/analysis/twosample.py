@@ -48,7 +48,7 @@ def welch_t(mean_diff, ss0, ss1, n0, n1) -> TrialEstimates:
         v1 = ss1 / (n1 - 1.0) / n1
         var = v0 + v1
         df = var**2 / (v0**2 / (n0 - 1.0) + v1**2 / (n1 - 1.0))
-    se = np.sqrt(var)
+        se = np.sqrt(var)  # NaN where a trial has fewer than 2 patients in an arm (not ok)
     df = np.where(ok & np.isfinite(df), df, 1.0)
     return TrialEstimates(estimate=np.where(ok, mean_diff, np.nan), se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0), df=df)
@@ -88,12 +88,24 @@ def ancova(dx, dy, sxx, sxy, syy, n0, n1) -> TrialEstimates:
                           df=np.where(ok, df, 1.0))
 
 
-def two_proportions(r0, n0, r1, n1) -> TrialEstimates:
+def two_proportions(r0, n0, r1, n1, *, continuity: bool = False) -> TrialEstimates:
     """Difference of two proportions: pooled-variance z-test, Wald interval.
 
     The statistic uses the pooled proportion (the usual test of equal
     proportions, equal to Pearson's chi-square without continuity correction);
     ``se`` is the unpooled standard error, for the confidence interval.
+    ``continuity``: Yates' correction, ``c = (1/n0 + 1/n1) / 2``: the
+    statistic is ``sign(d) max(|d| - c, 0) / se_pooled`` (its square is the
+    corrected chi-square) and the interval ``d -/+ (z se + c)``.
+
+    Examples
+    --------
+    >>> plain = two_proportions(2, 10, 7, 10)
+    >>> corrected = two_proportions(2, 10, 7, 10, continuity=True)
+    >>> round(float(plain.statistic), 4), round(float(corrected.statistic), 4)
+    (2.2473, 1.7979)
+    >>> float(corrected.margin)
+    0.1
     """
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
@@ -105,9 +117,15 @@ def two_proportions(r0, n0, r1, n1) -> TrialEstimates:
         se_test = np.sqrt(pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1))
         se = np.sqrt(p0 * (1.0 - p0) / n0 + p1 * (1.0 - p1) / n1)
     diff = p1 - p0
+    margin = 0.0
+    shrunk = diff
+    if continuity:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(ok, 0.5 * (1.0 / n0 + 1.0 / n1), 0.0)
+        shrunk = np.sign(diff) * np.maximum(np.abs(diff) - margin, 0.0)
     return TrialEstimates(estimate=np.where(ok, diff, np.nan), se=np.where(ok, se, np.nan),
-                          statistic=np.where(ok, safe_ratio(diff, se_test), 0.0),
-                          df=np.full(np.shape(diff), np.inf))
+                          statistic=np.where(ok, safe_ratio(shrunk, se_test), 0.0),
+                          df=np.full(np.shape(diff), np.inf), margin=margin)
 
 
 def log_risk_ratio(a1, n1, a0, n0) -> TrialEstimates:

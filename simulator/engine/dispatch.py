@@ -60,8 +60,9 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
     from it.
     """
     spec, pain = scenario.analysis, scenario.pain
+    test = spec.responder_test if pain.is_responder else spec.test
     if draw.patients is not None and spec.estimand == "treatment-policy-j2r":
-        primary = jump_to_reference(draw.patients, rng, analysis=pain.analysis, test=spec.test,
+        primary = jump_to_reference(draw.patients, rng, analysis=pain.analysis, test=test,
                                     imputations=spec.imputations, n_sims=n_sims)
         return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
     if draw.two_sample is not None:
@@ -76,7 +77,7 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
     if draw.patients is not None:
         arms = estimand_moments(spec.estimand, pain.responder_cutoff, draw.patients, n_sims)
     # One analysis of every size at once ((trials, sizes) arrays), then a copy per size.
-    primary, comparisons = analyse_arms(draw.analysis, spec.test, list(arms))
+    primary, comparisons = analyse_arms(draw.analysis, test, list(arms))
     return split_sizes(primary, comparisons, draw.completers, draw.ae_counts, len(grid),
                        ae_exposed=draw.ae_exposed)
 

@@ -101,7 +101,7 @@ def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | Non
         return a if a.ndim < 2 else a[g]
 
     def estimates(e: TrialEstimates):
-        return tuple(rows(x) for x in (e.estimate, e.se, e.statistic, e.df))
+        return tuple(rows(x) for x in (e.estimate, e.se, e.statistic, e.df, e.margin))
 
     def at(parts, g) -> TrialEstimates:
         return TrialEstimates(*(pick(x, g) for x in parts))
@@ -149,7 +149,7 @@ def stack_samples(samples: list[TrialSample]) -> TrialSample:
 
     first = samples[0]
     primary = TrialEstimates(*(stack([getattr(s.primary, f) for s in samples])
-                               for f in ("estimate", "se", "statistic", "df")))
+                               for f in ("estimate", "se", "statistic", "df", "margin")))
     return TrialSample(
         primary=primary,
         completers=tuple(stack([s.completers[j] for s in samples])

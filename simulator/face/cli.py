@@ -198,6 +198,9 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--target", type=float,
                        help="solve the n per arm at which --metric reaches this target at "
                             "every point (the plot then shows that n)")
+    sweep.add_argument("--n-max", type=int,
+                       help="with --target: the largest n per arm a point's solve tries "
+                            "(default 20000)")
     sweep.set_defaults(handler="commands_ops:cmd_sweep")
 
 
@@ -207,6 +210,11 @@ def _add_meta(verbs: Verbs) -> None:
                                               "studies = [[estimate, se], ...]")
     meta.add_argument("--method", choices=("fixed", "dl", "reml", "pm"), default="reml")
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    meta.add_argument("--hksj-truncate", "--hksj-modified", dest="hksj_truncate",
+                      action="store_true",
+                      help="the modified HKSJ: its variance factor truncated at 1 (Roever, "
+                           "Knapp & Friede 2015; never narrower than the CI without HKSJ; "
+                           "implies --hksj)")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     meta.set_defaults(handler="commands_evidence:cmd_meta")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.metaanalysis import meta_analyse
+from ..analysis.metaanalysis import pool_studies
 from ..errors import ScenarioError
+from ..spec.bounds import MIN_ALPHA
 from ..spec.evidence import default_evidence
 from .flags import evidence_table
 from .inputs import read_studies
@@ -60,12 +61,17 @@ def cmd_meta(args: argparse.Namespace) -> int:
     int
         The exit status (0).
     """
-    if not 0 < args.alpha < 0.5:
-        raise ScenarioError(f"--alpha {args.alpha}: must be in (0, 0.5)")
+    if not MIN_ALPHA <= args.alpha < 0.5:
+        raise ScenarioError(f"--alpha {args.alpha}: must be in [{MIN_ALPHA:g}, 0.5)")
     y, se = read_studies(args.file)
-    fit = meta_analyse(y, se, method=args.method, hksj=args.hksj, alpha=args.alpha)
+    hksj = args.hksj or args.hksj_truncate
+    try:
+        fit = pool_studies(y, se, method=args.method, hksj=hksj, hksj_truncate=args.hksj_truncate,
+                           alpha=args.alpha)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{args.file}: {exc}") from None
     if args.json:
         emit_json(args.json, fit.to_dict(), provenance_of(args, input_file=args.file))
     if args.json != "-":
-        print(format_meta(fit, args.method, args.hksj, args.alpha))
+        print(format_meta(fit, args.method, hksj, args.alpha))
     return 0

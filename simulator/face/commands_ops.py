@@ -10,10 +10,12 @@ from pathlib import Path
 
 from ..errors import ScenarioError
 from ..ops.sweep import expand_sweep, run_sweep
+from ..planning.cost import estimated_seconds, workers
 from ..spec import Scenario, SweepSpec
+from ..spec.bounds import MAX_ARM_SIZE, MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
-from .flags import scenario_from, simulation_options
+from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
 from .output import emit_json
 from .provenance import provenance_of
 from .sweep_checks import check_sweep_plot
@@ -22,13 +24,13 @@ __all__ = ["cmd_recruit", "cmd_sweep"]
 
 
 def _check_recruit_flags(args: argparse.Namespace) -> None:
-    for flag, value, least in (("--reps", args.reps, 2), ("--n-sims", args.n_sims, 1)):
-        if value is not None and value < least:
-            raise ScenarioError(f"{flag} {value}: must be an integer >= {least}")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
-    if args.deadline_months is not None and not args.deadline_months > 0:
-        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be > 0")
+    if args.reps is not None and args.reps < 2:
+        raise ScenarioError(f"--reps {args.reps}: must be an integer >= 2")
+    check_n_sims(args.n_sims)
+    check_jobs(args.jobs)
+    if args.deadline_months is not None and not 0 < args.deadline_months <= MAX_MONTHS:
+        raise ScenarioError(f"--deadline-months {args.deadline_months}: must be a number of "
+                            f"months in (0, {MAX_MONTHS:g}]")
     if args.solve is None:
         if args.probability is not None:
             raise ScenarioError(f"--probability {args.probability}: only with --solve")
@@ -42,6 +44,22 @@ def _check_recruit_flags(args: argparse.Namespace) -> None:
     if args.solve == "months" and args.deadline_months is not None:
         raise ScenarioError(f"--deadline-months {args.deadline_months}: not used with --solve "
                             "months (the answer is the deadline)")
+
+
+def _recruit_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
+    """A rough estimate of a recruitment run: the timelines, then the power curve."""
+    if scenario.recruitment is None:
+        return 0.0
+    reps = args.reps or 1000
+    if reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
+        return 0.0  # refused by simulate_recruitment, before any work
+    jobs = 1 if args.jobs is None else args.jobs
+    per_patient = 1.5e-5 if scenario.recruitment.chairs_per_site is not None else 3e-7
+    timelines = reps * scenario.design.n_total * per_patient / workers(jobs)
+    if scenario.recruitment.deadline_months is None and args.deadline_months is None:
+        return timelines
+    return timelines + estimated_seconds(scenario, n_sims=args.n_sims, n_jobs=jobs,
+                                         closed_forms=False)
 
 
 def _solve_recruitment(args: argparse.Namespace, scenario: Scenario) -> int:
@@ -81,6 +99,7 @@ def cmd_recruit(args: argparse.Namespace) -> int:
     _check_recruit_flags(args)
     if args.solve is not None:
         return _solve_recruitment(args, scenario)
+    announce(_recruit_seconds(scenario, args), args)
     result = simulate_recruitment(scenario, n_reps=args.reps, seed=args.seed,
                                   n_jobs=1 if args.jobs is None else args.jobs,
                                   deadline_months=args.deadline_months,
@@ -127,16 +146,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         The exit status (0).
     """
     scenario = scenario_from(args)
+    if args.scheduler is not None and args.backend != "dask":
+        raise ScenarioError(f"--scheduler {args.scheduler}: only with --backend dask (the "
+                            f"{args.backend} backend starts its own workers)")
+    if args.workers is not None:
+        if args.backend != "dask-local":
+            raise ScenarioError(f"--workers {args.workers}: only with --backend dask-local (the "
+                                "workers of the local cluster; loky takes --jobs)")
+        check_jobs(args.workers, "--workers")
+    if args.n_max is not None:
+        if args.target is None:
+            raise ScenarioError(f"--n-max {args.n_max}: only with --target (the largest n a "
+                                "point's solve tries)")
+        if not 2 <= args.n_max <= MAX_ARM_SIZE:
+            raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, "
+                                f"{MAX_ARM_SIZE}] (patients per arm)")
     spec = _sweep_spec(args, scenario)
-    if args.plot:
-        x, by = check_sweep_plot(args, spec, expand_sweep(scenario, spec))
     options = simulation_options(args, unit="points")
     provenance = provenance_of(args, scenario=scenario)
     solving = args.target is not None  # then --metric is what each point is solved for
+    points = expand_sweep(scenario, spec)
+    if args.plot:
+        x, by = check_sweep_plot(args, spec, points)
+    # a solve runs about 10 simulations of its point (brackets, then the answer)
+    announce(sum(estimated_seconds(p.scenario, n_sims=options["n_sims"], path=options["path"],
+                                   comparisons=False) for p in points)
+             * (10 if solving else 1) / workers(options["n_jobs"]), args)
     rows = run_sweep(scenario, spec, args.out, **options, backend=args.backend,
                      scheduler=args.scheduler, workers=args.workers, resume=args.resume,
                      provenance=provenance, target=args.target,
-                     metric=args.metric if solving else "power")
+                     metric=args.metric if solving else "power", n_max=args.n_max)
     if options["progress"] is not None:
         options["progress"].close()
     if args.plot:

@@ -6,23 +6,27 @@ returns the exit status."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from ..errors import ScenarioError
+from ..planning.cost import estimated_seconds
 from ..planning.curves import power_curve
-from ..planning.review_run import resolve_review
+from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
+from ..spec.bounds import MAX_ARM_SIZE
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
 from ..spec.recruitment import MAX_SITES
+from ..spec.schema import evolve
 from .figures import (
     save_conclusive_figure,
     save_curve_figure,
     save_metric_figure,
     save_settle_figure,
 )
-from .flags import scenario_from, simulation_options
+from .flags import announce, scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
 from .tables import format_curve, format_result, format_size
@@ -30,6 +34,12 @@ from .tables_resolve import format_resolve
 from .tables_settle import format_settle_time
 
 __all__ = ["cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
+
+
+def _cost_options(options: dict) -> dict:
+    """The simulation options an estimate of the cost reads."""
+    return {k: options[k] for k in ("n_sims", "path", "n_jobs")}
+
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -46,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     options = simulation_options(args)
+    announce(estimated_seconds(scenario, **_cost_options(options)), args)
     progress = options["progress"]
     started = time.perf_counter()
     result = simulate(scenario, **options)
@@ -75,6 +86,8 @@ def cmd_curve(args: argparse.Namespace) -> int:
     grid = parse_n_grid(args.n)
     options = simulation_options(args)
     # with functional unblinding a curve shows the drug effect alone beside the observed
+    announce(estimated_seconds(scenario, grid, comparisons=has_unblinding(scenario) or None,
+                               **_cost_options(options)), args)
     curve = power_curve(scenario, grid, closed_forms=True,
                         comparisons=has_unblinding(scenario), **options)
     if options["progress"] is not None:
@@ -105,6 +118,9 @@ def cmd_size(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     options = simulation_options(args)
+    if not 2 <= args.n_max <= MAX_ARM_SIZE:
+        raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, {MAX_ARM_SIZE}] "
+                            "(patients per arm)")
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
                                n_max=args.n_max, n_tolerance=args.n_tolerance,
                                size_on=args.size_on, **options)
@@ -147,9 +163,16 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     options = simulation_options(args)
     scenario = scenario_from(args)
     sites = _settle_arguments(args, scenario)
-    report = resolve_review(scenario, trials=args.trials, rules=args.rule,
-                            target=args.target,
-                            n_per_arm=parse_n_grid(args.n) if args.n else None, **options)
+    grid = parse_n_grid(args.n) if args.n else None
+    reviewed = review_scenario(scenario, trials=args.trials, rules=args.rule)
+    cost = estimated_seconds(reviewed, comparisons=False, **_cost_options(options))
+    if grid:
+        cost += sum(estimated_seconds(evolve(reviewed, {"meta_analysis.new_trials": k}), grid,
+                                      closed_forms=False, **_cost_options(options))
+                    for k in range(1, reviewed.meta_analysis.new_trials + 1))
+    announce(cost, args)
+    report = resolve_review(scenario, trials=args.trials, rules=args.rule, target=args.target,
+                            n_per_arm=grid, **options)
     if options["progress"] is not None:
         options["progress"].close()
     provenance = provenance_of(args, scenario=scenario)
@@ -177,7 +200,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         print(format_resolve(report.scenario, report.result, solved_text, report.curves))
         if when is not None:
             print("\n" + format_settle_time(when))
-    return 3 if report.unreachable is not None else 0
+    if report.unreachable is not None:
+        print(f"trialsim: cannot solve: {report.unreachable}", file=sys.stderr)
+        return 3
+    return 0
 
 
 def _settle_arguments(args: argparse.Namespace, scenario) -> tuple[int, ...] | None:

@@ -8,7 +8,10 @@ import time
 from .._io import check_output_path, same_file, write_atomic
 from ..errors import ScenarioError
 from ..spec.parse import parse_override
-from .flags import scenario_from, simulation_options
+from ..planning.cost import estimated_seconds
+from ..spec import Scenario
+from ..spec.settings import ESTIMANDS
+from .flags import announce, scenario_from, simulation_options
 from .provenance import provenance_of
 
 __all__ = ["cmd_report"]
@@ -22,6 +25,23 @@ def _check_report_flags(args: argparse.Namespace) -> None:
                             "would be overwritten: choose another file")
     if args.target is not None and not 0 < args.target < 1:
         raise ScenarioError(f"--target {args.target}: must be a probability in (0, 1)")
+
+
+def _report_seconds(scenario: Scenario, options: dict, target: float | None) -> float:
+    """A rough estimate of the report's runs (:func:`~.report.gather_report`): the trial,
+    the power curve, a solve (about 10 runs), the other estimands, the review's updates."""
+    from .report.gather import MAX_REVIEW_TRIALS, curve_sizes
+
+    cost = {k: options[k] for k in ("n_sims", "n_jobs")}
+    one = estimated_seconds(scenario, **cost)
+    grid = curve_sizes(scenario.design.n_per_arm)
+    total = one + estimated_seconds(scenario, grid, **cost) + (10 * one if target else 0.0)
+    if scenario.dropout.rate > 0 or scenario.dropout.after_ae:
+        total += (len(ESTIMANDS) - 1) * one
+    if scenario.meta_analysis is not None:
+        k = max(MAX_REVIEW_TRIALS, scenario.meta_analysis.new_trials)
+        total += k * one + estimated_seconds(scenario, grid, closed_forms=False, **cost) * k
+    return total
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -43,6 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_report_flags(args)
     scenario = scenario_from(args)
     options = simulation_options(args)
+    announce(_report_seconds(scenario, options, args.target), args)
     matplotlib.use("Agg")
     started = time.perf_counter()
     overrides = dict(parse_override(item) for item in args.overrides)

@@ -6,16 +6,21 @@ tables; the simulation options ``--n-sims``, ``--seed``, ``--jobs``,
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
+from ..planning.cost import LONG_SECONDS
 from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
+from ..spec.bounds import MAX_N_SIMS
 from ..spec.parse import parse_override
 from .progress import progress_line
 
 __all__ = ["add_evidence_flag", "add_scenario_flags", "add_simulation_flags",
-           "evidence_table", "scenario_from", "simulation_options"]
+           "evidence_table", "scenario_from", "simulation_options", "check_n_sims",
+           "check_jobs", "max_jobs", "announce"]
 
 
 def add_evidence_flag(p: argparse.ArgumentParser) -> None:
@@ -113,12 +118,67 @@ def simulation_options(args: argparse.Namespace, unit: str = "trials") -> dict[s
     Raises
     ------
     ScenarioError
-        When ``--n-sims`` is below 1 or ``--jobs`` is 0.
+        When ``--n-sims`` or ``--jobs`` is out of range (see :func:`check_n_sims`
+        and :func:`check_jobs`).
     """
-    if args.n_sims is not None and args.n_sims < 1:
-        raise ScenarioError(f"--n-sims {args.n_sims}: must be an integer >= 1")
-    if args.jobs == 0:
-        raise ScenarioError("--jobs 0: must be a non-zero integer (-1 = all cores)")
+    check_n_sims(args.n_sims)
+    check_jobs(args.jobs)
     progress = progress_line(args.quiet, unit)
     return dict(n_sims=args.n_sims, seed=args.seed, n_jobs=args.jobs, path=args.path,
                 progress=progress)
+
+
+def check_n_sims(value: int | None, flag: str = "--n-sims") -> None:
+    """``--n-sims``: None (the scenario's) or an integer in [2, 1e9], as ``simulation.n_sims``.
+
+    Raises
+    ------
+    ScenarioError
+    """
+    if value is not None and not 2 <= value <= MAX_N_SIMS:
+        raise ScenarioError(f"{flag} {value}: must be an integer in [2, 1e9] (one trial has no "
+                            "Monte Carlo error)")
+
+
+def max_jobs() -> int:
+    """The most workers a command may start: twice the CPU cores."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def check_jobs(value: int | None, flag: str = "--jobs") -> None:
+    """``--jobs``: 1 to twice the CPU cores, or -1 (all cores) down to minus the cores
+    (all but some, as joblib counts).
+
+    Raises
+    ------
+    ScenarioError
+    """
+    cores = os.cpu_count() or 1
+    if value is not None and not (1 <= value <= max_jobs() or -cores <= value <= -1):
+        raise ScenarioError(f"{flag} {value}: must be an integer in [1, {max_jobs()}] (twice the "
+                            f"{cores} CPU cores), or -1 for all cores (-2 all but one, down to "
+                            f"-{cores})")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def announce(seconds: float, args: argparse.Namespace) -> None:
+    """Print the estimated time of a long run on stderr before it starts (not with
+    ``--quiet``).
+
+    Parameters
+    ----------
+    seconds : float
+        The estimate (:func:`simulator.planning.cost.estimated_seconds`).
+    args : argparse.Namespace
+        The command line (``--quiet``).
+    """
+    if seconds > LONG_SECONDS and not getattr(args, "quiet", False):
+        print(f"trialsim: this run will take about {_duration(seconds)} (a rough estimate); "
+              "Ctrl-C stops it", file=sys.stderr, flush=True)

@@ -15,18 +15,15 @@ from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
+from .formatting import fmt, pct
 from .tables_sequential import sequential_rows
 
 __all__ = ["format_result", "format_curve", "format_size", "evidence_warning"]
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
-
-
 def _mc_row(label: str, p: MonteCarloProbability) -> str:
-    return (f"{label:<27}{_pct(p.value):>12}{100 * p.se:>7.2f} %   "
-            f"[{_pct(p.ci[0])}, {_pct(p.ci[1])}]")
+    return (f"{label:<27}{pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %   "
+            f"[{pct(p.ci[0])}, {pct(p.ci[1])}]")
 
 
 def _design_text(result: SimulationResult, scenario: Scenario) -> tuple[str, str]:
@@ -52,7 +49,7 @@ def _result_header(result: SimulationResult, scenario: Scenario, elapsed: float)
         f"Scenario     {result.scenario_name}  ({scenario.source})",
         f"Design       {arms} (total {sum(result.group_sizes)})",
         f"Analysis     {analysis}, alpha {result.alpha:g} {sided}; "
-        f"true effect {result.true_effect:+.3f}",
+        f"true effect {fmt(result.true_effect, '+.3f')}",
         f"Simulation   {result.n_sims:,} trials on the {result.path} path, seed "
         f"{result.seed_entropy}, {elapsed:.1f} s",
         "",
@@ -75,9 +72,10 @@ def _power_rows(result: SimulationResult) -> list[str]:
              _mc_row("P(any arm shows benefit)", result.power_benefit)]
     for arm, comp in result.per_comparison.items():
         closed = comp["analytic_power"]
-        lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{_pct(comp['power']):>12}"
-                     f"{100 * comp['power_se']:>7.2f} %   effect {comp['effect']:+.2f}; "
-                     f"closed form {_pct(closed)}")
+        lines.append(f"  {arm + ' vs ' + result.arms[0]:<25}{pct(comp['power']):>12}"
+                     f"{fmt(100 * comp['power_se'], '>7.2f')} %   effect "
+                     f"{fmt(comp['effect'], '+.2f')}; "
+                     f"closed form {pct(closed)}")
     return lines
 
 
@@ -85,33 +83,34 @@ def _estimate_rows(result: SimulationResult, scenario: Scenario,
                    d: dict[str, Any]) -> list[str]:
     """Closed-form power, the mean estimate, assurance, coverage, dropout, completers."""
     exact = "exact" if result.analytic_exact else "approximate"
-    lines = [f"{'Closed-form power':<27}{_pct(result.analytic_power):>12}   ({exact})"]
+    lines = [f"{'Closed-form power':<27}{pct(result.analytic_power):>12}   ({exact})"]
     lines += textwrap.wrap(result.analytic_method, width=88, initial_indent=" " * 29,
                            subsequent_indent=" " * 29)
-    lines.append(f"{'Mean estimate':<27}{result.mean_estimate:>+12.3f}"
-                 f"{result.mean_estimate_se:>9.3f}   bias {d['bias']:+.3f}")
+    lines.append(f"{'Mean estimate':<27}{fmt(result.mean_estimate, '>+12.3f')}"
+                 f"{fmt(result.mean_estimate_se, '>9.3f')}   bias {fmt(d['bias'], '+.3f')}")
     relevance = result.parts.get("relevance")
     if relevance is not None:
         lines.append(_mc_row(f"Estimate beyond MCID {relevance.mcid:g}",
                              relevance.p_estimate_beyond_mcid))
         if relevance.minimal_detectable_difference is not None:
             lines.append(f"{'Min. detectable difference':<27}"
-                         f"{relevance.minimal_detectable_difference:>12.3f}   "
+                         f"{fmt(relevance.minimal_detectable_difference, '>12.3f')}   "
                          "(mean t_crit x SE: the smallest significant estimate)")
     if result.assurance is not None:
         prior = scenario.pain
         lines.append(_mc_row(f"Assurance ({prior.effect_prior} prior)", result.assurance))
         if result.analytic_assurance is not None:
-            lines.append(f"{'Closed-form assurance':<27}{_pct(result.analytic_assurance):>12}")
+            lines.append(f"{'Closed-form assurance':<27}{pct(result.analytic_assurance):>12}")
         if result.assurance_ceiling is not None:
-            lines.append(f"{'Assurance ceiling':<27}{_pct(result.assurance_ceiling):>12}   "
+            lines.append(f"{'Assurance ceiling':<27}{pct(result.assurance_ceiling):>12}   "
                          "(prior probability of a benefit)")
     if result.ci_coverage is not None:
         lines.append(_mc_row("CI coverage", result.ci_coverage))
     if result.power_no_dropout is not None:
         lost = result.power_no_dropout.value - result.power.value
-        lines.append(f"{'Power without dropout':<27}{_pct(result.power_no_dropout.value):>12}   "
-                     f"(dropout costs {100 * lost:.1f} points; estimand {result.estimand})")
+        lines.append(f"{'Power without dropout':<27}{pct(result.power_no_dropout.value):>12}   "
+                     f"(dropout costs {fmt(100 * lost, '.1f')} points; estimand "
+                     f"{result.estimand})")
     completers = ", ".join(f"{c:.1f}" for c in result.mean_completers)
     per = "sequence" if result.design == "crossover" else "arm"
     lines.append(f"{f'Completers per {per} (mean)':<27}{completers:>12}")
@@ -127,9 +126,9 @@ def _adverse_event_rows(result: SimulationResult) -> list[str]:
                  f"{'MC SE':>9}{'exact':>9}"]
     for name, ae in result.adverse_events.items():
         lines.append(f"{name:<20}{ae.placebo_risk:>8.3f}{ae.risk_ratio:>7.2f}"
-                     f"{_pct(ae.p_harm_detected.value):>19}"
-                     f"{100 * ae.p_harm_detected.se:>7.2f} %"
-                     f"{_pct(ae.analytic_p_harm_detected):>9}")
+                     f"{pct(ae.p_harm_detected.value):>19}"
+                     f"{fmt(100 * ae.p_harm_detected.se, '>7.2f')} %"
+                     f"{pct(ae.analytic_p_harm_detected):>9}")
     return lines
 
 
@@ -191,9 +190,10 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
     lines += sequential_rows(result)
     if result.unblinding_bias is not None:
         share = d["unblinding_share"]
-        lines.append(f"{'Unblinding bias':<27}{result.unblinding_bias:>+12.3f}   "
-                     + ("" if share is None else f"({100 * share:.0f} % of the mean estimate, "
-                                                 "from expectancy after the unblinding event)"))
+        lines.append(f"{'Unblinding bias':<27}{fmt(result.unblinding_bias, '>+12.3f')}   "
+                     + ("" if share is None else f"({fmt(100 * share, '.0f')} % of the mean "
+                                                 "estimate, from expectancy after the "
+                                                 "unblinding event)"))
     for note in result.notes:
         if not is_evidence_warning(note):
             lines.append(f"NOTE: {note}")
@@ -242,6 +242,7 @@ def format_curve(curve: PowerCurve) -> str:
     if first.assurance_ceiling is not None:
         lines.append(f"\nassurance ceiling (prior probability of benefit): "
                      f"{first.assurance_ceiling:.3f}")
+    lines += [f"NOTE: {note}" for note in curve.notes]
     return "\n".join(lines)
 
 
@@ -294,6 +295,7 @@ def _unblinding_size_lines(r: SampleSize) -> list[str]:
         f"  {'as observed:':<20}{answer(u.observed_n_per_arm, u.observed_n_range)}"
         + ("   <- sized on" if u.sized_on == "observed" else "")
         + "   (drug effect plus expectancy bias)",
-        f"  false positives at n = {r.n_per_arm}: {_pct(fp.value)} (MC SE {100 * fp.se:.2f} %) "
-        f"with no drug effect, from the expectancy bias alone",
+        f"  false positives at n = {r.n_per_arm}: {pct(fp.value)} "
+        f"(MC SE {fmt(100 * fp.se, '.2f')} %) with no drug effect, from the expectancy bias "
+        "alone",
     ] + [f"  NOTE: {note}" for note in u.notes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..analysis.metaanalysis import MetaAnalysis
 from ..spec import EvidenceEntry, EvidenceTable
+from .formatting import fmt, pct
 
 __all__ = ["format_entry", "format_evidence_list", "format_meta"]
 
@@ -46,6 +47,11 @@ def format_entry(entry: EvidenceEntry) -> str:
         shown = "missing" if value is None else value
         extra = "".join(f"; {x}" for x in (prov.source, prov.note) if x)
         lines.append(f"  {name}: {shown} [{prov.tag}]{extra}")
+    for name in ("studies", "participants", "tau2", "i2", "grade"):  # without provenance
+        value = getattr(entry, name)
+        if name not in entry.provenance and value is not None:
+            lines.append(f"  {name}: {value:.4g}" if isinstance(value, float)
+                         else f"  {name}: {value}")
     if entry.note:
         lines.append(f"  note: {entry.note}")
     lines.append(f"  file: {entry.origin}")
@@ -73,6 +79,13 @@ def format_evidence_list(table: EvidenceTable) -> str:
     return "\n".join(lines)
 
 
+def _num(x: float | None, digits: int = 4) -> str:
+    """Fixed point with ``digits`` decimals, or 4 significant digits far from 1."""
+    if x is not None and x != 0 and not 1e-3 <= abs(x) < 1e7:
+        return fmt(x, ".4g")
+    return fmt(x, f".{digits}f")
+
+
 def format_meta(fit: MetaAnalysis, method: str, hksj: bool, alpha: float) -> str:
     """The text of ``trialsim meta``: the pooled estimate and the heterogeneity.
 
@@ -91,8 +104,10 @@ def format_meta(fit: MetaAnalysis, method: str, hksj: bool, alpha: float) -> str
     str
     """
     d = fit.to_dict()
-    return (f"{d['k']} studies, {method}{' + HKSJ' if hksj else ''}: "
-            f"estimate {d['estimate']:.4f} (SE {d['se']:.4f}), "
-            f"{100 * (1 - alpha):g} % CI {d['ci'][0]:.4f} to {d['ci'][1]:.4f}, "
-            f"p = {d['pvalue']:.4g}\n"
-            f"tau^2 {d['tau2']:.4f}, I^2 {100 * d['i2']:.1f} %, Q {d['q']:.3f}")
+    hk = (" + modified HKSJ" if fit.hksj_truncated else " + HKSJ") if hksj else ""
+    lines = [f"{d['k']} studies, {method}{hk}: "
+             f"estimate {_num(d['estimate'])} (SE {_num(d['se'])}), "
+             f"{100 * (1 - alpha):g} % CI {_num(d['ci'][0])} to {_num(d['ci'][1])}, "
+             f"p = {fmt(d['pvalue'], '.4g')}",
+             f"tau^2 {_num(d['tau2'])}, I^2 {pct(d['i2'])}, Q {_num(d['q'], 3)}"]
+    return "\n".join(lines + [f"NOTE: {note}" for note in d.get("notes", ())])

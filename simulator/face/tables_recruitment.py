@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
 from ..ops.recruitment import RecruitmentResult, RecruitmentSolution
+from .formatting import fmt, pct
 
 __all__ = ["format_recruitment", "format_solution"]
 
@@ -47,6 +48,7 @@ def format_recruitment(result: RecruitmentResult) -> str:
     rows = _trial_rows(r) + _deadline_rows(r)
     lines += [row for row in rows if row is not None]
     lines += _cost_lines(r)
+    lines += [f"NOTE: {note}" for note in r.notes]
     return "\n".join(lines)
 
 
@@ -57,11 +59,12 @@ def _interim_lines(r: RecruitmentResult) -> list[str]:
     i = r.interim
     last = len(i.looks)
     lines = [_dist(f"look {k.look} ({','.join(str(n) for n in k.group_sizes)}/arm)", k.months)
-             + f"   P({'stop here' if k.look < last else 'reach it'}) {100 * k.p_stop:.1f} %"
+             + f"   P({'stop here' if k.look < last else 'reach it'}) {pct(k.p_stop)}"
              for k in i.looks]
     e = i.expected_stop_months
-    lines.append(f"{'expected end (sequential)':28s} {e.value:8.1f}   (MC SE {e.se:.2f}; "
-                 f"{i.months_saved:.1f} months before the last look, on average)")
+    lines.append(f"{'expected end (sequential)':28s} {fmt(e.value, '8.1f')}   "
+                 f"(MC SE {fmt(e.se, '.2f')}; "
+                 f"{fmt(i.months_saved, '.1f')} months before the last look, on average)")
     return lines
 
 
@@ -74,10 +77,10 @@ def _model_line(r: RecruitmentResult) -> str:
     return f"{rates}; {days}"
 
 
-def _dist(label: str, d: DistributionSummary, fmt: str = "8.1f") -> str:
+def _dist(label: str, d: DistributionSummary, spec: str = "8.1f") -> str:
     """One row of a distribution: mean, 5 %, median, 95 % and the SE of the mean."""
-    return (f"{label:28s} {d.mean:{fmt}} {d.q05:{fmt}} {d.q50:{fmt}} {d.q95:{fmt}}"
-            f"   (SE of mean {d.mean_se:.2g})")
+    return (f"{label:28s} {fmt(d.mean, spec)} {fmt(d.q05, spec)} {fmt(d.q50, spec)} "
+            f"{fmt(d.q95, spec)}   (SE of mean {fmt(d.mean_se, '.2g')})")
 
 
 def _est(label: str, m: MonteCarloMean | MonteCarloProbability | None, fmt: str,
@@ -95,14 +98,16 @@ def _trial_rows(r: RecruitmentResult) -> list[str | None]:
         _est("withdrawn waiting for a chair", r.n_withdrawn_waiting, ".2f"),
         _est("withdrawn after an adverse event", r.n_withdrawn_after_ae, ".1f"),
         _est("with a primary outcome", r.n_completed, ".1f"),
-        *(f"{'  ' + arm:44s} {m.value:.1f} (SE {m.se:.2g}; the power engine expects {e:.1f})"
+        *(f"{'  ' + arm:44s} {fmt(m.value, '.1f')} (SE {fmt(m.se, '.2g')}; the power engine "
+          f"expects {fmt(e, '.1f')})"
           for arm, m, e in zip(r.arms, r.n_completed_per_arm, r.expected_completed_per_arm)),
         _est("mean wait for a first infusion", r.mean_wait_days, ".2f", " days"),
         _est("mean number waiting", r.mean_number_waiting, ".3f"),
     ]
     if r.chair_utilisation is not None:
-        rows.append(f"{'chair utilisation':44s} {r.chair_utilisation.value:.3f} "
-                    f"(SE {r.chair_utilisation.se:.2g}; at most {r.utilisation_ceiling:.3f})")
+        rows.append(f"{'chair utilisation':44s} {fmt(r.chair_utilisation.value, '.3f')} "
+                    f"(SE {fmt(r.chair_utilisation.se, '.2g')}; at most "
+                    f"{fmt(r.utilisation_ceiling, '.3f')})")
     return rows
 
 
@@ -163,7 +168,7 @@ def format_solution(solution: RecruitmentSolution) -> str:
            "site rates")
     lines = [f"recruitment solve: {r.scenario_name}, {r.n_target} patients, P(full enrolment "
              f"by the deadline) >= {r.probability:g}", how, ""]
-    d = f"{r.deadline_months:.1f}" if r.solve == "months" else f"{r.deadline_months:g}"
+    d = f"{fmt(r.deadline_months, '.1f')}" if r.solve == "months" else f"{r.deadline_months:g}"
     if r.solve == "sites":
         ramp = (f"opening evenly over {r.opening_ramp_months:g} months"
                 if r.opening_ramp_months else "opening at the start")

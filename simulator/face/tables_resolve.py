@@ -13,6 +13,7 @@ from ..planning.results import SimulationResult
 from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
+from .formatting import fmt, pct
 
 __all__ = ["format_resolve"]
 
@@ -26,18 +27,20 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
     source = (f"evidence {spec.evidence}" if spec.evidence else
               f"{ex.k} studies ({spec.method}{', HKSJ' if spec.hksj else ''})" if spec.studies
               else "a pooled summary")
-    scale = f"log RR {ex.estimate:+.3f} (RR {math.exp(ex.estimate):.3g})" if spec.binary \
-        else f"{ex.estimate:+.3f}"
+    scale = f"log RR {fmt(ex.estimate, '+.3f')} (RR {math.exp(ex.estimate):.3g})" if spec.binary \
+        else f"{fmt(ex.estimate, '+.3f')}"
     lines = [
-        f"Existing evidence  {source}: {scale} (SE {ex.se:.3f}), tau^2 {ex.tau2:g}"
+        f"Existing evidence  {source}: {scale} (SE {fmt(ex.se, '.3f')}), tau^2 {ex.tau2:g}"
         + ("" if ex.tau2_ci is None else
            f" (Q-profile CI {ex.tau2_ci[0]:.3g} to {ex.tau2_ci[1]:.3g})")
-        + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %")
+        + ("" if ex.i2 is None else f", I^2 {pct(ex.i2, 0)}")
         + ("" if ex.prediction is None else
-           f"; prediction interval {ex.prediction[0]:+.2f} to {ex.prediction[1]:+.2f}"),
+           f"; prediction interval {fmt(ex.prediction[0], '+.2f')} to "
+           f"{fmt(ex.prediction[1], '+.2f')}"),
         *([] if ex.ci_method == "z" else [
             f"{'':<19}the review's CI is {ex.ci_method.upper()} on "
-            f"{spec.ci_studies or ex.k} studies: it holds {ex.information_ratio:.2f} x the "
+            f"{spec.ci_studies or ex.k} studies: it holds {fmt(ex.information_ratio, '.2f')} x "
+            "the "
             "information a z interval of its width suggests"]),
         f"New trials         {k} x {scenario.design.n_total} patients "
         f"({', '.join(str(n) for n in scenario.design.group_sizes)} per arm), "
@@ -53,11 +56,14 @@ def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
                  + ("" if fixed is None else f"{'tau2 held':>11}") + "   by direction")
     for rule in res.rules:
         p = res.p_conclusive[rule]
-        dirs = ", ".join(f"{d} {100 * q.value:.1f} %" for d, q in res.by_direction[rule].items())
-        cf = f"{100 * closed[rule]['p_conclusive']:>7.1f} %" if rule in closed else f"{'-':>9}"
+        dirs = ", ".join(f"{d} {pct(q.value)}" for d, q in res.by_direction[rule].items())
+        cf = (f"{fmt(100 * closed[rule]['p_conclusive'], '>7.1f')} %" if rule in closed
+              else f"{'-':>9}")
         if fixed is not None:
-            cf += f"{100 * fixed[rule]['p_conclusive']:>9.1f} %" if rule in fixed else f"{'-':>11}"
-        lines.append(f"  {rule:<20}{100 * p.value:>8.1f} %{100 * p.se:>6.2f} %{cf}   {dirs}")
+            cf += (f"{fmt(100 * fixed[rule]['p_conclusive'], '>9.1f')} %" if rule in fixed
+                   else f"{'-':>11}")
+        lines.append(f"  {rule:<20}{fmt(100 * p.value, '>8.1f')} %{fmt(100 * p.se, '>6.2f')} %"
+                     f"{cf}   {dirs}")
     return lines + _grade_rows(scenario, res) + _prediction_rows(res)
 
 
@@ -65,7 +71,7 @@ def _truth(scenario: Scenario) -> str:
     """What the new trials measure and their true effect (a binary outcome's risk ratio)."""
     spec, pain = scenario.meta_analysis, scenario.pain
     if not spec.binary:
-        return (f"{pain.analysis}, true effect {pain.effect:+.3f}"
+        return (f"{pain.analysis}, true effect {fmt(pain.effect, '+.3f')}"
                 + ("" if pain.effect_prior == "fixed" else f" ({pain.effect_prior} prior)"))
     ae = next(a for a in scenario.adverse_events if a.name == spec.outcome)
     return (f"{ae.name} (log risk ratios), placebo risk {ae.placebo_risk:g}, true RR "
@@ -88,9 +94,10 @@ def _prediction_rows(res) -> list[str]:
     if res.prediction is None:
         return []
     p = res.p_prediction_excludes_0
-    return [f"  updated prediction interval, mean over futures: {res.prediction[0]:+.3f} to "
-            f"{res.prediction[1]:+.3f}; it excludes 0 in {100 * p.value:.1f} % "
-            f"(MC SE {100 * p.se:.2f} %)"]
+    return [f"  updated prediction interval, mean over futures: "
+            f"{fmt(res.prediction[0], '+.3f')} to "
+            f"{fmt(res.prediction[1], '+.3f')}; it excludes 0 in {pct(p.value)} "
+            f"(MC SE {pct(p.se, 2)})"]
 
 
 def _grade_rows(scenario: Scenario, res) -> list[str]:
@@ -100,11 +107,11 @@ def _grade_rows(scenario: Scenario, res) -> list[str]:
                   else f"-{scenario.pain.mcid:g} or +{scenario.pain.mcid:g}")
     not_down = g["not-rated-down"]
     return [
-        f"  {'GRADE not rated down':<20}{100 * not_down.value:>8.1f} %"
-        f"{100 * not_down.se:>6.2f} %{'-':>9}   for imprecision",
+        f"  {'GRADE not rated down':<20}{fmt(100 * not_down.value, '>8.1f')} %"
+        f"{fmt(100 * not_down.se, '>6.2f')} %{'-':>9}   for imprecision",
         f"{'':<24}rated down: CI includes {thresholds} "
-        f"{100 * g['crosses-threshold'].value:.1f} % (both {100 * g['crosses-both'].value:.1f} %), "
-        f"information below the OIS ({res.ois:.2f}) {100 * g['below-ois'].value:.1f} %",
+        f"{pct(g['crosses-threshold'].value)} (both {pct(g['crosses-both'].value)}), "
+        f"information below the OIS ({fmt(res.ois, '.2f')}) {pct(g['below-ois'].value)}",
     ]
 
 
@@ -117,7 +124,7 @@ def _settled_headline(scenario: Scenario, res) -> list[str]:
     if res.rules[0] != "settled":
         return []
     p = res.p_conclusive["settled"]
-    ways = ", ".join(f"{_SETTLED_WORDS[d]} {100 * q.value:.1f} %"
+    ways = ", ".join(f"{_SETTLED_WORDS[d]} {pct(q.value)}"
                      for d, q in res.by_direction["settled"].items())
     spec = scenario.meta_analysis
     prior = (next(a for a in scenario.adverse_events if a.name == spec.outcome).risk_ratio_prior
@@ -125,7 +132,7 @@ def _settled_headline(scenario: Scenario, res) -> list[str]:
     what = "risk ratio" if spec.binary else "effect"
     over = (f"at the scenario's true {what}" if prior == "fixed" else
             f"averaged over the {prior} distribution of the true {what} (what the review knows)")
-    return [f"Settled either way: {100 * p.value:.1f} % of futures (MC SE {100 * p.se:.2f} %): "
+    return [f"Settled either way: {pct(p.value)} of futures (MC SE {pct(p.se, 2)}): "
             f"{ways}", f"  {over}", ""]
 
 
@@ -135,15 +142,16 @@ def _resolve_closed_rows(result: SimulationResult) -> list[str]:
     lines = []
     if closed.conditional_power is not None and closed.conditional_power_fixed_tau2 is not None:
         lines.append(f"Closed form (Roloff, integrated over tau^2): conditional power "
-                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
-                     f"{100 * closed.plateau:.1f} %; with tau^2 held at {ex.tau2:g}: "
-                     f"{100 * closed.conditional_power_fixed_tau2:.1f} %")
+                     f"{pct(closed.conditional_power)}, plateau as n grows "
+                     f"{pct(closed.plateau)}; with tau^2 held at {ex.tau2:g}: "
+                     f"{pct(closed.conditional_power_fixed_tau2)}")
     elif closed.conditional_power is not None:
         lines.append(f"Closed form (Roloff, tau^2 fixed): conditional power "
-                     f"{100 * closed.conditional_power:.1f} %, plateau as n grows "
-                     f"{100 * closed.plateau:.1f} %")
-    lines.append(f"Information size: required I* = {closed.required_information:.2f}, the review "
-                 f"has I0 = {closed.existing_information:.2f}; k_min = {closed.k_min} new "
+                     f"{pct(closed.conditional_power)}, plateau as n grows "
+                     f"{pct(closed.plateau)}")
+    lines.append(f"Information size: required I* = {fmt(closed.required_information, '.2f')}, "
+                 "the review "
+                 f"has I0 = {fmt(closed.existing_information, '.2f')}; k_min = {closed.k_min} new "
                  f"trial{'s' if closed.k_min != 1 else ''}")
     if closed.n_per_arm_for_k:
         sizes = ", ".join(f"{kk} trial{'s' if kk > 1 else ''} of {n}/arm"
@@ -151,10 +159,11 @@ def _resolve_closed_rows(result: SimulationResult) -> list[str]:
         lines.append(f"  equal new trials that supply I* - I0: {sizes}")
     if closed.k_min > 1:
         lines.append(f"  no single trial can supply it (tau^2 = {ex.tau2:g}: one trial adds at "
-                     f"most 1 / tau^2 = {1 / ex.tau2:.2f})")
-    lines.append(f"TSA required information size: RIS {closed.ris:.0f} participants; "
-                 f"diversity-adjusted (D^2 {closed.d2:.2f}) DARIS {closed.daris:.0f}; "
-                 f"I^2-adjusted (I^2 {closed.i2:.2f}) {closed.ris_i2:.0f}")
+                     f"most 1 / tau^2 = {fmt(1 / ex.tau2, '.2f')})")
+    lines.append(f"TSA required information size: RIS {fmt(closed.ris, '.0f')} participants; "
+                 f"diversity-adjusted (D^2 {fmt(closed.d2, '.2f')}) DARIS "
+                 f"{fmt(closed.daris, '.0f')}; "
+                 f"I^2-adjusted (I^2 {fmt(closed.i2, '.2f')}) {fmt(closed.ris_i2, '.0f')}")
     return lines + _tsa_rows(result.resolve)
 
 
@@ -166,12 +175,13 @@ def _tsa_rows(res) -> list[str]:
     name = {"daris": "the DARIS", "i2": "the I^2-adjusted RIS", "ris": "the RIS"}[plan.adjustment]
     fut = "" if b.beta_spending is None else (
         f", futility {b.beta_spending} ({'binding' if b.binding else 'non-binding'})")
-    looks = ", ".join(f"{t:.2f}" for t in b.fractions)
-    crit = ", ".join(f"{c:.2f}" for c in b.critical_values)
+    looks = ", ".join(f"{fmt(t, '.2f')}" for t in b.fractions)
+    crit = ", ".join(f"{fmt(c, '.2f')}" for c in b.critical_values)
     ci = ("not finite" if res.tsa_adjusted_ci is None
-          else f"{res.tsa_adjusted_ci[0]:+.3f} to {res.tsa_adjusted_ci[1]:+.3f}")
-    return [f"TSA rule ({b.alpha_spending}{fut}) against {name}, {plan.required_information:.2f} "
-            f"(inverse variance; I* = {plan.unadjusted:.2f}):",
+          else f"{fmt(res.tsa_adjusted_ci[0], '+.3f')} to {fmt(res.tsa_adjusted_ci[1], '+.3f')}")
+    return [f"TSA rule ({b.alpha_spending}{fut}) against {name}, "
+            f"{fmt(plan.required_information, '.2f')} "
+            f"(inverse variance; I* = {fmt(plan.unadjusted, '.2f')}):",
             f"  {plan.existing_looks} existing look{'s' if plan.existing_looks > 1 else ''}, "
             f"then each new trial: fractions {looks}; Z boundaries {crit}",
             f"  TSA-adjusted CI of the last look, mean over futures: {ci}"]

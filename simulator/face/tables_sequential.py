@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..planning.adaptive import PromisingZone
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
+from .formatting import fmt, pct
 
 __all__ = ["format_boundaries", "sequential_rows", "format_promising_zone"]
 
@@ -13,8 +14,8 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+def _pct(x: float | None) -> str:
+    return pct(x)
 
 
 def format_boundaries(table: BoundaryTable) -> str:
@@ -50,7 +51,8 @@ def format_boundaries(table: BoundaryTable) -> str:
               f"information {table.expected_information_h0:.4f} (H0) and "
               f"{table.expected_information_h1:.4f} (H1) x a fixed design's",
               f"at the scenario's effect and n: power {_pct(table.power)}, expected patients "
-              f"{table.expected_n:.1f} (closed form)"]
+              f"{fmt(table.expected_n, '.1f')} (closed form)"]
+    lines += [f"NOTE: {note}" for note in table.notes]
     return "\n".join(lines)
 
 
@@ -82,8 +84,8 @@ def sequential_rows(result: SimulationResult) -> list[str]:
         lines.append(line)
     en = part.expected_n
     beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
-    lines.append(f"{'Expected patients':<27}{en.value:>12.1f}{en.se:>9.2f}   {beside}maximum "
-                 f"{part.max_n}")
+    lines.append(f"{'Expected patients':<27}{fmt(en.value, '>12.1f')}{fmt(en.se, '>9.2f')}   "
+                 f"{beside}maximum {part.max_n}")
     if part.conditional_power_design:
         lines.append("CP: mean conditional power of the trials going on past the look, under "
                      "the design's drift and under the current trend")
@@ -99,9 +101,10 @@ def _common_rows(result: SimulationResult) -> list[str]:
     lines = [
         f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
-        f"{'Estimate at stopping':<27}{part.estimate_at_stop.value:>+12.3f}"
-        f"{part.estimate_at_stop.se:>9.3f}   (bias {part.bias_at_stop.value:+.3f}, MC SE "
-        f"{part.bias_at_stop.se:.3f}; stopping at a bound selects extreme estimates)",
+        f"{'Estimate at stopping':<27}{fmt(part.estimate_at_stop.value, '>+12.3f')}"
+        f"{fmt(part.estimate_at_stop.se, '>9.3f')}   (bias {fmt(part.bias_at_stop.value, '+.3f')}, "
+        f"MC SE {fmt(part.bias_at_stop.se, '.3f')}; stopping at a bound selects extreme "
+        "estimates)",
     ]
     mue, bias = part.median_unbiased, part.median_unbiased_bias
     if mue is not None and mue.n > 0:
@@ -116,7 +119,7 @@ def _common_rows(result: SimulationResult) -> list[str]:
         lines.append("P(harm detected) with the patients analysed at stopping (the "
                      "adverse-event table's: at the maximum n)")
     for name, p in part.harm_at_stop.items():
-        lines.append(f"  {name:<25}{_pct(p.value):>12}{100 * p.se:>7.2f} %")
+        lines.append(f"  {name:<25}{_pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %")
     return lines
 
 

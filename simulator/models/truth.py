@@ -61,7 +61,7 @@ def _pieces(pain: Pain, lo: float, hi: float) -> list[tuple[float, float]]:
 
 
 @lru_cache(maxsize=256)
-def arm_truth(pain: Pain, active: bool) -> ArmTruth:
+def arm_truth(pain: Pain, active: bool, effect: float | None = None) -> ArmTruth:
     """Expected observed baseline, follow-up and responder rates of one arm.
 
     Parameters
@@ -70,6 +70,9 @@ def arm_truth(pain: Pain, active: bool) -> ArmTruth:
         The outcome model.
     active : bool
         The active arm (mean shifted by ``effect``) or the placebo arm.
+    effect : float, optional
+        The active arm's shift instead of ``pain.effect`` (a node of the
+        effect's prior, which may lie beyond the range a scenario allows).
     """
     zlo, zhi = latent_bounds(pain)
     pieces = _pieces(pain, zlo, zhi)
@@ -80,7 +83,8 @@ def arm_truth(pain: Pain, active: bool) -> ArmTruth:
 
     r = pain.correlation
     x = pain.baseline_mean + pain.baseline_sd * z
-    cond_mean = followup_mean(pain, active) + pain.sd * r * z
+    shift = (pain.effect if effect is None else effect) if active else 0.0
+    cond_mean = followup_mean(pain, False) + shift + pain.sd * r * z
     cond_sd = pain.sd * math.sqrt(1.0 - r * r)
 
     if pain.bounded:

@@ -55,7 +55,7 @@ SETTING_NAMES = {"n_sims": "n_sims (--n-sims)", "seed": "seed (--seed)",
                  "path": "path (--path)", "block_size": "block size",
                  "grid": "grid (--grid)", "zip": "zip (--zip)",
                  "scenario": "scenario (its file, --set and --evidence)",
-                 "solve": "solve (--metric, --target)",
+                 "solve": "solve (--metric, --target, --n-max)",
                  "version": "trialsim version"}
 
 

@@ -99,9 +99,11 @@ def _point_hash(scenario: Scenario, run: dict[str, Any]) -> str:
 
 def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: int,
                path: PathName, block_size: int, point_hash: str, version: str,
-               solve: tuple[Metric, float] | None = None) -> dict[str, Any]:
+               solve: tuple[Metric, float, int | None] | None = None) -> dict[str, Any]:
     if solve is not None:  # the n per arm that reaches the target, not the power at n
-        row = solve_row(values, scenario, *solve, n_sims=n_sims, seed=seed, path=path)
+        metric, target, n_max = solve
+        row = solve_row(values, scenario, metric, target, n_sims=n_sims, seed=seed, path=path,
+                        n_max=n_max)
     else:  # a row keeps the closed-form power, not the report's comparison runs
         result = simulate_grid(scenario, None, n_sims=n_sims, seed=seed, path=path,
                                block_size=block_size, comparisons=False)[0]
@@ -150,8 +152,9 @@ class _SweepPlan:
         Each point's identity in the store (its scenario and the run settings).
     n_sims, seed, block_size : int
         The same for every point (common random numbers).
-    solve : tuple of (Metric, float) or None
-        A solving sweep's metric and target.
+    solve : tuple of (Metric, float, int or None) or None
+        A solving sweep's metric, target and largest n per arm (None: the
+        solver's default).
     """
 
     points: list[SweepPoint]
@@ -159,12 +162,12 @@ class _SweepPlan:
     n_sims: int
     seed: int
     block_size: int
-    solve: tuple[Metric, float] | None = None
+    solve: tuple[Metric, float, int | None] | None = None
 
 
 def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
                path: PathName, backend: Backend,
-               solve: tuple[str, float] | None = None) -> _SweepPlan:
+               solve: tuple[str, float, int | None] | None = None) -> _SweepPlan:
     """Check the settings, expand the points and fix one chunk size for all of them.
 
     Raises
@@ -186,8 +189,9 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
                            "block_size": block_size}
     solving = None
     if solve is not None:
-        solving = (check_solve(points, *solve), float(solve[1]))
-        run["solve"] = [str(solving[0]), solving[1]]
+        metric, target, n_max = solve
+        solving = (check_solve(points, metric, target), float(target), n_max)
+        run["solve"] = [str(solving[0]), solving[1]] + ([] if n_max is None else [n_max])
     hashes = [_point_hash(p.scenario, run) for p in points]
     return _SweepPlan(points=points, hashes=hashes, n_sims=n_sims, seed=seed,
                      block_size=block_size, solve=solving)
@@ -206,6 +210,8 @@ def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
                 "scenario": digest.hexdigest()[:20], "version": __version__}
     if plan.solve is not None:
         settings["solve"] = {"metric": str(plan.solve[0]), "target": plan.solve[1]}
+        if plan.solve[2] is not None:
+            settings["solve"]["n_max"] = plan.solve[2]
     return json.loads(to_json(settings))
 
 
@@ -261,6 +267,7 @@ def run_sweep(
     provenance: RunProvenance | None = None,
     target: float | None = None,
     metric: str = "power",
+    n_max: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run every point of a sweep, appending one row per point to ``out``.
 
@@ -291,6 +298,10 @@ def run_sweep(
         simulating the point's own n.
     metric : str
         The metric of ``target`` (default ``"power"``).
+    n_max : int, optional
+        With ``target``: the largest n per arm a point's solve tries (default
+        that of :func:`~simulator.planning.solver.solve_sample_size`); a point
+        that does not reach the target by it is unreachable.
 
     Returns
     -------
@@ -307,7 +318,7 @@ def run_sweep(
         trialsim version).
     """
     plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend,
-                       solve=None if target is None else (metric, target))
+                       solve=None if target is None else (metric, target, n_max))
     settings = _settings(base, spec, plan, path)
     store = ResultStore(out, provenance)
     with store.locked():

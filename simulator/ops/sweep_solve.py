@@ -78,7 +78,8 @@ def check_solve(points: Sequence[SweepPoint], metric: str, target: float) -> Met
 
 
 def solve_row(values: dict[str, Any], scenario: Scenario, metric: Metric, target: float, *,
-              n_sims: int, seed: int, path: PathName) -> dict[str, Any]:
+              n_sims: int, seed: int, path: PathName, n_max: int | None = None
+              ) -> dict[str, Any]:
     """The row of one point of a solving sweep.
 
     Parameters
@@ -89,8 +90,9 @@ def solve_row(values: dict[str, Any], scenario: Scenario, metric: Metric, target
         The point's scenario.
     metric : Metric
     target : float
-    n_sims, seed, path
-        As in :func:`~simulator.planning.solver.solve_sample_size`.
+    n_sims, seed, path, n_max
+        As in :func:`~simulator.planning.solver.solve_sample_size` (``n_max``
+        None: its default).
 
     Returns
     -------
@@ -102,7 +104,8 @@ def solve_row(values: dict[str, Any], scenario: Scenario, metric: Metric, target
     row.update(metric=str(metric), target=target, seed_entropy=seed, converged=False)
     try:
         size = solve_sample_size(scenario, target=target, metric=metric, n_sims=n_sims,
-                                 seed=seed, path=path)
+                                 seed=seed, path=path,
+                                 **({} if n_max is None else {"n_max": n_max}))
     except ConvergenceError as exc:
         row.update(unreachable=str(exc), n_sims=0, path=path)
         return row

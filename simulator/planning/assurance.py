@@ -19,7 +19,7 @@ from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters, assurance_ceiling, has_prior
 from ..spec.scenario import Scenario
-from .closed import analytic_assurance
+from .closed import analytic_assurance, too_few_completers
 from .decisions import decide_primary
 from .plan import Plan, Point
 
@@ -66,6 +66,8 @@ class Assurance:
                                                        point.n_sims) if pain_prior else None)
         closed = (analytic_assurance(scenario)
                   if pain_prior and point.plan.closed_forms else None)
+        why = too_few_completers(scenario) if pain_prior and point.plan.closed_forms else None
         return dict(effect_prior=scenario.pain.effect_prior, assurance=assurance,
                     assurance_ceiling=assurance_ceiling(scenario.pain),
-                    analytic_assurance=closed)
+                    analytic_assurance=closed,
+                    notes=(f"analytic_assurance is null: {why}",) if why else ())

@@ -24,7 +24,7 @@ from ..errors import ScenarioError
 from ..models.outcomes import analysis_sd
 from ..spec.scenario import Scenario
 from .closed import completion_probabilities
-from .closed_sequential import design_of, sequential_closed_form
+from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign
 from .sequential import look_z
 
@@ -98,8 +98,11 @@ class BoundaryTable:
         power ``1 - interim.beta``.
     expected_information_h0, expected_information_h1 : float
         Expected information relative to the fixed design.
-    power, expected_n : float
-        Closed-form power and expected patients at the scenario's n and effect.
+    power, expected_n : float or None
+        Closed-form power and expected patients at the scenario's n and effect
+        (None where the closed form is undefined: see ``notes``).
+    notes : tuple of str
+        Why a value is None.
     """
 
     scenario_name: str
@@ -112,8 +115,9 @@ class BoundaryTable:
     inflation_factor: float
     expected_information_h0: float
     expected_information_h1: float
-    power: float
-    expected_n: float
+    power: float | None
+    expected_n: float | None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario_name, "alpha_spending": self.alpha_spending,
@@ -123,7 +127,8 @@ class BoundaryTable:
                 "expected_information_h0": self.expected_information_h0,
                 "expected_information_h1": self.expected_information_h1,
                 "power": self.power, "expected_n": self.expected_n,
-                "rows": [r.to_dict() for r in self.rows]}
+                "rows": [r.to_dict() for r in self.rows],
+                **({"notes": list(self.notes)} if self.notes else {})}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat row per look (the CSV)."""
@@ -137,13 +142,13 @@ class BoundaryTable:
     def __repr__(self) -> str:
         z = ", ".join("-" if r.z is None else f"{r.z:.3f}" for r in self.rows)
         return (f"BoundaryTable(scenario={self.scenario_name!r}, looks={len(self.rows)}, "
-                f"alpha_spending={self.alpha_spending!r}, z=[{z}], power={self.power:.4f})")
+                f"alpha_spending={self.alpha_spending!r}, z=[{z}], power={_num(self.power)})")
 
     def summary(self) -> str:
         """One line per look: information, patients, the bounds and what is spent."""
         lines = [f"{self.scenario_name}: {self.alpha_spending} alpha spending, alpha "
-                 f"{self.alpha:g} ({self.sided}-sided); power {self.power:.4f}, expected n "
-                 f"{self.expected_n:.1f}, inflation {self.inflation_factor:.4f}"]
+                 f"{self.alpha:g} ({self.sided}-sided); power {_num(self.power)}, expected n "
+                 f"{_num(self.expected_n, '.1f')}, inflation {self.inflation_factor:.4f}"]
         for r in self.rows:
             z = "-" if r.z is None else f"{r.z:.3f}"
             fut = "" if r.futility_z is None else f", futility z {r.futility_z:.3f}"
@@ -156,7 +161,13 @@ class BoundaryTable:
 def _se(scenario: Scenario, sizes: tuple[int, ...]) -> float:
     keep = completion_probabilities(scenario)
     m0, m1 = sizes[0] * keep[0], sizes[1] * keep[1]
+    if min(m0, m1) <= 0:  # nobody expected to complete in an arm: no standard error
+        return math.inf
     return analysis_sd(scenario.pain) * math.sqrt(1 / m0 + 1 / m1)
+
+
+def _num(x: float | None, spec: str = ".4f") -> str:
+    return "n/a" if x is None else format(x, spec)
 
 
 def _finite(x: float) -> float | None:
@@ -198,6 +209,7 @@ def boundary_table(scenario: Scenario) -> BoundaryTable:
             futility_effect=None if se is None or not np.isfinite(fut) else sign * fut * se,
             alpha_spent=float(d.alpha_spent[k]), beta_spent=float(d.beta_spent[k])))
     closed = sequential_closed_form(scenario)
+    why = closed_form_undefined(scenario)
     i = scenario.interim
     return BoundaryTable(
         scenario_name=scenario.name, alpha_spending=i.alpha_spending,
@@ -206,7 +218,10 @@ def boundary_table(scenario: Scenario) -> BoundaryTable:
         inflation_factor=float(d.inflation_factor),
         expected_information_h0=float(d.expected_information_h0),
         expected_information_h1=float(d.expected_information_h1),
-        power=closed.power, expected_n=closed.expected_n)
+        power=None if closed is None else closed.power,
+        expected_n=None if closed is None else closed.expected_n,
+        notes=() if why is None else (f"power and expected_n are null: the closed form is "
+                                      f"undefined here ({why})",))
 
 
 def z_paths(scenario: Scenario, n_trials: int = 20, seed: int | None = None) -> np.ndarray:

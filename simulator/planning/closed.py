@@ -7,7 +7,6 @@ and evaluates them. See :mod:`simulator.analysis.power` for the methods.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -36,6 +35,8 @@ __all__ = [
     "AnalyticPower",
     "analytic_power",
     "completion_probabilities",
+    "expected_completers",
+    "too_few_completers",
     "ae_withdrawal_probabilities",
     "analytic_assurance",
     "comparison_powers",
@@ -100,19 +101,49 @@ def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
     return tuple(keep)
 
 
+def expected_completers(scenario: Scenario, n_per_arm: int | None = None
+                        ) -> tuple[float, ...]:
+    """Expected patients with a primary outcome, per arm (crossover: per sequence), at
+    the scenario's size or at ``n_per_arm`` in the reference arm."""
+    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
+    return tuple(n * c for n, c in zip(sizes, completion_probabilities(scenario)))
+
+
+def too_few_completers(scenario: Scenario, n_per_arm: int | None = None) -> str | None:
+    """Why the closed forms at the expected completers cannot be evaluated, or None.
+
+    They need at least one expected completer in every arm and a positive
+    number of degrees of freedom.
+    """
+    m = expected_completers(scenario, n_per_arm)
+    slope = 1 if scenario.pain.analysis == "ancova" else 0
+    if min(m) > 0 and sum(m) - len(m) - slope >= 1:
+        return None
+    shown = ", ".join(f"{x:.3g}" for x in m)
+    return (f"too few patients are expected to complete (expected completers per arm: "
+            f"{shown}) for the t distribution of the closed form")
+
+
+def _finite(compute) -> float | None:
+    """``float(compute())``, or None when it is not a finite number."""
+    with np.errstate(all="ignore"):
+        value = float(compute())
+    return value if math.isfinite(value) else None
+
+
 def comparison_powers(scenario: Scenario) -> list[float | None]:
     """Multi-arm: each comparison's marginal power at its adjusted critical value.
 
     Noncentral t with the pooled df ``N - arms`` (ANCOVA: ``N - arms - 1``
     and the variance factor ``1 - r^2``, an approximation), at the expected
     completers; Dunnett's or Bonferroni's critical value (Holm's step-down
-    has no marginal closed form: None).
+    has no marginal closed form: None; nor has a trial where too few patients
+    are expected to complete, see :func:`too_few_completers`).
     """
     pain, spec = scenario.pain, scenario.analysis
     sizes = scenario.design.group_sizes
-    keep = completion_probabilities(scenario)
-    m = [n * c for n, c in zip(sizes, keep)]
-    if spec.multiplicity == "holm" or pain.is_responder:
+    m = list(expected_completers(scenario))
+    if spec.multiplicity == "holm" or pain.is_responder or too_few_completers(scenario):
         return [None] * (len(sizes) - 1)
     sd_v = analysis_sd(pain)  # ANCOVA: residual SD, one more df for the slope
     df = sum(m) - len(m) - (1 if pain.analysis == "ancova" else 0)
@@ -155,6 +186,23 @@ def any_comparison_power(scenario: Scenario) -> float | None:
     return any_rejection(crit, lambdas, shifts, df, spec.sided)
 
 
+def _responder_power(scenario: Scenario, n_per_arm: int | None) -> AnalyticPower:
+    """Two proportions at the true responder rates and the expected completers."""
+    pain, spec = scenario.pain, scenario.analysis
+    c = pain.responder_cutoff
+    p0 = arm_truth(pain, False).responder_rate[c]
+    p1 = arm_truth(pain, True).responder_rate[c]
+    m0, m1 = expected_completers(scenario, n_per_arm)
+    cc = spec.responder_test == "z-cc"
+    value = None if too_few_completers(scenario, n_per_arm) else _finite(
+        lambda: two_proportion_power(p0, p1, m0, m1, alpha=spec.alpha, sided=spec.sided,
+                                     continuity=cc))
+    return AnalyticPower(value=value, exact=False,
+                         method="normal approximation, two proportions"
+                                + (" (continuity-corrected)" if cc else "")
+                                + ", at the true responder rates and expected completers")
+
+
 def analytic_power(scenario: Scenario, *, average_completers: bool = True,
                    n_per_arm: int | None = None) -> AnalyticPower:
     """The closed-form power of the scenario's primary analysis.
@@ -177,13 +225,7 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
                              method="none for P(any comparison rejects); see each "
                                     "comparison's marginal power")
     if pain.is_responder:
-        c = pain.responder_cutoff
-        p0 = arm_truth(pain, False).responder_rate[c]
-        p1 = arm_truth(pain, True).responder_rate[c]
-        value = two_proportion_power(p0, p1, sizes[0] * keep[0], sizes[1] * keep[1], **common)
-        return AnalyticPower(value=float(value), exact=False,
-                             method="normal approximation, two proportions, at the true "
-                                    "responder rates and expected completers")
+        return _responder_power(scenario, n_per_arm)
     normal = not (pain.bounded or pain.truncated)
     note = "" if normal else "; normal model, ignores clipping, rounding and truncation"
     if needs_missing_path(scenario):  # the closed form is of complete data under MCAR
@@ -219,7 +261,8 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
         else:
             method, exact = "noncentral t (Student)", normal
     if any(k < 1 for k in keep) and not average_completers:
-        value = float(power_at(np.array([sizes[0] * keep[0]]), np.array([sizes[1] * keep[1]]))[0])
+        value = _finite(lambda: power_at(*(np.array([m]) for m in expected_completers(
+            scenario, n_per_arm)))[0]) if not too_few_completers(scenario, n_per_arm) else None
         return AnalyticPower(value=value, exact=False,
                              method=method + ", at the expected completers" + note)
     if any(k < 1 for k in keep):
@@ -236,14 +279,14 @@ def analytic_assurance(scenario: Scenario) -> float | None:
     exact ANCOVA, or two proportions at the responder rates) at the expected
     number of completers per arm. With known SD and large n it reduces to
     O'Hagan's ``Phi((m' - z sigma_n) / sqrt(sigma_n^2 + s^2))``. None when the
-    effect is fixed.
+    effect is fixed, or when too few patients are expected to complete
+    (:func:`too_few_completers`).
     """
     prior = effect_prior(scenario.pain)
-    if prior is None:
+    if prior is None or too_few_completers(scenario):
         return None
     pain, spec = scenario.pain, scenario.analysis
-    keep = completion_probabilities(scenario)
-    m0, m1 = (n * c for n, c in zip(scenario.design.group_sizes, keep))
+    m0, m1 = expected_completers(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided, direction="benefit")
     sd, r = pain.sd, pain.correlation
     shift = 0.0  # the estimate's offset from the true effect
@@ -257,16 +300,13 @@ def analytic_assurance(scenario: Scenario) -> float | None:
                                     float(stats.norm.ppf(1 - spec.alpha / spec.sided)))
     if pain.is_responder:
         c = pain.responder_cutoff
-        powers = []
-        for theta in effects:
-            shifted = dataclasses.replace(pain, effect=float(theta))
-            p0 = arm_truth(shifted, False).responder_rate[c]
-            p1 = arm_truth(shifted, True).responder_rate[c]
-            powers.append(two_proportion_power(p0, p1, m0, m1, **common))
-        powers = np.array(powers)
+        p0 = arm_truth(pain, False).responder_rate[c]
+        powers = np.array([two_proportion_power(
+            p0, arm_truth(pain, True, float(theta)).responder_rate[c], m0, m1, **common,
+            continuity=spec.responder_test == "z-cc") for theta in effects])
     elif pain.analysis == "ancova" and scenario.design.kind != "crossover":
         powers = ancova_power(effects, sd, r, m0, m1, **common)
     else:
         powers = t_test_power(effects + shift, math.sqrt(var), m0, m1,
                               welch=spec.test == "welch", **common)
-    return float(np.dot(weights, powers))
+    return _finite(lambda: np.dot(weights, powers))

@@ -28,7 +28,7 @@ from .closed import (
     any_comparison_power,
     completion_probabilities,
 )
-from .closed_sequential import METHOD, sequential_closed_form
+from .closed_sequential import METHOD, closed_form_undefined, sequential_closed_form
 from .metric import Metric
 from .resolve_closed import closed_forms
 
@@ -90,6 +90,8 @@ def closed_form(scenario: Scenario, metric: Metric) -> tuple[Callable[[int], flo
 def _sequential(scenario: Scenario, metric: Metric
                 ) -> tuple[Callable[[int], float] | None, str]:
     """The group-sequential closed form of power (none for the other metrics)."""
+    if closed_form_undefined(scenario) is not None:
+        return None, ""
     if metric.kind == "power":
         return (lambda n: sequential_closed_form(scenario, n).power), METHOD
     if metric.kind == "power_benefit":
@@ -109,13 +111,15 @@ n = 2 and 16 (then steps of a factor 4),
     against sqrt(n) (power curves are nearly straight there) and its
     neighbour, then bisects if the bracket is still open. The answer is that
     of a plain bisection; it takes a handful of evaluations instead of twenty.
+    A closed form that cannot be evaluated at n (None or NaN: too few
+    patients expected to complete) counts as not reaching the target there.
     """
     n_max = max(n_max, 2)
     values: dict[int, float] = {}
 
     def at(n: int) -> float:
         if n not in values:
-            values[n] = f(n)
+            values[n] = _value(f(n))
         return values[n]
 
     if at(2) >= target:
@@ -161,6 +165,11 @@ def _near_bracket(at: Callable[[int], float], lo: int, guess: int, target: float
     return lo, above
 
 
+def _value(v: float | None) -> float:
+    """A closed form's value, with what could not be computed (None, NaN) as -inf."""
+    return -math.inf if v is None or not math.isfinite(v) else float(v)
+
+
 def _probit_guess(lo: int, hi: int, f_lo: float, f_hi: float, target: float) -> int:
     """Where the probit-sqrt(n) line through two points crosses the target."""
     q = [float(special.ndtri(min(max(v, 1e-12), 1 - 1e-12))) for v in (f_lo, f_hi, target)]
@@ -189,29 +198,33 @@ def inflation(scenario: Scenario, metric: Metric, target: float) -> float | None
     common = dict(alpha=spec.alpha, sided=spec.sided)
     sd, r = pain.sd, pain.correlation
     if pain.is_responder:
-        n_cont = float(n_int)
-    elif pain.analysis == "ancova":
-        n_cont = optimize.brentq(lambda n: float(ancova_power(pain.effect, sd, r, n, w * n,
-                                                              **common)) - target,
-                                 max(n_int - 1.0, 2.5), n_int + 1.0)
+        return float(n_int) / min(completion_probabilities(scenario))
+    if pain.analysis == "ancova":
+        def gap(n):
+            return float(ancova_power(pain.effect, sd, r, n, w * n, **common)) - target
     else:
-        n_cont = optimize.brentq(lambda n: float(t_test_power(pain.effect, analysis_sd(pain), n,
-                                                              w * n, **common)) - target,
-                                 max(n_int - 1.0, 2.5), n_int + 1.0)
-    keep = min(completion_probabilities(scenario))
-    return n_cont / keep
+        def gap(n):
+            return float(t_test_power(pain.effect, analysis_sd(pain), n, w * n,
+                                      **common)) - target
+    lo = max(n_int - 1.0, 2.5)
+    if gap(lo) >= 0:  # reached below the bracket (a target near alpha): solve from n = 2
+        lo, hi = 2.0, lo
+        n_cont = lo if gap(lo) >= 0 else optimize.brentq(gap, lo, hi)
+    else:
+        n_cont = optimize.brentq(gap, lo, n_int + 1.0)
+    return n_cont / min(completion_probabilities(scenario))
 
 
 def exact_near(closed: Callable[[int], float], guess: int, target: float,
                 n_max: int) -> int | None:
     """Smallest n with the exact closed form >= target, searched from a guess."""
     n = guess
-    if closed(n) >= target:
-        while n > 2 and closed(n - 1) >= target:
+    if _value(closed(n)) >= target:
+        while n > 2 and _value(closed(n - 1)) >= target:
             n -= 1
         return n
     while n < n_max:
         n += 1
-        if closed(n) >= target:
+        if _value(closed(n)) >= target:
             return n
     return None

@@ -33,7 +33,8 @@ from ..spec.interim import sequential_design
 from ..spec.scenario import Scenario
 from .closed import completion_probabilities
 
-__all__ = ["SequentialClosedForm", "sequential_closed_form", "design_of", "drift"]
+__all__ = ["SequentialClosedForm", "sequential_closed_form", "design_of", "drift",
+           "closed_form_undefined"]
 
 METHOD = ("group-sequential boundaries: joint normal looks (canonical covariance) at the "
           "expected completers, each look's z mean matched to its t test (recursive "
@@ -146,13 +147,33 @@ def _exits(t: np.ndarray, means: np.ndarray, upper: np.ndarray, lower: np.ndarra
     return above, below
 
 
+def closed_form_undefined(scenario: Scenario) -> str | None:
+    """Why the sequential closed form has no value for the scenario, or None.
+
+    It needs expected completers in both arms and, for a responder analysis,
+    a responder rate strictly between 0 and 1 in an arm (else the z statistic
+    has no spread).
+    """
+    if min(completion_probabilities(scenario)) <= 0:
+        return "no patient of an arm is expected to complete"
+    pain = scenario.pain
+    if pain.is_responder:
+        c = pain.responder_cutoff
+        rates = [arm_truth(pain, active).responder_rate[c] for active in (False, True)]
+        if all(p * (1 - p) <= 0 for p in rates):
+            return (f"the responder rates are {rates[0]:g} and {rates[1]:g}: a proportion of 0 "
+                    "or 1 in both arms has no variance")
+    return None
+
+
 def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
-                           t_test: bool = True) -> SequentialClosedForm:
+                           t_test: bool = True) -> SequentialClosedForm | None:
     """Power, stopping probabilities and expected n of the scenario's sequential trial.
 
     ``t_test=False`` gives the z test's (every look's z of SD 1 and mean
     ``effect / SE``), as rpact's ``getPowerMeans(normalApproximation = TRUE)``
-    computes it; the default matches each look's t test, as simulated.
+    computes it; the default matches each look's t test, as simulated. None
+    where the closed form is undefined (:func:`closed_form_undefined`).
 
     Examples
     --------
@@ -162,6 +183,8 @@ def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
     >>> round(sequential_closed_form(s).power, 6)  # alpha under H0
     0.05
     """
+    if closed_form_undefined(scenario) is not None:
+        return None
     design = design_of(scenario)
     n = n_per_arm or scenario.design.n_per_arm
     looks = look_sizes(scenario, n)

@@ -96,11 +96,18 @@ class PowerCurve:
             rows.append(row)
         return rows
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes of every size, each once, in order."""
+        return tuple(dict.fromkeys(note for p in self.points for note in p.notes))
+
     def to_dict(self) -> dict[str, Any]:
+        """The ``trialsim curve --json`` output (``notes`` only when there are any)."""
         first = self.points[0]
-        return {"scenario": self.scenario_name, "n_sims": first.n_sims, "path": first.path,
-                "seed_entropy": first.seed_entropy, "analysis": first.analysis,
-                "assurance_ceiling": first.assurance_ceiling, "rows": self.to_rows()}
+        out = {"scenario": self.scenario_name, "n_sims": first.n_sims, "path": first.path,
+               "seed_entropy": first.seed_entropy, "analysis": first.analysis,
+               "assurance_ceiling": first.assurance_ceiling, "rows": self.to_rows()}
+        return {**out, "notes": list(self.notes)} if self.notes else out
 
 
 def power_curve(

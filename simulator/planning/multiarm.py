@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..mc import MonteCarloProbability
-from .closed import comparison_powers
+from .closed import comparison_powers, too_few_completers
 from .plan import Plan, Point
 
 __all__ = ["MultiArm"]
@@ -44,4 +44,6 @@ class MultiArm:
                 "effect": scenario.pain.effect_of(j + 1),
                 "p_harm_detected": {k: int(v[j]) / n for k, v in harms.items()},
             }
-        return {"per_comparison": out}
+        why = too_few_completers(scenario) if closed is not None else None
+        notes = (f"per_comparison analytic_power is null: {why}",) if why else ()
+        return {"per_comparison": out, "notes": notes}

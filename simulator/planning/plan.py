@@ -91,5 +91,9 @@ class Feature(Protocol):
         ...
 
     def summarise(self, point: Point) -> dict[str, Any]:
-        """Fields of :class:`~simulator.planning.results.SimulationResult`."""
+        """Fields of :class:`~simulator.planning.results.SimulationResult`.
+
+        ``parts`` (result parts by name) and ``notes`` (why a quantity is
+        null, in words) are added to the result's, not replaced.
+        """
         ...

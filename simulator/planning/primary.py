@@ -18,7 +18,7 @@ from ..engine.kernel import ChunkContext, Pass
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
-from .closed import AnalyticPower, analytic_power
+from .closed import AnalyticPower, analytic_power, too_few_completers
 from .decisions import adjusted, decide_primary
 from .plan import Plan, Point
 
@@ -77,13 +77,31 @@ class PrimaryGridCollector(PrimaryCollector):
         }
 
 
-def estimate_summary(point: Point) -> tuple[float, float]:
-    """Mean of the analysable trials' estimates, and its Monte Carlo SE."""
+def estimate_summary(point: Point) -> tuple[float | None, float | None]:
+    """Mean of the analysable trials' estimates, and its Monte Carlo SE.
+
+    None for the mean without an analysable trial, and for the SE with fewer
+    than two.
+    """
     valid, total, squares = (point.main(k) for k in ("valid", "sum_est", "sum_est2"))
-    mean = total / valid if valid else float("nan")
-    var = (squares - valid * mean * mean) / (valid - 1) if valid > 1 else float("nan")
-    se = float(np.sqrt(max(var, 0.0) / valid)) if valid > 1 else float("nan")
-    return mean, se
+    if not valid:
+        return None, None
+    mean = total / valid
+    if valid < 2:
+        return mean, None
+    var = (squares - valid * mean * mean) / (valid - 1)
+    return mean, float(np.sqrt(max(var, 0.0) / valid))
+
+
+def estimate_notes(valid: int, n_sims: int) -> tuple[str, ...]:
+    """Why the estimate's summaries are null, when they are."""
+    if valid == 0:
+        return (f"mean_estimate, mean_estimate_se, bias and ci_coverage are null: none of the "
+                f"{n_sims:,} trials could be analysed (too few patients with a primary "
+                "outcome)",)
+    if valid == 1:
+        return ("mean_estimate_se is null: only one trial could be analysed",)
+    return ()
 
 
 class Primary:
@@ -104,6 +122,11 @@ class Primary:
         mean, mean_se = estimate_summary(point)
         closed = analytic_power(point.scenario) if point.plan.closed_forms else AnalyticPower(
             value=None, method="not computed", exact=False)
+        notes = estimate_notes(valid, n)
+        if point.plan.closed_forms and closed.value is None \
+                and point.scenario.design.kind != "multiarm" \
+                and (why := too_few_completers(point.scenario)):
+            notes += (f"analytic_power is null: {why}",)
         prob = MonteCarloProbability.from_counts
         return dict(
             power=prob(point.main("reject"), n),
@@ -116,4 +139,5 @@ class Primary:
             mean_completers=tuple(float(c) / n for c in point.main("completers")),
             n_not_analysable=n - valid,
             estimand=point.scenario.analysis.estimand,
+            notes=notes,
         )

@@ -83,10 +83,12 @@ def _check_resolvable(scenario: Scenario, metric: Metric, target: float) -> None
     if rule in closed.by_rule and rule != "ci-excludes-0":
         ceiling = max([closed.by_rule[rule]["plateau"]] + [
             closed_forms(at_n(scenario, n)).by_rule[rule]["p_conclusive"]
-            for n in np.unique(np.geomspace(2, 10**6, 40).astype(int))])
+            for n in np.unique(np.geomspace(2, scenario.design.largest_n_per_arm(), 40)
+                               .astype(int))])
         if ceiling < target:
             raise ConvergenceError(
                 f"P({rule}) with {k} new {trials} cannot reach {target:g}: with tau^2 = {tau2} "
                 f"its closed form (tau^2 fixed) is at most {ceiling:.4f} at any n per arm, and "
                 f"{closed.by_rule[rule]['plateau']:.4f} as the {trials} "
                 f"grow{'s' if k == 1 else ''} without bound")
+

@@ -27,6 +27,7 @@ from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters
 from ..spec import MetaSpec, Scenario
 from ..spec.schema import evolve
+from .closed import expected_completers
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
 from .review import Existing, centre, existing_evidence, required_information
@@ -257,7 +258,18 @@ class Resolve:
                                      if key.startswith(f"{k}/")}, point)
                          for k in range(1, spec.new_trials)}
             result = replace(result, by_trials=by_trials)
-        return {"resolve": result}
+        return {"resolve": result, "notes": _notes(scenario, counts, result)}
+
+
+def _notes(scenario: Scenario, counts: dict[str, Any], result: ResolveResult
+           ) -> tuple[str, ...]:
+    """Why a part of the resolve result is null (JSON never holds NaN)."""
+    closed, notes = result.closed, ()
+    if closed is not None and closed.conditional_power is None \
+            and min(expected_completers(scenario)) <= 0:
+        notes = ("resolve conditional_power and plateau are null: no patient is expected "
+                 "to complete in an arm of the new trial",)
+    return notes + _null_notes(counts, scenario.meta_analysis) + _part_notes(closed, result.tsa)
 
 
 def _result(scenario: Scenario, counts: dict[str, Any], point: Point) -> ResolveResult:
@@ -286,6 +298,24 @@ def _prediction_parts(counts: dict[str, Any]) -> dict[str, Any]:
     return {"prediction": (counts["pi:low"] / finite, counts["pi:high"] / finite),
             "p_prediction_excludes_0": MonteCarloProbability.from_counts(
                 counts["pi:excludes-0"], finite)}
+
+
+def _null_notes(counts: dict[str, Any], spec: MetaSpec) -> tuple[str, ...]:
+    """Why a mean over futures is null: it was nowhere finite."""
+    out = []
+    if counts["pi:finite"] == 0:
+        out.append("prediction_interval_mean and p_prediction_excludes_0 are null: the "
+                   "updated prediction interval was finite in no simulated future")
+    if "tsa" in spec.rules and counts["tsa-ci:finite"] == 0:
+        out.append("the TSA-adjusted CI (tsa.adjusted_ci_mean) is null: it was finite in no "
+                   "simulated future")
+    return tuple(out)
+
+
+def _part_notes(closed: ResolveClosedForms | None, tsa: TSAPlan | None) -> tuple[str, ...]:
+    """The closed forms' and the TSA plan's reasons for a null."""
+    return ((() if closed is None else closed.notes())
+            + (() if tsa is None else tuple(f"tsa: {n}" for n in tsa.notes())))
 
 
 def _tsa_parts(scenario: Scenario, counts: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._lazy import stats
+from .._lazy import special
 from ..analysis.quadrature import normal_prior_nodes
 from ..spec import Scenario
 from .review import (centre, existing_evidence, margin, required_information, trial_sd,
@@ -39,7 +39,8 @@ class ResolveClosedForms:
         P(updated CI excludes 0) at the scenario's effect (averaged over its
         prior when it has one), tau^2 fixed (Roloff et al. 2013); None when the
         existing evidence is re-fitted from studies with tau^2 estimated, or
-        with HKSJ intervals.
+        with HKSJ intervals, or when no patient is expected to complete in an
+        arm (the new trial has no variance).
     plateau : float or None
         The limit of ``conditional_power`` as the new trials grow without
         bound: below 1 whenever tau^2 > 0.
@@ -89,15 +90,30 @@ class ResolveClosedForms:
     by_rule_fixed_tau2: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary; an information size that is infinite is null (see
+        :meth:`notes`)."""
         return {"conditional_power": self.conditional_power, "plateau": self.plateau,
                 "required_information": self.required_information,
                 "existing_information": self.existing_information, "k_min": self.k_min,
                 "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
-                "ris": self.ris, "daris": self.daris, "ris_i2": self.ris_i2, "d2": self.d2,
-                "i2": self.i2, "closed_form": self.by_rule,
+                "ris": _finite(self.ris), "daris": _finite(self.daris),
+                "ris_i2": _finite(self.ris_i2), "d2": _finite(self.d2), "i2": _finite(self.i2),
+                "closed_form": self.by_rule,
                 **({} if self.by_rule_fixed_tau2 is None else {
                     "conditional_power_fixed_tau2": self.conditional_power_fixed_tau2,
                     "closed_form_fixed_tau2": self.by_rule_fixed_tau2})}
+
+
+    def notes(self) -> tuple[str, ...]:
+        """Why a value of :meth:`to_dict` is null."""
+        shares = [name for name, x in (("daris", self.daris), ("ris_i2", self.ris_i2))
+                  if not math.isfinite(x)]
+        return (f"{' and '.join(shares)} null: the heterogeneity share (D^2 or I^2) is 1, so "
+                "no finite information size reaches the planned power",) if shares else ()
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
 
 
 def _cp(theta, w0, est0, w1, z):
@@ -105,7 +121,7 @@ def _cp(theta, w0, est0, w1, z):
     total = w0 + w1
     up = (w0 * est0 + w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
     down = (-w0 * est0 - w1 * theta - z * np.sqrt(total)) / np.sqrt(w1)
-    return stats.norm.cdf(up) + stats.norm.cdf(down)
+    return special.ndtr(up) + special.ndtr(down)  # stats.norm.cdf's values, at less cost
 
 
 def _theta_nodes(scenario, w0, est0, w1, cuts):
@@ -122,7 +138,7 @@ def rule_closed_forms(scenario: Scenario, w0: float, est0: float, tau2: float
                       ) -> dict[str, dict[str, Any]]:
     """P(conclusive) and its plateau per closed-form rule, at one tau^2 (module notes)."""
     spec = scenario.meta_analysis
-    z = float(stats.norm.ppf(1 - scenario.analysis.alpha / 2))
+    z = float(special.ndtri(1 - scenario.analysis.alpha / 2))
     k, m = spec.new_trials, margin(scenario)
     rules = [r for r in spec.rules if r in CLOSED_RULES]
     out: dict[str, dict[str, Any]] = {}
@@ -147,7 +163,7 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
     spec, pain, alpha = scenario.meta_analysis, scenario.pain, scenario.analysis.alpha
     existing = existing_evidence(scenario)
     tau2 = existing.tau2
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(special.ndtri(1 - alpha / 2))
     info_star = required_information(spec, pain, alpha)
     info0 = 1.0 / existing.se**2
     gap = info_star - info0
@@ -163,14 +179,15 @@ def closed_forms(scenario: Scenario) -> ResolveClosedForms:
         ris = binary_ris(scenario).participants
     else:
         delta = spec.delta if spec.delta is not None else pain.mcid
-        ris = 4 * (z + stats.norm.ppf(spec.power)) ** 2 * sd * sd / delta**2
+        ris = 4 * (z + special.ndtri(spec.power)) ** 2 * sd * sd / delta**2
     d2, i2 = heterogeneity_adjustments(existing, trial_variance(scenario), spec.new_trials)
     daris, ris_i2 = (ris / (1 - x) if x < 1 else math.inf for x in (d2, i2))
 
     cp = plateau = cp_fixed = None
     by_rule: dict[str, dict[str, Any]] = {}
     by_rule_fixed: dict[str, dict[str, Any]] | None = None
-    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj:
+    if (existing.studies is None or spec.tau2 is not None) and not spec.hksj \
+            and math.isfinite(trial_variance(scenario)):
         cp, plateau, by_rule = _at_tau2(scenario, existing, tau2)
         dist = tau2_distribution(scenario)
         if dist is not None:
@@ -190,7 +207,7 @@ def _at_tau2(scenario: Scenario, existing, tau2: float):
     With ``studies`` held at tau^2, the existing estimate and its weight are
     those of the studies re-fitted at this tau^2.
     """
-    z = float(stats.norm.ppf(1 - scenario.analysis.alpha / 2))
+    z = float(special.ndtri(1 - scenario.analysis.alpha / 2))
     if existing.studies is None:
         w0, est0 = 1.0 / existing.se**2, existing.estimate
     else:

@@ -94,8 +94,10 @@ class SimulationResult:
         The closed form of ``power`` (see :mod:`simulator.analytic`).
     true_effect : float
         The estimand's value under the model (active minus placebo).
-    mean_estimate, mean_estimate_se : float
-        Mean of the per-trial estimates and its Monte Carlo SE.
+    mean_estimate, mean_estimate_se : float or None
+        Mean of the analysable trials' estimates and its Monte Carlo SE
+        (None without an analysable trial, the SE also with only one; a note
+        says so).
     ci_coverage : MonteCarloProbability or None
         Proportion of the analysable trials whose confidence interval covers
         ``true_effect`` (None when no trial could be analysed).
@@ -133,7 +135,8 @@ class SimulationResult:
         ``power``.
     notes : tuple of str
         Warnings, e.g. that complete-case analysis is biased under
-        outcome-dependent dropout.
+        outcome-dependent dropout, that the true effect is harm, or why a
+        quantity is None (null in JSON).
     unblinding_bias : float or None
         With functional unblinding: the mean estimate minus the mean estimate
         of the same trials without the expectancy shift (NRS points): the part
@@ -168,8 +171,8 @@ class SimulationResult:
     analytic_method: str
     analytic_exact: bool
     true_effect: float
-    mean_estimate: float
-    mean_estimate_se: float
+    mean_estimate: float | None
+    mean_estimate_se: float | None
     ci_coverage: MonteCarloProbability | None
     mean_completers: tuple[float, ...]
     n_not_analysable: int
@@ -250,9 +253,9 @@ class SimulationResult:
         return data_frame([flat_row(self.to_dict())])
 
     @property
-    def bias(self) -> float:
-        """Mean estimate minus the true effect."""
-        return self.mean_estimate - self.true_effect
+    def bias(self) -> float | None:
+        """Mean estimate minus the true effect (None without an analysable trial)."""
+        return None if self.mean_estimate is None else self.mean_estimate - self.true_effect
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the ``trialsim run --json`` output)."""
@@ -294,7 +297,7 @@ class SimulationResult:
                 "per_comparison": self.per_comparison,
                 "p_any_success": self.power_benefit.value,
                 "p_any_success_se": self.power_benefit.se}),
-            "unblinding_share": (None if self.unblinding_bias is None or self.mean_estimate == 0
+            "unblinding_share": (None if self.unblinding_bias is None or not self.mean_estimate
                                  else self.unblinding_bias / self.mean_estimate),
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
             "effect_prior": self.effect_prior,

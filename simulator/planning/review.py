@@ -23,6 +23,7 @@ import numpy as np
 from .._lazy import special
 from ..analysis.metaanalysis import meta_analyse
 from ..analysis.tau2 import tau2_qprofile_ci
+from ..errors import ScenarioError
 from ..models.crossover import crossover_sd
 from ..models.outcomes import analysis_sd
 from ..spec import MetaSpec, Pain, Scenario
@@ -108,6 +109,12 @@ def _existing(spec: MetaSpec, i2_entry: float | None, alpha: float) -> Existing:
                            hksj_truncate=spec.hksj_truncate)
         ci = tau2_qprofile_ci(y, se, alpha=alpha) if len(y) >= 2 else None
         est0, se0, tau2 = float(fit.estimate), float(fit.se), float(fit.tau2)
+        if not (se0 > 0 and math.isfinite(se0)):  # HKSJ on studies that agree exactly
+            raise ScenarioError(
+                f"[meta_analysis] studies = {[list(r) for r in spec.studies]}: the existing "
+                f"meta-analysis has a standard error of {se0:g} (the HKSJ variance factor is 0 "
+                "when the studies agree exactly): set hksj_truncate = true (the modified "
+                "HKSJ, never narrower than the plain random-effects interval) or hksj = false")
         return Existing(estimate=est0, se=se0, tau2=tau2, i2=float(fit.i2), k=len(y),
                         studies=spec.studies, tau2_ci=None if ci is None else (ci.low, ci.high),
                         prediction=_prediction(est0, se0, tau2, len(y), alpha))
@@ -167,12 +174,15 @@ def trial_sd(scenario: Scenario) -> float:
 
 def trial_variance(scenario: Scenario) -> float:
     """The planned variance of one new trial's estimate: sd^2 (1/(n0 c0) + 1/(n1 c1))
-    (a binary outcome's log RR: the delta method over all randomised)."""
+    (a binary outcome's log RR: the delta method over all randomised); inf when no
+    patient of an arm is expected to complete (the trial adds no information)."""
     if scenario.meta_analysis is not None and scenario.meta_analysis.binary:
         return binary_variance(scenario)
     sd = trial_sd(scenario)
     n0, n1 = scenario.design.group_sizes
     c0, c1 = completion_probabilities(scenario)
+    if min(n0 * c0, n1 * c1) <= 0:
+        return math.inf
     return sd * sd * (1 / (n0 * c0) + 1 / (n1 * c1))
 
 

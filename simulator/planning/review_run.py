@@ -69,6 +69,8 @@ class ReviewReport:
                                        **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
                                            "p_conclusive")} for p in c.points]
                              for k, c in self.curves.items()}
+        if r.notes:
+            out["notes"] = list(r.notes)
         return out
 
 

@@ -81,14 +81,39 @@ class TSAPlan:
     i2: float
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary; a value that is not finite is null (see :meth:`notes`)."""
         b = self.boundaries
-        return {"adjustment": self.adjustment, "required_information": self.required_information,
-                "unadjusted_required_information": self.unadjusted, "d2": self.d2, "i2": self.i2,
-                "existing_looks": self.existing_looks, "information": b.information.tolist(),
-                "fractions": b.fractions.tolist(), "critical_values": b.critical_values.tolist(),
-                "futility_bounds": [None if math.isnan(a) else a for a in b.futility_bounds],
-                "alpha_spending": b.alpha_spending, "beta_spending": b.beta_spending,
-                "binding": b.binding}
+        out = {"adjustment": self.adjustment,
+               "required_information": _finite(self.required_information),
+               "unadjusted_required_information": _finite(self.unadjusted),
+               "d2": _finite(self.d2), "i2": _finite(self.i2),
+               "existing_looks": self.existing_looks,
+               "information": [_finite(x) for x in b.information.tolist()],
+               "fractions": [_finite(x) for x in b.fractions.tolist()],
+               "critical_values": [_finite(x) for x in b.critical_values.tolist()],
+               "futility_bounds": [_finite(a) for a in b.futility_bounds],
+               "alpha_spending": b.alpha_spending, "beta_spending": b.beta_spending,
+               "binding": b.binding}
+        if self.notes():
+            out["notes"] = list(self.notes())
+        return out
+
+    def notes(self) -> tuple[str, ...]:
+        """Why a value of :meth:`to_dict` is null."""
+        out = []
+        if not math.isfinite(self.required_information):
+            out.append("required_information and the fractions are null: the heterogeneity "
+                       f"share ({self.adjustment}) is 1, so no finite information size reaches "
+                       "the planned power")
+        if not np.all(np.isfinite(self.boundaries.critical_values)):
+            out.append("a critical value is null where no alpha is spent at that look (the "
+                       "boundary is infinite: the look cannot stop the monitoring)")
+        return tuple(out)
+
+
+def _finite(x: float) -> float | None:
+    """``x``, or None when it is not a finite number."""
+    return float(x) if x is not None and math.isfinite(x) else None
 
 
 def _typical_variance(v: np.ndarray) -> float:

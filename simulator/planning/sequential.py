@@ -35,7 +35,7 @@ from ..engine.looks import look_sizes
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..spec.scenario import Scenario
-from .closed_sequential import design_of, sequential_closed_form
+from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign, harm_by_arm
 from .look_tables import (LookTables, conditional_power_sums, look_tables,
                           median_unbiased_at_stop)
@@ -222,7 +222,7 @@ class Sequential:
         out: dict[str, Any] = {
             "power": prob(int(c["seq_efficacy"].sum()), n),
             "power_benefit": prob(int(c["seq_benefit"].sum()), n),
-            "parts": {"sequential": part}}
+            "parts": {"sequential": part}, "notes": _notes(s, part, point.plan.closed_forms)}
         if closed is not None:
             out.update(analytic_power=closed.power, analytic_method=closed.method,
                        analytic_exact=False)
@@ -230,3 +230,18 @@ class Sequential:
             out["assurance"] = prob(int(point.counts["prior"]["seq_benefit"].sum()), n)
             out["analytic_assurance"] = None
         return out
+
+
+def _notes(scenario: Scenario, part: SequentialPart, closed_forms: bool) -> tuple[str, ...]:
+    """Why a value of the sequential part is null."""
+    out = []
+    valid = part.estimate_at_stop.n
+    if valid < 2:
+        out.append("sequential estimate_at_stop" + (" and its SE are" if valid == 0 else
+                                                    "_se is") + " null: "
+                   + ("no trial" if valid == 0 else "only one trial")
+                   + " could be analysed at the look where it stopped")
+    why = closed_form_undefined(scenario)
+    if closed_forms and why is not None:
+        out.append(f"the sequential closed form (analytic) is null: {why}")
+    return tuple(out)

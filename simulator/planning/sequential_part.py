@@ -79,7 +79,7 @@ class SequentialPart:
         cf = self.closed_form
         return {"sequential": {
             "looks": [list(s) for s in self.looks],
-            "critical_values": list(self.critical_values),
+            "critical_values": [b if np.isfinite(b) else None for b in self.critical_values],
             "futility_bounds": [None if not np.isfinite(b) else b for b in self.futility_bounds],
             "p_stop_efficacy": [p.value for p in self.efficacy],
             "p_stop_efficacy_se": [p.se for p in self.efficacy],
@@ -87,7 +87,7 @@ class SequentialPart:
             "p_stop_futility": [p.value for p in self.futility],
             "p_stop_futility_se": [p.se for p in self.futility],
             **self.reject_ignoring_futility.to_dict("reject_ignoring_futility"),
-            "expected_n": self.expected_n.value, "expected_n_se": self.expected_n.se,
+            **self.expected_n.to_dict("expected_n"),
             "max_n": self.max_n,
             **_mean_dict("estimate_at_stop", self.estimate_at_stop),
             **_mean_dict("bias_at_stop", self.bias_at_stop),

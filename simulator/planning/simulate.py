@@ -42,7 +42,7 @@ from .results import SimulationResult
 from .sequential import Sequential
 from .unblinding import Unblinding
 
-__all__ = ["simulate", "simulate_grid", "data_path", "ProgressCallback", "FEATURES"]
+__all__ = ["simulate", "simulate_grid", "planned", "data_path", "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -153,18 +153,43 @@ def simulate_grid(
     first_period = (scenario.design.kind == "crossover"
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
-    sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
-    points = [at_n(scenario, n) for n in sizes_n]
-    plan = _plan(scenario, points, path, closed_forms,
-                 closed_forms if comparisons is None else comparisons, trial_prefixes)
-    passes = _passes(plan)
-    per_trial = max(bytes_per_trial(p.scenario, p.path, len(run_grid(plan.grid, p.scenario).sizes))
+    points, plan, passes = planned(scenario, n_per_arm, path=path, closed_forms=closed_forms,
+                                   comparisons=comparisons, trial_prefixes=trial_prefixes)
+    per_trial = max(bytes_per_trial(p.scenario, p.path,
+                                    len(run_grid(plan.grid, p.scenario).sizes))
                     * p.trials_per_sim for p in passes)
     layout = Layout.of(n_sims, per_trial, scenario.simulation.chunk_mb, block=block_size)
     totals = run(passes, plan.grid, layout.tasks(), seed=seed, n_jobs=n_jobs,
                  progress=progress)
     return [_result(Point(scenario=p, counts=totals.at(g), n_sims=totals.n_sims, plan=plan),
                     totals, seed, first_period) for g, p in enumerate(points)]
+
+
+def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathName = "auto",
+            closed_forms: bool = True, comparisons: bool | None = None,
+            trial_prefixes: bool = False, truth: bool = True
+            ) -> tuple[list[Scenario], Plan, list[Pass]]:
+    """What :func:`simulate_grid` would run, without running it.
+
+    ``truth=False`` leaves the estimand's value out of the plan (0): it can
+    take a large simulated trial, and an estimate of the cost needs only the
+    passes.
+
+    Returns
+    -------
+    points : list of Scenario
+        The scenario at each size, increasing.
+    plan : Plan
+    passes : list of Pass
+        Every feature's passes, with the collectors of every feature.
+    """
+    scenario = first_period_equivalent(scenario)
+    sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
+    points = [at_n(scenario, n) for n in sizes_n]
+    plan = _plan(scenario, points, path, closed_forms,
+                 closed_forms if comparisons is None else comparisons, trial_prefixes,
+                 with_truth=truth)
+    return points, plan, _passes(plan)
 
 
 def data_path(scenario: Scenario, path: PathName = "auto") -> str:
@@ -188,9 +213,11 @@ def _check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[in
 
 
 def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_forms: bool,
-          comparisons: bool, trial_prefixes: bool = False) -> Plan:
+          comparisons: bool, trial_prefixes: bool = False, with_truth: bool = True) -> Plan:
     largest = points[-1]
-    if scenario.design.kind == "crossover":
+    if not with_truth:
+        truth, truth_se = 0.0, 0.0
+    elif scenario.design.kind == "crossover":
         truth, truth_se = true_crossover_effect(scenario.pain, scenario.design.period_effect), 0.0
     else:
         truth, truth_se = estimand_truth(scenario)
@@ -225,6 +252,7 @@ def _result(point: Point, totals: Totals, seed: int, first_period: bool) -> Simu
     for feature in FEATURES:
         summary = dict(feature.summarise(point))
         parts.update(summary.pop("parts", {}))
+        fields["notes"] += tuple(summary.pop("notes", ()))
         fields.update(summary)
     return SimulationResult(**fields, parts=parts)
 

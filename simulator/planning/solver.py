@@ -237,7 +237,9 @@ def solve_sample_size(
         or ``"conclusive"`` / ``"conclusive:<rule>"`` (needs ``[meta_analysis]``:
         P(the updated meta-analysis is conclusive)).
     n_max : int
-        Largest n per arm to consider.
+        Largest n per arm to consider (at most the n that puts
+        :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in the largest
+        arm).
     n_sims : int, optional
         Trials of one run (default the scenario's ``simulation.n_sims``): the
         first round runs ``n_sims`` trials in all, later rounds as many as the
@@ -309,6 +311,7 @@ def _solve(scenario: Scenario, metric: Metric, target: float, *, n_max: int, n_s
            n_tolerance: float) -> SampleSize:
     """One solve on one scenario (see :func:`solve_sample_size`)."""
     check_reachable(scenario, metric, target)
+    n_max = largest_n(scenario, n_max)
     search = Search(scenario, metric, target, n_max, n_sims, seed, n_tolerance,
                     dict(n_jobs=n_jobs, path=path), progress)
     if has_unblinding(scenario) and metric.kind != "harm":  # closed forms are the drug's alone
@@ -323,6 +326,14 @@ def _solve(scenario: Scenario, metric: Metric, target: float, *, n_max: int, n_s
     if counts_events(scenario, metric):
         n_star = search.verify(n_star)
     return _answer(search, fit, n_star, n_hat, lo, hi, analytic_n, method)
+
+
+def largest_n(scenario: Scenario, n_max: int) -> int:
+    """``n_max``, or less where the allocation would put more than
+    :data:`~simulator.spec.bounds.MAX_ARM_SIZE` patients in an arm."""
+    if isinstance(n_max, bool) or not isinstance(n_max, int) or n_max < 2:
+        raise ScenarioError(f"n_max = {n_max!r}: must be an integer >= 2")
+    return min(n_max, scenario.design.largest_n_per_arm())
 
 
 def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float,

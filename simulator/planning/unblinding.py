@@ -105,8 +105,10 @@ class Unblinding:
         part = UnblindingPart(
             power_drug_alone=prob(blind["reject"], point.n_sims),
             false_positive_rate=prob(point.counts["null-unblinded"]["reject"], point.n_sims))
-        bias = None
-        if blind["valid"]:
-            mean, _ = estimate_summary(point)
-            bias = mean - blind["sum_est"] / blind["valid"]
-        return {"unblinding_bias": bias, "parts": {"unblinding": part}}
+        mean, _ = estimate_summary(point)
+        if mean is None or not blind["valid"]:
+            return {"unblinding_bias": None, "parts": {"unblinding": part},
+                    "notes": ("unblinding_bias is null: no trial could be analysed with or "
+                              "without the unblinding",)}
+        return {"unblinding_bias": mean - blind["sum_est"] / blind["valid"],
+                "parts": {"unblinding": part}}

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._lazy import stats
+from .._lazy import special
 
 __all__ = ["CLOSED_RULES", "rule_probabilities"]
 
@@ -43,8 +43,13 @@ CLOSED_RULES: tuple[str, ...] = ("settled", "ci-excludes-0", "mcid", "precision"
 
 
 def _between(lower, upper, mean, sd):
-    """P(lower < N(mean, sd^2) < upper), zero where upper <= lower."""
-    p = stats.norm.cdf((upper - mean) / sd) - stats.norm.cdf((lower - mean) / sd)
+    """P(lower < N(mean, sd^2) < upper), zero where upper <= lower.
+
+    ``special.ndtr`` is what ``stats.norm.cdf`` evaluates, without its argument
+    handling (about 25x the cost per call: the closed forms integrated over
+    tau^2 make thousands of calls).
+    """
+    p = special.ndtr((upper - mean) / sd) - special.ndtr((lower - mean) / sd)
     return np.where(upper > lower, p, 0.0)
 
 

@@ -167,52 +167,6 @@ def choose_degree(grid: list[Futures]) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Futures:
-    """One grid size's futures: net benefits and the candidate design matrices.
-
-    Attributes
-    ----------
-    inb : ndarray
-        Net benefit at each future's true values.
-    ok : ndarray of bool
-        Futures with an estimate (the others take the mean INB of their kind).
-    bases : list of ndarray
-        Linear, quadratic and cubic design matrices of the ``ok`` futures.
-    """
-
-    inb: np.ndarray
-    ok: np.ndarray
-    bases: list[np.ndarray]
-
-    @classmethod
-    def of(cls, counts: dict[str, Any]) -> Futures:
-        """From the collector's totals at one size."""
-        inb = np.concatenate(counts["inb"])
-        columns = {name: np.concatenate(v) for name, v in counts.items()
-                   if name in ("est", "se") or name.startswith("ae:")}
-        ok = np.isfinite(columns["est"])
-        return cls(inb, ok, _bases({name: v[ok] for name, v in columns.items()}))
-
-    def bic(self, degree: int) -> float:
-        """BIC of the least-squares fit of one basis (1 linear, 2 quadratic, 3 cubic)."""
-        x, y = self.bases[degree - 1], self.inb[self.ok]
-        if y.size <= x.shape[1]:
-            return math.inf
-        xty = x.T @ y
-        try:  # the normal equations: cheap, and exact enough to rank three bases
-            beta = np.linalg.solve(x.T @ x, xty)
-        except np.linalg.LinAlgError:
-            beta = np.linalg.lstsq(x, y, rcond=None)[0]
-        rss = float(((y - x @ beta) ** 2).sum())
-        return y.size * math.log(max(rss, 1e-300) / y.size) + x.shape[1] * math.log(y.size)
-
-
-def choose_degree(grid: list[Futures]) -> int:
-    """The basis of least BIC summed over the grid's sizes: one basis for the whole curve."""
-    return min((1, 2, 3), key=lambda d: (sum(f.bic(d) for f in grid), d))
-
-
-@dataclass(frozen=True, slots=True)
 class RegressionEVSI:
     """The regression estimator at one size.
 

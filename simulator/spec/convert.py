@@ -11,27 +11,24 @@ back in the same shape. Errors carry no file name; the caller adds it.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import difflib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ScenarioError
+from .convert_back import scenario_to_dict
 from .decision import DecisionSpec
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
 from .events import AdverseEvent, Dropout
 from .evidence_entry import EvidenceEntry, EvidenceTable
+from .interim import InterimSpec
 from .meta import MetaSpec
 from .pain import Pain
 from .parse import parse_sweep_values
-from .interim import InterimSpec
-from .recruitment import RecruitmentSpec, even_ramp
+from .recruitment import MAX_SITES, RecruitmentSpec, even_ramp
 from .schema import MISSING, fail, file_keys, required_keys, show
 from .settings import AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
-
-if TYPE_CHECKING:
-    from .scenario import Scenario
 
 __all__ = ["scenario_parts", "scenario_to_dict", "apply_overrides", "TOP_KEYS"]
 
@@ -66,6 +63,8 @@ def _build(cls: type, section: str, given: dict[str, Any], **extra: Any) -> Any:
 
 def reference(value: Any, where: str, measure: str, evidence: EvidenceTable) -> EvidenceEntry:
     """Resolve ``{ from = "evidence", key = "..." }`` to an evidence entry."""
+    if not isinstance(value, Mapping):
+        raise fail(where, value, _REFERENCE)
     if set(value) != {"from", "key"} or value.get("from") != "evidence" \
             or not isinstance(value.get("key"), str):
         raise fail(where, dict(value), _REFERENCE)
@@ -181,6 +180,10 @@ def _meta(raw: Any, pain: Pain, evidence: EvidenceTable) -> MetaSpec:
         t["pooled"] = (p["estimate"], p["se"], p.get("k"))
     elif "evidence" in t:
         ref = t["evidence"]
+        if not isinstance(ref, (str, Mapping)):
+            raise fail("[meta_analysis] evidence", ref,
+                       'must be an evidence key ("drug-route/outcome/window") or '
+                       '{ from = "evidence", key = "..." }')
         binary = t.get("outcome", "pain") != "pain"  # log risk ratios from an RR entry
         entry = reference({"from": "evidence", "key": ref} if isinstance(ref, str) else ref,
                           "[meta_analysis] evidence", "RR" if binary else "MD", evidence)
@@ -204,6 +207,8 @@ def _recruitment(raw: Any) -> RecruitmentSpec:
     t = table(raw, "recruitment", file_keys(RecruitmentSpec))
     opening = t.get("site_open_months")
     sites = t.get("sites")
+    if not (isinstance(sites, int) and 1 <= sites <= MAX_SITES):
+        sites = None  # refused by RecruitmentSpec, before a ramp of that many sites is built
     if opening is not None and not isinstance(opening, list) and isinstance(sites, int) \
             and not isinstance(sites, bool) and sites >= 1:
         if isinstance(opening, bool) or not isinstance(opening, (int, float)) \
@@ -255,9 +260,9 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
     """The keyword arguments of :class:`Scenario` for a scenario file's mapping."""
     top = table(data, "", TOP_KEYS)
     if "design" not in top:
-        raise fail("[design] n_per_arm", MISSING, "required; an integer >= 2")
+        raise fail("[design] n_per_arm", MISSING, "required; an integer in [2, 100000]")
     if "pain" not in top:
-        raise fail("[pain] effect", MISSING, "required; a finite number (NRS points)")
+        raise fail("[pain] effect", MISSING, "required; a number in [-10, 10] (NRS points)")
     parts: dict[str, Any] = {k: top[k] for k in ("name", "seed") if k in top}
     design = parts["design"] = _design(top["design"])
     pain = parts["pain"] = _pain(top["pain"], design, evidence)
@@ -278,106 +283,6 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
                 "decision": _decision}
     parts.update({key: read(top[key]) for key, read in sections.items() if key in top})
     return parts
-
-
-# ---------------------------------------------------------------------------
-# values back to the file's shape
-
-
-def _pain_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
-    pain = {k: getattr(s.pain, k) for k in file_keys(Pain)}
-    if s.pain.effect_evidence is not None:
-        entry = evidence[s.pain.effect_evidence]
-        pain["effect"] = {"from": "evidence", "key": entry.key}
-        if s.pain.effect_smd_sd is not None:
-            pain["effect"]["sd"] = s.pain.effect_smd_sd
-        del pain["effect_sd"]
-        if pain["tau2"] == (None if entry.tau2 is None
-                            else entry.tau2 * (s.pain.effect_smd_sd or 1.0) ** 2):
-            del pain["tau2"]
-    pain = {k: v for k, v in pain.items() if v is not None}
-    if s.pain.arm_effects is not None:
-        pain["arm_effects"] = dict(zip(s.design.arms[1:], s.pain.arm_effects))
-    if "unblinding_ae" not in pain:
-        pain.pop("unblinding_shift", None)
-    return pain
-
-
-def _ae_dict(ae: AdverseEvent, arms: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio,
-                           "risk_ratio_prior": ae.risk_ratio_prior}
-    if ae.arm_risk_ratios is not None:
-        out["arm_risk_ratios"] = dict(zip(arms[1:], ae.arm_risk_ratios))
-    if ae.risk_ratio_evidence is not None:
-        out["risk_ratio"] = {"from": "evidence", "key": ae.risk_ratio_evidence}
-    elif ae.log_rr_sd is not None:
-        out["log_rr_sd"] = ae.log_rr_sd
-    return out
-
-
-def _meta_dict(m: MetaSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"method": m.method, "hksj": m.hksj, "new_trials": m.new_trials,
-                           "rules": list(m.rules), "power": m.power}
-    if m.studies is not None:
-        out["studies"] = [list(row) for row in m.studies]
-    if m.pooled is not None and m.evidence is None:
-        out["pooled"] = {"estimate": m.pooled[0], "se": m.pooled[1]}
-        if m.pooled[2] is not None:
-            out["pooled"]["k"] = m.pooled[2]
-    if m.evidence is not None:
-        out["evidence"] = m.evidence
-    for key in ("tau2", "precision", "delta"):
-        if getattr(m, key) is not None:
-            out[key] = getattr(m, key)
-    defaults = {f.name: f.default for f in dataclasses.fields(MetaSpec)}
-    for key in file_keys(MetaSpec):  # the other options, where they are not the default
-        value = getattr(m, key)
-        if key not in out and key not in ("studies", "pooled", "evidence") \
-                and value != defaults[key]:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
-    out = {k: getattr(r, k) for k in file_keys(RecruitmentSpec)}
-    # an even ramp is written back as the ramp, so that sweeping `sites` keeps it
-    ramp = r.opening_ramp
-    out["site_open_months"] = ramp if ramp is not None else list(r.site_open_months)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def _plain(section: Any) -> dict[str, Any]:
-    """Every file field of a value, tuples as lists."""
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k in file_keys(type(section)) if (v := getattr(section, k)) is not None}
-
-
-def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
-    """The scenario as a nested dictionary in the shape of its TOML file."""
-    design = _plain(s.design)
-    if s.design.kind != "crossover":
-        design = {k: v for k, v in design.items() if k not in CROSSOVER_FIELDS}
-    dropout = {"rate": s.dropout.rate, "after_ae": dict(s.dropout.after_ae),
-               "mechanism": s.dropout.mechanism}
-    if s.dropout.mechanism in ("mar", "mnar"):
-        dropout["slope"] = s.dropout.slope
-    out: dict[str, Any] = {
-        "name": s.name, "seed": s.seed, "design": design, "pain": _pain_dict(s, evidence),
-        "adverse_events": {ae.name: _ae_dict(ae, s.design.arms) for ae in s.adverse_events},
-        "dropout": dropout, "analysis": _plain(s.analysis), "simulation": _plain(s.simulation),
-    }
-    if s.meta_analysis is not None:
-        out["meta_analysis"] = _meta_dict(s.meta_analysis)
-    if s.recruitment is not None:
-        out["recruitment"] = _recruitment_dict(s.recruitment)
-    if s.interim is not None:
-        out["interim"] = _plain(s.interim)
-    if s.sweep is not None:
-        out["sweep"] = {"grid": {k: list(v) for k, v in s.sweep.grid},
-                        "zip": {k: list(v) for k, v in s.sweep.zip}}
-    if s.decision is not None:
-        out["decision"] = {**_plain(s.decision), "event_weights": dict(s.decision.event_weights)}
-    return out
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .bounds import DIFFERENCE, MAX_ARM_SIZE, MAX_ARMS, MAX_RATIO, is_difference, is_ratio
 from .schema import check_fields, choice, fail, integer, names, number, numbers
 
 __all__ = ["Design", "DESIGN_KINDS", "CROSSOVER_FIELDS"]
@@ -62,17 +63,18 @@ class Design:
     >>> Design(n_per_arm=1)
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: [design] n_per_arm = 1: must be an integer >= 2
+    simulator.errors.ScenarioError: [design] n_per_arm = 1: must be an integer in [2, 100000]
     """
 
     kind: Literal["parallel", "crossover", "multiarm"] = choice(DESIGN_KINDS, "parallel")
     arms: tuple[str, ...] = names(None, optional=True)
     allocation: tuple[float, ...] = numbers(None, optional=True)
-    n_per_arm: int = integer(check=lambda v: v >= 2, allowed="must be an integer >= 2")
+    n_per_arm: int = integer(check=lambda v: 2 <= v <= MAX_ARM_SIZE,
+                             allowed=f"must be an integer in [2, {MAX_ARM_SIZE}]")
     within_correlation: float = number(0.7, check=lambda v: -1 < v < 1,
                                        allowed="must be in (-1, 1)")
-    period_effect: float = number(0.0)
-    carryover: float = number(0.0)
+    period_effect: float = number(0.0, check=is_difference, allowed=DIFFERENCE)
+    carryover: float = number(0.0, check=is_difference, allowed=DIFFERENCE)
     washout_dropout: float = number(0.0, check=lambda v: 0 <= v < 1, allowed="must be in [0, 1)")
     crossover_analysis: Literal["within", "first-period"] = choice(("within", "first-period"),
                                                                    "within")
@@ -88,14 +90,26 @@ class Design:
                 value = getattr(self, name)
                 if value != type(self).__dataclass_fields__[name].default:
                     raise fail(f"[design] {name}", value, "only for kind = 'crossover'")
-        arms, n_arms = self.arms, "at least 3" if self.kind == "multiarm" else "2"
-        if (len(arms) < 3 if self.kind == "multiarm" else len(arms) != 2) \
+        arms = self.arms
+        n_arms = f"3 to {MAX_ARMS}" if self.kind == "multiarm" else "2"
+        if (not 3 <= len(arms) <= MAX_ARMS if self.kind == "multiarm" else len(arms) != 2) \
                 or len(set(arms)) != len(arms):
             raise fail("[design] arms", arms,
                        f"must be a list of {n_arms} distinct names, the reference arm first")
         if len(self.allocation) != len(arms) or not all(w > 0 for w in self.allocation):
             raise fail("[design] allocation", self.allocation,
                        f"must be a list of {len(arms)} positive numbers, one per arm")
+        if not all(is_ratio(w / self.allocation[0]) for w in self.allocation):
+            raise fail("[design] allocation", self.allocation,
+                       f"each weight must be within a factor {MAX_RATIO:g} of the reference "
+                       "arm's (the first)")
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        if max(self.group_sizes) > MAX_ARM_SIZE:
+            raise fail("[design] allocation", self.allocation,
+                       f"gives arm sizes {list(self.group_sizes)} at n_per_arm = "
+                       f"{self.n_per_arm}; no arm may have more than {MAX_ARM_SIZE} patients")
         if min(self.group_sizes) < 2:
             raise fail("[design] allocation", self.allocation,
                        f"gives arm sizes {list(self.group_sizes)} at n_per_arm = "
@@ -110,6 +124,13 @@ class Design:
         """Patients per arm with ``n_per_arm`` in the reference arm (any n >= 0)."""
         base = self.allocation[0]
         return tuple(int(round(n_per_arm * w / base)) for w in self.allocation)
+
+    def largest_n_per_arm(self) -> int:
+        """The largest n per arm at which no arm holds more than MAX_ARM_SIZE patients."""
+        n = int(MAX_ARM_SIZE * self.allocation[0] / max(self.allocation)) + 1
+        while n > 2 and max(self.group_sizes_at(n)) > MAX_ARM_SIZE:
+            n -= 1
+        return n
 
     @property
     def n_total(self) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import ScenarioError
+from .bounds import MAX_RATIO, is_ratio
 from .schema import check_fields, choice, fail, number, numbers, text
 
 __all__ = ["AdverseEvent", "Dropout", "MECHANISMS"]
@@ -54,15 +55,16 @@ class AdverseEvent:
     name: str = text(in_file=False)
     placebo_risk: float = number(check=lambda v: 0 <= v <= 1,
                                  allowed="must be a probability in [0, 1]")
-    risk_ratio: float = number(1.0, check=lambda v: v > 0,
-                               allowed='must be a number > 0 or { from = "evidence", key = "..." }')
+    risk_ratio: float = number(1.0, check=is_ratio,
+                               allowed=f"must be a number in [{1 / MAX_RATIO:g}, {MAX_RATIO:g}] "
+                                       'or { from = "evidence", key = "..." }')
     risk_ratio_prior: Literal["fixed", "pooled"] = choice(("fixed", "pooled"), "fixed")
-    log_rr_sd: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                     allowed="must be a number > 0")
+    log_rr_sd: float | None = number(None, optional=True, check=lambda v: 0 < v <= 5,
+                                     allowed="must be a number in (0, 5] (log scale)")
     risk_ratio_evidence: str | None = text(None, optional=True, in_file=False)
     arm_risk_ratios: tuple[float, ...] | None = numbers(
-        None, optional=True, check=lambda v: all(x > 0 for x in v),
-        allowed="must be a number > 0 for every active arm")
+        None, optional=True, check=lambda v: all(map(is_ratio, v)),
+        allowed=f"must be a number in [{1 / MAX_RATIO:g}, {MAX_RATIO:g}] for every active arm")
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.replace("_", "").replace(
@@ -127,7 +129,8 @@ class Dropout:
     rate: float = number(0.0, check=lambda v: 0 <= v < 1, allowed="must be in [0, 1)")
     after_ae: Mapping[str, float] = dataclasses.field(default_factory=dict)
     mechanism: Literal["mcar", "mar", "mnar", "ae"] = choice(MECHANISMS, "mcar")
-    slope: float = number(0.0, allowed="must be a finite number (log odds per NRS point)")
+    slope: float = number(0.0, check=lambda v: -10 <= v <= 10,
+                          allowed="must be a number in [-10, 10] (log odds per NRS point)")
 
     def __post_init__(self) -> None:
         check_fields(self, "dropout")

@@ -156,10 +156,11 @@ class _EntryReader:
         if ci is not None:
             if (not isinstance(ci, list) or len(ci) != 2
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                               for v in ci)
-                    or not ci[0] < ci[1] or (ratio and ci[0] <= 0)):
-                raise self.fail("ci", ci, "must be [lower, upper] with lower < upper"
-                                + (" and lower > 0" if ratio else ""))
+                               and math.isfinite(v) for v in ci)
+                    or not ci[0] < ci[1] or (ratio and ci[0] <= 0)
+                    or not math.isfinite(ci[1] - ci[0])):
+                raise self.fail("ci", ci, "must be [lower, upper], finite numbers with lower "
+                                "< upper" + (" and lower > 0" if ratio else ""))
             if published is not None and not ci[0] <= published <= ci[1]:
                 raise self.fail("ci", ci, f"must contain the estimate {published}")
             ci = (float(ci[0]), float(ci[1]))

@@ -10,6 +10,7 @@ from ..analysis.sequential import SequentialDesign, conditional_power, group_seq
 from ..analysis.sequential_inputs import MAX_LOOKS
 from ..analysis.spending import ALPHA_SPENDING, BETA_SPENDING
 from ..errors import ScenarioError
+from .bounds import MIN_ALPHA, SPENDING_PARAMETER, is_spending_parameter
 from .schema import check_fields, choice, fail, flag, number, numbers
 
 __all__ = ["InterimSpec", "sequential_design"]
@@ -76,9 +77,12 @@ class InterimSpec:
     alpha_spending: str = choice(ALPHA_SPENDING + _WANG_TSIATIS, "asOF")
     beta_spending: str = choice(("none",) + BETA_SPENDING, "none")
     binding: bool = flag(False)
-    beta: float = number(0.2, check=lambda v: 0 < v < 0.5, allowed="must be in (0, 0.5)")
-    gamma_a: float | None = number(None, optional=True)
-    gamma_b: float | None = number(None, optional=True)
+    beta: float = number(0.2, check=lambda v: MIN_ALPHA <= v < 0.5,
+                         allowed=f"must be in [{MIN_ALPHA:g}, 0.5)")
+    gamma_a: float | None = number(None, optional=True, check=is_spending_parameter,
+                                   allowed=SPENDING_PARAMETER)
+    gamma_b: float | None = number(None, optional=True, check=is_spending_parameter,
+                                   allowed=SPENDING_PARAMETER)
     delta_wt: float | None = number(None, optional=True, check=lambda v: -0.5 <= v <= 1,
                                     allowed="must be in [-0.5, 1]")
     user_alpha_spending: tuple[float, ...] | None = numbers(None, optional=True)

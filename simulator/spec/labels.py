@@ -64,6 +64,7 @@ FIELD_LABELS: dict[str, tuple[str, str | None]] = {
     "analysis.estimand": ("estimand", None),
     "analysis.imputations": ("multiple imputations", None),
     "analysis.multiplicity": ("multiplicity adjustment", None),
+    "analysis.responder_test": ("responder test (z, or continuity-corrected)", None),
     "simulation.n_sims": ("simulated trials", "trials"),
     "simulation.chunk_mb": ("memory per task", "MB"),
     "meta_analysis.studies": ("existing studies (estimate, SE)", NRS),

@@ -9,6 +9,8 @@ from datetime import date
 from typing import Literal
 
 from .._lazy import special
+from .bounds import (MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
+                     is_spending_parameter)
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
@@ -24,8 +26,21 @@ TSA_RIS = ("daris", "i2", "ris")
 TAU2_PRIORS = ("fixed", "qprofile", "rhodes", "turner", "lognormal")
 
 
+#: The smallest standard error of an existing estimate (NRS points).
+MIN_SE = 1e-3
+#: The smallest effect an information size may be for (NRS points).
+MIN_DELTA = 0.01
+#: Most existing studies (each simulated update re-fits them all).
+MAX_STUDIES = 100
+
+
 def _real(x) -> bool:
     return isinstance(x, _numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _pair(estimate, se) -> bool:
+    """An estimate in [-10, 10] and its SE in [0.001, 10] (NRS points)."""
+    return _real(estimate) and _real(se) and is_difference(estimate) and MIN_SE <= se <= NRS_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,34 +145,41 @@ class MetaSpec:
     evidence: str | None = text(None, optional=True)
     method: Literal["fixed", "dl", "reml", "pm"] = choice(META_METHODS, "reml")
     hksj: bool = flag(False)
-    tau2: float | None = number(None, optional=True, check=lambda v: v >= 0,
-                                allowed="must be a number >= 0 (NRS points squared)")
+    tau2: float | None = number(None, optional=True, check=lambda v: 0 <= v <= NRS_MAX**2,
+                                allowed="must be a number in [0, 100] (NRS points squared)")
     new_trials: int = integer(1, check=lambda v: 1 <= v <= 100,
                               allowed="must be an integer in [1, 100]")
     rules: tuple[str, ...] = ("settled", "ci-excludes-0")
-    precision: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                     allowed="must be a number > 0 (NRS points)")
-    power: float = number(0.9, check=lambda v: 0.5 <= v < 1, allowed="must be in [0.5, 1)")
-    delta: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                 allowed="must be a number > 0 (NRS points)")
+    precision: float | None = number(None, optional=True, check=lambda v: 0 < v <= NRS_MAX,
+                                     allowed="must be a number in (0, 10] (NRS points)")
+    power: float = number(0.9, check=lambda v: 0.5 <= v <= 1 - MIN_ALPHA,
+                          allowed=f"must be in [0.5, 1 - {MIN_ALPHA:g}]")
+    delta: float | None = number(None, optional=True, check=lambda v: MIN_DELTA <= v <= NRS_MAX,
+                                 allowed=f"must be a number in [{MIN_DELTA:g}, 10] (NRS points)")
     tsa_alpha_spending: str = choice(TSA_ALPHA, "asOF")
     tsa_beta_spending: str = choice(TSA_BETA, "none")
     tsa_binding: bool = flag(False)
-    tsa_gamma_a: float | None = number(None, optional=True)
-    tsa_gamma_b: float | None = number(None, optional=True)
+    tsa_gamma_a: float | None = number(None, optional=True, check=is_spending_parameter,
+                                       allowed=SPENDING_PARAMETER)
+    tsa_gamma_b: float | None = number(None, optional=True, check=is_spending_parameter,
+                                       allowed=SPENDING_PARAMETER)
     tsa_ris: str = choice(TSA_RIS, "daris")
     hksj_truncate: bool = flag(False)
     tau2_prior: str = choice(TAU2_PRIORS, "fixed")
-    tau2_prior_mu: float | None = number(None, optional=True)
-    tau2_prior_sigma: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                            allowed="must be a number > 0 (SD of ln tau^2)")
+    tau2_prior_mu: float | None = number(
+        None, optional=True, check=lambda v: -30 <= v <= 5,
+        allowed="must be a number in [-30, 5] (mean of ln tau^2: tau^2 from 1e-13 to 148)")
+    tau2_prior_sigma: float | None = number(
+        None, optional=True, check=lambda v: 0 < v <= 5,
+        allowed="must be a number in (0, 5] (SD of ln tau^2)")
     ci_method: str = choice(CI_METHODS, "z")
-    ci_studies: int | None = integer(None, optional=True, check=lambda v: v >= 2,
-                                     allowed="must be an integer >= 2 (studies in the review's CI)")
+    ci_studies: int | None = integer(
+        None, optional=True, check=lambda v: 2 <= v <= MAX_STUDIES,
+        allowed=f"must be an integer in [2, {MAX_STUDIES}] (studies in the review's CI)")
     tau2_method: str = choice(("unknown",) + TAU2_METHODS, "unknown")
     outcome: str = text("pain")
-    harm_margin: float | None = number(None, optional=True, check=lambda v: v > 1,
-                                       allowed="must be a risk ratio > 1")
+    harm_margin: float | None = number(None, optional=True, check=lambda v: 1 < v <= MAX_RATIO,
+                                       allowed=f"must be a risk ratio in (1, {MAX_RATIO:g}]")
     analysis_lag_months: float = number(
         0.0, check=lambda v: v >= 0,
         allowed="must be a number >= 0 (months from the last outcome to the updated review)")
@@ -286,16 +308,21 @@ class MetaSpec:
                        "pooled = { estimate, se, k } or evidence = \"key\"")
         if self.studies is not None:
             rows = self.studies
-            if not isinstance(rows, (list, tuple)) or not rows or not all(
-                    isinstance(r, (list, tuple)) and len(r) == 2 and all(_real(x) for x in r)
-                    and r[1] > 0 for r in rows):
+            if not isinstance(rows, (list, tuple)) or not 1 <= len(rows) <= MAX_STUDIES \
+                    or not all(isinstance(r, (list, tuple)) and len(r) == 2 and _pair(*r)
+                               for r in rows):
                 raise fail("[meta_analysis] studies", rows,
-                           "must be a list of [estimate, se] pairs (0-10 NRS), se > 0")
+                           f"must be a list of 1 to {MAX_STUDIES} [estimate, se] pairs (0-10 "
+                           f"NRS): estimate in [-10, 10], se in [{MIN_SE:g}, 10]")
             object.__setattr__(self, "studies", tuple((float(a), float(b)) for a, b in rows))
         else:
-            est, se, k = self.pooled
-            if not (_real(est) and _real(se) and se > 0
-                    and (k is None or (isinstance(k, int) and k >= 1))):
+            pooled = self.pooled
+            if not isinstance(pooled, (list, tuple)) or len(pooled) != 3:
+                pooled = (None, None, None)
+            est, se, k = pooled
+            if not (_pair(est, se) and (k is None or (isinstance(k, int) and not isinstance(
+                    k, bool) and 1 <= k <= 10_000))):
                 raise fail("[meta_analysis] pooled", self.pooled,
-                           "must be (estimate, se > 0, k >= 1 or None)")
+                           f"must be (estimate in [-10, 10], se in [{MIN_SE:g}, 10], k in "
+                           "[1, 10000] or None) (0-10 NRS)")
             object.__setattr__(self, "pooled", (float(est), float(se), k))

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from .bounds import DIFFERENCE, MIN_SD, NRS_MAX, SCORE, is_difference, is_score, is_sd
 from .schema import MISSING, check_fields, choice, fail, flag, number, numbers, text
 
 __all__ = ["Pain", "ANALYSES", "RESPONDER_CUTOFFS", "NRS_MAX", "latent_bounds",
@@ -14,12 +15,11 @@ __all__ = ["Pain", "ANALYSES", "RESPONDER_CUTOFFS", "NRS_MAX", "latent_bounds",
 AnalysisName = Literal["ancova", "change", "followup", "responder30", "responder50"]
 ANALYSES: tuple[str, ...] = ("ancova", "change", "followup", "responder30", "responder50")
 RESPONDER_CUTOFFS: dict[str, float] = {"responder30": 0.30, "responder50": 0.50}
-NRS_MAX = 10.0
 #: The smallest share of the screened population an inclusion range may admit.
 MIN_INCLUSION = 1e-6
 
-_EFFECT = 'must be a finite number (NRS points) or { from = "evidence", key = "..." }'
-_POSITIVE = "must be a number > 0"
+_EFFECT = 'must be a number in [-10, 10] (NRS points) or { from = "evidence", key = "..." }'
+_SD = f"must be a number in [{MIN_SD:g}, 10] (NRS points)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,36 +90,39 @@ class Pain:
     >>> Pain(effect=-1.0, sd=-2)
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: [pain] sd = -2: must be a number > 0
+    simulator.errors.ScenarioError: [pain] sd = -2: must be a number in [0.01, 10] (NRS points)
     """
 
-    effect: float = number(allowed=_EFFECT)
-    sd: float = number(2.5, check=lambda v: v > 0, allowed=_POSITIVE)
-    baseline_mean: float = number(6.5)
-    baseline_sd: float = number(1.3, check=lambda v: v > 0, allowed=_POSITIVE)
+    effect: float = number(check=is_difference, allowed=_EFFECT)
+    sd: float = number(2.5, check=is_sd, allowed=_SD)
+    baseline_mean: float = number(6.5, check=is_score, allowed=SCORE)
+    baseline_sd: float = number(1.3, check=is_sd, allowed=_SD)
     correlation: float = number(0.3, check=lambda v: -1 < v < 1, allowed="must be in (-1, 1)")
-    placebo_change: float = number(-1.0)
-    mcid: float = number(1.0, check=lambda v: v >= 0, allowed="must be a number >= 0")
+    placebo_change: float = number(-1.0, check=is_difference, allowed=DIFFERENCE)
+    mcid: float = number(1.0, check=is_score, allowed="must be a number in [0, 10] (NRS points)")
     bounded: bool = flag(False)
-    inclusion_min: float | None = number(None, optional=True)
-    inclusion_max: float | None = number(None, optional=True)
+    inclusion_min: float | None = number(None, optional=True, check=is_score, allowed=SCORE)
+    inclusion_max: float | None = number(None, optional=True, check=is_score, allowed=SCORE)
     analysis: AnalysisName = choice(ANALYSES, "ancova")
     effect_prior: Literal["fixed", "pooled", "predictive"] = choice(
         ("fixed", "pooled", "predictive"), "fixed")
-    effect_sd: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                     allowed="must be a number > 0 (NRS points)")
-    tau2: float | None = number(None, optional=True, check=lambda v: v >= 0,
-                                allowed="must be a number >= 0 (NRS points squared)")
+    effect_sd: float | None = number(None, optional=True, check=lambda v: 0 < v <= NRS_MAX,
+                                     allowed="must be a number in (0, 10] (NRS points)")
+    tau2: float | None = number(None, optional=True, check=lambda v: 0 <= v <= NRS_MAX**2,
+                                allowed="must be a number in [0, 100] (NRS points squared)")
     effect_evidence: str | None = text(None, optional=True, in_file=False)
-    effect_smd_sd: float | None = number(None, optional=True, in_file=False,
-                                         check=lambda v: v > 0, allowed=_POSITIVE)
+    effect_smd_sd: float | None = number(
+        None, optional=True, in_file=False, check=lambda v: v > 0,
+        allowed="must be a number > 0 (the SD that converts an SMD, NRS points)")
     followup_weeks: float | None = number(
         None, optional=True, check=lambda v: v > 0,
         allowed="must be a number > 0 (weeks from the start of treatment to the primary outcome)")
     unblinding_ae: str | None = text(None, optional=True,
                                      allowed="must be an adverse event's name")
-    unblinding_shift: float = number(0.0, allowed="must be a finite number (NRS points)")
-    arm_effects: tuple[float, ...] | None = numbers(None, optional=True)
+    unblinding_shift: float = number(0.0, check=is_difference, allowed=DIFFERENCE)
+    arm_effects: tuple[float, ...] | None = numbers(
+        None, optional=True, check=lambda v: all(map(is_difference, v)),
+        allowed="must be a number in [-10, 10] (NRS points) for every active arm")
 
     def __post_init__(self) -> None:
         check_fields(self, "pain")
@@ -131,9 +134,6 @@ class Pain:
 
     def _check_inclusion(self) -> None:
         lo, hi = self.inclusion_min, self.inclusion_max
-        for key, value in (("inclusion_min", lo), ("inclusion_max", hi)):
-            if self.bounded and value is not None and not 0 <= value <= NRS_MAX:
-                raise fail(f"[pain] {key}", value, "must be in [0, 10] with bounded scores")
         if lo is not None and hi is not None and not lo < hi:
             raise fail("[pain] inclusion_max", hi, f"must be > inclusion_min = {lo}")
         p_in = inclusion_probability(self)

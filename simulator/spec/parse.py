@@ -6,7 +6,9 @@ import math
 import tomllib
 from typing import Any
 
+from .._io import check_depth
 from ..errors import ScenarioError
+from .bounds import MAX_CURVE_POINTS
 
 __all__ = ["parse_override", "parse_sweep_values", "parse_n_grid", "MAX_VALUES"]
 
@@ -33,10 +35,12 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. pain.effect=-1.0")
     raw = raw.strip()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
+        return key, raw
+    except RecursionError:
+        parsed = None
+    return key, check_depth(parsed, f"--set {key}")["v"]
 
 
 def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
@@ -58,7 +62,7 @@ def parse_sweep_values(key: str, raw: Any, where: str) -> tuple[Any, ...]:
             start, stop, step = (tomllib.loads(f"v = {p.strip()}")["v"] for p in raw.split(":"))
             ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
                      for x in (start, stop, step)) and step > 0 and stop >= start
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             ok = False
         if not ok:
             raise ScenarioError(f"{label} = {raw!r}: expected START:STOP:STEP with "
@@ -87,7 +91,8 @@ def parse_n_grid(text: str) -> list[int]:
     """Sizes per arm: ``"20:400:20"`` (stop included) or ``"50,100,150"``.
 
     The same reader as a sweep key's values (:func:`parse_sweep_values`),
-    then every value must be an integer >= 2.
+    then every value must be an integer >= 2, and there may be at most
+    :data:`~simulator.spec.bounds.MAX_CURVE_POINTS` of them.
 
     Examples
     --------
@@ -102,4 +107,7 @@ def parse_n_grid(text: str) -> list[int]:
                             "comma-separated list of integers")
     if min(values) < 2:
         raise ScenarioError(f"--n {text!r}: every n per arm must be an integer >= 2")
+    if len(set(values)) > MAX_CURVE_POINTS:
+        raise ScenarioError(f"--n {text!r}: gives {len(set(values)):,} sizes; a curve has at "
+                            f"most {MAX_CURVE_POINTS:,}: use a larger STEP")
     return list(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .bounds import MAX_MONTHS
 from .schema import check_fields, fail, integer, number, numbers
 
 __all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
@@ -11,8 +12,19 @@ __all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
 #: The most recruiting sites a scenario may have.
 MAX_SITES = 10_000
 
-_POSITIVE = "must be a number > 0"
-_NONNEG = "must be a number >= 0"
+_MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
+_POSITIVE_MONTHS = f"must be a number of months in (0, {MAX_MONTHS:g}]"
+_COST = "must be a number in [0, 1e12]"
+#: Hours: the shortest infusion session and opening day.
+_MIN_HOURS = 0.1
+
+
+def _months(v: float) -> bool:
+    return 0 <= v <= MAX_MONTHS
+
+
+def _cost(v: float) -> bool:
+    return 0 <= v <= 1e12
 
 
 def even_ramp(ramp: float, sites: int) -> tuple[float, ...]:
@@ -76,32 +88,38 @@ class RecruitmentSpec:
     sites: int = integer(check=lambda v: 1 <= v <= MAX_SITES,
                          allowed=f"must be an integer in [1, {MAX_SITES}]")
     rate_per_site_month: float = number(
-        check=lambda v: v > 0,
-        allowed="must be a number > 0 (patients screened per site per month)")
+        check=lambda v: 0.01 <= v <= 10_000,
+        allowed="must be a number in [0.01, 10000] (patients screened per site per month)")
     site_open_months: tuple[float, ...] = numbers(
-        (0.0,), check=lambda v: all(x >= 0 for x in v),
-        allowed="must be a list of opening times >= 0 (months), one per site")
+        (0.0,), check=lambda v: all(map(_months, v)),
+        allowed=f"must be a list of opening times in [0, {MAX_MONTHS:g}] (months), one per "
+                "site")
     rate_cv: float = number(
-        0.6, check=lambda v: 0 <= v <= 3,
-        allowed="must be a number in [0, 3] (coefficient of variation of the site rates)")
-    screen_failure: float = number(0.0, check=lambda v: 0 <= v < 1, allowed="must be in [0, 1)")
+        0.6, check=lambda v: v == 0 or 1e-3 <= v <= 3,
+        allowed="must be 0 or a number in [0.001, 3] (coefficient of variation of the site "
+                "rates; the gamma's shape is 1 / cv^2)")
+    screen_failure: float = number(0.0, check=lambda v: 0 <= v <= 0.99,
+                                   allowed="must be in [0, 0.99]")
     chairs_per_site: int | None = integer(
-        None, optional=True, check=lambda v: v >= 1,
-        allowed="must be an integer >= 1 (absent = no capacity limit)")
+        None, optional=True, check=lambda v: 1 <= v <= 1000,
+        allowed="must be an integer in [1, 1000] (absent = no capacity limit)")
     sessions_per_patient: int = integer(1, check=lambda v: 1 <= v <= 100,
                                         allowed="must be an integer in [1, 100]")
     working_days_per_week: int = integer(5, check=lambda v: 1 <= v <= 7,
                                          allowed="must be an integer in [1, 7]")
-    session_hours: float = number(4.0, check=lambda v: v > 0, allowed=_POSITIVE)
-    hours_per_day: float = number(8.0, check=lambda v: 0 < v <= 24, allowed="must be in (0, 24]")
-    max_wait_days: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                         allowed=_POSITIVE)
-    followup_months: float = number(1.0, check=lambda v: v >= 0, allowed=_NONNEG)
-    deadline_months: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                           allowed=_POSITIVE)
-    cost_per_patient: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
-    cost_per_site_month: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
-    cost_per_infusion: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
+    session_hours: float = number(4.0, check=lambda v: _MIN_HOURS <= v <= 24,
+                                  allowed=f"must be a number of hours in [{_MIN_HOURS:g}, 24]")
+    hours_per_day: float = number(8.0, check=lambda v: _MIN_HOURS <= v <= 24,
+                                  allowed=f"must be a number of hours in [{_MIN_HOURS:g}, 24]")
+    max_wait_days: float | None = number(None, optional=True, check=lambda v: 0 < v <= 3650,
+                                         allowed="must be a number of days in (0, 3650]")
+    followup_months: float = number(1.0, check=_months, allowed=_MONTHS)
+    deadline_months: float | None = number(None, optional=True,
+                                           check=lambda v: 0 < v <= MAX_MONTHS,
+                                           allowed=_POSITIVE_MONTHS)
+    cost_per_patient: float = number(0.0, check=_cost, allowed=_COST)
+    cost_per_site_month: float = number(0.0, check=_cost, allowed=_COST)
+    cost_per_infusion: float = number(0.0, check=_cost, allowed=_COST)
 
     def __post_init__(self) -> None:
         check_fields(self, "recruitment")

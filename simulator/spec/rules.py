@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ..errors import ScenarioError
 from .evidence_entry import EvidenceTable
 from .interim import sequential_design
+from .meta import MIN_DELTA
 from .schema import MISSING, fail
 
 if TYPE_CHECKING:
@@ -37,8 +38,12 @@ def _check_multiarm(s: Scenario) -> None:
     if s.analysis.test == "welch":
         raise fail("[analysis] test", "welch", "multi-arm comparisons use the pooled variance "
                    "of all arms: 'student'")
-    if s.analysis.estimand != "hypothetical" or s.pain.unblinding_ae is not None:
+    if s.analysis.estimand != "hypothetical":
         raise fail("[analysis] estimand", s.analysis.estimand,
+                   "multi-arm designs use the hypothetical estimand, without unblinding, "
+                   "for now")
+    if s.pain.unblinding_ae is not None:
+        raise fail("[pain] unblinding_ae", s.pain.unblinding_ae,
                    "multi-arm designs use the hypothetical estimand, without unblinding, "
                    "for now")
 
@@ -128,9 +133,18 @@ def _check_meta(s: Scenario) -> None:
         raise fail("[pain] analysis", pain.analysis,
                    "updating a meta-analysis of mean differences needs a continuous analysis "
                    "(ancova, change or followup)")
-    if meta.delta is None and pain.mcid <= 0:
+    if s.design.kind == "multiarm":
+        raise fail("[design] kind", s.design.kind,
+                   "updating a meta-analysis ([meta_analysis]) needs a two-arm trial "
+                   "('parallel' or 'crossover')")
+    if meta.delta is None and pain.mcid < MIN_DELTA:
         raise fail("[meta_analysis] delta", MISSING,
-                   "required when pain.mcid is 0 (the effect the information size is for)")
+                   f"required when pain.mcid is below {MIN_DELTA:g} (the effect the "
+                   "information size is for)")
+
+
+#: The smallest placebo risk of the event a binary update pools (log risk ratios).
+MIN_EVENT_RISK = 1e-6
 
 
 def _check_binary_meta(s: Scenario) -> None:
@@ -145,6 +159,10 @@ def _check_binary_meta(s: Scenario) -> None:
         raise fail("[meta_analysis] outcome", meta.outcome,
                    "a binary update takes a two-arm parallel design's events, for now")
     risk = events[meta.outcome].placebo_risk
+    if risk < MIN_EVENT_RISK:
+        raise fail(f"[adverse_events.{meta.outcome}] placebo_risk", risk,
+                   f"must be at least {MIN_EVENT_RISK:g} for a binary update ([meta_analysis] "
+                   "outcome): the variance of a log risk ratio grows as 1 / risk")
     if risk * meta.harm_margin >= 1:
         raise fail("[meta_analysis] harm_margin", meta.harm_margin,
                    f"with placebo_risk = {risk:g} the harmful risk {risk * meta.harm_margin:.3g} "

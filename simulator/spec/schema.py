@@ -102,17 +102,24 @@ def names(default: Any = MISSING, *, check: Callable[[tuple], bool] | None = Non
     return _field(Rule("names", allowed, check, optional=optional), default)
 
 
+#: Longest value a message shows (a longer one is cut, with "...").
+SHOWN_CHARS = 200
+
+
 def show(value: Any) -> str:
-    """A value as the scenario file writes it (``true``, ``'text'``, ``1.5``)."""
+    """A value as the scenario file writes it (``true``, ``'text'``, ``1.5``), at most
+    :data:`SHOWN_CHARS` characters."""
     if value is MISSING:
         return "(missing)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, tuple):
-        return str(list(value))
-    return str(value)
+        text = repr(value)
+    elif isinstance(value, tuple):
+        text = str(list(value))
+    else:
+        text = str(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 def fail(where: str, value: Any, allowed: str) -> ScenarioError:
@@ -212,7 +219,7 @@ def evolve(value: Any, changes: Mapping[str, Any] | None = None, /, **more: Any)
     >>> evolve(s, {"design.n_per_arm": 1})
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: [design] n_per_arm = 1: must be an integer >= 2
+    simulator.errors.ScenarioError: [design] n_per_arm = 1: must be an integer in [2, 100000]
     """
     updates = {**(changes or {}), **more}
     direct: dict[str, Any] = {}

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .bounds import MAX_N_SIMS, MIN_ALPHA
 from .schema import check_fields, choice, integer, number
 
-__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS", "N_TOLERANCE"]
+__all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS",
+           "RESPONDER_TESTS", "N_TOLERANCE"]
 
 #: Default widest range of n (as a share of n) the sample-size solver accepts.
 N_TOLERANCE = 0.02
 
 ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 MULTIPLICITY_METHODS = ("dunnett", "holm", "bonferroni", "none")
+RESPONDER_TESTS = ("z", "z-cc")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,16 +44,23 @@ class AnalysisSpec:
     multiplicity : {"dunnett", "holm", "bonferroni", "none"}
         Multi-arm: how the family-wise error of the comparisons with the
         reference is controlled.
+    responder_test : {"z", "z-cc"}
+        Responder analyses: the pooled two-proportion z-test with the Wald
+        interval, or both with Yates' continuity correction (the difference
+        shrunk by, and the interval widened by, ``(1/m0 + 1/m1) / 2``):
+        conservative where the uncorrected test is liberal, at a few
+        completers per arm.
 
     Examples
     --------
     >>> AnalysisSpec(alpha=0.7)
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: [analysis] alpha = 0.7: must be in (0, 0.5)
+    simulator.errors.ScenarioError: [analysis] alpha = 0.7: must be in [1e-10, 0.5)
     """
 
-    alpha: float = number(0.05, check=lambda v: 0 < v < 0.5, allowed="must be in (0, 0.5)")
+    alpha: float = number(0.05, check=lambda v: MIN_ALPHA <= v < 0.5,
+                          allowed=f"must be in [{MIN_ALPHA:g}, 0.5)")
     sided: Literal[1, 2] = choice((1, 2), 2)
     test: Literal["student", "welch"] = choice(("student", "welch"), "student")
     estimand: Literal["hypothetical", "treatment-policy-bocf", "treatment-policy-j2r",
@@ -59,6 +69,7 @@ class AnalysisSpec:
                                allowed="must be an integer in [2, 1000]")
     multiplicity: Literal["dunnett", "holm", "bonferroni", "none"] = choice(
         MULTIPLICITY_METHODS, "dunnett")
+    responder_test: Literal["z", "z-cc"] = choice(RESPONDER_TESTS, "z")
 
     def __post_init__(self) -> None:
         check_fields(self, "analysis")
@@ -77,8 +88,9 @@ class SimulationSpec:
         chunk layout (and so the random streams), never the worker count.
     """
 
-    n_sims: int = integer(10_000, check=lambda v: 1 <= v <= 10**9,
-                          allowed="must be an integer in [1, 1e9]")
+    n_sims: int = integer(10_000, check=lambda v: 2 <= v <= MAX_N_SIMS,
+                          allowed="must be an integer in [2, 1e9] (one trial has no Monte "
+                                  "Carlo error)")
     chunk_mb: float = number(64.0, check=lambda v: 1 <= v <= 65536,
                              allowed="must be a number of MB in [1, 65536]")
 

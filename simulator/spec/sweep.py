@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ScenarioError
+from .bounds import MAX_SWEEP_POINTS
 from .schema import fail
 
 __all__ = ["SweepSpec", "BACKENDS"]
@@ -40,6 +43,17 @@ class SweepSpec:
         dup = {k for k, _ in self.grid} & {k for k, _ in self.zip}
         if dup:
             raise fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
+        if self.n_points > MAX_SWEEP_POINTS:
+            sizes = [str(len(v)) for _, v in self.grid] + [str(n) for n in lengths]
+            raise ScenarioError(f"[sweep] {', '.join(self.keys)}: {' x '.join(sizes)} = "
+                                f"{self.n_points:,} points; a sweep has at most "
+                                f"{MAX_SWEEP_POINTS:,}")
+
+    @property
+    def n_points(self) -> int:
+        """Points of the sweep: the grid's values crossed, times the zipped values."""
+        return math.prod(len(v) for _, v in self.grid) * max(
+            (len(v) for _, v in self.zip), default=1)
 
     def merged(self, grid: Mapping[str, tuple], zip: Mapping[str, tuple]) -> SweepSpec:
         """A sweep with these grid and zip keys added, or replacing the same keys."""

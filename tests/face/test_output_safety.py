@@ -112,7 +112,7 @@ def no_simulation(monkeypatch):
 
     for module, name in ((commands_planning, "simulate"), (commands_planning, "power_curve"),
                          (commands_planning, "solve_sample_size"),
-                         (commands_ops, "run_sweep"), (commands_evidence, "meta_analyse")):
+                         (commands_ops, "run_sweep"), (commands_evidence, "pool_studies")):
         monkeypatch.setattr(module, name, forbidden)
 
 

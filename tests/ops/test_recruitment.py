@@ -395,9 +395,9 @@ def test_to_dict_is_stable_and_json_ready(congested):
 
 
 @pytest.mark.parametrize("patch, message", [
-    ({"screen_failure": 1.0}, "[recruitment] screen_failure = 1.0: must be in [0, 1)"),
+    ({"screen_failure": 1.0}, "[recruitment] screen_failure = 1.0: must be in [0, 0.99]"),
     ({"site_open_months": [0.0, 1.0]}, "[recruitment] site_open_months = [0.0, 1.0]: must be 3"),
-    ({"chairs_per_site": 0}, "[recruitment] chairs_per_site = 0: must be an integer >= 1"),
+    ({"chairs_per_site": 0}, "[recruitment] chairs_per_site = 0: must be an integer in [1, 1000]"),
     ({"session_hours": 9.0}, "[recruitment] session_hours = 9.0: must fit in a day"),
     ({"chair_per_site": 2}, "did you mean 'chairs_per_site'?"),
 ])

@@ -330,7 +330,7 @@ def test_simpy_and_vectorized_agree_with_every_new_feature():
 # spec and outputs
 
 @pytest.mark.parametrize("patch, message", [
-    ({"rate_cv": -0.1}, "[recruitment] rate_cv = -0.1: must be a number in [0, 3]"),
+    ({"rate_cv": -0.1}, "[recruitment] rate_cv = -0.1: must be 0 or a number in [0.001, 3]"),
     ({"working_days_per_week": 0}, "[recruitment] working_days_per_week = 0: must be an "
                                    "integer in [1, 7]"),
     ({"working_days_per_week": 5.0}, "[recruitment] working_days_per_week = 5.0"),

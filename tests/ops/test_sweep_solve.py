@@ -57,5 +57,5 @@ def test_cli_solving_sweep_plots_n_and_refuses_to_resume_with_another_target(tmp
     assert [int(r["n_per_arm"]) > 0 for r in rows] == [True, True]
     assert int(rows[0]["n_per_arm"]) < int(rows[1]["n_per_arm"])  # a smaller effect needs more
     assert main(argv + ["0.9", "--resume"]) == 2
-    assert "solve (--metric, --target) key target: 0.8 in the store, 0.9 in this run" in \
+    assert "solve (--metric, --target, --n-max) key target: 0.8 in the store, 0.9 in this run" in \
         capsys.readouterr().err

@@ -107,7 +107,7 @@ def test_pooled_ancova_comparisons_and_harm_per_arm():
 
 @pytest.mark.parametrize("data, fragment", [
     ({"design": {"kind": "multiarm", "arms": ["p", "a"], "n_per_arm": 10}},
-     "must be a list of at least 3 distinct names"),
+     "must be a list of 3 to 20 distinct names"),
     ({"design": {"n_per_arm": 10}, "pain": {"effect": -1, "arm_effects": {"active": -1}}},
      "[pain] arm_effects = {'active': -1}: only for design.kind = 'multiarm'"),
     ({"design": {"kind": "multiarm", "n_per_arm": 10}, "pain": {"effect": -1,

@@ -38,14 +38,14 @@ BAD = [
     (Design, "kind", "factorial", "[design] kind = 'factorial': must be one of"),
     (Design, "arms", ["a", ""], "[design] arms"),
     (Design, "allocation", [1, -1], "[design] allocation"),
-    (Design, "n_per_arm", 1, "[design] n_per_arm = 1: must be an integer >= 2"),
+    (Design, "n_per_arm", 1, "[design] n_per_arm = 1: must be an integer in [2, 100000]"),
     (Design, "within_correlation", 1.0, "[design] within_correlation = 1.0"),
     (Design, "period_effect", float("nan"), "[design] period_effect = nan"),
     (Design, "carryover", "x", "[design] carryover = 'x'"),
     (Design, "washout_dropout", 1.0, "[design] washout_dropout = 1.0"),
     (Design, "crossover_analysis", "both", "[design] crossover_analysis = 'both'"),
     (Pain, "effect", "big", "[pain] effect = 'big'"),
-    (Pain, "sd", -1, "[pain] sd = -1: must be a number > 0"),
+    (Pain, "sd", -1, "[pain] sd = -1: must be a number in [0.01, 10] (NRS points)"),
     (Pain, "baseline_mean", float("inf"), "[pain] baseline_mean = inf"),
     (Pain, "baseline_sd", 0, "[pain] baseline_sd = 0"),
     (Pain, "correlation", -1.0, "[pain] correlation = -1.0"),
@@ -75,12 +75,13 @@ BAD = [
     (Dropout, "after_ae", {"nausea": 1.5}, "[dropout.after_ae] nausea = 1.5"),
     (Dropout, "mechanism", "random", "[dropout] mechanism = 'random'"),
     (Dropout, "slope", "steep", "[dropout] slope = 'steep'"),
-    (AnalysisSpec, "alpha", 0.5, "[analysis] alpha = 0.5: must be in (0, 0.5)"),
+    (AnalysisSpec, "alpha", 0.5, "[analysis] alpha = 0.5: must be in [1e-10, 0.5)"),
     (AnalysisSpec, "sided", 2.0, "[analysis] sided = 2.0"),
     (AnalysisSpec, "test", "z", "[analysis] test = 'z'"),
     (AnalysisSpec, "estimand", "imputed", "[analysis] estimand = 'imputed'"),
     (AnalysisSpec, "imputations", 1, "[analysis] imputations = 1"),
     (AnalysisSpec, "multiplicity", "sidak", "[analysis] multiplicity = 'sidak'"),
+    (AnalysisSpec, "responder_test", "fisher", "[analysis] responder_test = 'fisher'"),
     (SimulationSpec, "n_sims", 0, "[simulation] n_sims = 0"),
     (SimulationSpec, "chunk_mb", 0.5, "[simulation] chunk_mb = 0.5"),
     (MetaSpec, "studies", ((1.0, -0.5),), "[meta_analysis] studies"),
@@ -108,7 +109,18 @@ BAD = [
     (MetaSpec, "ci_studies", 1, "[meta_analysis] ci_studies = 1"),
     (MetaSpec, "tau2_method", "ols", "[meta_analysis] tau2_method = 'ols'"),
     (MetaSpec, "outcome", "", "[meta_analysis] outcome = ''"),
-    (MetaSpec, "harm_margin", 0.8, "[meta_analysis] harm_margin = 0.8: must be a risk ratio > 1"),
+    (MetaSpec, "harm_margin", 0.8,
+     "[meta_analysis] harm_margin = 0.8: must be a risk ratio in (1, 1000]"),
+    (MetaSpec, "harm_margin", 1e300, "[meta_analysis] harm_margin = 1e+300"),
+    (MetaSpec, "tsa_gamma_a", -1e300, "[meta_analysis] tsa_gamma_a = -1e+300: must be a number "
+                                      "in [-40, 40]"),
+    (MetaSpec, "tsa_gamma_b", 41, "[meta_analysis] tsa_gamma_b = 41"),
+    (MetaSpec, "tau2_prior_mu", 1e300, "[meta_analysis] tau2_prior_mu = 1e+300: must be a "
+                                       "number in [-30, 5]"),
+    (MetaSpec, "tau2_prior_sigma", 1e300, "[meta_analysis] tau2_prior_sigma = 1e+300"),
+    (MetaSpec, "ci_studies", 101, "[meta_analysis] ci_studies = 101"),
+    (MetaSpec, "power", 1 - 1e-12, "[meta_analysis] power = 0.999999999999: must be in "
+                                   "[0.5, 1 - 1e-10]"),
     (MetaSpec, "analysis_lag_months", -1, "[meta_analysis] analysis_lag_months = -1: must be"),
     (MetaSpec, "start_date", "2027-02-30", "[meta_analysis] start_date = '2027-02-30': must be a "
                                            "date"),
@@ -116,7 +128,9 @@ BAD = [
     (RecruitmentSpec, "sites", 0, "[recruitment] sites = 0"),
     (RecruitmentSpec, "rate_per_site_month", 0, "[recruitment] rate_per_site_month = 0"),
     (RecruitmentSpec, "site_open_months", (0.0, -1.0), "[recruitment] site_open_months"),
-    (RecruitmentSpec, "rate_cv", 3.5, "[recruitment] rate_cv = 3.5: must be a number in [0, 3]"),
+    (RecruitmentSpec, "rate_cv", 3.5, "[recruitment] rate_cv = 3.5: must be 0 or a number in "
+                                      "[0.001, 3]"),
+    (RecruitmentSpec, "rate_cv", 5e-324, "[recruitment] rate_cv = 5e-324"),
     (RecruitmentSpec, "screen_failure", 1.0, "[recruitment] screen_failure = 1.0"),
     (RecruitmentSpec, "chairs_per_site", 0, "[recruitment] chairs_per_site = 0"),
     (RecruitmentSpec, "sessions_per_patient", 0, "[recruitment] sessions_per_patient = 0"),
@@ -134,8 +148,10 @@ BAD = [
     (InterimSpec, "alpha_spending", "asXX", "[interim] alpha_spending = 'asXX'"),
     (InterimSpec, "beta_spending", "bsXX", "[interim] beta_spending = 'bsXX'"),
     (InterimSpec, "binding", 1, "[interim] binding = 1"),
-    (InterimSpec, "beta", 0.5, "[interim] beta = 0.5: must be in (0, 0.5)"),
+    (InterimSpec, "beta", 0.5, "[interim] beta = 0.5: must be in [1e-10, 0.5)"),
+    (InterimSpec, "beta", 1e-162, "[interim] beta = 1e-162: must be in [1e-10, 0.5)"),
     (InterimSpec, "gamma_a", "x", "[interim] gamma_a = 'x'"),
+    (InterimSpec, "gamma_a", -1e300, "[interim] gamma_a = -1e+300: must be a number in [-40, 40]"),
     (InterimSpec, "gamma_b", float("nan"), "[interim] gamma_b = nan"),
     (InterimSpec, "delta_wt", 2, "[interim] delta_wt = 2: must be in [-0.5, 1]"),
     (InterimSpec, "user_alpha_spending", "x", "[interim] user_alpha_spending = 'x'"),
@@ -220,3 +236,53 @@ def test_sweep_spec_rules():
         SweepSpec(zip=(("pain.sd", (1, 2)), ("pain.mcid", (1,))))
     with pytest.raises(ScenarioError, match="either in grid or in zip"):
         SweepSpec(grid=(("pain.sd", (1,)),), zip=(("pain.sd", (2,)),))
+
+
+# Numbers beyond the bounds of the problem (simulator.spec.bounds): each is refused by
+# name, where it used to overflow, underflow or give a silently wrong answer.
+BEYOND = [
+    (Design, "n_per_arm", 10**9, "[design] n_per_arm = 1000000000: must be an integer in [2, 100000]"),
+    (Design, "allocation", [0.5, 1e300], "within a factor 1000 of the reference arm's"),
+    (Design, "allocation", [1, 1e-4], "within a factor 1000 of the reference arm's"),
+    (Design, "period_effect", 11, "[design] period_effect = 11: must be a number in [-10, 10]"),
+    (Pain, "effect", 1e300, "[pain] effect = 1e+300: must be a number in [-10, 10]"),
+    (Pain, "sd", 1e-162, "[pain] sd = 1e-162: must be a number in [0.01, 10]"),
+    (Pain, "baseline_sd", 1e155, "[pain] baseline_sd = 1e+155: must be a number in [0.01, 10]"),
+    (Pain, "baseline_mean", 12, "[pain] baseline_mean = 12: must be an NRS score in [0, 10]"),
+    (Pain, "mcid", 1e300, "[pain] mcid = 1e+300: must be a number in [0, 10]"),
+    (Pain, "inclusion_min", -5, "[pain] inclusion_min = -5: must be an NRS score in [0, 10]"),
+    (Pain, "effect_sd", 1e200, "[pain] effect_sd = 1e+200: must be a number in (0, 10]"),
+    (Pain, "tau2", 1e300, "[pain] tau2 = 1e+300: must be a number in [0, 100]"),
+    (Pain, "arm_effects", [1e300], "[pain] arm_effects = [1e+300]: must be a number in [-10, 10]"),
+    (AdverseEvent, "risk_ratio", 1e-300, "[adverse_events.nausea] risk_ratio = 1e-300: must be a "
+                                         "number in [0.001, 1000]"),
+    (AdverseEvent, "log_rr_sd", 1e300, "[adverse_events.nausea] log_rr_sd = 1e+300: must be a "
+                                       "number in (0, 5]"),
+    (Dropout, "slope", 1e300, "[dropout] slope = 1e+300: must be a number in [-10, 10]"),
+    (AnalysisSpec, "alpha", 1e-300, "[analysis] alpha = 1e-300: must be in [1e-10, 0.5)"),
+    (AnalysisSpec, "alpha", 5e-324, "[analysis] alpha = 5e-324: must be in [1e-10, 0.5)"),
+    (SimulationSpec, "n_sims", 1, "[simulation] n_sims = 1: must be an integer in [2, 1e9]"),
+    (MetaSpec, "studies", ((-1.0, 1e200),), "se in [0.001, 10]"),
+    (MetaSpec, "studies", ((-1.0, 0.5),) * 101, "1 to 100 [estimate, se] pairs"),
+    (MetaSpec, "delta", 1e-300, "[meta_analysis] delta = 1e-300: must be a number in [0.01, 10]"),
+    (RecruitmentSpec, "rate_per_site_month", 1e-300, "[recruitment] rate_per_site_month = 1e-300"),
+    (RecruitmentSpec, "session_hours", 1e-300, "[recruitment] session_hours = 1e-300"),
+    (RecruitmentSpec, "followup_months", 1e308, "[recruitment] followup_months = 1e+308"),
+]
+
+
+@pytest.mark.parametrize("cls, field, value, fragment", BEYOND,
+                         ids=[f"{c.__name__}.{f}={v!r:.12}" for c, f, v, _ in BEYOND])
+def test_numbers_beyond_their_bounds_are_refused_by_name(cls, field, value, fragment):
+    with pytest.raises(ScenarioError) as info:
+        cls(**{**GOOD[cls], field: value})
+    assert fragment in str(info.value)
+
+
+def test_a_pooled_summary_with_a_tiny_se_or_many_studies_is_refused():
+    with pytest.raises(ScenarioError, match=r"se in \[0.001, 10\]"):
+        MetaSpec(pooled=(-1.0, 1e-300, 3), tau2=0.1)
+    with pytest.raises(ScenarioError, match=r"k in \[1, 10000\]"):
+        MetaSpec(pooled=(-1.0, 0.3, 10**9), tau2=0.1)
+    with pytest.raises(ScenarioError, match=r"\[meta_analysis\] pooled"):
+        MetaSpec(pooled=5, tau2=0.1)

@@ -5,12 +5,12 @@ Each names the argument, its value and what is allowed (``ScenarioError``).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ...errors import ScenarioError
+from ...spec.bounds import MAX_MONTHS
 from ...spec.scenario import Scenario
 
 __all__ = ["check_count", "check_deadline", "check_recruitment_scenario"]
@@ -24,11 +24,12 @@ def check_count(name: str, value: Any, least: int) -> int:
 
 
 def check_deadline(deadline: Any) -> float | None:
-    """None, or a finite number of months > 0."""
+    """None, or a number of months in (0, MAX_MONTHS]."""
     if deadline is not None and (isinstance(deadline, bool)
                                  or not isinstance(deadline, (int, float, np.floating))
-                                 or not math.isfinite(deadline) or deadline <= 0):
-        raise ScenarioError(f"deadline_months = {deadline!r}: must be a number of months > 0")
+                                 or not 0 < deadline <= MAX_MONTHS):
+        raise ScenarioError(f"deadline_months = {deadline!r}: must be a number of months in "
+                            f"(0, {MAX_MONTHS:g}]")
     return None if deadline is None else float(deadline)
 
 

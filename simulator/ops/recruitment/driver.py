@@ -17,6 +17,7 @@ import numpy as np
 from ..._lazy import joblib
 from ...engine.layout import chunk_layout
 from ...errors import ScenarioError
+from ...spec.bounds import MAX_PATIENT_REPLICATIONS
 from ...spec.scenario import Scenario
 from .checks import check_count, check_deadline, check_recruitment_scenario
 from .model import RecruitmentModel
@@ -166,6 +167,11 @@ def _check_arguments(scenario: Any, n_reps: Any, seed: Any, n_jobs: Any, deadlin
     scenario = check_recruitment_scenario(scenario)
     n_reps = DEFAULT_N_REPS if n_reps is None else n_reps
     check_count("n_reps", n_reps, 2)
+    if n_reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
+        raise ScenarioError(
+            f"n_reps = {n_reps}: {n_reps} replications x {scenario.design.n_total} patients "
+            f"keep more than {MAX_PATIENT_REPLICATIONS:,} patient timelines; use at most "
+            f"{MAX_PATIENT_REPLICATIONS // scenario.design.n_total} replications")
     seed = scenario.seed if seed is None else seed
     check_count("seed", seed, 0)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
@@ -174,6 +180,6 @@ def _check_arguments(scenario: Any, n_reps: Any, seed: Any, n_jobs: Any, deadlin
     deadline = check_deadline(scenario.recruitment.deadline_months if deadline_months is None
                               else deadline_months)
     n_power_sims = scenario.simulation.n_sims if n_power_sims is None else n_power_sims
-    check_count("n_power_sims", n_power_sims, 1)
+    check_count("n_power_sims", n_power_sims, 2)
     return _Arguments(scenario=scenario, n_reps=int(n_reps), seed=int(seed), path=chosen,
                       deadline=deadline, n_power_sims=int(n_power_sims))

@@ -95,6 +95,9 @@ class RecruitmentResult:
     interim : InterimTiming or None
         With ``[interim]``: each look's date and the expected end of the
         sequential trial (:mod:`.interim_timing`).
+    notes : tuple of str
+        Why a summary is None (null in JSON), e.g. that no patient had a
+        primary outcome.
     """
 
     scenario_name: str
@@ -136,6 +139,7 @@ class RecruitmentResult:
     timelines: RecruitmentTimelines = field(compare=False, repr=False)
     worker_pids: tuple[int, ...] = field(default=(), compare=False, repr=False)
     interim: InterimTiming | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def worker_processes(self) -> int:
@@ -202,7 +206,8 @@ class RecruitmentResult:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (the ``trialsim recruit --json`` output)."""
+        """A JSON-ready dictionary (the ``trialsim recruit --json`` output; ``notes``
+        only when there are any)."""
         def mean(name: str, value: MonteCarloMean | None) -> dict[str, Any]:
             return value.to_dict(name) if value is not None else {name: None, f"{name}_se": None}
 
@@ -246,4 +251,5 @@ class RecruitmentResult:
             "power_seed": self.power_seed,
             "n_per_arm_at_deadline": {str(k): v for k, v in self.n_per_arm_at_deadline.items()},
             "interim": None if self.interim is None else self.interim.to_dict(),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -35,6 +35,7 @@ import numpy as np
 from ..._lazy import optimize, stats
 from ...errors import ConvergenceError, ScenarioError
 from ...mc import Z95, MonteCarloMean
+from ...spec.bounds import MAX_SOLVE_REPS
 from ...spec.recruitment import MAX_SITES, even_ramp
 from ...spec.scenario import Scenario
 from .checks import check_count, check_deadline, check_recruitment_scenario
@@ -286,6 +287,10 @@ def _problem(scenario: Any, solve: Any, probability: Any, deadline_months: Any, 
                 f"{list(r.site_open_months)}: solving for sites needs the sites to open evenly "
                 "over a ramp (one number), so that any number of sites has opening times")
     n_reps = check_count("n_reps", DEFAULT_SOLVE_REPS if n_reps is None else n_reps, 2)
+    if n_reps > MAX_SOLVE_REPS:
+        raise ScenarioError(f"n_reps = {n_reps}: must be an integer in [2, {MAX_SOLVE_REPS}] "
+                            "(draws of the site rates; each number of sites tried draws that "
+                            "many rates per site)")
     seed = check_count("seed", scenario.seed if seed is None else seed, 0)
     return _Problem(scenario=scenario, solve=solve, probability=float(probability),
                     deadline=deadline, n_reps=n_reps if r.rate_cv > 0 else 1,
@@ -313,8 +318,8 @@ def solve_recruitment(scenario: Scenario, *, solve: RecruitmentSolve = "sites",
         ``solve="sites"``: the deadline (default ``recruitment.deadline_months``,
         one of them required). Not allowed with ``solve="months"``.
     n_reps : int, optional
-        Draws of the sites' rates (default 2000; ``rate_cv = 0`` needs none:
-        the answer is exact).
+        Draws of the sites' rates (default 2000, at most 100,000; ``rate_cv =
+        0`` needs none: the answer is exact).
     seed : int, optional
         Of the rate draws; default ``scenario.seed``.
 

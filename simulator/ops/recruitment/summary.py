@@ -74,6 +74,9 @@ def summarise(scenario: Scenario, path: str, root: np.random.SeedSequence,
         deadline_months=deadline,
         months_to_full_enrolment=DistributionSummary.from_samples(full),
         months_to_last_outcome=DistributionSummary.from_samples(last),
+        notes=() if np.isfinite(last).any() else (
+            "months_to_last_outcome is null: no patient had a primary outcome in any "
+            "simulated trial",),
         rate_cv=spec.rate_cv,
         working_days_per_week=spec.working_days_per_week,
         n_screened=mean(t.n_screened),

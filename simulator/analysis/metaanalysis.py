@@ -126,20 +126,30 @@ def _reml_step(y, v, tau2):
                       / w2.sum(axis=-1) + 1.0 / sw)
 
 
-def _tau2_reml(y, v, start, *, max_iter=500, tol=1e-12):
-    tau2 = start.copy()
+def _tau2_reml(y, v, start, *, max_iter=5000, tol=1e-12):
+    """REML by Fisher scoring, each future stopping once its step is below ``tol``.
+
+    Near tau^2 = 0 a future can creep for a thousand steps; the futures that
+    have stopped leave the arrays iterated once they are half of them.
+    """
+    k = y.shape[-1]
+    idx = np.arange(start.size)
+    yl, vl, old = y.reshape(-1, k), v.reshape(-1, k), start.reshape(-1).astype(float)
+    tau2, moving = old.copy(), np.ones(idx.size, bool)
     for _ in range(max_iter):
-        new = _reml_step(y, v, tau2)
-        if np.max(np.abs(new - tau2), initial=0.0) < tol:
-            return new
-        tau2 = new
+        new = _reml_step(yl, vl, old)
+        tau2[idx[moving]] = new[moving]
+        moving &= np.abs(new - old) >= tol
+        if not moving.any():
+            return tau2.reshape(start.shape)
+        if 2 * moving.sum() < moving.size:
+            idx, yl, vl, new, moving = idx[moving], yl[moving], vl[moving], new[moving], \
+                moving[moving]
+        old = new
     # Scoring converges slowly (or cycles) on some data: solve the same fixed
     # point by bisection where it did not converge.
-    slow = np.abs(_reml_step(y, v, tau2) - tau2) >= tol
-    if slow.ndim == 0:
-        return _reml_bisect(y[None], v[None], tau2[None])[0]
-    tau2[slow] = _reml_bisect(y[slow], v[slow], tau2[slow])
-    return tau2
+    tau2[idx[moving]] = _reml_bisect(yl[moving], vl[moving], new[moving])
+    return tau2.reshape(start.shape)
 
 
 def _reml_bisect(y, v, near, *, steps=200):
@@ -163,24 +173,37 @@ def _reml_bisect(y, v, near, *, steps=200):
     return np.where(gap(np.zeros(near.shape)) <= 0, 0.0, 0.5 * (lo + hi))
 
 
-def _tau2_pm(y, v, *, iterations=200):
+def _tau2_pm(y, v, *, xtol=1e-13, max_iter=200):
+    """Paule-Mandel: the tau^2 where Q(tau^2) = k - 1 (0 where Q(0) <= k - 1).
+
+    Newton steps on Q, whose derivative is ``-sum w^2 (y - mu)^2``, kept inside a
+    bisection bracket (a step that leaves it is a bisection); each future stops
+    once its step is below ``xtol * (1 + tau^2)``.
+    """
     k = y.shape[-1]
-
-    def gen_q(tau2):
-        w, _, mu = _pooled(y, v, tau2)
-        return (w * (y - mu[..., None]) ** 2).sum(axis=-1)
-
-    zero = np.zeros(y.shape[:-1])
-    positive = gen_q(zero) > k - 1
-    lo = zero
+    ys, vs = y.reshape(-1, k), v.reshape(-1, k)
+    tau2 = np.zeros(ys.shape[0])
+    _, _, mu = _pooled(ys, vs, tau2)
+    live = np.flatnonzero((((ys - mu[:, None]) ** 2) / vs).sum(axis=-1) > k - 1)
+    lo = np.zeros(live.size)
     # Q(tau2) <= sum (y - mean y)^2 / tau2, so Q < k - 1 once tau2 > var(y).
-    hi = np.var(y, axis=-1, ddof=1) * 1.000001 + 1e-12
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        above = gen_q(mid) > k - 1
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    return np.where(positive, 0.5 * (lo + hi), 0.0)
+    hi = np.var(ys[live], axis=-1, ddof=1) * 1.000001 + 1e-12
+    t = np.zeros(live.size)
+    for _ in range(max_iter):
+        w, _, mu = _pooled(ys[live], vs[live], t)
+        r2 = (ys[live] - mu[:, None]) ** 2
+        excess = (w * r2).sum(axis=-1) - (k - 1)
+        lo, hi = np.where(excess > 0, t, lo), np.where(excess > 0, hi, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = t + excess / (w * w * r2).sum(axis=-1)
+        new = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+        done = (np.abs(new - t) <= xtol * (1.0 + new)) | (excess == 0)
+        tau2[live] = np.where(excess == 0, t, new)
+        keep = ~done
+        live, lo, hi, t = live[keep], lo[keep], hi[keep], new[keep]
+        if live.size == 0:
+            break
+    return tau2.reshape(y.shape[:-1])
 
 
 def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = False,

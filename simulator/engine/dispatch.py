@@ -9,6 +9,7 @@ one :class:`~simulator.engine.sample.TrialSample` per size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -16,44 +17,23 @@ import numpy as np
 from ..analysis.arms import analyse_arms, two_sample_analysis
 from ..analysis.estimands import estimand_moments
 from ..analysis.imputation import jump_to_reference
-from ..errors import ScenarioError
-from ..models.aggregate import (
-    aggregate_unsupported,
-    simulate_aggregate,
-    simulate_aggregate_grid,
-)
+from ..models.aggregate import simulate_aggregate, simulate_aggregate_grid
+from ..models.aggregate_looks import looks_supported, simulate_aggregate_looks
 from ..models.crossover import simulate_crossover_grid
 from ..models.draw import Draw
 from ..models.parameters import TrialParameters
 from ..models.patient import simulate_patient_grid
 from ..models.withdrawal import needs_missing_path, simulate_missing_grid
 from ..spec.scenario import Scenario
+from .paths import PathName, choose_path
 from .sample import SampleGrid, TrialSample, split_sizes
 
 __all__ = ["PathName", "choose_path", "draw_sizes", "analyse_draw", "simulate_sizes",
            "simulate_trials"]
 
-PathName = Literal["auto", "aggregate", "patient"]
 #: An internal path: every patient's full data (the withdrawal model), whatever
 #: the scenario needs; a comparison run uses it to pair with a run that does.
 FULL_DATA = "full-data"
-
-
-def choose_path(scenario: Scenario, path: PathName = "auto") -> Literal["aggregate", "patient"]:
-    """The data path for a scenario.
-
-    ``auto`` takes the aggregate path whenever it is exact for the scenario;
-    forcing ``aggregate`` where it is not raises :class:`ScenarioError`.
-    """
-    reason = aggregate_unsupported(scenario)
-    if path == "auto":
-        return "patient" if reason else "aggregate"
-    if path == "aggregate" and reason:
-        raise ScenarioError(f"{scenario.source}: path 'aggregate' is not exact here: {reason}; "
-                            "use path 'patient' or 'auto'")
-    if path not in ("aggregate", "patient"):
-        raise ScenarioError(f"path = {path!r}: must be one of 'auto', 'aggregate', 'patient'")
-    return path
 
 
 def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: str,
@@ -66,6 +46,8 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
     if path == "aggregate":
         if len(grid) == 1 and scenario.design.kind != "multiarm":
             return simulate_aggregate(scenario, n_sims, rng, params)
+        if looks_supported(scenario, len(grid[0])):
+            return simulate_aggregate_looks(scenario, n_sims, rng, grid, params)
         return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
     return simulate_patient_grid(scenario, n_sims, rng, grid, params)
 
@@ -85,6 +67,10 @@ def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,
         return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
     if draw.two_sample is not None:
         primary = two_sample_analysis(draw.analysis, spec.test, draw.two_sample)
+        if primary.estimate.ndim == 2:  # every look at once (trials, sizes)
+            # df has the shape of n (one per size without dropout): as a view
+            primary = replace(primary, df=np.broadcast_to(primary.df, primary.estimate.shape))
+            return split_sizes(primary, None, draw.completers, draw.ae_counts, len(grid))
         return SampleGrid.of([TrialSample(primary=primary, completers=draw.completers,
                                           ae_counts=draw.ae_counts)])
     arms = draw.arms

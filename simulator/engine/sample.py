@@ -83,13 +83,19 @@ def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | Non
     """Every size's TrialSample from (trials, sizes) arrays.
 
     Each array is transposed into one contiguous (sizes, trials) copy, so
-    every size gets contiguous rows (views) at the cost of a single copy.
+    every size gets contiguous rows (views) at the cost of a single copy; an
+    array already laid out (sizes, trials), or one value per size broadcast
+    over the trials, is used as it is.
     """
     shape = primary.estimate.shape
 
     def rows(a):
         a = np.asarray(a)
-        return a if a.ndim < 2 else np.ascontiguousarray(np.broadcast_to(a, shape).T)
+        if a.ndim < 2:
+            return a
+        t = np.broadcast_to(a, shape).T
+        # rows already contiguous, or one value repeated (stride 0): no copy
+        return t if t.strides[-1] in (0, t.itemsize) else np.ascontiguousarray(t)
 
     def pick(a, g):
         return a if a.ndim < 2 else a[g]

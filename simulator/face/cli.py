@@ -2,7 +2,8 @@
 
 Verbs: ``run`` (simulate a scenario and print its operating characteristics),
 ``curve`` (the same over a grid of n), ``size`` (the n a target needs),
-``resolve`` (would the next trial(s) make the review conclusive),
+``resolve`` (would the next trial(s) make the review conclusive), ``value``
+(is the next trial worth running: EVPI, EVSI and ENBS by n),
 ``boundaries`` (the boundary table of a design with interim analyses), ``meta`` (fit
 a meta-analysis of a study table), ``recruit`` (recruitment and infusion
 capacity over time, simpy), ``sweep`` (a grid of variants into a resumable
@@ -17,32 +18,28 @@ processes of ``--jobs`` exit with trialsim (:mod:`.workers`).
 
 This module builds the parser (one small function per verb; the shared flags
 are in :mod:`.flags`) and turns errors into exit statuses; the verbs run in
-:mod:`.commands_planning`, :mod:`.commands_sequential`, :mod:`.commands_ops` and
-:mod:`.commands_evidence`.
+:mod:`.commands_planning`, :mod:`.commands_value`, :mod:`.commands_sequential`,
+:mod:`.commands_ops` and :mod:`.commands_evidence`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..engine.workers import workers_exit_with_parent
 from ..errors import ConvergenceError, ScenarioError, SimulatorError
-from ..ops.sweep import BACKENDS
-from ..planning.solver import N_TOLERANCE
 from ..spec import RULES
-from .commands_evidence import cmd_evidence, cmd_meta
-from .commands_ops import cmd_recruit, cmd_sweep
-from .commands_planning import cmd_curve, cmd_resolve, cmd_run, cmd_size, cmd_validate
-from .commands_report import cmd_report
-from .commands_sequential import cmd_boundaries
+from ..spec.settings import N_TOLERANCE
+from ..spec.sweep import BACKENDS
 from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
 from .targets import check_outputs
 
@@ -62,13 +59,13 @@ def _add_run(verbs: Verbs) -> None:
                      help="data path (default: aggregate when it is exact)")
     run.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' = stdout)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler="commands_planning:cmd_run")
 
 
 def _add_validate(verbs: Verbs) -> None:
     validate = verbs.add_parser("validate", help="check a scenario file without running it")
     add_scenario_flags(validate)
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(handler="commands_validate:cmd_validate")
 
 
 def _add_curve(verbs: Verbs) -> None:
@@ -81,7 +78,7 @@ def _add_curve(verbs: Verbs) -> None:
     curve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     curve.add_argument("--plot", metavar="FILE.png", help="save a figure of the curve(s)")
     curve.add_argument("--target", type=float, help="draw a target line on the plot")
-    curve.set_defaults(handler=cmd_curve)
+    curve.set_defaults(handler="commands_planning:cmd_curve")
 
 
 def _add_size(verbs: Verbs) -> None:
@@ -103,7 +100,7 @@ def _add_size(verbs: Verbs) -> None:
                            "both answers are shown")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
-    size.set_defaults(handler=cmd_size)
+    size.set_defaults(handler="commands_planning:cmd_size")
 
 
 def _add_resolve(verbs: Verbs) -> None:
@@ -121,7 +118,18 @@ def _add_resolve(verbs: Verbs) -> None:
                               "(1 .. --trials)")
     resolve.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     resolve.add_argument("--plot", metavar="FILE.png", help="save the curve (with --n)")
-    resolve.set_defaults(handler=cmd_resolve)
+    resolve.add_argument("--sites", metavar="LIST",
+                         help="with [recruitment]: the date the review is settled by n per "
+                              "arm (--n) and these numbers of sites, e.g. 5,10,20")
+    resolve.add_argument("--by", type=float, metavar="MONTHS",
+                         help="with [recruitment]: P(settled by this date), months from the "
+                              "start (default meta_analysis.settled_by_months)")
+    resolve.add_argument("--time-reps", type=int, default=1000, metavar="N",
+                         help="with [recruitment]: recruitment futures per cell (default 1000)")
+    resolve.add_argument("--time-plot", metavar="FILE.png",
+                         help="with [recruitment]: save P(settled by t) over time (and over "
+                              "n and sites, with --sites or --n and a date)")
+    resolve.set_defaults(handler="commands_planning:cmd_resolve")
 
 
 def _add_boundaries(verbs: Verbs) -> None:
@@ -135,7 +143,7 @@ def _add_boundaries(verbs: Verbs) -> None:
     bounds.add_argument("--paths", type=int, default=20,
                         help="simulated trials drawn on the plot (default 20)")
     bounds.add_argument("--seed", type=int, help="root seed of the paths")
-    bounds.set_defaults(handler=cmd_boundaries)
+    bounds.set_defaults(handler="commands_sequential:cmd_boundaries")
 
 
 def _add_recruit(verbs: Verbs) -> None:
@@ -161,7 +169,7 @@ def _add_recruit(verbs: Verbs) -> None:
     recruit.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     recruit.add_argument("--plot", metavar="FILE.png", help="enrolment over time and chair "
                                                             "utilisation")
-    recruit.set_defaults(handler=cmd_recruit)
+    recruit.set_defaults(handler="commands_ops:cmd_recruit")
 
 
 def _add_sweep(verbs: Verbs) -> None:
@@ -193,7 +201,7 @@ def _add_sweep(verbs: Verbs) -> None:
     sweep.add_argument("--n-max", type=int,
                        help="with --target: the largest n per arm a point's solve tries "
                             "(default 20000)")
-    sweep.set_defaults(handler=cmd_sweep)
+    sweep.set_defaults(handler="commands_ops:cmd_sweep")
 
 
 def _add_meta(verbs: Verbs) -> None:
@@ -209,7 +217,7 @@ def _add_meta(verbs: Verbs) -> None:
                            "implies --hksj)")
     meta.add_argument("--alpha", type=float, default=0.05)
     meta.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
-    meta.set_defaults(handler=cmd_meta)
+    meta.set_defaults(handler="commands_evidence:cmd_meta")
 
 
 def _add_evidence(verbs: Verbs) -> None:
@@ -218,7 +226,7 @@ def _add_evidence(verbs: Verbs) -> None:
     evidence.add_argument("key", nargs="?", help="entry key (with 'show')")
     evidence.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
     add_evidence_flag(evidence)
-    evidence.set_defaults(handler=cmd_evidence)
+    evidence.set_defaults(handler="commands_evidence:cmd_evidence")
 
 
 def _add_report(verbs: Verbs) -> None:
@@ -234,11 +242,50 @@ def _add_report(verbs: Verbs) -> None:
     report.add_argument("--target", type=float, metavar="POWER",
                         help="also solve the n per arm for this power, e.g. 0.9")
     report.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    report.set_defaults(handler=cmd_report, path="auto")
+    report.set_defaults(handler="commands_report:cmd_report", path="auto")
 
 
-_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_boundaries,
-          _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
+def _add_value(verbs: Verbs) -> None:
+    value = verbs.add_parser("value", help="is the next trial worth running? EVPI, EVSI and "
+                                           "ENBS by n ([decision])")
+    add_scenario_flags(value)
+    add_simulation_flags(value)
+    value.add_argument("--n", metavar="START:STOP:STEP",
+                       help="sizes of the reference arm (default: the scenario's n_per_arm)")
+    value.add_argument("--trials", type=int, default=1,
+                       help="new trials of the design per future (default 1)")
+    value.add_argument("--max-trials", type=int, metavar="K",
+                       help="compare 1 .. K new trials (one run each) and report the n and "
+                            "number of trials of largest ENBS")
+    value.add_argument("--bootstraps", type=int, default=200,
+                       help="resamples behind the Monte Carlo range of the optimal n "
+                            "(default 200; 0 = no range)")
+    value.add_argument("--csv", metavar="FILE", help="write one row per n ('-' = stdout)")
+    value.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    value.add_argument("--plot", metavar="FILE.png", help="save EVSI, cost and ENBS by n")
+    value.set_defaults(handler="commands_value:cmd_value")
+
+
+def _add_adaptive(verbs: Verbs) -> None:
+    adaptive = verbs.add_parser("adaptive", help="a 2-look design with promising-zone "
+                                                 "sample-size re-estimation, simulated")
+    add_scenario_flags(adaptive)
+    adaptive.add_argument("--n-sims", type=int, default=100_000,
+                          help="simulated trials (default 100000)")
+    adaptive.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    adaptive.add_argument("--max-factor", type=float, default=2.0,
+                          help="the second stage may grow to this many times its plan "
+                               "(default 2)")
+    adaptive.add_argument("--cp-min", type=float, default=0.36,
+                          help="lower end of the promising zone (default 0.36)")
+    adaptive.add_argument("--cp-target", type=float, default=0.8,
+                          help="conditional power the re-estimated stage aims at (default 0.8)")
+    adaptive.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
+    adaptive.set_defaults(handler="commands_sequential:cmd_adaptive")
+
+
+_VERBS = (_add_run, _add_validate, _add_curve, _add_size, _add_resolve, _add_value,
+          _add_boundaries, _add_adaptive, _add_recruit, _add_sweep, _add_meta, _add_evidence, _add_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,8 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        One sub-parser per verb; each sets ``handler``, the function that
-        runs the verb and returns the exit status.
+        One sub-parser per verb; each sets ``handler``, ``"module:function"``
+        of the function (in this package) that runs the verb and returns the
+        exit status; the module is imported only when its verb runs.
     """
     parser = argparse.ArgumentParser(
         prog="trialsim",
@@ -259,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     for add_verb in _VERBS:
         add_verb(verbs)
     return parser
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    """The verb's function from ``"module:function"``, its module imported only now
+    (so that ``validate`` and ``evidence`` do not load the engine and planning)."""
+    module, function = name.split(":")
+    return getattr(importlib.import_module(f".{module}", __package__), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (validate, evidence, ...) do not pay for importing joblib.
         workers = getattr(args, "jobs", 1) != 1
         with workers_exit_with_parent() if workers else contextlib.nullcontext():
-            return args.handler(args)
+            return _handler(args.handler)(args)
     except ScenarioError as exc:
         print(f"trialsim: error: {exc}", file=sys.stderr)
         return 2

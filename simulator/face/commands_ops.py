@@ -18,7 +18,7 @@ from .figures import save_recruitment_figure, save_sweep_figure
 from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
 from .output import emit_json
 from .provenance import provenance_of
-from .targets import check_sweep_plot
+from .sweep_checks import check_sweep_plot
 
 __all__ = ["cmd_recruit", "cmd_sweep"]
 

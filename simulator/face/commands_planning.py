@@ -1,4 +1,4 @@
-"""The verbs on one scenario's trials: ``validate``, ``run``, ``curve``,
+"""The verbs on one scenario's trials: ``run``, ``curve``,
 ``size`` and ``resolve``. Each loads the scenario, calls the planning layer,
 writes what was asked for (JSON, CSV, a figure) and prints its table; each
 returns the exit status."""
@@ -13,44 +13,33 @@ from ..errors import ScenarioError
 from ..planning.cost import estimated_seconds
 from ..planning.curves import power_curve
 from ..planning.review_run import resolve_review, review_scenario
-from ..planning.simulate import data_path, simulate
+from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
 from ..spec.bounds import MAX_ARM_SIZE
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
+from ..spec.recruitment import MAX_SITES
 from ..spec.schema import evolve
-from .figures import save_conclusive_figure, save_curve_figure, save_metric_figure
+from .figures import (
+    save_conclusive_figure,
+    save_curve_figure,
+    save_metric_figure,
+    save_settle_figure,
+)
 from .flags import announce, scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
 from .tables import format_curve, format_result, format_size
 from .tables_resolve import format_resolve
+from .tables_settle import format_settle_time
 
-__all__ = ["cmd_validate", "cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
+__all__ = ["cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
 
 
 def _cost_options(options: dict) -> dict:
     """The simulation options an estimate of the cost reads."""
     return {k: options[k] for k in ("n_sims", "path", "n_jobs")}
 
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """``trialsim validate``: load the scenario and say which data path it takes.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        The exit status (0).
-    """
-    scenario = scenario_from(args)
-    path = data_path(scenario)
-    print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
-          f"{scenario.pain.analysis} analysis, {path} path")
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -173,6 +162,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                             "--n START:STOP:STEP")
     options = simulation_options(args)
     scenario = scenario_from(args)
+    sites = _settle_arguments(args, scenario)
     grid = parse_n_grid(args.n) if args.n else None
     reviewed = review_scenario(scenario, trials=args.trials, rules=args.rule)
     cost = estimated_seconds(reviewed, comparisons=False, **_cost_options(options))
@@ -188,8 +178,19 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     provenance = provenance_of(args, scenario=scenario)
     if report.curves is not None and args.plot:
         save_conclusive_figure(report.curves, args.plot, args.target, provenance)
+    when = None
+    if scenario.recruitment is not None:
+        from ..ops.settle_time import settle_time   # the recruitment modules, only when needed
+
+        when = settle_time(report, sites=sites, by_months=args.by, n_reps=args.time_reps,
+                           seed=options["seed"], n_jobs=options["n_jobs"])
+        if args.time_plot:
+            save_settle_figure(when, scenario.name, args.time_plot, provenance)
     if args.json:
-        emit_json(args.json, report.to_dict(), provenance)
+        payload = report.to_dict()
+        if when is not None:
+            payload["settle_time"] = when.to_dict()
+        emit_json(args.json, payload, provenance)
     solved_text = None
     if report.size is not None:
         solved_text = format_size(report.size)
@@ -197,7 +198,36 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         solved_text = f"P(conclusive) >= {report.target:g}: not reachable. {report.unreachable}"
     if args.json != "-":
         print(format_resolve(report.scenario, report.result, solved_text, report.curves))
+        if when is not None:
+            print("\n" + format_settle_time(when))
     if report.unreachable is not None:
         print(f"trialsim: cannot solve: {report.unreachable}", file=sys.stderr)
         return 3
     return 0
+
+
+def _settle_arguments(args: argparse.Namespace, scenario) -> tuple[int, ...] | None:
+    """The checked ``--sites``, ``--by``, ``--time-reps`` and ``--time-plot`` (exit 2 first)."""
+    asked = [f for f, v in (("--sites", args.sites), ("--by", args.by),
+                            ("--time-plot", args.time_plot)) if v is not None]
+    if asked and scenario.recruitment is None:
+        raise ScenarioError(f"{asked[0]}: needs a [recruitment] table in the scenario (the new "
+                            "trials' recruitment)")
+    if args.by is not None and not 0 < args.by < float("inf"):
+        raise ScenarioError(f"--by {args.by:g}: must be a number of months > 0")
+    if args.time_reps < 2:
+        raise ScenarioError(f"--time-reps {args.time_reps}: must be an integer >= 2")
+    if args.sites is None:
+        return None
+    try:
+        sites = tuple(int(v) for v in args.sites.split(","))
+    except ValueError:
+        sites = ()
+    if not sites or any(s < 1 or s > MAX_SITES for s in sites):
+        raise ScenarioError(f"--sites {args.sites}: must be a comma-separated list of "
+                            f"integers in [1, {MAX_SITES}]")
+    from ..ops.settle_time import with_sites
+
+    for s in sites:
+        with_sites(scenario, s)   # a scenario whose sites do not open over a ramp: named now
+    return sites

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from ..planning.boundary_table import BoundaryTable
 from ..planning.curves import PowerCurve
 from ..planning.solver import SampleSize
+from ..planning.value_results import ValueResult
 from .output import save_figure
 from .plots_sequential import plot_boundaries
+from .plots_value import plot_value_curve
 from .plots import (
     plot_conclusive_curves,
     plot_harm_curve,
@@ -22,10 +24,12 @@ from .plots import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..ops.recruitment import RecruitmentResult
+    from ..ops.settle_time import SettleTime
     from ..provenance import RunProvenance
 
 __all__ = ["save_curve_figure", "save_metric_figure", "save_conclusive_figure",
-           "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure"]
+           "save_recruitment_figure", "save_sweep_figure", "save_boundaries_figure",
+           "save_settle_figure", "save_value_figure"]
 
 
 def _off_screen() -> None:
@@ -108,6 +112,34 @@ def save_conclusive_figure(curves: dict[int, PowerCurve], target_file: str,
     save_figure(plot_conclusive_curves(curves, target=target), target_file, provenance)
 
 
+def save_settle_figure(st: SettleTime, name: str, target_file: str,
+                       provenance: RunProvenance | None = None) -> None:
+    """P(settled by t) over time, beside P(settled by the date) over n and sites (with a grid).
+
+    Parameters
+    ----------
+    st : SettleTime
+    name : str
+        The scenario's name.
+    target_file : str
+        The figure file.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    """
+    _off_screen()
+    import matplotlib.pyplot as plt
+
+    from .plots_settle import plot_settled_by, plot_settled_grid
+
+    if not st.grid or st.by_months is None:
+        save_figure(plot_settled_by(st, name), target_file, provenance)
+        return
+    _, (left, right) = plt.subplots(2, 1, figsize=(7, 9), layout="constrained")
+    plot_settled_by(st, name, ax=left)
+    plot_settled_grid(st, name, ax=right)
+    save_figure(left, target_file, provenance)
+
+
 def save_recruitment_figure(result: RecruitmentResult, target_file: str, chairs: bool,
                             provenance: RunProvenance | None = None) -> None:
     """Enrolment over time, above chair utilisation when the sites have chairs.
@@ -174,3 +206,19 @@ def save_boundaries_figure(table: BoundaryTable, paths, target_file: str,
     """
     _off_screen()
     save_figure(plot_boundaries(table, paths), target_file, provenance)
+
+
+def save_value_figure(result: ValueResult, target_file: str,
+                      provenance: RunProvenance | None = None) -> None:
+    """EVSI, cost and ENBS over n (``trialsim value --plot``).
+
+    Parameters
+    ----------
+    result : ValueResult
+    target_file : str
+        The figure file.
+    provenance : RunProvenance, optional
+        In the file's metadata and footer.
+    """
+    _off_screen()
+    save_figure(plot_value_curve(result), target_file, provenance)

@@ -14,6 +14,7 @@ from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
+from ..spec.evidence_checks import is_evidence_warning
 from .formatting import fmt, pct
 from .tables_sequential import sequential_rows
 
@@ -143,6 +144,7 @@ def _evidence_rows(result: SimulationResult) -> list[str]:
     warning = evidence_warning(result)
     if warning:
         lines.append(f"  WARNING: {warning}")
+    lines += [f"  WARNING: {note}" for note in result.notes if is_evidence_warning(note)]
     return lines
 
 
@@ -193,7 +195,8 @@ def format_result(result: SimulationResult, scenario: Scenario, elapsed: float) 
                                                  "estimate, from expectancy after the "
                                                  "unblinding event)"))
     for note in result.notes:
-        lines.append(f"NOTE: {note}")
+        if not is_evidence_warning(note):
+            lines.append(f"NOTE: {note}")
     lines += _evidence_rows(result)
     return "\n".join(lines)
 

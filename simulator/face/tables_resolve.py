@@ -12,6 +12,7 @@ from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
 from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
 from ..spec import Scenario
+from ..spec.evidence_checks import is_evidence_warning
 from .formatting import fmt, pct
 
 __all__ = ["format_resolve"]
@@ -222,5 +223,7 @@ def format_resolve(scenario: Scenario, result: SimulationResult, solved_text: st
         lines += ["", solved_text]
     if curves:
         lines += _conclusive_curve_rows(curves)
-    lines += [f"NOTE: {note}" for note in result.notes]
+    if result.notes:
+        lines += [""] + [f"  WARNING: {note}" if is_evidence_warning(note) else f"  NOTE: {note}"
+                         for note in result.notes]
     return "\n".join(lines)

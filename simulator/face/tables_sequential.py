@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..planning.adaptive import PromisingZone
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
 from .formatting import fmt, pct
 
-__all__ = ["format_boundaries", "sequential_rows"]
+__all__ = ["format_boundaries", "sequential_rows", "format_promising_zone"]
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -65,7 +66,9 @@ def sequential_rows(result: SimulationResult) -> list[str]:
     lines = ["", f"Interim analyses ({len(part.looks)} looks; power above is the sequential "
              "trial's)",
              f"{'look':>4}{'n/arm':>13}{'z bound':>9}{'P(stop, efficacy)':>19}{closed}"
-             f"{'P(stop, futility)':>19}{closed}"]
+             f"{'P(stop, futility)':>19}{closed}"
+             + ("" if not part.conditional_power_design else
+                f"{'CP design':>11}{'CP trend':>10}")]
     for k, sizes in enumerate(part.looks):
         fut = part.futility[k] if k < len(part.futility) else None
         line = (f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
@@ -75,24 +78,39 @@ def sequential_rows(result: SimulationResult) -> list[str]:
         line += f"{'-' if fut is None else _pct(fut.value):>19}"
         if cf is not None:
             line += f"{'-' if fut is None else _pct(cf.futility[k]):>9}"
+        if k < len(part.conditional_power_design):
+            line += (f"{_mean_pct(part.conditional_power_design[k]):>11}"
+                     f"{_mean_pct(part.conditional_power_trend[k]):>10}")
         lines.append(line)
     en = part.expected_n
     beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
     lines.append(f"{'Expected patients':<27}{fmt(en.value, '>12.1f')}{fmt(en.se, '>9.2f')}   "
                  f"{beside}maximum {part.max_n}")
+    if part.conditional_power_design:
+        lines.append("CP: mean conditional power of the trials going on past the look, under "
+                     "the design's drift and under the current trend")
     return lines + _common_rows(result)
+
+
+def _mean_pct(m) -> str:
+    return "-" if m.n == 0 else _pct(m.value)
 
 
 def _common_rows(result: SimulationResult) -> list[str]:
     part = result.parts["sequential"]
-    est = part.estimate_at_stop
     lines = [
         f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
-        f"{'Estimate at stopping':<27}{fmt(est.value, '>+12.3f')}{fmt(est.se, '>9.3f')}   (bias "
-        f"{fmt(est.value - result.true_effect, '+.3f')}; stopping at a bound selects extreme "
+        f"{'Estimate at stopping':<27}{fmt(part.estimate_at_stop.value, '>+12.3f')}"
+        f"{fmt(part.estimate_at_stop.se, '>9.3f')}   (bias {fmt(part.bias_at_stop.value, '+.3f')}, "
+        f"MC SE {fmt(part.bias_at_stop.se, '.3f')}; stopping at a bound selects extreme "
         "estimates)",
     ]
+    mue, bias = part.median_unbiased, part.median_unbiased_bias
+    if mue is not None and mue.n > 0:
+        lines.append(f"{'Median-unbiased estimate':<27}{mue.value:>+12.3f}{mue.se:>9.3f}   "
+                     f"(bias {bias.value:+.3f}, MC SE {bias.se:.3f}; stage-wise ordering, "
+                     "as rpact's getFinalConfidenceInterval)")
     if part.reject_ignoring_futility.value != result.power.value:
         lines.append(f"{'Rejects, futility ignored':<27}"
                      f"{_pct(part.reject_ignoring_futility.value):>12}   (if the "
@@ -103,3 +121,36 @@ def _common_rows(result: SimulationResult) -> list[str]:
     for name, p in part.harm_at_stop.items():
         lines.append(f"  {name:<25}{_pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %")
     return lines
+
+
+def format_promising_zone(r: PromisingZone) -> str:
+    """The text of ``trialsim adaptive``.
+
+    Parameters
+    ----------
+    r : PromisingZone
+
+    Returns
+    -------
+    str
+    """
+    n = r.reject.n_sims
+
+    def row(label: str, p, note: str = "") -> str:
+        return f"{label:<40}{_pct(p.value):>9}{100 * p.se:>8.2f} %   {note}".rstrip()
+
+    return "\n".join([
+        f"Promising-zone re-estimation: {r.n1}/arm, then {r.n2_planned}/arm planned (up to "
+        f"{r.n2_max}/arm when the conditional power under the trend is in "
+        f"[{r.cp_min:g}, {r.cp_target:g})); effect {r.effect:g}; {n:,} trials",
+        f"bounds z {r.critical_values[0]:.3f}, {r.critical_values[1]:.3f}; inverse normal "
+        f"weights {r.weights[0]:.4f}, {r.weights[1]:.4f} (fixed at the plan)", "",
+        f"{'':<40}{'P(reject)':>9}{'MC SE':>10}",
+        row("weighted inverse normal (CHW)", r.reject,
+            f"closed form {_pct(r.closed_form)}"),
+        row("pooled t test, all patients", r.reject_pooled, "ignores the re-estimation"),
+        row("no re-estimation (the plan)", r.reject_planned, "the same trials"),
+        row("rejected at the interim", r.stop_first),
+        row("second stage enlarged", r.increased),
+        f"{'Expected patients':<40}{r.expected_n.value:>9.1f}{r.expected_n.se:>10.2f}   "
+        f"(planned {2 * (r.n1 + r.n2_planned)})"])

@@ -8,7 +8,8 @@ matplotlib writes, no output may be an input file of the run (the scenario,
 an ``--evidence`` file, the study table of ``meta``, the built-in evidence
 table), no two outputs may be the same file, and a sweep's result store must
 be a set of distinct files. A sweep's ``--x``, ``--by`` and ``--metric`` are
-checked against its keys and the columns its rows will have.
+checked against its keys and the columns its rows will have by
+:mod:`.sweep_checks`, when the sweep verb runs.
 """
 
 from __future__ import annotations
@@ -23,11 +24,9 @@ from typing import Any
 from .._io import check_output_path, same_file
 from ..errors import ScenarioError
 from ..ops.store import ResultStore
-from ..ops.sweep import SweepPoint, metric_columns
-from ..spec import SweepSpec
 from .output import figure_file
 
-__all__ = ["check_outputs", "check_sweep_plot"]
+__all__ = ["check_outputs"]
 
 #: Output flags that may name standard output with "-".
 _STDOUT_FLAGS = ("--json", "--csv")
@@ -116,54 +115,3 @@ def check_outputs(args: argparse.Namespace) -> None:
             raise ScenarioError(f"{_named(flag, value, path)}: is also {seen[identity]}: "
                                 "give each output its own file")
         seen[identity] = _named(flag, value, path)
-
-
-def _numeric(values: Any) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-def check_sweep_plot(args: argparse.Namespace, spec: SweepSpec,
-                     points: list[SweepPoint]) -> tuple[str, str | None]:
-    """Check a sweep's ``--x``, ``--by`` and ``--metric`` before it runs.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The ``sweep`` command line (``--x``, ``--by``, ``--metric``).
-    spec : SweepSpec
-        The sweep's keys.
-    points : list of SweepPoint
-        The sweep's points (for the columns their rows will have).
-
-    Returns
-    -------
-    x, by : str, str or None
-        The key on the x axis (default: the first) and the key with one
-        line per value (default: the next, if any).
-
-    Raises
-    ------
-    ScenarioError
-        When ``--x`` or ``--by`` is not a sweep key, the x key's values are
-        not numbers, or ``--metric`` is not a numeric column of every row (with
-        ``--target``, the plot shows the solved n per arm and ``--metric`` is
-        checked by the sweep before it runs).
-    """
-    values = dict(spec.grid) | dict(spec.zip)
-    keys = list(spec.keys)
-    for flag, key in (("--x", args.x), ("--by", args.by)):
-        if key is not None and key not in values:
-            raise ScenarioError(f"{flag} {key}: not a sweep key: use one of {', '.join(keys)}")
-    x = args.x or keys[0]
-    by = args.by or next((k for k in keys if k != x), None)
-    if not _numeric(values[x]):
-        numeric = [k for k in keys if _numeric(values[k])] or ["(none)"]
-        raise ScenarioError(f"--x {x}: its values {list(values[x])} are not numbers: the x "
-                            f"axis needs a numeric sweep key: {', '.join(numeric)}")
-    if getattr(args, "target", None) is not None:  # --metric is solved for; n is plotted
-        return x, by
-    metrics = metric_columns(points)
-    if args.metric not in metrics:
-        raise ScenarioError(f"--metric {args.metric}: not a column of this sweep's rows: use "
-                            f"one of {', '.join(metrics)}")
-    return x, by

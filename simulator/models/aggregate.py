@@ -29,6 +29,7 @@ from ..analysis.arms import TwoSampleMoments
 from ..moments import ArmMoments, column
 from ..spec.scenario import Scenario
 from .draw import Draw
+from .exactness import aggregate_unsupported
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 
@@ -36,28 +37,6 @@ __all__ = ["aggregate_unsupported", "simulate_aggregate", "simulate_aggregate_gr
            "AGGREGATE_BYTES_PER_TRIAL"]
 
 AGGREGATE_BYTES_PER_TRIAL = 512
-
-
-def aggregate_unsupported(scenario: Scenario) -> str | None:
-    """Why the aggregate path cannot simulate this scenario (None if it can)."""
-    pain = scenario.pain
-    if scenario.design.kind == "crossover":
-        return "design.kind = 'crossover' runs on the per-patient path"
-    if pain.bounded:
-        return "pain.bounded = true (clipped, rounded scores need per-patient data)"
-    if pain.truncated:
-        return "pain.inclusion_min/max truncate the baseline (not normal)"
-    if pain.is_responder:
-        return f"pain.analysis = {pain.analysis!r} needs per-patient responder status"
-    if any(q > 0 for q in scenario.dropout.after_ae.values()):
-        return "dropout.after_ae ties withdrawal to adverse events, patient by patient"
-    if scenario.dropout.mechanism in ("mar", "mnar"):
-        return f"dropout.mechanism = {scenario.dropout.mechanism!r} depends on each patient"
-    if pain.unblinding_ae is not None:
-        return "pain.unblinding_ae shifts the pain of patients with the event"
-    if scenario.analysis.estimand != "hypothetical":
-        return f"analysis.estimand = {scenario.analysis.estimand!r} needs per-patient data"
-    return None
 
 
 def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator,

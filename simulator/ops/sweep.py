@@ -43,6 +43,7 @@ from ..planning.metric import Metric
 from ..planning.simulate import simulate_grid
 from ..provenance import RunProvenance
 from ..spec import Scenario, SweepSpec
+from ..spec.sweep import BACKENDS
 from .store import ResultStore
 from .sweep_rows import metric_columns, result_row, row_columns, solve_columns
 from .sweep_solve import check_solve, solve_row
@@ -52,7 +53,6 @@ __all__ = ["SweepPoint", "expand_sweep", "run_sweep", "result_row", "row_columns
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("loky", "dask-local", "dask")
 Backend = Literal["loky", "dask-local", "dask"]
 
 

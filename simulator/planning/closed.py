@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._lazy import stats
+from ..analysis.dunnett import any_rejection
 from ..analysis.multiplicity import dunnett_critical
 from ..analysis.power import (
     ancova_power,
@@ -30,6 +31,7 @@ from ..models.withdrawal import needs_missing_path
 from ..spec.scenario import Scenario
 
 __all__ = [
+    "any_comparison_power",
     "AnalyticPower",
     "analytic_power",
     "completion_probabilities",
@@ -156,6 +158,32 @@ def comparison_powers(scenario: Scenario) -> list[float | None]:
         ncp = pain.effect_of(j) / (sd_v * math.sqrt(1 / m[0] + 1 / m[j]))
         out.append(float(directed_power(ncp, df, crit, spec.sided, -1)))
     return out
+
+
+def any_comparison_power(scenario: Scenario) -> float | None:
+    """Multi-arm: P(some comparison rejects) at the expected completers, the solver's guess.
+
+    The comparisons' noncentral multivariate t (see
+    :func:`simulator.analysis.dunnett.any_rejection`), with the df, SD and
+    critical value of :func:`comparison_powers`; Holm's first step is
+    Bonferroni's, so its P(any) is Bonferroni's. Exact for normal scores
+    without dropout; None for responder analyses.
+    """
+    pain, spec = scenario.pain, scenario.analysis
+    if pain.is_responder:
+        return None
+    keep = completion_probabilities(scenario)
+    m = [n * c for n, c in zip(scenario.design.group_sizes, keep)]
+    sd_v, k = analysis_sd(pain), len(m) - 1
+    df = sum(m) - len(m) - (1 if pain.analysis == "ancova" else 0)
+    if spec.multiplicity == "dunnett":
+        crit = dunnett_critical(m[0], m[1:], df, spec.alpha, spec.sided)
+    else:
+        a = spec.alpha / (1 if spec.multiplicity == "none" else k)
+        crit = float(stats.t.isf(a / spec.sided, df))
+    lambdas = tuple(1.0 / math.sqrt(1.0 + m[0] / mj) for mj in m[1:])
+    shifts = [-pain.effect_of(j) / (sd_v * math.sqrt(1 / m[0] + 1 / m[j])) for j in range(1, k + 1)]
+    return any_rejection(crit, lambdas, shifts, df, spec.sided)
 
 
 def _responder_power(scenario: Scenario, n_per_arm: int | None) -> AnalyticPower:

@@ -9,14 +9,13 @@ costs about one evaluation at its largest n.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .._frames import data_frame
 from ..engine.dispatch import PathName
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
-from ..spec.schema import evolve
 from .metric import Metric
 from .results import SimulationResult
 from .simulate import ProgressCallback, simulate_grid
@@ -163,8 +162,16 @@ def conclusive_curves(scenario: Scenario, n_per_arm: Sequence[int], **kwargs
                       ) -> dict[int, PowerCurve]:
     """P(conclusive) over n for 1, 2, ..., ``meta_analysis.new_trials`` new trials.
 
-    ``kwargs`` are those of :func:`power_curve`.
+    One pass over ``K = new_trials`` new trials per future: the curve for ``k``
+    trials judges the update by the first ``k`` of the same futures' trials
+    (``Plan.trial_prefixes``), so the curves share their futures (K trials
+    each, not 1 + 2 + ... + K). The curve for K is the one :func:`power_curve`
+    gives. ``kwargs`` are those of :func:`power_curve`.
     """
     k_max = scenario.meta_analysis.new_trials
-    return {k: power_curve(evolve(scenario, {"meta_analysis.new_trials": k}), n_per_arm,
-                           **kwargs) for k in range(1, k_max + 1)}
+    options = {"closed_forms": False, "comparisons": False, **kwargs}
+    points = simulate_grid(scenario, n_per_arm, trial_prefixes=True, **options)
+    grid = tuple(p.n_per_arm for p in points)
+    return {k: PowerCurve(scenario_name=scenario.name, n_per_arm=grid, points=tuple(
+        p if k == k_max else replace(p, resolve=p.resolve.by_trials[k]) for p in points))
+        for k in range(1, k_max + 1)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..spec.evidence_checks import evidence_checks
 from ..analysis.power import two_proportion_accuracy
 from ..models.truth import arm_truth
 from ..spec.scenario import Scenario
@@ -38,7 +39,7 @@ def notes(scenario: Scenario) -> tuple[str, ...]:
     small = _small_responder_trial(scenario)
     if small:
         out.append(small)
-    return tuple(out)
+    return tuple(out) + evidence_checks(scenario)
 
 
 #: Completers per arm up to which a responder analysis' exact accuracy is checked

@@ -39,6 +39,10 @@ class Plan:
     comparisons : bool
         Run the comparison passes of a report (without dropout, without
         unblinding).
+    trial_prefixes : bool
+        With ``[meta_analysis]``: also judge the update by each future's first
+        ``k`` new trials, for every ``k`` below ``new_trials`` (the curves for
+        1 .. K new trials from one pass over the same futures).
     """
 
     scenario: Scenario
@@ -48,6 +52,7 @@ class Plan:
     truth_se: float
     closed_forms: bool
     comparisons: bool
+    trial_prefixes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,17 @@ scenario's, or one from its prior) and ``k`` new trials with their own true
 effects around it, ``centre + tau z_j`` (random effects); the trials' data
 come from the same engine, and the update of the existing evidence is counted
 conclusive per rule and direction (see :mod:`simulator.planning.review`).
-The closed forms are in :mod:`simulator.planning.resolve_closed`.
+Asked for (``Plan.trial_prefixes``), the update by each future's first ``k``
+new trials is judged too, for every ``k`` below ``new_trials``: the first
+``k`` of ``K`` independent trials are ``k`` independent trials, so one pass
+gives the curves for 1 .. K new trials. The closed forms are in
+:mod:`simulator.planning.resolve_closed`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +26,7 @@ from ..engine.sample import TrialSample
 from ..mc import MonteCarloProbability
 from ..models.parameters import TrialParameters
 from ..spec import MetaSpec, Scenario
+from ..spec.schema import evolve
 from .closed import expected_completers
 from .plan import Plan, Point
 from .resolve_closed import ResolveClosedForms, closed_forms
@@ -71,9 +76,15 @@ def _tau2_stream(rng: np.random.Generator) -> np.random.Generator:
 
 @dataclass(frozen=True, slots=True)
 class ConclusiveCollector:
-    """Futures whose updated meta-analysis is conclusive, per rule and direction."""
+    """Futures whose updated meta-analysis is conclusive, per rule and direction.
+
+    ``prefixes``: the scenario with ``new_trials = k`` for each ``k`` whose
+    update by the futures' first ``k`` trials is counted too, under keys
+    ``"k/..."``.
+    """
 
     scenario: Scenario
+    prefixes: tuple[Scenario, ...] = ()
 
     def __call__(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:
         k = self.scenario.meta_analysis.new_trials
@@ -82,25 +93,36 @@ class ConclusiveCollector:
         else:
             flat_est, flat_se = sample.primary.estimate, sample.primary.se
         est, se = flat_est.reshape(chunk.n_sims, k), flat_se.reshape(chunk.n_sims, k)
-        out = {}
         tau2 = None if chunk.params is None else chunk.params.tau2
-        rules, extra = assess(self.scenario, est, se, tau2)
-        for rule, by in rules.items():
-            out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
-            out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
-        for key in ("not-rated-down", "crosses-threshold", "crosses-both", "below-ois"):
-            out[f"grade:{key}"] = int(extra[key].sum())
-        low, high = extra["pi-low"], extra["pi-high"]  # the update's prediction interval
-        finite = np.isfinite(low) & np.isfinite(high)
-        out.update({"pi:finite": int(finite.sum()), "pi:low": float(low[finite].sum()),
-                    "pi:high": float(high[finite].sum()),
-                    "pi:excludes-0": int(((high < 0) | (low > 0))[finite].sum())})
-        if "tsa-ci-low" in extra:  # the TSA-adjusted CI of the last look, where finite
-            low, high = extra["tsa-ci-low"], extra["tsa-ci-high"]
-            finite = np.isfinite(low) & np.isfinite(high)
-            out.update({"tsa-ci:finite": int(finite.sum()), "tsa-ci:low": float(low[finite].sum()),
-                        "tsa-ci:high": float(high[finite].sum())})
+        out = _conclusive_counts(self.scenario, est, se, tau2)
+        for s in self.prefixes:
+            j = s.meta_analysis.new_trials
+            out.update({f"{j}/{key}": value for key, value in
+                        _conclusive_counts(s, est[:, :j], se[:, :j], tau2).items()})
         return out
+
+
+def _conclusive_counts(scenario: Scenario, est: np.ndarray, se: np.ndarray,
+                       tau2: np.ndarray | None) -> dict[str, Any]:
+    """The counts of one update of every future by its new trials ``est``, ``se``."""
+    out = {}
+    rules, extra = assess(scenario, est, se, tau2)
+    for rule, by in rules.items():
+        out[f"{rule}:any"] = int(np.logical_or.reduce(list(by.values())).sum())
+        out.update({f"{rule}:{d}": int(f.sum()) for d, f in by.items()})
+    for key in ("not-rated-down", "crosses-threshold", "crosses-both", "below-ois"):
+        out[f"grade:{key}"] = int(extra[key].sum())
+    low, high = extra["pi-low"], extra["pi-high"]  # the update's prediction interval
+    finite = np.isfinite(low) & np.isfinite(high)
+    out.update({"pi:finite": int(finite.sum()), "pi:low": float(low[finite].sum()),
+                "pi:high": float(high[finite].sum()),
+                "pi:excludes-0": int(((high < 0) | (low > 0))[finite].sum())})
+    if "tsa-ci-low" in extra:  # the TSA-adjusted CI of the last look, where finite
+        low, high = extra["tsa-ci-low"], extra["tsa-ci-high"]
+        finite = np.isfinite(low) & np.isfinite(high)
+        out.update({"tsa-ci:finite": int(finite.sum()), "tsa-ci:low": float(low[finite].sum()),
+                    "tsa-ci:high": float(high[finite].sum())})
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +164,10 @@ class ResolveResult:
     tsa_adjusted_ci : tuple of float or None
         With the ``tsa`` rule: the mean TSA-adjusted CI of the last look, over
         the futures where it is finite (``None`` when it is nowhere finite).
+    by_trials : dict of int to ResolveResult or None
+        With ``Plan.trial_prefixes``: the result for the first ``k`` new trials
+        of the same futures, for each ``k`` below ``new_trials`` (not in
+        :meth:`to_dict`).
     """
 
     rules: tuple[str, ...]
@@ -158,6 +184,7 @@ class ResolveResult:
     spec: MetaSpec | None = None
     tsa: TSAPlan | None = None
     tsa_adjusted_ci: tuple[float, float] | None = None
+    by_trials: dict[int, ResolveResult] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys for the headline rule, then every rule in detail."""
@@ -209,40 +236,59 @@ class Resolve:
         s = plan.scenario
         if s.meta_analysis is None:
             return []
+        prefixes = () if not plan.trial_prefixes else tuple(
+            evolve(s, {"meta_analysis.new_trials": k})
+            for k in range(1, s.meta_analysis.new_trials))
         return [Pass(name="futures", scenario=s, path=plan.path, stream="futures",
-                     collectors=(ConclusiveCollector(s),), params=DrawFutures(s),
+                     collectors=(ConclusiveCollector(s, prefixes),), params=DrawFutures(s),
                      trials_per_sim=s.meta_analysis.new_trials)]
 
     def collectors(self, plan: Plan) -> dict:
         return {}
 
     def summarise(self, point: Point) -> dict[str, Any]:
-        scenario, n = point.scenario, point.n_sims
-        spec = scenario.meta_analysis
+        scenario, spec = point.scenario, point.scenario.meta_analysis
         if spec is None:
             return {"resolve": None}
         counts = point.counts["futures"]
-        prob = MonteCarloProbability.from_counts
-        by_direction = {r: {key.partition(":")[2]: prob(c, n) for key, c in counts.items()
-                            if key.startswith(f"{r}:") and key != f"{r}:any"}
-                        for r in spec.rules}
-        closed = closed_forms(scenario) if point.plan.closed_forms else None
-        notes = ()
-        if closed is not None and closed.conditional_power is None \
-                and min(expected_completers(scenario)) <= 0:
-            notes = ("resolve conditional_power and plateau are null: no patient is expected "
-                     "to complete in an arm of the new trial",)
-        tsa = _tsa_parts(scenario, counts)
-        notes += _null_notes(counts, spec) + _part_notes(closed, tsa.get("tsa"))
-        return {"resolve": ResolveResult(
-            rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
-            by_direction=by_direction, new_trials=spec.new_trials,
-            existing=existing_evidence(scenario), closed=closed,
-            grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
-                   if key.startswith("grade:")},
-            ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
-            tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts), **tsa),
-            "notes": notes}
+        result = _result(scenario, counts, point)
+        if point.plan.trial_prefixes and spec.new_trials > 1:
+            by_trials = {k: _result(evolve(scenario, {"meta_analysis.new_trials": k}),
+                                    {key.partition("/")[2]: c for key, c in counts.items()
+                                     if key.startswith(f"{k}/")}, point)
+                         for k in range(1, spec.new_trials)}
+            result = replace(result, by_trials=by_trials)
+        return {"resolve": result, "notes": _notes(scenario, counts, result)}
+
+
+def _notes(scenario: Scenario, counts: dict[str, Any], result: ResolveResult
+           ) -> tuple[str, ...]:
+    """Why a part of the resolve result is null (JSON never holds NaN)."""
+    closed, notes = result.closed, ()
+    if closed is not None and closed.conditional_power is None \
+            and min(expected_completers(scenario)) <= 0:
+        notes = ("resolve conditional_power and plateau are null: no patient is expected "
+                 "to complete in an arm of the new trial",)
+    return notes + _null_notes(counts, scenario.meta_analysis) + _part_notes(closed, result.tsa)
+
+
+def _result(scenario: Scenario, counts: dict[str, Any], point: Point) -> ResolveResult:
+    """The result of the update by ``scenario.meta_analysis.new_trials`` trials."""
+    spec, n = scenario.meta_analysis, point.n_sims
+    prob = MonteCarloProbability.from_counts
+    by_direction = {r: {key.partition(":")[2]: prob(c, n) for key, c in counts.items()
+                        if key.startswith(f"{r}:") and key != f"{r}:any"}
+                    for r in spec.rules}
+    return ResolveResult(
+        rules=spec.rules, p_conclusive={r: prob(counts[f"{r}:any"], n) for r in spec.rules},
+        by_direction=by_direction, new_trials=spec.new_trials,
+        existing=existing_evidence(scenario),
+        closed=closed_forms(scenario) if point.plan.closed_forms else None,
+        grade={key.partition(":")[2]: prob(c, n) for key, c in counts.items()
+               if key.startswith("grade:")},
+        ois=required_information(spec, scenario.pain, scenario.analysis.alpha),
+        tau2_prior=spec.tau2_prior, spec=spec, **_prediction_parts(counts),
+        **_tsa_parts(scenario, counts))
 
 
 def _prediction_parts(counts: dict[str, Any]) -> dict[str, Any]:

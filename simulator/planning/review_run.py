@@ -58,7 +58,8 @@ class ReviewReport:
         """The ``trialsim resolve --json`` output."""
         r = self.result
         out = {"scenario": self.scenario.name, "n_per_arm": r.n_per_arm, "n_sims": r.n_sims,
-               "path": r.path, "seed_entropy": r.seed_entropy, **r.resolve.to_dict()}
+               "path": r.path, "seed_entropy": r.seed_entropy, **r.resolve.to_dict(),
+               "notes": list(r.notes)}
         if self.target is not None:
             out["target"] = (self.size.to_dict() if self.size is not None else
                              {"target": self.target, "n_per_arm": None,

@@ -12,9 +12,13 @@ futility bound, and is otherwise analysed at the last look.
 
 The result's ``power``, ``power_benefit``, ``assurance`` and closed-form
 power are then the sequential trial's; the part ``sequential``
-(:class:`SequentialPart`) holds the stopping probabilities per look, the
-expected n, the estimate at stopping, the power a fixed design of the
-maximum n would have, and the closed forms.
+(:class:`~simulator.planning.sequential_part.SequentialPart`) holds the
+stopping probabilities per look, the expected n, the estimate at stopping
+and its bias, the median-unbiased estimate (stage-wise ordering) and its
+bias, the mean conditional power at each interim look of the trials that go
+on (under the design's drift and the current trend; read per trial off the
+tables of :mod:`simulator.planning.look_tables`), the power a fixed design of
+the maximum n would have, and the closed forms.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ from ..engine.looks import look_sizes
 from ..engine.sample import TrialSample
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..spec.scenario import Scenario
-from .closed_sequential import (SequentialClosedForm, closed_form_undefined, design_of,
-                                sequential_closed_form)
+from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign, harm_by_arm
+from .look_tables import (LookTables, conditional_power_sums, look_tables,
+                          median_unbiased_at_stop)
 from .plan import Plan, Point
+from .sequential_part import SequentialPart, estimates_part
 
-__all__ = ["SequentialCollector", "SequentialReject", "SequentialPart", "Sequential", "look_z"]
+__all__ = ["SequentialCollector", "SequentialReject", "SequentialPart", "Sequential", "look_z",
+           "t_bound", "look_tables", "median_unbiased_at_stop"]
 
 
 def look_z(sample: TrialSample, sign: int) -> np.ndarray:
@@ -54,21 +61,39 @@ def look_z(sample: TrialSample, sign: int) -> np.ndarray:
 def t_bound(df: np.ndarray, z: float) -> np.ndarray:
     """Per trial, the t statistic at the same p-value as ``z`` (``df`` inf: ``z`` itself).
 
-    The t quantile is computed once per distinct df (a block has few), so
-    comparing t with it costs what comparing z with ``z`` would.
+    The t quantile is computed once per distinct df: one number when every
+    trial has the same df, a table over the range when the df are whole
+    numbers (Student's t), else once per distinct value. So comparing t with
+    it costs what comparing z with ``z`` would. ``df`` NaN counts as inf.
 
     Examples
     --------
     >>> t_bound(np.array([10.0, np.inf, 10.0]), 1.96).round(4).tolist()
     [2.2282, 1.96, 2.2282]
+    >>> t_bound(np.array([10.0, 12.0, 10.0]), 1.96).round(4).tolist()
+    [2.2282, 2.1789, 2.2282]
     """
     df = np.asarray(df, float)
     if not np.isfinite(z):
-        return np.full(df.shape, z)
+        return np.broadcast_to(float(z), df.shape)
+    p = special.ndtr(-z)
+    if df.ndim == 1 and df.size and df.strides[0] == 0:  # one df broadcast over the trials
+        lo = hi = df[0]
+    else:
+        lo, hi = (df.min(), df.max()) if df.size else (np.inf, np.inf)
+    if lo == hi:
+        return np.broadcast_to(float(z) if np.isinf(lo) else -float(special.stdtrit(lo, p)),
+                               df.shape)
+    if np.isfinite(lo) and np.isfinite(hi) and hi - lo < 1e6:
+        whole = df.astype(np.int64)
+        if np.array_equal(whole, df):
+            table = -special.stdtrit(np.arange(lo, hi + 1.0), p)
+            return table[whole - int(lo)]
+    df = np.where(np.isnan(df), np.inf, df)
     values, inverse = np.unique(df, return_inverse=True)
     finite = np.isfinite(values)
     out = np.full(values.shape, float(z))
-    out[finite] = -special.stdtrit(values[finite], special.ndtr(-z))
+    out[finite] = -special.stdtrit(values[finite], p)
     return out[inverse.reshape(df.shape)]
 
 
@@ -78,6 +103,7 @@ class SequentialCollector:
 
     scenario: Scenario
     design: SequentialDesign
+    tables: LookTables | None = None
     per_look = True
 
     def __call__(self, samples: list[TrialSample], chunk: ChunkContext) -> dict[str, Any]:
@@ -85,13 +111,14 @@ class SequentialCollector:
         k = len(samples)
         n = len(samples[0].primary.estimate)
         active = np.ones(n, bool)
-        stop_at = np.full(n, k - 1)
+        stop_at = np.zeros(n, np.int64)  # looks passed before stopping
         efficacy, benefit, futility = np.zeros(k), np.zeros(k), np.zeros(k)
         crossed_ever = np.zeros(n, bool)  # efficacy at any look, futility ignored
+        going = []  # per interim look, the trials that go on past it
         for j, sample in enumerate(samples):
             est = sample.primary
             t = np.where(est.valid, sign * np.asarray(est.statistic, float), np.nan)
-            df = np.where(est.valid, est.df, np.inf)
+            df = est.df  # an invalid trial's t is NaN: its bound does not matter
             bound = t_bound(df, d.critical_values[j])
             up = t >= bound
             down = (t <= -bound) if d.sided == 2 else np.zeros(n, bool)
@@ -103,25 +130,47 @@ class SequentialCollector:
                 stop_fut = active & ~up & (t <= t_bound(df, d.futility_bounds[j]))
                 futility[j] = stop_fut.sum()
                 stop = stop | stop_fut
-            stop_at[stop & active] = j
             active &= ~stop
+            if j < k - 1:
+                stop_at += active
+                going.append(active.copy())
         totals = np.array([sum(s) for s in chunk.looks], float)[stop_at]
-        est = np.choose(stop_at, [s.primary.estimate for s in samples])
+        est = np.array(samples[-1].primary.estimate, float)  # np.choose is slower
+        for j in range(k - 1):
+            np.copyto(est, samples[j].primary.estimate, where=stop_at == j)
         valid = np.isfinite(est)
-        harm_at_stop = {}
+        extra = {} if self.tables is None else self._estimates(samples, stop_at, going, sign)
         if self.scenario.adverse_events:
             harms = [harm_by_arm(self.scenario, s, sizes)
                      for s, sizes in zip(samples, chunk.looks)]
-            harm_at_stop = {f"seq_harm_{name}": int(np.choose(stop_at, [h[name][0] for h in harms]
-                                                              ).sum())
-                            for name in harms[0]}
-        return {**harm_at_stop,
+            extra.update({f"seq_harm_{name}": int(np.choose(stop_at, [h[name][0] for h in harms]
+                                                                     ).sum())
+                                 for name in harms[0]})
+        return {**extra,
             "seq_efficacy": efficacy, "seq_benefit": benefit, "seq_futility": futility,
             "seq_reject_ignoring_futility": int(crossed_ever.sum()),
-            "seq_n": float(totals.sum()), "seq_n2": float(np.dot(totals, totals)),
-            "seq_est": float(est[valid].sum()), "seq_est2": float(np.dot(est[valid], est[valid])),
+            # sums of squares by einsum, not np.dot: BLAS threads on a busy machine
+            # cost more than the whole collector
+            "seq_n": float(totals.sum()), "seq_n2": float(np.einsum("i,i->", totals, totals)),
+            "seq_est": float(est[valid].sum()),
+            "seq_est2": float(np.einsum("i,i->", est[valid], est[valid])),
             "seq_valid": int(valid.sum()),
         }
+
+
+    def _estimates(self, samples: list[TrialSample], stop_at: np.ndarray,
+                   going: list[np.ndarray], sign: int) -> dict[str, Any]:
+        """Sums of the median-unbiased estimates and of each look's conditional power."""
+        mue = median_unbiased_at_stop(samples, stop_at, sign, self.tables)
+        ok = np.isfinite(mue)
+        out: dict[str, Any] = {"seq_mue": float(mue[ok].sum()),
+                               "seq_mue2": float(np.einsum("i,i->", mue[ok], mue[ok])),
+                               "seq_mue_valid": int(ok.sum())}
+        sums = np.array([conditional_power_sums(samples[j], g, j, sign, self.tables)
+                         for j, g in enumerate(going)]).reshape(len(going), 5)
+        out.update(seq_cp_n=sums[:, 0], seq_cp_design=sums[:, 1], seq_cp_design2=sums[:, 2],
+                   seq_cp_trend=sums[:, 3], seq_cp_trend2=sums[:, 4])
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,77 +185,6 @@ class SequentialReject:
         counts = SequentialCollector(self.scenario, self.design)(samples, chunk)
         return {"reject": int(counts["seq_efficacy"].sum())}
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SequentialPart:
-    """The operating characteristics of a trial with interim analyses.
-
-    Attributes
-    ----------
-    looks : tuple of tuple of int
-        Patients per arm analysed at each look.
-    critical_values, futility_bounds : tuple of float
-        The design's bounds on the z scale (futility: one a look before the
-        last; ``-inf`` where none).
-    efficacy, benefit, futility : tuple of MonteCarloProbability
-        P(stop at each look) for efficacy (either direction), in the benefit
-        direction, and for futility (the last look's is 0).
-    reject_ignoring_futility : MonteCarloProbability
-        P(an efficacy bound is crossed at some look) if futility stops are
-        ignored: the type I error the non-binding bounds are built for.
-    expected_n : MonteCarloMean
-        Patients analysed at stopping, all arms.
-    max_n : int
-    estimate_at_stop : MonteCarloMean
-        The estimate of the look at which each trial stopped (its bias is
-        the group-sequential selection bias).
-    power_fixed : MonteCarloProbability
-        Power of a fixed design of the maximum n on the same trials.
-    harm_at_stop : dict of str to MonteCarloProbability
-        Per adverse event, P(harm detected) with the patients of the look at
-        which the trial stopped (the adverse-event table's is at the maximum n).
-    closed_form : SequentialClosedForm or None
-        None when the run computes no closed forms (``closed_forms=False``).
-    """
-
-    looks: tuple[tuple[int, ...], ...]
-    critical_values: tuple[float, ...]
-    futility_bounds: tuple[float, ...]
-    efficacy: tuple[MonteCarloProbability, ...]
-    benefit: tuple[MonteCarloProbability, ...]
-    futility: tuple[MonteCarloProbability, ...]
-    reject_ignoring_futility: MonteCarloProbability
-    expected_n: MonteCarloMean
-    max_n: int
-    estimate_at_stop: MonteCarloMean
-    power_fixed: MonteCarloProbability
-    harm_at_stop: dict[str, MonteCarloProbability]
-    closed_form: SequentialClosedForm | None
-
-    def to_dict(self) -> dict[str, Any]:
-        cf = self.closed_form
-        return {"sequential": {
-            "looks": [list(s) for s in self.looks],
-            "critical_values": [b if np.isfinite(b) else None for b in self.critical_values],
-            "futility_bounds": [None if not np.isfinite(b) else b for b in self.futility_bounds],
-            "p_stop_efficacy": [p.value for p in self.efficacy],
-            "p_stop_efficacy_se": [p.se for p in self.efficacy],
-            "p_stop_benefit": [p.value for p in self.benefit],
-            "p_stop_futility": [p.value for p in self.futility],
-            "p_stop_futility_se": [p.se for p in self.futility],
-            **self.reject_ignoring_futility.to_dict("reject_ignoring_futility"),
-            **self.expected_n.to_dict("expected_n"),
-            "max_n": self.max_n,
-            **self.estimate_at_stop.to_dict("estimate_at_stop"),
-            **self.power_fixed.to_dict("power_fixed"),
-            "p_harm_detected_at_stop": {k: p.value for k, p in self.harm_at_stop.items()},
-            "analytic": None if cf is None else {
-                "power": cf.power, "power_benefit": cf.power_benefit,
-                "p_stop_efficacy": list(cf.efficacy), "p_stop_futility": list(cf.futility),
-                "expected_n": cf.expected_n, "theta": cf.theta, "method": cf.method},
-        }}
-
-
 class Sequential:
     """The ``sequential`` part (scenarios with ``[interim]``)."""
 
@@ -216,8 +194,9 @@ class Sequential:
     def collectors(self, plan: Plan) -> dict:
         if plan.scenario.interim is None:
             return {}
-        collect = SequentialCollector(plan.scenario, design_of(plan.scenario))
-        return {"main": [collect], "prior": [collect]}
+        design = design_of(plan.scenario)
+        collect = SequentialCollector(plan.scenario, design, look_tables(plan.scenario))
+        return {"main": [collect], "prior": [SequentialCollector(plan.scenario, design)]}
 
     def summarise(self, point: Point) -> dict[str, Any]:
         s = point.scenario
@@ -236,8 +215,7 @@ class Sequential:
             reject_ignoring_futility=prob(c["seq_reject_ignoring_futility"], n),
             expected_n=MonteCarloMean.from_sums(c["seq_n"], c["seq_n2"], n),
             max_n=sum(s.design.group_sizes),
-            estimate_at_stop=MonteCarloMean.from_sums(c["seq_est"], c["seq_est2"],
-                                                      c["seq_valid"]),
+            **estimates_part(c, point.plan.truth, point.plan.truth_se),
             power_fixed=prob(c["reject"], n),
             harm_at_stop={ae.name: prob(c[f"seq_harm_{ae.name}"], n) for ae in s.adverse_events},
             closed_form=closed)

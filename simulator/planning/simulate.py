@@ -113,6 +113,7 @@ def simulate_grid(
     closed_forms: bool = True,
     comparisons: bool | None = None,
     block_size: int | None = None,
+    trial_prefixes: bool = False,
 ) -> list[SimulationResult]:
     """Simulate a scenario at several sample sizes on common random numbers.
 
@@ -138,6 +139,10 @@ def simulate_grid(
         it from the memory one trial needs, so that several scenarios share
         the same random streams block by block (a sweep's common random
         numbers).
+    trial_prefixes : bool
+        With ``[meta_analysis]``: each result's ``resolve.by_trials`` also
+        holds the update judged by the first ``k`` of each future's new
+        trials, ``k = 1 .. new_trials`` (see :func:`~simulator.planning.curves.conclusive_curves`).
 
     Returns
     -------
@@ -149,7 +154,7 @@ def simulate_grid(
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
     points, plan, passes = planned(scenario, n_per_arm, path=path, closed_forms=closed_forms,
-                                   comparisons=comparisons)
+                                   comparisons=comparisons, trial_prefixes=trial_prefixes)
     per_trial = max(bytes_per_trial(p.scenario, p.path,
                                     len(run_grid(plan.grid, p.scenario).sizes))
                     * p.trials_per_sim for p in passes)
@@ -161,7 +166,8 @@ def simulate_grid(
 
 
 def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathName = "auto",
-            closed_forms: bool = True, comparisons: bool | None = None, truth: bool = True
+            closed_forms: bool = True, comparisons: bool | None = None,
+            trial_prefixes: bool = False, truth: bool = True
             ) -> tuple[list[Scenario], Plan, list[Pass]]:
     """What :func:`simulate_grid` would run, without running it.
 
@@ -181,7 +187,8 @@ def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathNa
     sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
     points = [at_n(scenario, n) for n in sizes_n]
     plan = _plan(scenario, points, path, closed_forms,
-                 closed_forms if comparisons is None else comparisons, truth)
+                 closed_forms if comparisons is None else comparisons, trial_prefixes,
+                 with_truth=truth)
     return points, plan, _passes(plan)
 
 
@@ -206,7 +213,7 @@ def _check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[in
 
 
 def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_forms: bool,
-          comparisons: bool, with_truth: bool = True) -> Plan:
+          comparisons: bool, trial_prefixes: bool = False, with_truth: bool = True) -> Plan:
     largest = points[-1]
     if not with_truth:
         truth, truth_se = 0.0, 0.0
@@ -216,7 +223,8 @@ def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_for
         truth, truth_se = estimand_truth(scenario)
     return Plan(scenario=largest, path=choose_path(largest, path),
                 grid=[p.design.group_sizes for p in points], truth=truth, truth_se=truth_se,
-                closed_forms=closed_forms, comparisons=comparisons)
+                closed_forms=closed_forms, comparisons=comparisons,
+                trial_prefixes=trial_prefixes)
 
 
 def _passes(plan: Plan) -> list[Pass]:

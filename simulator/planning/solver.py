@@ -35,6 +35,7 @@ from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
+from ..spec.settings import N_TOLERANCE
 from ..spec.variants import at_n, without_unblinding
 from .closed import completion_probabilities
 from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smallest_n
@@ -48,9 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["SampleSize", "UnblindingSize", "solve_sample_size", "N_TOLERANCE", "SizeOn"]
-
-#: Default widest range of n (as a share of n) the solver accepts.
-N_TOLERANCE = 0.02
 
 #: What a trial with functional unblinding is sized on.
 SizeOn = Literal["drug", "observed"]

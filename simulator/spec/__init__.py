@@ -4,6 +4,7 @@ May import the leaves and :mod:`simulator.analysis`; nothing above. The
 names below are the package's public ones (each module holds one concept).
 """
 
+from .decision import DecisionSpec
 from .design import Design
 from .events import AdverseEvent, Dropout
 from .evidence import default_evidence, load_evidence
@@ -19,7 +20,7 @@ from .schema import evolve
 from .settings import ESTIMANDS, AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
 
-__all__ = ["ANALYSES", "AdverseEvent", "AnalysisSpec", "Design", "Dropout", "ESTIMANDS",
+__all__ = ["ANALYSES", "AdverseEvent", "AnalysisSpec", "DecisionSpec", "Design", "Dropout", "ESTIMANDS",
            "EvidenceEntry", "EvidenceTable", "InterimSpec", "MetaSpec", "NormalPrior", "Pain",
            "RULES", "RecruitmentSpec", "Scenario", "SimulationSpec", "SweepSpec",
            "default_evidence", "evolve", "load_evidence", "load_scenario", "parse_n_grid",

@@ -11,12 +11,13 @@ back in the same shape. Errors carry no file name; the caller adds it.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import difflib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ScenarioError
+from .convert_back import scenario_to_dict
+from .decision import DecisionSpec
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
 from .events import AdverseEvent, Dropout
 from .evidence_entry import EvidenceEntry, EvidenceTable
@@ -29,13 +30,10 @@ from .schema import MISSING, fail, file_keys, required_keys, show
 from .settings import AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
 
-if TYPE_CHECKING:
-    from .scenario import Scenario
-
 __all__ = ["scenario_parts", "scenario_to_dict", "apply_overrides", "TOP_KEYS"]
 
 TOP_KEYS = ("name", "seed", "design", "pain", "adverse_events", "dropout", "analysis",
-            "simulation", "meta_analysis", "recruitment", "interim", "sweep")
+            "simulation", "meta_analysis", "recruitment", "interim", "sweep", "decision")
 _REFERENCE = 'must be a number or { from = "evidence", key = "..." }'
 
 
@@ -71,6 +69,10 @@ def reference(value: Any, where: str, measure: str, evidence: EvidenceTable) -> 
             or not isinstance(value.get("key"), str):
         raise fail(where, dict(value), _REFERENCE)
     entry = evidence.lookup(value["key"], where=where)
+    if entry.measure == "SMD" and measure == "MD":
+        raise fail(where, dict(value), f"entry {entry.key!r} is an SMD: give the SD that "
+                                       "converts it to NRS points, { from = \"evidence\", key = "
+                                       f"\"{entry.key}\", sd = 2.5 }}")
     if entry.measure != measure:
         raise fail(where, dict(value), f"entry {entry.key!r} is a {entry.measure}; this field "
                                        f"needs a {measure} entry")
@@ -106,16 +108,33 @@ def _pain(raw: Any, design: Design, evidence: EvidenceTable) -> Pain:
     t = table(raw, "pain", file_keys(Pain))
     extra: dict[str, Any] = {}
     if isinstance(t.get("effect"), Mapping):
-        entry = reference(t.pop("effect"), "[pain] effect", "MD", evidence)
+        entry, factor = _effect_reference(dict(t.pop("effect")), evidence)
         if "effect_sd" in t:
             raise fail("[pain] effect_sd", t["effect_sd"], "comes from the evidence entry; "
                        "give effect as a number to set your own")
-        extra = dict(effect=entry.estimate, effect_sd=entry.se, effect_evidence=entry.key)
+        extra = dict(effect=entry.estimate * factor,
+                     effect_sd=None if entry.se is None else entry.se * factor,
+                     effect_evidence=entry.key,
+                     effect_smd_sd=factor if entry.measure == "SMD" else None)
         if "tau2" not in t:
-            extra["tau2"] = entry.tau2
+            extra["tau2"] = None if entry.tau2 is None else entry.tau2 * factor ** 2
     if "arm_effects" in t:
         t["arm_effects"] = by_arm(t["arm_effects"], "[pain] arm_effects", design)
     return _build(Pain, "pain", t, **extra)
+
+
+def _effect_reference(value: dict[str, Any], evidence: EvidenceTable
+                      ) -> tuple[EvidenceEntry, float]:
+    """``[pain] effect``'s entry and the factor to NRS points (an SMD's stated SD, else 1)."""
+    where = "[pain] effect"
+    if "sd" not in value:
+        return reference(value, where, "MD", evidence), 1.0
+    sd = value.pop("sd")
+    entry = reference(value, where, "SMD", evidence)
+    if isinstance(sd, bool) or not isinstance(sd, (int, float)) or not 0 < sd < float("inf"):
+        raise fail("[pain] effect.sd", sd, "must be a number > 0: the SD (NRS points) that "
+                                           "converts the SMD to NRS points")
+    return entry, float(sd)
 
 
 def _adverse_events(raw: Any, design: Design, evidence: EvidenceTable
@@ -226,6 +245,17 @@ def _sweep(raw: Any) -> SweepSpec:
     return SweepSpec(**parts)
 
 
+def _decision(raw: Any) -> DecisionSpec:
+    t = table(raw, "decision", file_keys(DecisionSpec))
+    if "event_weights" in t:
+        weights = t["event_weights"]
+        if not isinstance(weights, Mapping):
+            raise fail("[decision] event_weights", weights,
+                       "must be a table { adverse event name = weight >= 0 }")
+        t["event_weights"] = tuple((str(k), v) for k, v in weights.items())
+    return _build(DecisionSpec, "decision", t)
+
+
 def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str, Any]:
     """The keyword arguments of :class:`Scenario` for a scenario file's mapping."""
     top = table(data, "", TOP_KEYS)
@@ -249,118 +279,10 @@ def scenario_parts(data: Mapping[str, Any], evidence: EvidenceTable) -> dict[str
             top["simulation"], "simulation", file_keys(SimulationSpec)))
     if "meta_analysis" in top:
         parts["meta_analysis"] = _meta(top["meta_analysis"], pain, evidence)
-    if "recruitment" in top:
-        parts["recruitment"] = _recruitment(top["recruitment"])
-    if "interim" in top:
-        parts["interim"] = _interim(top["interim"])
-    if "sweep" in top:
-        parts["sweep"] = _sweep(top["sweep"])
+    sections = {"recruitment": _recruitment, "interim": _interim, "sweep": _sweep,
+                "decision": _decision}
+    parts.update({key: read(top[key]) for key, read in sections.items() if key in top})
     return parts
-
-
-# ---------------------------------------------------------------------------
-# values back to the file's shape
-
-
-def _pain_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
-    pain = {k: getattr(s.pain, k) for k in file_keys(Pain)}
-    if s.pain.effect_evidence is not None:
-        entry = evidence[s.pain.effect_evidence]
-        pain["effect"] = {"from": "evidence", "key": entry.key}
-        del pain["effect_sd"]
-        if pain["tau2"] == entry.tau2:
-            del pain["tau2"]
-    pain = {k: v for k, v in pain.items() if v is not None}
-    if s.pain.arm_effects is not None:
-        pain["arm_effects"] = dict(zip(s.design.arms[1:], s.pain.arm_effects))
-    if "unblinding_ae" not in pain:
-        pain.pop("unblinding_shift", None)
-    return pain
-
-
-def _ae_dict(ae: AdverseEvent, arms: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {"placebo_risk": ae.placebo_risk, "risk_ratio": ae.risk_ratio,
-                           "risk_ratio_prior": ae.risk_ratio_prior}
-    if ae.arm_risk_ratios is not None:
-        out["arm_risk_ratios"] = dict(zip(arms[1:], ae.arm_risk_ratios))
-    if ae.risk_ratio_evidence is not None:
-        out["risk_ratio"] = {"from": "evidence", "key": ae.risk_ratio_evidence}
-    elif ae.log_rr_sd is not None:
-        out["log_rr_sd"] = ae.log_rr_sd
-    return out
-
-
-def _meta_dict(m: MetaSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"method": m.method, "hksj": m.hksj, "new_trials": m.new_trials,
-                           "rules": list(m.rules), "power": m.power}
-    if m.studies is not None:
-        out["studies"] = [list(row) for row in m.studies]
-    if m.pooled is not None and m.evidence is None:
-        out["pooled"] = {"estimate": m.pooled[0], "se": m.pooled[1]}
-        if m.pooled[2] is not None:
-            out["pooled"]["k"] = m.pooled[2]
-    if m.evidence is not None:
-        out["evidence"] = m.evidence
-    for key in ("tau2", "precision", "delta"):
-        if getattr(m, key) is not None:
-            out[key] = getattr(m, key)
-    defaults = {f.name: f.default for f in dataclasses.fields(MetaSpec)}
-    for key in file_keys(MetaSpec):  # the other options, where they are not the default
-        value = getattr(m, key)
-        if key not in out and key not in ("studies", "pooled", "evidence") \
-                and value != defaults[key]:
-            out[key] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def _recruitment_dict(r: RecruitmentSpec) -> dict[str, Any]:
-    out = {k: getattr(r, k) for k in file_keys(RecruitmentSpec)}
-    # an even ramp is written back as the ramp, so that sweeping `sites` keeps it
-    ramp = r.opening_ramp
-    out["site_open_months"] = ramp if ramp is not None else list(r.site_open_months)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def _plain(section: Any) -> dict[str, Any]:
-    """Every file field of a value, tuples as lists."""
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k in file_keys(type(section)) if (v := getattr(section, k)) is not None}
-
-
-def _analysis_dict(a: AnalysisSpec) -> dict[str, Any]:
-    """``[analysis]``; ``responder_test`` only where it is not the default (so that a
-    scenario written before it has the same dictionary, and a sweep point the same hash)."""
-    out = _plain(a)
-    if out.get("responder_test") == "z":
-        del out["responder_test"]
-    return out
-
-
-def scenario_to_dict(s: Scenario, evidence: EvidenceTable) -> dict[str, Any]:
-    """The scenario as a nested dictionary in the shape of its TOML file."""
-    design = _plain(s.design)
-    if s.design.kind != "crossover":
-        design = {k: v for k, v in design.items() if k not in CROSSOVER_FIELDS}
-    dropout = {"rate": s.dropout.rate, "after_ae": dict(s.dropout.after_ae),
-               "mechanism": s.dropout.mechanism}
-    if s.dropout.mechanism in ("mar", "mnar"):
-        dropout["slope"] = s.dropout.slope
-    out: dict[str, Any] = {
-        "name": s.name, "seed": s.seed, "design": design, "pain": _pain_dict(s, evidence),
-        "adverse_events": {ae.name: _ae_dict(ae, s.design.arms) for ae in s.adverse_events},
-        "dropout": dropout, "analysis": _analysis_dict(s.analysis),
-        "simulation": _plain(s.simulation),
-    }
-    if s.meta_analysis is not None:
-        out["meta_analysis"] = _meta_dict(s.meta_analysis)
-    if s.recruitment is not None:
-        out["recruitment"] = _recruitment_dict(s.recruitment)
-    if s.interim is not None:
-        out["interim"] = _plain(s.interim)
-    if s.sweep is not None:
-        out["sweep"] = {"grid": {k: list(v) for k, v in s.sweep.grid},
-                        "zip": {k: list(v) for k, v in s.sweep.zip}}
-    return out
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ _NUMBERS = ("studies", "participants", "tau2", "i2", "grade")
 _ENTRY_KEYS = (
     "drug", "route", "outcome", "measure", "window", "comparator", "study", "scale",
     "estimate", "ci", "studies", "participants", "tau2", "i2", "grade", "tag", "source",
-    "note", "stands_in", "provenance", "ci_method", "tau2_method",
+    "note", "stands_in", "provenance", "ci_method", "tau2_method", "window_weeks",
 )
 #: How a review's CI was computed, and its tau^2 estimators (``ci_method``, ``tau2_method``).
 CI_METHODS = ("z", "hksj", "t")
@@ -189,6 +189,19 @@ class _EntryReader:
                                    note=item.get("note"))
         return out
 
+    def window_weeks(self) -> tuple[float, float] | None:
+        """``window_weeks = [first, last]``: the weeks after the start of treatment it covers."""
+        value = self.spec.get("window_weeks")
+        if value is None:
+            return None
+        if (not isinstance(value, list) or len(value) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                           and math.isfinite(v) for v in value)
+                or not 0 <= value[0] <= value[1]):
+            raise self.fail("window_weeks", value, "must be [first, last] weeks after the start "
+                            "of treatment, 0 <= first <= last")
+        return float(value[0]), float(value[1])
+
 
 def _converted(measure: str, scale: str, published, ci):
     """Estimate, CI and SE on the planning scale (0-10 NRS; SE of a RR on the log scale)."""
@@ -226,4 +239,5 @@ def _parse_entry(path: Path, key: str, spec: Any) -> EvidenceEntry:
         grade=spec.get("grade"), tag=tag, source=spec["source"], note=spec.get("note"),
         stands_in=stands_in, provenance=provenance, origin=str(path),
         ci_method=spec.get("ci_method"), tau2_method=spec.get("tau2_method"),
+        window_weeks=read.window_weeks(),
     )

@@ -68,6 +68,9 @@ class EvidenceEntry:
         derived as if it were a z interval).
     tau2_method : str or None
         The review's tau^2 estimator (``"dl"``, ``"reml"``, ...), where reported.
+    window_weeks : tuple of float or None
+        The time window in weeks after the start of treatment, ``(first,
+        last)``, where the source defines it (``window`` is its name).
     origin : str
         The file the entry was read from.
     """
@@ -99,6 +102,7 @@ class EvidenceEntry:
     origin: str = ""
     ci_method: str | None = None
     tau2_method: str | None = None
+    window_weeks: tuple[float, float] | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -129,6 +133,7 @@ class EvidenceEntry:
             "published_scale": self.scale, "studies": self.studies,
             "participants": self.participants, "tau2": self.tau2, "i2": self.i2,
             "grade": self.grade, "ci_method": self.ci_method, "tau2_method": self.tau2_method,
+            "window_weeks": None if self.window_weeks is None else list(self.window_weeks),
             "tag": self.tag, "tags": list(self.tags), "source": self.source,
             "note": self.note, "stands_in": self.stands_in,
             "provenance": {k: {"tag": p.tag, "source": p.source, "note": p.note}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers as _numbers
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from .._lazy import special
@@ -121,6 +122,15 @@ class MetaSpec:
     harm_margin : float or None
         A binary outcome's important harm, a risk ratio > 1: the update rules
         out important harm when its CI lies below it (required with one).
+    analysis_lag_months : float
+        With ``[recruitment]``: months from the new trials' last primary
+        outcome to the updated review (the trials' analysis and publication,
+        the review's update), for the date the review is settled.
+    start_date : str or None
+        The calendar date of month 0 (``"YYYY-MM-DD"``), the day recruitment
+        starts; dates are reported as months from the start without it.
+    settled_by_months : float or None
+        The date asked about: P(settled by then), months from the start.
 
     Examples
     --------
@@ -170,9 +180,23 @@ class MetaSpec:
     outcome: str = text("pain")
     harm_margin: float | None = number(None, optional=True, check=lambda v: 1 < v <= MAX_RATIO,
                                        allowed=f"must be a risk ratio in (1, {MAX_RATIO:g}]")
+    analysis_lag_months: float = number(
+        0.0, check=lambda v: v >= 0,
+        allowed="must be a number >= 0 (months from the last outcome to the updated review)")
+    start_date: str | None = text(None, optional=True,
+                                  allowed="must be a date 'YYYY-MM-DD' (month 0)")
+    settled_by_months: float | None = number(None, optional=True, check=lambda v: v > 0,
+                                             allowed="must be a number > 0 (months from the "
+                                                     "start)")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")
+        if self.start_date is not None:
+            try:
+                date.fromisoformat(self.start_date)
+            except ValueError:
+                raise fail("[meta_analysis] start_date", self.start_date,
+                           "must be a date 'YYYY-MM-DD' (month 0)") from None
         self._check_evidence()
         rules = self.rules
         if isinstance(rules, str):

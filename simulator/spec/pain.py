@@ -66,6 +66,14 @@ class Pain:
     effect_evidence : str or None
         The evidence key ``effect`` came from (set by the file's
         ``effect = { from = "evidence", key = "..." }``).
+    effect_smd_sd : float or None
+        For an SMD entry: the SD (NRS points) the file's ``effect = { from =
+        "evidence", key = "...", sd = ... }`` states, which converts the SMD
+        and its SE to NRS points (both multiplied by it).
+    followup_weeks : float or None
+        When the trial measures its primary outcome, weeks from the start of
+        treatment; checked against the time window of the evidence the effect
+        comes from (a warning when it falls outside).
     unblinding_ae : str or None
         Functional unblinding: patients who have this adverse event (and so
         can guess their arm) report their follow-up pain shifted by
@@ -103,6 +111,12 @@ class Pain:
     tau2: float | None = number(None, optional=True, check=lambda v: 0 <= v <= NRS_MAX**2,
                                 allowed="must be a number in [0, 100] (NRS points squared)")
     effect_evidence: str | None = text(None, optional=True, in_file=False)
+    effect_smd_sd: float | None = number(
+        None, optional=True, in_file=False, check=lambda v: v > 0,
+        allowed="must be a number > 0 (the SD that converts an SMD, NRS points)")
+    followup_weeks: float | None = number(
+        None, optional=True, check=lambda v: v > 0,
+        allowed="must be a number > 0 (weeks from the start of treatment to the primary outcome)")
     unblinding_ae: str | None = text(None, optional=True,
                                      allowed="must be an adverse event's name")
     unblinding_shift: float = number(0.0, check=is_difference, allowed=DIFFERENCE)

@@ -26,6 +26,7 @@ def check_scenario(s: Scenario, table: EvidenceTable) -> None:
     _check_meta(s)
     _check_interim(s)
     _check_evidence(s, table)
+    _check_decision(s)
 
 
 def _check_multiarm(s: Scenario) -> None:
@@ -185,7 +186,9 @@ def _check_evidence(s: Scenario, table: EvidenceTable) -> None:
     pain = s.pain
     if pain.effect_evidence is not None:
         entry = table.lookup(pain.effect_evidence, where="[pain] effect")
-        if (pain.effect, pain.effect_sd) != (entry.estimate, entry.se):
+        factor = pain.effect_smd_sd or 1.0
+        if (pain.effect, pain.effect_sd) != (entry.estimate * factor,
+                                             None if entry.se is None else entry.se * factor):
             raise fail("[pain] effect", pain.effect,
                        f"differs from evidence entry {entry.key!r} ({entry.estimate:g}, SE "
                        f"{entry.se}); set effect_evidence = None to give your own")
@@ -205,3 +208,22 @@ def _check_evidence(s: Scenario, table: EvidenceTable) -> None:
             raise fail("[meta_analysis] pooled", meta.pooled,
                        f"differs from evidence entry {entry.key!r}; set evidence = None to "
                        "give your own")
+
+
+def _check_decision(s: Scenario) -> None:
+    d = s.decision
+    if d is None:
+        return
+    names = {ae.name for ae in s.adverse_events}
+    for name, _ in d.event_weights:
+        if name not in names:
+            raise fail("[decision] event_weights", name,
+                       f"must name adverse events of the scenario: {', '.join(sorted(names))}"
+                       if names else "the scenario has no adverse events")
+    if s.design.kind == "multiarm":
+        raise fail("[decision] (design.kind)", "multiarm",
+                   "the decision compares one active treatment with placebo: a parallel "
+                   "or crossover design")
+    if d.months_to_result is not None and s.recruitment is not None:
+        raise fail("[decision] months_to_result", d.months_to_result,
+                   "comes from the [recruitment] table (by n); remove one")

@@ -19,6 +19,7 @@ from typing import Any
 from .._io import read_toml
 from ..errors import ScenarioError
 from .convert import apply_overrides, scenario_parts, scenario_to_dict
+from .decision import DecisionSpec
 from .design import Design
 from .events import AdverseEvent, Dropout
 from .evidence import default_evidence
@@ -65,6 +66,7 @@ class Scenario:
     recruitment: RecruitmentSpec | None = None
     interim: InterimSpec | None = None
     sweep: SweepSpec | None = None
+    decision: DecisionSpec | None = None
     source: str = dataclasses.field(default="<dict>", compare=False)
     evidence: EvidenceTable | None = dataclasses.field(default=None, compare=False, repr=False)
 
@@ -84,7 +86,7 @@ class Scenario:
         data : mapping
             Top-level keys ``name``, ``seed`` and the tables ``design``,
             ``pain``, ``adverse_events``, ``dropout``, ``analysis``,
-            ``simulation``, ``meta_analysis``, ``recruitment``, ``interim``, ``sweep``.
+            ``simulation``, ``meta_analysis``, ``recruitment``, ``interim``, ``sweep``, ``decision``.
         source : str
             Where the data came from; it starts every error message.
         evidence : EvidenceTable, optional

@@ -9,7 +9,10 @@ from .bounds import MAX_N_SIMS, MIN_ALPHA
 from .schema import check_fields, choice, integer, number
 
 __all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS",
-           "RESPONDER_TESTS"]
+           "RESPONDER_TESTS", "N_TOLERANCE"]
+
+#: Default widest range of n (as a share of n) the sample-size solver accepts.
+N_TOLERANCE = 0.02
 
 ESTIMANDS = ("hypothetical", "treatment-policy-bocf", "treatment-policy-j2r", "composite")
 MULTIPLICITY_METHODS = ("dunnett", "holm", "bonferroni", "none")

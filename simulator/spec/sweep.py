@@ -11,7 +11,10 @@ from ..errors import ScenarioError
 from .bounds import MAX_SWEEP_POINTS
 from .schema import fail
 
-__all__ = ["SweepSpec"]
+__all__ = ["SweepSpec", "BACKENDS"]
+
+#: Where a sweep's points run: loky processes here, a local Dask cluster, or a Dask scheduler.
+BACKENDS = ("loky", "dask-local", "dask")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -81,8 +81,8 @@ def test_held_tau2_gives_the_random_effects_weights():
 
 
 def test_reml_where_scoring_is_slow_is_solved_by_bisection():
-    """Fisher scoring needs ~700 steps here (it stopped at 500 with a ConvergenceError, which
-    ended simulated reviews with exit 3); bisection finds the same fixed point."""
+    """Fisher scoring needs ~700 steps here (it once stopped at 500 with a ConvergenceError,
+    which ended simulated reviews with exit 3): the fit reaches the fixed point."""
     from simulator.analysis.metaanalysis import _reml_step
 
     y = np.array([1.14657184, -1.11488133, 0.588248998, -9.26366585e-206, 0.224498292])
@@ -90,10 +90,12 @@ def test_reml_where_scoring_is_slow_is_solved_by_bisection():
     t = np.array(0.0)
     for _ in range(20_000):
         t = _reml_step(y, v, t)
+    # Each future stops once its step is below 1e-12; scoring contracts slowly here (about
+    # 0.97 a step), so what is left is about step / (1 - 0.97) = 3e-11 (1e-9 relative).
     fit = meta_analyse(y, v=v, method="reml")
-    assert float(fit.tau2) == pytest.approx(float(t), rel=1e-12)
+    assert float(fit.tau2) == pytest.approx(float(t), rel=1e-8)
     both = meta_analyse(np.stack([y, y[::-1]]), v=np.stack([v, v[::-1]]), method="reml")
-    assert both.tau2 == pytest.approx([float(t)] * 2, rel=1e-12)
+    assert both.tau2 == pytest.approx([float(t)] * 2, rel=1e-8)
 
 
 # Modified HKSJ (Roever, Knapp & Friede 2015): the factor q truncated at 1, by hand in R 4.2.2,

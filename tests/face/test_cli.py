@@ -134,7 +134,7 @@ def test_run_prints_provenance_footer_with_warning(capsys):
 
 
 def test_user_evidence_file_on_the_command_line(tmp_path, capsys):
-    from test_evidence import ENTRY
+    from spec.test_evidence import ENTRY  # tests/ is on the path (its conftest)
 
     mine = tmp_path / "mine.toml"
     mine.write_text(ENTRY)
@@ -171,8 +171,8 @@ def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys)
 
     listed = [line.split()[0] for line in build_parser().format_help().splitlines()
               if line.startswith("    ") and not line.startswith("     ")]
-    assert listed == ["run", "validate", "curve", "size", "resolve", "boundaries", "recruit",
-                      "sweep", "meta", "evidence", "report"]
+    assert listed == ["run", "validate", "curve", "size", "resolve", "value", "boundaries",
+                      "adaptive", "recruit", "sweep", "meta", "evidence", "report"]
     table = default_evidence()
     assert main(["evidence"]) == 0
     assert capsys.readouterr().out == format_evidence_list(table) + "\n"

@@ -271,6 +271,10 @@ def test_one_json_encoder_for_every_verb_and_the_sweep_store(tmp_path):
 def test_every_verb_writes_finite_json(tmp_path, capsys):
     studies = tmp_path / "studies.csv"
     studies.write_text("estimate,se\n-1.2,0.5\n-0.8,0.4\n-1.5,0.6\n")
+    two_looks = tmp_path / "two_looks.toml"
+    two_looks.write_text('[design]\nn_per_arm = 60\n[pain]\neffect = -1.0\n'
+                         'analysis = "followup"\n[analysis]\nalpha = 0.025\nsided = 1\n'
+                         '[interim]\nlooks = [0.5, 1.0]\n')
     sims = ["--n-sims", "200", "--seed", "1", "--quiet"]
     verbs = {
         "run": ["run", str(FLAGSHIP), *sims],
@@ -282,6 +286,7 @@ def test_every_verb_writes_finite_json(tmp_path, capsys):
         "recruit": ["recruit", str(ROOT / "scenarios" / "ketamine_iv_recruitment.toml"),
                     "--reps", "10", "--n-sims", "100", "--seed", "1"],
         "meta": ["meta", str(studies)],
+        "adaptive": ["adaptive", str(two_looks), "--n-sims", "200", "--seed", "1"],
         "evidence": ["evidence"],
         "evidence show": ["evidence", "show", ENTRY],
     }

@@ -19,6 +19,7 @@ RESOLVE = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
 FIXED = ROOT / "tests" / "backtest" / "resolve_fixed_effect.toml"  # a grid over pain.effect
 INTERIM = ROOT / "scenarios" / "ketamine_iv_interim.toml"
 RECRUIT = ROOT / "scenarios" / "ketamine_iv_recruitment.toml"
+VALUE = ROOT / "scenarios" / "ketamine_iv_value.toml"
 KEYS = ["trialsim_version", "command", "created", "scenario", "scenario_sha256", "seed",
         "n_sims", "python", "numpy", "scipy"]
 
@@ -32,6 +33,8 @@ VERBS = {
               "--json", "{out}"], RESOLVE, 2025, 500),
     "resolve": (["resolve", str(RESOLVE), "--n-sims", "300", "--seed", "3", "--quiet",
                  "--json", "{out}"], RESOLVE, 3, 300),
+    "value": (["value", str(VALUE), "--n", "20,40", "--n-sims", "500", "--seed", "4",
+               "--quiet", "--json", "{out}", "--csv", "{csv}"], VALUE, 4, 500),
     "boundaries": (["boundaries", str(INTERIM), "--json", "{out}", "--csv", "{csv}"],
                    INTERIM, 2025, None),
     "recruit": (["recruit", str(RECRUIT), "--reps", "20", "--n-sims", "100", "--json",
@@ -90,8 +93,8 @@ def test_every_json_and_csv_carries_the_provenance(verb, tmp_path, capsys):
         assert csv_rows("\n".join(lines))  # the rows still read
 
 
-@pytest.mark.parametrize("verb", ["run", "curve", "size", "resolve", "boundaries", "recruit",
-                                  "sweep"])
+@pytest.mark.parametrize("verb", ["run", "curve", "size", "resolve", "value", "boundaries",
+                                  "recruit", "sweep"])
 def test_the_recorded_command_and_seed_reproduce_the_numbers(verb, tmp_path, capsys):
     argv, *_ = VERBS[verb]
     first, first_csv = _run_verb(argv, tmp_path / "a")

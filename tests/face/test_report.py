@@ -122,18 +122,26 @@ def test_the_sample_size_paragraph_names_its_numbers_and_they_are_the_runs(flags
 def test_inputs_list_every_field_with_unit_and_source(flagship):
     text = html.unescape(re.sub(r"<[^>]+>", "|", flagship))
     assert "pain.sd||SD of the follow-up score||2.5||NRS points||set in the scenario: (d1)" in text
-    assert ("adverse_events.any.risk_ratio||risk ratio of any||3.26||||evidence "
-            "ketamine-iv/ae-any/any") in text
+    assert ("adverse_events.nausea_vomiting.risk_ratio||risk ratio of nausea_vomiting||3.97||||"
+            "evidence ketamine-any/ae-gi/moradi") in text
     assert "design.within_correlation" not in text  # a crossover's field, unused here
     assert "dropout.mechanism||dropout mechanism||'mcar'||||default" in text
 
 
-def test_evidence_shows_tags_and_the_warnings_the_cli_prints(flagship, capsys):
-    assert main(["run", str(FLAGSHIP), "--n-sims", "100", "--quiet"]) == 0
+def test_evidence_shows_tags_and_the_warnings_the_cli_prints(flagship, tmp_path, capsys):
+    assert "ketamine-any/ae-gi/moradi" in flagship and "verified, missing" in flagship
+    assurance = ROOT / "scenarios" / "ketamine_iv_assurance.toml"   # weak evidence, 'immediate'
+    page = _report(tmp_path, assurance, "100")
+    capsys.readouterr()
+    assert main(["run", str(assurance), "--n-sims", "100", "--quiet"]) == 0
     cli = capsys.readouterr().out
-    warning = next(line.strip() for line in cli.splitlines() if "WARNING" in line)
-    assert html.escape(warning, quote=True) in flagship
-    assert "ketamine-iv/ae-any/any" in flagship and "secondary, missing" in flagship
+    warnings = [line.strip() for line in cli.splitlines() if "WARNING" in line]
+    assert len(warnings) == 3   # secondary numbers; the window; the 0-100 scale (issue 16, 7)
+    assert any("evidence window:" in w for w in warnings)
+    assert any("evidence scale:" in w for w in warnings)
+    for warning in warnings:
+        assert html.escape(warning, quote=True) in page
+    assert "ketamine-iv/pain/immediate" in page and "secondary, missing" in page
 
 
 def test_the_reproducibility_block_reruns_to_the_same_numbers(flagship, tmp_path):
@@ -152,6 +160,22 @@ def test_an_interim_scenario_gets_the_interim_section(tmp_path):
     page = Page(_report(tmp_path, ROOT / "scenarios" / "ketamine_iv_interim.toml", "100"))
     assert {"interim", "fig-boundaries", "power"} <= page.ids()
     assert "P(stop for efficacy)" in "".join(page.texts)
+
+
+def test_a_decision_table_gets_the_value_section(tmp_path):
+    scenario = tmp_path / "value.toml"  # cheap: no dropout, no recruitment
+    scenario.write_text(
+        'name = "value"\n[design]\nn_per_arm = 60\n'
+        '[pain]\neffect = -0.8\neffect_sd = 0.5\neffect_prior = "pooled"\n'
+        'analysis = "followup"\n'
+        '[decision]\nunit = "GBP"\nvalue_per_point = 500.0\ntreatment_cost = 300.0\n'
+        'population_per_year = 2000\ntrial_cost_per_patient = 1000.0\n')
+    page = Page(_report(tmp_path, scenario, "400"))
+    assert {"value", "fig-value", "inputs"} <= page.ids()
+    text = "".join(page.texts)
+    assert "value judgements of the decision maker" in text
+    assert "perfect information (EVPI)" in text and "Monte Carlo range of the argmax" in text
+    assert "decision.value_per_point" in text  # the inputs table lists the decision too
 
 
 def test_bad_flags_exit_2_before_any_work(tmp_path, capsys):

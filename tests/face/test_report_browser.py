@@ -27,7 +27,8 @@ SCENARIOS = {
                   "sensitivity", "reproducibility", "fig-power", "fig-harms"]),
     "resolve": ("ketamine_iv_resolve.toml",
                 ["question", "sample-size-paragraph", "inputs", "evidence", "power",
-                 "sensitivity", "resolve", "reproducibility", "fig-power", "fig-resolve"]),
+                 "sensitivity", "resolve", "recruitment", "reproducibility", "fig-power",
+                 "fig-resolve", "fig-enrolment"]),   # [recruitment] since issue 16 item 8
     "recruitment": ("ketamine_iv_recruitment.toml",
                     ["question", "sample-size-paragraph", "inputs", "evidence", "power",
                      "harms", "sensitivity", "recruitment", "reproducibility", "fig-power",

@@ -9,6 +9,7 @@ fewer than 34 would happen with probability 0.0004).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from simulator import Scenario, solve_sample_size
@@ -51,3 +52,48 @@ def test_a_saw_tooth_metric_is_read_where_it_stays_above_the_target():
     r = solve_sample_size(s, target=0.9, metric="harm:psy", seed=2, n_sims=4000)
     assert r.analytic_n_per_arm == 17 and r.n_per_arm == 17
     assert r.n_range[0] <= 17 <= r.n_range[1]
+
+
+def _bisection(f, target: float, n_max: int):
+    """The reference: a plain integer bisection for the smallest n with f(n) >= target."""
+    if f(2) >= target:
+        return 2
+    if f(n_max) < target:
+        return None
+    lo, hi = 2, n_max
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if f(mid) >= target else (mid, hi)
+    return hi
+
+
+def test_closed_form_n_search_equals_plain_bisection_in_a_few_evaluations():
+    """smallest_n (the probit line's guesses) gives bisection's answer on power curves
+    and on curves far from the probit line, in at most 8 evaluations on t-test powers."""
+    import math
+
+    from scipy import stats
+
+    from simulator.planning.closed_n import smallest_n
+
+    rng = np.random.default_rng(7)
+    for _ in range(600):
+        d, target = rng.uniform(0.01, 2.0), rng.uniform(0.5, 0.99)
+        n_max = int(rng.choice([50, 1000, 100_000]))
+        curves = [lambda n: float(stats.norm.cdf(d * math.sqrt(n / 2) - 1.96)),
+                  lambda n: 1 - math.exp(-d * n / 50),
+                  lambda n: min(1.0, (n / (1 + 200 * d)) ** 0.3)]
+        for f in curves:
+            assert smallest_n(f, target, n_max) == _bisection(f, target, n_max)
+    for n_star in (120, 1300, 3000):
+        d = math.sqrt(2 * (1.959964 + 1.281552) ** 2 / n_star)
+        calls = []
+
+        def power(n: int) -> float:
+            calls.append(n)
+            df = 2 * n - 2
+            return float(stats.nct.sf(stats.t.isf(0.025, df), df, d * math.sqrt(n / 2)))
+
+        found = smallest_n(power, 0.9, 100_000)
+        assert len(set(calls)) <= 8  # a plain bisection over [2, 1e5] takes 17
+        assert found == _bisection(power, 0.9, 100_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.spec import Scenario
+from simulator.spec.decision import DecisionSpec
 from simulator.spec.design import Design
 from simulator.spec.events import AdverseEvent, Dropout
 from simulator.spec.interim import InterimSpec
@@ -17,7 +18,8 @@ from simulator.spec.settings import AnalysisSpec, SimulationSpec
 
 SECTIONS = {"design": Design, "pain": Pain, "adverse_events.*": AdverseEvent,
             "dropout": Dropout, "analysis": AnalysisSpec, "simulation": SimulationSpec,
-            "meta_analysis": MetaSpec, "recruitment": RecruitmentSpec, "interim": InterimSpec}
+            "meta_analysis": MetaSpec, "recruitment": RecruitmentSpec, "interim": InterimSpec,
+            "decision": DecisionSpec}
 
 
 @pytest.mark.parametrize("section", list(SECTIONS))

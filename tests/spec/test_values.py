@@ -58,6 +58,8 @@ BAD = [
     (Pain, "effect_prior", "bayes", "[pain] effect_prior = 'bayes'"),
     (Pain, "effect_sd", 0, "[pain] effect_sd = 0"),
     (Pain, "tau2", -0.1, "[pain] tau2 = -0.1"),
+    (Pain, "effect_smd_sd", 0, "[pain] effect_smd_sd = 0: must be a number > 0"),
+    (Pain, "followup_weeks", 0, "[pain] followup_weeks = 0: must be a number > 0 (weeks"),
     (Pain, "effect_evidence", "", "[pain] effect_evidence = ''"),
     (Pain, "unblinding_ae", 3, "[pain] unblinding_ae = 3"),
     (Pain, "unblinding_shift", "x", "[pain] unblinding_shift = 'x'"),
@@ -119,6 +121,10 @@ BAD = [
     (MetaSpec, "ci_studies", 101, "[meta_analysis] ci_studies = 101"),
     (MetaSpec, "power", 1 - 1e-12, "[meta_analysis] power = 0.999999999999: must be in "
                                    "[0.5, 1 - 1e-10]"),
+    (MetaSpec, "analysis_lag_months", -1, "[meta_analysis] analysis_lag_months = -1: must be"),
+    (MetaSpec, "start_date", "2027-02-30", "[meta_analysis] start_date = '2027-02-30': must be a "
+                                           "date"),
+    (MetaSpec, "settled_by_months", 0, "[meta_analysis] settled_by_months = 0: must be a number"),
     (RecruitmentSpec, "sites", 0, "[recruitment] sites = 0"),
     (RecruitmentSpec, "rate_per_site_month", 0, "[recruitment] rate_per_site_month = 0"),
     (RecruitmentSpec, "site_open_months", (0.0, -1.0), "[recruitment] site_open_months"),

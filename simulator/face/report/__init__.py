@@ -6,7 +6,8 @@ number (the report computes none); :func:`render_report` lays them out:
 the question and the protocol's sample-size paragraph, the inputs with their
 sources, the evidence and its warnings, power, harms, the sensitivity to
 dropout, the estimand and unblinding, and, where the scenario has them, the
-review's update, recruitment and interim analyses; then a reproducibility
+review's update, recruitment, interim analyses and the value of the next
+trial (with a ``[decision]`` table); then a reproducibility
 block. Figures are inline SVG, styles inline, nothing is fetched (see
 :mod:`.html`).
 """
@@ -20,6 +21,7 @@ from .inputs import field_sources, inputs_html
 from .paragraph import question_html, sample_size_html
 from .sections import evidence_html, harms_html, power_html, sensitivity_html
 from .sections_more import interim_html, recruitment_html, reproducibility_html, resolve_html
+from .sections_value import value_html
 
 __all__ = ["ReportData", "gather_report", "render_report", "report_sections"]
 
@@ -51,6 +53,8 @@ def report_sections(data: ReportData) -> list[tuple[str, str, str]]:
         out.append(("recruitment", "Recruitment", recruitment_html(data)))
     if data.boundaries is not None:
         out.append(("interim", "Interim analyses", interim_html(data)))
+    if data.value is not None:
+        out.append(("value", "Is the next trial worth running?", value_html(data)))
     out.append(("reproducibility", "Reproducibility", reproducibility_html(data)))
     return out
 

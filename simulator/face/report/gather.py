@@ -23,6 +23,8 @@ from ...planning.curves import PowerCurve, conclusive_curves, power_curve
 from ...planning.results import SimulationResult
 from ...planning.simulate import simulate
 from ...planning.solver import SampleSize, solve_sample_size
+from ...planning.value import value_of_information
+from ...planning.value_results import ValueResult
 from ...provenance import RunProvenance
 from ...spec import Scenario
 from ...spec.schema import evolve
@@ -63,6 +65,8 @@ class ReportData:
     boundaries : BoundaryTable or None
     z_paths : ndarray or None
         Simulated trials' z at each look (the boundaries figure).
+    value : ValueResult or None
+        With ``[decision]``: EVPI, EVSI and ENBS over the power curve's sizes.
     n_sims, seed : int
     provenance : RunProvenance
     overrides : dict
@@ -82,6 +86,7 @@ class ReportData:
     recruitment: RecruitmentResult | None = None
     boundaries: BoundaryTable | None = None
     z_paths: np.ndarray | None = None
+    value: ValueResult | None = None
     n_sims: int = 0
     seed: int = 0
     provenance: RunProvenance
@@ -189,8 +194,13 @@ def gather_report(scenario: Scenario, *, n_sims: int | None = None, seed: int | 
                                            seed=seed, n_jobs=n_jobs, n_power_sims=n_sims)
     if scenario.interim is not None:
         table, paths = boundary_table(scenario), z_paths(scenario, 20, seed)
+    value = None
+    if scenario.decision is not None:  # value needs [decision] (it says what else is missing)
+        value = value_of_information(scenario, curve_sizes(scenario.design.n_per_arm),
+                                     progress=_stage(progress, "value of information"),
+                                     **options)
     return ReportData(scenario=scenario, result=result, curve=curve, target=target, size=size,
                       unreachable=unreachable, estimands=estimands, estimands_refused=refused,
                       review=review, conclusive=curves, recruitment=recruitment,
-                      boundaries=table, z_paths=paths, n_sims=n_sims, seed=seed,
+                      boundaries=table, z_paths=paths, value=value, n_sims=n_sims, seed=seed,
                       provenance=provenance, overrides=dict(overrides or {}))

@@ -25,7 +25,7 @@ from .html import esc, table
 __all__ = ["file_notes", "field_sources", "inputs_html", "FieldSource"]
 
 _SECTIONS = ("design", "pain", "dropout", "analysis", "simulation", "meta_analysis",
-             "recruitment", "interim")
+             "recruitment", "interim", "decision")
 
 
 def _comment(line: str) -> tuple[str, str]:
@@ -237,6 +237,8 @@ def _rows_of(value: Any, section: str, sources: Mapping[str, FieldSource],
         current = getattr(value, name)
         if current is None:
             continue
+        if key == "decision.event_weights":  # pairs, as the file's table
+            current = dict(current)
         rule = f"adverse_events.{name}" if section.startswith("adverse_events") else key
         if rule in _RELEVANT and not _RELEVANT[rule](scenario):
             continue

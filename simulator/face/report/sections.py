@@ -5,6 +5,7 @@ HTML from :class:`~.gather.ReportData`; none computes a number."""
 from __future__ import annotations
 
 from ...mc import MonteCarloProbability
+from ...spec.evidence_checks import is_evidence_warning
 from ..plots import plot_harm_curve, plot_power_curve
 from ..tables import evidence_warning
 from ..formatting import fmt
@@ -32,7 +33,7 @@ def evidence_html(data: ReportData) -> str:
              "<p>No number of this scenario comes from the evidence table: every value is "
              "set in the scenario (see the inputs and their sources).</p>")
     warnings = [f"WARNING: {w}" for w in [evidence_warning(r)] if w]
-    warnings += [f"NOTE: {n}" for n in r.notes]
+    warnings += [f"{'WARNING' if is_evidence_warning(n) else 'NOTE'}: {n}" for n in r.notes]
     if warnings:
         body += "<h3>Warnings</h3>" + "".join(f'<div class="warning">{esc(w)}</div>'
                                               for w in warnings)

@@ -1,0 +1,142 @@
+"""The ``sequential`` part of a result: a trial with interim analyses, as run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..mc import MonteCarloMean, MonteCarloProbability
+from .closed_sequential import SequentialClosedForm
+
+__all__ = ["SequentialPart", "estimates_part"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SequentialPart:
+    """The operating characteristics of a trial with interim analyses.
+
+    Attributes
+    ----------
+    looks : tuple of tuple of int
+        Patients per arm analysed at each look.
+    critical_values, futility_bounds : tuple of float
+        The design's bounds on the z scale (futility: one a look before the
+        last; ``-inf`` where none).
+    efficacy, benefit, futility : tuple of MonteCarloProbability
+        P(stop at each look) for efficacy (either direction), in the benefit
+        direction, and for futility (the last look's is 0).
+    reject_ignoring_futility : MonteCarloProbability
+        P(an efficacy bound is crossed at some look) if futility stops are
+        ignored: the type I error the non-binding bounds are built for.
+    expected_n : MonteCarloMean
+        Patients analysed at stopping, all arms.
+    max_n : int
+    estimate_at_stop : MonteCarloMean
+        The estimate of the look at which each trial stopped (its bias is
+        the group-sequential selection bias).
+    bias_at_stop : MonteCarloMean
+        ``estimate_at_stop`` less the true effect.
+    median_unbiased, median_unbiased_bias : MonteCarloMean or None
+        The median-unbiased estimate at stopping (stage-wise ordering,
+        :mod:`simulator.analysis.sequential_estimates`) and its mean less the
+        true effect. None on a run that did not compute it.
+    conditional_power_design, conditional_power_trend : tuple of MonteCarloMean
+        Per interim look, the mean conditional power of the trials that go on
+        past it, under the design's drift and under the current trend (empty
+        when not computed).
+    power_fixed : MonteCarloProbability
+        Power of a fixed design of the maximum n on the same trials.
+    harm_at_stop : dict of str to MonteCarloProbability
+        Per adverse event, P(harm detected) with the patients of the look at
+        which the trial stopped (the adverse-event table's is at the maximum n).
+    closed_form : SequentialClosedForm or None
+        None when the run computes no closed forms (``closed_forms=False``).
+    """
+
+    looks: tuple[tuple[int, ...], ...]
+    critical_values: tuple[float, ...]
+    futility_bounds: tuple[float, ...]
+    efficacy: tuple[MonteCarloProbability, ...]
+    benefit: tuple[MonteCarloProbability, ...]
+    futility: tuple[MonteCarloProbability, ...]
+    reject_ignoring_futility: MonteCarloProbability
+    expected_n: MonteCarloMean
+    max_n: int
+    estimate_at_stop: MonteCarloMean
+    bias_at_stop: MonteCarloMean
+    median_unbiased: MonteCarloMean | None
+    median_unbiased_bias: MonteCarloMean | None
+    conditional_power_design: tuple[MonteCarloMean, ...]
+    conditional_power_trend: tuple[MonteCarloMean, ...]
+    power_fixed: MonteCarloProbability
+    harm_at_stop: dict[str, MonteCarloProbability]
+    closed_form: SequentialClosedForm | None
+
+    def to_dict(self) -> dict[str, Any]:
+        cf = self.closed_form
+        return {"sequential": {
+            "looks": [list(s) for s in self.looks],
+            "critical_values": [b if np.isfinite(b) else None for b in self.critical_values],
+            "futility_bounds": [None if not np.isfinite(b) else b for b in self.futility_bounds],
+            "p_stop_efficacy": [p.value for p in self.efficacy],
+            "p_stop_efficacy_se": [p.se for p in self.efficacy],
+            "p_stop_benefit": [p.value for p in self.benefit],
+            "p_stop_futility": [p.value for p in self.futility],
+            "p_stop_futility_se": [p.se for p in self.futility],
+            **self.reject_ignoring_futility.to_dict("reject_ignoring_futility"),
+            **self.expected_n.to_dict("expected_n"),
+            "max_n": self.max_n,
+            **_mean_dict("estimate_at_stop", self.estimate_at_stop),
+            **_mean_dict("bias_at_stop", self.bias_at_stop),
+            **_mean_dict("median_unbiased", self.median_unbiased),
+            **_mean_dict("median_unbiased_bias", self.median_unbiased_bias),
+            "conditional_power_design": [_finite(m.value) for m in self.conditional_power_design],
+            "conditional_power_design_se": [_finite(m.se) for m in self.conditional_power_design],
+            "conditional_power_trend": [_finite(m.value) for m in self.conditional_power_trend],
+            "conditional_power_trend_se": [_finite(m.se) for m in self.conditional_power_trend],
+            **self.power_fixed.to_dict("power_fixed"),
+            "p_harm_detected_at_stop": {k: p.value for k, p in self.harm_at_stop.items()},
+            "analytic": None if cf is None else {
+                "power": cf.power, "power_benefit": cf.power_benefit,
+                "p_stop_efficacy": list(cf.efficacy), "p_stop_futility": list(cf.futility),
+                "expected_n": cf.expected_n, "theta": cf.theta, "method": cf.method},
+        }}
+
+
+def _finite(x: float) -> float | None:
+    """A number for strict JSON: None where it is not finite (no trial to average)."""
+    return float(x) if np.isfinite(x) else None
+
+
+def _mean_dict(name: str, m: MonteCarloMean | None) -> dict[str, float | None]:
+    """``name`` and ``name_se``; None where not computed or no trial counted."""
+    if m is None:
+        return {name: None, f"{name}_se": None}
+    return {name: _finite(m.value), f"{name}_se": _finite(m.se)}
+
+
+def _shifted(m: MonteCarloMean, truth: float, truth_se: float) -> MonteCarloMean:
+    """``m`` less a true value (itself known to ``truth_se``)."""
+    return MonteCarloMean(value=m.value - truth, se=math.sqrt(m.se ** 2 + truth_se ** 2), n=m.n)
+
+
+def estimates_part(c: dict[str, Any], truth: float, truth_se: float) -> dict[str, Any]:
+    """The part's estimate fields from the collector's sums."""
+    at_stop = MonteCarloMean.from_sums(c["seq_est"], c["seq_est2"], c["seq_valid"])
+    out: dict[str, Any] = {"estimate_at_stop": at_stop,
+                           "bias_at_stop": _shifted(at_stop, truth, truth_se),
+                           "median_unbiased": None, "median_unbiased_bias": None,
+                           "conditional_power_design": (), "conditional_power_trend": ()}
+    if "seq_mue" not in c:
+        return out
+    mue = MonteCarloMean.from_sums(c["seq_mue"], c["seq_mue2"], c["seq_mue_valid"])
+    n = [int(x) for x in c["seq_cp_n"]]
+    out.update(median_unbiased=mue, median_unbiased_bias=_shifted(mue, truth, truth_se),
+               conditional_power_design=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in
+                                              zip(c["seq_cp_design"], c["seq_cp_design2"], n)),
+               conditional_power_trend=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in
+                                             zip(c["seq_cp_trend"], c["seq_cp_trend2"], n)))
+    return out

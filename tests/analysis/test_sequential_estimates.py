@@ -1,0 +1,141 @@
+"""The median-unbiased estimate after a group-sequential trial, against rpact 3.3.4.
+
+Each dataset is given stage-wise as rpact's ``getDataset`` takes it; the test
+pools the stages (overall means, pooled SD, Student's t and its p-value as a
+normal quantile, as rpact's ``overallPValues`` with ``normalApproximation =
+FALSE``) and multiplies :func:`median_unbiased_z` by the overall standard
+error. The R code that gave each value:
+
+.. code-block:: r
+
+    library(rpact)  # 3.3.4
+    mue <- function(design, ds, stage) getFinalConfidenceInterval(design, ds,
+        directionUpper = TRUE, normalApproximation = FALSE, equalVariances = TRUE,
+        stage = stage)$medianUnbiased
+    d1 <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = "asOF")
+    d2 <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.2, sided = 1,
+        typeOfDesign = "asP", typeBetaSpending = "bsOF", bindingFutility = TRUE,
+        informationRates = c(0.4, 0.7, 1))
+    d3 <- getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 2, typeOfDesign = "asHSD",
+        gammaA = -2)
+    # A: d1, stops at look 2 for efficacy
+    mue(d1, getDataset(n1 = c(40, 40), n2 = c(40, 40), means1 = c(1.2, 1.0),
+        means2 = c(0.2, 0.3), stDevs1 = c(2.0, 2.2), stDevs2 = c(2.1, 1.9)), 2)
+    # 0.8391846936
+    # B: d1, reaches the last look
+    mue(d1, getDataset(n1 = c(40, 40, 40), n2 = c(40, 40, 40), means1 = c(0.6, 0.5, 0.9),
+        means2 = c(0.2, 0.3, 0.1), stDevs1 = c(2.0, 2.2, 2.1), stDevs2 = c(2.1, 1.9, 2.0)), 3)
+    # 0.4624170251
+    # C: d2 (binding futility), stops at look 2, unequal arms
+    mue(d2, getDataset(n1 = c(30, 22), n2 = c(30, 23), means1 = c(0.8, 1.4),
+        means2 = c(0.1, 0.2), stDevs1 = c(1.5, 1.6), stDevs2 = c(1.7, 1.5)), 2)
+    # 0.8000088537
+    # D: d2, the last look
+    mue(d2, getDataset(n1 = c(30, 22, 23), n2 = c(30, 23, 22), means1 = c(0.8, 0.5, 1.0),
+        means2 = c(0.1, 0.2, 0.3), stDevs1 = c(1.5, 1.6, 1.4), stDevs2 = c(1.7, 1.5, 1.6)), 3)
+    # 0.5587310730
+    # E: d3 (two-sided, 4 looks), stops at look 3
+    mue(d3, getDataset(n1 = c(25, 25, 25), n2 = c(25, 25, 25), means1 = c(3.0, 4.1, 4.4),
+        means2 = c(2.0, 2.2, 2.1), stDevs1 = c(3.5, 3.6, 3.4), stDevs2 = c(3.7, 3.5, 3.6)), 3)
+    # 1.5869667811
+
+rpact solves its root to 1e-6 (``C_ANALYSIS_TOLERANCE_DEFAULT``): the
+values agree to that. ``getAnalysisResults(d1, <dataset B>, directionUpper =
+TRUE, normalApproximation = FALSE)$medianUnbiasedEstimates`` reports the
+same number at the last stage (``NA NA 0.4624170251``): it calls the same
+function.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from simulator.analysis.sequential import conditional_power, group_sequential_design
+from simulator.analysis.sequential_estimates import (conditional_power_table,
+                                                     median_unbiased_table, median_unbiased_z,
+                                                     stagewise_pvalue)
+
+D1 = dict(looks=3, alpha=0.025, alpha_spending="asOF")
+D2 = dict(looks=[0.4, 0.7, 1.0], alpha=0.025, beta=0.2, alpha_spending="asP",
+          beta_spending="bsOF", binding=True)
+D3 = dict(looks=4, alpha=0.05, sided=2, alpha_spending="asHSD", gamma_a=-2)
+
+CASES = {
+    "A": (D1, ([40, 40], [40, 40], [1.2, 1.0], [0.2, 0.3], [2.0, 2.2], [2.1, 1.9]), 2,
+          0.8391846936),
+    "B": (D1, ([40] * 3, [40] * 3, [0.6, 0.5, 0.9], [0.2, 0.3, 0.1], [2.0, 2.2, 2.1],
+               [2.1, 1.9, 2.0]), 3, 0.4624170251),
+    "C": (D2, ([30, 22], [30, 23], [0.8, 1.4], [0.1, 0.2], [1.5, 1.6], [1.7, 1.5]), 2,
+          0.8000088537),
+    "D": (D2, ([30, 22, 23], [30, 23, 22], [0.8, 0.5, 1.0], [0.1, 0.2, 0.3], [1.5, 1.6, 1.4],
+               [1.7, 1.5, 1.6]), 3, 0.5587310730),
+    "E": (D3, ([25] * 3, [25] * 3, [3.0, 4.1, 4.4], [2.0, 2.2, 2.1], [3.5, 3.6, 3.4],
+               [3.7, 3.5, 3.6]), 3, 1.5869667811),
+}
+
+
+def design(spec: dict):
+    spec = dict(spec)
+    return group_sequential_design(spec.pop("looks"), **spec)
+
+
+def overall(data, stage: int) -> tuple[float, float]:
+    """The overall z (t's p-value as a normal quantile) and standard error at ``stage``."""
+    n1, n2, m1, m2, s1, s2 = (np.asarray(x[:stage], float) for x in data)
+    big1, big2 = n1.sum(), n2.sum()
+    mean1, mean2 = (n1 * m1).sum() / big1, (n2 * m2).sum() / big2
+    ss = (((n1 - 1) * s1**2).sum() + (n1 * (m1 - mean1) ** 2).sum()
+          + ((n2 - 1) * s2**2).sum() + (n2 * (m2 - mean2) ** 2).sum())
+    df = big1 + big2 - 2
+    se = math.sqrt(ss / df) * math.sqrt(1 / big1 + 1 / big2)
+    t = (mean1 - mean2) / se
+    return float(-stats.norm.ppf(stats.t.sf(t, df))), se
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_median_unbiased_estimate_matches_rpact(name):
+    spec, data, stage, expected = CASES[name]
+    z, se = overall(data, stage)
+    assert median_unbiased_z(design(spec), stage - 1, z) * se == pytest.approx(expected, abs=1e-6)
+
+
+def test_stagewise_pvalue_is_one_minus_phi_at_the_first_look_and_rises_with_theta():
+    d = design(D1)
+    assert float(stagewise_pvalue(d, 0, 1.5, 0.0)) == pytest.approx(stats.norm.sf(1.5), abs=1e-12)
+    p = [float(stagewise_pvalue(d, 2, 1.5, th)) for th in (-1.0, 0.0, 1.0, 2.0)]
+    assert p == sorted(p)
+    # far above: only the chance of having stopped before is left
+    d_exits = float(stagewise_pvalue(d, 1, 40.0, 2.0))
+    assert d_exits == pytest.approx(stats.norm.sf(d.critical_values[0] - 2.0 * math.sqrt(1 / 3)),
+                                    abs=1e-9)
+
+
+@pytest.mark.parametrize("spec", [D1, D2, D3], ids=["OF", "P-binding", "HSD-4"])
+def test_the_table_is_within_1e_3_of_the_exact_solver_on_its_grid(spec):
+    d = design(spec)
+    table = median_unbiased_table(d)
+    for look in range(1, d.kmax):
+        for z in (-4.9, -2.3, 0.1, 1.7, 2.45, 3.3, 5.2, 9.0):
+            exact = median_unbiased_z(d, look, z)
+            assert float(table.lookup(look, np.array([z]))[0]) == pytest.approx(exact, abs=1e-3)
+        # below the grid (z < -5, a rare trial), extrapolated from its first step
+        exact = median_unbiased_z(d, look, -6.0)
+        assert float(table.lookup(look, np.array([-6.0]))[0]) == pytest.approx(exact, abs=5e-3)
+    assert np.array_equal(table.lookup(0, np.array([1.234])), [1.234])
+
+
+def test_conditional_power_table_is_within_1e_3_of_conditional_power():
+    d = group_sequential_design(3, alpha=0.025, beta=0.1, alpha_spending="asOF",
+                                beta_spending="bsOF")
+    table = conditional_power_table(d)
+    for look in range(2):
+        for z in np.linspace(table.z[look][0], table.z[look][-1], 23)[1:-1] + 0.0137:
+            t = float(d.information_rates[look])
+            got = table.lookup(look, np.array([z]))
+            assert float(got[0][0]) == pytest.approx(conditional_power(float(z), t, d), abs=1e-3)
+            assert float(got[1][0]) == pytest.approx(conditional_power(float(z), t, d, "trend"),
+                                                     abs=1e-3)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import ScenarioError
 from ..ops.sweep import expand_sweep, run_sweep
-from ..planning.cost import estimated_seconds, workers
+from ..planning.cost import estimated_seconds, timeline_seconds, workers
 from ..spec import Scenario, SweepSpec
 from ..spec.bounds import MAX_ARM_SIZE, MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ..spec.parse import parse_sweep_values
@@ -54,8 +54,7 @@ def _recruit_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
     if reps * scenario.design.n_total > MAX_PATIENT_REPLICATIONS:
         return 0.0  # refused by simulate_recruitment, before any work
     jobs = 1 if args.jobs is None else args.jobs
-    per_patient = 1.5e-5 if scenario.recruitment.chairs_per_site is not None else 3e-7
-    timelines = reps * scenario.design.n_total * per_patient / workers(jobs)
+    timelines = timeline_seconds(scenario, reps) / workers(jobs)
     if scenario.recruitment.deadline_months is None and args.deadline_months is None:
         return timelines
     return timelines + estimated_seconds(scenario, n_sims=args.n_sims, n_jobs=jobs,

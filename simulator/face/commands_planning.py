@@ -10,7 +10,7 @@ import sys
 import time
 
 from ..errors import ScenarioError
-from ..planning.cost import estimated_seconds
+from ..planning.cost import estimated_seconds, timeline_seconds
 from ..planning.curves import power_curve
 from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import simulate
@@ -170,6 +170,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         cost += sum(estimated_seconds(evolve(reviewed, {"meta_analysis.new_trials": k}), grid,
                                       closed_forms=False, **_cost_options(options))
                     for k in range(1, reviewed.meta_analysis.new_trials + 1))
+    if scenario.recruitment is not None:  # when the review is settled: timelines per future
+        k = reviewed.meta_analysis.new_trials
+        cells = (len(grid) if grid else 1) * (len(sites) if sites else 1)
+        cost += timeline_seconds(scenario, args.time_reps * k) * (1 + cells)
     announce(cost, args)
     report = resolve_review(scenario, trials=args.trials, rules=args.rule, target=args.target,
                             n_per_arm=grid, **options)

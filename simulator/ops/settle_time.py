@@ -144,7 +144,10 @@ class SettleTime:
                 "by_date": self.date_of(self.by_months), **self.cell.to_dict(),
                 "median_settled_date": self.date_of(self.cell.median_settled_months),
                 "curve": {"months": list(self.months), "p_settled_by": list(self.curve)},
-                "grid": [c.to_dict() for c in self.grid]}
+                "grid": [c.to_dict() for c in self.grid],
+                **({} if self.months else {"notes": [
+                    "update_months and the curve are empty (null): in no future did a new "
+                    "trial have a patient with a primary outcome, so no update has a date"]})}
 
 
 def _optional(p: MonteCarloProbability | None, name: str) -> dict[str, Any]:
@@ -270,8 +273,11 @@ def settle_time(report: ReviewReport, *, sites: Sequence[int] | None = None,
 
 
 def _curve(dates: np.ndarray, p_settled: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """P(settled by t) on an even time axis up to the latest update."""
+    """P(settled by t) on an even time axis up to the latest update (none when no future
+    had an update date: no new trial had a patient with a primary outcome)."""
     finite = np.sort(dates[np.isfinite(dates)])
+    if finite.size == 0:
+        return (), ()
     months = np.linspace(0.0, float(finite[-1]) * 1.05, _CURVE_POINTS)
     share = np.searchsorted(finite, months, side="right") / dates.size
     return tuple(float(m) for m in months), tuple(float(p_settled * q) for q in share)

@@ -39,6 +39,7 @@ from ..errors import ScenarioError
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..models.aggregate import aggregate_unsupported
 from ..models.outcomes import analysis_sd
+from ..spec.bounds import MAX_KEPT_TRIALS
 from ..spec.scenario import Scenario
 from .closed_sequential import design_of
 from .decisions import benefit_sign
@@ -103,8 +104,8 @@ class PromisingZone:
             **self.reject.to_dict("reject"), **self.reject_pooled.to_dict("reject_pooled"),
             **self.reject_planned.to_dict("reject_planned"),
             **self.stop_first.to_dict("stop_first"), **self.increased.to_dict("increased"),
-            "expected_n": self.expected_n.value, "expected_n_se": self.expected_n.se,
-            "closed_form_reject": self.closed_form}}
+            **self.expected_n.to_dict("expected_n"),
+            "closed_form_reject": self.closed_form if math.isfinite(self.closed_form) else None}}
 
 
 def second_stage_n(z1: np.ndarray, n1: int, n2: int, n2_max: int, c2: float, w: tuple,
@@ -133,6 +134,13 @@ def second_stage_n(z1: np.ndarray, n1: int, n2: int, n2_max: int, c2: float, w: 
     return m.astype(np.int64)
 
 
+def stage_sizes(scenario: Scenario) -> tuple[int, int]:
+    """Patients per arm of the first stage (the first look's share) and of the second."""
+    n = scenario.design.n_per_arm
+    n1 = min(n - 1, max(2, round(float(design_of(scenario).information_rates[0]) * n)))
+    return n1, n - n1
+
+
 def _check(scenario: Scenario, max_factor: float, cp_min: float, cp_target: float) -> None:
     spec = scenario.interim
     if spec is None or len(spec.looks) != 2:
@@ -146,6 +154,11 @@ def _check(scenario: Scenario, max_factor: float, cp_min: float, cp_target: floa
     if len(sizes) != 2 or sizes[0] != sizes[1]:
         raise ScenarioError(f"[design] group sizes {list(sizes)}: re-estimation is simulated "
                             "for two arms of equal size")
+    n1, n2 = stage_sizes(scenario)
+    if min(n1, n2) < 2:
+        raise ScenarioError(f"[design] n_per_arm = {scenario.design.n_per_arm}: the stages "
+                            f"would have {n1} and {n2} patients per arm; each t test needs at "
+                            "least 2 (a larger n_per_arm, or looks nearer the middle)")
     reason = aggregate_unsupported(scenario)
     if reason or scenario.pain.analysis == "ancova" or scenario.dropout.rate > 0:
         raise ScenarioError(f"{scenario.source}: re-estimation is simulated on the normal model "
@@ -199,12 +212,12 @@ def simulate_promising_zone(scenario: Scenario, *, n_sims: int = 100_000, seed: 
         The promising zone (Mehta & Pocock's 0.36 and 0.8 by default).
     """
     _check(scenario, max_factor, cp_min, cp_target)
-    if not (isinstance(n_sims, int) and n_sims >= 100):
-        raise ScenarioError(f"n_sims (--n-sims) = {n_sims!r}: must be an integer >= 100")
+    if not (isinstance(n_sims, int) and 100 <= n_sims <= MAX_KEPT_TRIALS):
+        raise ScenarioError(f"n_sims (--n-sims) = {n_sims!r}: must be an integer in [100, "
+                            f"{MAX_KEPT_TRIALS:,}] (every trial is held in memory)")
     design = design_of(scenario)
     n = scenario.design.n_per_arm
-    n1 = min(n - 1, max(2, round(float(design.information_rates[0]) * n)))
-    n2 = n - n1
+    n1, n2 = stage_sizes(scenario)
     n2_max = max(n2, math.floor(max_factor * n2))
     w = (math.sqrt(n1 / n), math.sqrt(n2 / n))
     c1, c2 = (float(c) for c in design.critical_values)
@@ -242,6 +255,11 @@ def simulate_promising_zone(scenario: Scenario, *, n_sims: int = 100_000, seed: 
                                          cp_target, t_tests=True))
 
 
+#: The largest df at which the first stage's noncentral t density is evaluated (scipy's
+#: overflows beyond about 340: its gamma function of df / 2).
+PDF_DF_MAX = 300
+
+
 def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: int,
                          bounds: tuple[float, float], w: tuple[float, float], cp_min: float,
                          cp_target: float, *, t_tests: bool = False, points: int = 8001) -> float:
@@ -254,7 +272,10 @@ def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: i
     quantile of a Student t test's p-value, so ``f`` is the density of that
     transform of a noncentral t (``df = 2 n1 - 2``, noncentrality ``d
     sqrt(n1/2)``) and the second stage's probability a noncentral t's tail:
-    the exact law of what :func:`simulate_promising_zone` simulates.
+    the exact law of what :func:`simulate_promising_zone` simulates. Above
+    :data:`PDF_DF_MAX` degrees of freedom (where scipy's noncentral t density
+    overflows) the first stage enters through its distribution function:
+    the sum runs over the increments of ``P(z1 <= z)`` on the grid.
 
     Examples
     --------
@@ -274,12 +295,16 @@ def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: i
     else:
         df1 = 2.0 * n1 - 2.0
         t1 = special.stdtrit(df1, special.ndtr(z1))
-        phi = np.exp(-0.5 * z1 * z1) / math.sqrt(2.0 * math.pi)
-        with np.errstate(all="ignore"):  # far in a tail both vanish: 0, not 0/0
-            dens = np.nan_to_num(stats.nct.pdf(t1, df1, mean1) * phi / stats.t.pdf(t1, df1))
         df2 = 2.0 * m - 2.0
         later = np.nan_to_num(stats.nct.sf(special.stdtrit(df2, special.ndtr(need)), df2,
                                            standardized_effect * np.sqrt(m / 2.0)))
         first = float(stats.nct.sf(special.stdtrit(df1, special.ndtr(c1)), df1, mean1))
+        if df1 > PDF_DF_MAX:  # P(z1 <= z) on the grid; the sum over its increments
+            cdf = stats.nct.cdf(t1, df1, mean1)  # NaN far in its lower tail: 1 - sf there
+            cdf = np.where(np.isnan(cdf), 1.0 - stats.nct.sf(t1, df1, mean1), cdf)
+            return first + float(np.sum((later[1:] + later[:-1]) * np.diff(cdf)) / 2.0)
+        phi = np.exp(-0.5 * z1 * z1) / math.sqrt(2.0 * math.pi)
+        with np.errstate(all="ignore"):  # far in a tail both vanish: 0, not 0/0
+            dens = np.nan_to_num(stats.nct.pdf(t1, df1, mean1) * phi / stats.t.pdf(t1, df1))
     f = dens * later
     return first + float(np.sum((f[1:] + f[:-1]) * np.diff(z1)) / 2.0)

@@ -167,10 +167,11 @@ def any_comparison_power(scenario: Scenario) -> float | None:
     :func:`simulator.analysis.dunnett.any_rejection`), with the df, SD and
     critical value of :func:`comparison_powers`; Holm's first step is
     Bonferroni's, so its P(any) is Bonferroni's. Exact for normal scores
-    without dropout; None for responder analyses.
+    without dropout; None for responder analyses and where too few patients are
+    expected to complete (:func:`too_few_completers`).
     """
     pain, spec = scenario.pain, scenario.analysis
-    if pain.is_responder:
+    if pain.is_responder or too_few_completers(scenario):
         return None
     keep = completion_probabilities(scenario)
     m = [n * c for n, c in zip(scenario.design.group_sizes, keep)]

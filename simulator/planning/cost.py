@@ -20,7 +20,7 @@ from ..spec.scenario import Scenario
 from .closed import completion_probabilities
 from .simulate import planned
 
-__all__ = ["LONG_SECONDS", "estimated_seconds", "workers"]
+__all__ = ["LONG_SECONDS", "estimated_seconds", "timeline_seconds", "workers"]
 
 #: Runs estimated to take longer than this are announced.
 LONG_SECONDS = 60.0
@@ -85,3 +85,12 @@ def estimated_seconds(scenario: Scenario, n_per_arm: Sequence[int] | None = None
         per_sim += trial * p.trials_per_sim
     closed = sum(_closed_seconds(s) for s in points) if closed_forms else 0.0
     return n_sims * per_sim / workers(n_jobs) + closed
+
+
+def timeline_seconds(scenario: Scenario, reps: int) -> float:
+    """A rough estimate of ``reps`` recruitment timelines on one core: per patient and per
+    site (simpy's processes, with chairs; the vectorized path's draws without)."""
+    r = scenario.recruitment
+    simpy = r.chairs_per_site is not None
+    return reps * (scenario.design.n_total * (1.5e-5 if simpy else 3e-7)
+                   + r.sites * (2.5e-5 if simpy else 1e-6))

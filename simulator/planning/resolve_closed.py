@@ -143,7 +143,7 @@ def rule_closed_forms(scenario: Scenario, w0: float, est0: float, tau2: float
     rules = [r for r in spec.rules if r in CLOSED_RULES]
     out: dict[str, dict[str, Any]] = {}
     for label, w1 in (("p_conclusive", k / (trial_variance(scenario) + tau2)),
-                      ("plateau", k / tau2 if tau2 > 0 else 1e12)):  # tau^2 = 0: W1 -> inf
+                      ("plateau", k / max(tau2, 1e-12))):  # tau^2 = 0: W1 -> inf
         h = z / math.sqrt(w0 + w1)
         thetas, weights = _theta_nodes(scenario, w0, est0, w1,
                                        (-h, h, -m - h, -m + h, m - h, m + h))
@@ -221,7 +221,9 @@ def _at_tau2(scenario: Scenario, existing, tau2: float):
     else:
         thetas, weights = normal_prior_nodes(prior.mean, prior.sd, math.sqrt(v + tau2), z)
     cp = float(np.dot(weights, _cp(thetas, w0, est0, k / (v + tau2), z)))
-    plateau = 1.0 if tau2 == 0 else float(np.dot(weights, _cp(thetas, w0, est0, k / tau2, z)))
+    # tau^2 below 1e-12 as 0: k / tau^2 overflows (a W1 of 1e12 is already the limit)
+    plateau = 1.0 if tau2 == 0 else float(np.dot(weights, _cp(thetas, w0, est0,
+                                                              k / max(tau2, 1e-12), z)))
     return cp, plateau, rule_closed_forms(scenario, w0, est0, tau2)
 
 

@@ -24,6 +24,7 @@ from ..engine.looks import run_grid
 from ..errors import ScenarioError
 from ..mc import MonteCarloProbability
 from ..spec import Scenario
+from ..spec.bounds import MAX_BOOTSTRAPS, MAX_KEPT_TRIALS
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
 from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
@@ -165,6 +166,12 @@ def _check(trials, n_sims, seed, n_jobs, bootstraps) -> None:
             raise ScenarioError(f"{name} = {value!r}: must be an integer >= {low}")
     if trials > 100:
         raise ScenarioError(f"trials = {trials}: must be an integer in [1, 100]")
+    if n_sims > MAX_KEPT_TRIALS:
+        raise ScenarioError(f"n_sims = {n_sims}: must be an integer in [2, {MAX_KEPT_TRIALS:,}] "
+                            "(every future's net benefit is kept for the regression)")
+    if bootstraps > MAX_BOOTSTRAPS:
+        raise ScenarioError(f"bootstraps = {bootstraps}: must be an integer in [0, "
+                            f"{MAX_BOOTSTRAPS:,}]")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
 

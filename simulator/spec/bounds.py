@@ -28,7 +28,8 @@ from __future__ import annotations
 
 __all__ = ["NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_ARM_SIZE", "MAX_ARMS",
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
-           "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_SPENDING_PARAMETER",
+           "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_KEPT_TRIALS", "MAX_BOOTSTRAPS",
+           "MAX_AMOUNT", "MAX_SPENDING_PARAMETER",
            "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "is_difference", "is_score",
            "is_sd", "is_ratio", "is_spending_parameter"]
 
@@ -59,6 +60,13 @@ MAX_SWEEP_POINTS = 10_000
 MAX_PATIENT_REPLICATIONS = 20_000_000
 #: Draws of the site rates of one recruitment solve (``recruit --solve --reps``).
 MAX_SOLVE_REPS = 100_000
+#: Trials of a run that keeps every trial's values in memory (``value``'s futures for its
+#: regression, ``adaptive``'s trials): about 8 bytes per trial and array.
+MAX_KEPT_TRIALS = 10_000_000
+#: Bootstrap resamples of the value of information's optimal n.
+MAX_BOOTSTRAPS = 10_000
+#: Money (values, costs) and people (a population a year): within 1e12.
+MAX_AMOUNT = 1e12
 
 DIFFERENCE = "must be a number in [-10, 10] (NRS points)"
 SCORE = "must be an NRS score in [0, 10]"

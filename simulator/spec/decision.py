@@ -20,11 +20,17 @@ import math
 import numbers as _numbers
 from dataclasses import dataclass
 
+from .bounds import MAX_AMOUNT, MAX_MONTHS
 from .schema import check_fields, fail, number, text
 
 __all__ = ["DecisionSpec"]
 
-_NONNEG = "must be a number >= 0"
+_AMOUNT = f"must be a number in [0, {MAX_AMOUNT:g}]"
+
+
+def _amount(v: float) -> bool:
+    """A value, a cost or a weight: in [0, 1e12] (so that their products stay finite)."""
+    return 0 <= v <= MAX_AMOUNT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,28 +69,30 @@ class DecisionSpec:
     """
 
     unit: str = text("currency units")
-    value_per_point: float = number(check=lambda v: v >= 0, allowed=_NONNEG)
+    value_per_point: float = number(check=_amount, allowed=_AMOUNT)
     event_weights: tuple[tuple[str, float], ...] = ()
-    treatment_cost: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
-    population_per_year: float = number(check=lambda v: v > 0,
-                                        allowed="must be a number > 0 (patients per year)")
+    treatment_cost: float = number(0.0, check=_amount, allowed=_AMOUNT)
+    population_per_year: float = number(
+        check=lambda v: 0 < v <= MAX_AMOUNT,
+        allowed=f"must be a number in (0, {MAX_AMOUNT:g}] (patients per year)")
     horizon_years: float = number(10.0, check=lambda v: 0 < v <= 200,
                                   allowed="must be a number in (0, 200] (years)")
     discount_rate: float = number(0.035, check=lambda v: 0 <= v < 1,
                                   allowed="must be in [0, 1) (per year)")
-    months_to_result: float | None = number(None, optional=True, check=lambda v: v >= 0,
-                                            allowed="must be a number >= 0 (months)")
-    trial_fixed_cost: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
-    trial_cost_per_patient: float = number(0.0, check=lambda v: v >= 0, allowed=_NONNEG)
+    months_to_result: float | None = number(
+        None, optional=True, check=lambda v: 0 <= v <= MAX_MONTHS,
+        allowed=f"must be a number in [0, {MAX_MONTHS:g}] (months)")
+    trial_fixed_cost: float = number(0.0, check=_amount, allowed=_AMOUNT)
+    trial_cost_per_patient: float = number(0.0, check=_amount, allowed=_AMOUNT)
 
     def __post_init__(self) -> None:
         check_fields(self, "decision")
         weights = self.event_weights
         if not isinstance(weights, (tuple, list)) or not all(
                 isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[0], str)
-                and _real(p[1]) and p[1] >= 0 for p in weights):
+                and _real(p[1]) and _amount(p[1]) for p in weights):
             raise fail("[decision] event_weights", weights,
-                       "must be a table { adverse event name = weight >= 0 }")
+                       f"must be a table {{ adverse event name = weight in [0, {MAX_AMOUNT:g}] }}")
         names = [p[0] for p in weights]
         if len(set(names)) != len(names):
             raise fail("[decision] event_weights", weights, "names each event once")

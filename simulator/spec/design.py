@@ -96,9 +96,11 @@ class Design:
                 or len(set(arms)) != len(arms):
             raise fail("[design] arms", arms,
                        f"must be a list of {n_arms} distinct names, the reference arm first")
-        if len(self.allocation) != len(arms) or not all(w > 0 for w in self.allocation):
+        if len(self.allocation) != len(arms) or not all(
+                1e-6 <= w <= 1e6 for w in self.allocation):
             raise fail("[design] allocation", self.allocation,
-                       f"must be a list of {len(arms)} positive numbers, one per arm")
+                       f"must be a list of {len(arms)} numbers in [1e-06, 1e+06], one per arm "
+                       "(only their ratios matter)")
         if not all(is_ratio(w / self.allocation[0]) for w in self.allocation):
             raise fail("[design] allocation", self.allocation,
                        f"each weight must be within a factor {MAX_RATIO:g} of the reference "

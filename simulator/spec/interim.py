@@ -18,9 +18,14 @@ __all__ = ["InterimSpec", "sequential_design"]
 _WANG_TSIATIS = ("OF", "P", "WT")
 
 
+#: The smallest information fraction of a look, and between two looks (a look at a
+#: millionth of the information spends nothing and makes the look tables enormous).
+MIN_LOOK_STEP = 0.01
+
+
 def _increasing_to_one(t: tuple[float, ...]) -> bool:
-    return (2 <= len(t) <= MAX_LOOKS and t[0] > 0 and abs(t[-1] - 1.0) < 1e-12
-            and all(b > a for a, b in zip(t, t[1:])))
+    return (2 <= len(t) <= MAX_LOOKS and t[0] >= MIN_LOOK_STEP and abs(t[-1] - 1.0) < 1e-12
+            and all(b - a >= MIN_LOOK_STEP - 1e-12 for a, b in zip(t, t[1:])))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +78,8 @@ class InterimSpec:
 
     looks: tuple[float, ...] = numbers(
         check=_increasing_to_one,
-        allowed=f"must be 2 to {MAX_LOOKS} information fractions, increasing, the last 1")
+        allowed=f"must be 2 to {MAX_LOOKS} information fractions, increasing by at least "
+                f"{MIN_LOOK_STEP:g} from {MIN_LOOK_STEP:g}, the last 1")
     alpha_spending: str = choice(ALPHA_SPENDING + _WANG_TSIATIS, "asOF")
     beta_spending: str = choice(("none",) + BETA_SPENDING, "none")
     binding: bool = flag(False)

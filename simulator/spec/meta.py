@@ -9,7 +9,7 @@ from datetime import date
 from typing import Literal
 
 from .._lazy import special
-from .bounds import (MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
+from .bounds import (MAX_MONTHS, MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
                      is_spending_parameter)
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
@@ -181,13 +181,14 @@ class MetaSpec:
     harm_margin: float | None = number(None, optional=True, check=lambda v: 1 < v <= MAX_RATIO,
                                        allowed=f"must be a risk ratio in (1, {MAX_RATIO:g}]")
     analysis_lag_months: float = number(
-        0.0, check=lambda v: v >= 0,
-        allowed="must be a number >= 0 (months from the last outcome to the updated review)")
+        0.0, check=lambda v: 0 <= v <= MAX_MONTHS,
+        allowed=f"must be a number in [0, {MAX_MONTHS:g}] (months from the last outcome to the "
+                "updated review)")
     start_date: str | None = text(None, optional=True,
                                   allowed="must be a date 'YYYY-MM-DD' (month 0)")
-    settled_by_months: float | None = number(None, optional=True, check=lambda v: v > 0,
-                                             allowed="must be a number > 0 (months from the "
-                                                     "start)")
+    settled_by_months: float | None = number(
+        None, optional=True, check=lambda v: 0 < v <= MAX_MONTHS,
+        allowed=f"must be a number in (0, {MAX_MONTHS:g}] (months from the start)")
 
     def __post_init__(self) -> None:
         check_fields(self, "meta_analysis")

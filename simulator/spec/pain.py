@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from .bounds import DIFFERENCE, MIN_SD, NRS_MAX, SCORE, is_difference, is_score, is_sd
+from .bounds import (DIFFERENCE, MAX_MONTHS, MIN_SD, NRS_MAX, SCORE, is_difference, is_score,
+                     is_sd)
 from .schema import MISSING, check_fields, choice, fail, flag, number, numbers, text
 
 __all__ = ["Pain", "ANALYSES", "RESPONDER_CUTOFFS", "NRS_MAX", "latent_bounds",
@@ -15,6 +16,8 @@ __all__ = ["Pain", "ANALYSES", "RESPONDER_CUTOFFS", "NRS_MAX", "latent_bounds",
 AnalysisName = Literal["ancova", "change", "followup", "responder30", "responder50"]
 ANALYSES: tuple[str, ...] = ("ancova", "change", "followup", "responder30", "responder50")
 RESPONDER_CUTOFFS: dict[str, float] = {"responder30": 0.30, "responder50": 0.50}
+#: The longest follow-up, in weeks (the calendar bound of 1200 months).
+MAX_WEEKS = MAX_MONTHS * 52 / 12
 #: The smallest share of the screened population an inclusion range may admit.
 MIN_INCLUSION = 1e-6
 
@@ -115,8 +118,9 @@ class Pain:
         None, optional=True, in_file=False, check=lambda v: v > 0,
         allowed="must be a number > 0 (the SD that converts an SMD, NRS points)")
     followup_weeks: float | None = number(
-        None, optional=True, check=lambda v: v > 0,
-        allowed="must be a number > 0 (weeks from the start of treatment to the primary outcome)")
+        None, optional=True, check=lambda v: 0 < v <= MAX_WEEKS,
+        allowed=f"must be a number in (0, {MAX_WEEKS:g}] (weeks from the start of treatment to "
+                "the primary outcome)")
     unblinding_ae: str | None = text(None, optional=True,
                                      allowed="must be an adverse event's name")
     unblinding_shift: float = number(0.0, check=is_difference, allowed=DIFFERENCE)

@@ -5,8 +5,10 @@ Hypothesis generates scenarios across every section and declared field
 one section of a case, out of range: tiny and huge floats, zero, negative,
 infinities, NaN, wrong types, nested lists) and runs them through
 ``simulator.face.cli.main`` in this process with one of the verbs (validate,
-run, curve, size, resolve, boundaries, recruit with and without ``--solve``,
-sweep with and without ``--target``, meta, evidence) and small
+run, curve, size, resolve (with the settle-time flags where there is
+``[recruitment]``), boundaries, recruit with and without ``--solve``, sweep
+with and without ``--target``, value (with ``[decision]``), adaptive, meta,
+evidence) and small
 ``--n-sims`` (:data:`EXAMPLES` cases, about 30 s on one core). Every case
 must end in
 
@@ -46,6 +48,7 @@ from simulator.spec.design import CROSSOVER_FIELDS
 from simulator.spec import (
     AdverseEvent,
     AnalysisSpec,
+    DecisionSpec,
     Design,
     Dropout,
     InterimSpec,
@@ -294,8 +297,18 @@ def recruitment(draw, level: int) -> dict:
     return mutated(draw, RecruitmentSpec, base, level, skip=("site_open_months",))
 
 
+def decision(draw, level: int, events: dict) -> dict:
+    """A ``[decision]`` table: what adopting the drug is worth, and the trial's cost."""
+    base: dict = {"value_per_point": pick(draw, level, [1000.0, 0.0], [1e12], [-1.0, 1e300]),
+                  "population_per_year": pick(draw, level, [3000.0], [1e-3, 1e12], [0.0, 1e300])}
+    if events and draw(S.booleans()):
+        base["event_weights"] = {name: pick(draw, level, [25.0, 0.0], [1e12], [-1.0, 1e300])
+                                 for name in events}
+    return mutated(draw, DecisionSpec, base, level, skip=("event_weights",))
+
+
 SECTIONS = ("design", "pain", "adverse_events", "dropout", "analysis", "simulation",
-            "meta_analysis", "interim", "recruitment", "sweep", "top")
+            "meta_analysis", "interim", "recruitment", "decision", "sweep", "top")
 
 
 def levels(draw) -> dict[str, int]:
@@ -308,10 +321,14 @@ def levels(draw) -> dict[str, int]:
     return out
 
 
-def scenarios(draw, *, meta: bool = False, recruit: bool = False,
-              looks: bool = False) -> dict:
-    """A scenario mapping: a small valid core with each section at its level."""
+def scenarios(draw, *, meta: bool = False, recruit: bool = False, looks: bool = False,
+              value: bool = False, adaptive: bool = False) -> dict:
+    """A scenario mapping: a small valid core with each section at its level (``adaptive``:
+    the two-look one-sided normal-model design re-estimation needs; ``value``: an effect
+    prior and a ``[decision]`` table)."""
     lv = levels(draw)
+    if adaptive:
+        return _adaptive_scenario(draw, lv)
     kind = "parallel" if looks or draw(S.booleans()) else draw(
         S.sampled_from(["parallel", "crossover", "multiarm"]))
     if meta and kind == "multiarm":
@@ -356,8 +373,14 @@ def scenarios(draw, *, meta: bool = False, recruit: bool = False,
                  and draw(S.integers(0, 7)) == 0):
         data["interim"] = interim(draw, lv["interim"])
         data.pop("meta_analysis", None)  # not combined with interim analyses yet
-    if recruit:
+    if recruit or (meta and draw(S.integers(0, 3)) == 0):
         data["recruitment"] = recruitment(draw, lv["recruitment"])
+    if value:
+        data["pain"].setdefault("effect_prior", "pooled")
+        data["pain"].setdefault("effect_sd", 0.5)
+        if isinstance(data["pain"]["effect"], dict):
+            data["pain"].pop("effect_sd")
+        data["decision"] = decision(draw, lv["decision"], events)
     if draw(S.integers(0, 7)) == 0:
         data["sweep"] = {"grid": {"pain.effect": pick(draw, lv["sweep"],
                                                       [[-1.0, -0.5], "-1:-0.5:0.25"], [],
@@ -367,6 +390,25 @@ def scenarios(draw, *, meta: bool = False, recruit: bool = False,
         key = draw(S.sampled_from(["bogus", "effect_evidence", "deep"]))
         (data[section] if section else data)[key] = DEEP if key == "deep" else 1
     return data
+
+
+def _adaptive_scenario(draw, lv: dict) -> dict:
+    """What ``trialsim adaptive`` takes: two equal arms, two looks, a one-sided test of the
+    follow-up or change score without dropout (each section at its level)."""
+    design = {"n_per_arm": draw(S.integers(2, 200) if lv["design"] < 2
+                                else S.sampled_from(INTEGERS))}
+    pain = {"effect": pick(draw, lv["pain"], [-0.4, -1.0, 0.0], [-10.0, 1e-12], [1e300]),
+            "analysis": draw(S.sampled_from(["followup", "change"]))}
+    return {"design": mutated(draw, Design, design, lv["design"],
+                              skip=CROSSOVER_FIELDS + ("kind", "allocation", "arms")),
+            "pain": mutated(draw, Pain, pain, lv["pain"],
+                            skip=("analysis", "effect", "bounded", "arm_effects",
+                                  "unblinding_ae", "effect_prior", "effect_sd")),
+            "analysis": {"sided": 1, "alpha": pick(draw, lv["analysis"], [0.025], [1e-10],
+                                                   [0.0])},
+            "interim": {"looks": pick(draw, lv["interim"], [[0.5, 1.0]], [[0.1, 1.0]],
+                                      [[0.33, 0.67, 1.0]])},
+            "seed": 1}
 
 
 # -- TOML -------------------------------------------------------------------------------
@@ -410,7 +452,8 @@ def command(draw, folder: Path) -> list[str]:
     """A command line: a verb, its scenario (or table) and its flags; the flags take
     odd values (out of range, not numbers) in about one case in six."""
     verb = draw(S.sampled_from(["validate", "run", "run", "run", "curve", "size", "resolve",
-                                 "boundaries", "recruit", "sweep", "meta", "evidence"]))
+                                 "boundaries", "recruit", "sweep", "meta", "evidence", "value",
+                                 "adaptive"]))
     odd = draw(S.integers(0, 5)) == 0
     out = "-"  # stdout: a file would be fsynced, which costs more than most cases
     if verb == "meta":
@@ -418,7 +461,8 @@ def command(draw, folder: Path) -> list[str]:
     if verb == "evidence":
         return ["evidence", "show", flag(draw, odd, EVIDENCE_KEYS[:5], ["nope"]), "--json", out]
     data = scenarios(draw, meta=verb == "resolve", recruit=verb == "recruit",
-                     looks=verb == "boundaries")
+                     looks=verb == "boundaries", value=verb == "value",
+                     adaptive=verb == "adaptive")
     if verb == "recruit" and isinstance(data["design"].get("n_per_arm"), int):
         # every patient's timeline is simulated (simpy: ~15 us each): keep it small here
         data["design"]["n_per_arm"] = min(data["design"]["n_per_arm"], 2000)
@@ -430,6 +474,12 @@ def command(draw, folder: Path) -> list[str]:
     if verb == "boundaries":
         return ["boundaries", str(path), "--paths", flag(draw, odd, ["5"], ["0", "10000000"]),
                 "--json", out]
+    if verb == "adaptive":
+        return ["adaptive", str(path),
+                "--n-sims", flag(draw, odd, ["200"], ["1", "10000000000"]),
+                "--max-factor", flag(draw, odd, ["2", "1", "10"], ["1e300", "nan", "0.5"]),
+                "--cp-min", flag(draw, odd, ["0.36"], ["nan", "0"]),
+                "--cp-target", flag(draw, odd, ["0.8"], ["2", "0.1"]), "--json", out]
     if verb == "recruit":
         reps = ["--reps", flag(draw, odd, ["20"], ["1", "10000000"])]
         if draw(S.integers(0, 2)) == 0:  # the sites or months that finish by the deadline
@@ -472,10 +522,24 @@ def _verb_flags(draw, verb: str, odd: bool, data: dict) -> list[str]:
         # a target's reachability integrates the closed forms over tau^2 at 40 sizes when
         # tau^2 is drawn (seconds, not a fault): solved here only with tau^2 held
         held = data.get("meta_analysis", {}).get("tau2_prior", "fixed") == "fixed"
-        return draw(S.sampled_from([[], ["--trials", "2"], ["--n", "20,40"],
-                                    ["--rule", "settled", "--rule", "ci-excludes-0"]]
-                                   + ([["--target", "0.8"]] if held else [])
-                                   + ([["--trials", "0"], ["--trials", "1000"]] if odd else [])))
+        when = []  # when the review is settled, with [recruitment]: 20 timelines a future
+        if "recruitment" in data:
+            when = ["--time-reps", flag(draw, odd, ["20"], ["1"])]
+            if draw(S.booleans()):
+                when += ["--sites", flag(draw, odd, ["2,4", "3"], ["0", "x", "100000"]),
+                         "--by", flag(draw, odd, ["24"], ["-1", "nan", "1e300"])]
+        return when + draw(S.sampled_from(
+            [[], ["--trials", "2"], ["--n", "20,40"],
+             ["--rule", "settled", "--rule", "ci-excludes-0"]]
+            + ([["--target", "0.8"]] if held else [])
+            + ([["--trials", "0"], ["--trials", "1000"]] if odd else [])))
+    if verb == "value":
+        return ["--n", flag(draw, odd, ["20,40", "10", "2:30:14"], ["1:3:1", "3,x"]),
+                *draw(S.sampled_from([["--trials", "1"], ["--trials", "2"],
+                                      ["--max-trials", "2"]]
+                                     + ([["--trials", "0"], ["--max-trials", "1000"]]
+                                        if odd else []))),
+                "--bootstraps", flag(draw, odd, ["0", "20"], ["-1", "100000000"])]
     solve = (["--target", flag(draw, odd, ["0.8"], ["2", "nan"]), "--n-max",
               flag(draw, odd, ["300"], ["1", "1000000000"])]
              if draw(S.integers(0, 3)) == 0 else [])

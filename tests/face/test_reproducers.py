@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator.face.cli import main
@@ -91,6 +92,10 @@ def test_an_allocation_ratio_of_1e300_is_refused(tmp_path, capsys):
     s = scenario(tmp_path, "[design]\nn_per_arm = 100\nallocation = [0.5, 1e300]\n"
                            "[pain]\neffect = -1.0\ninclusion_min = 4\n")
     code, _, err = cli(capsys, "run", s, "--n-sims", "50", "--quiet")
+    assert_named_error(code, err, "[design] allocation", "[1e-06, 1e+06]")
+    s = scenario(tmp_path, "[design]\nn_per_arm = 100\nallocation = [0.5, 1000]\n"
+                           "[pain]\neffect = -1.0\n", "ratio.toml")
+    code, _, err = cli(capsys, "run", s, "--n-sims", "50", "--quiet")
     assert_named_error(code, err, "[design] allocation", "within a factor 1000")
 
 
@@ -133,7 +138,8 @@ def test_a_sweep_range_of_too_many_values_is_refused(tmp_path, capsys, verb, val
 
 def run_json(capsys, *args) -> dict:
     """A completed run's strict JSON (``--json -``)."""
-    quiet = ["--quiet"] if args[0] not in ("meta", "evidence", "recruit", "boundaries") else []
+    quiet = ["--quiet"] if args[0] not in ("meta", "evidence", "recruit", "boundaries",
+                                           "adaptive") else []
     code, out, err = cli(capsys, *args, "--json", "-", *quiet)
     assert code == 0, err
     assert "Traceback" not in err and "Warning" not in err
@@ -572,3 +578,104 @@ def test_a_small_responder_trial_is_noted_with_its_exact_level_and_coverage(tmp_
     assert "too small" not in all_notes(corrected)
     big = scenario(tmp_path, RESPONDER.replace("n_per_arm = 6", "n_per_arm = 150"), "b.toml")
     assert "too small" not in all_notes(run_json(capsys, "run", big, "--n-sims", "200"))
+
+
+# -- main's newer verbs and sections (value, adaptive, settle time), found by the fuzz test --
+
+
+def test_a_multiarm_solve_without_completers_is_unreachable(tmp_path, capsys):
+    """The multi-arm first guess divided by zero expected completers."""
+    s = scenario(tmp_path, "[design]\nkind = \"multiarm\"\nn_per_arm = 20\n[pain]\n"
+                           "effect = -1.0\n" + AE_WITHDRAWAL)
+    code, _, err = cli(capsys, "size", s, "--n-sims", "50", "--n-max", "300", "--quiet")
+    assert code == 3 and err.strip().splitlines()[-1].startswith("trialsim: cannot solve")
+
+
+ADAPTIVE = ("[design]\nn_per_arm = 50\n[pain]\neffect = -0.4\nanalysis = \"followup\"\n"
+            "[analysis]\nsided = 1\nalpha = 0.025\n[interim]\nlooks = [0.5, 1.0]\n")
+
+
+def test_adaptive_limits_and_stages_are_named(tmp_path, capsys):
+    s = scenario(tmp_path, ADAPTIVE)
+    code, _, err = cli(capsys, "adaptive", s, "--n-sims", "10000000000")
+    assert_named_error(code, err, "--n-sims", "10,000,000", "held in memory")
+    code, _, err = cli(capsys, "adaptive", s, "--n-sims", "200", "--set", "design.n_per_arm=2")
+    assert_named_error(code, err, "[design] n_per_arm = 2", "at least 2")
+
+
+def test_adaptive_closed_form_of_a_large_trial_is_finite(tmp_path, capsys):
+    """scipy's noncentral t density overflowed at a large df (OverflowError)."""
+    s = scenario(tmp_path, ADAPTIVE.replace("n_per_arm = 50", "n_per_arm = 100000"))
+    data = run_json(capsys, "adaptive", s, "--n-sims", "200")
+    assert 0.99 < data["promising_zone"]["closed_form_reject"] <= 1.0
+
+
+def test_the_adaptive_closed_form_is_continuous_where_it_leaves_the_density():
+    import math
+
+    from simulator.planning.adaptive import promising_zone_power
+
+    w = (math.sqrt(0.5), math.sqrt(0.5))
+    values = [promising_zone_power(0.2, n, n, 2 * n, (2.797, 1.977), w, 0.36, 0.8,
+                                   t_tests=True) for n in (150, 151, 152, 153)]
+    steps = np.diff(values)
+    assert np.all(steps > 0) and steps.max() < 1.5 * steps.min()
+
+
+VALUE = ("[design]\nn_per_arm = 40\n[pain]\neffect = -1.0\neffect_prior = \"pooled\"\n"
+         "effect_sd = 0.5\n[decision]\nvalue_per_point = 1000.0\npopulation_per_year = 3000\n")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--bootstraps", "1000000000"], ["bootstraps = 1000000000", "[0, 10,000]"]),
+    (["--n-sims", "1000000000"], ["n_sims = 1000000000", "[2, 10,000,000]"]),
+    (["--set", "decision.value_per_point=1e300"], ["[decision] value_per_point = 1e+300",
+                                                   "[0, 1e+12]"]),
+])
+def test_value_limits_are_named_before_any_work(tmp_path, capsys, args, fragments):
+    s = scenario(tmp_path, VALUE)
+    code, _, err = cli(capsys, "value", s, "--n", "20", *args, "--quiet")
+    assert_named_error(code, err, *fragments)
+
+
+def test_extreme_allocation_weights_and_close_looks_are_refused(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL.replace("n_per_arm = 20", "n_per_arm = 20\nallocation = "
+                                         "[1.7976931348623157e308, 1.7976931348623157e308]"))
+    code, _, err = cli(capsys, "validate", s)  # 20 x 1.8e308 overflowed the arm sizes
+    assert_named_error(code, err, "[design] allocation", "[1e-06, 1e+06]")
+    s = scenario(tmp_path, SMALL + "[interim]\nlooks = [1e-6, 1.0]\n", "l.toml")
+    code, _, err = cli(capsys, "validate", s)  # the look tables asked for 19 GiB
+    assert_named_error(code, err, "[interim] looks", "at least 0.01")
+
+
+def test_settle_time_without_completers_has_no_date(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 2\n[pain]\neffect = 0.0\n"
+                           "analysis = \"change\"\n[dropout]\nrate = 0.999999\n"
+                           "[meta_analysis]\npooled = { estimate = -1.0, se = 0.3 }\ntau2 = 0.0\n"
+                           "[recruitment]\nsites = 3\nrate_per_site_month = 0.5\n")
+    data = run_json(capsys, "resolve", s, "--time-reps", "20", "--sites", "2,4", "--by", "24",
+                    "--n-sims", "50")
+    when = data["settle_time"]
+    assert when["update_months"]["q50"] is None and when["curve"]["months"] == []
+    assert "no update has a date" in " ".join(when["notes"])
+    code, out, _ = cli(capsys, "resolve", s, "--time-reps", "20", "--n-sims", "50", "--quiet")
+    assert code == 0 and "no update date" in out
+
+
+def test_a_held_tau2_near_zero_has_a_finite_plateau(tmp_path, capsys):
+    s = scenario(tmp_path, "[design]\nn_per_arm = 6\n[pain]\neffect = -1.0\n"
+                           "[meta_analysis]\nstudies = [[0.56, 0.62], [-2.34, 1.34]]\n"
+                           "rules = [\"settled\", \"ci-excludes-0\"]\ntau2 = 5e-324\n")
+    data = run_json(capsys, "resolve", s, "--n-sims", "50")
+    assert 0 <= data["plateau"] <= 1
+
+
+def test_recruitment_estimates_count_the_sites():
+    from simulator import Scenario
+    from simulator.planning.cost import timeline_seconds
+
+    s = Scenario.from_dict({"design": {"n_per_arm": 2}, "pain": {"effect": -1.0},
+                            "recruitment": {"sites": 10_000, "rate_per_site_month": 0.5,
+                                            "chairs_per_site": 1}})
+    # 100 replications of 10,000 sites through simpy took 25 s on this machine
+    assert timeline_seconds(s, 100) > 20

@@ -59,7 +59,9 @@ BAD = [
     (Pain, "effect_sd", 0, "[pain] effect_sd = 0"),
     (Pain, "tau2", -0.1, "[pain] tau2 = -0.1"),
     (Pain, "effect_smd_sd", 0, "[pain] effect_smd_sd = 0: must be a number > 0"),
-    (Pain, "followup_weeks", 0, "[pain] followup_weeks = 0: must be a number > 0 (weeks"),
+    (Pain, "followup_weeks", 0, "[pain] followup_weeks = 0: must be a number in (0, 5200] "
+                                "(weeks"),
+    (Pain, "followup_weeks", 1e300, "[pain] followup_weeks = 1e+300"),
     (Pain, "effect_evidence", "", "[pain] effect_evidence = ''"),
     (Pain, "unblinding_ae", 3, "[pain] unblinding_ae = 3"),
     (Pain, "unblinding_shift", "x", "[pain] unblinding_shift = 'x'"),
@@ -125,6 +127,8 @@ BAD = [
     (MetaSpec, "start_date", "2027-02-30", "[meta_analysis] start_date = '2027-02-30': must be a "
                                            "date"),
     (MetaSpec, "settled_by_months", 0, "[meta_analysis] settled_by_months = 0: must be a number"),
+    (MetaSpec, "settled_by_months", 1e300, "[meta_analysis] settled_by_months = 1e+300"),
+    (MetaSpec, "analysis_lag_months", 1e300, "[meta_analysis] analysis_lag_months = 1e+300"),
     (RecruitmentSpec, "sites", 0, "[recruitment] sites = 0"),
     (RecruitmentSpec, "rate_per_site_month", 0, "[recruitment] rate_per_site_month = 0"),
     (RecruitmentSpec, "site_open_months", (0.0, -1.0), "[recruitment] site_open_months"),
@@ -242,7 +246,8 @@ def test_sweep_spec_rules():
 # name, where it used to overflow, underflow or give a silently wrong answer.
 BEYOND = [
     (Design, "n_per_arm", 10**9, "[design] n_per_arm = 1000000000: must be an integer in [2, 100000]"),
-    (Design, "allocation", [0.5, 1e300], "within a factor 1000 of the reference arm's"),
+    (Design, "allocation", [0.5, 1e300], "numbers in [1e-06, 1e+06]"),
+    (Design, "allocation", [0.5, 600], "within a factor 1000 of the reference arm's"),
     (Design, "allocation", [1, 1e-4], "within a factor 1000 of the reference arm's"),
     (Design, "period_effect", 11, "[design] period_effect = 11: must be a number in [-10, 10]"),
     (Pain, "effect", 1e300, "[pain] effect = 1e+300: must be a number in [-10, 10]"),

@@ -527,6 +527,16 @@ def test_a_long_report_announces_its_estimated_time(tmp_path, capsys, monkeypatc
     assert code == 0 and "this run will take about" in err
 
 
+def test_a_report_of_a_trial_without_completers_is_written(tmp_path, capsys):
+    """The report formatted a null mean estimate as a number (TypeError after every run)."""
+    s = scenario(tmp_path, "[design]\nn_per_arm = 6\n[pain]\neffect = -1.0\n"
+                           "analysis = \"change\"\n[dropout]\nrate = 0.999999\n")
+    out = tmp_path / "r.html"
+    code, _, err = cli(capsys, "report", s, "--out", out, "--n-sims", "20", "--quiet")
+    assert code == 0, err
+    assert 'mean estimate (NRS points)</td><td class="num">n/a</td>' in out.read_text()
+
+
 def test_a_mean_of_one_replication_has_no_standard_error():
     from simulator.mc import MonteCarloMean
 

@@ -13,6 +13,9 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..formatting import fmt
+from ..formatting import pct as percent
+
 __all__ = ["esc", "table", "section", "page", "pct", "num", "CSP"]
 
 #: The page's Content Security Policy: nothing may be loaded from anywhere.
@@ -73,13 +76,13 @@ def esc(value: Any) -> str:
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    """A probability as a percentage (``"n/a"`` for None)."""
-    return "n/a" if value is None else f"{100 * value:.{digits}f} %"
+    """A probability as a percentage (``"n/a"`` for None or not finite; never -0)."""
+    return percent(value, digits)
 
 
 def num(value: float | None, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits (``"n/a"`` for None)."""
-    return "n/a" if value is None else f"{value:.{digits}g}"
+    """A number with ``digits`` significant digits (``"n/a"`` for None or not finite)."""
+    return fmt(value, f".{digits}g")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,

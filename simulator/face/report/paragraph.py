@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from ..._version import __version__
 from ...spec import Scenario
+from ..formatting import fmt
 from .gather import ReportData
 from .html import esc, pct
 from .inputs import FieldSource
@@ -184,7 +185,8 @@ def _design_sentences(data: ReportData) -> str:
                     f"({esc(s.interim.beta_spending)})")
         text += (f"The power is that of the group-sequential design: interim analyses at "
                  f"{looks} of the information, {esc(s.interim.alpha_spending)} alpha "
-                 f"spending and {futility}; the trial stops after {seq.expected_n.value:.0f} "
+                 f"spending and {futility}; the trial stops after "
+                 f"{fmt(seq.expected_n.value, '.0f')} "
                  f"of its {seq.max_n} patients on average. ")
     part = r.parts.get("unblinding")
     if part is not None:

@@ -8,6 +8,7 @@ from ...mc import MonteCarloProbability
 from ...spec.evidence_checks import is_evidence_warning
 from ..plots import plot_harm_curve, plot_power_curve
 from ..tables import evidence_warning
+from ..formatting import fmt
 from .gather import ReportData
 from .html import esc, num, pct, table
 from .svg import figure_html
@@ -49,9 +50,9 @@ def _power_rows(data: ReportData) -> list[list[str]]:
         exact = "exact" if r.analytic_exact else "approximate"
         rows.append(["closed-form power", pct(r.analytic_power), "", "",
                      f"{exact}: {r.analytic_method}"])
-    rows.append(["mean estimate (NRS points)", f"{r.mean_estimate:+.3f}",
-                 f"{r.mean_estimate_se:.3f}", "",
-                 f"true effect {r.true_effect:+.3f}, bias {r.bias:+.3f}"])
+    rows.append(["mean estimate (NRS points)", f"{fmt(r.mean_estimate, '+.3f')}",
+                 f"{fmt(r.mean_estimate_se, '.3f')}", "",
+                 f"true effect {fmt(r.true_effect, '+.3f')}, bias {fmt(r.bias, '+.3f')}"])
     if r.ci_coverage is not None:
         rows.append(_mc("confidence interval coverage", r.ci_coverage))
     relevance = r.parts.get("relevance")
@@ -103,7 +104,7 @@ def harms_html(data: ReportData) -> str:
         rows.append([name, f"{ae.placebo_risk:g}", f"{ae.risk_ratio:.3g}",
                      f"{min(1.0, ae.placebo_risk * ae.risk_ratio):.3g}", pct(p.value),
                      pct(p.se, 2), pct(ae.analytic_p_harm_detected),
-                     ", ".join(f"{m:.1f}" for m in ae.mean_events)])
+                     ", ".join(f"{fmt(m, '.1f')}" for m in ae.mean_events)])
     body = ("<p>The probability that the trial detects each adverse event's harm: the log "
             f"risk ratio test rejects in the harm direction at alpha {r.alpha:g} "
             f"({'two' if r.sided == 2 else 'one'}-sided), beside its exact value by "
@@ -125,8 +126,8 @@ def _estimand_rows(data: ReportData) -> list[list[str]]:
         mark = " (the scenario's)" if name == data.scenario.analysis.estimand else ""
         cover = "n/a" if run.ci_coverage is None else pct(run.ci_coverage.value)
         rows.append([name + mark, pct(run.power.value), pct(run.power.se, 2),
-                     f"{run.mean_estimate:+.3f}", f"{run.true_effect:+.3f}",
-                     f"{run.bias:+.3f}", cover])
+                     f"{fmt(run.mean_estimate, '+.3f')}", f"{fmt(run.true_effect, '+.3f')}",
+                     f"{fmt(run.bias, '+.3f')}", cover])
     rows += [[f"{name} (not allowed)", "", "", "", "", "", why]
              for name, why in data.estimands_refused.items()]
     return rows
@@ -140,7 +141,8 @@ def sensitivity_html(data: ReportData) -> str:
         lost = r.power_no_dropout.value - r.power.value
         body += (f"<p>Without dropout the same trials would have {pct(r.power_no_dropout.value)}"
                  f" power (MC SE {pct(r.power_no_dropout.se, 2)}), against "
-                 f"{pct(r.power.value)} with it: dropout costs {100 * lost:.1f} percentage "
+                 f"{pct(r.power.value)} with it: dropout costs {fmt(100 * lost, '.1f')} "
+                 "percentage "
                  "points of power (common random numbers: the same trials with nobody "
                  "withdrawn).</p>")
     if data.estimands:

@@ -10,6 +10,7 @@ import shlex
 import numpy as np
 
 from ..._version import __version__
+from ..formatting import fmt
 from ..plots import plot_conclusive_curves
 from ..plots_recruitment import plot_chair_utilisation, plot_enrolment
 from ..plots_sequential import plot_boundaries
@@ -46,8 +47,9 @@ def resolve_html(data: ReportData) -> str:
     s = data.scenario
     res = data.result.resolve
     ex, closed = res.existing, res.closed
-    body = (f"<p>The existing evidence: {ex.estimate:+.3f} NRS points (SE {ex.se:.3f}), "
-            f"tau^2 {ex.tau2:g}" + ("" if ex.i2 is None else f", I^2 {100 * ex.i2:.0f} %")
+    body = (f"<p>The existing evidence: {fmt(ex.estimate, '+.3f')} NRS points "
+            f"(SE {fmt(ex.se, '.3f')}), "
+            f"tau^2 {ex.tau2:g}" + ("" if ex.i2 is None else f", I^2 {pct(ex.i2, 0)}")
             + (f", {ex.k} studies" if ex.k else "") + ". Each simulated future adds new "
             f"trials of this design ({s.design.n_per_arm} per arm, true effect "
             f"{s.pain.effect:+g}) and updates the meta-analysis; a rule says when the update "
@@ -57,8 +59,8 @@ def resolve_html(data: ReportData) -> str:
     if closed is not None:
         sizes = ", ".join(f"{k} trial{'s' if k > 1 else ''} of {n} per arm"
                           for k, n in closed.n_per_arm_for_k.items()) or "none"
-        rows = [["required information I*", f"{closed.required_information:.2f}"],
-                ["information of the review I0", f"{closed.existing_information:.2f}"],
+        rows = [["required information I*", f"{fmt(closed.required_information, '.2f')}"],
+                ["information of the review I0", f"{fmt(closed.existing_information, '.2f')}"],
                 ["k_min: fewest new trials that can supply I* - I0", str(closed.k_min)],
                 ["equal new trials that supply it", sizes],
                 ["plateau of the conditional power as n grows", pct(closed.plateau)],
@@ -75,7 +77,7 @@ def resolve_html(data: ReportData) -> str:
 
 
 def _months(x) -> str:
-    return f"{x.q50:.1f} ({x.q05:.1f} to {x.q95:.1f})"
+    return f"{fmt(x.q50, '.1f')} ({fmt(x.q05, '.1f')} to {fmt(x.q95, '.1f')})"
 
 
 def recruitment_html(data: ReportData) -> str:
@@ -88,15 +90,16 @@ def recruitment_html(data: ReportData) -> str:
         rows += [[f"P(complete by {r.deadline_months:g} months)",
                   f"{pct(p.value)} (MC SE {pct(p.se, 2)})"],
                  ["patients randomised by the deadline (mean)",
-                  f"{r.n_randomized_by_deadline.value:.1f}"],
+                  f"{fmt(r.n_randomized_by_deadline.value, '.1f')}"],
                  ["patients with a primary outcome by the deadline (mean)",
-                  f"{r.n_completed_by_deadline.value:.1f}"]]
+                  f"{fmt(r.n_completed_by_deadline.value, '.1f')}"]]
     if r.chair_utilisation is not None:
         rows += [["chair utilisation", f"{pct(r.chair_utilisation.value)} (ceiling "
                                        f"{pct(r.utilisation_ceiling)})"],
-                 ["mean wait for a first session (days)", f"{r.mean_wait_days.value:.1f}"],
+                 ["mean wait for a first session (days)",
+                  f"{fmt(r.mean_wait_days.value, '.1f')}"],
                  ["patients withdrawn while waiting (mean)",
-                  f"{r.n_withdrawn_waiting.value:.1f}"]]
+                  f"{fmt(r.n_withdrawn_waiting.value, '.1f')}"]]
     if r.power_at_deadline is not None:
         rows.append(["power at the deadline", f"{pct(r.power_at_deadline.value)} (MC SE "
                                               f"{pct(r.power_at_deadline.se, 2)})"])
@@ -118,13 +121,14 @@ def recruitment_html(data: ReportData) -> str:
 def interim_html(data: ReportData) -> str:
     """The boundary table and the sequential trial's operating characteristics."""
     t, part = data.boundaries, data.result.parts.get("sequential")
-    rows = [[str(r.look), f"{r.information:.3f}", str(sum(r.group_sizes)), num(r.z, 4),
+    rows = [[str(r.look), f"{fmt(r.information, '.3f')}", str(sum(r.group_sizes)), num(r.z, 4),
              num(r.nominal_p, 3), num(r.effect, 3), num(r.futility_z, 4),
-             f"{r.alpha_spent:.5f}"] for r in t.rows]
+             f"{fmt(r.alpha_spent, '.5f')}"] for r in t.rows]
     body = (f"<p>{len(t.rows)} looks, {esc(t.alpha_spending)} alpha spending, "
             f"{'binding' if t.binding else 'non-binding'} futility ({esc(t.beta_spending)}); "
-            f"closed-form power {pct(t.power)}, expected patients {t.expected_n:.1f}, maximum "
-            f"information {t.inflation_factor:.3f} times the fixed design's.</p>")
+            f"closed-form power {pct(t.power)}, expected patients "
+            f"{fmt(t.expected_n, '.1f')}, maximum "
+            f"information {fmt(t.inflation_factor, '.3f')} times the fixed design's.</p>")
     body += table(["look", "information", "patients", "efficacy z", "nominal p",
                    "effect bound", "futility z", "alpha spent"], rows,
                   numeric=tuple(range(8)))
@@ -133,10 +137,11 @@ def interim_html(data: ReportData) -> str:
                   pct(part.futility[k].value) if k < len(part.futility) else "-"]
                  for k, e in enumerate(part.efficacy)]
         body += ("<h3>The sequential trial, simulated</h3>"
-                 f"<p>Expected patients at stopping {part.expected_n.value:.1f} of "
-                 f"{part.max_n} (MC SE {part.expected_n.se:.1f}); power of the fixed design "
+                 f"<p>Expected patients at stopping {fmt(part.expected_n.value, '.1f')} of "
+                 f"{part.max_n} (MC SE {fmt(part.expected_n.se, '.1f')}); power of the fixed "
+                 "design "
                  f"of the maximum n on the same trials {pct(part.power_fixed.value)}; "
-                 f"mean estimate at stopping {part.estimate_at_stop.value:+.3f}.</p>")
+                 f"mean estimate at stopping {fmt(part.estimate_at_stop.value, '+.3f')}.</p>")
         body += table(["look", "P(stop for efficacy)", "P(stop for futility)"], srows,
                       numeric=(1, 2))
     ax = plot_boundaries(t, data.z_paths)

@@ -150,6 +150,11 @@ def median_unbiased_table(design: SequentialDesign) -> MedianUnbiasedTable:
     top = float(np.max(crit[:-1][finite] / np.sqrt(rates[:-1][finite]))) if finite.any() else 0.0
     thetas = np.arange(_Z_GRID[0] / math.sqrt(rates[0]) - 1.0, max(top, _Z_GRID[-1]) + 1.0,
                        _THETA_STEP)
+    # Only looks 2.. need roots, and each lies within [-9, 12] / sqrt(t_2): p(theta) is at
+    # least P(Z_k >= z), so a root is at most z / sqrt(t_k). A first look at a tiny
+    # information fraction would otherwise stretch the drifts over thousands of steps.
+    reach = 1.0 / math.sqrt(float(rates[1]))
+    thetas = thetas[(thetas >= -9.0 * reach) & (thetas <= 12.0 * reach)]
     p = np.empty((k, thetas.size, _Z_GRID.size))
     for i, theta in enumerate(thetas):
         mass, total = point_mass(), 0.0

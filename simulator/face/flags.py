@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
-from ..planning.cost import LONG_SECONDS
 from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
-from ..spec.bounds import MAX_N_SIMS
+from ..spec.bounds import LONG_SECONDS, MAX_N_SIMS
 from ..spec.parse import parse_override
 from .progress import progress_line
 

@@ -16,14 +16,13 @@ import os
 from collections.abc import Sequence
 
 from ..engine.dispatch import PathName
+from ..spec.bounds import LONG_SECONDS
 from ..spec.scenario import Scenario
 from .closed import completion_probabilities
 from .simulate import planned
 
 __all__ = ["LONG_SECONDS", "estimated_seconds", "timeline_seconds", "workers"]
 
-#: Runs estimated to take longer than this are announced.
-LONG_SECONDS = 60.0
 #: Seconds per trial and grid size on the aggregate path.
 _AGGREGATE = 1e-6
 #: Seconds per trial and patient on the per-patient paths, and per trial there.

@@ -26,7 +26,7 @@ what a run may cost.
 
 from __future__ import annotations
 
-__all__ = ["NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_ARM_SIZE", "MAX_ARMS",
+__all__ = ["LONG_SECONDS", "NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_ARM_SIZE", "MAX_ARMS",
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
            "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_KEPT_TRIALS", "MAX_BOOTSTRAPS",
            "MAX_AMOUNT", "MAX_SPENDING_PARAMETER",
@@ -50,6 +50,8 @@ MAX_ARM_SIZE = 100_000
 MAX_ARMS = 20
 #: Simulated trials of one run (per size of a curve).
 MAX_N_SIMS = 10**9
+#: Runs estimated to take longer than this (seconds) are announced before they start.
+LONG_SECONDS = 60.0
 #: Calendar quantities (site openings, follow-up, deadlines), in months.
 MAX_MONTHS = 1200.0
 #: Sizes one curve (``--n``) may give.

@@ -204,3 +204,19 @@ def test_read_studies_csv_and_toml(tmp_path):
     toml_file.write_text("studies = [[-1.2, 0.5], [-0.8, true]]\n")
     with pytest.raises(ScenarioError, match="se > 0"):
         read_studies(toml_file)
+
+
+def test_validate_loads_only_the_scenario_layer():
+    """`trialsim validate` imports no planning, engine kernel, scipy, joblib or simpy
+    (start-up is the cost of validate; benchmarks/bench_startup.py times it)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom simulator.face.cli import main\n"
+             f"main(['validate', {str(ROOT / 'scenarios' / 'ketamine_iv_parallel.toml')!r}])\n"
+             "heavy = ('scipy', 'joblib', 'simpy', 'matplotlib', 'simulator.planning', "
+             "'simulator.engine.kernel', 'simulator.ops.sweep')\n"
+             "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip().splitlines()
+    assert out[-1] == "[]"

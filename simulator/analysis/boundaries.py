@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._lazy import optimize, special
-from ..errors import ConvergenceError
-from .crossing import (advance, exit_above, exit_below, point_mass, solve_above, solve_below,
+from .crossing import (advance, drift_bracket, exit_above, exit_below, point_mass, solve_above, solve_below,
                        solve_symmetric)
 
 __all__ = ["Crossings", "crossings", "lower_bounds", "alpha_spending_bounds",
@@ -193,19 +192,6 @@ def _remembered(fun):
     return once
 
 
-def _bracket(fun, guess: float) -> tuple[float, float]:
-    """An interval around the root of an increasing ``fun`` near ``guess > 0``."""
-    lo, hi = 0.8 * guess, 1.25 * guess
-    for _ in range(60):
-        if fun(lo) > 0.0:
-            lo, hi = 0.5 * lo, lo
-        elif fun(hi) < 0.0:
-            lo, hi = hi, 1.5 * hi
-        else:
-            return lo, hi
-    raise ConvergenceError(f"no drift found near {guess!r} that gives the power asked")
-
-
 def beta_spending_bounds(t, cum_alpha, cum_beta, alpha: float, beta: float, binding: bool,
                          r: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Efficacy bounds, futility bounds and drift of a one-sided beta-spending design.
@@ -236,7 +222,7 @@ def beta_spending_bounds(t, cum_alpha, cum_beta, alpha: float, beta: float, bind
 
     excess = _remembered(excess)
     guess = -special.ndtri(alpha) - special.ndtri(beta)
-    theta = optimize.brentq(excess, *_bracket(excess, guess), xtol=_THETA_TOL)
+    theta = optimize.brentq(excess, *drift_bracket(excess, guess), xtol=_THETA_TOL)
     excess(theta)
     return *passes[theta], theta
 
@@ -254,4 +240,4 @@ def drift_for_power(t, upper, lower, power: float, r: int) -> float:
         return float(crossings(t, upper, lower, theta, r).above.sum()) - power
 
     guess = -special.ndtri(1.0 - power) + max(float(np.min(upper)), 1.0)
-    return optimize.brentq(excess, *_bracket(excess, guess), xtol=_THETA_TOL)
+    return optimize.brentq(excess, *drift_bracket(excess, guess), xtol=_THETA_TOL)

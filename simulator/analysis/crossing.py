@@ -34,7 +34,7 @@ import numpy as np
 from .._lazy import special
 from ..errors import ConvergenceError
 
-__all__ = ["Mass", "point_mass", "exit_above", "exit_below", "density", "advance",
+__all__ = ["Mass", "drift_bracket", "point_mass", "exit_above", "exit_below", "density", "advance",
            "solve_above", "solve_below", "solve_symmetric", "simpson_grid"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -277,3 +277,20 @@ def solve_symmetric(mass: Mass, t: float, theta: float, target: float,
         slope = -float(density(mass, t, c, theta) + density(mass, t, -c, theta))
         return value, slope
     return _root(f, target, min(max(x, 0.0), _LIMIT), 0.0, _LIMIT, increasing=False)
+
+
+def drift_bracket(fun, guess: float) -> tuple[float, float]:
+    """An interval around the root of an increasing ``fun`` near ``guess > 0``.
+
+    Used to solve for the drift that gives a design its power (group-sequential
+    and trial sequential designs alike).
+    """
+    lo, hi = 0.8 * guess, 1.25 * guess
+    for _ in range(60):
+        if fun(lo) > 0.0:
+            lo, hi = 0.5 * lo, lo
+        elif fun(hi) < 0.0:
+            lo, hi = hi, 1.5 * hi
+        else:
+            return lo, hi
+    raise ConvergenceError(f"no drift found near {guess!r} that gives the power asked")

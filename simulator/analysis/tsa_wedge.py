@@ -36,7 +36,7 @@ import numpy as np
 
 from .._lazy import optimize, special
 from ..errors import ConvergenceError
-from .crossing import advance, exit_above, exit_below, point_mass, solve_symmetric
+from .crossing import advance, drift_bracket, exit_above, exit_below, point_mass, solve_symmetric
 
 __all__ = ["inner_wedge_bounds", "inner_probability"]
 
@@ -92,19 +92,6 @@ def _wedge_pass(t, theta, cum_alpha, cum_beta, upper_fixed, r):
     return power, upper, futility
 
 
-def _bracket(fun, guess: float) -> tuple[float, float]:
-    """An interval around the root of the increasing ``fun`` near ``guess > 0``."""
-    lo, hi = 0.8 * guess, 1.25 * guess
-    for _ in range(60):
-        if fun(lo) > 0.0:
-            lo, hi = 0.5 * lo, lo
-        elif fun(hi) < 0.0:
-            lo, hi = hi, 1.5 * hi
-        else:
-            return lo, hi
-    raise ConvergenceError(f"no drift found near {guess!r} that gives the power asked")
-
-
 def inner_wedge_bounds(t, cum_alpha, cum_beta, alpha: float, beta: float, binding: bool,
                        upper_nonbinding, r: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Symmetric efficacy bounds, inner-wedge futility bounds and the drift.
@@ -154,7 +141,7 @@ def inner_wedge_bounds(t, cum_alpha, cum_beta, alpha: float, beta: float, bindin
         return passes[theta][0] - (1.0 - beta)
 
     guess = float(-special.ndtri(alpha / 2.0) - special.ndtri(beta))
-    theta = float(optimize.brentq(excess, *_bracket(excess, guess), xtol=_THETA_TOL))
+    theta = float(optimize.brentq(excess, *drift_bracket(excess, guess), xtol=_THETA_TOL))
     excess(theta)
     _, upper, futility = passes[theta]
     if not math.isfinite(theta):

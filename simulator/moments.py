@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["ArmMoments", "PatientArm", "Prefix", "column", "centred_moments", "observed_moments"]
+__all__ = ["ArmMoments", "PatientArm", "Prefix", "prefix_of", "row_sums", "row_dots", "column",
+           "centred_moments", "observed_moments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,7 @@ class Prefix:
     def sums(self, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         """(trials, grid) prefix sums of ``a`` (times ``b``), patients on axis 1."""
         if len(self.ends) == 1:
-            total = a.sum(axis=1) if b is None else np.einsum("ij,ij->i", a, b)
-            out = total[:, None]
+            out = (row_sums(a) if b is None else row_dots(a, b))[:, None]
         elif self.width:  # equal segments (a regular grid from 0): sum a reshaped view
             k, g, w = a.shape[0], len(self.ends), self.width
             av = a.reshape(k, g, w)
@@ -96,6 +97,33 @@ class Prefix:
             prod = a if b is None else a * b
             out = np.cumsum(np.add.reduceat(prod, self.starts, axis=1, dtype=float), axis=1)
         return out[:, self.inverse]
+
+
+@lru_cache(maxsize=256)
+def prefix_of(sizes: tuple[int, ...]) -> Prefix:
+    """The (shared, read-only) :class:`Prefix` of a grid, made once per grid."""
+    return Prefix(sizes)
+
+
+def row_sums(a: np.ndarray) -> np.ndarray:
+    """Sums of the rows of a 2-d array.
+
+    A float64 row sum is a matrix-vector product with ones: BLAS sums rows of
+    a few hundred values about 3x faster than ``a.sum(axis=1)``.
+    """
+    if a.dtype == np.float64:
+        return a @ np.ones(a.shape[1])
+    return a.sum(axis=1)
+
+
+def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products of matching rows of two 2-d arrays (``vecdot``: 1.3x ``einsum``)."""
+    if _vecdot is not None and a.dtype == b.dtype == np.float64:
+        return _vecdot(a, b)
+    return np.einsum("ij,ij->i", a, b)
+
+
+_vecdot = getattr(np, "vecdot", None)  # numpy >= 2.0
 
 
 def column(value):

@@ -38,6 +38,7 @@ import numpy as np
 
 from .._lazy import joblib
 from ..models.parameters import TrialParameters
+from ..models.scratch import arena
 from ..spec.scenario import Scenario
 from .dispatch import simulate_sizes
 from .looks import run_grid
@@ -192,8 +193,9 @@ def _run_task(passes: Sequence[Pass], grid: list[tuple[int, ...]],
               blocks: Sequence[tuple[int, int]], entropy: int
               ) -> tuple[list[dict[str, list[Counts]]], int]:
     """Each block's counts, per pass and grid size (added by the caller, in order)."""
-    return [{p.name: _run_pass(p, grid, n, entropy, j) for p in passes}
-            for j, n in blocks], os.getpid()
+    with arena():  # the blocks reuse their scratch memory (see models.scratch)
+        return [{p.name: _run_pass(p, grid, n, entropy, j) for p in passes}
+                for j, n in blocks], os.getpid()
 
 
 def _add(total: Counts | None, counts: Counts) -> Counts:
@@ -236,7 +238,8 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     # many small runs). Parallel reads the joblib configuration when it is
     # made, so it is made inside the context that sets the workers' initializer.
     context = contextlib.nullcontext() if n_jobs == 1 else loky_workers_exit_with_parent()
-    with context:
+    # In this process, the scratch arena lasts the whole run, not one task.
+    with context, arena():
         if n_jobs == 1:
             results = (_run_task(passes, grid, task, seed) for task in tasks)
         else:

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..moments import ArmMoments, Prefix, column
+from ..moments import ArmMoments, Prefix, column, prefix_of
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import draw_baseline_z, followup_mean, observe
@@ -76,7 +76,7 @@ def simulate_crossover_grid(scenario: Scenario, n_sims: int, rng: np.random.Gene
     events = {ae.name: [np.zeros(shape), np.zeros(shape)] for ae in scenario.adverse_events}
     exposed = [np.zeros(shape), np.zeros(shape)]
     for seq in (0, 1):
-        prefix = Prefix([g[seq] for g in grid])
+        prefix = prefix_of(tuple(g[seq] for g in grid))
         half = _half_differences(scenario, rng, seq, (n_sims, prefix.size), params)
         stay = _periods(scenario, rng, seq, prefix, n_sims, params, events, exposed)
         m = prefix.sums(stay)

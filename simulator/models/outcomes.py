@@ -30,27 +30,30 @@ __all__ = [
     "observe",
 ]
 
-def draw_baseline_z(rng: np.random.Generator, shape: tuple[int, ...], pain: Pain) -> np.ndarray:
+def draw_baseline_z(rng: np.random.Generator, shape: tuple[int, ...], pain: Pain,
+                    out: np.ndarray | None = None) -> np.ndarray:
     """Standardized latent baselines, truncated to the inclusion range.
 
     Untruncated draws use the Generator's normal sampler; truncated ones use
-    the inverse CDF on the included probability range.
+    the inverse CDF on the included probability range. ``out`` (float64,
+    C-contiguous, of ``shape``) receives the draws, with the same values.
     """
     lo, hi = latent_bounds(pain)
     if math.isinf(lo) and math.isinf(hi):
-        return rng.standard_normal(shape)
+        return rng.standard_normal(shape) if out is None else rng.standard_normal(out=out)
     # Sample the tail that keeps precision: mirror when the range lies above 0.
     if lo > 0:
-        return -_truncated_lower(rng, shape, -hi, -lo)
-    return _truncated_lower(rng, shape, lo, hi)
+        z = _truncated_lower(rng, shape, -hi, -lo, out)
+        return np.negative(z, out=z)
+    return _truncated_lower(rng, shape, lo, hi, out)
 
 
-def _truncated_lower(rng, shape, lo, hi):
+def _truncated_lower(rng, shape, lo, hi, out=None):
     plo, phi = special.ndtr(lo), special.ndtr(hi)
-    u = rng.random(shape)
+    u = rng.random(shape) if out is None else rng.random(out=out)
     u *= phi - plo
     u += plo
-    return special.ndtri(u)
+    return special.ndtri(u, out=u)
 
 
 def followup_mean(pain: Pain, active: bool) -> float:

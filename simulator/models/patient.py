@@ -24,11 +24,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.estimands import is_responder
-from ..moments import ArmMoments, Prefix, centred_moments, column
+from ..moments import ArmMoments, centred_moments, column, prefix_of
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
+from .scratch import buffer
 
 __all__ = ["simulate_patient_grid", "patient_bytes_per_trial"]
 
@@ -68,10 +69,12 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        prefix = Prefix([g[arm] for g in grid])
+        prefix = prefix_of(tuple(g[arm] for g in grid))
         n = prefix.size
-        zx = draw_baseline_z(rng, (n_sims, n), pain) if needs_x else None
-        zy = rng.standard_normal((n_sims, n))
+        # Scratch memory (reused block to block): neither array outlives this arm.
+        zx = (draw_baseline_z(rng, (n_sims, n), pain, out=buffer("zx", (n_sims, n)))
+              if needs_x else None)
+        zy = rng.standard_normal(out=buffer("zy", (n_sims, n)))
         risk = params.risks_of(scenario, arm)
         if single:
             mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
@@ -156,16 +159,24 @@ def _observed_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     shift = pain.baseline_mean  # centre before summing, for precision
     sd = pain.sd
     mu_y = column(mu_y)
+    # zx and zy are scratch: the observed scores are made in their memory.
     if zx is None:
-        y = observe(mu_y + sd * zy, pain.bounded)
+        y = zy
+        y *= sd
+        y += mu_y
+        observe(y, pain.bounded)
         x = None
     else:
         r = pain.correlation
-        y = zx * (sd * r)
-        y += zy * (sd * math.sqrt(1.0 - r * r))
+        y = zy
+        y *= sd * math.sqrt(1.0 - r * r)
+        y += np.multiply(zx, sd * r, out=buffer("term", zx.shape))
         y += mu_y
         observe(y, pain.bounded)
-        x = observe(pain.baseline_mean + pain.baseline_sd * zx, pain.bounded)
+        x = zx
+        x *= pain.baseline_sd
+        x += pain.baseline_mean
+        observe(x, pain.bounded)
     responders = None
     if pain.is_responder:
         resp = is_responder(x, y, pain.responder_cutoff)

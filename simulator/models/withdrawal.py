@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._lazy import special
-from ..moments import PatientArm, Prefix, column
+from ..moments import PatientArm, column, prefix_of
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import draw_baseline_z, followup_mean, observe
@@ -83,7 +83,7 @@ def simulate_missing_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
     for arm in range(len(grid[0])):
-        prefix = Prefix([g[arm] for g in grid])
+        prefix = prefix_of(tuple(g[arm] for g in grid))
         shape = (n_sims, prefix.size)
         risk = params.risks_of(scenario, arm)
         mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)

@@ -101,6 +101,9 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
         return np.asarray(_quantile(float(q), float(df)))
     if df.size and df.min() == df.max():  # no dropout: one df for every trial
         return np.full(df.shape, _quantile(float(q), float(df.flat[0])))
+    if df.ndim == 2 and df.shape[1] and (df == df[:, :1]).all():
+        # (sizes, trials) without dropout: one df per size
+        return np.broadcast_to(critical_values(q, df[:, 0])[:, None], df.shape)
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
     # special.stdtrit is what stats.t.ppf evaluates, without its per-call checks

@@ -156,8 +156,32 @@ class Totals:
         return {name: per_size[index] for name, per_size in self.counts.items()}
 
 
+@dataclass(slots=True)
+class BlockCounts:
+    """One pass's counts from one block: per grid size, and over every size at once.
+
+    ``per_size`` holds the counts of collectors called size by size;
+    ``grid`` those of collectors that count every size in one call (arrays
+    with a leading size axis), kept whole so that blocks add as arrays.
+    """
+
+    per_size: list[Counts]
+    grid: dict[str, np.ndarray]
+
+    def add(self, other: BlockCounts) -> BlockCounts:
+        """These counts plus another block's (in block order: self first)."""
+        return BlockCounts([_add(t, c) for t, c in zip(self.per_size, other.per_size)],
+                           {k: v + other.grid[k] for k, v in self.grid.items()})
+
+    def sizes(self) -> list[Counts]:
+        """Every grid size's counts, the grid collectors' split by size."""
+        split = {k: v.tolist() if v.ndim == 1 else v for k, v in self.grid.items()}
+        return [{**counts, **{k: v[g] for k, v in split.items()}}
+                for g, counts in enumerate(self.per_size)]
+
+
 def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block: int
-              ) -> list[Counts]:
+              ) -> BlockCounts:
     rng = stream(entropy, block, p.stream)
     params = None
     if p.params is not None:
@@ -165,7 +189,7 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
         params = p.params(source, n)
     sizes = run_grid(grid, p.scenario)
     samples = simulate_sizes(p.scenario, n * p.trials_per_sim, rng, p.path, sizes.sizes, params)
-    out: list[Counts] = [{} for _ in grid]
+    out = BlockCounts([{} for _ in grid], {})
     by_grid = len(grid) > 1 and p.scenario.interim is None
     stacked = None
     for collect in p.collectors:
@@ -174,25 +198,23 @@ def _run_pass(p: Pass, grid: list[tuple[int, ...]], n: int, entropy: int, block:
                 stacked = samples.stack([picks[-1] for picks in sizes.picks])
             ctx = ChunkContext(n_sims=n, sizes=grid[-1], index=-1, params=params,
                                grid=tuple(grid))
-            for name, values in collect.grid(stacked, ctx).items():
-                per_size = values.tolist() if values.ndim == 1 else values
-                for g, counts in enumerate(out):
-                    counts[name] = per_size[g]
+            out.grid.update((name, np.asarray(values))
+                            for name, values in collect.grid(stacked, ctx).items())
             continue
         for g, picks in enumerate(sizes.picks):
             ctx = ChunkContext(n_sims=n, sizes=grid[g], index=g, params=params,
                                looks=tuple(sizes.sizes[i] for i in picks))
             if getattr(collect, "per_look", False):
-                out[g].update(collect([samples[i] for i in picks], ctx))
+                out.per_size[g].update(collect([samples[i] for i in picks], ctx))
             else:
-                out[g].update(collect(samples[picks[-1]], ctx))
+                out.per_size[g].update(collect(samples[picks[-1]], ctx))
     return out
 
 
 def _run_task(passes: Sequence[Pass], grid: list[tuple[int, ...]],
               blocks: Sequence[tuple[int, int]], entropy: int
-              ) -> tuple[list[dict[str, list[Counts]]], int]:
-    """Each block's counts, per pass and grid size (added by the caller, in order)."""
+              ) -> tuple[list[dict[str, BlockCounts]], int]:
+    """Each block's counts, per pass (added by the caller, in order)."""
     with arena():  # the blocks reuse their scratch memory (see models.scratch)
         return [{p.name: _run_pass(p, grid, n, entropy, j) for p in passes}
                 for j, n in blocks], os.getpid()
@@ -231,7 +253,7 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
         raise ValueError(f"pass names must be distinct: {names}")
     if progress is not None and n_jobs == 1:
         tasks = [[block] for task in tasks for block in task]
-    totals: dict[str, list[Counts | None]] = {p.name: [None] * len(grid) for p in passes}
+    totals: dict[str, BlockCounts] = {}
     pids: set[int] = set()
     done, total = 0, sum(n for task in tasks for _, n in task)
     # One worker runs in this process, without joblib's set-up (a solve makes
@@ -247,10 +269,12 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
             results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         for (blocks, pid), task in zip(results, tasks):
             for counts in blocks:
-                for name, per_size in counts.items():
-                    totals[name] = [_add(t, c) for t, c in zip(totals[name], per_size)]
+                for name, block in counts.items():
+                    totals[name] = totals[name].add(block) if name in totals else block
             pids.add(pid)
             done += sum(n for _, n in task)
             if progress is not None:
                 progress(done, total)
-    return Totals(n_sims=total, counts=totals, worker_processes=len(pids))
+    counts = {p.name: totals[p.name].sizes() if p.name in totals else [{} for _ in grid]
+              for p in passes}
+    return Totals(n_sims=total, counts=counts, worker_processes=len(pids))

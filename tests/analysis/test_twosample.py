@@ -139,6 +139,23 @@ def test_critical_values_per_distinct_df():
                                 stats.t.ppf(0.975, 5), stats.norm.ppf(0.975)])
 
 
+def test_critical_values_of_a_curve_with_one_df_per_size():
+    """(sizes, trials) df constant along each size (a curve without dropout)
+    take a short cut; it gives each size's quantile, as the general path does
+    once one trial's df differs."""
+    per_size = np.array([2.0, 18.0, 398.0, np.inf])
+    df = np.repeat(per_size[:, None], 5, axis=1)
+    want = [stats.t.ppf(0.975, d) if np.isfinite(d) else stats.norm.ppf(0.975) for d in per_size]
+    got = critical_values(0.975, df)
+    assert got.shape == df.shape
+    np.testing.assert_allclose(got, np.repeat(np.array(want)[:, None], 5, axis=1), rtol=1e-12)
+    mixed = df.copy()
+    mixed[1, 3] = 17.0  # one trial lost a patient: the general path
+    general = critical_values(0.975, mixed)
+    assert general[1, 3] == pytest.approx(stats.t.ppf(0.975, 17.0), rel=1e-12)
+    np.testing.assert_array_equal(np.delete(general.ravel(), 8), np.delete(got.ravel(), 8))
+
+
 def test_decide_directions():
     est = TrialEstimates(estimate=np.array([-2.0, 2.0, -0.1, np.nan]), se=np.ones(4),
                          statistic=np.array([-3.0, 3.0, -0.1, 0.0]), df=np.full(4, np.inf))

@@ -30,8 +30,12 @@ def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
     n1 = np.asarray(n1, float)
     df = n0 + n1 - 2.0
     ok = (n0 >= 1) & (n1 >= 1) & (df >= 1)
+    every = bool(ok.all()) and ok.shape == np.shape(mean_diff) == np.shape(ss_pooled)
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(ss_pooled / np.where(ok, df, 1.0) * (1.0 / n0 + 1.0 / n1))
+        se = np.sqrt(ss_pooled / (df if every else np.where(ok, df, 1.0)) * (1.0 / n0 + 1.0 / n1))
+    if every:  # every trial analysable (the usual case): no masking
+        return TrialEstimates(estimate=np.asarray(mean_diff, float), se=se,
+                              statistic=safe_ratio(mean_diff, se), df=df)
     estimate = np.where(ok, mean_diff, np.nan)
     return TrialEstimates(estimate=estimate, se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0),

@@ -36,7 +36,7 @@ class PrimaryCollector:
         primary = sample.primary
         dec = decide_primary(self.scenario, sample)
         valid = primary.valid
-        est = primary.estimate[valid]
+        est = primary.estimate if valid.all() else primary.estimate[valid]
         out = {
             "n": len(valid),
             "reject": int(dec.reject.sum()),

@@ -44,8 +44,10 @@ class RelevanceCollector:
         spec = self.scenario.analysis
         valid = est.valid
         crit = critical_values(1.0 - spec.alpha / spec.sided, est.df)
-        detectable = (crit * est.se)[valid]
-        beyond = -est.estimate[valid] >= self.scenario.pain.mcid
+        detectable, estimate = crit * est.se, est.estimate
+        if not valid.all():
+            detectable, estimate = detectable[valid], estimate[valid]
+        beyond = -estimate >= self.scenario.pain.mcid
         return {"beyond_mcid": int(beyond.sum()), "sum_mdd": float(detectable.sum())}
 
     def grid(self, sample: TrialSample, chunk: ChunkContext) -> dict[str, Any]:

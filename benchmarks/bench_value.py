@@ -69,14 +69,15 @@ def best_of(fn, repeats: int = 3) -> float:
     return best
 
 
-def report(label: str, value_s: float, resolve_s: float) -> None:
+def report(label: str, value_s: float, resolve_s: float, gated: bool = True) -> None:
     ratio = value_s / resolve_s
-    verdict = "PASS" if ratio <= TARGET else "FAIL"
+    verdict = ("(target <= %gx) %s" % (TARGET, "PASS" if ratio <= TARGET else "FAIL")
+               if gated else "(for information: the resamples' cost)")
     print(f"{label:<44} value {value_s:7.3f} s  resolve {resolve_s:7.3f} s  "
-          f"ratio {ratio:5.2f}x (target <= {TARGET}x) {verdict}")
+          f"ratio {ratio:5.2f}x {verdict}")
 
 
-def _pair(label, scenario, grid, n_sims, **value_kw) -> None:
+def _pair(label, scenario, grid, n_sims, gated: bool = True, **value_kw) -> None:
     v = best_of(lambda: value_of_information(scenario, grid, n_sims=n_sims, seed=7,
                                              **value_kw))
     if len(grid) == 1:
@@ -85,7 +86,7 @@ def _pair(label, scenario, grid, n_sims, **value_kw) -> None:
                                      comparisons=False))
     else:
         r = best_of(lambda: power_curve(scenario, grid, n_sims=n_sims, seed=7))
-    report(label, v, r)
+    report(label, v, r, gated)
 
 
 def main(quick: bool) -> None:
@@ -99,7 +100,7 @@ def main(quick: bool) -> None:
         _pair(f"1. EVSI, one size (114 per arm), k = {k}", s, [114], n_sims, trials=k)
     grid = list(range(30, 241, 30))
     _pair("2. EVSI, eight sizes (30..240), k = 1", base, grid, n_sims, bootstraps=0)
-    _pair("   with the argmax range (200 resamples)", base, grid, n_sims)
+    _pair("   with the argmax range (200 resamples)", base, grid, n_sims, gated=False)
     worked = load_scenario(ROOT / "scenarios" / "ketamine_iv_value.toml").with_overrides(
         {"meta_analysis.evidence": "ketamine-iv/pain/immediate"})
     _pair("3. worked example (patient path), 135 per arm", worked, [135], n_sims)

@@ -40,6 +40,10 @@ def format_entry(entry: EvidenceEntry) -> str:
     """
     lines = [f"{entry.key}", f"  {entry.drug} ({entry.route}) vs {entry.comparator}: "
              f"{entry.outcome}, {entry.window}; {entry.study}"]
+    if entry.window_weeks is not None:
+        first, last = entry.window_weeks
+        lines.append(f"  window: weeks {first:g} to {last:g} after the start of treatment "
+                     "(checked against a scenario's pain.followup_weeks)")
     lines += _estimate_lines(entry)
     lines.append(f"  tag: {entry.tag}   source: {entry.source}")
     for name, prov in entry.provenance.items():

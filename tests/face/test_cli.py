@@ -181,6 +181,15 @@ def test_parser_has_every_verb_and_the_tables_print_what_the_verbs_print(capsys)
     assert capsys.readouterr().out == format_entry(table.lookup(key, where="test")) + "\n"
 
 
+def test_evidence_show_names_the_weeks_an_entry_covers(capsys):
+    """An entry with ``window_weeks`` says which weeks it covers (the scenario
+    check compares them with ``pain.followup_weeks``); one without says nothing."""
+    assert main(["evidence", "show", "ketamine-iv/pain/orhurhu-2019"]) == 0
+    assert "  window: weeks 0.29 to 2 after the start of treatment" in capsys.readouterr().out
+    assert main(["evidence", "show", "ketamine-iv/pain/immediate"]) == 0
+    assert "window: weeks" not in capsys.readouterr().out
+
+
 def test_progress_line_counts_and_clears(capsys):
     from simulator.face.progress import Progress, progress_line
 

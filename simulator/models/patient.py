@@ -122,14 +122,18 @@ def _withdrawals_per_patient(rng, scenario: Scenario, k: int, n: int, risk):
     """Per-patient completion mask (None = everyone) and AE indicators."""
     after = scenario.dropout.after_ae
     rate = scenario.dropout.rate
-    withdraw = rng.random((k, n)) < rate if rate > 0 else None
+
+    def uniform():  # in scratch memory: each is compared at once, then dropped
+        return rng.random(out=buffer("uniform", (k, n)))
+
+    withdraw = uniform() < rate if rate > 0 else None
     flags = {}
     for ae in scenario.adverse_events:
-        has = rng.random((k, n)) < column(risk[ae.name])
+        has = uniform() < column(risk[ae.name])
         flags[ae.name] = has
         q = after.get(ae.name, 0.0)
         if q > 0:
-            left = has & (rng.random((k, n)) < q)
+            left = has & (uniform() < q)
             withdraw = left if withdraw is None else withdraw | left
     return (None if withdraw is None else ~withdraw), flags
 

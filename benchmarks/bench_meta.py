@@ -16,7 +16,8 @@ Run ``python benchmarks/bench_meta.py [--quick]``. In one process it times
 
 Every figure is a ratio of two timings in the same process (best of 5,
 the two calls alternated); the
-former estimators are kept below verbatim. The script reports and exits 0.
+former estimators are the references of the tests
+(``tests/analysis/tau2_former.py``). The script reports and exits 0.
 """
 
 from __future__ import annotations
@@ -34,39 +35,14 @@ sys.path.insert(0, str(ROOT))
 from simulator import load_scenario, simulate  # noqa: E402
 from simulator.analysis import metaanalysis as ma  # noqa: E402
 
-
-def old_reml(y, v, start, *, max_iter=5000, tol=1e-12):
-    """The former REML loop (its limit raised as the new one's, for the slow future)."""
-    tau2 = start.copy()
-    for _ in range(max_iter):
-        w, sw, mu = ma._pooled(y, v, tau2)
-        w2 = w * w
-        new = np.maximum(0.0, (w2 * ((y - mu[..., None]) ** 2 - v)).sum(axis=-1)
-                         / w2.sum(axis=-1) + 1.0 / sw)
-        if np.max(np.abs(new - tau2), initial=0.0) < tol:
-            return new
-        tau2 = new
-    raise RuntimeError("REML did not converge")
+sys.path.insert(0, str(ROOT / "tests" / "analysis"))
+from tau2_former import former_pm as old_pm  # noqa: E402
+from tau2_former import former_reml  # noqa: E402
 
 
-def old_pm(y, v, *, iterations=200):
-    """The former Paule-Mandel: 200 bisection steps for every future."""
-    k = y.shape[-1]
-
-    def gen_q(tau2):
-        w, _, mu = ma._pooled(y, v, tau2)
-        return (w * (y - mu[..., None]) ** 2).sum(axis=-1)
-
-    zero = np.zeros(y.shape[:-1])
-    positive = gen_q(zero) > k - 1
-    lo = zero
-    hi = np.var(y, axis=-1, ddof=1) * 1.000001 + 1e-12
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        above = gen_q(mid) > k - 1
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    return np.where(positive, 0.5 * (lo + hi), 0.0)
+def old_reml(y, v, start):
+    """The former REML loop, its limit raised to the new one's (5,000) for the slow future."""
+    return former_reml(y, v, start, max_iter=5000)
 
 
 def pair(old, new, repeats=5):

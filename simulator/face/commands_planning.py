@@ -19,7 +19,6 @@ from ..spec.bounds import MAX_ARM_SIZE
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
 from ..spec.recruitment import MAX_SITES
-from ..spec.schema import evolve
 from .figures import (
     save_conclusive_figure,
     save_curve_figure,
@@ -166,10 +165,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     grid = parse_n_grid(args.n) if args.n else None
     reviewed = review_scenario(scenario, trials=args.trials, rules=args.rule)
     cost = estimated_seconds(reviewed, comparisons=False, **_cost_options(options))
-    if grid:
-        cost += sum(estimated_seconds(evolve(reviewed, {"meta_analysis.new_trials": k}), grid,
-                                      closed_forms=False, **_cost_options(options))
-                    for k in range(1, reviewed.meta_analysis.new_trials + 1))
+    if grid:  # one pass of K trials per future gives every k's curve (conclusive_curves)
+        cost += estimated_seconds(reviewed, grid, closed_forms=False, comparisons=False,
+                                  **_cost_options(options))
     if scenario.recruitment is not None:  # when the review is settled: timelines per future
         k = reviewed.meta_analysis.new_trials
         cells = (len(grid) if grid else 1) * (len(sites) if sites else 1)

@@ -82,7 +82,7 @@ def emit_csv(target: str, rows: list[dict[str, Any]],
     _write(target, buffer.getvalue())
 
 
-def figure_file(target: str) -> tuple[Path, str]:
+def figure_file(target: str, flag: str = "--plot") -> tuple[Path, str]:
     """The file a figure is saved to and its format, as ``Figure.savefig`` infers them.
 
     The format is the file's suffix (lower case); without one it is
@@ -92,7 +92,9 @@ def figure_file(target: str) -> tuple[Path, str]:
     Parameters
     ----------
     target : str
-        The ``--plot`` value.
+        The flag's value.
+    flag : str
+        The flag that named it, for the error.
 
     Returns
     -------
@@ -113,7 +115,7 @@ def figure_file(target: str) -> tuple[Path, str]:
         target = f"{target.rstrip('.')}.{fmt}"
     known = FigureCanvasBase.get_supported_filetypes()
     if fmt.lower() not in known:
-        raise ScenarioError(f"--plot {target}: unknown figure format {fmt!r}: the suffix must "
+        raise ScenarioError(f"{flag} {target}: unknown figure format {fmt!r}: the suffix must "
                             f"be one of {', '.join('.' + k for k in sorted(known))}")
     return Path(target), fmt.lower()
 

@@ -1,6 +1,6 @@
 """The output flags, checked before any work starts.
 
-Every ``--json``, ``--csv``, ``--plot`` and ``--out`` path is checked when
+Every ``--json``, ``--csv``, ``--plot``, ``--time-plot`` and ``--out`` path is checked when
 the command line is read, so that a bad one is one line and exit status 2
 before a simulation, not a traceback after it: the path must be writable
 (:func:`simulator._io.check_output_path`), a figure's suffix must be a format
@@ -46,18 +46,24 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return found
 
 
+#: Each output flag: (flag, attribute of the parsed arguments, what it writes).
+_OUTPUT_FLAGS = (("--json", "json", "file"), ("--csv", "csv", "file"),
+                 ("--plot", "plot", "figure"), ("--time-plot", "time_plot", "figure"),
+                 ("--out", "out", "store"), ("--out", "report_out", "file"))
+
+
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str, Path]]:
     """The files the run writes: (flag, value as given, path), after checking each value."""
     found: list[tuple[str, str, Path]] = []
-    for flag in ("--json", "--csv", "--plot", "--out"):
-        value = getattr(args, flag[2:], None)
+    for flag, attribute, kind in _OUTPUT_FLAGS:
+        value = getattr(args, attribute, None)
         if value is None or (value == "-" and flag in _STDOUT_FLAGS):
             continue
         if value == "" or value.endswith(os.sep):
             check_output_path(value, flag)  # raises: empty, or names a folder
-        if flag == "--plot":
-            found.append((flag, value, figure_file(value)[0]))
-        elif flag == "--out":
+        if kind == "figure":
+            found.append((flag, value, figure_file(value, flag)[0]))
+        elif kind == "store":
             if value == "-":
                 raise ScenarioError("--out -: the result store must be a file, e.g. sweep.csv")
             found += [(flag, value, path) for path in ResultStore(value).files]

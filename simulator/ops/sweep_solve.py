@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..planning.metric import Metric
+from ..planning.reachable import check_target
 from ..planning.solver import solve_sample_size
 from ..spec import Scenario
 
@@ -61,8 +62,7 @@ def check_solve(points: Sequence[SweepPoint], metric: str, target: float) -> Met
         parsed = Metric.parse(metric)
     except ScenarioError as exc:
         raise ScenarioError(f"--metric {metric}: {str(exc).split(': ', 1)[1]}") from None
-    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
-        raise ScenarioError(f"--target {target}: must be a probability in (0, 1)")
+    check_target(target, "--target")
     for point in points:
         s, why = point.scenario, None
         if parsed.kind == "harm" and parsed.name not in {a.name for a in s.adverse_events}:

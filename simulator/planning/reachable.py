@@ -12,14 +12,19 @@ from .metric import Metric
 from .resolve_closed import closed_forms
 from .unblinding import observed_effect
 
-__all__ = ["check_reachable"]
+__all__ = ["check_target", "check_reachable"]
+
+
+def check_target(target: float, name: str = "target =") -> None:
+    """Raise ScenarioError unless ``target`` is a probability in (0, 1), naming it ``name``."""
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
+        raise ScenarioError(f"{name} {target!r}: must be a probability in (0, 1)")
 
 
 def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
     """Raise ConvergenceError when no n can reach the target, saying the ceiling."""
     pain, spec = scenario.pain, scenario.analysis
-    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
-        raise ScenarioError(f"target = {target!r}: must be a probability in (0, 1)")
+    check_target(target)
     effect = observed_effect(scenario)
     if metric.kind in ("power", "power_benefit") and effect >= 0:
         ceiling = spec.alpha / spec.sided if effect > 0 or metric.kind == "power_benefit" \

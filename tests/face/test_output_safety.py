@@ -110,8 +110,11 @@ def no_simulation(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the run started before the output paths were checked")
 
+    from simulator.face import report
+
     for module, name in ((commands_planning, "simulate"), (commands_planning, "power_curve"),
                          (commands_planning, "solve_sample_size"),
+                         (commands_planning, "resolve_review"), (report, "gather_report"),
                          (commands_ops, "run_sweep"), (commands_evidence, "pool_studies")):
         monkeypatch.setattr(module, name, forbidden)
 
@@ -148,6 +151,13 @@ SWEEP = ["sweep", "{s}", "--grid", "design.n_per_arm=20,40", "--grid",
      "--plot {s}: unknown figure format 'toml'"),
     (["resolve", "{s}", "--plot", "{t}/r.png"], "--plot {t}/r.png: trialsim resolve draws a "
                                                 "curve only with --n"),
+    (["resolve", "{s}", "--time-plot", "{t}/r.xyz"],
+     "--time-plot {t}/r.xyz: unknown figure format 'xyz'"),
+    (["resolve", "{s}", "--n", "20,40", "--plot", "{t}/r.png", "--time-plot", "{t}/r.png"],
+     "--time-plot {t}/r.png: is also --plot {t}/r.png"),
+    (["report", "{s}", "--evidence", "{e}", "--out", "{e}"], "--out {e}: is an --evidence file"),
+    (["report", "{s}", "--out", "{s}"], "--out {s}: is the scenario file of this run"),
+    (["report", "{s}", "--out", "{t}/folder"], "--out {t}/folder: is a directory"),
     (SWEEP + ["--out", ""], "--out '': an empty path"),
     (SWEEP + ["--out", "{t}/r.jsonl"], "--out {t}/r.jsonl: its JSON Lines twin would be"),
     (SWEEP + ["--out", "{s}", "--resume"], "--out {s}: is the scenario file of this run"),

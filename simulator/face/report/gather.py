@@ -18,6 +18,7 @@ import numpy as np
 
 from ...errors import ConvergenceError, ScenarioError
 from ...ops.recruitment import RecruitmentResult, simulate_recruitment
+from ...planning.cost import estimated_seconds, timeline_seconds, workers
 from ...planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from ...planning.curves import PowerCurve, conclusive_curves, power_curve
 from ...planning.results import SimulationResult
@@ -31,7 +32,7 @@ from ...spec.schema import evolve
 from ...spec.settings import ESTIMANDS
 from ..progress import Progress
 
-__all__ = ["ReportData", "gather_report", "curve_sizes", "MAX_REVIEW_TRIALS"]
+__all__ = ["ReportData", "gather_report", "report_seconds", "curve_sizes", "MAX_REVIEW_TRIALS"]
 
 #: The review's update is shown for 1 .. this many new trials (or the scenario's, if more).
 MAX_REVIEW_TRIALS = 3
@@ -132,16 +133,47 @@ def _estimands(scenario: Scenario, options: dict[str, Any], progress: Progress |
 
 
 def _review(scenario: Scenario, options: dict[str, Any], progress: Progress | None):
-    """The update by k = 1 .. K new trials, and P(conclusive) over n for each k."""
+    """The update by k = 1 .. K new trials, and P(conclusive) over n for each k.
+
+    One pass of K trials per future (:func:`conclusive_curves`); the update
+    by k trials at the scenario's n is its curve's point there (the grid
+    holds n).
+    """
     k_max = max(MAX_REVIEW_TRIALS, scenario.meta_analysis.new_trials)
-    review = {k: simulate(evolve(scenario, {"meta_analysis.new_trials": k}), comparisons=False,
-                          progress=_stage(progress, f"review, {k} new trial(s)"), **options)
-              for k in range(1, k_max + 1)}
-    grid = curve_sizes(scenario.design.n_per_arm)
-    curves = conclusive_curves(evolve(scenario, {"meta_analysis.new_trials": k_max}), grid,
-                               closed_forms=True, comparisons=False,
+    n = scenario.design.n_per_arm
+    curves = conclusive_curves(evolve(scenario, {"meta_analysis.new_trials": k_max}),
+                               curve_sizes(n), closed_forms=True, comparisons=False,
                                progress=_stage(progress, "P(conclusive) over n"), **options)
+    review = {k: c.points[c.n_per_arm.index(n)] for k, c in curves.items()}
     return review, curves
+
+
+def report_seconds(scenario: Scenario, *, n_sims: int | None = None, n_jobs: int = 1,
+                   target: float | None = None) -> float:
+    """A rough estimate of :func:`gather_report`'s runs, one term per run it makes.
+
+    The trial, the sample-size solve (about ten runs), the power curve, the
+    other estimands, the review's one pass of K trials over the curve's sizes,
+    the recruitment timelines and the value of information.
+    """
+    cost = {"n_sims": n_sims, "n_jobs": n_jobs}
+    n = scenario.design.n_per_arm
+    one = estimated_seconds(scenario, **cost)
+    total = one + (10 * one if target is not None else 0.0)
+    total += estimated_seconds(scenario, curve_sizes(n), **cost)
+    if scenario.dropout.rate > 0 or scenario.dropout.after_ae:
+        total += (len(ESTIMANDS) - 1) * estimated_seconds(scenario, closed_forms=False,
+                                                          comparisons=False, **cost)
+    if scenario.meta_analysis is not None:
+        k_max = max(MAX_REVIEW_TRIALS, scenario.meta_analysis.new_trials)
+        total += estimated_seconds(evolve(scenario, {"meta_analysis.new_trials": k_max}),
+                                   curve_sizes(n), comparisons=False, **cost)
+    if scenario.recruitment is not None:
+        reps = max(2, min(1000, n_sims or scenario.simulation.n_sims))
+        total += timeline_seconds(scenario, reps) / workers(n_jobs) + one
+    if scenario.decision is not None:
+        total += estimated_seconds(scenario, curve_sizes(n), closed_forms=False, **cost)
+    return total
 
 
 def gather_report(scenario: Scenario, *, n_sims: int | None = None, seed: int | None = None,

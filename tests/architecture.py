@@ -17,7 +17,8 @@ import ast
 from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "mc", "moments", "_io", "_version", "_lazy", "provenance", "_frames"),
+    ("errors", "mc", "moments", "_io", "_version", "_lazy", "provenance", "_frames",
+     "_format"),
     ("analysis",),
     ("spec",),
     ("models",),

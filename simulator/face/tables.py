@@ -15,7 +15,7 @@ from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
-from .formatting import fmt, pct
+from .._format import fmt, pct
 from .tables_sequential import sequential_rows
 
 __all__ = ["format_result", "format_curve", "format_size", "evidence_warning"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..analysis.metaanalysis import MetaAnalysis
 from ..spec import EvidenceEntry, EvidenceTable
-from .formatting import fmt, pct
+from .._format import fmt, pct
 
 __all__ = ["format_entry", "format_evidence_list", "format_meta"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
 from ..ops.recruitment import RecruitmentResult, RecruitmentSolution
-from .formatting import fmt, pct
+from .._format import fmt, pct
 
 __all__ = ["format_recruitment", "format_solution"]
 

@@ -13,7 +13,7 @@ from ..planning.results import SimulationResult
 from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
-from .formatting import fmt, pct
+from .._format import fmt, pct
 
 __all__ = ["format_resolve"]
 

@@ -5,17 +5,9 @@ from __future__ import annotations
 from ..planning.adaptive import PromisingZone
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
-from .formatting import fmt, pct
+from .._format import fmt, pct
 
 __all__ = ["format_boundaries", "sequential_rows", "format_promising_zone"]
-
-
-def _num(x: float | None, fmt: str) -> str:
-    return "-" if x is None else format(x, fmt)
-
-
-def _pct(x: float | None) -> str:
-    return pct(x)
 
 
 def format_boundaries(table: BoundaryTable) -> str:
@@ -39,9 +31,10 @@ def format_boundaries(table: BoundaryTable) -> str:
              f"{'fut. z':>8}{'fut. eff.':>10}{'alpha spent':>13}{'beta spent':>12}"]
     for r in table.rows:
         arms = ",".join(str(n) for n in r.group_sizes)
-        lines.append(f"{r.look:>4}{r.information:>7.3f}{arms:>13}{_num(r.z, '.3f'):>8}"
-                     f"{r.nominal_p:>11.5f}{_num(r.effect, '+.3f'):>9}"
-                     f"{_num(r.futility_z, '.3f'):>8}{_num(r.futility_effect, '+.3f'):>10}"
+        lines.append(f"{r.look:>4}{r.information:>7.3f}{arms:>13}{fmt(r.z, '.3f', none='-'):>8}"
+                     f"{r.nominal_p:>11.5f}{fmt(r.effect, '+.3f', none='-'):>9}"
+                     f"{fmt(r.futility_z, '.3f', none='-'):>8}"
+                     f"{fmt(r.futility_effect, '+.3f', none='-'):>10}"
                      f"{r.alpha_spent:>13.5f}{r.beta_spent:>12.4f}")
     lines += ["",
               "z: efficacy bound (benefit positive"
@@ -50,7 +43,7 @@ def format_boundaries(table: BoundaryTable) -> str:
               f"maximum information {table.inflation_factor:.4f} x a fixed design's; expected "
               f"information {table.expected_information_h0:.4f} (H0) and "
               f"{table.expected_information_h1:.4f} (H1) x a fixed design's",
-              f"at the scenario's effect and n: power {_pct(table.power)}, expected patients "
+              f"at the scenario's effect and n: power {pct(table.power)}, expected patients "
               f"{fmt(table.expected_n, '.1f')} (closed form)"]
     lines += [f"NOTE: {note}" for note in table.notes]
     return "\n".join(lines)
@@ -72,15 +65,15 @@ def sequential_rows(result: SimulationResult) -> list[str]:
     for k, sizes in enumerate(part.looks):
         fut = part.futility[k] if k < len(part.futility) else None
         line = (f"{k + 1:>4}{','.join(str(n) for n in sizes):>13}"
-                f"{part.critical_values[k]:>9.3f}{_pct(part.efficacy[k].value):>19}")
+                f"{part.critical_values[k]:>9.3f}{pct(part.efficacy[k].value):>19}")
         if cf is not None:
-            line += f"{_pct(cf.efficacy[k]):>9}"
-        line += f"{'-' if fut is None else _pct(fut.value):>19}"
+            line += f"{pct(cf.efficacy[k]):>9}"
+        line += f"{'-' if fut is None else pct(fut.value):>19}"
         if cf is not None:
-            line += f"{'-' if fut is None else _pct(cf.futility[k]):>9}"
+            line += f"{'-' if fut is None else pct(cf.futility[k]):>9}"
         if k < len(part.conditional_power_design):
-            line += (f"{_mean_pct(part.conditional_power_design[k]):>11}"
-                     f"{_mean_pct(part.conditional_power_trend[k]):>10}")
+            line += (f"{_meanpct(part.conditional_power_design[k]):>11}"
+                     f"{_meanpct(part.conditional_power_trend[k]):>10}")
         lines.append(line)
     en = part.expected_n
     beside = "" if cf is None else f"closed form {cf.expected_n:.1f}; "
@@ -92,14 +85,14 @@ def sequential_rows(result: SimulationResult) -> list[str]:
     return lines + _common_rows(result)
 
 
-def _mean_pct(m) -> str:
-    return "-" if m.n == 0 else _pct(m.value)
+def _meanpct(m) -> str:
+    return "-" if m.n == 0 else pct(m.value)
 
 
 def _common_rows(result: SimulationResult) -> list[str]:
     part = result.parts["sequential"]
     lines = [
-        f"{'Power, fixed design':<27}{_pct(part.power_fixed.value):>12}   (all "
+        f"{'Power, fixed design':<27}{pct(part.power_fixed.value):>12}   (all "
         f"{part.max_n} patients, no interim look)",
         f"{'Estimate at stopping':<27}{fmt(part.estimate_at_stop.value, '>+12.3f')}"
         f"{fmt(part.estimate_at_stop.se, '>9.3f')}   (bias {fmt(part.bias_at_stop.value, '+.3f')}, "
@@ -113,13 +106,13 @@ def _common_rows(result: SimulationResult) -> list[str]:
                      "as rpact's getFinalConfidenceInterval)")
     if part.reject_ignoring_futility.value != result.power.value:
         lines.append(f"{'Rejects, futility ignored':<27}"
-                     f"{_pct(part.reject_ignoring_futility.value):>12}   (if the "
+                     f"{pct(part.reject_ignoring_futility.value):>12}   (if the "
                      "non-binding futility stops are not followed)")
     if part.harm_at_stop:
         lines.append("P(harm detected) with the patients analysed at stopping (the "
                      "adverse-event table's: at the maximum n)")
     for name, p in part.harm_at_stop.items():
-        lines.append(f"  {name:<25}{_pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %")
+        lines.append(f"  {name:<25}{pct(p.value):>12}{fmt(100 * p.se, '>7.2f')} %")
     return lines
 
 
@@ -137,7 +130,7 @@ def format_promising_zone(r: PromisingZone) -> str:
     n = r.reject.n_sims
 
     def row(label: str, p, note: str = "") -> str:
-        return f"{label:<40}{_pct(p.value):>9}{100 * p.se:>8.2f} %   {note}".rstrip()
+        return f"{label:<40}{pct(p.value):>9}{100 * p.se:>8.2f} %   {note}".rstrip()
 
     return "\n".join([
         f"Promising-zone re-estimation: {r.n1}/arm, then {r.n2_planned}/arm planned (up to "
@@ -147,7 +140,7 @@ def format_promising_zone(r: PromisingZone) -> str:
         f"weights {r.weights[0]:.4f}, {r.weights[1]:.4f} (fixed at the plan)", "",
         f"{'':<40}{'P(reject)':>9}{'MC SE':>10}",
         row("weighted inverse normal (CHW)", r.reject,
-            f"closed form {_pct(r.closed_form)}"),
+            f"closed form {pct(r.closed_form)}"),
         row("pooled t test, all patients", r.reject_pooled, "ignores the re-estimation"),
         row("no re-estimation (the plan)", r.reject_planned, "the same trials"),
         row("rejected at the interim", r.stop_first),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .formatting import fmt, pct
+from .._format import fmt, pct
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..ops.settle_time import SettleCell, SettleTime

@@ -6,14 +6,11 @@ into the lines the verb prints; none computes a number of its own.
 
 from __future__ import annotations
 
+from .._format import money
 from ..planning.value_results import OptimalDesign, ValueResult
 from ..spec import Scenario
 
 __all__ = ["format_value", "format_design"]
-
-
-def _money(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f}"
 
 
 def _header(scenario: Scenario, r: ValueResult) -> list[str]:
@@ -56,13 +53,14 @@ def format_value(scenario: Scenario, r: ValueResult) -> str:
         closed = "-" if p.evsi_closed is None else f"{p.evsi_closed:.3f}"
         lines.append(f"{p.n_per_arm:>6}{p.evsi:>10.3f}{p.evsi_se:>8.3f}{closed:>9}"
                      f"{p.p_change.value:>11.3f}{p.months_to_result:>8.1f}"
-                     f"{_money(p.population_evsi):>13}{_money(p.trial_cost):>12}"
-                     f"{_money(p.enbs):>13}{_money(p.enbs_se):>10}{_money(p.enbs_closed):>13}")
+                     f"{money(p.population_evsi, '-'):>13}{money(p.trial_cost, '-'):>12}"
+                     f"{money(p.enbs, '-'):>13}{money(p.enbs_se, '-'):>10}"
+                     f"{money(p.enbs_closed, '-'):>13}")
     span = ("no Monte Carlo range (bootstraps = 0)" if r.optimal_range is None else
             f"Monte Carlo range of the argmax {r.optimal_range[0]}-{r.optimal_range[1]} "
             f"({100 * r.optimal_share:.0f} % of {r.bootstraps} resamples at {r.optimal_n})")
     lines += ["", f"Optimal n          {r.optimal_n} per arm (ENBS "
-              f"{_money(r.point_at(r.optimal_n).enbs)} {r.unit}); {span}"
+              f"{money(r.point_at(r.optimal_n).enbs, '-')} {r.unit}); {span}"
               + ("" if r.optimal_n_closed is None else
                  f"; closed form {r.optimal_n_closed}")]
     lines.append("Worth running      " + ("yes: the best ENBS is above 0" if r.worth_running
@@ -87,6 +85,6 @@ def format_design(scenario: Scenario, d: OptimalDesign) -> str:
               for k, r in d.by_trials.items()]
     unit = d.by_trials[d.trials].unit
     blocks.append(f"Optimal design     {d.trials} new trial(s) of {d.n_per_arm} per arm "
-                  f"(ENBS {_money(d.enbs)} {unit}); each number of trials is its own run, so "
+                  f"(ENBS {money(d.enbs, '-')} {unit}); each number of trials is its own run, so "
                   "compare them with their Monte Carlo SEs")
     return "\n\n".join(blocks)

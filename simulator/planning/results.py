@@ -5,18 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._format import pct
 from .._frames import data_frame, flat_row
 from ..mc import MonteCarloProbability
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult", "pct"]
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    """A probability as a percentage for reading (``"n/a"`` for None)."""
-    return "n/a" if x is None else f"{100 * x:.{digits}f} %"
+__all__ = ["MonteCarloProbability", "AdverseEventResult", "SimulationResult"]
 
 
 def _mc(p: MonteCarloProbability) -> str:

@@ -13,8 +13,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..formatting import fmt
-from ..formatting import pct as percent
+from ..._format import fmt, pct
 
 __all__ = ["esc", "table", "section", "page", "pct", "num", "CSP"]
 
@@ -73,11 +72,6 @@ dl.repro dd { margin: 0; word-break: break-all; }
 def esc(value: Any) -> str:
     """``value`` as HTML text (quotes escaped too)."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    """A probability as a percentage (``"n/a"`` for None or not finite; never -0)."""
-    return percent(value, digits)
 
 
 def num(value: float | None, digits: int = 3) -> str:

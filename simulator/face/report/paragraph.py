@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ..._version import __version__
 from ...spec import Scenario
-from ..formatting import fmt
+from ..._format import fmt
 from .gather import ReportData
 from .html import esc, pct
 from .inputs import FieldSource

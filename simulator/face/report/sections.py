@@ -8,7 +8,7 @@ from ...mc import MonteCarloProbability
 from ...spec.evidence_checks import is_evidence_warning
 from ..plots import plot_harm_curve, plot_power_curve
 from ..tables import evidence_warning
-from ..formatting import fmt
+from ..._format import fmt
 from .gather import ReportData
 from .html import esc, num, pct, table
 from .svg import figure_html

@@ -10,7 +10,7 @@ import shlex
 import numpy as np
 
 from ..._version import __version__
-from ..formatting import fmt
+from ..._format import fmt
 from ..plots import plot_conclusive_curves
 from ..plots_recruitment import plot_chair_utilisation, plot_enrolment
 from ..plots_sequential import plot_boundaries

@@ -7,16 +7,13 @@ nothing of its own.
 
 from __future__ import annotations
 
+from ..._format import money
 from ..plots_value import plot_value_curve
 from .gather import ReportData
 from .html import esc, pct, table
 from .svg import figure_html
 
 __all__ = ["value_html"]
-
-
-def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f}"
 
 
 def value_html(data: ReportData) -> str:
@@ -36,14 +33,14 @@ def value_html(data: ReportData) -> str:
             "value judgements of the decision maker, not evidence.</strong></p>")
     rows = [[("perfect information (EVPI)" if p.parameter == "all"
               else f"perfect information on {p.parameter} (EVPPI)"),
-             f"{p.per_patient:,.2f}", _money(p.population), p.method] for p in
+             f"{p.per_patient:,.2f}", money(p.population), p.method] for p in
             (r.evpi, *r.evppi)]
     body += table(["", f"per patient ({r.unit})", f"population ({r.unit})", "method"], rows,
                   numeric=(1, 2))
     rows = [[str(p.n_per_arm), f"{p.evsi:,.2f} ({p.evsi_se:.2f})",
              "n/a" if p.evsi_closed is None else f"{p.evsi_closed:,.2f}",
-             pct(p.p_change.value), f"{p.months_to_result:.1f}", _money(p.population_evsi),
-             _money(p.trial_cost), f"{_money(p.enbs)} ({_money(p.enbs_se)})"]
+             pct(p.p_change.value), f"{p.months_to_result:.1f}", money(p.population_evsi),
+             money(p.trial_cost), f"{money(p.enbs)} ({money(p.enbs_se)})"]
             for p in r.points]
     body += table(["n per arm", "EVSI per patient (SE)", "closed form", "P(decision changes)",
                    "months to result", "population EVSI", "trial cost", "ENBS (SE)"], rows,

@@ -1,10 +1,14 @@
-"""Numbers as the tables print them: never ``-0``, and ``n/a`` for what is missing."""
+"""Numbers as text: never ``-0``, and ``n/a`` for what is missing.
+
+A leaf (the standard library only): the results' ``summary`` text, the
+command line's tables and the report all print numbers through it.
+"""
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["fmt", "pct"]
+__all__ = ["fmt", "pct", "money"]
 
 
 def fmt(x: float | None, spec: str = "", none: str = "n/a") -> str:
@@ -40,7 +44,20 @@ def pct(x: float | None, digits: int = 1) -> str:
 
     Examples
     --------
-    >>> pct(0.125), pct(-1e-18), pct(None)
-    ('12.5 %', '0.0 %', 'n/a')
+    >>> pct(0.125), pct(-1e-18), pct(None), pct(float("nan"))
+    ('12.5 %', '0.0 %', 'n/a', 'n/a')
     """
-    return "n/a" if x is None else f"{fmt(100 * x, f'.{digits}f')} %"
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{fmt(100 * x, f'.{digits}f')} %"
+
+
+def money(x: float | None, none: str = "n/a") -> str:
+    """An amount of money in whole units with thousands separators (``none`` if missing).
+
+    Examples
+    --------
+    >>> money(1234567.4), money(-0.3), money(None, none="-")
+    ('1,234,567', '0', '-')
+    """
+    return fmt(x, ",.0f", none=none)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.arms import TwoSampleMoments
-from ..moments import ArmMoments, column
+from ..moments import ArmMoments, column, running_sum
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .exactness import aggregate_unsupported
@@ -192,23 +192,23 @@ def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, segments: np
     """
     bivariate = pain.analysis != "followup"
     drawn = _segments(rng, pain, keep, segments, n_sims, bivariate)
-    # (segments, trials) in memory: the running sums add whole rows (vectorized);
+    # (segments, trials) in memory: the running sums add whole rows (moments.running_sum);
     # the results are returned as (trials, sizes) views of them
     m, zx, zy, w_xx, w_xy, w_yy = (None if a is None else np.ascontiguousarray(
         np.broadcast_to(a, (n_sims, len(segments))).T) for a in drawn)
-    n = np.cumsum(m, axis=0)
+    n = running_sum(m.copy())
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(n > 0, 1.0 / n, 0.0)
     dy = pain.sd * zy
-    mean_dy = np.cumsum(m * dy, axis=0) * inv
-    cyy = np.cumsum(w_yy + m * dy * dy, axis=0) - n * mean_dy * mean_dy
+    mean_dy = running_sum(m * dy) * inv
+    cyy = running_sum(w_yy + m * dy * dy) - n * mean_dy * mean_dy
     if not bivariate:
         return ArmMoments(n=n.T, mean_y=(mu_y.T + mean_dy).T if np.ndim(mu_y) else
                           (mu_y + mean_dy).T, cyy=np.maximum(cyy, 0.0).T)
     dx = pain.baseline_sd * zx
-    mean_dx = np.cumsum(m * dx, axis=0) * inv
-    cxx = np.cumsum(w_xx + m * dx * dx, axis=0) - n * mean_dx * mean_dx
-    cxy = np.cumsum(w_xy + m * dx * dy, axis=0) - n * mean_dx * mean_dy
+    mean_dx = running_sum(m * dx) * inv
+    cxx = running_sum(w_xx + m * dx * dx) - n * mean_dx * mean_dx
+    cxy = running_sum(w_xy + m * dx * dy) - n * mean_dx * mean_dy
     return ArmMoments(n=n.T, mean_y=(mu_y.T + mean_dy).T if np.ndim(mu_y) else
                       (mu_y + mean_dy).T, cyy=np.maximum(cyy, 0.0).T,
                       mean_x=(pain.baseline_mean + mean_dx).T, cxx=np.maximum(cxx, 0.0).T,

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.arms import TwoSampleMoments
-from ..moments import column
+from ..moments import column, running_sum
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import analysis_sd
@@ -134,9 +134,9 @@ def _proportional_looks(rng: np.random.Generator, segments: list[np.ndarray], n_
             g[j] = 0.0
     n0, n1 = np.cumsum(m0)[:, None], np.cumsum(m1)[:, None]
     w += g * g
-    big_g = _running_sum(g * np.sqrt(m0)[:, None])
+    big_g = running_sum(g * np.sqrt(m0)[:, None])
     mean_g = big_g / n0
-    ss = _running_sum(w)
+    ss = running_sum(w)
     ss -= big_g * mean_g
     np.maximum(ss, 0.0, out=ss)
     ss *= sd * sd
@@ -144,17 +144,6 @@ def _proportional_looks(rng: np.random.Generator, segments: list[np.ndarray], n_
     diff = mean_g + effect
     # the same n in every trial: one number per look, broadcast (no copy)
     return (n0[:, 0], n1[:, 0]), diff, ss
-
-
-def _running_sum(a: np.ndarray) -> np.ndarray:
-    """Cumulative sums down the looks axis, in place, one row at a time.
-
-    (``np.cumsum(axis=0)`` on a (looks, trials) array runs a loop of length
-    ``looks`` for every trial; adding whole rows is several times faster.)
-    """
-    for j in range(1, a.shape[0]):
-        a[j] += a[j - 1]
-    return a
 
 
 def _arm_looks(rng: np.random.Generator, segments: list[np.ndarray], n_sims: int, sd: float,
@@ -166,12 +155,12 @@ def _arm_looks(rng: np.random.Generator, segments: list[np.ndarray], n_sims: int
     # m is materialized (looks, trials): the running sums below keep that layout
     z = [rng.standard_normal((k, n_sims)) for _ in range(2)]
     w = _pooled_chisquare(rng, m, keep < 1)
-    n = [_running_sum(ma.copy()) for ma in m]
-    u = [_running_sum(np.sqrt(ma) * za) for ma, za in zip(m, z)]
+    n = [running_sum(ma.copy()) for ma in m]
+    u = [running_sum(np.sqrt(ma) * za) for ma, za in zip(m, z)]
     squares = [za * za for za in z]
     for ma, sq in zip(m, squares):
         sq[ma == 0] = 0.0  # an empty segment adds no patient
-    total = _running_sum(w + squares[0] + squares[1])
+    total = running_sum(w + squares[0] + squares[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_dev = [np.where(na > 0, ua / na, 0.0) for ua, na in zip(u, n)]
     ss = total - u[0] * mean_dev[0] - u[1] * mean_dev[1]

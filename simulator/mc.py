@@ -16,14 +16,20 @@ import numpy as np
 from ._lazy import special
 
 __all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummary",
-           "quantile_with_se"]
+           "quantile_with_se", "finite"]
 
 #: The 97.5 % standard normal quantile (two-sided 95 % intervals).
 Z95 = 1.959963984540054
 
 
-def _finite(x: float) -> float | None:
-    """``x``, or None (null in JSON) when it is not a finite number."""
+def finite(x: float | None) -> float | None:
+    """``x``, or None (null in JSON) when it is not a finite number.
+
+    Examples
+    --------
+    >>> finite(1.5), finite(float("nan")), finite(None)
+    (1.5, None, None)
+    """
     return float(x) if x is not None and math.isfinite(x) else None
 
 
@@ -119,7 +125,7 @@ class MonteCarloMean:
     def to_dict(self, name: str) -> dict[str, Any]:
         """``{name: value, name_se: se}``, each None (null) where it is not a finite number
         (no replication, or one: no SE)."""
-        return {name: _finite(self.value), f"{name}_se": _finite(self.se)}
+        return {name: finite(self.value), f"{name}_se": finite(self.se)}
 
 
 def quantile_with_se(sorted_x: np.ndarray, p: float) -> tuple[float, float]:
@@ -171,6 +177,6 @@ class DistributionSummary:
 
     def to_dict(self) -> dict[str, float | None]:
         """The summary as a JSON-ready dictionary."""
-        return {"mean": self.mean, "mean_se": self.mean_se, "q05": self.q05,
-                "q05_se": self.q05_se, "q50": self.q50, "q50_se": self.q50_se,
-                "q95": self.q95, "q95_se": self.q95_se}
+        fields = ("mean", "mean_se", "q05", "q05_se", "q50", "q50_se", "q95", "q95_se")
+        # an SE from one replication is not a number: null in JSON
+        return {name: finite(getattr(self, name)) for name in fields}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..mc import finite
 from .._frames import data_frame
 from ..engine.dispatch import choose_path, simulate_sizes
 from ..engine.looks import look_sizes
@@ -170,10 +171,6 @@ def _num(x: float | None, spec: str = ".4f") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
-
-
 def boundary_table(scenario: Scenario) -> BoundaryTable:
     """The boundary table of ``scenario``'s ``[interim]`` design.
 
@@ -202,10 +199,10 @@ def boundary_table(scenario: Scenario) -> BoundaryTable:
         fut = float(d.futility_bounds[k]) if k < len(looks) - 1 and d.sided == 1 else -np.inf
         rows.append(BoundaryRow(
             look=k + 1, information=float(d.information_rates[k]), group_sizes=sizes,
-            z=_finite(d.critical_values[k]), nominal_p=float(d.nominal_p[k]),
+            z=finite(d.critical_values[k]), nominal_p=float(d.nominal_p[k]),
             effect=None if se is None or not np.isfinite(d.critical_values[k])
             else sign * float(d.critical_values[k]) * se,
-            futility_z=_finite(fut),
+            futility_z=finite(fut),
             futility_effect=None if se is None or not np.isfinite(fut) else sign * fut * se,
             alpha_spent=float(d.alpha_spent[k]), beta_spent=float(d.beta_spent[k])))
     closed = sequential_closed_form(scenario)

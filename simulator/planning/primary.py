@@ -16,7 +16,7 @@ import numpy as np
 
 from ..engine.kernel import ChunkContext, Pass
 from ..engine.sample import TrialSample
-from ..mc import MonteCarloProbability
+from ..mc import MonteCarloMean, MonteCarloProbability, finite
 from ..spec.scenario import Scenario
 from .closed import AnalyticPower, analytic_power, too_few_completers
 from .decisions import adjusted, decide_primary
@@ -84,13 +84,8 @@ def estimate_summary(point: Point) -> tuple[float | None, float | None]:
     than two.
     """
     valid, total, squares = (point.main(k) for k in ("valid", "sum_est", "sum_est2"))
-    if not valid:
-        return None, None
-    mean = total / valid
-    if valid < 2:
-        return mean, None
-    var = (squares - valid * mean * mean) / (valid - 1)
-    return mean, float(np.sqrt(max(var, 0.0) / valid))
+    m = MonteCarloMean.from_sums(total, squares, valid)
+    return finite(m.value), finite(m.se)
 
 
 def estimate_notes(valid: int, n_sims: int) -> tuple[str, ...]:

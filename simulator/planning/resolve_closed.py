@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..mc import finite
 from .._lazy import special
 from ..analysis.quadrature import normal_prior_nodes
 from ..spec import Scenario
@@ -96,8 +97,8 @@ class ResolveClosedForms:
                 "required_information": self.required_information,
                 "existing_information": self.existing_information, "k_min": self.k_min,
                 "n_per_arm_for_k": {str(k): v for k, v in self.n_per_arm_for_k.items()},
-                "ris": _finite(self.ris), "daris": _finite(self.daris),
-                "ris_i2": _finite(self.ris_i2), "d2": _finite(self.d2), "i2": _finite(self.i2),
+                "ris": finite(self.ris), "daris": finite(self.daris),
+                "ris_i2": finite(self.ris_i2), "d2": finite(self.d2), "i2": finite(self.i2),
                 "closed_form": self.by_rule,
                 **({} if self.by_rule_fixed_tau2 is None else {
                     "conditional_power_fixed_tau2": self.conditional_power_fixed_tau2,
@@ -110,10 +111,6 @@ class ResolveClosedForms:
                   if not math.isfinite(x)]
         return (f"{' and '.join(shares)} null: the heterogeneity share (D^2 or I^2) is 1, so "
                 "no finite information size reaches the planned power",) if shares else ()
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 def _cp(theta, w0, est0, w1, z):

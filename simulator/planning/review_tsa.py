@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from ..mc import finite
 from .._lazy import special
 from ..analysis.tsa import TSABoundaries, boundary_quantile, tsa_boundaries
 from ..spec import MetaSpec, Scenario
@@ -84,14 +85,14 @@ class TSAPlan:
         """A JSON-ready dictionary; a value that is not finite is null (see :meth:`notes`)."""
         b = self.boundaries
         out = {"adjustment": self.adjustment,
-               "required_information": _finite(self.required_information),
-               "unadjusted_required_information": _finite(self.unadjusted),
-               "d2": _finite(self.d2), "i2": _finite(self.i2),
+               "required_information": finite(self.required_information),
+               "unadjusted_required_information": finite(self.unadjusted),
+               "d2": finite(self.d2), "i2": finite(self.i2),
                "existing_looks": self.existing_looks,
-               "information": [_finite(x) for x in b.information.tolist()],
-               "fractions": [_finite(x) for x in b.fractions.tolist()],
-               "critical_values": [_finite(x) for x in b.critical_values.tolist()],
-               "futility_bounds": [_finite(a) for a in b.futility_bounds],
+               "information": [finite(x) for x in b.information.tolist()],
+               "fractions": [finite(x) for x in b.fractions.tolist()],
+               "critical_values": [finite(x) for x in b.critical_values.tolist()],
+               "futility_bounds": [finite(a) for a in b.futility_bounds],
                "alpha_spending": b.alpha_spending, "beta_spending": b.beta_spending,
                "binding": b.binding}
         if self.notes():
@@ -109,11 +110,6 @@ class TSAPlan:
             out.append("a critical value is null where no alpha is spent at that look (the "
                        "boundary is infinite: the look cannot stop the monitoring)")
         return tuple(out)
-
-
-def _finite(x: float) -> float | None:
-    """``x``, or None when it is not a finite number."""
-    return float(x) if x is not None and math.isfinite(x) else None
 
 
 def _typical_variance(v: np.ndarray) -> float:

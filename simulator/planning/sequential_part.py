@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..mc import MonteCarloMean, MonteCarloProbability
+from ..mc import MonteCarloMean, MonteCarloProbability, finite
 from .closed_sequential import SequentialClosedForm
 
 __all__ = ["SequentialPart", "estimates_part"]
@@ -93,10 +93,10 @@ class SequentialPart:
             **_mean_dict("bias_at_stop", self.bias_at_stop),
             **_mean_dict("median_unbiased", self.median_unbiased),
             **_mean_dict("median_unbiased_bias", self.median_unbiased_bias),
-            "conditional_power_design": [_finite(m.value) for m in self.conditional_power_design],
-            "conditional_power_design_se": [_finite(m.se) for m in self.conditional_power_design],
-            "conditional_power_trend": [_finite(m.value) for m in self.conditional_power_trend],
-            "conditional_power_trend_se": [_finite(m.se) for m in self.conditional_power_trend],
+            "conditional_power_design": [finite(m.value) for m in self.conditional_power_design],
+            "conditional_power_design_se": [finite(m.se) for m in self.conditional_power_design],
+            "conditional_power_trend": [finite(m.value) for m in self.conditional_power_trend],
+            "conditional_power_trend_se": [finite(m.se) for m in self.conditional_power_trend],
             **self.power_fixed.to_dict("power_fixed"),
             "p_harm_detected_at_stop": {k: p.value for k, p in self.harm_at_stop.items()},
             "analytic": None if cf is None else {
@@ -106,16 +106,9 @@ class SequentialPart:
         }}
 
 
-def _finite(x: float) -> float | None:
-    """A number for strict JSON: None where it is not finite (no trial to average)."""
-    return float(x) if np.isfinite(x) else None
-
-
 def _mean_dict(name: str, m: MonteCarloMean | None) -> dict[str, float | None]:
     """``name`` and ``name_se``; None where not computed or no trial counted."""
-    if m is None:
-        return {name: None, f"{name}_se": None}
-    return {name: _finite(m.value), f"{name}_se": _finite(m.se)}
+    return {name: None, f"{name}_se": None} if m is None else m.to_dict(name)
 
 
 def _shifted(m: MonteCarloMean, truth: float, truth_se: float) -> MonteCarloMean:

@@ -551,6 +551,18 @@ def test_a_mean_of_one_replication_has_no_standard_error():
     assert MonteCarloMean.from_sums(0.0, 0.0, 0).to_dict("m") == {"m": None, "m_se": None}
 
 
+def test_a_summary_of_one_finite_replication_writes_strict_json():
+    """A distribution over replications of which one is finite (a settle date
+    reached in one recruitment future) has a mean but no SE: null, not NaN."""
+    from simulator._io import to_json
+    from simulator.mc import DistributionSummary
+
+    one = DistributionSummary.from_samples(np.array([1.5, np.inf, np.nan]))
+    assert one.n == 1 and one.mean == 1.5
+    out = json.loads(to_json(one.to_dict()))
+    assert out["mean"] == 1.5 and out["mean_se"] is None
+
+
 def test_new_numbers_of_main_are_bounded(tmp_path, capsys):
     for section, text, fragment in [
         ("interim", "looks = [0.5, 1.0]\nalpha_spending = \"asHSD\"\ngamma_a = -1e300\n",

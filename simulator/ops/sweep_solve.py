@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..planning.metric import Metric
-from ..planning.reachable import check_target
+from ..planning.reachable import check_available, check_target
 from ..planning.solver import solve_sample_size
 from ..spec import Scenario
 
@@ -64,16 +64,11 @@ def check_solve(points: Sequence[SweepPoint], metric: str, target: float) -> Met
         raise ScenarioError(f"--metric {metric}: {str(exc).split(': ', 1)[1]}") from None
     check_target(target, "--target")
     for point in points:
-        s, why = point.scenario, None
-        if parsed.kind == "harm" and parsed.name not in {a.name for a in s.adverse_events}:
-            why = f"has no adverse event {parsed.name!r}"
-        elif parsed.kind == "assurance" and s.pain.effect_prior == "fixed":
-            why = "has no effect prior (pain.effect_prior) for assurance"
-        elif parsed.kind == "conclusive" and s.meta_analysis is None:
-            why = "has no [meta_analysis] for P(conclusive)"
-        if why:
-            raise ScenarioError(f"--metric {metric}: sweep point ({_point_name(point.values)}) "
-                                f"{why}")
+        try:
+            check_available(point.scenario, parsed)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--metric {metric}: sweep point ({_point_name(point.values)}): "
+                                f"{exc}") from None
     return parsed
 
 

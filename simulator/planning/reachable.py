@@ -12,7 +12,7 @@ from .metric import Metric
 from .resolve_closed import closed_forms
 from .unblinding import observed_effect
 
-__all__ = ["check_target", "check_reachable"]
+__all__ = ["check_target", "check_available", "check_reachable"]
 
 
 def check_target(target: float, name: str = "target =") -> None:
@@ -21,10 +21,39 @@ def check_target(target: float, name: str = "target =") -> None:
         raise ScenarioError(f"{name} {target!r}: must be a probability in (0, 1)")
 
 
+def check_available(scenario: Scenario, metric: Metric) -> None:
+    """Raise ScenarioError when the scenario cannot be asked for ``metric`` at all.
+
+    An adverse event it does not define, assurance without a prior of the
+    effect, P(conclusive) without ``[meta_analysis]`` or with a rule that is
+    not among its rules.
+    """
+    if metric.kind == "assurance" and assurance_ceiling(scenario.pain) is None:
+        raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
+                            "'pooled' or 'predictive'")
+    if metric.kind == "conclusive":
+        spec = scenario.meta_analysis
+        if spec is None:
+            raise ScenarioError(f"metric {str(metric)!r} needs a [meta_analysis] table")
+        rule = metric.name or spec.rules[0]
+        if rule not in spec.rules:
+            raise ScenarioError(f"metric {str(metric)!r}: rule {rule!r} is not among the "
+                                f"scenario's rules {list(spec.rules)}")
+    if metric.kind == "harm":
+        events = [ae.name for ae in scenario.adverse_events]
+        if metric.name not in events:
+            known = ", ".join(events) or "none are defined"
+            raise ScenarioError(f"metric {str(metric)!r}: unknown adverse event "
+                                f"{metric.name!r}; defined: {known}")
+
+
 def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
-    """Raise ConvergenceError when no n can reach the target, saying the ceiling."""
+    """Raise ScenarioError when the metric or target cannot be asked for
+    (:func:`check_available`), ConvergenceError when no n can reach the target,
+    saying the ceiling."""
     pain, spec = scenario.pain, scenario.analysis
     check_target(target)
+    check_available(scenario, metric)
     effect = observed_effect(scenario)
     if metric.kind in ("power", "power_benefit") and effect >= 0:
         ceiling = spec.alpha / spec.sided if effect > 0 or metric.kind == "power_benefit" \
@@ -39,9 +68,6 @@ def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
             f"the highest value reachable is about {ceiling:g} at any n")
     if metric.kind == "assurance":
         ceiling = assurance_ceiling(pain)
-        if ceiling is None:
-            raise ScenarioError("metric 'assurance' needs a prior: set pain.effect_prior to "
-                                "'pooled' or 'predictive'")
         if target >= ceiling:
             raise ConvergenceError(
                 f"assurance cannot reach {target:g}: it is bounded by its ceiling "
@@ -51,12 +77,7 @@ def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
         _check_resolvable(scenario, metric, target)
     if metric.kind == "harm":
         name = metric.name
-        events = {ae.name: ae for ae in scenario.adverse_events}
-        if name not in events:
-            known = ", ".join(events) or "none are defined"
-            raise ScenarioError(f"metric {str(metric)!r}: unknown adverse event {name!r}; "
-                                f"defined: {known}")
-        ae = events[name]
+        ae = next(ae for ae in scenario.adverse_events if ae.name == name)
         if ae.risk_ratio <= 1 and ae.risk_ratio_prior == "fixed":
             raise ConvergenceError(
                 f"P(harm detected) for {name} cannot reach {target:g}: risk_ratio = "
@@ -67,12 +88,7 @@ def check_reachable(scenario: Scenario, metric: Metric, target: float) -> None:
 def _check_resolvable(scenario: Scenario, metric: Metric, target: float) -> None:
     """A target above the plateau that tau^2 sets cannot be reached by any n."""
     spec = scenario.meta_analysis
-    if spec is None:
-        raise ScenarioError(f"metric {str(metric)!r} needs a [meta_analysis] table")
     rule = metric.name or spec.rules[0]
-    if rule not in spec.rules:
-        raise ScenarioError(f"metric {str(metric)!r}: rule {rule!r} is not among the scenario's "
-                            f"rules {list(spec.rules)}")
     closed = closed_forms(scenario)
     k = spec.new_trials
     trials = f"trial{'s' if k > 1 else ''}"

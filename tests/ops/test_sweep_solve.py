@@ -35,8 +35,11 @@ def test_each_row_is_the_solve_of_its_point_and_an_unreachable_point_is_kept(tmp
 def test_a_metric_a_point_cannot_be_asked_is_refused_before_anything_runs(tmp_path):
     base = load_scenario(RESOLVE)
     spec = SweepSpec(grid=(("pain.effect", (-1.5, -1.0)),))
-    for metric, fragment in (("harm:nausea", "has no adverse event 'nausea'"),
-                             ("assurance", "has no effect prior"),
+    for metric, fragment in (("harm:nausea", r"sweep point \(pain.effect=-1.5\): metric "
+                                             "'harm:nausea': unknown adverse event 'nausea'"),
+                             ("assurance", "metric 'assurance' needs a prior"),
+                             ("conclusive:nosuchrule", r"sweep point \(pain.effect=-1.5\): "
+                              "metric 'conclusive:nosuchrule': rule 'nosuchrule' is not among"),
                              ("powr", "--metric powr: must be 'power'")):
         with pytest.raises(ScenarioError, match=fragment):
             run_sweep(base, spec, tmp_path / f"{metric}.csv", n_sims=100, target=0.8,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..analysis.estimates import TrialEstimates
 
-__all__ = ["TrialSample", "SampleGrid", "split_sizes", "stack_samples"]
+__all__ = ["TrialSample", "SampleGrid", "split_sizes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,9 @@ class SampleGrid(Sequence[TrialSample]):
 
     Built from (sizes, trials) arrays (:func:`split_sizes`), it makes each
     size's sample (row views) when it is asked for, and :meth:`stack` gives
-    several sizes at once without splitting and stacking again; built from a
-    list of samples (:meth:`of`), it stacks them when asked.
+    several sizes at once without splitting and stacking again (two arms: a
+    multi-arm grid's comparisons are counted size by size); built from a list
+    of ready samples (:meth:`of`), it hands them out as they are.
     """
 
     def __init__(self, n_sizes: int, make, stacked=None) -> None:
@@ -71,10 +72,18 @@ class SampleGrid(Sequence[TrialSample]):
         return self._cache[g]
 
     def stack(self, positions: Sequence[int]) -> TrialSample:
-        """The samples at ``positions`` as one, arrays with a leading size axis."""
-        if self._stacked is not None:
-            return self._stacked(list(positions))
-        return stack_samples([self[g] for g in positions])
+        """The samples at ``positions`` as one, arrays with a leading size axis.
+
+        Raises
+        ------
+        ValueError
+            For a grid that cannot be stacked: multi-arm comparisons (their
+            collectors count size by size), or one built from ready samples.
+        """
+        if self._stacked is None:
+            raise ValueError("these samples cannot be stacked (multi-arm comparisons, or "
+                             "ready samples): count them size by size")
+        return self._stacked(list(positions))
 
 
 def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | None,
@@ -135,26 +144,3 @@ def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | Non
             ae_exposed=None if exposed is None else tuple(sub(e) for e in exposed))
 
     return SampleGrid(n_sizes, make, None if comps is not None else stacked)
-
-
-def stack_samples(samples: list[TrialSample]) -> TrialSample:
-    """Every size's sample as one, each array with a leading size axis (sizes, trials).
-
-    For collectors that count every grid size at once (``grid``): one call
-    per block instead of one per size. Multi-arm comparisons are not stacked.
-    """
-    def stack(arrays) -> np.ndarray:
-        return np.stack([np.broadcast_to(a, samples[0].primary.estimate.shape)
-                         for a in arrays])
-
-    first = samples[0]
-    primary = TrialEstimates(*(stack([getattr(s.primary, f) for s in samples])
-                               for f in ("estimate", "se", "statistic", "df", "margin")))
-    return TrialSample(
-        primary=primary,
-        completers=tuple(stack([s.completers[j] for s in samples])
-                         for j in range(len(first.completers))),
-        ae_counts={k: tuple(stack([s.ae_counts[k][j] for s in samples])
-                            for j in range(len(v))) for k, v in first.ae_counts.items()},
-        ae_exposed=None if first.ae_exposed is None else tuple(
-            stack([s.ae_exposed[j] for s in samples]) for j in range(len(first.ae_exposed))))

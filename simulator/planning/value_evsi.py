@@ -49,7 +49,7 @@ from .decisions import decide_primary
 from .value_model import net_benefit, normal_evpi, prior_mean_inb, uncertain_events
 
 __all__ = ["DrawFutures", "ValueCollector", "Futures", "choose_degree", "RegressionEVSI",
-           "regression_evsi", "fitted_values", "evsi_of", "bootstrap_evsi",
+           "regression_evsi", "fitted_values", "bootstrap_evsi",
            "closed_evsi", "closed_p_change", "estimate_variance", "closed_form_reason"]
 
 
@@ -190,24 +190,15 @@ class RegressionEVSI:
     degree: int
 
 
-def evsi_of(fitted: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """``mean max(g, 0) - max(mean g, 0)`` of fitted net benefits (weighted: a resample)."""
-    if weights is None:
-        return float(np.maximum(fitted, 0.0).mean() - max(fitted.mean(), 0.0))
-    total = weights.sum()
-    return float(weights @ np.maximum(fitted, 0.0) / total - max(weights @ fitted / total, 0.0))
+def fitted_values(f: Futures, degree: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted E[INB | data] per future, by least squares.
 
-
-def fitted_values(f: Futures, degree: int, weights: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fitted E[INB | data] per future, by least squares weighted by ``weights``.
-
-    ``weights`` counts each future in a bootstrap resample (default 1 each).
     Returns the fitted values, the coefficients and the design matrix of the
-    futures with an estimate.
+    futures with an estimate (a bootstrap resample's fit is
+    :func:`bootstrap_evsi`'s, vectorised over the resamples).
     """
     ok, x = f.ok, f.bases[degree - 1]
-    w = np.ones(f.inb.size) if weights is None else weights
+    w = np.ones(f.inb.size)  # (the weights of one future each, as bootstrap_evsi's counts)
     if (w[ok] > 0).sum() <= x.shape[1]:  # too few estimates to learn from: no information
         return np.full(f.inb.size, w @ f.inb / w.sum()), np.zeros(x.shape[1]), x
     wx = x * w[ok][:, None]

@@ -16,7 +16,7 @@ import numpy as np
 from .._lazy import special, stats
 
 
-__all__ = ["TrialEstimates", "Decisions", "decide", "critical_values", "safe_ratio"]
+__all__ = ["TrialEstimates", "Decisions", "decide", "critical_values", "safe_ratio", "z_of_t"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,24 @@ class Decisions:
 def _cdf(x: np.ndarray, df: np.ndarray) -> np.ndarray:
     x, df = np.broadcast_arrays(np.asarray(x, float), np.asarray(df, float))
     return np.where(np.isinf(df), special.ndtr(x), special.stdtr(np.where(np.isinf(df), 1, df), x))
+
+
+def z_of_t(t, df) -> np.ndarray:
+    """The standard normal quantile with the one-sided p-value of ``t`` on ``df`` (inf: ``t``).
+
+    Computed in the tail of ``|t|``, so that both tails keep their precision
+    (``-ndtri(stdtr(df, -t))`` loses digits for a negative ``t``: the
+    p-value near 1 is rounded).
+
+    Examples
+    --------
+    >>> np.round(z_of_t(np.array([-2.0, 2.0]), np.inf), 12).tolist()  # the normal
+    [-2.0, 2.0]
+    >>> round(float(z_of_t(-12.0, 30.0)), 7)  # -ndtri(stdtr(30, 12)): -7.2103706
+    -7.2103656
+    """
+    t = np.asarray(t, float)
+    return np.sign(t) * -special.ndtri(special.stdtr(df, -np.abs(t)))
 
 
 @lru_cache(maxsize=4096)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import special, stats
+from ..analysis.estimates import z_of_t
 from ..errors import ScenarioError
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..models.aggregate import aggregate_unsupported
@@ -188,8 +189,7 @@ def _stage(rng: np.random.Generator, n: np.ndarray, delta: float, sd: float, siz
 def _z_of_t(diff, ss, n0, n1) -> np.ndarray:
     """Student's t of a difference of means (SD units) as the normal quantile of its p-value."""
     df = n0 + n1 - 2.0
-    t = diff / np.sqrt(ss / df * (1.0 / n0 + 1.0 / n1))
-    return -special.ndtri(special.stdtr(df, -t))
+    return z_of_t(diff / np.sqrt(ss / df * (1.0 / n0 + 1.0 / n1)), df)
 
 
 def simulate_promising_zone(scenario: Scenario, *, n_sims: int = 100_000, seed: int | None = None,

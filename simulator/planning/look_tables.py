@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._lazy import special
+from ..analysis.estimates import z_of_t
 from ..analysis.sequential_estimates import (ConditionalPowerTable, MedianUnbiasedTable,
                                               conditional_power_table, median_unbiased_table)
 from ..engine.sample import TrialSample
@@ -58,7 +59,7 @@ def _on_t(tables: LookTables, look: int, df: float, what: str) -> tuple[float, f
     t0 = -float(special.stdtrit(df, special.ndtr(5.0)))  # z = -5
     t1 = -float(special.stdtrit(df, special.ndtr(-8.0)))  # z = 8
     t = np.linspace(t0, t1, _T_POINTS)
-    z = -special.ndtri(special.stdtr(df, -t))
+    z = z_of_t(t, df)
     return t0, (t1 - t0) / (_T_POINTS - 1), _lookup(tables, look, z, what)
 
 
@@ -96,7 +97,7 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
     df = _one_df(est)
     if df is None:
         dfs = np.broadcast_to(np.asarray(est.df, float), np.shape(est.estimate))[at]
-        z = np.sign(t) * -special.ndtri(special.stdtr(dfs, -np.abs(t)))
+        z = z_of_t(t, dfs)
         return [_lookup(tables, look, z, w) for w in what]
     t0, step, _ = _on_t(tables, look, df, what[0])
     u = np.clip((t - t0) / step, 0.0, _T_POINTS - 1.000001)
@@ -109,7 +110,7 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
         v = values[i]
         v += u * (values[i + 1] - v)
         if low.size:
-            v[low] = _lookup(tables, look, -special.ndtri(special.stdtr(df, -t[low])), w)
+            v[low] = _lookup(tables, look, z_of_t(t[low], df), w)
         out.append(v)
     return out
 

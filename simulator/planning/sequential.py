@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import special
+from ..analysis.estimates import z_of_t
 from ..analysis.sequential import SequentialDesign
 from ..engine.kernel import ChunkContext
 from ..engine.looks import look_sizes
@@ -52,9 +53,7 @@ def look_z(sample: TrialSample, sign: int) -> np.ndarray:
     Trials that cannot be analysed get NaN (they cross no bound).
     """
     est = sample.primary
-    t = sign * np.asarray(est.statistic, float)
-    tail = special.stdtr(np.asarray(est.df, float), -np.abs(t))  # df inf: the normal
-    z = np.sign(t) * -special.ndtri(tail)
+    z = z_of_t(sign * np.asarray(est.statistic, float), np.asarray(est.df, float))
     return np.where(est.valid, z, np.nan)
 
 

@@ -29,12 +29,10 @@ from ..analysis.arms import TwoSampleMoments
 from ..moments import ArmMoments, column, running_sum
 from ..spec.scenario import Scenario
 from .draw import Draw
-from .exactness import aggregate_unsupported
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 
-__all__ = ["aggregate_unsupported", "simulate_aggregate", "simulate_aggregate_grid",
-           "AGGREGATE_BYTES_PER_TRIAL"]
+__all__ = ["simulate_aggregate", "simulate_aggregate_grid", "AGGREGATE_BYTES_PER_TRIAL"]
 
 AGGREGATE_BYTES_PER_TRIAL = 512
 
@@ -46,7 +44,7 @@ def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator
     Parameters
     ----------
     scenario : Scenario
-        Must satisfy :func:`aggregate_unsupported` ``is None``.
+        Must satisfy :func:`~simulator.models.exactness.aggregate_unsupported` ``is None``.
     n_sims : int
         Trials in this block.
     rng : numpy.random.Generator

@@ -47,13 +47,12 @@ from ..mc import Z95, DistributionSummary, MonteCarloProbability
 from ..planning.review_run import ReviewReport
 from ..spec.recruitment import even_ramp
 from ..spec.scenario import Scenario
+from ..spec.recruitment import DAYS_PER_MONTH
 from ..spec.schema import evolve
 from .recruitment import simulate_recruitment
 
-__all__ = ["SettleCell", "SettleTime", "settle_time", "update_dates", "with_sites",
-           "DAYS_PER_MONTH"]
+__all__ = ["SettleCell", "SettleTime", "settle_time", "update_dates", "with_sites"]
 
-DAYS_PER_MONTH = 30.4375
 _CURVE_POINTS = 41
 
 

@@ -38,7 +38,7 @@ from .._lazy import special, stats
 from ..analysis.estimates import z_of_t
 from ..errors import ScenarioError
 from ..mc import MonteCarloMean, MonteCarloProbability
-from ..models.aggregate import aggregate_unsupported
+from ..models.exactness import aggregate_unsupported
 from ..models.outcomes import analysis_sd
 from ..spec.bounds import MAX_KEPT_TRIALS
 from ..spec.scenario import Scenario

@@ -22,12 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..spec import Scenario
+from ..spec.recruitment import DAYS_PER_MONTH
 from ..spec.variants import at_n
 
-__all__ = ["TrialCost", "trial_cost", "DAYS_PER_MONTH"]
-
-#: Days in a month (the recruitment model's).
-DAYS_PER_MONTH = 30.4375
+__all__ = ["TrialCost", "trial_cost"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

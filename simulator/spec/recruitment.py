@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from .bounds import MAX_MONTHS
 from .schema import check_fields, fail, integer, number, numbers
 
-__all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES"]
+__all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES", "DAYS_PER_MONTH"]
 
+#: Days in a month: recruitment dates are in months of this length.
+DAYS_PER_MONTH = 30.4375
 #: The most recruiting sites a scenario may have.
 MAX_SITES = 10_000
 

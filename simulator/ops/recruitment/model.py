@@ -10,11 +10,10 @@ import math
 from dataclasses import dataclass
 
 from ...planning.closed import ae_withdrawal_probabilities, completion_probabilities
+from ...spec.recruitment import DAYS_PER_MONTH
 from ...spec.scenario import Scenario
 
 __all__ = ["DAYS_PER_MONTH", "RecruitmentModel"]
-
-DAYS_PER_MONTH = 30.4375
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,20 +174,17 @@ def two_proportion_accuracy(p0, p1, m0: int, m1: int, *, alpha=0.05, sided=2,
     -------
     size, coverage : float
     """
-    z = float(stats.norm.ppf(1.0 - alpha / sided))
-
-    def table(q0, q1):
+    def decided(q0, q1):  # the simulation's decision on every pair of counts, and weights
         (a0, w0), (a1, w1) = (binomial_support(m, q, _TAIL_EXACT) for m, q in
                               ((m0, q0), (m1, q1)))
         A0, A1 = np.meshgrid(a0, a1, indexing="ij")
-        return two_proportions(A0, m0, A1, m1, continuity=continuity), np.outer(w0, w1)
+        est = two_proportions(A0, m0, A1, m1, continuity=continuity)
+        return decide(est, alpha=alpha, sided=sided, benefit_sign=1), np.outer(w0, w1)
 
-    est, w = table(p0, p0)
-    reject = np.abs(est.statistic) > z if sided == 2 else est.statistic > z
-    size = float(np.sum(w * reject))
-    est, w = table(p0, p1)
-    half = z * est.se + est.margin
-    covered = np.abs(est.estimate - (p1 - p0)) <= half
+    d, w = decided(p0, p0)
+    size = float(np.sum(w * d.reject))
+    d, w = decided(p0, p1)
+    covered = (d.ci_low <= p1 - p0) & (p1 - p0 <= d.ci_high)
     return _probability(size), _probability(np.sum(w * covered))
 
 

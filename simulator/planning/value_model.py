@@ -31,6 +31,7 @@ import numpy as np
 
 from .._lazy import special
 from ..errors import ScenarioError
+from ..mc import MonteCarloMean
 from ..models.parameters import effect_prior, log_risk_ratio_prior
 from ..spec import AdverseEvent, Scenario
 from ..spec.decision import DecisionSpec
@@ -159,9 +160,8 @@ def _value(scenario: Scenario, name: str, values: np.ndarray | float, se: float,
 
 
 def _mc(scenario: Scenario, name: str, inb: np.ndarray, mean: float) -> ParameterValue:
-    gain = np.maximum(inb, 0.0) - max(mean, 0.0)
-    return _value(scenario, name, gain.mean(), float(gain.std(ddof=1) / math.sqrt(gain.size)),
-                  f"Monte Carlo, {gain.size} draws")
+    gain = MonteCarloMean.from_samples(np.maximum(inb, 0.0) - max(mean, 0.0))
+    return _value(scenario, name, gain.value, gain.se, f"Monte Carlo, {gain.n} draws")
 
 
 def evpi(scenario: Scenario, seed: int) -> ParameterValue:

@@ -190,7 +190,8 @@ def main() -> None:
         t_ours, ours = best_time(lambda: run(NORMAL, n_r, "aggregate"))
         speed = ref[0] / t_ours
         se = math.sqrt(ours.power.value * (1 - ours.power.value) / n_r)
-        print(f"   rpact {ref[0]:.3f} s, trialsim (aggregate) {t_ours:.4f} s: "
+        print(f"   rpact {ref[0]:.3f} s (system.time in its own Rscript process), trialsim "
+              f"(aggregate, this process) {t_ours:.4f} s: cross-process, "
               f"{speed:.0f}x per simulated trial (target >= 20x) "
               f"{'PASS' if speed >= 20 else 'FAIL'}")
         gap = ours.power.value - ref[1]

@@ -14,8 +14,8 @@ Run ``python benchmarks/bench_meta.py [--quick]``. In one process it times
    ``"reml"``: the whole run with the former estimator (patched in) over the
    run with the new one (identical results to 1e-9, printed).
 
-Every figure is a ratio of two timings in the same process (best of 5,
-the two calls alternated); the
+Every figure is a ratio of two timings in the same process (best of 5 for
+1 and 2, of 3 for the resolve runs of 3; the two calls alternated); the
 former estimators are the references of the tests
 (``tests/analysis/tau2_former.py``). The script reports and exits 0.
 """

@@ -24,7 +24,13 @@ def test_the_corrected_statistic_squared_is_yates_chi_square(a0, n0, a1, n1):
 
 
 def _by_enumeration(p0, p1, m0, m1, continuity, alpha=0.05):
-    """Size and coverage summed over every pair of counts, the binomial pmf in full."""
+    """Size and coverage summed over every pair of counts, the binomial pmf in full.
+
+    The rule is written out here (reject when |z| exceeds the normal quantile,
+    cover when the truth is within z SE plus the continuity margin), where the
+    implementation applies the simulation's ``decide`` to a truncated support:
+    the test checks both the truncation and that the two agree.
+    """
     z = stats.norm.ppf(1 - alpha / 2)
     a0, a1 = np.meshgrid(np.arange(m0 + 1), np.arange(m1 + 1), indexing="ij")
     est = two_proportions(a0, m0, a1, m1, continuity=continuity)

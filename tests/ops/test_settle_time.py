@@ -62,14 +62,15 @@ def test_update_dates_follow_the_gamma_completion_date(k):
 @pytest.mark.parametrize("k, by", [(1, 22.0), (2, 24.0)])
 def test_p_settled_by_a_date_is_conditional_power_times_p_update_by(k, by):
     s = scenario(k=k, settled_by_months=by)
-    report = resolve_review(s, n_sims=4000, seed=5)
-    st = settle_time(report, n_reps=3000, seed=7)
+    n_sims, n_reps = 4000, 3000
+    report = resolve_review(s, n_sims=n_sims, seed=5)
+    st = settle_time(report, n_reps=n_reps, seed=7)
     cp = report.result.resolve.closed.conditional_power
     q = p_update_closed(by, 60, k)
     assert 0.2 < q < 0.9 and 0.2 < cp < 0.9   # neither factor trivial
     cell = st.cell
-    assert abs(cell.p_update_by.value - q) <= Z_TOL * math.sqrt(q * (1 - q) / 3000)
-    se = math.sqrt(q ** 2 * cp * (1 - cp) / 4000 + cp ** 2 * q * (1 - q) / 3000)
+    assert abs(cell.p_update_by.value - q) <= Z_TOL * math.sqrt(q * (1 - q) / n_reps)
+    se = math.sqrt(q ** 2 * cp * (1 - cp) / n_sims + cp ** 2 * q * (1 - q) / n_reps)
     assert abs(cell.p_settled_by.value - cp * q) <= Z_TOL * se
     assert cell.p_settled_by.se == pytest.approx(se, rel=0.15)
     # the curve levels off at P(settled) and passes through the asked date's value
@@ -95,8 +96,13 @@ def test_median_settled_date_inverts_the_curve():
     st = settle_time(report, n_reps=2000, seed=9)
     p = st.cell.p_settled.value
     assert p > 0.5
-    dates = update_dates(s, 1, 2000, seed=9)
-    assert st.cell.median_settled_months == pytest.approx(np.quantile(dates, 0.5 / p))
+    # The median settled date is the update date's 0.5 / p quantile: against the gamma
+    # completion date, with the SEs of the sample quantile and of p (which sets its level).
+    q, shape, scale = 0.5 / p, 2 * 200, 1 / RATE
+    x = float(stats.gamma.ppf(q, shape, scale=scale))
+    density = float(stats.gamma.pdf(x, shape, scale=scale))
+    se = math.sqrt(q * (1 - q) / 2000 + (0.5 / p ** 2 * st.cell.p_settled.se) ** 2) / density
+    assert abs(st.cell.median_settled_months - (SHIFT + x)) <= Z_TOL * se
     low = scenario(n=30).with_overrides({"pain.effect": 0.5})   # P(conclusive) < 1/2
     st_low = settle_time(resolve_review(low, n_sims=1000, seed=5), n_reps=100)
     assert st_low.cell.p_settled.value < 0.5 and st_low.cell.median_settled_months is None

@@ -235,14 +235,10 @@ def _add_report(verbs: Verbs) -> None:
     add_scenario_flags(report)
     report.add_argument("--out", dest="report_out", default="report.html", metavar="FILE.html",
                         help="the report (default report.html)")
-    report.add_argument("--n-sims", type=int, help="simulated trials per run (default: the "
-                                                   "scenario's simulation.n_sims)")
-    report.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-    report.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
+    add_simulation_flags(report, path=False)
     report.add_argument("--target", type=float, metavar="POWER",
                         help="also solve the n per arm for this power, e.g. 0.9")
-    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    report.set_defaults(handler="commands_report:cmd_report", path="auto")
+    report.set_defaults(handler="commands_report:cmd_report")
 
 
 def _add_value(verbs: Verbs) -> None:

@@ -12,10 +12,11 @@ from ..errors import ScenarioError
 from ..ops.sweep import expand_sweep, run_sweep
 from ..planning.cost import estimated_seconds, timeline_seconds, workers
 from ..spec import Scenario, SweepSpec
-from ..spec.bounds import MAX_ARM_SIZE, MAX_MONTHS, MAX_PATIENT_REPLICATIONS
+from ..spec.bounds import MAX_MONTHS, MAX_PATIENT_REPLICATIONS
 from ..spec.parse import parse_sweep_values
 from .figures import save_recruitment_figure, save_sweep_figure
-from .flags import announce, check_jobs, check_n_sims, scenario_from, simulation_options
+from .flags import (announce, check_jobs, check_n_max, check_n_sims, scenario_from,
+                    simulation_options)
 from .output import emit_json
 from .provenance import provenance_of
 from .sweep_checks import check_sweep_plot
@@ -157,9 +158,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if args.target is None:
             raise ScenarioError(f"--n-max {args.n_max}: only with --target (the largest n a "
                                 "point's solve tries)")
-        if not 2 <= args.n_max <= MAX_ARM_SIZE:
-            raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, "
-                                f"{MAX_ARM_SIZE}] (patients per arm)")
+        check_n_max(args.n_max)
     spec = _sweep_spec(args, scenario)
     options = simulation_options(args, unit="points")
     provenance = provenance_of(args, scenario=scenario)

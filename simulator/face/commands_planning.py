@@ -15,7 +15,6 @@ from ..planning.curves import power_curve
 from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
-from ..spec.bounds import MAX_ARM_SIZE
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
 from ..spec.recruitment import MAX_SITES
@@ -25,7 +24,7 @@ from .figures import (
     save_metric_figure,
     save_settle_figure,
 )
-from .flags import announce, scenario_from, simulation_options
+from .flags import announce, check_n_max, scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
 from .tables import format_curve, format_result, format_size
@@ -117,9 +116,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     options = simulation_options(args)
-    if not 2 <= args.n_max <= MAX_ARM_SIZE:
-        raise ScenarioError(f"--n-max {args.n_max}: must be an integer in [2, {MAX_ARM_SIZE}] "
-                            "(patients per arm)")
+    check_n_max(args.n_max)
     result = solve_sample_size(scenario, target=args.target, metric=args.metric,
                                n_max=args.n_max, n_tolerance=args.n_tolerance,
                                size_on=args.size_on, **options)

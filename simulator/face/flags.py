@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
-from ..spec.bounds import LONG_SECONDS, MAX_N_SIMS
+from ..spec.bounds import LONG_SECONDS, MAX_ARM_SIZE, MAX_N_SIMS
 from ..spec.parse import parse_override
 from .progress import progress_line
 
@@ -49,19 +49,24 @@ def add_scenario_flags(p: argparse.ArgumentParser) -> None:
     add_evidence_flag(p)
 
 
-def add_simulation_flags(p: argparse.ArgumentParser) -> None:
+def add_simulation_flags(p: argparse.ArgumentParser, *, path: bool = True) -> None:
     """Declare ``--n-sims``, ``--seed``, ``--jobs``, ``--path`` and ``--quiet``
     for the verbs that simulate per n.
 
     Parameters
     ----------
     p : argparse.ArgumentParser
+    path : bool
+        Offer ``--path``; without it every run takes the automatic path.
     """
     p.add_argument("--n-sims", type=int, help="number of simulated trials (per n)")
     p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1 = all cores)")
-    p.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
-                   help="data path (default: aggregate when it is exact)")
+    if path:
+        p.add_argument("--path", choices=("auto", "aggregate", "patient"), default="auto",
+                       help="data path (default: aggregate when it is exact)")
+    else:
+        p.set_defaults(path="auto")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -137,6 +142,18 @@ def check_n_sims(value: int | None, flag: str = "--n-sims") -> None:
     if value is not None and not 2 <= value <= MAX_N_SIMS:
         raise ScenarioError(f"{flag} {value}: must be an integer in [2, 1e9] (one trial has no "
                             "Monte Carlo error)")
+
+
+def check_n_max(value: int | None) -> None:
+    """``--n-max``: None (the solver's default) or an integer in [2, the largest arm allowed].
+
+    Raises
+    ------
+    ScenarioError
+    """
+    if value is not None and not 2 <= value <= MAX_ARM_SIZE:
+        raise ScenarioError(f"--n-max {value}: must be an integer in [2, {MAX_ARM_SIZE}] "
+                            "(patients per arm)")
 
 
 def max_jobs() -> int:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from ..._io import read_text
+from ..._io import parse_toml, read_text
 from ...errors import ScenarioError
 from ...spec import Scenario
 from ...spec.evidence import default_evidence
@@ -185,8 +184,8 @@ def field_sources(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str,
     """
     try:
         text = read_text(scenario.source, "scenario file")
-        raw = tomllib.loads(text)
-    except (ScenarioError, tomllib.TOMLDecodeError):  # a scenario built in code
+        raw = parse_toml(text, str(scenario.source))
+    except ScenarioError:  # a scenario built in code
         text, raw = "", {}
     notes = file_notes(text)
     table = scenario.evidence or default_evidence()

@@ -26,12 +26,16 @@ what a run may cost.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 __all__ = ["LONG_SECONDS", "NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_ARM_SIZE", "MAX_ARMS",
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
            "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_KEPT_TRIALS", "MAX_BOOTSTRAPS",
            "MAX_AMOUNT", "MAX_SPENDING_PARAMETER",
-           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "is_difference", "is_score",
-           "is_sd", "is_ratio", "is_spending_parameter"]
+           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "AMOUNT", "MONTHS", "is_difference",
+           "is_score", "is_sd", "is_ratio", "is_spending_parameter", "is_amount", "is_months",
+           "is_real"]
 
 #: The top of the 0-10 numerical rating scale.
 NRS_MAX = 10.0
@@ -72,6 +76,23 @@ MAX_AMOUNT = 1e12
 
 DIFFERENCE = "must be a number in [-10, 10] (NRS points)"
 SCORE = "must be an NRS score in [0, 10]"
+AMOUNT = f"must be a number in [0, {MAX_AMOUNT:g}]"
+MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
+
+
+def is_real(x) -> bool:
+    """A finite real number (not a bool)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def is_amount(v: float) -> bool:
+    """Money (a value, a cost, a weight): in [0, 1e12], so that products stay finite."""
+    return 0 <= v <= MAX_AMOUNT
+
+
+def is_months(v: float) -> bool:
+    """A time in months: in [0, 1200]."""
+    return 0 <= v <= MAX_MONTHS
 
 
 def is_difference(v: float) -> bool:

@@ -17,20 +17,13 @@ Every weight is the user's value judgement; the docs say so.
 from __future__ import annotations
 
 import math
-import numbers as _numbers
 from dataclasses import dataclass
 
-from .bounds import MAX_AMOUNT, MAX_MONTHS
+from .bounds import AMOUNT, MAX_AMOUNT, MONTHS, is_amount, is_months, is_real
 from .schema import check_fields, fail, number, text
 
 __all__ = ["DecisionSpec"]
 
-_AMOUNT = f"must be a number in [0, {MAX_AMOUNT:g}]"
-
-
-def _amount(v: float) -> bool:
-    """A value, a cost or a weight: in [0, 1e12] (so that their products stay finite)."""
-    return 0 <= v <= MAX_AMOUNT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +62,9 @@ class DecisionSpec:
     """
 
     unit: str = text("currency units")
-    value_per_point: float = number(check=_amount, allowed=_AMOUNT)
+    value_per_point: float = number(check=is_amount, allowed=AMOUNT)
     event_weights: tuple[tuple[str, float], ...] = ()
-    treatment_cost: float = number(0.0, check=_amount, allowed=_AMOUNT)
+    treatment_cost: float = number(0.0, check=is_amount, allowed=AMOUNT)
     population_per_year: float = number(
         check=lambda v: 0 < v <= MAX_AMOUNT,
         allowed=f"must be a number in (0, {MAX_AMOUNT:g}] (patients per year)")
@@ -80,17 +73,16 @@ class DecisionSpec:
     discount_rate: float = number(0.035, check=lambda v: 0 <= v < 1,
                                   allowed="must be in [0, 1) (per year)")
     months_to_result: float | None = number(
-        None, optional=True, check=lambda v: 0 <= v <= MAX_MONTHS,
-        allowed=f"must be a number in [0, {MAX_MONTHS:g}] (months)")
-    trial_fixed_cost: float = number(0.0, check=_amount, allowed=_AMOUNT)
-    trial_cost_per_patient: float = number(0.0, check=_amount, allowed=_AMOUNT)
+        None, optional=True, check=is_months, allowed=MONTHS)
+    trial_fixed_cost: float = number(0.0, check=is_amount, allowed=AMOUNT)
+    trial_cost_per_patient: float = number(0.0, check=is_amount, allowed=AMOUNT)
 
     def __post_init__(self) -> None:
         check_fields(self, "decision")
         weights = self.event_weights
         if not isinstance(weights, (tuple, list)) or not all(
                 isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[0], str)
-                and _real(p[1]) and _amount(p[1]) for p in weights):
+                and is_real(p[1]) and is_amount(p[1]) for p in weights):
             raise fail("[decision] event_weights", weights,
                        f"must be a table {{ adverse event name = weight in [0, {MAX_AMOUNT:g}] }}")
         names = [p[0] for p in weights]
@@ -124,7 +116,3 @@ class DecisionSpec:
     def discount(self, months: float) -> float:
         """The discount factor ``(1 + r)^-(months / 12)`` of a benefit ``months`` away."""
         return (1.0 + self.discount_rate) ** (-months / 12.0)
-
-
-def _real(x) -> bool:
-    return isinstance(x, _numbers.Real) and not isinstance(x, bool) and math.isfinite(x)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers as _numbers
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from .._lazy import special
 from .bounds import (MAX_MONTHS, MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
-                     is_spending_parameter)
+                     is_real, is_spending_parameter)
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
@@ -34,13 +32,9 @@ MIN_DELTA = 0.01
 MAX_STUDIES = 100
 
 
-def _real(x) -> bool:
-    return isinstance(x, _numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def _pair(estimate, se) -> bool:
     """An estimate in [-10, 10] and its SE in [0.001, 10] (NRS points)."""
-    return _real(estimate) and _real(se) and is_difference(estimate) and MIN_SE <= se <= NRS_MAX
+    return is_real(estimate) and is_real(se) and is_difference(estimate) and MIN_SE <= se <= NRS_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .bounds import MAX_MONTHS
+from .bounds import AMOUNT, MAX_MONTHS, MONTHS, is_amount, is_months
 from .schema import check_fields, fail, integer, number, numbers
 
 __all__ = ["RecruitmentSpec", "even_ramp", "MAX_SITES", "DAYS_PER_MONTH"]
@@ -14,19 +14,9 @@ DAYS_PER_MONTH = 30.4375
 #: The most recruiting sites a scenario may have.
 MAX_SITES = 10_000
 
-_MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
 _POSITIVE_MONTHS = f"must be a number of months in (0, {MAX_MONTHS:g}]"
-_COST = "must be a number in [0, 1e12]"
 #: Hours: the shortest infusion session and opening day.
 _MIN_HOURS = 0.1
-
-
-def _months(v: float) -> bool:
-    return 0 <= v <= MAX_MONTHS
-
-
-def _cost(v: float) -> bool:
-    return 0 <= v <= 1e12
 
 
 def even_ramp(ramp: float, sites: int) -> tuple[float, ...]:
@@ -93,7 +83,7 @@ class RecruitmentSpec:
         check=lambda v: 0.01 <= v <= 10_000,
         allowed="must be a number in [0.01, 10000] (patients screened per site per month)")
     site_open_months: tuple[float, ...] = numbers(
-        (0.0,), check=lambda v: all(map(_months, v)),
+        (0.0,), check=lambda v: all(map(is_months, v)),
         allowed=f"must be a list of opening times in [0, {MAX_MONTHS:g}] (months), one per "
                 "site")
     rate_cv: float = number(
@@ -115,13 +105,13 @@ class RecruitmentSpec:
                                   allowed=f"must be a number of hours in [{_MIN_HOURS:g}, 24]")
     max_wait_days: float | None = number(None, optional=True, check=lambda v: 0 < v <= 3650,
                                          allowed="must be a number of days in (0, 3650]")
-    followup_months: float = number(1.0, check=_months, allowed=_MONTHS)
+    followup_months: float = number(1.0, check=is_months, allowed=MONTHS)
     deadline_months: float | None = number(None, optional=True,
                                            check=lambda v: 0 < v <= MAX_MONTHS,
                                            allowed=_POSITIVE_MONTHS)
-    cost_per_patient: float = number(0.0, check=_cost, allowed=_COST)
-    cost_per_site_month: float = number(0.0, check=_cost, allowed=_COST)
-    cost_per_infusion: float = number(0.0, check=_cost, allowed=_COST)
+    cost_per_patient: float = number(0.0, check=is_amount, allowed=AMOUNT)
+    cost_per_site_month: float = number(0.0, check=is_amount, allowed=AMOUNT)
+    cost_per_infusion: float = number(0.0, check=is_amount, allowed=AMOUNT)
 
     def __post_init__(self) -> None:
         check_fields(self, "recruitment")

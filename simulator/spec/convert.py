@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ScenarioError
+from .bounds import is_real, is_sd
 from .convert_back import scenario_to_dict
 from .decision import DecisionSpec
 from .design import CROSSOVER_FIELDS, DESIGN_KINDS, Design
@@ -131,9 +132,9 @@ def _effect_reference(value: dict[str, Any], evidence: EvidenceTable
         return reference(value, where, "MD", evidence), 1.0
     sd = value.pop("sd")
     entry = reference(value, where, "SMD", evidence)
-    if isinstance(sd, bool) or not isinstance(sd, (int, float)) or not 0 < sd < float("inf"):
-        raise fail("[pain] effect.sd", sd, "must be a number > 0: the SD (NRS points) that "
-                                           "converts the SMD to NRS points")
+    if not (is_real(sd) and is_sd(sd)):
+        raise fail("[pain] effect.sd", sd, "must be a number in [0.01, 10]: the SD (NRS points) "
+                                           "that converts the SMD to NRS points")
     return entry, float(sd)
 
 

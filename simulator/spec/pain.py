@@ -115,8 +115,8 @@ class Pain:
                                 allowed="must be a number in [0, 100] (NRS points squared)")
     effect_evidence: str | None = text(None, optional=True, in_file=False)
     effect_smd_sd: float | None = number(
-        None, optional=True, in_file=False, check=lambda v: v > 0,
-        allowed="must be a number > 0 (the SD that converts an SMD, NRS points)")
+        None, optional=True, in_file=False, check=is_sd,
+        allowed="must be a number in [0.01, 10] (the SD that converts an SMD, NRS points)")
     followup_weeks: float | None = number(
         None, optional=True, check=lambda v: 0 < v <= MAX_WEEKS,
         allowed=f"must be a number in (0, {MAX_WEEKS:g}] (weeks from the start of treatment to "

@@ -55,7 +55,10 @@ def test_an_smd_converts_with_the_stated_sd():
 
 @pytest.mark.parametrize("effect, fragment", [
     ({"from": "evidence", "key": CRPS_SMD}, "is an SMD: give the SD that converts it"),
-    ({"from": "evidence", "key": CRPS_SMD, "sd": 0}, "[pain] effect.sd = 0: must be a number > 0"),
+    ({"from": "evidence", "key": CRPS_SMD, "sd": 0},
+     "[pain] effect.sd = 0: must be a number in [0.01, 10]: the SD"),
+    ({"from": "evidence", "key": CRPS_SMD, "sd": 1e6},  # was accepted, then 'effect' refused
+     "[pain] effect.sd = 1000000.0: must be a number in [0.01, 10]: the SD"),
     ({"from": "evidence", "key": MORADI, "sd": 2.5}, "is a MD; this field needs a SMD entry"),
 ])
 def test_bad_smd_references_are_named(effect, fragment):

@@ -58,7 +58,7 @@ BAD = [
     (Pain, "effect_prior", "bayes", "[pain] effect_prior = 'bayes'"),
     (Pain, "effect_sd", 0, "[pain] effect_sd = 0"),
     (Pain, "tau2", -0.1, "[pain] tau2 = -0.1"),
-    (Pain, "effect_smd_sd", 0, "[pain] effect_smd_sd = 0: must be a number > 0"),
+    (Pain, "effect_smd_sd", 0, "[pain] effect_smd_sd = 0: must be a number in [0.01, 10]"),
     (Pain, "followup_weeks", 0, "[pain] followup_weeks = 0: must be a number in (0, 5200] "
                                 "(weeks"),
     (Pain, "followup_weeks", 1e300, "[pain] followup_weeks = 1e+300"),

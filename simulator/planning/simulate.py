@@ -42,7 +42,8 @@ from .results import SimulationResult
 from .sequential import Sequential
 from .unblinding import Unblinding
 
-__all__ = ["simulate", "simulate_grid", "planned", "data_path", "ProgressCallback", "FEATURES"]
+__all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "ProgressCallback",
+           "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -149,7 +150,7 @@ def simulate_grid(
     list of SimulationResult
         One per size, in increasing order of size.
     """
-    n_sims, seed = _check_run(scenario, n_sims, seed, n_jobs, block_size)
+    n_sims, seed = check_run(scenario, n_sims, seed, n_jobs, block_size)
     first_period = (scenario.design.kind == "crossover"
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
@@ -197,7 +198,9 @@ def data_path(scenario: Scenario, path: PathName = "auto") -> str:
     return choose_path(first_period_equivalent(scenario), path)
 
 
-def _check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int, int]:
+def check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int, int]:
+    """A run's ``n_sims`` and ``seed`` (the scenario's when None), after checking them,
+    ``n_jobs`` and ``block_size``; ScenarioError naming the argument otherwise."""
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")

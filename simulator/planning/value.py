@@ -27,6 +27,7 @@ from ..spec import Scenario
 from ..spec.bounds import MAX_BOOTSTRAPS, MAX_KEPT_TRIALS
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
+from .simulate import check_run
 from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
                          choose_degree, closed_evsi, closed_form_reason, closed_p_change,
                          regression_evsi)
@@ -92,7 +93,7 @@ def value_of_information(
     d = check_decision(scenario)
     n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
     seed = scenario.seed if seed is None else seed
-    _check(trials, n_sims, seed, n_jobs, bootstraps)
+    _check(scenario, trials, n_sims, seed, n_jobs, bootstraps)
     scenario = first_period_equivalent(scenario)
     sizes = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
     points = [at_n(scenario, n) for n in sizes]
@@ -159,8 +160,9 @@ def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *
                          enbs=r.point_at(r.optimal_n).enbs)
 
 
-def _check(trials, n_sims, seed, n_jobs, bootstraps) -> None:
-    for name, value, low in (("trials", trials, 1), ("n_sims", n_sims, 2), ("seed", seed, 0),
+def _check(scenario, trials, n_sims, seed, n_jobs, bootstraps) -> None:
+    """The value run's own arguments; then seed and n_jobs as every run's (check_run)."""
+    for name, value, low in (("trials", trials, 1), ("n_sims", n_sims, 2),
                              ("bootstraps", bootstraps, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ScenarioError(f"{name} = {value!r}: must be an integer >= {low}")
@@ -172,8 +174,7 @@ def _check(trials, n_sims, seed, n_jobs, bootstraps) -> None:
     if bootstraps > MAX_BOOTSTRAPS:
         raise ScenarioError(f"bootstraps = {bootstraps}: must be an integer in [0, "
                             f"{MAX_BOOTSTRAPS:,}]")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
+    check_run(scenario, n_sims, seed, n_jobs, None)
 
 
 def _point(scenario: Scenario, fit: RegressionEVSI, benefit: int, k: int,

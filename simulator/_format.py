@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt", "pct", "money"]
+__all__ = ["fmt", "pct", "money", "sided_text"]
 
 
 def fmt(x: float | None, spec: str = "", none: str = "n/a") -> str:
@@ -61,3 +61,8 @@ def money(x: float | None, none: str = "n/a") -> str:
     ('1,234,567', '0', '-')
     """
     return fmt(x, ",.0f", none=none)
+
+
+def sided_text(sided: int) -> str:
+    """``"two-sided"`` or ``"one-sided"``."""
+    return "two-sided" if sided == 2 else "one-sided"

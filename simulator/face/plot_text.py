@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["set_title", "add_caption", "band_legend", "metric_label", "column_label",
-           "sided_text", "BAND_LABEL"]
+           "BAND_LABEL"]
 
 #: The legend entry of the shaded Monte Carlo bands.
 BAND_LABEL = "shaded: 95 % Monte Carlo band"
@@ -63,11 +63,6 @@ def add_caption(ax: Axes, text: str) -> None:
 def band_legend(ax: Axes) -> None:
     """Add the legend entry of the shaded 95 % Monte Carlo bands (a grey patch)."""
     ax.fill_between([], [], color="0.5", alpha=0.3, lw=0, label=BAND_LABEL)
-
-
-def sided_text(sided: int) -> str:
-    """``"two-sided"`` or ``"one-sided"``."""
-    return "two-sided" if sided == 2 else "one-sided"
 
 
 def metric_label(metric: str) -> str:

@@ -16,7 +16,8 @@ import numpy as np
 from ..mc import Z95
 from ..planning.curves import PowerCurve
 from ..planning.solver import SampleSize
-from .plot_text import add_caption, band_legend, column_label, metric_label, set_title, sided_text
+from .._format import sided_text
+from .plot_text import add_caption, band_legend, column_label, metric_label, set_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

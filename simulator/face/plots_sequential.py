@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._format import sided_text
 from ..planning.boundary_table import BoundaryTable
-from .plot_text import add_caption, set_title, sided_text
+from .plot_text import add_caption, set_title
 from .plots import axes_or_new
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -15,7 +15,7 @@ from ..planning.results import SimulationResult
 from ..planning.solver import SampleSize
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
-from .._format import fmt, pct
+from .._format import fmt, pct, sided_text
 from .tables_sequential import sequential_rows
 
 __all__ = ["format_result", "format_curve", "format_size", "evidence_warning"]
@@ -43,7 +43,7 @@ def _design_text(result: SimulationResult, scenario: Scenario) -> tuple[str, str
 
 
 def _result_header(result: SimulationResult, scenario: Scenario, elapsed: float) -> list[str]:
-    sided = "two-sided" if result.sided == 2 else "one-sided"
+    sided = sided_text(result.sided)
     arms, analysis = _design_text(result, scenario)
     return [
         f"Scenario     {result.scenario_name}  ({scenario.source})",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..planning.adaptive import PromisingZone
 from ..planning.boundary_table import BoundaryTable
 from ..planning.results import SimulationResult
-from .._format import fmt, pct
+from .._format import fmt, pct, sided_text
 
 __all__ = ["format_boundaries", "sequential_rows", "format_promising_zone"]
 
@@ -21,7 +21,7 @@ def format_boundaries(table: BoundaryTable) -> str:
     -------
     str
     """
-    sided = "two-sided" if table.sided == 2 else "one-sided"
+    sided = sided_text(table.sided)
     futility = ("no futility bounds" if all(r.futility_z is None for r in table.rows) else
                 f"{'binding' if table.binding else 'non-binding'} futility"
                 + ("" if table.beta_spending == "none" else f" ({table.beta_spending})"))

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ..._version import __version__
 from ...spec import Scenario
-from ..._format import fmt
+from ..._format import fmt, sided_text
 from .gather import ReportData
 from .html import esc, pct
 from .inputs import FieldSource
@@ -120,7 +120,7 @@ def question_html(data: ReportData) -> str:
     """The planning question in one paragraph."""
     s, r = data.scenario, data.result
     active = ", ".join(s.design.arms[1:])
-    sided = "two-sided" if s.analysis.sided == 2 else "one-sided"
+    sided = sided_text(s.analysis.sided)
     extra = []
     if s.meta_analysis is not None:
         extra.append("whether new trials of this design would make the existing "
@@ -209,7 +209,7 @@ def sample_size_html(data: ReportData, sources: Mapping[str, FieldSource]) -> st
         The fields' sources (:func:`.inputs.field_sources`).
     """
     s, r = data.scenario, data.result
-    sided = "two-sided" if s.analysis.sided == 2 else "one-sided"
+    sided = sided_text(s.analysis.sided)
     corr = ""
     if s.design.kind == "crossover" and s.design.crossover_analysis == "within":
         corr = (f", with a correlation of {s.design.within_correlation:g} between a patient's "

@@ -153,10 +153,10 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
     root = 1.0 / np.sqrt(np.maximum(m, 1.0))
     z = rng.standard_normal((2 if bivariate else 1,) + shape)
     df = m - 1.0
-    c1 = _root_chisquare(rng, df, 1)
+    c1 = _root_chisquare(rng, df)
     if not bivariate:
         return m, None, root * z[0], None, None, sd * sd * c1 * c1
-    c2 = _root_chisquare(rng, df - 1.0, 1)
+    c2 = _root_chisquare(rng, df - 1.0)
     b21 = np.zeros(shape)
     two = df >= 2
     b21[two] = rng.standard_normal(int(two.sum()))
@@ -166,15 +166,15 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
             sb * sd * c1 * lead, w_yy)
 
 
-def _root_chisquare(rng: np.random.Generator, df: np.ndarray, least: int) -> np.ndarray:
-    """sqrt of a chi-square(df) draw where ``df >= least``, 0 elsewhere.
+def _root_chisquare(rng: np.random.Generator, df: np.ndarray) -> np.ndarray:
+    """sqrt of a chi-square(df) draw where ``df >= 1``, 0 elsewhere.
 
     Only the segments with enough patients draw (in C order, as a draw over
     the whole array would): a curve with one patient per segment draws no
     scatter at all.
     """
     out = np.zeros(df.shape)
-    ok = df >= least
+    ok = df >= 1
     if ok.all():
         return np.sqrt(rng.chisquare(df))
     out[ok] = np.sqrt(rng.chisquare(df[ok]))

@@ -170,8 +170,9 @@ class BlockCounts:
 
     def add(self, other: BlockCounts) -> BlockCounts:
         """These counts plus another block's (in block order: self first)."""
-        return BlockCounts([_add(t, c) for t, c in zip(self.per_size, other.per_size)],
-                           {k: v + other.grid[k] for k, v in self.grid.items()})
+        per_size = (self.per_size if not any(other.per_size)  # only grid collectors
+                    else [_add(t, c) for t, c in zip(self.per_size, other.per_size)])
+        return BlockCounts(per_size, {k: v + other.grid[k] for k, v in self.grid.items()})
 
     def sizes(self) -> list[Counts]:
         """Every grid size's counts, the grid collectors' split by size."""

@@ -108,6 +108,15 @@ def _quantile(q: float, df: float) -> float:
     return float(stats.norm.ppf(q) if math.isinf(df) else stats.t.ppf(q, df))
 
 
+@lru_cache(maxsize=64)
+def _quantiles(q: float, dfs: tuple[float, ...]) -> np.ndarray:
+    """Quantile ``q`` at each of ``dfs`` (read-only; a curve's sizes ask for the same ones
+    block after block)."""
+    out = critical_values(q, np.array(dfs))
+    out.flags.writeable = False
+    return out
+
+
 def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     """Quantile ``q`` of the t distribution for each ``df`` (``inf`` = normal).
 
@@ -120,8 +129,9 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     if df.size and df.min() == df.max():  # no dropout: one df for every trial
         return np.full(df.shape, _quantile(float(q), float(df.flat[0])))
     if df.ndim == 2 and df.shape[1] and (df == df[:, :1]).all():
-        # (sizes, trials) without dropout: one df per size
-        return np.broadcast_to(critical_values(q, df[:, 0])[:, None], df.shape)
+        # (sizes, trials) without dropout: one df per size, the same in every block
+        per_size = _quantiles(float(q), tuple(df[:, 0].tolist()))
+        return np.broadcast_to(per_size[:, None], df.shape)
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
     # special.stdtrit is what stats.t.ppf evaluates, without its per-call checks

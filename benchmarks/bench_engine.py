@@ -16,8 +16,10 @@ follow-up score at two-sided alpha 0.05; true power about 0.80):
    (``scipy >= 1.13``) on the same test and data model.
 3. **Normal-draw rate** -- ``Generator.standard_normal(out=buffer)`` (PCG64)
    on a preallocated buffer, measured here, in this process: on a buffer
-   shaped like one block of the per-patient path (``block x 200``) and on a
-   small one that stays in cache; the faster is the bound. A trial needs 200
+   shaped like one block of the per-patient path (``block x 200``), on one
+   shaped like the tiles the path draws an arm in (``648 x 100``: drawn and
+   summed in cache) and on a small one (``16 x 200``); the fastest is the
+   bound. A trial needs 200
    normals (the follow-up analysis draws one normal per patient), so
    ``draws_per_second / 200`` trials/s bounds the per-patient path. It is
    timed in rounds alternating with 5, because the machine's speed drifts
@@ -68,6 +70,7 @@ from simulator import Scenario, simulate  # noqa: E402
 from simulator.analysis.estimates import decide  # noqa: E402
 from simulator.engine.dispatch import simulate_trials  # noqa: E402
 from simulator.engine.layout import default_block_size  # noqa: E402
+from simulator.models.patient import _tile_rows  # noqa: E402
 from simulator.models.scratch import arena  # noqa: E402
 
 N_PER_ARM = 100
@@ -153,14 +156,15 @@ def patient_against_draws(scenario: Scenario, n_sims: int, rounds: int = ROUNDS
     The machine's speed drifts by 10-20 % within seconds (shared cores), so
     the bound and the path are timed in alternating rounds, each round
     drawing as many normals as the path's run needs: in each round a
-    block-shaped buffer (``block x 200``), a small one that stays in cache,
+    block-shaped buffer (``block x 200``), a tile-shaped one, a small one,
     and ``simulate(..., path="patient")``. The best time of each over the
-    rounds gives the rates (the faster buffer is the bound); the median of
+    rounds gives the rates (the fastest buffer is the bound); the median of
     the per-round ratios is reported too, as the figure under load.
     """
     block = default_block_size(scenario, "patient")
     values = n_sims * 2 * N_PER_ARM
-    shapes = ((block, 2 * N_PER_ARM), (16, 2 * N_PER_ARM))
+    # The path draws in tiles of _tile_rows(N_PER_ARM) trials: that shape is a candidate too.
+    shapes = ((block, 2 * N_PER_ARM), (_tile_rows(N_PER_ARM), N_PER_ARM), (16, 2 * N_PER_ARM))
     bufs = [np.empty(shape) for shape in shapes]
     rng = np.random.default_rng([SEED, 3])
 
@@ -178,7 +182,7 @@ def patient_against_draws(scenario: Scenario, n_sims: int, rounds: int = ROUNDS
     for buf in bufs:  # fault the buffers in, warm up (not timed)
         draws(buf)
     path(0)
-    draw_best, path_best, ratios, power = [0.0, 0.0], 0.0, [], float("nan")
+    draw_best, path_best, ratios, power = [0.0] * len(bufs), 0.0, [], float("nan")
     for rep in range(rounds):
         rates = [draws(buf) for buf in bufs]
         rate, power = path(rep)

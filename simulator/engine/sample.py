@@ -102,7 +102,7 @@ def split_sizes(primary: TrialEstimates, comparisons: list[TrialEstimates] | Non
         a = np.asarray(a)
         if a.ndim < 2:
             return a
-        t = np.broadcast_to(a, shape).T
+        t = (a if a.shape == shape else np.broadcast_to(a, shape)).T
         # rows already contiguous, or one value repeated (stride 0): no copy
         return t if t.strides[-1] in (0, t.itemsize) else np.ascontiguousarray(t)
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.estimands import is_responder
-from ..moments import ArmMoments, centred_moments, column, prefix_of
+from ..moments import ArmMoments, centre, centred_moments, column, prefix_of, row_dots, row_sums
 from ..spec.scenario import Scenario
 from .draw import Draw
 from .outcomes import draw_baseline_z, followup_mean, observe
@@ -34,6 +34,9 @@ from .scratch import buffer
 __all__ = ["simulate_patient_grid", "patient_bytes_per_trial"]
 
 _LIVE_ARRAYS = 8  # (trials x patients) float arrays alive at once, for the memory budget
+#: Values in one tile of follow-up normals drawn and summed while in cache (512 KB:
+#: half the level-2 cache of a core of the 2-core machines we measure on).
+TILE_VALUES = 1 << 16
 
 
 def patient_bytes_per_trial(scenario: Scenario) -> int:
@@ -68,13 +71,21 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     single = len(grid) == 1
     arms, completers = [], []
     ae_counts: dict[str, list[np.ndarray]] = {ae.name: [] for ae in scenario.adverse_events}
+    # Without withdrawal the analysed patients are known before anything is
+    # drawn after the follow-up scores: unbounded scores are then reduced tile
+    # by tile as they are drawn (the same numbers, see _tiled_latent_moments).
+    tiled = not (pain.bounded or pain.is_responder or _may_withdraw(scenario))
     for arm in range(len(grid[0])):
         prefix = prefix_of(tuple(g[arm] for g in grid))
         n = prefix.size
         # Scratch memory (reused block to block): neither array outlives this arm.
         zx = (draw_baseline_z(rng, (n_sims, n), pain, out=buffer("zx", (n_sims, n)))
               if needs_x else None)
-        zy = rng.standard_normal(out=buffer("zy", (n_sims, n)))
+        mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)
+        if tiled:
+            moments = _tiled_latent_moments(pain, rng, zx, n_sims, mu_y, prefix)
+        else:
+            zy = rng.standard_normal(out=buffer("zy", (n_sims, n)))
         risk = params.risks_of(scenario, arm)
         if single:
             mask, m, counts = _withdrawals(rng, scenario, n_sims, n, risk)
@@ -87,13 +98,19 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
         for name, c in counts.items():
             ae_counts[name].append(c)
         completers.append(m)
-        mu_y = followup_mean(pain, False) + params.effect_of(scenario, arm)
-        if pain.bounded or pain.is_responder:
+        if tiled:
+            arms.append(moments)
+        elif pain.bounded or pain.is_responder:
             arms.append(_observed_moments(pain, zx, zy, mask, m, mu_y, prefix))
         else:
             arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
     return Draw(analysis=pain.analysis, arms=tuple(arms), completers=tuple(completers),
                 ae_counts={k: tuple(v) for k, v in ae_counts.items()})
+
+
+def _may_withdraw(scenario: Scenario) -> bool:
+    """Whether any patient may leave before follow-up (a completion mask is drawn)."""
+    return scenario.dropout.rate > 0 or any(q > 0 for q in scenario.dropout.after_ae.values())
 
 
 def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):
@@ -138,12 +155,57 @@ def _withdrawals_per_patient(rng, scenario: Scenario, k: int, n: int, risk):
     return (None if withdraw is None else ~withdraw), flags
 
 
+def _tile_rows(n: int) -> int:
+    """Trials per tile of ``n`` patients: a multiple of 8 within :data:`TILE_VALUES`."""
+    return max(8, TILE_VALUES // n // 8 * 8)
+
+
+def _tiled_latent_moments(pain, rng, zx, k: int, mu_y, prefix) -> ArmMoments:
+    """Draw an arm's follow-up normals and take their moments, every patient analysed.
+
+    The (trials, patients) block of normals is drawn a tile of trials at a
+    time into the same small buffer and summed at once, while it is in the
+    core's cache: a generator fills an array in order, so the tiles hold
+    exactly the normals one block-sized draw would, and every sum is taken
+    row by row as on the whole block. Drawing a 3 MB block and reading it
+    back twice ran at 0.91 of the normal-draw rate, tiles at 0.95-0.96.
+    """
+    n, g = prefix.size, len(prefix.inverse)
+    rows = _tile_rows(n)
+    sv, svv = np.empty((k, g)), np.empty((k, g))
+    suv = None if zx is None else np.empty((k, g))
+    # One size (a run): sums straight into the outputs, without Prefix's copies.
+    one = g == 1 and len(prefix.ends) == 1
+    for start in range(0, k, rows):
+        part = slice(start, min(k, start + rows))
+        zy = rng.standard_normal(out=buffer("zy", (part.stop - start, n)))
+        if one:
+            row_sums(zy, out=sv[part, 0])
+            row_dots(zy, zy, out=svv[part, 0])
+            if zx is not None:
+                row_dots(zx[part], zy, out=suv[part, 0])
+            continue
+        sv[part] = prefix.sums(zy)
+        svv[part] = prefix.sums(zy, zy)
+        if zx is not None:
+            suv[part] = prefix.sums(zx[part], zy)
+    m = prefix.counts(k)
+    if zx is None:
+        return _latent_of(pain, m, mu_y, centre(m, sv, svv))
+    return _latent_of(pain, m, mu_y, centre(m, sv, svv, prefix.sums(zx), prefix.sums(zx, zx), suv))
+
+
 def _latent_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:
     """Moments of unbounded scores: computed on the normals, mapped linearly."""
-    mz_x, mz_y, czxx, czyy, czxy = centred_moments(zx, zy, mask, m, prefix)
+    return _latent_of(pain, m, mu_y, centred_moments(zx, zy, mask, m, prefix))
+
+
+def _latent_of(pain, m, mu_y, z_moments) -> ArmMoments:
+    """Unbounded scores' moments from the standard normals' (``centred_moments`` order)."""
+    mz_x, mz_y, czxx, czyy, czxy = z_moments
     sd = pain.sd
     mu_y = column(mu_y)
-    if zx is None:
+    if mz_x is None:
         return ArmMoments(n=m, mean_y=mu_y + sd * mz_y, cyy=sd * sd * czyy)
     r = pain.correlation
     s = math.sqrt(1.0 - r * r)

@@ -1,0 +1,86 @@
+"""Tiles of the per-patient path: drawing and summing a block a tile at a time
+changes no number.
+
+Where nobody can withdraw, the per-patient sampler draws an arm's follow-up
+normals a tile of trials at a time and sums each tile while it is in cache
+(:func:`simulator.models.patient._tiled_latent_moments`). A generator fills
+an array in order and every sum is row by row, so the moments must be
+exactly those of the whole block drawn at once and reduced afterwards,
+which is the path every scenario with withdrawal takes. These tests force
+that path (``_may_withdraw`` patched to True: still nobody withdraws, the
+mask stays None) and compare, with tiles of 8 trials (many tiles, the last
+one short) and of the whole block, over the model variants that tile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import make_scenario
+
+from simulator.models import patient
+from simulator.models.parameters import TrialParameters
+from simulator.models.patient import simulate_patient_grid
+
+K = 203  # trials: not a multiple of any tile
+NAUSEA = {"nausea": {"placebo_risk": 0.1, "risk_ratio": 2.0}}
+
+
+def _draw(s, grid, params=None):
+    rng = np.random.default_rng(7)
+    if params == "per-trial":  # a true effect and AE risk per trial, as drawn from priors
+        other = np.random.default_rng(8)
+        params = TrialParameters(effect=other.normal(-1.0, 0.5, K),
+                                 active_risk={"nausea": other.uniform(0.1, 0.4, K)})
+    draw = simulate_patient_grid(s, K, rng, grid, params)
+    after = rng.standard_normal(3)  # the stream continues where it would have
+    arms = [[None if a is None else np.broadcast_to(a, draw.arms[0].mean_y.shape)
+             for a in dataclasses.astuple(arm)] for arm in draw.arms]
+    return arms, draw.completers, draw.ae_counts, after
+
+
+@pytest.mark.parametrize("tile", [8 * 40, 10**9], ids=["8-trial-tiles", "one-tile"])
+@pytest.mark.parametrize("grid", [[(40, 40)], [(20, 20), (40, 40)], [(13, 17), (30, 40)]],
+                         ids=["one-size", "regular-grid", "uneven-grid"])
+@pytest.mark.parametrize("overrides", [
+    {"pain.analysis": "followup"},
+    {"pain.analysis": "ancova"},
+    {"pain.analysis": "change", "pain.inclusion_min": 4.0},
+    {"pain.analysis": "ancova", "adverse_events": NAUSEA},
+], ids=["followup", "ancova", "change-truncated", "ancova-per-trial-effect-ae"])
+def test_tiles_give_the_numbers_of_the_whole_block(monkeypatch, overrides, grid, tile):
+    s = make_scenario(**{"design.n_per_arm": 40, **overrides})
+    assert not patient._may_withdraw(s)
+    params = "per-trial" if "adverse_events" in overrides else None
+    monkeypatch.setattr(patient, "TILE_VALUES", tile)
+    tiled = _draw(s, grid, params)
+    monkeypatch.setattr(patient, "_may_withdraw", lambda scenario: True)
+    whole = _draw(s, grid, params)
+    for arm_t, arm_w in zip(tiled[0], whole[0]):
+        for a, b in zip(arm_t, arm_w):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+    for a, b in zip(tiled[1], whole[1]):
+        np.testing.assert_array_equal(a, b)
+    assert tiled[2].keys() == whole[2].keys()
+    for name in tiled[2]:
+        for a, b in zip(tiled[2][name], whole[2][name]):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(tiled[3], whole[3])
+
+
+def test_tile_rows_are_whole_multiples_of_8_within_the_tile():
+    assert patient._tile_rows(100) == 648
+    assert patient._tile_rows(100) * 100 <= patient.TILE_VALUES
+    assert patient._tile_rows(10**6) == 8  # at least 8 rows, however wide the arm
+
+
+def test_only_unmasked_unbounded_arms_tile():
+    assert not patient._may_withdraw(make_scenario())
+    assert patient._may_withdraw(make_scenario(**{"dropout.rate": 0.1}))
+    assert not patient._may_withdraw(make_scenario(adverse_events=NAUSEA))
+    assert patient._may_withdraw(make_scenario(adverse_events=NAUSEA,
+                                               **{"dropout.after_ae": {"nausea": 0.5}}))

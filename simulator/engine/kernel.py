@@ -40,6 +40,7 @@ from .._lazy import joblib
 from ..models.parameters import TrialParameters
 from ..models.scratch import arena
 from ..spec.scenario import Scenario
+from . import heap
 from .dispatch import simulate_sizes
 from .looks import run_grid
 from .sample import TrialSample
@@ -216,7 +217,7 @@ def _run_task(passes: Sequence[Pass], grid: list[tuple[int, ...]],
               blocks: Sequence[tuple[int, int]], entropy: int
               ) -> tuple[list[dict[str, BlockCounts]], int]:
     """Each block's counts, per pass (added by the caller, in order)."""
-    with arena():  # the blocks reuse their scratch memory (see models.scratch)
+    with heap.kept(), arena():  # the blocks reuse their memory (see heap, models.scratch)
         return [{p.name: _run_pass(p, grid, n, entropy, j) for p in passes}
                 for j, n in blocks], os.getpid()
 
@@ -261,8 +262,8 @@ def run(passes: Sequence[Pass], grid: list[tuple[int, ...]],
     # many small runs). Parallel reads the joblib configuration when it is
     # made, so it is made inside the context that sets the workers' initializer.
     context = contextlib.nullcontext() if n_jobs == 1 else loky_workers_exit_with_parent()
-    # In this process, the scratch arena lasts the whole run, not one task.
-    with context, arena():
+    # In this process, the kept heap and the scratch arena last the whole run, not one task.
+    with context, heap.kept(), arena():
         if n_jobs == 1:
             results = (_run_task(passes, grid, task, seed) for task in tasks)
         else:

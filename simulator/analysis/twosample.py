@@ -11,7 +11,21 @@ import numpy as np
 
 from .estimates import TrialEstimates, safe_ratio
 
-__all__ = ["student_t", "welch_t", "ancova", "two_proportions", "log_risk_ratio"]
+__all__ = ["student_t", "welch_t", "ancova", "two_proportions", "log_risk_ratio", "per_size"]
+
+
+def per_size(n) -> np.ndarray:
+    """Patient counts as floats; (trials, sizes) counts that are the same in every trial
+    (a view broadcast over the trials) as one row, so that what follows from them is
+    worked out once per size.
+
+    Examples
+    --------
+    >>> per_size(np.broadcast_to([[10.0, 20.0]], (1000, 2))).shape
+    (1, 2)
+    """
+    n = np.asarray(n, float)
+    return n[:1] if n.ndim == 2 and n.strides[0] == 0 else n
 
 
 def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
@@ -26,16 +40,17 @@ def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
     n0, n1 : array_like
         Patients analysed in each arm.
     """
-    n0 = np.asarray(n0, float)
-    n1 = np.asarray(n1, float)
+    n0, n1 = per_size(n0), per_size(n1)
     df = n0 + n1 - 2.0
     ok = (n0 >= 1) & (n1 >= 1) & (df >= 1)
-    every = bool(ok.all()) and ok.shape == np.shape(mean_diff) == np.shape(ss_pooled)
+    shape = np.broadcast_shapes(np.shape(mean_diff), np.shape(ss_pooled), ok.shape)
+    every = bool(ok.all()) and np.shape(mean_diff) == np.shape(ss_pooled) == shape
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(ss_pooled / (df if every else np.where(ok, df, 1.0)) * (1.0 / n0 + 1.0 / n1))
     if every:  # every trial analysable (the usual case): no masking
         return TrialEstimates(estimate=np.asarray(mean_diff, float), se=se,
-                              statistic=safe_ratio(mean_diff, se), df=df)
+                              statistic=safe_ratio(mean_diff, se),
+                              df=np.broadcast_to(df, shape))
     estimate = np.where(ok, mean_diff, np.nan)
     return TrialEstimates(estimate=estimate, se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0),

@@ -190,16 +190,21 @@ def _arm_moments(rng: np.random.Generator, pain, mu_y, keep: float, segments: np
     """
     bivariate = pain.analysis != "followup"
     drawn = _segments(rng, pain, keep, segments, n_sims, bivariate)
+    shape = (n_sims, len(segments))
     # (segments, trials) in memory: the running sums add whole rows (moments.running_sum);
     # the results are returned as (trials, sizes) views of them
-    m, zx, zy, w_xx, w_xy, w_yy = (None if a is None else np.ascontiguousarray(
-        np.broadcast_to(a, (n_sims, len(segments))).T) for a in drawn)
+    zx, zy, w_xx, w_xy, w_yy = (None if a is None else np.ascontiguousarray(
+        np.broadcast_to(a, shape).T) for a in drawn[1:])
+    # Without dropout every trial has the same counts: one column, broadcast over the
+    # trials (the same numbers; the analysis then works out df and 1/n once per size)
+    m = np.ascontiguousarray(drawn[0].T) if keep < 1 else segments.astype(float)[:, None]
     n = running_sum(m.copy())
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(n > 0, 1.0 / n, 0.0)
     dy = pain.sd * zy
     mean_dy = running_sum(m * dy) * inv
     cyy = running_sum(w_yy + m * dy * dy) - n * mean_dy * mean_dy
+    n = np.broadcast_to(n, (len(segments), n_sims))
     if not bivariate:
         return ArmMoments(n=n.T, mean_y=(mu_y.T + mean_dy).T if np.ndim(mu_y) else
                           (mu_y + mean_dy).T, cyy=np.maximum(cyy, 0.0).T)

@@ -195,3 +195,23 @@ def test_jump_to_reference_completed_moments_equal_the_imputed_data_moments():
         for name in ("n", "mean_x", "mean_y", "cxx", "cyy", "cxy"):
             np.testing.assert_allclose(getattr(got, name)[:, g], getattr(want, name)[:, 0],
                                        rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+def test_counts_the_same_in_every_trial_give_the_numbers_of_full_counts():
+    """A curve without dropout hands over (trials, sizes) counts broadcast over
+    the trials: student_t works df and 1/n out once per size, with the same
+    numbers as from full arrays (and NaN where a size cannot be analysed)."""
+    rng = np.random.default_rng(3)
+    k, sizes = 40, np.array([1.0, 2.0, 5.0, 30.0])
+    n = np.broadcast_to(sizes, (k, len(sizes)))
+    diff, ss = rng.normal(size=(k, 4)), rng.chisquare(3, size=(k, 4))
+    compact = student_t(diff, ss, n, n + 1.0)
+    full = student_t(diff, ss, np.array(n), np.array(n) + 1.0)
+    for a, b in zip((compact.estimate, compact.se, compact.statistic, compact.df),
+                    (full.estimate, full.se, full.statistic, full.df)):
+        assert a.shape == b.shape == (k, 4)
+        np.testing.assert_array_equal(a, b)
+    every = student_t(diff[:, 1:], ss[:, 1:], n[:, 1:], n[:, 1:])  # every size analysable
+    assert every.df.strides[0] == 0 and np.isfinite(every.estimate).all()
+    crit = critical_values(0.975, every.df.T)  # (sizes, trials), one df per size
+    np.testing.assert_array_equal(crit, stats.t.ppf(0.975, np.array(every.df.T)))

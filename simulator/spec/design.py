@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from .bounds import DIFFERENCE, MAX_ARM_SIZE, MAX_ARMS, MAX_RATIO, is_difference, is_ratio
@@ -124,8 +125,7 @@ class Design:
 
     def group_sizes_at(self, n_per_arm: int) -> tuple[int, ...]:
         """Patients per arm with ``n_per_arm`` in the reference arm (any n >= 0)."""
-        base = self.allocation[0]
-        return tuple(int(round(n_per_arm * w / base)) for w in self.allocation)
+        return _group_sizes(self.allocation, n_per_arm)
 
     def largest_n_per_arm(self) -> int:
         """The largest n per arm at which no arm holds more than MAX_ARM_SIZE patients."""
@@ -138,3 +138,10 @@ class Design:
     def n_total(self) -> int:
         """Patients randomised in all arms."""
         return sum(self.group_sizes)
+
+
+@lru_cache(maxsize=4096)
+def _group_sizes(allocation: tuple[float, ...], n_per_arm: int) -> tuple[int, ...]:
+    # cached: a run asks for the sizes of the same few designs thousands of times
+    base = allocation[0]
+    return tuple(int(round(n_per_arm * w / base)) for w in allocation)

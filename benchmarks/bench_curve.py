@@ -47,7 +47,9 @@ What is measured (``n_sims`` trials per call, one worker, fixed seed):
    on the aggregate path against the same curve on the per-patient path
    (target: no slower) and against drawing the 199 segments' sufficient
    statistics alone, block by block as the run does
-   (``models.aggregate.simulate_aggregate_grid``; target <= 1.5x).
+   (``models.aggregate.simulate_aggregate_grid``; target <= 1.5x). The
+   three are timed in 5 alternating rounds: the best of each, and the
+   median of the rounds' ratios.
 
 As in ``bench_engine.py``: every figure is a ratio to a baseline measured in
 the same process, each timing is the best of 3 (``time.perf_counter``) after
@@ -113,6 +115,7 @@ def normal_at(n_star: int) -> Scenario:
                               source=f"normal n*~{n_star}")
 DEFAULT_GRID = list(range(20, 301, 20))  # 15 points
 TARGET_DEFAULT = 0.5  # default curve / closed-form-included curve, x
+LONG_ROUNDS = 5  # alternating rounds of the 199-point curves and their draws
 
 
 def best_of(fn: Callable[[int], object], repeats: int = REPEATS,
@@ -176,8 +179,14 @@ def curve(scenario: Scenario, grid: list[int], n_sims: int, path: str
     return best_of(run, min_time=MIN_TIME)
 
 
-def long_curve(n_sims: int) -> tuple[float, float, float]:
-    """Best times of a 199-point aggregate curve, the per-patient one, and the draws alone."""
+def long_curve(n_sims: int, rounds: int = LONG_ROUNDS) -> dict[str, float]:
+    """A 199-point aggregate curve, the per-patient one and the draws alone, in alternation.
+
+    The three are timed in ``rounds`` alternating rounds (after one untimed
+    call each), because the machine's speed drifts by 10-20 % within
+    seconds: the best time of each over the rounds, and the median of the
+    rounds' own ratios.
+    """
     s = Scenario.from_dict(NORMAL, source="normal")
     grid = list(range(2, N_MAX + 1))
     sizes = [s.design.group_sizes_at(n) for n in grid]
@@ -190,7 +199,19 @@ def long_curve(n_sims: int) -> tuple[float, float, float]:
     def on(path: str):
         return lambda rep: power_curve(s, grid, n_sims=n_sims, seed=SEED, path=path)
 
-    return (best_of(on("aggregate"))[0], best_of(on("patient"))[0], best_of(draws)[0])
+    timed = {"aggregate": on("aggregate"), "patient": on("patient"), "draws": draws}
+    times: dict[str, list[float]] = {name: [] for name in timed}
+    for name, fn in timed.items():
+        fn(0)  # warm-up (not timed)
+    for rep in range(rounds):
+        for name, fn in timed.items():
+            t0 = time.perf_counter()
+            fn(rep)
+            times[name].append(time.perf_counter() - t0)
+    agg, pat, drw = (np.array(times[k]) for k in ("aggregate", "patient", "draws"))
+    return {"aggregate": agg.min(), "patient": pat.min(), "draws": drw.min(),
+            "median_patient": float(np.median(agg / pat)),
+            "median_draws": float(np.median(agg / drw))}
 
 
 def default_vs_closed(scenario: Scenario, n_sims: int) -> tuple[float, float]:
@@ -333,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  [3.1] flagship default curve {t_default:7.3f} s  closed-form-included "
           f"{t_included:7.3f} s", flush=True)
 
-    t_long, t_long_patient, t_draws = long_curve(n_sims)
+    long = long_curve(n_sims)
+    t_long, t_long_patient, t_draws = long["aggregate"], long["patient"], long["draws"]
     print(f"  [4.1] 199-point normal curve: aggregate {t_long:7.3f} s  per-patient "
           f"{t_long_patient:7.3f} s  draws alone {t_draws:7.3f} s", flush=True)
 
@@ -397,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(target <= 1x) {verdict(r_patient <= 1.0)}")
     print(f"   aggregate {t_long:.3f} s / the segments' draws alone {t_draws:.3f} s = "
           f"{r_draws:.2f}x (target <= 1.5x) {verdict(r_draws <= 1.5)}")
+    print(f"   (best of {LONG_ROUNDS} alternating rounds each; medians of the rounds' ratios: "
+          f"{long['median_patient']:.2f}x and {long['median_draws']:.2f}x)")
 
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
     return 0

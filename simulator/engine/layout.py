@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.aggregate import AGGREGATE_BYTES_PER_TRIAL
+from ..models.aggregate import aggregate_bytes_per_size
 from ..models.patient import patient_bytes_per_trial
 from ..spec.scenario import Scenario
 from ..spec.variants import first_period_equivalent
@@ -55,7 +55,7 @@ def bytes_per_trial(scenario: Scenario, path: str, n_sizes: int = 1) -> int:
     per-patient paths hold arrays over the largest arm.
     """
     if path == "aggregate":
-        return AGGREGATE_BYTES_PER_TRIAL * n_sizes
+        return aggregate_bytes_per_size(scenario) * n_sizes
     return patient_bytes_per_trial(scenario)
 
 

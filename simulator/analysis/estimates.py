@@ -165,9 +165,20 @@ def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) 
             reject_benefit = reject & (directed > 0)
         else:
             reject = reject_benefit = directed > crit
-        half = crit * est.se + est.margin
-    return Decisions(reject=reject & est.valid, reject_benefit=reject_benefit & est.valid,
+        half = crit * est.se
+        if not _is_zero(est.margin):
+            half = half + est.margin
+    valid = est.valid
+    if not valid.all():  # (every trial analysable, the usual case: nothing to mask)
+        reject, reject_benefit = reject & valid, reject_benefit & valid
+    return Decisions(reject=reject, reject_benefit=reject_benefit,
                      ci_low=est.estimate - half, ci_high=est.estimate + half)
+
+
+def _is_zero(margin) -> bool:
+    """Whether a margin is 0 everywhere: a scalar, or one value broadcast (no margin)."""
+    margin = np.asarray(margin)
+    return not any(margin.strides) and not margin.flat[0] if margin.size else True
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

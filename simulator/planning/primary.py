@@ -64,13 +64,15 @@ class PrimaryGridCollector(PrimaryCollector):
         primary = sample.primary
         dec = decide_primary(self.scenario, sample)
         valid = primary.valid
-        est = np.where(valid, primary.estimate, 0.0)
+        sizes, trials = valid.shape
+        every = bool(valid.all())
+        est = primary.estimate if every else np.where(valid, primary.estimate, 0.0)
         covered = (dec.ci_low <= self.truth) & (self.truth <= dec.ci_high)
-        sizes = valid.shape[0]
         return {
-            "n": np.full(sizes, valid.shape[-1]),
+            "n": np.full(sizes, trials),
             "reject": dec.reject.sum(axis=-1), "reject_benefit": dec.reject_benefit.sum(axis=-1),
-            "valid": valid.sum(axis=-1), "covered": covered.sum(axis=-1),
+            "valid": np.full(sizes, trials) if every else valid.sum(axis=-1),
+            "covered": covered.sum(axis=-1),
             "sum_est": est.sum(axis=-1), "sum_est2": (est * est).sum(axis=-1),
             "completers": np.stack([c.sum(axis=-1) for c in sample.completers], axis=-1)
             .astype(float),

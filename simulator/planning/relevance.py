@@ -56,9 +56,12 @@ class RelevanceCollector:
         spec = self.scenario.analysis
         valid = est.valid
         crit = critical_values(1.0 - spec.alpha / spec.sided, est.df)
+        every = bool(valid.all())
         with np.errstate(invalid="ignore"):
-            detectable = np.where(valid, crit * est.se, 0.0)
-            beyond = valid & (-est.estimate >= self.scenario.pain.mcid)
+            detectable = crit * est.se
+            beyond = -est.estimate >= self.scenario.pain.mcid
+            if not every:
+                detectable, beyond = np.where(valid, detectable, 0.0), valid & beyond
         return {"beyond_mcid": beyond.sum(axis=-1), "sum_mdd": detectable.sum(axis=-1)}
 
 

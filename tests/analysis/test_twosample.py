@@ -215,3 +215,31 @@ def test_counts_the_same_in_every_trial_give_the_numbers_of_full_counts():
     assert every.df.strides[0] == 0 and np.isfinite(every.estimate).all()
     crit = critical_values(0.975, every.df.T)  # (sizes, trials), one df per size
     np.testing.assert_array_equal(crit, stats.t.ppf(0.975, np.array(every.df.T)))
+
+
+@pytest.mark.parametrize("margin", [0.0, np.broadcast_to(0.0, (3, 5)), np.broadcast_to(0.25, (3, 5)),
+                                    np.linspace(0.0, 0.5, 15).reshape(3, 5)],
+                         ids=["scalar-0", "broadcast-0", "broadcast-0.25", "per-trial"])
+@pytest.mark.parametrize("sided", [1, 2])
+def test_decide_masks_unanalysable_trials_and_adds_any_margin(margin, sided):
+    """decide skips masking when every trial is analysable and skips a zero
+    margin: the decisions and intervals are those of the plain formula."""
+    rng = np.random.default_rng(11)
+    estimate = rng.normal(-1.0, 1.0, (3, 5))
+    estimate[1, 2] = np.nan  # one trial that cannot be analysed
+    se = rng.uniform(0.2, 0.6, (3, 5))
+    masked = TrialEstimates(estimate=estimate, se=se, statistic=np.nan_to_num(estimate / se),
+                            df=np.full((3, 5), 30.0), margin=margin)
+    whole = np.where(np.isnan(estimate), -1.0, estimate)  # every trial analysable
+    every = TrialEstimates(estimate=whole, se=se, statistic=whole / se, df=masked.df,
+                           margin=margin)
+    crit = stats.t.ppf(1 - 0.05 / sided, 30.0)
+    for e in (masked, every):
+        dec = decide(e, alpha=0.05, sided=sided, benefit_sign=-1)
+        valid, stat = np.isfinite(e.estimate), e.statistic
+        reject = (np.abs(stat) > crit if sided == 2 else -stat > crit) & valid
+        half = crit * se + margin
+        np.testing.assert_array_equal(dec.reject, reject)
+        np.testing.assert_array_equal(dec.reject_benefit, reject & (-stat > 0))
+        np.testing.assert_allclose(dec.ci_low, e.estimate - half, rtol=1e-15)
+        np.testing.assert_allclose(dec.ci_high, e.estimate + half, rtol=1e-15)

@@ -192,8 +192,8 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     # One masked division: 8x faster than where(den > 0, num / where(den > 0, den, 1), 0)
     # on a (199, 256) block, with the same values.
     den = np.asarray(den)
-    shape = np.broadcast_shapes(np.shape(num), den.shape)
     # in den's memory order: the (trials, sizes) arrays of a curve are transposed views
-    out = np.zeros_like(den, dtype=float) if den.shape == shape else np.zeros(shape)
+    out = (np.zeros_like(den, dtype=float) if np.shape(num) == den.shape
+           else np.zeros(np.broadcast_shapes(np.shape(num), den.shape)))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.divide(num, den, out=out, where=den > 0)

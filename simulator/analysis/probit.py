@@ -82,39 +82,57 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
     n = np.asarray(trials, float)
     if len(np.unique(x)) < 2 or s.sum() in (0.0, n.sum()):
         return None
-    design = np.column_stack([np.ones_like(x), x])
     p_obs = np.clip((s + 0.5) / (n + 1.0), _EPS, 1 - _EPS)
-    beta = np.linalg.lstsq(design, special.ndtri(p_obs), rcond=None)[0]
+    beta = _weighted_line(x, np.ones_like(x), special.ndtri(p_obs))  # least squares start
+    if beta is None:
+        return None
     for _ in range(iterations):
-        eta = design @ beta
-        p = np.clip(special.ndtr(eta), _EPS, 1 - _EPS)
-        density = np.exp(-0.5 * eta * eta) / math.sqrt(2 * math.pi)
+        eta = beta[0] + beta[1] * x
+        p, density = _terms(eta)
         weight = n * density**2 / (p * (1 - p))
         z = eta + (s / n - p) / np.maximum(density, _EPS)
-        info = design.T @ (weight[:, None] * design)
-        new = _solve(info, design.T @ (weight * z))
+        new = _weighted_line(x, weight, z)
         if new is None:  # the weights underflowed (every run at a probability of 0 or 1)
             return None
-        done = np.max(np.abs(new - beta)) < 1e-10
+        done = max(abs(new[0] - beta[0]), abs(new[1] - beta[1])) < 1e-10
         beta = new
         if done:
             break
-    eta = design @ beta
-    p = np.clip(special.ndtr(eta), _EPS, 1 - _EPS)
-    density = np.exp(-0.5 * eta * eta) / math.sqrt(2 * math.pi)
-    info = design.T @ ((n * density**2 / (p * (1 - p)))[:, None] * design)
-    if not np.all(np.isfinite(beta)) or beta[1] <= 0:
+    a, b = beta
+    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
         return None
-    cov = _solve(info, np.eye(2))
-    return None if cov is None else ProbitFit(a=float(beta[0]), b=float(beta[1]), cov=cov)
+    p, density = _terms(a + b * x)
+    cov = _inverse(*_moments(x, n * density**2 / (p * (1 - p))))
+    return None if cov is None else ProbitFit(a=a, b=b, cov=cov)
 
 
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """``solve(a, b)``, or None where ``a`` is singular or not finite."""
-    if not np.all(np.isfinite(a)):
+def _terms(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The probit's probability (kept off 0 and 1) and density at ``eta``."""
+    return (np.clip(special.ndtr(eta), _EPS, 1 - _EPS),
+            np.exp(-0.5 * eta * eta) / math.sqrt(2 * math.pi))
+
+
+def _moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """``sum(w)``, ``sum(w x)`` and ``sum(w x^2)``: the information matrix of a line."""
+    wx = w * x
+    return float(w.sum()), float(wx.sum()), float(wx @ x)
+
+
+def _inverse(s0: float, s1: float, s2: float) -> np.ndarray | None:
+    """The inverse of ``[[s0, s1], [s1, s2]]``, or None where it is singular or not finite."""
+    det = s0 * s2 - s1 * s1
+    if not (math.isfinite(det) and det > 0):
         return None
-    try:
-        out = np.linalg.solve(a, b)
-    except np.linalg.LinAlgError:
+    return np.array([[s2, -s1], [-s1, s0]]) / det
+
+
+def _weighted_line(x: np.ndarray, w: np.ndarray, z: np.ndarray) -> tuple[float, float] | None:
+    """Weighted least-squares intercept and slope of ``z`` on ``x`` (2 x 2 normal
+    equations solved in closed form: a fit makes a few dozen of them); None where the
+    weights leave them singular or not finite."""
+    s0, s1, s2 = _moments(x, w)
+    t0, t1 = float(w @ z), float((w * x) @ z)
+    det = s0 * s2 - s1 * s1
+    if not (math.isfinite(det) and det > 0 and math.isfinite(t0) and math.isfinite(t1)):
         return None
-    return out if np.all(np.isfinite(out)) else None
+    return (s2 * t0 - s1 * t1) / det, (s0 * t1 - s1 * t0) / det

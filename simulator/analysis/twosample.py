@@ -43,14 +43,15 @@ def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
     n0, n1 = per_size(n0), per_size(n1)
     df = n0 + n1 - 2.0
     ok = (n0 >= 1) & (n1 >= 1) & (df >= 1)
-    shape = np.broadcast_shapes(np.shape(mean_diff), np.shape(ss_pooled), ok.shape)
-    every = bool(ok.all()) and np.shape(mean_diff) == np.shape(ss_pooled) == shape
+    shape = np.shape(mean_diff)
+    every = (bool(ok.all()) and np.shape(ss_pooled) == shape
+             and (ok.shape == shape or np.broadcast_shapes(ok.shape, shape) == shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(ss_pooled / (df if every else np.where(ok, df, 1.0)) * (1.0 / n0 + 1.0 / n1))
     if every:  # every trial analysable (the usual case): no masking
         return TrialEstimates(estimate=np.asarray(mean_diff, float), se=se,
                               statistic=safe_ratio(mean_diff, se),
-                              df=np.broadcast_to(df, shape))
+                              df=df if df.shape == shape else np.broadcast_to(df, shape))
     estimate = np.where(ok, mean_diff, np.nan)
     return TrialEstimates(estimate=estimate, se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0),

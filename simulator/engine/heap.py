@@ -25,7 +25,6 @@ short runs.) Where the C library is not glibc, nothing changes.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import platform
 import threading
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ def _glibc():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc is loaded
     except (OSError, AttributeError):
         return None
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int

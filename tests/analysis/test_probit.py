@@ -1,0 +1,43 @@
+"""The solver's probit fit against R's glm, and the cases it must refuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.analysis.probit import fit_probit
+
+# R 4.2:
+#   n <- c(100, 110, 121, 133, 146); x <- sqrt(n)
+#   s <- c(1540, 1633, 1721, 1779, 1850); t <- rep(2000, 5)
+#   f <- glm(cbind(s, t - s) ~ x, family = binomial(link = "probit"))
+#   sprintf("%.12f", coef(f)); sprintf("%.12e", vcov(f))
+X = np.sqrt([100.0, 110.0, 121.0, 133.0, 146.0])
+S = np.array([1540.0, 1633.0, 1721.0, 1779.0, 1850.0])
+T = np.full(5, 2000.0)
+R_COEF = (-2.560341264933, 0.330064035839)
+R_VCOV = np.array([[5.626296102444e-02, -5.150960327350e-03],
+                   [-5.150960327350e-03, 4.736283548042e-04]])
+
+
+def test_the_fit_and_its_covariance_are_rs_glm():
+    fit = fit_probit(X, S, T)
+    assert (fit.a, fit.b) == pytest.approx(R_COEF, rel=1e-8)
+    np.testing.assert_allclose(fit.cov, R_VCOV, rtol=1e-6)
+
+
+def test_the_root_is_where_the_fitted_probability_crosses_the_target():
+    fit = fit_probit(X, S, T)
+    x, low, high = fit.root(0.9)
+    assert fit.probability(x)[0] == pytest.approx(0.9, abs=1e-12)
+    assert low < x < high
+
+
+@pytest.mark.parametrize("x, s, t", [
+    ([10.0, 10.0, 10.0], [5, 6, 7], [10, 10, 10]),  # one distinct x
+    ([8.0, 10.0, 12.0], [0, 0, 0], [10, 10, 10]),  # no success
+    ([8.0, 10.0, 12.0], [10, 10, 10], [10, 10, 10]),  # every trial a success
+    ([8.0, 10.0, 12.0], [9, 5, 1], [10, 10, 10]),  # a falling curve
+], ids=["one-x", "none", "all", "falling"])
+def test_data_that_identify_no_increasing_curve_give_none(x, s, t):
+    assert fit_probit(np.array(x), np.array(s, float), np.array(t, float)) is None

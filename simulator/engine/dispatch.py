@@ -22,14 +22,14 @@ from ..models.aggregate_looks import looks_supported, simulate_aggregate_looks
 from ..models.crossover import simulate_crossover_grid
 from ..models.draw import Draw
 from ..models.parameters import TrialParameters
-from ..models.patient import simulate_patient_grid
+from ..models.patient import simulate_patient_grid, tiles
 from ..models.withdrawal import needs_missing_path, simulate_missing_grid
 from ..spec.scenario import Scenario
 from .paths import PathName, choose_path
 from .sample import SampleGrid, TrialSample, split_sizes
 
-__all__ = ["PathName", "choose_path", "draw_sizes", "analyse_draw", "simulate_sizes",
-           "simulate_trials"]
+__all__ = ["PathName", "choose_path", "draw_sizes", "draws_in_tiles", "analyse_draw",
+           "simulate_sizes", "simulate_trials"]
 
 #: An internal path: every patient's full data (the withdrawal model), whatever
 #: the scenario needs; a comparison run uses it to pair with a run that does.
@@ -50,6 +50,13 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
             return simulate_aggregate_looks(scenario, n_sims, rng, grid, params)
         return simulate_aggregate_grid(scenario, n_sims, rng, grid, params)
     return simulate_patient_grid(scenario, n_sims, rng, grid, params)
+
+
+def draws_in_tiles(scenario: Scenario, path: str) -> bool:
+    """Whether :func:`draw_sizes` reaches the per-patient model's tiled draws
+    (:func:`~simulator.models.patient.tiles`)."""
+    return (path == "patient" and scenario.design.kind != "crossover"
+            and not needs_missing_path(scenario) and tiles(scenario))
 
 
 def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,

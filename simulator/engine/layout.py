@@ -18,7 +18,7 @@ from ..models.aggregate import aggregate_bytes_per_size
 from ..models.patient import patient_bytes_per_trial
 from ..spec.scenario import Scenario
 from ..spec.variants import first_period_equivalent
-from .dispatch import PathName, choose_path
+from .dispatch import PathName, choose_path, draws_in_tiles
 
 __all__ = ["MAX_CHUNK", "MAX_BLOCK", "BLOCK_BYTES", "chunk_layout", "fixed_chunks",
            "bytes_per_trial", "block_size", "Layout", "default_block_size"]
@@ -52,11 +52,11 @@ def bytes_per_trial(scenario: Scenario, path: str, n_sizes: int = 1) -> int:
     """Peak bytes one simulated trial of a scenario needs on a data path.
 
     The aggregate path holds a few numbers per trial and grid size; the
-    per-patient paths hold arrays over the largest arm.
+    per-patient paths hold arrays over the largest arm (one, drawing in tiles).
     """
     if path == "aggregate":
         return aggregate_bytes_per_size(scenario) * n_sizes
-    return patient_bytes_per_trial(scenario)
+    return patient_bytes_per_trial(scenario, tiled=draws_in_tiles(scenario, path))
 
 
 def block_size(bytes_per_trial: int) -> int:

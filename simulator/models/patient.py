@@ -31,17 +31,30 @@ from .outcomes import draw_baseline_z, followup_mean, observe
 from .parameters import TrialParameters
 from .scratch import buffer
 
-__all__ = ["simulate_patient_grid", "patient_bytes_per_trial"]
+__all__ = ["simulate_patient_grid", "patient_bytes_per_trial", "tiles"]
 
 _LIVE_ARRAYS = 8  # (trials x patients) float arrays alive at once, for the memory budget
+_TILED_LIVE_ARRAYS = 1  # the same, drawing in tiles: the baseline normals, kept whole
 #: Values in one tile of follow-up normals drawn and summed while in cache (512 KB:
 #: half the level-2 cache of a core of the 2-core machines we measure on).
 TILE_VALUES = 1 << 16
 
 
-def patient_bytes_per_trial(scenario: Scenario) -> int:
-    """Peak bytes one simulated trial needs on the per-patient path."""
-    return 8 * _LIVE_ARRAYS * max(scenario.design.group_sizes) + 64 * len(scenario.design.arms)
+def patient_bytes_per_trial(scenario: Scenario, tiled: bool = False) -> int:
+    """Peak bytes one simulated trial needs on the per-patient path.
+
+    ``tiled``: the follow-up is drawn in tiles (:func:`tiles`), so only the
+    baseline's normals are held for a whole block.
+    """
+    live = _TILED_LIVE_ARRAYS if tiled else _LIVE_ARRAYS
+    return 8 * live * max(scenario.design.group_sizes) + 64 * len(scenario.design.arms)
+
+
+def tiles(scenario: Scenario) -> bool:
+    """Whether :func:`simulate_patient_grid` draws the follow-up in tiles: unbounded
+    scores without responders, where nobody can withdraw."""
+    pain = scenario.pain
+    return not (pain.bounded or pain.is_responder or _may_withdraw(scenario))
 
 
 def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
@@ -74,7 +87,7 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
     # Without withdrawal the analysed patients are known before anything is
     # drawn after the follow-up scores: unbounded scores are then reduced tile
     # by tile as they are drawn (the same numbers, see _tiled_latent_moments).
-    tiled = not (pain.bounded or pain.is_responder or _may_withdraw(scenario))
+    tiled = tiles(scenario)
     for arm in range(len(grid[0])):
         prefix = prefix_of(tuple(g[arm] for g in grid))
         n = prefix.size

@@ -84,3 +84,28 @@ def test_only_unmasked_unbounded_arms_tile():
     assert not patient._may_withdraw(make_scenario(adverse_events=NAUSEA))
     assert patient._may_withdraw(make_scenario(adverse_events=NAUSEA,
                                                **{"dropout.after_ae": {"nausea": 0.5}}))
+
+
+@pytest.mark.parametrize("overrides, tiled", [
+    ({}, True),
+    ({"pain.analysis": "ancova"}, True),
+    ({"adverse_events": NAUSEA}, True),
+    ({"dropout.rate": 0.1}, False),
+    ({"pain.bounded": True}, False),
+    ({"pain.analysis": "responder30", "pain.bounded": True}, False),
+    ({"analysis.estimand": "treatment-policy-j2r"}, False),  # the withdrawal model
+    ({"design.kind": "crossover", "pain.analysis": "followup"}, False),
+], ids=["followup", "ancova", "events", "dropout", "bounded", "responders", "j2r",
+        "crossover"])
+def test_only_runs_that_draw_in_tiles_get_the_tiled_footprint(overrides, tiled):
+    """A block holds one (trials, patients) array when the follow-up is drawn in
+    tiles, eight otherwise; only the per-patient model's tiled draws count."""
+    from simulator.engine.dispatch import draws_in_tiles
+    from simulator.engine.layout import bytes_per_trial
+
+    s = make_scenario(**{"design.n_per_arm": 100, **overrides})
+    assert draws_in_tiles(s, "patient") is tiled
+    assert not draws_in_tiles(s, "full-data")
+    live = 1 if tiled else 8
+    assert bytes_per_trial(s, "patient") == 8 * live * 100 + 64 * len(s.design.arms)
+    assert bytes_per_trial(s, "full-data") == 8 * 8 * 100 + 64 * len(s.design.arms)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.aggregate import aggregate_bytes_per_size
+from ..models.aggregate import summary_bytes_per_size
 from ..models.patient import patient_bytes_per_trial
 from ..spec.scenario import Scenario
 from ..spec.variants import first_period_equivalent
@@ -52,11 +52,15 @@ def bytes_per_trial(scenario: Scenario, path: str, n_sizes: int = 1) -> int:
     """Peak bytes one simulated trial of a scenario needs on a data path.
 
     The aggregate path holds a few numbers per trial and grid size; the
-    per-patient paths hold arrays over the largest arm (one, drawing in tiles).
+    per-patient paths hold arrays over the largest arm (eight; one when
+    drawing in tiles, plus the grid sizes' summaries).
     """
     if path == "aggregate":
-        return aggregate_bytes_per_size(scenario) * n_sizes
-    return patient_bytes_per_trial(scenario, tiled=draws_in_tiles(scenario, path))
+        return summary_bytes_per_size(scenario) * n_sizes
+    if draws_in_tiles(scenario, path):  # one array of patients, so the sizes' summaries count
+        return (patient_bytes_per_trial(scenario, tiled=True)
+                + summary_bytes_per_size(scenario) * n_sizes)
+    return patient_bytes_per_trial(scenario)
 
 
 def block_size(bytes_per_trial: int) -> int:

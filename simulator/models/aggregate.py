@@ -32,25 +32,27 @@ from .draw import Draw
 from .outcomes import analysis_sd, followup_mean
 from .parameters import TrialParameters
 
-__all__ = ["simulate_aggregate", "simulate_aggregate_grid", "aggregate_bytes_per_size"]
+__all__ = ["simulate_aggregate", "simulate_aggregate_grid", "summary_bytes_per_size"]
 
 
-def aggregate_bytes_per_size(scenario: Scenario) -> int:
-    """Peak bytes one trial needs per grid size on the aggregate path, its analysis included.
+def summary_bytes_per_size(scenario: Scenario) -> int:
+    """Peak bytes one trial needs per grid size for its summaries and their analysis.
 
-    From the peak memory (``tracemalloc``) of a run of 199 sizes with every
-    comparison run, per trial and size, two arms: 98 bytes for the follow-up
-    score, 131 with dropout and Welch's test, 189 with dropout and three
-    adverse events; 218 for ANCOVA, 282 with dropout and three adverse
-    events (change and Welch's test: the same). The rule below covers each:
-    64 bytes an arm (128 when the baseline is analysed) and 32 an arm per
-    adverse event.
+    The whole footprint of the aggregate path, which holds nothing per
+    patient; the per-patient path needs it besides its patients' arrays.
+    From the peak memory (``tracemalloc``) of an aggregate run of 199 sizes
+    with every comparison run, per trial and size, two arms: 98 bytes for
+    the follow-up score, 131 with dropout and Welch's test, 189 with dropout
+    and three adverse events; 218 for ANCOVA, 282 with dropout and three
+    adverse events (change and Welch's test: the same). The rule below
+    covers each: 64 bytes an arm (128 when the baseline is analysed) and 32
+    an arm per adverse event.
 
     Examples
     --------
     >>> s = Scenario.from_dict({"pain": {"effect": -1.0, "analysis": "followup"},
     ...                         "design": {"n_per_arm": 50}})
-    >>> aggregate_bytes_per_size(s)  # two arms, follow-up score, no adverse event
+    >>> summary_bytes_per_size(s)  # two arms, follow-up score, no adverse event
     128
     """
     per_arm = 64 if scenario.pain.analysis == "followup" else 128

@@ -99,13 +99,19 @@ def test_only_unmasked_unbounded_arms_tile():
         "crossover"])
 def test_only_runs_that_draw_in_tiles_get_the_tiled_footprint(overrides, tiled):
     """A block holds one (trials, patients) array when the follow-up is drawn in
-    tiles, eight otherwise; only the per-patient model's tiled draws count."""
+    tiles (and then the grid sizes' summaries count), eight otherwise; only the
+    per-patient model's tiled draws count."""
     from simulator.engine.dispatch import draws_in_tiles
     from simulator.engine.layout import bytes_per_trial
 
     s = make_scenario(**{"design.n_per_arm": 100, **overrides})
     assert draws_in_tiles(s, "patient") is tiled
     assert not draws_in_tiles(s, "full-data")
-    live = 1 if tiled else 8
-    assert bytes_per_trial(s, "patient") == 8 * live * 100 + 64 * len(s.design.arms)
-    assert bytes_per_trial(s, "full-data") == 8 * 8 * 100 + 64 * len(s.design.arms)
+    from simulator.models.aggregate import summary_bytes_per_size
+
+    arms = len(s.design.arms)
+    for sizes in (1, 20):
+        want = (8 * 100 + 64 * arms + summary_bytes_per_size(s) * sizes if tiled
+                else 8 * 8 * 100 + 64 * arms)
+        assert bytes_per_trial(s, "patient", sizes) == want
+        assert bytes_per_trial(s, "full-data", sizes) == 8 * 8 * 100 + 64 * arms

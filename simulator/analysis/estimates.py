@@ -162,7 +162,8 @@ def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) 
         directed = benefit_sign * est.statistic
         if sided == 2:
             reject = np.abs(est.statistic) > crit
-            reject_benefit = reject & (directed > 0)
+            # |t| > crit and t in the benefit direction (crit > 0: q > 1/2)
+            reject_benefit = directed > crit
         else:
             reject = reject_benefit = directed > crit
         half = crit * est.se
@@ -188,12 +189,17 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     --------
     >>> safe_ratio(np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.0, np.nan])).tolist()
     [0.5, 0.0, 0.0]
+    >>> safe_ratio(np.array([1.0, -3.0]), np.array([2.0, 4.0])).tolist()
+    [0.5, -0.75]
     """
     # One masked division: 8x faster than where(den > 0, num / where(den > 0, den, 1), 0)
     # on a (199, 256) block, with the same values.
     den = np.asarray(den)
-    # in den's memory order: the (trials, sizes) arrays of a curve are transposed views
-    out = (np.zeros_like(den, dtype=float) if np.shape(num) == den.shape
-           else np.zeros(np.broadcast_shapes(np.shape(num), den.shape)))
+    positive = den > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.divide(num, den, out=out, where=den > 0)
+        if positive.all():  # the usual case: a plain division
+            return np.divide(num, den, dtype=float)
+        # in den's memory order: the (trials, sizes) arrays of a curve are transposed views
+        out = (np.zeros_like(den, dtype=float) if np.shape(num) == den.shape
+               else np.zeros(np.broadcast_shapes(np.shape(num), den.shape)))
+        return np.divide(num, den, out=out, where=positive)

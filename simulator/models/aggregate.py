@@ -170,11 +170,13 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
     sd, sb, r = pain.sd, pain.baseline_sd, pain.correlation
     s = math.sqrt(1.0 - r * r)
     shape = (n_sims, len(segments))
-    m = (rng.binomial(segments, keep, size=shape) if keep < 1
-         else np.broadcast_to(segments, shape)).astype(float)
-    root = 1.0 / np.sqrt(np.maximum(m, 1.0))
+    if keep < 1:
+        m = rng.binomial(segments, keep, size=shape).astype(float)
+        root = 1.0 / np.sqrt(np.maximum(m, 1.0))
+        df = m - 1.0
+    else:  # every patient completes: the same in every trial, worked out once per segment
+        m, root, df = (np.broadcast_to(a, shape) for a in _per_segment(segments))
     z = rng.standard_normal((2 if bivariate else 1,) + shape)
-    df = m - 1.0
     c1 = _root_chisquare(rng, df)
     if not bivariate:
         return m, None, root * z[0], None, None, sd * sd * c1 * c1
@@ -186,6 +188,12 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
     w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
     return (m, root * z[0], root * (r * z[0] + s * z[1]), sb * sb * c1 * c1,
             sb * sd * c1 * lead, w_yy)
+
+
+def _per_segment(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Completers, ``1 / sqrt(completers)`` and scatter df of segments everyone completes."""
+    m = segments.astype(float)
+    return m, 1.0 / np.sqrt(np.maximum(m, 1.0)), m - 1.0
 
 
 def _root_chisquare(rng: np.random.Generator, df: np.ndarray) -> np.ndarray:

@@ -59,7 +59,7 @@ class RelevanceCollector:
         every = bool(valid.all())
         with np.errstate(invalid="ignore"):
             detectable = crit * est.se
-            beyond = -est.estimate >= self.scenario.pain.mcid
+            beyond = est.estimate <= -self.scenario.pain.mcid  # (negation is exact)
             if not every:
                 detectable, beyond = np.where(valid, detectable, 0.0), valid & beyond
         return {"beyond_mcid": beyond.sum(axis=-1), "sum_mdd": detectable.sum(axis=-1)}

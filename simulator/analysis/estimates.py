@@ -8,6 +8,7 @@ reference (placebo).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -117,6 +118,27 @@ def _quantiles(q: float, dfs: tuple[float, ...]) -> np.ndarray:
     return out
 
 
+_TABLE_DF = 1 << 20  # whole df up to this are looked up in a table per quantile
+_TABLES: dict[float, np.ndarray] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _integer_quantiles(q: float, lo: int, hi: int) -> np.ndarray:
+    """Quantile ``q`` of t at df = 0, 1, ..., at least ``hi``: a table per ``q``,
+    filled from ``lo`` to ``hi`` as runs need them (NaN where not yet needed)."""
+    with _TABLES_LOCK:
+        table = _TABLES.get(q)
+        if table is None or len(table) <= hi:
+            grown = np.full(max(hi + 1, 2 * len(table) if table is not None else 64), np.nan)
+            if table is not None:
+                grown[:len(table)] = table
+            table = _TABLES[q] = grown
+        missing = np.flatnonzero(np.isnan(table[lo:hi + 1])) + lo
+        if missing.size:
+            table[missing] = special.stdtrit(missing.astype(float), q)
+        return table
+
+
 def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     """Quantile ``q`` of the t distribution for each ``df`` (``inf`` = normal).
 
@@ -128,12 +150,17 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
         return np.asarray(_quantile(float(q), float(df)))
     if df.ndim == 2 and df.shape[1] and df.strides[1] == 0:  # one df per size, broadcast
         return np.broadcast_to(_quantiles(float(q), tuple(df[:, 0].tolist()))[:, None], df.shape)
-    if df.size and df.min() == df.max():  # no dropout: one df for every trial
-        return np.full(df.shape, _quantile(float(q), float(df.flat[0])))
+    lo, hi = (float(df.min()), float(df.max())) if df.size else (math.nan, math.nan)
+    if lo == hi:  # no dropout: one df for every trial
+        return np.full(df.shape, _quantile(float(q), lo))
     if df.ndim == 2 and df.shape[1] and (df == df[:, :1]).all():
         # (sizes, trials) without dropout: one df per size, the same in every block
         per_size = _quantiles(float(q), tuple(df[:, 0].tolist()))
         return np.broadcast_to(per_size[:, None], df.shape)
+    if 1 <= lo and hi <= _TABLE_DF:  # with dropout: whole df (patients - groups)
+        whole = df.astype(np.intp)
+        if (whole == df).all():  # look them up instead of sorting them out (np.unique)
+            return _integer_quantiles(float(q), int(lo), int(hi))[whole]
     uniq, inverse = np.unique(df, return_inverse=True)
     finite = np.where(np.isinf(uniq), 1.0, np.maximum(uniq, 1e-300))
     # special.stdtrit is what stats.t.ppf evaluates, without its per-call checks

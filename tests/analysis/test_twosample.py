@@ -243,3 +243,20 @@ def test_decide_masks_unanalysable_trials_and_adds_any_margin(margin, sided):
         np.testing.assert_array_equal(dec.reject_benefit, reject & (-stat > 0))
         np.testing.assert_allclose(dec.ci_low, e.estimate - half, rtol=1e-15)
         np.testing.assert_allclose(dec.ci_high, e.estimate + half, rtol=1e-15)
+
+
+def test_critical_values_of_whole_df_come_from_a_table_with_the_quantiles_of_scipy():
+    """With dropout a block's df are whole numbers varying by trial: they are
+    looked up in a table per quantile, grown as runs need it; fractional df
+    (Welch) and the normal (inf) are not."""
+    rng = np.random.default_rng(5)
+    for hi in (40, 400, 3000):  # the table grows
+        df = rng.integers(1, hi, size=(7, 50)).astype(float)
+        np.testing.assert_array_equal(critical_values(0.975, df), stats.t.ppf(0.975, df))
+    welch = rng.uniform(2.0, 60.0, size=30)
+    np.testing.assert_allclose(critical_values(0.95, welch), stats.t.ppf(0.95, welch),
+                               rtol=1e-13)
+    mixed = np.array([5.0, np.inf, 12.0])
+    np.testing.assert_allclose(critical_values(0.975, mixed),
+                               [stats.t.ppf(0.975, 5), stats.norm.ppf(0.975),
+                                stats.t.ppf(0.975, 12)], rtol=1e-13)

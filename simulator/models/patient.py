@@ -178,34 +178,35 @@ def _tiled_latent_moments(pain, rng, zx, k: int, mu_y, prefix) -> ArmMoments:
 
     The (trials, patients) block of normals is drawn a tile of trials at a
     time into the same small buffer and summed at once, while it is in the
-    core's cache: a generator fills an array in order, so the tiles hold
-    exactly the normals one block-sized draw would, and every sum is taken
-    row by row as on the whole block. Drawing a 3 MB block and reading it
-    back twice ran at 0.91 of the normal-draw rate, tiles at 0.95-0.96.
+    core's cache (the baseline's rows of the tile with it): a generator
+    fills an array in order, so the tiles hold exactly the normals one
+    block-sized draw would, and every sum is taken row by row, with a row's
+    sum independent of the other rows (moments.row_sums), as on the whole
+    block. Drawing a 3 MB block and reading it back twice ran at 0.91 of the
+    normal-draw rate, tiles at 0.95-0.96.
     """
     n, g = prefix.size, len(prefix.inverse)
     rows = _tile_rows(n)
-    sv, svv = np.empty((k, g)), np.empty((k, g))
-    suv = None if zx is None else np.empty((k, g))
+    # sums of v, v^2 (and u, u^2, u v with the baseline u), in centre's order
+    sums = [np.empty((k, g)) for _ in range(2 if zx is None else 5)]
     # One size (a run): sums straight into the outputs, without Prefix's copies.
     one = g == 1 and len(prefix.ends) == 1
     for start in range(0, k, rows):
         part = slice(start, min(k, start + rows))
         zy = rng.standard_normal(out=buffer("zy", (part.stop - start, n)))
-        if one:
-            row_sums(zy, out=sv[part, 0])
-            row_dots(zy, zy, out=svv[part, 0])
-            if zx is not None:
-                row_dots(zx[part], zy, out=suv[part, 0])
-            continue
-        sv[part] = prefix.sums(zy)
-        svv[part] = prefix.sums(zy, zy)
-        if zx is not None:
-            suv[part] = prefix.sums(zx[part], zy)
+        pairs = [(zy, None), (zy, zy)]
+        if zx is not None:  # the baseline's tile too, while it is in cache
+            x = zx[part]
+            pairs += [(x, None), (x, x), (x, zy)]
+        for total, (a, b) in zip(sums, pairs):
+            if not one:
+                total[part] = prefix.sums(a, b)
+            elif b is None:
+                row_sums(a, out=total[part, 0])
+            else:
+                row_dots(a, b, out=total[part, 0])
     m = prefix.counts(k)
-    if zx is None:
-        return _latent_of(pain, m, mu_y, centre(m, sv, svv))
-    return _latent_of(pain, m, mu_y, centre(m, sv, svv, prefix.sums(zx), prefix.sums(zx, zx), suv))
+    return _latent_of(pain, m, mu_y, centre(m, *sums))
 
 
 def _latent_moments(pain, zx, zy, mask, m, mu_y, prefix) -> ArmMoments:

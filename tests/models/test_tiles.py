@@ -72,6 +72,24 @@ def test_tiles_give_the_numbers_of_the_whole_block(monkeypatch, overrides, grid,
     np.testing.assert_array_equal(tiled[3], whole[3])
 
 
+@pytest.mark.parametrize("grid", [[(150, 150)], [(50, 50), (150, 150)]], ids=["one-size", "grid"])
+def test_tiles_of_a_large_block_give_its_numbers(monkeypatch, grid):
+    """4,100 trials of 150 patients (arrays large enough for multithreaded
+    BLAS; 4,100 is not a multiple of 8): tiles of 648 trials (the last one
+    short) against the whole block, row sums that do not depend on the rows
+    around them."""
+    s = make_scenario(**{"design.n_per_arm": 150, "pain.analysis": "ancova"})
+    draws = []
+    for withdraw in (False, True):
+        monkeypatch.setattr(patient, "_may_withdraw", lambda scenario, w=withdraw: w)
+        draw = simulate_patient_grid(s, 4100, np.random.default_rng(9), grid)
+        draws.append([dataclasses.astuple(arm) for arm in draw.arms])
+    for arm_t, arm_w in zip(*draws):
+        for a, b in zip(arm_t, arm_w):
+            if a is not None:
+                np.testing.assert_array_equal(np.broadcast_to(a, np.shape(b)), b)
+
+
 def test_tile_rows_are_whole_multiples_of_8_within_the_tile():
     assert patient._tile_rows(100) == 648
     assert patient._tile_rows(100) * 100 <= patient.TILE_VALUES

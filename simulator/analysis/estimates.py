@@ -192,7 +192,8 @@ def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) 
             # |t| > crit and t in the benefit direction (crit > 0: q > 1/2)
             reject_benefit = directed > crit
         else:
-            reject = reject_benefit = directed > crit
+            reject = directed > crit
+            reject_benefit = reject.copy()  # two arrays, as a two-sided test gives
         half = crit * est.se
         if not _is_zero(est.margin):
             half = half + est.margin

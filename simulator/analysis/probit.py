@@ -102,7 +102,7 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
     if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
         return None
     p, density = _terms(a + b * x)
-    cov = _inverse(*_moments(x, n * density**2 / (p * (1 - p))))
+    cov = _covariance(x, n * density**2 / (p * (1 - p)))
     return None if cov is None else ProbitFit(a=a, b=b, cov=cov)
 
 
@@ -112,27 +112,43 @@ def _terms(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.exp(-0.5 * eta * eta) / math.sqrt(2 * math.pi))
 
 
-def _moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
-    """``sum(w)``, ``sum(w x)`` and ``sum(w x^2)``: the information matrix of a line."""
-    wx = w * x
-    return float(w.sum()), float(wx.sum()), float(wx @ x)
+def _centred(x: np.ndarray, w: np.ndarray) -> tuple[float, float, np.ndarray, float] | None:
+    """``sum(w)``, the weighted mean of ``x``, ``x`` centred on it and ``sum(w (x - mean)^2)``;
+    None where the weights leave no spread (or are not finite).
 
-
-def _inverse(s0: float, s1: float, s2: float) -> np.ndarray | None:
-    """The inverse of ``[[s0, s1], [s1, s2]]``, or None where it is singular or not finite."""
-    det = s0 * s2 - s1 * s1
-    if not (math.isfinite(det) and det > 0):
+    Centring keeps the 2 x 2 normal equations well conditioned: their
+    determinant is ``sum(w) * sum(w (x - mean)^2)``, with no cancellation.
+    """
+    s0 = float(w.sum())
+    if not (math.isfinite(s0) and s0 > 0):
         return None
-    return np.array([[s2, -s1], [-s1, s0]]) / det
+    mean = float(w @ x) / s0
+    d = x - mean
+    sxx = float(w @ (d * d))
+    if not (math.isfinite(sxx) and sxx > 0):
+        return None
+    return s0, mean, d, sxx
 
 
 def _weighted_line(x: np.ndarray, w: np.ndarray, z: np.ndarray) -> tuple[float, float] | None:
     """Weighted least-squares intercept and slope of ``z`` on ``x`` (2 x 2 normal
     equations solved in closed form: a fit makes a few dozen of them); None where the
     weights leave them singular or not finite."""
-    s0, s1, s2 = _moments(x, w)
-    t0, t1 = float(w @ z), float((w * x) @ z)
-    det = s0 * s2 - s1 * s1
-    if not (math.isfinite(det) and det > 0 and math.isfinite(t0) and math.isfinite(t1)):
+    c = _centred(x, w)
+    if c is None:
         return None
-    return (s2 * t0 - s1 * t1) / det, (s0 * t1 - s1 * t0) / det
+    s0, mean, d, sxx = c
+    wz = w * z
+    slope = float(wz @ d) / sxx
+    intercept = float(wz.sum()) / s0 - slope * mean
+    return (intercept, slope) if math.isfinite(intercept) and math.isfinite(slope) else None
+
+
+def _covariance(x: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """The inverse of the information ``[[sum w, sum w x], [sum w x, sum w x^2]]``."""
+    c = _centred(x, w)
+    if c is None:
+        return None
+    s0, mean, _, sxx = c
+    return np.array([[1.0 / s0 + mean * mean / sxx, -mean / sxx],
+                     [-mean / sxx, 1.0 / sxx]])

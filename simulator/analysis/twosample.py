@@ -55,7 +55,7 @@ def student_t(mean_diff, ss_pooled, n0, n1) -> TrialEstimates:
     estimate = np.where(ok, mean_diff, np.nan)
     return TrialEstimates(estimate=estimate, se=np.where(ok, se, np.nan),
                           statistic=np.where(ok, safe_ratio(mean_diff, se), 0.0),
-                          df=np.where(ok, df, 1.0))
+                          df=np.broadcast_to(np.where(ok, df, 1.0), estimate.shape))
 
 
 def welch_t(mean_diff, ss0, ss1, n0, n1) -> TrialEstimates:

@@ -41,7 +41,7 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
     """One block of trials at every grid size from the model the design and path need."""
     if scenario.design.kind == "crossover":
         return simulate_crossover_grid(scenario, n_sims, rng, grid, params)
-    if path == FULL_DATA or (path == "patient" and needs_missing_path(scenario)):
+    if _full_data(scenario, path):
         return simulate_missing_grid(scenario, n_sims, rng, grid, params)
     if path == "aggregate":
         if len(grid) == 1 and scenario.design.kind != "multiarm":
@@ -52,11 +52,16 @@ def draw_sizes(scenario: Scenario, n_sims: int, rng: np.random.Generator, path: 
     return simulate_patient_grid(scenario, n_sims, rng, grid, params)
 
 
+def _full_data(scenario: Scenario, path: str) -> bool:
+    """Whether :func:`draw_sizes` draws from the full-data (withdrawal) model."""
+    return path == FULL_DATA or (path == "patient" and needs_missing_path(scenario))
+
+
 def draws_in_tiles(scenario: Scenario, path: str) -> bool:
-    """Whether :func:`draw_sizes` reaches the per-patient model's tiled draws
-    (:func:`~simulator.models.patient.tiles`)."""
+    """Whether :func:`draw_sizes` reaches the per-patient model (its last case) and its
+    tiled draws (:func:`~simulator.models.patient.tiles`)."""
     return (path == "patient" and scenario.design.kind != "crossover"
-            and not needs_missing_path(scenario) and tiles(scenario))
+            and not _full_data(scenario, path) and tiles(scenario))
 
 
 def analyse_draw(draw: Draw, scenario: Scenario, rng: np.random.Generator,

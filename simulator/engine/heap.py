@@ -14,17 +14,24 @@ memory kept; its draws alone 5.1 and 3.7 ms.
 Inside :func:`kept`, allocations up to 32 MB come from the heap (glibc's
 own ceiling for its dynamic threshold) and no free memory is trimmed. When
 the outermost :func:`kept` ends, the trim threshold goes back to twice the
-mmap threshold: the state glibc's dynamic rule puts the allocator in after
-freeing a 32 MB array, so afterwards free memory above 64 MB at the top of
-the heap goes back to the operating system at the next ``free``, as it
-would. (``malloc_trim`` at the end of a run would hand back the rest, but
+mmap threshold, 64 MB, so that free memory above that at the top of the
+heap goes back to the operating system at the next ``free``. What stays
+is lasting, for the whole process: glibc's dynamic threshold is off from
+the first run on (any ``mallopt`` turns it off), and the thresholds stay
+at 32 MB and 64 MB, the values that rule reaches after a 32 MB array is
+freed. (``malloc_trim`` at the end of a run would hand back the rest, but
 the next run would fault it in again: 3 ms a run, too much for a solve's
-short runs.) Where the C library is not glibc, nothing changes.
+short runs.)
+
+Nothing changes where the C library is not glibc, or where the user set
+glibc's own ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``
+(their choice stands), or ``TRIALSIM_KEEP_HEAP=0``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
 import threading
 from collections.abc import Iterator
@@ -44,10 +51,18 @@ _lock = threading.Lock()
 _depth = 0
 
 
+#: Environment variables that leave the allocator as it is.
+_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
 @lru_cache(maxsize=1)
 def _glibc():
-    """glibc's ``mallopt``, or None on another C library."""
+    """glibc's ``mallopt``, or None on another C library (or where the allocator is
+    the user's: see above)."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    if os.environ.get("TRIALSIM_KEEP_HEAP") == "0" or any(
+            name in os.environ for name in _USER_SETTINGS):
         return None
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc is loaded
@@ -68,7 +83,8 @@ def kept() -> Iterator[None]:
     """Keep freed memory in the process until the outermost ``kept`` ends (see above).
 
     Nested and concurrent uses (threads) share one setting: the last to
-    leave restores it. The numbers a run computes do not depend on it.
+    leave sets the trim threshold back to 64 MB. The numbers a run computes
+    do not depend on it.
     """
     global _depth
     if _glibc() is None:

@@ -44,9 +44,10 @@ def summary_bytes_per_size(scenario: Scenario) -> int:
     with every comparison run, per trial and size, two arms: 98 bytes for
     the follow-up score, 131 with dropout and Welch's test, 189 with dropout
     and three adverse events; 218 for ANCOVA, 282 with dropout and three
-    adverse events (change and Welch's test: the same). The rule below
-    covers each: 64 bytes an arm (128 when the baseline is analysed) and 32
-    an arm per adverse event.
+    adverse events (change and Welch's test: the same). The rule below is
+    above each: 64 bytes an arm (128 when the baseline is analysed), 16
+    more with dropout (the completers of every segment), and 32 an arm per
+    adverse event.
 
     Examples
     --------
@@ -55,8 +56,9 @@ def summary_bytes_per_size(scenario: Scenario) -> int:
     >>> summary_bytes_per_size(s)  # two arms, follow-up score, no adverse event
     128
     """
-    per_arm = 64 if scenario.pain.analysis == "followup" else 128
-    return len(scenario.design.arms) * (per_arm + 32 * len(scenario.adverse_events))
+    per_arm = (64 if scenario.pain.analysis == "followup" else 128) \
+        + (16 if scenario.dropout.rate > 0 else 0) + 32 * len(scenario.adverse_events)
+    return len(scenario.design.arms) * per_arm
 
 
 def simulate_aggregate(scenario: Scenario, n_sims: int, rng: np.random.Generator,

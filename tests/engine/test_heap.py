@@ -1,9 +1,9 @@
 """The kept heap: glibc's allocator keeps freed memory while a run lasts.
 
 ``heap.kept`` sets glibc's mmap and trim thresholds when the outermost use
-starts and sets the trim threshold back when it ends; nested and concurrent
-uses share one setting; elsewhere than glibc it does nothing. A run's
-numbers do not depend on it.
+starts and sets the trim threshold to 64 MB when it ends; nested and
+concurrent uses share one setting; elsewhere than glibc, or where the user
+set glibc's own variables or ``TRIALSIM_KEEP_HEAP=0``, it does nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from __future__ import annotations
 import platform
 import threading
 
-import numpy as np
-from conftest import make_scenario
+import pytest
 
-from simulator import simulate_grid
 from simulator.engine import heap
 
 
@@ -34,7 +32,7 @@ AFTER = [(heap.M_MMAP_THRESHOLD, heap.MMAP_THRESHOLD),
          (heap.M_TRIM_THRESHOLD, 2 * heap.MMAP_THRESHOLD)]
 
 
-def test_the_outermost_use_sets_and_restores_the_thresholds(monkeypatch):
+def test_the_outermost_use_sets_the_thresholds_and_then_the_64_mb_trim(monkeypatch):
     rec = Recorder()
     monkeypatch.setattr(heap, "_glibc", lambda: rec)
     with heap.kept():
@@ -78,9 +76,31 @@ def test_the_setting_is_restored_when_the_run_raises(monkeypatch):
     assert heap._depth == 0
 
 
-def test_glibc_is_found_where_it_is_the_c_library():
-    assert (heap._glibc() is not None) == (platform.system() == "Linux"
-                                           and platform.libc_ver()[0] == "glibc")
+@pytest.mark.skipif(not (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"),
+                    reason="glibc only")
+def test_glibcs_mallopt_takes_both_settings(monkeypatch):
+    for name in ("TRIALSIM_KEEP_HEAP", *heap._USER_SETTINGS):
+        monkeypatch.delenv(name, raising=False)
+    heap._glibc.cache_clear()
+    try:
+        mallopt = heap._glibc()
+        assert mallopt is not None
+        assert mallopt(heap.M_MMAP_THRESHOLD, heap.MMAP_THRESHOLD) == 1  # 1: accepted
+        assert mallopt(heap.M_TRIM_THRESHOLD, 2 * heap.MMAP_THRESHOLD) == 1
+    finally:
+        heap._glibc.cache_clear()
+
+
+@pytest.mark.parametrize("name, value", [("TRIALSIM_KEEP_HEAP", "0"),
+                                         ("MALLOC_TRIM_THRESHOLD_", "131072"),
+                                         ("MALLOC_MMAP_THRESHOLD_", "131072")])
+def test_the_users_own_settings_leave_the_allocator_alone(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    heap._glibc.cache_clear()
+    try:
+        assert heap._glibc() is None
+    finally:
+        heap._glibc.cache_clear()
 
 
 def test_elsewhere_than_glibc_nothing_is_called(monkeypatch):
@@ -88,14 +108,3 @@ def test_elsewhere_than_glibc_nothing_is_called(monkeypatch):
     with heap.kept():
         pass
     assert heap._depth == 0
-
-
-def test_a_run_gives_the_same_numbers_with_and_without_the_kept_heap(monkeypatch):
-    s = make_scenario(**{"dropout.rate": 0.1, "pain.analysis": "ancova"})
-    kept = simulate_grid(s, [20, 40, 60], n_sims=3000, seed=5, path="aggregate")
-    monkeypatch.setattr(heap, "_glibc", lambda: None)
-    plain = simulate_grid(s, [20, 40, 60], n_sims=3000, seed=5, path="aggregate")
-    for a, b in zip(kept, plain):
-        assert a.power.value == b.power.value
-        assert a.mean_estimate == b.mean_estimate
-    assert np.isfinite([r.power.value for r in kept]).all()

@@ -388,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     solve_jobs.append(("(b) flagship ketamine IV", load_scenario(FLAGSHIP), "patient"))
     for i, (label, s, path) in enumerate(solve_jobs, 1):
         t_solve, res, split, spread, results, t_one, p_one, n_star = solve(s, n_sims, path)
-        solve_rows.append((label, path, t_solve, t_one, p_one, res, split, spread, results))
+        solve_rows.append((label, path, t_solve, t_one, p_one, res, split, spread, results,
+                           n_star))
         print(f"  [2.{i}] {label:26s} solve {t_solve:7.3f} s  one at n={n_star} "
               f"{t_one:7.3f} s", flush=True)
 
@@ -425,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'target':>7s} {'':>6s}")
     print("-" * 120)
     ratios = {}
-    for label, path, t_solve, t_one, p_one, res, split, _, _ in solve_rows:
+    for label, path, t_solve, t_one, p_one, res, split, *_ in solve_rows:
         ratio = ratios[label] = t_solve / t_one
         width = (res.n_range[1] - res.n_range[0]) / res.n_per_arm
         closed = str(res.analytic_n_per_arm) if res.analytic_n_per_arm is not None else "-"
@@ -441,12 +442,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   every range within 2 % of n* (+ the rounding of its ends), at every seed: "
           f"{verdict(widths_ok)}")
     print(f"   (each solve: the median of {SOLVE_SEEDS} seeds, each the best of {SOLVE_ROUNDS} "
-          f"rounds alternating with the run at n*; ratios of "
+          f"rounds alternating with the run at n* (the n* of the untimed first solve, seed "
+          f"{SEED}: " + ", ".join(str(row[9]) for row in solve_rows) + "); ratios of "
           f"the fastest and slowest seed: " + ", ".join(
               f"{lo / row[3]:.2f}-{hi / row[3]:.2f}x" for row in solve_rows
               for lo, hi in [row[7]]) + ")")
     print("\n   time split of each solve (wrapped functions of the solve)")
-    for label, path, t_solve, t_one, p_one, res, split, _, _ in solve_rows:
+    for label, path, t_solve, t_one, p_one, res, split, *_ in solve_rows:
         parts = [(f"{split.n_runs} independent runs, {split.trials:,} trials", split.runs),
                  ("coarse bracketing curve", split.bracket),
                  ("closed forms (guess, exact n, inflation rule)", split.closed),

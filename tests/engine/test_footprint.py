@@ -25,6 +25,20 @@ AES = {"nausea": {"placebo_risk": 0.1, "risk_ratio": 2.0},
        "any": {"placebo_risk": 0.5, "risk_ratio": 1.5}}
 
 
+def block_peak(s, sizes: list[int], path: str) -> tuple[int, int]:
+    """The layout's block size for a grid, and the peak bytes of one such block."""
+    k = block_size(bytes_per_trial(s, path, len(sizes)))
+    # every comparison run (their passes hold memory too), no closed forms (slow, not memory)
+    options = dict(path=path, closed_forms=False, comparisons=True)
+    simulate_grid(s, sizes, n_sims=64, seed=1, **options)  # warm caches
+    tracemalloc.start()
+    try:
+        simulate_grid(s, sizes, n_sims=k, seed=2, **options)
+        return k, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("path, overrides, sizes", [
     ("aggregate", {"pain.analysis": "followup"}, list(range(2, 201))),
     ("aggregate", {"pain.analysis": "followup", "dropout.rate": 0.1, "analysis.test": "welch"},
@@ -40,18 +54,8 @@ def test_a_blocks_peak_memory_is_within_its_budget(path, overrides, sizes):
     s = make_scenario(**{"design.n_per_arm": 200, **overrides})
     if path == "patient":
         assert draws_in_tiles(s, path) == ("pain.bounded" not in overrides)
-    per_trial = bytes_per_trial(s, path, len(sizes))
-    k = block_size(per_trial)
-    budget = per_trial * k
-    # every comparison run (their passes hold memory too), no closed forms (slow, not memory)
-    options = dict(path=path, closed_forms=False, comparisons=True)
-    simulate_grid(s, sizes, n_sims=64, seed=1, **options)  # warm caches
-    tracemalloc.start()
-    try:
-        simulate_grid(s, sizes, n_sims=k, seed=2, **options)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    k, peak = block_peak(s, sizes, path)
+    budget = bytes_per_trial(s, path, len(sizes)) * k
     assert peak <= budget, f"block of {k:,}: peak {peak:,} bytes > budget {budget:,}"
 
 
@@ -63,14 +67,5 @@ def test_a_flagship_like_block_fits_the_32_mb_budget():
     would change the blocks, and so the numbers, of flagship solves.)"""
     s = make_scenario(**{"design.n_per_arm": 200, "pain.analysis": "ancova",
                          "dropout.rate": 0.1, "pain.bounded": True, "adverse_events": AES})
-    sizes = list(range(10, 201, 10))
-    k = block_size(bytes_per_trial(s, "patient", len(sizes)))
-    options = dict(path="patient", closed_forms=False, comparisons=True)
-    simulate_grid(s, sizes, n_sims=64, seed=1, **options)
-    tracemalloc.start()
-    try:
-        simulate_grid(s, sizes, n_sims=k, seed=2, **options)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    k, peak = block_peak(s, list(range(10, 201, 10)), "patient")
     assert peak <= BLOCK_BYTES, f"block of {k:,}: peak {peak:,} bytes > {BLOCK_BYTES:,}"

@@ -143,7 +143,8 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     """Quantile ``q`` of the t distribution for each ``df`` (``inf`` = normal).
 
     Degrees of freedom take few distinct values in a simulation, so the
-    quantile is computed once per distinct value (and cached).
+    quantile is computed once per distinct value and cached: one per size
+    without dropout, and with it a table over whole df per quantile.
     """
     df = np.asarray(df, dtype=float)
     if df.ndim == 0:
@@ -220,8 +221,8 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     >>> safe_ratio(np.array([1.0, -3.0]), np.array([2.0, 4.0])).tolist()
     [0.5, -0.75]
     """
-    # One masked division: 8x faster than where(den > 0, num / where(den > 0, den, 1), 0)
-    # on a (199, 256) block, with the same values.
+    # A plain division where every denominator is positive (the usual case), else one
+    # masked division into zeros: the values of where(den > 0, num / ..., 0), with less work.
     den = np.asarray(den)
     positive = den > 0
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -218,7 +218,8 @@ def test_counts_the_same_in_every_trial_give_the_numbers_of_full_counts():
     np.testing.assert_array_equal(crit, stats.t.ppf(0.975, np.array(every.df.T)))
 
 
-@pytest.mark.parametrize("margin", [0.0, np.broadcast_to(0.0, (3, 5)), np.broadcast_to(0.25, (3, 5)),
+@pytest.mark.parametrize("margin", [0.0, np.broadcast_to(0.0, (3, 5)),
+                                    np.broadcast_to(0.25, (3, 5)),
                                     np.linspace(0.0, 0.5, 15).reshape(3, 5)],
                          ids=["scalar-0", "broadcast-0", "broadcast-0.25", "per-trial"])
 @pytest.mark.parametrize("sided", [1, 2])

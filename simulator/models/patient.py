@@ -191,9 +191,10 @@ def _tiled_latent_moments(pain, rng, zx, k: int, mu_y, prefix) -> ArmMoments:
     sums = [np.empty((k, g)) for _ in range(2 if zx is None else 5)]
     # One size (a run): sums straight into the outputs, without Prefix's copies.
     one = g == 1 and len(prefix.ends) == 1
+    tile = buffer("zy", (min(rows, k), n))  # the last tile uses its first rows
     for start in range(0, k, rows):
         part = slice(start, min(k, start + rows))
-        zy = rng.standard_normal(out=buffer("zy", (part.stop - start, n)))
+        zy = rng.standard_normal(out=tile[:part.stop - start])
         pairs = [(zy, None), (zy, zy)]
         if zx is not None:  # the baseline's tile too, while it is in cache
             x = zx[part]

@@ -54,7 +54,7 @@ def tiles(scenario: Scenario) -> bool:
     """Whether :func:`simulate_patient_grid` draws the follow-up in tiles: unbounded
     scores without responders, where nobody can withdraw."""
     pain = scenario.pain
-    return not (pain.bounded or pain.is_responder or _may_withdraw(scenario))
+    return not (pain.bounded or pain.is_responder or scenario.dropout.any)
 
 
 def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Generator,
@@ -119,11 +119,6 @@ def simulate_patient_grid(scenario: Scenario, n_sims: int, rng: np.random.Genera
             arms.append(_latent_moments(pain, zx, zy, mask, m, mu_y, prefix))
     return Draw(analysis=pain.analysis, arms=tuple(arms), completers=tuple(completers),
                 ae_counts={k: tuple(v) for k, v in ae_counts.items()})
-
-
-def _may_withdraw(scenario: Scenario) -> bool:
-    """Whether any patient may leave before follow-up (a completion mask is drawn)."""
-    return scenario.dropout.rate > 0 or any(q > 0 for q in scenario.dropout.after_ae.values())
 
 
 def _withdrawals(rng, scenario: Scenario, k: int, n: int, risk):

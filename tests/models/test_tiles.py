@@ -7,7 +7,7 @@ normals a tile of trials at a time and sums each tile while it is in cache
 an array in order and every sum is row by row, so the moments must be
 exactly those of the whole block drawn at once and reduced afterwards,
 which is the path every scenario with withdrawal takes. These tests force
-that path (``_may_withdraw`` patched to True: still nobody withdraws, the
+that path (``tiles`` patched to False: still nobody withdraws, the
 mask stays None) and compare, with tiles of 8 trials (many tiles, the last
 one short) and of the whole block, over the model variants that tile.
 """
@@ -52,11 +52,11 @@ def _draw(s, grid, params=None):
 ], ids=["followup", "ancova", "change-truncated", "ancova-per-trial-effect-ae"])
 def test_tiles_give_the_numbers_of_the_whole_block(monkeypatch, overrides, grid, tile):
     s = make_scenario(**{"design.n_per_arm": 40, **overrides})
-    assert not patient._may_withdraw(s)
+    assert patient.tiles(s)
     params = "per-trial" if "adverse_events" in overrides else None
     monkeypatch.setattr(patient, "TILE_VALUES", tile)
     tiled = _draw(s, grid, params)
-    monkeypatch.setattr(patient, "_may_withdraw", lambda scenario: True)
+    monkeypatch.setattr(patient, "tiles", lambda scenario: False)
     whole = _draw(s, grid, params)
     for arm_t, arm_w in zip(tiled[0], whole[0]):
         for a, b in zip(arm_t, arm_w):
@@ -81,7 +81,7 @@ def test_tiles_of_a_large_block_give_its_numbers(monkeypatch, grid):
     s = make_scenario(**{"design.n_per_arm": 150, "pain.analysis": "ancova"})
     draws = []
     for withdraw in (False, True):
-        monkeypatch.setattr(patient, "_may_withdraw", lambda scenario, w=withdraw: w)
+        monkeypatch.setattr(patient, "tiles", lambda scenario, w=withdraw: not w)
         draw = simulate_patient_grid(s, 4100, np.random.default_rng(9), grid)
         draws.append([dataclasses.astuple(arm) for arm in draw.arms])
     for arm_t, arm_w in zip(*draws):
@@ -90,18 +90,17 @@ def test_tiles_of_a_large_block_give_its_numbers(monkeypatch, grid):
                 np.testing.assert_array_equal(np.broadcast_to(a, np.shape(b)), b)
 
 
-def test_tile_rows_are_whole_multiples_of_8_within_the_tile():
-    assert patient._tile_rows(100) == 648
-    assert patient._tile_rows(100) * 100 <= patient.TILE_VALUES
-    assert patient._tile_rows(10**6) == 8  # at least 8 rows, however wide the arm
+@pytest.mark.parametrize("n", [1, 7, 100, 150, 8191, 10**6])
+def test_tile_rows_are_the_most_whole_multiples_of_8_within_the_tile(n):
+    rows = patient._tile_rows(n)
+    assert rows % 8 == 0 and rows >= 8
+    assert rows == 8 or rows * n <= patient.TILE_VALUES < (rows + 8) * n
 
 
-def test_only_unmasked_unbounded_arms_tile():
-    assert not patient._may_withdraw(make_scenario())
-    assert patient._may_withdraw(make_scenario(**{"dropout.rate": 0.1}))
-    assert not patient._may_withdraw(make_scenario(adverse_events=NAUSEA))
-    assert patient._may_withdraw(make_scenario(adverse_events=NAUSEA,
-                                               **{"dropout.after_ae": {"nausea": 0.5}}))
+def test_withdrawal_after_an_adverse_event_stops_the_tiles():
+    assert patient.tiles(make_scenario(adverse_events=NAUSEA))
+    assert not patient.tiles(make_scenario(adverse_events=NAUSEA,
+                                           **{"dropout.after_ae": {"nausea": 0.5}}))
 
 
 @pytest.mark.parametrize("overrides, tiled", [

@@ -109,15 +109,6 @@ def _quantile(q: float, df: float) -> float:
     return float(stats.norm.ppf(q) if math.isinf(df) else stats.t.ppf(q, df))
 
 
-@lru_cache(maxsize=64)
-def _quantiles(q: float, dfs: tuple[float, ...]) -> np.ndarray:
-    """Quantile ``q`` at each of ``dfs`` (read-only; a curve's sizes ask for the same ones
-    block after block)."""
-    out = critical_values(q, np.array(dfs))
-    out.flags.writeable = False
-    return out
-
-
 _TABLE_DF = 1 << 20  # whole df up to this are looked up in a table per quantile
 _TABLES: dict[float, np.ndarray] = {}
 _TABLES_LOCK = threading.Lock()
@@ -149,15 +140,17 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     df = np.asarray(df, dtype=float)
     if df.ndim == 0:
         return np.asarray(_quantile(float(q), float(df)))
+
+    def by_size() -> np.ndarray:  # (sizes, trials), one df per size: the sizes' quantiles
+        return np.broadcast_to(critical_values(q, df[:, 0])[:, None], df.shape)
+
     if df.ndim == 2 and df.shape[1] and df.strides[1] == 0:  # one df per size, broadcast
-        return np.broadcast_to(_quantiles(float(q), tuple(df[:, 0].tolist()))[:, None], df.shape)
+        return by_size()
     lo, hi = (float(df.min()), float(df.max())) if df.size else (math.nan, math.nan)
     if lo == hi:  # no dropout: one df for every trial
         return np.full(df.shape, _quantile(float(q), lo))
-    if df.ndim == 2 and df.shape[1] and (df == df[:, :1]).all():
-        # (sizes, trials) without dropout: one df per size, the same in every block
-        per_size = _quantiles(float(q), tuple(df[:, 0].tolist()))
-        return np.broadcast_to(per_size[:, None], df.shape)
+    if df.ndim == 2 and df.shape[1] and (df == df[:, :1]).all():  # no dropout, a curve
+        return by_size()
     if 1 <= lo and hi <= _TABLE_DF:  # with dropout: whole df (patients - groups)
         whole = df.astype(np.intp)
         if (whole == df).all():  # look them up instead of sorting them out (np.unique)

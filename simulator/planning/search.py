@@ -22,7 +22,8 @@ from .curves import power_curve
 from .metric import Metric
 from .simulate import ProgressCallback, simulate_grid
 
-__all__ = ["Search", "counts_events", "child_seed", "POINTS", "ROUNDS", "MAX_RUNS"]
+__all__ = ["Search", "counts_events", "child_seed", "whole_range", "POINTS", "ROUNDS",
+           "MAX_RUNS"]
 
 POINTS = 5  # sizes run per round
 ROUNDS = 8
@@ -38,6 +39,24 @@ def counts_events(scenario: Scenario, metric: Metric) -> bool:
     """
     return metric.kind == "harm" or (metric.kind in ("power", "power_benefit", "assurance")
                                      and scenario.pain.is_responder)
+
+
+def whole_range(lo: float, hi: float) -> tuple[int, int]:
+    """The whole sizes ``n*`` can be when the crossing point lies in ``[lo, hi]``.
+
+    ``n*`` is the smallest whole n at which the metric reaches the target:
+    the crossing point rounded up. So the range is ``lo`` and ``hi`` rounded
+    up (not ``lo`` rounded down, a size that cannot be the answer), and it
+    covers ``n*`` whenever ``[lo, hi]`` covers the crossing point.
+
+    Examples
+    --------
+    >>> whole_range(120.3, 122.6)
+    (121, 123)
+    >>> whole_range(121.0, 122.0)
+    (121, 122)
+    """
+    return math.ceil(lo - 1e-9), math.ceil(hi - 1e-9)
 
 
 def child_seed(seed: int, *key: int) -> int:
@@ -142,11 +161,15 @@ class Search:
                 lo_n, hi_n = self.shift(lo_n, hi_n)
                 continue
             width, wanted_width = hi - lo, self.wanted_width(n_hat)
-            if width <= wanted_width or self.trials >= MAX_RUNS * self.n_sims:
+            first, last = whole_range(lo, hi)
+            if last - first <= wanted_width or self.trials >= MAX_RUNS * self.n_sims:
                 return fit, n_hat, lo, hi
             lo_n, hi_n = max(2.0, lo - 0.25 * width), min(float(self.n_max), hi + 0.25 * width)
             used = sum(t for n, _, t in self.runs if 0.5 * n_hat <= n <= 2 * n_hat)
-            wanted = used * ((width / (0.9 * wanted_width)) ** 2 - 1)
+            # Narrow enough but for the rounding to whole patients: a width of
+            # floor(wanted) rounds within it wherever the range falls.
+            goal = wanted_width if width > wanted_width else math.floor(wanted_width)
+            wanted = used * ((width / (0.9 * goal)) ** 2 - 1)
             budget = MAX_RUNS * self.n_sims - self.trials
             per_point = int(min(max(wanted, POINTS * 100), budget) // POINTS) + 1
         if fit is None:

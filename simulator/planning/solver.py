@@ -41,7 +41,7 @@ from .closed import completion_probabilities
 from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smallest_n
 from .metric import Metric
 from .reachable import check_reachable
-from .search import Search, child_seed, counts_events
+from .search import Search, child_seed, counts_events, whole_range
 from .simulate import ProgressCallback, simulate
 from .unblinding import has_unblinding, null_effect
 
@@ -112,8 +112,9 @@ class SampleSize:
     expected_completers : float
         Expected patients with a primary outcome, all arms.
     n_range : tuple of int
-        The 95 % confidence interval of the n at which the metric reaches the
-        target, from the Monte Carlo error of the fit (integers around it).
+        The 95 % confidence interval of ``n_per_arm``, from the Monte Carlo
+        error of the fit: the interval of the crossing point with both ends
+        rounded up, as ``n_per_arm`` is (:func:`~.search.whole_range`).
     achieved, achieved_se : float
         The fitted metric at ``n_per_arm`` and its standard error.
     analytic_n_per_arm : int or None
@@ -127,7 +128,7 @@ class SampleSize:
     n_tolerance : float
         The widest range accepted, as a share of n.
     converged : bool
-        Whether the range came within ``n_tolerance`` of n, or 2 patients
+        Whether ``n_range`` came within ``n_tolerance`` of n, or 2 patients
         where that is more (else the solve stopped at its budget of trials;
         see ``notes``).
     evaluations : tuple of (int, int, int)
@@ -347,9 +348,10 @@ def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float
         achieved, achieved_se = est.value, est.se
     else:
         achieved, achieved_se = fit.probability(math.sqrt(n_star))
-    converged = hi - lo <= search.wanted_width(n_hat)
+    first, last = whole_range(lo, hi)
+    converged = last - first <= search.wanted_width(n_hat)
     notes = () if converged else (
-        f"the range is {100 * (hi - lo) / n_hat:.1f} % of n, wider than the tolerance "
+        f"the range is {100 * (last - first) / n_hat:.1f} % of n, wider than the tolerance "
         f"{100 * search.n_tolerance:g} %, after {search.trials:,} trials (the budget)",)
     at = at_n(scenario, n_star)
     keep = completion_probabilities(at)
@@ -357,7 +359,7 @@ def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float
     return SampleSize(
         metric=str(search.metric), target=search.target, n_per_arm=n_star, group_sizes=sizes,
         n_total=sum(sizes), expected_completers=float(sum(n * c for n, c in zip(sizes, keep))),
-        n_range=(max(2, math.floor(lo)), min(n_max, max(n_star, math.ceil(hi)))),
+        n_range=(max(2, min(n_star, first)), min(n_max, max(n_star, last))),
         achieved=achieved,
         achieved_se=achieved_se, analytic_n_per_arm=analytic_n,
         analytic_method=method if analytic_n is not None else None,

@@ -189,7 +189,7 @@ class Search:
         root = fit.root(self.target)[0]
         if math.isfinite(root) and root > 0:  # refit on the runs near this answer
             near = [r for r in self.runs if 0.25 * root**2 <= r[0] <= 4 * root**2]
-            if len({r[0] for r in near}) >= 2:
+            if len(near) < len(self.runs) and len({r[0] for r in near}) >= 2:
                 fit = fit_probit(*self.arrays(near))
         if fit is None:
             return None, 0.0, 0.0, 0.0

@@ -99,7 +99,8 @@ def _add_size(verbs: Verbs) -> None:
                            "(default) or on the effect as observed, expectancy bias included; "
                            "both answers are shown")
     size.add_argument("--json", metavar="FILE", help="write JSON ('-' = stdout)")
-    size.add_argument("--plot", metavar="FILE.png", help="save the refining curve")
+    size.add_argument("--plot", metavar="FILE.png",
+                      help="save a curve around the answer, with its range marked")
     size.set_defaults(handler="commands_planning:cmd_size")
 
 

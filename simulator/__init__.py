@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from .planning.value import optimal_design, value_of_information
     from .planning.value_results import OptimalDesign, ValuePoint, ValueResult
     from .spec import DecisionSpec
-    from .analysis.sequential_estimates import median_unbiased_z, stagewise_pvalue
+    from .analysis.sequential_estimates import final_interval_z, median_unbiased_z, stagewise_pvalue
     from .planning.adaptive import PromisingZone, promising_zone_power, simulate_promising_zone
 
 #: Each public name and the module that defines it, imported on first use
@@ -135,6 +135,7 @@ _LAZY: dict[str, str] = {
     "ValueResult": ".planning.value_results",
     "DecisionSpec": ".spec",
     "median_unbiased_z": ".analysis.sequential_estimates",
+    "final_interval_z": ".analysis.sequential_estimates",
     "stagewise_pvalue": ".analysis.sequential_estimates",
     "PromisingZone": ".planning.adaptive",
     "promising_zone_power": ".planning.adaptive",

@@ -104,6 +104,15 @@ def _common_rows(result: SimulationResult) -> list[str]:
         lines.append(f"{'Median-unbiased estimate':<27}{mue.value:>+12.3f}{mue.se:>9.3f}   "
                      f"(bias {bias.value:+.3f}, MC SE {bias.se:.3f}; stage-wise ordering, "
                      "as rpact's getFinalConfidenceInterval)")
+    final, naive = part.final_ci_coverage, part.naive_ci_coverage_at_stop
+    if final is not None and naive is not None:
+        level = pct(1.0 - 2.0 * result.alpha / result.sided)
+        lines += [f"{'Final CI covers the truth':<27}{pct(final.value):>12}"
+                  f"{fmt(100 * final.se, '>7.2f')} %   ({level} stage-wise interval, mean "
+                  f"width {fmt(part.final_ci_width.value, '.3f')})",
+                  f"{'Naive CI at stopping':<27}{pct(naive.value):>12}"
+                  f"{fmt(100 * naive.se, '>7.2f')} %   (the fixed-design {level} interval of "
+                  "the look, ignoring the stopping rule)"]
     if part.reject_ignoring_futility.value != result.power.value:
         lines.append(f"{'Rejects, futility ignored':<27}"
                      f"{pct(part.reject_ignoring_futility.value):>12}   (if the "

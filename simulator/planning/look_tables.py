@@ -1,4 +1,4 @@
-"""What the interim collector reads off per trial: median-unbiased estimates, conditional power.
+"""What the interim collector reads off per trial: stage-wise estimates and intervals, conditional power.
 
 The tables of :mod:`simulator.analysis.sequential_estimates` are built once
 per design (cached) and read per trial from its t statistic: with one df for
@@ -17,31 +17,32 @@ import numpy as np
 
 from .._lazy import special
 from ..analysis.estimates import z_of_t
-from ..analysis.sequential_estimates import (ConditionalPowerTable, MedianUnbiasedTable,
-                                              conditional_power_table, median_unbiased_table)
+from ..analysis.sequential_estimates import (ConditionalPowerTable, StagewiseTable,
+                                              conditional_power_table, stagewise_table)
 from ..engine.sample import TrialSample
 from ..spec.interim import InterimSpec, sequential_design
 from ..spec.scenario import Scenario
 
-__all__ = ["LookTables", "look_tables", "read_off", "median_unbiased_at_stop",
+__all__ = ["LookTables", "look_tables", "read_off", "StagewiseAtStop", "stagewise_at_stop",
            "conditional_power_sums"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LookTables:
-    """What the collector reads off per trial: median-unbiased estimates, conditional power.
+    """What the collector reads off per trial: stage-wise estimates and intervals,
+    conditional power.
 
     Compared (and hashed) by identity: one per design, cached.
     """
 
-    median: MedianUnbiasedTable
+    stagewise: StagewiseTable
     power: ConditionalPowerTable
 
 
 @lru_cache(maxsize=16)
 def _tables(interim: InterimSpec, alpha: float, sided: int) -> LookTables:
     design = sequential_design(interim, alpha, sided)
-    return LookTables(median=median_unbiased_table(design), power=conditional_power_table(design))
+    return LookTables(stagewise=stagewise_table(design), power=conditional_power_table(design))
 
 
 def look_tables(scenario: Scenario) -> LookTables:
@@ -64,8 +65,8 @@ def _on_t(tables: LookTables, look: int, df: float, what: str) -> tuple[float, f
 
 
 def _lookup(tables: LookTables, look: int, z: np.ndarray, what: str) -> np.ndarray:
-    if what == "median":
-        return tables.median.lookup(look, z)
+    if what in ("median", "lower", "upper"):
+        return tables.stagewise.lookup(look, z, what)
     return tables.power.lookup(look, z)[0 if what == "design" else 1]
 
 
@@ -83,7 +84,8 @@ def _one_df(est) -> float | None:
 
 def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int, look: int,
              what: tuple[str, ...]) -> list[np.ndarray]:
-    """Each of ``what`` (median, design, trend) at ``look`` for trials ``at``, from their t.
+    """Each of ``what`` (median, lower, upper, design, trend) at ``look`` for trials ``at``,
+    from their t.
 
     A trial's z is its t statistic's p-value as a normal quantile (benefit
     positive). With one df for every trial of the look, the values are read
@@ -115,26 +117,47 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
     return out
 
 
-def median_unbiased_at_stop(samples: list[TrialSample], stop_at: np.ndarray, sign: int,
-                            tables: LookTables) -> np.ndarray:
-    """Each trial's median-unbiased estimate (stage-wise ordering) at the look it stopped.
+@dataclass(frozen=True, slots=True)
+class StagewiseAtStop:
+    """Each trial's stage-wise estimate and final interval at the look it stopped (effects).
 
-    At the first look, the estimate itself (as rpact); later, the table's
-    estimate of the mean of ``Z`` at the trial's ``z``, times its standard
-    error, in the effect's direction.
+    NaN where the trial could not be analysed at that look.
     """
-    out = np.array(samples[0].primary.estimate, float)
+
+    median: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def stagewise_at_stop(samples: list[TrialSample], stop_at: np.ndarray, sign: int,
+                      tables: LookTables, alpha_side: float) -> StagewiseAtStop:
+    """Each trial's median-unbiased estimate and final ``1 - 2 alpha_side`` interval
+    (stage-wise ordering) at the look it stopped.
+
+    At the first look, the estimate itself and the estimate -+ ``z_{1-alpha_side}``
+    standard errors (as rpact); later, the table's values of the mean of ``Z``
+    at the trial's ``z``, times its standard error, in the effect's direction
+    (with benefit negative, the interval's ends swap).
+    """
+    first = samples[0].primary
+    est = np.array(first.estimate, float)
+    half = float(special.ndtri(1.0 - alpha_side)) * np.asarray(first.se, float)
+    out = StagewiseAtStop(median=est, lower=est - half, upper=est + half)
     for j in range(1, len(samples)):
         at = np.flatnonzero(stop_at == j)
         if at.size == 0:
             continue
-        est = samples[j].primary
-        valid = np.asarray(est.valid)[at]
+        look = samples[j].primary
+        valid = np.asarray(look.valid)[at]
         if not valid.all():  # a trial not analysable at its last look has no estimate
-            out[at[~valid]] = np.nan
+            for a in (out.median, out.lower, out.upper):
+                a[at[~valid]] = np.nan
             at = at[valid]
-        mu, = read_off(tables, samples[j], at, sign, j, ("median",))
-        out[at] = sign * mu * np.asarray(est.se, float)[at]
+        mu, low, high = read_off(tables, samples[j], at, sign, j, ("median", "lower", "upper"))
+        se = sign * np.asarray(look.se, float)[at]
+        out.median[at] = mu * se
+        out.lower[at], out.upper[at] = (low * se, high * se) if sign > 0 else (high * se,
+                                                                                low * se)
     return out
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import special
-from ..analysis.estimates import z_of_t
+from ..analysis.estimates import critical_values, z_of_t
 from ..analysis.sequential import SequentialDesign
 from ..engine.kernel import ChunkContext
 from ..engine.looks import look_sizes
@@ -38,13 +38,12 @@ from ..mc import MonteCarloMean, MonteCarloProbability
 from ..spec.scenario import Scenario
 from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign, harm_by_arm
-from .look_tables import (LookTables, conditional_power_sums, look_tables,
-                          median_unbiased_at_stop)
+from .look_tables import LookTables, conditional_power_sums, look_tables, stagewise_at_stop
 from .plan import Plan, Point
 from .sequential_part import SequentialPart, estimates_part
 
 __all__ = ["SequentialCollector", "SequentialReject", "SequentialPart", "Sequential", "look_z",
-           "t_bound", "look_tables", "median_unbiased_at_stop"]
+           "t_bound", "look_tables", "stagewise_at_stop"]
 
 
 def look_z(sample: TrialSample, sign: int) -> np.ndarray:
@@ -98,11 +97,18 @@ def t_bound(df: np.ndarray, z: float) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class SequentialCollector:
-    """Trial-by-trial stopping at the design's boundaries, counted per look."""
+    """Trial-by-trial stopping at the design's boundaries, counted per look.
+
+    With ``tables`` it also sums each trial's stage-wise estimate, counts the
+    trials whose final interval (and whose fixed-design interval at the look
+    they stopped) covers ``truth``, and sums the conditional power at each
+    interim look.
+    """
 
     scenario: Scenario
     design: SequentialDesign
     tables: LookTables | None = None
+    truth: float = 0.0
     per_look = True
 
     def __call__(self, samples: list[TrialSample], chunk: ChunkContext) -> dict[str, Any]:
@@ -159,17 +165,44 @@ class SequentialCollector:
 
     def _estimates(self, samples: list[TrialSample], stop_at: np.ndarray,
                    going: list[np.ndarray], sign: int) -> dict[str, Any]:
-        """Sums of the median-unbiased estimates and of each look's conditional power."""
-        mue = median_unbiased_at_stop(samples, stop_at, sign, self.tables)
+        """Sums of the stage-wise estimates, the intervals' coverage and width, and each
+        look's conditional power."""
+        d = self.design
+        stage = stagewise_at_stop(samples, stop_at, sign, self.tables, d.alpha / d.sided)
+        mue = stage.median
         ok = np.isfinite(mue)
-        out: dict[str, Any] = {"seq_mue": float(mue[ok].sum()),
-                               "seq_mue2": float(np.einsum("i,i->", mue[ok], mue[ok])),
-                               "seq_mue_valid": int(ok.sum())}
+        width = stage.upper[ok] - stage.lower[ok]
+        out: dict[str, Any] = {
+            "seq_mue": float(mue[ok].sum()),
+            "seq_mue2": float(np.einsum("i,i->", mue[ok], mue[ok])),
+            "seq_mue_valid": int(ok.sum()),
+            "seq_fci_covered": int(((stage.lower[ok] <= self.truth)
+                                    & (self.truth <= stage.upper[ok])).sum()),
+            "seq_fci_width": float(width.sum()),
+            "seq_fci_width2": float(np.einsum("i,i->", width, width)),
+            **self._naive_coverage(samples, stop_at)}
         sums = np.array([conditional_power_sums(samples[j], g, j, sign, self.tables)
                          for j, g in enumerate(going)]).reshape(len(going), 5)
         out.update(seq_cp_n=sums[:, 0], seq_cp_design=sums[:, 1], seq_cp_design2=sums[:, 2],
                    seq_cp_trend=sums[:, 3], seq_cp_trend2=sums[:, 4])
         return out
+
+    def _naive_coverage(self, samples: list[TrialSample], stop_at: np.ndarray
+                        ) -> dict[str, int]:
+        """Trials whose fixed-design interval at the look they stopped covers the truth,
+        among those analysable there."""
+        d, covered, valid = self.design, 0, 0
+        for j, sample in enumerate(samples):
+            at = np.flatnonzero((stop_at == j) & np.asarray(sample.primary.valid))
+            if at.size == 0:
+                continue
+            est = sample.primary
+            df = np.broadcast_to(np.asarray(est.df, float), np.shape(est.estimate))[at]
+            half = critical_values(1.0 - d.alpha / d.sided, df) * np.asarray(est.se, float)[at]
+            covered += int((np.abs(np.asarray(est.estimate, float)[at] - self.truth)
+                            <= half).sum())
+            valid += at.size
+        return {"seq_naive_covered": covered, "seq_naive_valid": valid}
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +227,8 @@ class Sequential:
         if plan.scenario.interim is None:
             return {}
         design = design_of(plan.scenario)
-        collect = SequentialCollector(plan.scenario, design, look_tables(plan.scenario))
+        collect = SequentialCollector(plan.scenario, design, look_tables(plan.scenario),
+                                      truth=plan.truth)
         return {"main": [collect], "prior": [SequentialCollector(plan.scenario, design)]}
 
     def summarise(self, point: Point) -> dict[str, Any]:

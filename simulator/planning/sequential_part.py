@@ -43,6 +43,17 @@ class SequentialPart:
         The median-unbiased estimate at stopping (stage-wise ordering,
         :mod:`simulator.analysis.sequential_estimates`) and its mean less the
         true effect. None on a run that did not compute it.
+    final_ci_coverage : MonteCarloProbability or None
+        P(the final confidence interval, stage-wise ordering, covers the true
+        effect): a ``1 - 2 alpha / sided`` interval (95 % for a one-sided
+        alpha of 0.025), among the trials analysable at the look they
+        stopped. None on a run that did not compute it.
+    final_ci_width : MonteCarloMean or None
+        Its mean width (the effect's units).
+    naive_ci_coverage_at_stop : MonteCarloProbability or None
+        The same for the fixed-design interval of the look at which each
+        trial stopped (estimate -+ the t quantile times its SE), which
+        ignores the stopping rule.
     conditional_power_design, conditional_power_trend : tuple of MonteCarloMean
         Per interim look, the mean conditional power of the trials that go on
         past it, under the design's drift and under the current trend (empty
@@ -69,6 +80,9 @@ class SequentialPart:
     bias_at_stop: MonteCarloMean
     median_unbiased: MonteCarloMean | None
     median_unbiased_bias: MonteCarloMean | None
+    final_ci_coverage: MonteCarloProbability | None
+    final_ci_width: MonteCarloMean | None
+    naive_ci_coverage_at_stop: MonteCarloProbability | None
     conditional_power_design: tuple[MonteCarloMean, ...]
     conditional_power_trend: tuple[MonteCarloMean, ...]
     power_fixed: MonteCarloProbability
@@ -93,6 +107,9 @@ class SequentialPart:
             **_mean_dict("bias_at_stop", self.bias_at_stop),
             **_mean_dict("median_unbiased", self.median_unbiased),
             **_mean_dict("median_unbiased_bias", self.median_unbiased_bias),
+            **_probability_dict("final_ci_coverage", self.final_ci_coverage),
+            **_mean_dict("final_ci_width", self.final_ci_width),
+            **_probability_dict("naive_ci_coverage_at_stop", self.naive_ci_coverage_at_stop),
             "conditional_power_design": [finite(m.value) for m in self.conditional_power_design],
             "conditional_power_design_se": [finite(m.se) for m in self.conditional_power_design],
             "conditional_power_trend": [finite(m.value) for m in self.conditional_power_trend],
@@ -111,6 +128,16 @@ def _mean_dict(name: str, m: MonteCarloMean | None) -> dict[str, float | None]:
     return {name: None, f"{name}_se": None} if m is None else m.to_dict(name)
 
 
+def _probability_dict(name: str, p: MonteCarloProbability | None) -> dict[str, Any]:
+    """``name``, ``name_se`` and ``name_ci``; None where not computed."""
+    return {name: None, f"{name}_se": None, f"{name}_ci": None} if p is None else p.to_dict(name)
+
+
+def _share(count: int, n: int) -> MonteCarloProbability | None:
+    """``count`` of ``n`` trials; None when no trial counts."""
+    return MonteCarloProbability.from_counts(int(count), int(n)) if n else None
+
+
 def _shifted(m: MonteCarloMean, truth: float, truth_se: float) -> MonteCarloMean:
     """``m`` less a true value (itself known to ``truth_se``)."""
     return MonteCarloMean(value=m.value - truth, se=math.sqrt(m.se ** 2 + truth_se ** 2), n=m.n)
@@ -122,12 +149,19 @@ def estimates_part(c: dict[str, Any], truth: float, truth_se: float) -> dict[str
     out: dict[str, Any] = {"estimate_at_stop": at_stop,
                            "bias_at_stop": _shifted(at_stop, truth, truth_se),
                            "median_unbiased": None, "median_unbiased_bias": None,
+                           "final_ci_coverage": None, "final_ci_width": None,
+                           "naive_ci_coverage_at_stop": None,
                            "conditional_power_design": (), "conditional_power_trend": ()}
     if "seq_mue" not in c:
         return out
     mue = MonteCarloMean.from_sums(c["seq_mue"], c["seq_mue2"], c["seq_mue_valid"])
     n = [int(x) for x in c["seq_cp_n"]]
+    valid = c["seq_mue_valid"]
     out.update(median_unbiased=mue, median_unbiased_bias=_shifted(mue, truth, truth_se),
+               final_ci_coverage=_share(c["seq_fci_covered"], valid),
+               final_ci_width=MonteCarloMean.from_sums(c["seq_fci_width"], c["seq_fci_width2"],
+                                                       valid),
+               naive_ci_coverage_at_stop=_share(c["seq_naive_covered"], c["seq_naive_valid"]),
                conditional_power_design=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in
                                               zip(c["seq_cp_design"], c["seq_cp_design2"], n)),
                conditional_power_trend=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in

@@ -29,7 +29,7 @@ from simulator.analysis.sequential import conditional_power
 from simulator.engine.dispatch import simulate_sizes
 from simulator.engine.looks import run_grid
 from simulator.planning.closed_sequential import design_of, drift
-from simulator.planning.sequential import look_tables, median_unbiased_at_stop, t_bound
+from simulator.planning.sequential import look_tables, stagewise_at_stop, t_bound
 
 pytestmark = pytest.mark.statistical
 
@@ -71,7 +71,7 @@ def test_median_unbiased_estimate_has_the_true_effect_as_its_median(interim, dro
     samples = simulate_sizes(s, N_SIMS, np.random.default_rng(11), "aggregate", grid.sizes)
     samples = [samples[i] for i in grid.picks[0]]
     stop_at = stopping_looks(samples, design)
-    mue = median_unbiased_at_stop(samples, stop_at, -1, look_tables(s))
+    mue = stagewise_at_stop(samples, stop_at, -1, look_tables(s), 0.025).median
     naive = np.choose(stop_at, [x.primary.estimate for x in samples])
     below = float(np.mean(mue <= EFFECT))
     se = math.sqrt(0.25 / N_SIMS)

@@ -118,6 +118,18 @@ def recruitment_html(data: ReportData) -> str:
     return body
 
 
+def _stopped_estimates(part, result) -> str:
+    """The median-unbiased estimate and the intervals' coverage, where the run has them."""
+    mue, final, naive = (part.median_unbiased, part.final_ci_coverage,
+                         part.naive_ci_coverage_at_stop)
+    if mue is None or final is None or naive is None or mue.n == 0:
+        return ""
+    level = pct(1.0 - 2.0 * result.alpha / result.sided)
+    return (f", median-unbiased (stage-wise) {fmt(mue.value, '+.3f')}; the {level} final "
+            f"confidence interval covers the true effect in {pct(final.value)} of trials, the "
+            f"naive interval of the look at which a trial stopped in {pct(naive.value)}")
+
+
 def interim_html(data: ReportData) -> str:
     """The boundary table and the sequential trial's operating characteristics."""
     t, part = data.boundaries, data.result.parts.get("sequential")
@@ -141,7 +153,8 @@ def interim_html(data: ReportData) -> str:
                  f"{part.max_n} (MC SE {fmt(part.expected_n.se, '.1f')}); power of the fixed "
                  "design "
                  f"of the maximum n on the same trials {pct(part.power_fixed.value)}; "
-                 f"mean estimate at stopping {fmt(part.estimate_at_stop.value, '+.3f')}.</p>")
+                 f"mean estimate at stopping {fmt(part.estimate_at_stop.value, '+.3f')}"
+                 f"{_stopped_estimates(part, data.result)}.</p>")
         body += table(["look", "P(stop for efficacy)", "P(stop for futility)"], srows,
                       numeric=(1, 2))
     ax = plot_boundaries(t, data.z_paths)

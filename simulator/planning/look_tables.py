@@ -64,6 +64,17 @@ def _on_t(tables: LookTables, look: int, df: float, what: str) -> tuple[float, f
     return t0, (t1 - t0) / (_T_POINTS - 1), _lookup(tables, look, z, what)
 
 
+@lru_cache(maxsize=256)
+def _rows_on_t(tables: LookTables, look: int, df: float, what: tuple[str, ...]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The tables of ``what`` side by side, (points, len(what)), and each step's slope
+    (the last row's 0): a trial's values are one row plus its fraction of the next step."""
+    values = np.column_stack([_on_t(tables, look, df, w)[2] for w in what])
+    slopes = np.zeros_like(values)
+    slopes[:-1] = np.diff(values, axis=0)
+    return values, slopes
+
+
 def _lookup(tables: LookTables, look: int, z: np.ndarray, what: str) -> np.ndarray:
     if what in ("median", "lower", "upper"):
         return tables.stagewise.lookup(look, z, what)
@@ -105,15 +116,14 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
     u = np.clip((t - t0) / step, 0.0, _T_POINTS - 1.000001)
     i = u.astype(np.intp)
     u -= i
+    values, slopes = _rows_on_t(tables, look, df, what)
+    v = values[i]
+    v += u[:, None] * slopes[i]
     low = np.flatnonzero(t < t0)
-    out = []
-    for w in what:
-        values = _on_t(tables, look, df, w)[2]
-        v = values[i]
-        v += u * (values[i + 1] - v)
+    out = [v[:, c] for c in range(len(what))]
+    for c, w in enumerate(what):
         if low.size:
-            v[low] = _lookup(tables, look, z_of_t(t[low], df), w)
-        out.append(v)
+            out[c][low] = _lookup(tables, look, z_of_t(t[low], df), w)
     return out
 
 

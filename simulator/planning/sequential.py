@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import special
-from ..analysis.estimates import critical_values, z_of_t
+from ..analysis.estimates import z_of_t
 from ..analysis.sequential import SequentialDesign
 from ..engine.kernel import ChunkContext
 from ..engine.looks import look_sizes
@@ -141,10 +141,12 @@ class SequentialCollector:
                 going.append(active.copy())
         totals = np.array([sum(s) for s in chunk.looks], float)[stop_at]
         est = np.array(samples[-1].primary.estimate, float)  # np.choose is slower
+        stops = [stop_at == j for j in range(k - 1)]
         for j in range(k - 1):
-            np.copyto(est, samples[j].primary.estimate, where=stop_at == j)
+            np.copyto(est, samples[j].primary.estimate, where=stops[j])
         valid = np.isfinite(est)
-        extra = {} if self.tables is None else self._estimates(samples, stop_at, going, sign)
+        extra = {} if self.tables is None else self._estimates(samples, stop_at, stops, est,
+                                                               going, sign)
         if self.scenario.adverse_events:
             harms = [harm_by_arm(self.scenario, s, sizes)
                      for s, sizes in zip(samples, chunk.looks)]
@@ -164,45 +166,50 @@ class SequentialCollector:
 
 
     def _estimates(self, samples: list[TrialSample], stop_at: np.ndarray,
-                   going: list[np.ndarray], sign: int) -> dict[str, Any]:
+                   stops: list[np.ndarray], est: np.ndarray, going: list[np.ndarray],
+                   sign: int) -> dict[str, Any]:
         """Sums of the stage-wise estimates, the intervals' coverage and width, and each
-        look's conditional power."""
+        look's conditional power (``stops``: the trials stopping at each interim look;
+        ``est``: each trial's estimate at stopping)."""
         d = self.design
         stage = stagewise_at_stop(samples, stop_at, sign, self.tables, d.alpha / d.sided)
-        mue = stage.median
-        ok = np.isfinite(mue)
-        width = stage.upper[ok] - stage.lower[ok]
+        ok = np.isfinite(stage.median)
+        if ok.all():  # every trial analysable at its stop (the usual case): no copies
+            mue, low, high = stage.median, stage.lower, stage.upper
+        else:
+            mue, low, high = stage.median[ok], stage.lower[ok], stage.upper[ok]
+        width = high - low
         out: dict[str, Any] = {
-            "seq_mue": float(mue[ok].sum()),
-            "seq_mue2": float(np.einsum("i,i->", mue[ok], mue[ok])),
-            "seq_mue_valid": int(ok.sum()),
-            "seq_fci_covered": int(((stage.lower[ok] <= self.truth)
-                                    & (self.truth <= stage.upper[ok])).sum()),
+            "seq_mue": float(mue.sum()),
+            "seq_mue2": float(np.einsum("i,i->", mue, mue)),
+            "seq_mue_valid": mue.size,
+            "seq_fci_covered": int(((low <= self.truth) & (self.truth <= high)).sum()),
             "seq_fci_width": float(width.sum()),
             "seq_fci_width2": float(np.einsum("i,i->", width, width)),
-            **self._naive_coverage(samples, stop_at)}
+            **self._naive_coverage(samples, stops, est)}
         sums = np.array([conditional_power_sums(samples[j], g, j, sign, self.tables)
                          for j, g in enumerate(going)]).reshape(len(going), 5)
         out.update(seq_cp_n=sums[:, 0], seq_cp_design=sums[:, 1], seq_cp_design2=sums[:, 2],
                    seq_cp_trend=sums[:, 3], seq_cp_trend2=sums[:, 4])
         return out
 
-    def _naive_coverage(self, samples: list[TrialSample], stop_at: np.ndarray
-                        ) -> dict[str, int]:
-        """Trials whose fixed-design interval at the look they stopped covers the truth,
-        among those analysable there."""
-        d, covered, valid = self.design, 0, 0
-        for j, sample in enumerate(samples):
-            at = np.flatnonzero((stop_at == j) & np.asarray(sample.primary.valid))
-            if at.size == 0:
-                continue
-            est = sample.primary
-            df = np.broadcast_to(np.asarray(est.df, float), np.shape(est.estimate))[at]
-            half = critical_values(1.0 - d.alpha / d.sided, df) * np.asarray(est.se, float)[at]
-            covered += int((np.abs(np.asarray(est.estimate, float)[at] - self.truth)
-                            <= half).sum())
-            valid += at.size
-        return {"seq_naive_covered": covered, "seq_naive_valid": valid}
+    def _naive_coverage(self, samples: list[TrialSample], stops: list[np.ndarray],
+                        est: np.ndarray) -> dict[str, int]:
+        """Trials whose fixed-design interval at the look they stopped (the estimate -+
+        the t quantile times its SE) covers the truth, among those analysable there."""
+        d = self.design
+        q = float(special.ndtri(1.0 - d.alpha / d.sided))
+
+        def half(sample: TrialSample) -> np.ndarray:  # t_bound: the t quantile at each df
+            return t_bound(sample.primary.df, q) * np.asarray(sample.primary.se, float)
+
+        width = half(samples[-1])
+        for j, where in enumerate(stops):
+            np.copyto(width, half(samples[j]), where=where)
+        # an unanalysable trial's estimate and width are NaN: it counts in neither sum
+        covered = np.abs(est - self.truth) <= width
+        return {"seq_naive_covered": int(covered.sum()),
+                "seq_naive_valid": int(np.isfinite(est).sum())}
 
 
 @dataclass(frozen=True, slots=True)

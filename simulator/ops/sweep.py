@@ -113,6 +113,15 @@ def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: in
     return row
 
 
+def _processes(count: int) -> int:
+    """Worker processes for a count as joblib reads it: -1 all cores, -2 all but one, ...
+
+    >>> _processes(3), _processes(-1) == (os.cpu_count() or 1)
+    (3, True)
+    """
+    return count if count > 0 else max(1, (os.cpu_count() or 1) + 1 + count)
+
+
 @contextlib.contextmanager
 def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
              workers: int | None) -> Iterator[int]:
@@ -133,7 +142,7 @@ def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
             log.info("dask scheduler %s", client.scheduler.address)
             yield -1
         return
-    n = workers or (n_jobs if n_jobs > 0 else os.cpu_count() or 1)
+    n = _processes(workers or n_jobs)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster), \
             joblib.parallel_config(backend="dask"):

@@ -1,4 +1,5 @@
-"""What the interim collector reads off per trial: stage-wise estimates and intervals, conditional power.
+"""What the interim collector reads off per trial: stage-wise estimates and intervals,
+conditional power.
 
 The tables of :mod:`simulator.analysis.sequential_estimates` are built once
 per design (cached) and read per trial from its t statistic: with one df for

@@ -66,13 +66,13 @@ def _on_t(tables: LookTables, look: int, df: float, what: str) -> tuple[float, f
 
 
 @lru_cache(maxsize=256)
-def _rows_on_t(tables: LookTables, look: int, df: float, what: tuple[str, ...]
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """The tables of ``what`` side by side, (points, len(what)), and each step's slope
-    (the last row's 0): a trial's values are one row plus its fraction of the next step."""
-    values = np.column_stack([_on_t(tables, look, df, w)[2] for w in what])
+def _slopes_on_t(tables: LookTables, look: int, df: float, what: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_on_t`'s values and each step's slope (the last 0): a trial's value is
+    its grid point's plus its fraction of the step (two 1-d gathers, no subtraction)."""
+    values = _on_t(tables, look, df, what)[2]
     slopes = np.zeros_like(values)
-    slopes[:-1] = np.diff(values, axis=0)
+    slopes[:-1] = np.diff(values)
     return values, slopes
 
 
@@ -80,6 +80,15 @@ def _lookup(tables: LookTables, look: int, z: np.ndarray, what: str) -> np.ndarr
     if what in ("median", "lower", "upper"):
         return tables.stagewise.lookup(look, z, what)
     return tables.power.lookup(look, z)[0 if what == "design" else 1]
+
+
+def _grid_position(t: np.ndarray, t0: float, step: float) -> np.ndarray:
+    """Each t's position on the even grid, ``(t - t0) / step`` within [0, points - 1)
+    (two in-place ufuncs: ``np.clip`` costs more than the arithmetic here)."""
+    u = t - t0
+    u /= step
+    np.maximum(u, 0.0, out=u)
+    return np.minimum(u, _T_POINTS - 1.000001, out=u)
 
 
 def _one_df(est) -> float | None:
@@ -114,17 +123,18 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
         z = z_of_t(t, dfs)
         return [_lookup(tables, look, z, w) for w in what]
     t0, step, _ = _on_t(tables, look, df, what[0])
-    u = np.clip((t - t0) / step, 0.0, _T_POINTS - 1.000001)
+    u = _grid_position(t, t0, step)
     i = u.astype(np.intp)
     u -= i
-    values, slopes = _rows_on_t(tables, look, df, what)
-    v = values[i]
-    v += u[:, None] * slopes[i]
     low = np.flatnonzero(t < t0)
-    out = [v[:, c] for c in range(len(what))]
-    for c, w in enumerate(what):
+    out = []
+    for w in what:
+        values, slopes = _slopes_on_t(tables, look, df, w)
+        v = values[i]
+        v += u * slopes[i]
         if low.size:
-            out[c][low] = _lookup(tables, look, z_of_t(t[low], df), w)
+            v[low] = _lookup(tables, look, z_of_t(t[low], df), w)
+        out.append(v)
     return out
 
 
@@ -194,7 +204,7 @@ def conditional_power_sums(sample: TrialSample, going: np.ndarray, look: int, si
     t = sign * np.asarray(sample.primary.statistic, float)[at]
     t0, step, design = _on_t(tables, look, df, "design")
     trend = _on_t(tables, look, df, "trend")[2]
-    u = np.clip((t - t0) / step, 0.0, _T_POINTS - 1.000001)
+    u = _grid_position(t, t0, step)
     i = u.astype(np.intp)
     u -= i
     weights = np.bincount(i, 1.0 - u, _T_POINTS + 1)

@@ -24,9 +24,11 @@ follow-up score at two-sided alpha 0.05; true power about 0.80):
    ``draws_per_second / 200`` trials/s bounds the per-patient path. It is
    timed in 16 short rounds alternating with 5 (a run of 8 blocks, 65,536
    trials, about 0.15 s), because the machine's speed drifts by 10-20 %
-   within seconds: five rounds of 200,000 trials gave 84-92 % in three runs
-   of the script minutes apart, sixteen of 65,536 gave 91-93 %; the best of
-   many short samples is likelier to catch a quiet moment for both.
+   within seconds: five rounds of 200,000 trials gave 84.4-91.9 % in three
+   runs of the script minutes apart, sixteen of 65,536 gave 89.6-91.3 %
+   (the best of many short samples is likelier to catch a quiet moment for
+   both). The 90 % target lies inside that spread: the verdict can flip
+   from run to run.
 4. **Aggregate path** -- ``simulate(..., path="aggregate")``, which draws
    exact sufficient statistics (O(1) per trial); also its per-block kernel
    (``simulate_trials`` + ``decide``) alone, to separate engine overhead, and

@@ -47,14 +47,20 @@ __all__ = ["stagewise_pvalue", "median_unbiased_z", "final_interval_z", "Stagewi
 
 _THETA_LIMIT = 60.0  # |drift| searched by the exact solver
 _Z_GRID = np.linspace(-5.0, 8.0, 131)  # the table's z (rpact returns NA beyond z = 8)
+#: A two-sided design's grid: as far below 0 as above (its lower bounds cap the drift there
+#: as the upper ones do above, so the values level off instead of going on with slope 1).
+_Z_GRID_TWO_SIDED = np.linspace(-8.0, 8.0, 161)
 _THETA_STEP = 0.2
 _TABLE_GRID = 16  # Jennison & Turnbull's r for the table (the solver: the design's)
 
 
 def _lower(design: SequentialDesign) -> np.ndarray:
-    """The lower end of each continuation region: binding futility bounds, else none."""
+    """The lower end of each continuation region: binding futility bounds; a two-sided
+    design's lower efficacy bounds (-c: a trial stops there too); else none."""
     if design.binding:
         return np.asarray(design.futility_bounds, float)
+    if design.sided == 2:
+        return -np.asarray(design.critical_values[:-1], float)
     return np.full(design.kmax - 1, -np.inf)
 
 
@@ -144,7 +150,7 @@ class StagewiseTable:
     Attributes
     ----------
     z : ndarray
-        The grid, -5 to 8.
+        The grid, -5 to 8 (two-sided designs: -8 to 8).
     median, lower, upper : ndarray
         (looks, grid): the median-unbiased estimate and the final confidence
         interval's ends at each ``z``.
@@ -158,23 +164,26 @@ class StagewiseTable:
     def lookup(self, look: int, z: np.ndarray, what: str = "median") -> np.ndarray:
         """Each trial's ``what`` (median, lower, upper) at ``look`` from its ``z``.
 
-        Linear interpolation. Beyond the grid: below, the values go on with
-        the slope of the grid's first step (1 where the earlier looks weigh
-        nothing there, less with binding futility bounds); above, they have
-        levelled off.
+        Linear interpolation. Beyond the grid the values go on with the slope
+        of the grid's last step on that side: below, 1 where the earlier looks
+        weigh nothing there (less with binding futility bounds); above, about
+        0 where an earlier look's efficacy bound caps the drift (the values
+        have levelled off) and about 1 where the earlier looks spend little
+        or no alpha.
         """
         z = np.asarray(z, float)
         values = getattr(self, what)[look]
         out = np.interp(z, self.z, values)
-        low = z < self.z[0]
-        if low.any():
-            slope = (values[1] - values[0]) / (self.z[1] - self.z[0])
-            out[low] = values[0] + slope * (z[low] - self.z[0])
+        for beyond, i, j in ((z < self.z[0], 0, 1), (z > self.z[-1], -1, -2)):
+            if beyond.any():
+                slope = (values[i] - values[j]) / (self.z[i] - self.z[j])
+                out[beyond] = values[i] + slope * (z[beyond] - self.z[i])
         return out
 
 
 def stagewise_table(design: SequentialDesign) -> StagewiseTable:
-    """The median-unbiased estimate and final interval of every look over ``z`` in [-5, 8].
+    """The median-unbiased estimate and final interval of every look over ``z`` in [-5, 8]
+    ([-8, 8] for a two-sided design).
 
     For each drift on a grid (step 0.2, over the range the roots can take)
     the stage-wise p-value of every ``z`` at every look is computed once;
@@ -184,6 +193,8 @@ def stagewise_table(design: SequentialDesign) -> StagewiseTable:
     the first look). Read between the grid's ``z``, the estimate is within
     1e-3 of the exact solver's and the interval's ends within 1.5e-3 (the
     tests check both): on the effect, 1e-3 and 1.5e-3 of its standard error.
+    Beyond the grid :meth:`StagewiseTable.lookup` extrapolates (within 3e-2
+    at ``z = 9``, 1e-2 at ``z = 10`` where the values keep rising).
     """
     rates, crit, lower = design.information_rates, design.critical_values, _lower(design)
     k = design.kmax
@@ -193,26 +204,30 @@ def stagewise_table(design: SequentialDesign) -> StagewiseTable:
     # (p is at least P(Z_k >= z)) and below the drift at which the first look's efficacy
     # bound is crossed with probability L; above (z - q) / sqrt(t_k) - 1 with level a.
     reach = 1.0 / math.sqrt(float(rates[1]))
-    top = (_Z_GRID[-1] + q) * reach
+    grid = _Z_GRID if design.sided == 1 else _Z_GRID_TWO_SIDED
+    top = (grid[-1] + q) * reach
+    bottom = (grid[0] - q) * reach
     if math.isfinite(float(crit[0])):
         top = min(top, (float(crit[0]) + q) / math.sqrt(float(rates[0])))
-    thetas = np.arange((_Z_GRID[0] - q) * reach - 1.0, top + 1.0, _THETA_STEP)
-    p = np.empty((k, thetas.size, _Z_GRID.size))
+        if design.sided == 2:  # mirrored: the first lower bound caps the drift below
+            bottom = max(bottom, -(float(crit[0]) + q) / math.sqrt(float(rates[0])))
+    thetas = np.arange(bottom - 1.0, top + 1.0, _THETA_STEP)
+    p = np.empty((k, thetas.size, grid.size))
     for i, theta in enumerate(thetas):
         mass, total = point_mass(), 0.0
         for j in range(k):
-            p[j, i] = total + exit_above(mass, rates[j], _Z_GRID, theta)
+            p[j, i] = total + exit_above(mass, rates[j], grid, theta)
             if j < k - 1:
                 total += float(exit_above(mass, rates[j], crit[j], theta))
                 mass = advance(mass, rates[j], [(lower[j], crit[j])], theta, _TABLE_GRID)
     roots = {}
     for name, level in (("median", 0.5), ("lower", a), ("upper", 1.0 - a)):
-        values = np.empty((k, _Z_GRID.size))
-        values[0] = _Z_GRID + special.ndtri(level)
+        values = np.empty((k, grid.size))
+        values[0] = grid + special.ndtri(level)
         for j in range(1, k):
             values[j] = _roots(thetas, p[j], level) * math.sqrt(float(rates[j]))
         roots[name] = values
-    return StagewiseTable(z=_Z_GRID.copy(), **roots)
+    return StagewiseTable(z=grid.copy(), **roots)
 
 
 def _roots(thetas: np.ndarray, p: np.ndarray, level: float) -> np.ndarray:

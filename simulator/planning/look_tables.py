@@ -110,7 +110,7 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
 
     A trial's z is its t statistic's p-value as a normal quantile (benefit
     positive). With one df for every trial of the look, the values are read
-    off an even grid of t (exact z below it); else z is computed trial by
+    off an even grid of t (exact z beyond it); else z is computed trial by
     trial and looked up.
     """
     est = sample.primary
@@ -126,14 +126,15 @@ def read_off(tables: LookTables, sample: TrialSample, at: np.ndarray, sign: int,
     u = _grid_position(t, t0, step)
     i = u.astype(np.intp)
     u -= i
-    low = np.flatnonzero(t < t0)
+    # off the grid (z below -5 or above 8): each trial's z, and the table's extrapolation
+    off = np.flatnonzero((t < t0) | (t > t0 + step * (_T_POINTS - 1)))
     out = []
     for w in what:
         values, slopes = _slopes_on_t(tables, look, df, w)
         v = values[i]
         v += u * slopes[i]
-        if low.size:
-            v[low] = _lookup(tables, look, z_of_t(t[low], df), w)
+        if off.size:
+            v[off] = _lookup(tables, look, z_of_t(t[off], df), w)
         out.append(v)
     return out
 

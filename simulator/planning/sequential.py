@@ -201,7 +201,8 @@ class SequentialCollector:
         q = float(special.ndtri(1.0 - d.alpha / d.sided))
 
         def half(sample: TrialSample) -> np.ndarray:  # t_bound: the t quantile at each df
-            return t_bound(sample.primary.df, q) * np.asarray(sample.primary.se, float)
+            est = sample.primary  # (margin: a continuity correction widens the interval)
+            return t_bound(est.df, q) * np.asarray(est.se, float) + est.margin
 
         width = half(samples[-1])
         for j, where in enumerate(stops):
@@ -277,8 +278,10 @@ def _notes(scenario: Scenario, part: SequentialPart, closed_forms: bool) -> tupl
     out = []
     valid = part.estimate_at_stop.n
     if valid < 2:
-        out.append("sequential estimate_at_stop" + (" and its SE are" if valid == 0 else
-                                                    "_se is") + " null: "
+        names = ("estimate_at_stop, median_unbiased, final_ci_width (with their SEs), "
+                 "final_ci_coverage and naive_ci_coverage_at_stop are" if valid == 0 else
+                 "the SEs of estimate_at_stop, median_unbiased and final_ci_width are")
+        out.append(f"sequential {names} null: "
                    + ("no trial" if valid == 0 else "only one trial")
                    + " could be analysed at the look where it stopped")
     why = closed_form_undefined(scenario)

@@ -349,17 +349,22 @@ def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float
     else:
         achieved, achieved_se = fit.probability(math.sqrt(n_star))
     first, last = whole_range(lo, hi)
-    converged = last - first <= search.wanted_width(n_hat)
+    n_range = (max(2, min(n_star, first)), min(n_max, max(n_star, last)))
+    wanted = search.wanted_width(n_hat)
+    converged = n_range[1] - n_range[0] <= wanted
+    why = ("the direct runs moved the answer above the fitted range (the metric is a "
+           "saw-tooth in n)" if last - first <= wanted else
+           f"after {search.trials:,} trials (the budget)")
     notes = () if converged else (
-        f"the range is {100 * (last - first) / n_hat:.1f} % of n, wider than the tolerance "
-        f"{100 * search.n_tolerance:g} %, after {search.trials:,} trials (the budget)",)
+        f"the range is {100 * (n_range[1] - n_range[0]) / n_hat:.1f} % of n, wider than the "
+        f"tolerance {100 * search.n_tolerance:g} %: {why}",)
     at = at_n(scenario, n_star)
     keep = completion_probabilities(at)
     sizes = at.design.group_sizes
     return SampleSize(
         metric=str(search.metric), target=search.target, n_per_arm=n_star, group_sizes=sizes,
         n_total=sum(sizes), expected_completers=float(sum(n * c for n, c in zip(sizes, keep))),
-        n_range=(max(2, min(n_star, first)), min(n_max, max(n_star, last))),
+        n_range=n_range,
         achieved=achieved,
         achieved_se=achieved_se, analytic_n_per_arm=analytic_n,
         analytic_method=method if analytic_n is not None else None,

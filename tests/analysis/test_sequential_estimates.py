@@ -157,12 +157,32 @@ def test_the_table_is_within_1e_3_of_the_exact_solver_on_its_grid(spec):
             got, want = read(look, z), exact(look, z)
             assert got[0] == pytest.approx(want[0], abs=1e-3)
             assert got[1:] == pytest.approx(want[1:], abs=1.5e-3)  # p is steeper at a, 1 - a
-        # above the grid the values have levelled off (the upper end nearly)
-        assert read(look, 9.0) == pytest.approx(exact(look, 9.0), abs=1e-2)
+        # above the grid, extrapolated from the last step: these designs' values have
+        # levelled off there (an earlier bound caps the drift), the upper end nearly
+        got, want = read(look, 9.0), exact(look, 9.0)
+        assert got[0] == pytest.approx(want[0], abs=1e-3)
+        assert got[1:] == pytest.approx(want[1:], abs=3e-2)
         # below the grid (z < -5, a rare trial), extrapolated from its first step
         assert read(look, -6.0) == pytest.approx(exact(look, -6.0), abs=5e-3)
     q = stats.norm.ppf(1 - d.alpha / d.sided)
     assert read(0, 1.234) == pytest.approx([1.234, 1.234 - q, 1.234 + q], abs=1e-12)
+
+
+@pytest.mark.parametrize("spec", [
+    dict(looks=[0.1, 0.5, 1.0], alpha=0.025, alpha_spending="asOF"),
+    dict(looks=3, alpha=0.025, alpha_spending="asUser", user_alpha_spending=[0.0, 0.01, 0.025]),
+], ids=["OF-first-at-0.1", "user-first-spends-nothing"])
+def test_above_the_grid_the_values_go_on_rising_where_the_first_look_caps_nothing(spec):
+    """A first look with a bound of 7 or none leaves the drift uncapped: the estimate at
+    z = 10 is about 10, not the grid's last value (about 8)."""
+    d = design(spec)
+    table = stagewise_table(d)
+    for z in (8.5, 10.0):
+        want = (median_unbiased_z(d, 1, z), *final_interval_z(d, 1, z))
+        got = [float(table.lookup(1, np.array([z]), what)[0])
+               for what in ("median", "lower", "upper")]
+        assert got == pytest.approx(want, abs=1e-2)
+    assert want[0] > 9.9
 
 
 def test_conditional_power_table_is_within_1e_3_of_conditional_power():

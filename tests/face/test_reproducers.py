@@ -471,8 +471,13 @@ def test_a_sequential_trial_without_completers_reports_nulls(tmp_path, capsys):
     s = scenario(tmp_path, "[design]\nn_per_arm = 2\n[pain]\neffect = 0.0\n"
                            "analysis = \"ancova\"\n[dropout]\nrate = 0.999999\n" + INTERIM)
     data = run_json(capsys, "run", s, "--n-sims", "50")
-    assert data["sequential"]["estimate_at_stop"] is None
-    assert "estimate_at_stop and its SE are null" in all_notes(data)
+    seq = data["sequential"]
+    nulls = ("estimate_at_stop", "median_unbiased", "final_ci_width", "final_ci_coverage",
+             "naive_ci_coverage_at_stop")
+    assert all(seq[k] is None for k in nulls)
+    notes = all_notes(data)
+    assert "no trial could be analysed at the look where it stopped" in notes
+    assert all(k in notes for k in nulls)
 
 
 def test_a_sequential_closed_form_without_spread_is_null(tmp_path, capsys):

@@ -46,6 +46,23 @@ def test_the_final_interval_covers_the_truth_at_its_level_and_the_naive_one_does
     assert low < part.final_ci_width.value < high
 
 
+@pytest.mark.parametrize("effect", [-0.32, 0.32], ids=["benefit", "harm"])
+def test_a_two_sided_design_covers_at_its_level_in_either_direction(effect):
+    """Two-sided bounds stop trials for harm as well: the ordering counts the lower
+    bounds as stopping (a trial below -c_j does not go on), so a trial stopped for harm
+    gets an interval as exact as one stopped for benefit."""
+    scenario = Scenario.from_dict({
+        "design": {"n_per_arm": 1500},
+        "pain": {"effect": effect, "sd": 2.5, "analysis": "followup"},
+        "analysis": {"alpha": 0.05, "sided": 2},
+        "interim": {"looks": [0.3333, 0.6667, 1.0], "alpha_spending": "asOF"},
+    })
+    n = 40_000
+    final = simulate(scenario, n_sims=n, seed=5, closed_forms=False
+                     ).parts["sequential"].final_ci_coverage
+    assert abs(final.value - 0.95) < 4 * math.sqrt(0.95 * 0.05 / n), final
+
+
 def _samples(estimates, ses, t):
     """Two looks of three trials: estimate, SE and t statistic per look."""
     return [TrialSample(primary=TrialEstimates(estimate=np.array(e, float),

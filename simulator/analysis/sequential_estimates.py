@@ -1,4 +1,4 @@
-"""The estimate after a group-sequential trial: median unbiased under stage-wise ordering.
+"""The estimate and interval after a group-sequential trial, under stage-wise ordering.
 
 A trial that stops at an interim look because its estimate crossed a bound
 overestimates the effect (it stopped *because* the estimate was large). The
@@ -8,7 +8,7 @@ Mehta 1984): an outcome that stops at look ``k`` with ``Z_k = z`` is beyond
 every outcome that stops later, and beyond those stopping at ``k`` with a
 smaller ``Z``. Its one-sided p-value at drift ``theta`` is
 
-``p(theta) = sum_{j<k} P_theta(exit above at j) + P_theta(no exit above before k, Z_k >= z)``
+``p(theta) = sum_{j<k} P_theta(exit above at j) + P_theta(no exit before k, Z_k >= z)``
 
 and the median-unbiased estimate is the ``theta`` with ``p(theta) = 1/2``.
 The final confidence interval is the ``theta`` with ``p(theta) = a`` to the
@@ -17,8 +17,10 @@ interval for a one-sided alpha of 0.025): the drifts the outcome does not
 reject in either direction. As rpact does (``getFinalConfidenceInterval``:
 ``medianUnbiased`` and ``finalConfidenceInterval``), the
 continuation region before ``k`` is bounded above by the efficacy bounds
-and below by the futility bounds only if they are binding; at the first
-look the estimate is the observed one. On the Z scale of look ``k`` the
+and below by the futility bounds only if they are binding; a two-sided
+design's lower efficacy bounds ``-c_j`` end it below (a trial stops there,
+and with them the ordering is the same seen from either side); at the
+first look the estimate is the observed one. On the Z scale of look ``k`` the
 estimate is ``mu = theta sqrt(t_k)``; times the look's standard error it is
 an effect (rpact: the standardized estimate times the pooled SD).
 

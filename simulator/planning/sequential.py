@@ -201,8 +201,8 @@ class SequentialCollector:
         q = float(special.ndtri(1.0 - d.alpha / d.sided))
 
         def half(sample: TrialSample) -> np.ndarray:  # t_bound: the t quantile at each df
-            est = sample.primary  # (margin: a continuity correction widens the interval)
-            return t_bound(est.df, q) * np.asarray(est.se, float) + est.margin
+            look = sample.primary  # (margin: a continuity correction widens the interval)
+            return t_bound(look.df, q) * np.asarray(look.se, float) + look.margin
 
         width = half(samples[-1])
         for j, where in enumerate(stops):

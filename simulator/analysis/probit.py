@@ -17,7 +17,7 @@ import numpy as np
 
 from .._lazy import special
 
-__all__ = ["ProbitFit", "fit_probit"]
+__all__ = ["ProbitFit", "fit_probit", "pearson_chi2"]
 
 _EPS = 1e-10
 
@@ -104,6 +104,29 @@ def fit_probit(x, successes, trials, *, iterations: int = 50) -> ProbitFit | Non
     p, density = _terms(a + b * x)
     cov = _covariance(x, n * density**2 / (p * (1 - p)))
     return None if cov is None else ProbitFit(a=a, b=b, cov=cov)
+
+
+def pearson_chi2(fit: ProbitFit, x, successes, trials) -> tuple[float, int]:
+    """Pearson's lack-of-fit statistic of ``fit`` on its data, and its degrees of freedom.
+
+    ``X^2 = sum (s - n p)^2 / (n p (1 - p))`` over the points, on ``points - 2``
+    df: about chi-square when the probit curve holds (Finney 1971, section
+    4.4), larger when the points bend away from it.
+
+    Examples
+    --------
+    >>> x = np.array([8.0, 10.0, 12.0, 14.0])
+    >>> n = np.full(4, 1e4)
+    >>> fit = fit_probit(x, np.round(special.ndtr(-3.0 + 0.4 * x) * n), n)
+    >>> x2, df = pearson_chi2(fit, x, np.round(special.ndtr(-3.0 + 0.4 * x) * n), n)
+    >>> df, x2 < 1.0
+    (2, True)
+    """
+    x = np.asarray(x, float)
+    n = np.asarray(trials, float)
+    p, _ = _terms(fit.a + fit.b * x)
+    return float(np.sum((np.asarray(successes, float) - n * p) ** 2 / (n * p * (1 - p)))), \
+        int(x.size - 2)
 
 
 def _terms(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ from .flags import announce, check_n_max, scenario_from, simulation_options
 from .output import emit_csv, emit_json
 from .provenance import provenance_of
 from .tables import format_curve, format_result, format_size
-from .tables_resolve import format_resolve
+from .tables_resolve import format_resolve, format_trials_answers
 from .tables_settle import format_settle_time
 
 __all__ = ["cmd_run", "cmd_curve", "cmd_size", "cmd_resolve"]
@@ -195,6 +195,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         solved_text = format_size(report.size)
     elif report.unreachable is not None:
         solved_text = f"P(conclusive) >= {report.target:g}: not reachable. {report.unreachable}"
+    if report.by_trials:
+        solved_text += "\n\n" + format_trials_answers(report.target, report.by_trials)
     if args.json != "-":
         print(format_resolve(report.scenario, report.result, solved_text, report.curves))
         if when is not None:

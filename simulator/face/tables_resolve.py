@@ -10,12 +10,13 @@ import math
 
 from ..planning.curves import PowerCurve
 from ..planning.results import SimulationResult
+from ..planning.review_run import TrialsAnswer
 from ..planning.review_tau2 import TAU2_SOURCES, tau2_distribution
 from ..spec import Scenario
 from ..spec.evidence_checks import is_evidence_warning
 from .._format import fmt, pct
 
-__all__ = ["format_resolve"]
+__all__ = ["format_resolve", "format_trials_answers"]
 
 
 def _resolve_header(scenario: Scenario, result: SimulationResult) -> list[str]:
@@ -227,3 +228,31 @@ def format_resolve(scenario: Scenario, result: SimulationResult, solved_text: st
         lines += [""] + [f"  WARNING: {note}" if is_evidence_warning(note) else f"  NOTE: {note}"
                          for note in result.notes]
     return "\n".join(lines)
+
+
+def format_trials_answers(target: float, answers: tuple[TrialsAnswer, ...]) -> str:
+    """The ``--target`` answer with 1 .. k new trials: one row per number of trials.
+
+    Parameters
+    ----------
+    target : float
+    answers : tuple of TrialsAnswer
+
+    Returns
+    -------
+    str
+    """
+    lines = [f"P(conclusive) >= {target:g} by number of new trials (each trial's n per arm):",
+             f"{'trials':>7}{'n/arm':>8}{'95 % MC range':>16}{'randomised':>12}"
+             f"{'closed form':>13}"]
+    reasons = []
+    for a in answers:
+        if a.size is None:
+            lines.append(f"{a.trials:>7}{'-':>8}{'-':>16}{'-':>12}{'-':>13}   not reachable")
+            reasons.append(f"  {a.trials} trial{'s' if a.trials > 1 else ''}: {a.unreachable}")
+            continue
+        r = a.size
+        closed = "-" if r.analytic_n_per_arm is None else str(r.analytic_n_per_arm)
+        lines.append(f"{a.trials:>7}{r.n_per_arm:>8}{f'{r.n_range[0]}-{r.n_range[1]}':>16}"
+                     f"{a.trials * r.n_total:>12,}{closed:>13}")
+    return "\n".join(lines + reasons)

@@ -2,8 +2,10 @@
 
 :func:`resolve_review` runs the simulation of the next trial(s), optionally
 solves the n per arm that reaches a target P(conclusive) (an unreachable
-target is recorded with its reason, not raised), and optionally computes
-P(conclusive) over n for 1 .. k new trials.
+target is recorded with its reason, not raised), with ``k`` new trials and,
+when ``k > 1``, with each smaller number of trials too (the fewer trials,
+the larger each must be, until one cannot reach the target at any size),
+and optionally computes P(conclusive) over n for 1 .. k new trials.
 """
 
 from __future__ import annotations
@@ -25,7 +27,30 @@ from .solver import SampleSize, solve_sample_size
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ReviewReport", "review_scenario", "resolve_review"]
+__all__ = ["ReviewReport", "TrialsAnswer", "review_scenario", "resolve_review"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrialsAnswer:
+    """The n per arm of each of ``trials`` new trials that reaches the target.
+
+    Attributes
+    ----------
+    trials : int
+    size : SampleSize or None
+        The solve, when the target can be reached with that many trials.
+    unreachable : str or None
+        Why it cannot, when it cannot.
+    """
+
+    trials: int
+    size: SampleSize | None = None
+    unreachable: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.size is not None:
+            return {"trials": self.trials, **self.size.to_dict()}
+        return {"trials": self.trials, "n_per_arm": None, "reason": self.unreachable}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -45,6 +70,9 @@ class ReviewReport:
         Why ``target`` cannot be reached, when it cannot.
     curves : dict of int to PowerCurve or None
         P(conclusive) over n, per number of new trials.
+    by_trials : tuple of TrialsAnswer
+        With ``target`` and ``k > 1`` new trials: the answer with 1 .. k
+        trials (the last is ``size`` / ``unreachable``); empty otherwise.
     """
 
     scenario: Scenario
@@ -53,6 +81,7 @@ class ReviewReport:
     size: SampleSize | None = None
     unreachable: str | None = None
     curves: dict[int, PowerCurve] | None = None
+    by_trials: tuple[TrialsAnswer, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trialsim resolve --json`` output."""
@@ -64,6 +93,8 @@ class ReviewReport:
             out["target"] = (self.size.to_dict() if self.size is not None else
                              {"target": self.target, "n_per_arm": None,
                               "reason": self.unreachable})
+        if self.by_trials:
+            out["target_by_trials"] = [a.to_dict() for a in self.by_trials]
         if self.curves is not None:
             out["curves"] = {str(k): [{"n_per_arm": p.n_per_arm,
                                        **p.resolve.p_conclusive[p.resolve.rules[0]].to_dict(
@@ -139,7 +170,8 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     rules : sequence of str, optional
         Conclusive rules (default the scenario's).
     target : float, optional
-        Also solve the n per arm that reaches this P(conclusive).
+        Also solve the n per arm that reaches this P(conclusive): with the
+        scenario's (or ``trials``) new trials, and with each smaller number.
     n_per_arm : sequence of int, optional
         Also P(conclusive) over these sizes, for 1 .. ``trials`` new trials.
     **options
@@ -153,12 +185,26 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     scenario = review_scenario(scenario, trials=trials, rules=rules)
     result = simulate(scenario, comparisons=False, **options)
     size = unreachable = curves = None
+    by_trials: tuple[TrialsAnswer, ...] = ()
     if target is not None:
-        try:
-            size = solve_sample_size(scenario, target=target, metric="conclusive", **options)
-        except ConvergenceError as exc:
-            unreachable = str(exc)
+        k = scenario.meta_analysis.new_trials
+        by_trials = tuple(_answer(scenario if j == k else evolve(
+            scenario, {"meta_analysis.new_trials": j}), j, target, options)
+            for j in range(1, k + 1))
+        size, unreachable = by_trials[-1].size, by_trials[-1].unreachable
+        if k == 1:
+            by_trials = ()
     if n_per_arm is not None:
         curves = conclusive_curves(scenario, n_per_arm, **options)
     return ReviewReport(scenario=scenario, result=result, target=target, size=size,
-                        unreachable=unreachable, curves=curves)
+                        unreachable=unreachable, curves=curves, by_trials=by_trials)
+
+
+def _answer(scenario: Scenario, trials: int, target: float, options: dict[str, Any]
+            ) -> TrialsAnswer:
+    """The solve with ``trials`` new trials, or why it cannot reach ``target``."""
+    try:
+        return TrialsAnswer(trials=trials, size=solve_sample_size(
+            scenario, target=target, metric="conclusive", **options))
+    except ConvergenceError as exc:
+        return TrialsAnswer(trials=trials, unreachable=str(exc))

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.probit import ProbitFit, fit_probit
+from .._lazy import special
+from ..analysis.probit import ProbitFit, fit_probit, pearson_chi2
 from ..errors import ConvergenceError
 from ..mc import MonteCarloProbability
 from ..spec.scenario import Scenario
@@ -80,6 +81,8 @@ class Search:
     runs: list[tuple[int, int, int]] = field(default_factory=list)
     path: str = "auto"
     bracketed: int = 0
+    #: Pearson's X^2 of the last fit on the runs it used, and its df.
+    lack_of_fit: tuple[float, int] = (0.0, 0)
 
     @property
     def trials(self) -> int:
@@ -177,6 +180,18 @@ class Search:
                                    f"{self.target:g}: the runs do not show it growing with n")
         return fit, n_hat, lo, hi
 
+    def misfit(self) -> str | None:
+        """A note when the runs depart from the probit curve (Pearson's X^2 significant at
+        1 %): the range then counts only the Monte Carlo error of a curve that does not
+        hold, as near a plateau."""
+        x2, df = self.lack_of_fit
+        if df < 1 or float(special.chdtrc(df, x2)) >= 0.01:
+            return None
+        return (f"the runs depart from the fitted probit curve (Pearson X^2 {x2:.1f} on {df} "
+                "df, p < 0.01): the range counts only the Monte Carlo error of that curve and "
+                "understates the uncertainty; check the answer with a curve around it "
+                "(trialsim size --plot, or trialsim curve)")
+
     def wanted_width(self, n_hat: float) -> float:
         """The widest range accepted: the tolerance's share of n, and at least 2 patients."""
         return max(self.n_tolerance * n_hat, 2.0)
@@ -186,13 +201,15 @@ class Search:
         fit = fit_probit(*self.arrays(self.runs))
         if fit is None:
             return None, 0.0, 0.0, 0.0
+        used = self.runs
         root = fit.root(self.target)[0]
         if math.isfinite(root) and root > 0:  # refit on the runs near this answer
             near = [r for r in self.runs if 0.25 * root**2 <= r[0] <= 4 * root**2]
             if len(near) < len(self.runs) and len({r[0] for r in near}) >= 2:
-                fit = fit_probit(*self.arrays(near))
+                fit, used = fit_probit(*self.arrays(near)), near
         if fit is None:
             return None, 0.0, 0.0, 0.0
+        self.lack_of_fit = pearson_chi2(fit, *self.arrays(used))
         root, low, high = fit.root(self.target)
         n_hat = root * root
         if not (math.isfinite(root) and root > 0) or not self.spans(n_hat):

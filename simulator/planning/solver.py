@@ -358,6 +358,9 @@ def _answer(search: Search, fit: ProbitFit, n_star: int, n_hat: float, lo: float
     notes = () if converged else (
         f"the range is {100 * (n_range[1] - n_range[0]) / n_hat:.1f} % of n, wider than the "
         f"tolerance {100 * search.n_tolerance:g} %: {why}",)
+    misfit = search.misfit()
+    if misfit is not None:
+        notes += (misfit,)
     at = at_n(scenario, n_star)
     keep = completion_probabilities(at)
     sizes = at.design.group_sizes

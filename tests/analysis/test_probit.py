@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.analysis.probit import fit_probit
+from simulator.analysis.probit import fit_probit, pearson_chi2
 
 # R 4.2:
 #   n <- c(100, 110, 121, 133, 146); x <- sqrt(n)
 #   s <- c(1540, 1633, 1721, 1779, 1850); t <- rep(2000, 5)
 #   f <- glm(cbind(s, t - s) ~ x, family = binomial(link = "probit"))
 #   sprintf("%.12f", coef(f)); sprintf("%.12e", vcov(f))
+#   sprintf("%.12f", sum(residuals(f, type = "pearson")^2)); f$df.residual
 X = np.sqrt([100.0, 110.0, 121.0, 133.0, 146.0])
 S = np.array([1540.0, 1633.0, 1721.0, 1779.0, 1850.0])
 T = np.full(5, 2000.0)
@@ -24,6 +25,23 @@ def test_the_fit_and_its_covariance_are_rs_glm():
     fit = fit_probit(X, S, T)
     assert (fit.a, fit.b) == pytest.approx(R_COEF, rel=1e-8)
     np.testing.assert_allclose(fit.cov, R_VCOV, rtol=1e-6)
+
+
+def test_pearsons_lack_of_fit_is_rs():
+    assert pearson_chi2(fit_probit(X, S, T), X, S, T) == (pytest.approx(0.564756945895,
+                                                                        rel=1e-7), 3)
+
+
+def test_pearsons_lack_of_fit_flags_a_curve_that_flattens_below_one():
+    """Runs of a curve with a plateau at 0.92 (not a probit in sqrt(n)): X^2 far beyond
+    its chi-square(3) (0.999 quantile 16.3), where probit runs of the same size give a
+    few units."""
+    n = np.array([150.0, 175.0, 200.0, 225.0, 250.0])
+    t = np.full(5, 100_000.0)
+    plateau = 0.92 * (1.0 - np.exp(-n / 60.0))
+    s = np.round(plateau * t)
+    x2, df = pearson_chi2(fit_probit(np.sqrt(n), s, t), np.sqrt(n), s, t)
+    assert df == 3 and x2 > 16.3
 
 
 def test_the_root_is_where_the_fitted_probability_crosses_the_target():

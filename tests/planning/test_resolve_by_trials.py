@@ -1,0 +1,65 @@
+"""``resolve --target`` with k new trials answers for 1 .. k trials too.
+
+Each row is the solve with that many trials (the same as asking with
+``--trials j``), or the reason that number cannot reach the target. The
+reference for the sizes is the closed form (Roloff's conditional power of
+the updated meta-analysis, tau^2 fixed): the Monte Carlo range of each
+answer must hold it, give or take one patient of the closed form's rounding
+(as tests/planning/test_resolve.py checks a single solve).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulator import resolve_review
+from simulator.face.cli import main
+from simulator.spec import load_scenario
+from conftest import ROOT
+
+FIXED = ROOT / "tests" / "backtest" / "resolve_fixed_effect.toml"  # effect -1, tau^2 0.25
+OPTIONS = dict(n_sims=10_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return resolve_review(load_scenario(FIXED), trials=3, target=0.9, **OPTIONS)
+
+
+def test_each_number_of_trials_is_the_solve_with_that_many(report):
+    assert [a.trials for a in report.by_trials] == [1, 2, 3]
+    assert report.by_trials[-1].size is report.size
+    two = resolve_review(load_scenario(FIXED), trials=2, target=0.9, **OPTIONS)
+    assert report.by_trials[1].size.to_dict() == two.size.to_dict()
+
+
+def test_one_trial_cannot_reach_the_target_and_more_trials_need_fewer_patients(report):
+    one, two, three = report.by_trials
+    assert one.size is None and "plateaus at" in one.unreachable
+    assert two.size.n_per_arm > three.size.n_per_arm
+    for answer in (two, three):
+        low, high = answer.size.n_range
+        # Two trials reach 0.9 where the curve flattens towards its plateau (0.904 at 225
+        # per arm, 0.905 at 250): the probit fit can miss the closed form by more than
+        # its range there, and then says so in a note.
+        assert (low - 1 <= answer.size.analytic_n_per_arm <= high + 1
+                or any("depart from the fitted probit curve" in n for n in answer.size.notes))
+
+
+def test_a_single_trial_gives_no_rows(tmp_path):
+    single = resolve_review(load_scenario(FIXED), trials=1, target=0.5, **OPTIONS)
+    assert single.by_trials == () and single.size is not None
+
+
+def test_the_cli_prints_and_writes_the_rows(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["resolve", str(FIXED), "--trials", "3", "--target", "0.9", "--n-sims",
+                 "10000", "--seed", "3", "--quiet", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "by number of new trials" in text and "not reachable" in text
+    rows = json.loads(out.read_text())["target_by_trials"]
+    assert [r["trials"] for r in rows] == [1, 2, 3]
+    assert rows[0]["n_per_arm"] is None and "plateaus at" in rows[0]["reason"]
+    assert rows[2]["n_per_arm"] == json.loads(out.read_text())["target"]["n_per_arm"]

@@ -111,7 +111,9 @@ def pearson_chi2(fit: ProbitFit, x, successes, trials) -> tuple[float, int]:
 
     ``X^2 = sum (s - n p)^2 / (n p (1 - p))`` over the points, on ``points - 2``
     df: about chi-square when the probit curve holds (Finney 1971, section
-    4.4), larger when the points bend away from it.
+    4.4), larger when the points bend away from it. Points whose expected
+    successes or failures are below 1 are left out (one rare event there
+    would swamp the sum; Finney pools such classes).
 
     Examples
     --------
@@ -125,8 +127,9 @@ def pearson_chi2(fit: ProbitFit, x, successes, trials) -> tuple[float, int]:
     x = np.asarray(x, float)
     n = np.asarray(trials, float)
     p, _ = _terms(fit.a + fit.b * x)
-    return float(np.sum((np.asarray(successes, float) - n * p) ** 2 / (n * p * (1 - p)))), \
-        int(x.size - 2)
+    kept = (n * p >= 1.0) & (n * (1.0 - p) >= 1.0)
+    s, n, p = np.asarray(successes, float)[kept], n[kept], p[kept]
+    return float(np.sum((s - n * p) ** 2 / (n * p * (1 - p)))), int(kept.sum() - 2)
 
 
 def _terms(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

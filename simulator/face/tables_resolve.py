@@ -245,14 +245,16 @@ def format_trials_answers(target: float, answers: tuple[TrialsAnswer, ...]) -> s
     lines = [f"P(conclusive) >= {target:g} by number of new trials (each trial's n per arm):",
              f"{'trials':>7}{'n/arm':>8}{'95 % MC range':>16}{'randomised':>12}"
              f"{'closed form':>13}"]
-    reasons = []
+    below = []  # why a row cannot reach the target, or its solve's notes
     for a in answers:
         if a.size is None:
             lines.append(f"{a.trials:>7}{'-':>8}{'-':>16}{'-':>12}{'-':>13}   not reachable")
-            reasons.append(f"  {a.trials} trial{'s' if a.trials > 1 else ''}: {a.unreachable}")
+            below.append(f"  {a.unreachable}")
             continue
         r = a.size
         closed = "-" if r.analytic_n_per_arm is None else str(r.analytic_n_per_arm)
+        flag = "   (see the note)" if r.notes else ""
         lines.append(f"{a.trials:>7}{r.n_per_arm:>8}{f'{r.n_range[0]}-{r.n_range[1]}':>16}"
-                     f"{a.trials * r.n_total:>12,}{closed:>13}")
-    return "\n".join(lines + reasons)
+                     f"{a.trials * r.n_total:>12,}{closed:>13}{flag}")
+        below += [f"  NOTE ({a.trials} trials): {note}" for note in r.notes]
+    return "\n".join(lines + below)

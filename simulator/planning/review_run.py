@@ -37,6 +37,7 @@ class TrialsAnswer:
     Attributes
     ----------
     trials : int
+    target : float
     size : SampleSize or None
         The solve, when the target can be reached with that many trials.
     unreachable : str or None
@@ -44,13 +45,16 @@ class TrialsAnswer:
     """
 
     trials: int
+    target: float
     size: SampleSize | None = None
     unreachable: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """``trials`` and the keys of ``resolve --json``'s ``target`` for that many."""
         if self.size is not None:
             return {"trials": self.trials, **self.size.to_dict()}
-        return {"trials": self.trials, "n_per_arm": None, "reason": self.unreachable}
+        return {"trials": self.trials, "target": self.target, "n_per_arm": None,
+                "reason": self.unreachable}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -204,7 +208,7 @@ def _answer(scenario: Scenario, trials: int, target: float, options: dict[str, A
             ) -> TrialsAnswer:
     """The solve with ``trials`` new trials, or why it cannot reach ``target``."""
     try:
-        return TrialsAnswer(trials=trials, size=solve_sample_size(
+        return TrialsAnswer(trials=trials, target=target, size=solve_sample_size(
             scenario, target=target, metric="conclusive", **options))
     except ConvergenceError as exc:
-        return TrialsAnswer(trials=trials, unreachable=str(exc))
+        return TrialsAnswer(trials=trials, target=target, unreachable=str(exc))

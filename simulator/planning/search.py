@@ -183,9 +183,11 @@ class Search:
     def misfit(self) -> str | None:
         """A note when the runs depart from the probit curve (Pearson's X^2 significant at
         1 %): the range then counts only the Monte Carlo error of a curve that does not
-        hold, as near a plateau."""
+        hold, as near a plateau. None for a metric on counts: its saw-tooth departs from
+        any smooth curve, and direct runs set its answer (:meth:`verify`)."""
         x2, df = self.lack_of_fit
-        if df < 1 or float(special.chdtrc(df, x2)) >= 0.01:
+        if (df < 1 or float(special.chdtrc(df, x2)) >= 0.01
+                or counts_events(self.scenario, self.metric)):
             return None
         return (f"the runs depart from the fitted probit curve (Pearson X^2 {x2:.1f} on {df} "
                 "df, p < 0.01): the range counts only the Monte Carlo error of that curve and "

@@ -212,6 +212,14 @@ class Search:
         if fit is None:
             return None, 0.0, 0.0, 0.0
         self.lack_of_fit = pearson_chi2(fit, *self.arrays(used))
+        if self.misfit() is not None:  # the curve bends: fit the runs close to the answer
+            x = fit.root(self.target)[0]
+            local = [r for r in used if 0.8 * x**2 <= r[0] <= 1.25 * x**2]
+            if len(local) < len(used) and len({r[0] for r in local}) >= 2:
+                refit = fit_probit(*self.arrays(local))
+                if refit is not None:
+                    fit, used = refit, local
+                    self.lack_of_fit = pearson_chi2(fit, *self.arrays(used))
         root, low, high = fit.root(self.target)
         n_hat = root * root
         if not (math.isfinite(root) and root > 0) or not self.spans(n_hat):

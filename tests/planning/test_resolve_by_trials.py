@@ -42,10 +42,10 @@ def test_one_trial_cannot_reach_the_target_and_more_trials_need_fewer_patients(r
     for answer in (two, three):
         low, high = answer.size.n_range
         # Two trials reach 0.9 where the curve flattens towards its plateau (0.904 at 225
-        # per arm, 0.905 at 250): the probit fit can miss the closed form by more than
-        # its range there, and then says so in a note.
+        # per arm, 0.905 at 250): the runs bend away from one probit line, so the solver
+        # fits those near the answer, whose range is wide (and then not converged).
         assert (low - 1 <= answer.size.analytic_n_per_arm <= high + 1
-                or any("depart from the fitted probit curve" in n for n in answer.size.notes))
+                or not answer.size.converged)
 
 
 def test_a_single_trial_gives_no_rows(tmp_path):
@@ -59,8 +59,9 @@ def test_the_cli_prints_and_writes_the_rows(tmp_path, capsys):
                  "10000", "--seed", "3", "--quiet", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "by number of new trials" in text and "not reachable" in text
-    # a row whose solve has notes is marked, and its notes follow the table
-    assert "(see the note)" in text and "NOTE (2 trials): the runs depart" in text
+    # a row whose solve has notes is marked, and its notes follow the table (here: two
+    # trials, where the curve is flat, end at the budget with a range wider than 2 %)
+    assert "(see the note)" in text and "NOTE (2 trials): the range is" in text
     rows = json.loads(out.read_text())["target_by_trials"]
     assert [r["trials"] for r in rows] == [1, 2, 3]
     assert rows[0] == {"trials": 1, "target": 0.9, "n_per_arm": None,
@@ -79,3 +80,20 @@ def test_a_saw_tooth_metric_gets_no_lack_of_fit_note():
                               n_sims=4000)
         assert r.n_range[0] <= r.analytic_n_per_arm == 17 <= r.n_range[1] + 1
         assert not any("depart from the fitted probit curve" in n for n in r.notes)
+
+
+def test_where_the_curve_is_flat_the_ranges_hold_the_answer():
+    """Two trials: the answer moves by tens of patients from seed to seed (the curve rises
+    0.001 over 25 per arm), and the ranges must say so. A range misses the closed form's
+    221 (give or take one, as above) only if the solve says it did not converge, or at
+    the rate of a 95 % interval: at most one miss in 6 seeds (two or more: probability
+    0.033). Fitting one probit line to every run missed at seeds 3, 5 and 9 with ranges of
+    +-2 at 232, 244 and 261; the local refit misses at seed 16 by two (223-227)."""
+    s = load_scenario(FIXED)
+    misses = 0
+    for seed in (1, 3, 5, 9, 16, 17):
+        size = resolve_review(s, trials=2, target=0.9, n_sims=10_000, seed=seed).size
+        low, high = size.n_range
+        assert size.analytic_n_per_arm == 221
+        misses += not (low - 1 <= 221 <= high + 1 or not size.converged)
+    assert misses <= 1

@@ -15,8 +15,8 @@ import numpy as np
 
 from ._lazy import special
 
-__all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "DistributionSummary",
-           "quantile_with_se", "finite"]
+__all__ = ["Z95", "MonteCarloProbability", "MonteCarloMean", "probability_dict", "mean_dict",
+           "DistributionSummary", "quantile_with_se", "finite"]
 
 #: The 97.5 % standard normal quantile (two-sided 95 % intervals).
 Z95 = 1.959963984540054
@@ -126,6 +126,17 @@ class MonteCarloMean:
         """``{name: value, name_se: se}``, each None (null) where it is not a finite number
         (no replication, or one: no SE)."""
         return {name: finite(self.value), f"{name}_se": finite(self.se)}
+
+
+def probability_dict(name: str, p: MonteCarloProbability | None) -> dict[str, Any]:
+    """``p.to_dict(name)``, or its keys with nulls where there is no estimate."""
+    return p.to_dict(name) if p is not None else {name: None, f"{name}_se": None,
+                                                  f"{name}_ci": None}
+
+
+def mean_dict(name: str, m: MonteCarloMean | None) -> dict[str, Any]:
+    """``m.to_dict(name)``, or its keys with nulls where there is no estimate."""
+    return m.to_dict(name) if m is not None else {name: None, f"{name}_se": None}
 
 
 def quantile_with_se(sorted_x: np.ndarray, p: float) -> tuple[float, float]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._format import pct
 from .._frames import data_frame, flat_row
-from ..mc import MonteCarloProbability
+from ..mc import MonteCarloProbability, probability_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -279,8 +279,7 @@ class SimulationResult:
             "mean_estimate": self.mean_estimate,
             "mean_estimate_se": self.mean_estimate_se,
             "bias": self.bias,
-            **(self.ci_coverage.to_dict("ci_coverage") if self.ci_coverage is not None else
-               {"ci_coverage": None, "ci_coverage_se": None, "ci_coverage_ci": None}),
+            **probability_dict("ci_coverage", self.ci_coverage),
             "mean_completers": list(self.mean_completers),
             "n_not_analysable": self.n_not_analysable,
             "power_no_dropout": None if self.power_no_dropout is None
@@ -297,8 +296,7 @@ class SimulationResult:
                                  else self.unblinding_bias / self.mean_estimate),
             "adverse_events": {k: v.to_dict() for k, v in self.adverse_events.items()},
             "effect_prior": self.effect_prior,
-            **(self.assurance.to_dict("assurance") if self.assurance else
-               {"assurance": None, "assurance_se": None, "assurance_ci": None}),
+            **probability_dict("assurance", self.assurance),
             "assurance_ceiling": self.assurance_ceiling,
             "analytic_assurance": self.analytic_assurance,
             "evidence": [dict(e) for e in self.evidence],

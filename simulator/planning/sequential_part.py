@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..mc import MonteCarloMean, MonteCarloProbability, finite
+from ..mc import MonteCarloMean, MonteCarloProbability, finite, mean_dict, probability_dict
 from .closed_sequential import SequentialClosedForm
 
 __all__ = ["SequentialPart", "estimates_part"]
@@ -103,13 +103,13 @@ class SequentialPart:
             **self.reject_ignoring_futility.to_dict("reject_ignoring_futility"),
             **self.expected_n.to_dict("expected_n"),
             "max_n": self.max_n,
-            **_mean_dict("estimate_at_stop", self.estimate_at_stop),
-            **_mean_dict("bias_at_stop", self.bias_at_stop),
-            **_mean_dict("median_unbiased", self.median_unbiased),
-            **_mean_dict("median_unbiased_bias", self.median_unbiased_bias),
-            **_probability_dict("final_ci_coverage", self.final_ci_coverage),
-            **_mean_dict("final_ci_width", self.final_ci_width),
-            **_probability_dict("naive_ci_coverage_at_stop", self.naive_ci_coverage_at_stop),
+            **mean_dict("estimate_at_stop", self.estimate_at_stop),
+            **mean_dict("bias_at_stop", self.bias_at_stop),
+            **mean_dict("median_unbiased", self.median_unbiased),
+            **mean_dict("median_unbiased_bias", self.median_unbiased_bias),
+            **probability_dict("final_ci_coverage", self.final_ci_coverage),
+            **mean_dict("final_ci_width", self.final_ci_width),
+            **probability_dict("naive_ci_coverage_at_stop", self.naive_ci_coverage_at_stop),
             "conditional_power_design": [finite(m.value) for m in self.conditional_power_design],
             "conditional_power_design_se": [finite(m.se) for m in self.conditional_power_design],
             "conditional_power_trend": [finite(m.value) for m in self.conditional_power_trend],
@@ -121,16 +121,6 @@ class SequentialPart:
                 "p_stop_efficacy": list(cf.efficacy), "p_stop_futility": list(cf.futility),
                 "expected_n": cf.expected_n, "theta": cf.theta, "method": cf.method},
         }}
-
-
-def _mean_dict(name: str, m: MonteCarloMean | None) -> dict[str, float | None]:
-    """``name`` and ``name_se``; None where not computed or no trial counted."""
-    return {name: None, f"{name}_se": None} if m is None else m.to_dict(name)
-
-
-def _probability_dict(name: str, p: MonteCarloProbability | None) -> dict[str, Any]:
-    """``name``, ``name_se`` and ``name_ci``; None where not computed."""
-    return {name: None, f"{name}_se": None, f"{name}_ci": None} if p is None else p.to_dict(name)
 
 
 def _share(count: int, n: int) -> MonteCarloProbability | None:

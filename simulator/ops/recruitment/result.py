@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...mc import DistributionSummary, MonteCarloMean, MonteCarloProbability
+from ...mc import (DistributionSummary, MonteCarloMean, MonteCarloProbability, mean_dict,
+                   probability_dict)
 from ...planning.curves import PowerCurve
 from .bands import TimeBands
 from .interim_timing import InterimTiming
@@ -208,13 +209,6 @@ class RecruitmentResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the ``trialsim recruit --json`` output; ``notes``
         only when there are any)."""
-        def mean(name: str, value: MonteCarloMean | None) -> dict[str, Any]:
-            return value.to_dict(name) if value is not None else {name: None, f"{name}_se": None}
-
-        prob = (self.p_complete_by_deadline.to_dict("p_complete_by_deadline")
-                if self.p_complete_by_deadline is not None else
-                {"p_complete_by_deadline": None, "p_complete_by_deadline_se": None,
-                 "p_complete_by_deadline_ci": None})
         return {
             "scenario": self.scenario_name,
             "path": self.path,
@@ -228,26 +222,26 @@ class RecruitmentResult:
             "working_days_per_week": self.working_days_per_week,
             "months_to_full_enrolment": self.months_to_full_enrolment.to_dict(),
             "months_to_last_outcome": self.months_to_last_outcome.to_dict(),
-            **prob,
-            **mean("n_randomized_by_deadline", self.n_randomized_by_deadline),
-            **mean("n_treated_by_deadline", self.n_treated_by_deadline),
-            **mean("n_completed_by_deadline", self.n_completed_by_deadline),
-            **mean("n_screened", self.n_screened),
-            **mean("n_withdrawn_waiting", self.n_withdrawn_waiting),
-            **mean("n_completed", self.n_completed),
+            **probability_dict("p_complete_by_deadline", self.p_complete_by_deadline),
+            **mean_dict("n_randomized_by_deadline", self.n_randomized_by_deadline),
+            **mean_dict("n_treated_by_deadline", self.n_treated_by_deadline),
+            **mean_dict("n_completed_by_deadline", self.n_completed_by_deadline),
+            **mean_dict("n_screened", self.n_screened),
+            **mean_dict("n_withdrawn_waiting", self.n_withdrawn_waiting),
+            **mean_dict("n_completed", self.n_completed),
             "n_completed_per_arm": {a: m.value for a, m in zip(self.arms,
                                                                self.n_completed_per_arm)},
             "n_completed_per_arm_se": {a: m.se for a, m in zip(self.arms,
                                                                self.n_completed_per_arm)},
             "expected_completed_per_arm": dict(zip(self.arms, self.expected_completed_per_arm)),
-            **mean("n_withdrawn_after_ae", self.n_withdrawn_after_ae),
-            **mean("chair_utilisation", self.chair_utilisation),
+            **mean_dict("n_withdrawn_after_ae", self.n_withdrawn_after_ae),
+            **mean_dict("chair_utilisation", self.chair_utilisation),
             "utilisation_ceiling": self.utilisation_ceiling,
-            **mean("mean_wait_days", self.mean_wait_days),
-            **mean("mean_number_waiting", self.mean_number_waiting),
+            **mean_dict("mean_wait_days", self.mean_wait_days),
+            **mean_dict("mean_number_waiting", self.mean_number_waiting),
             "cost": None if self.cost is None else self.cost.to_dict(),
-            **mean("power_at_deadline", self.power_at_deadline),
-            **mean("assurance_at_deadline", self.assurance_at_deadline),
+            **mean_dict("power_at_deadline", self.power_at_deadline),
+            **mean_dict("assurance_at_deadline", self.assurance_at_deadline),
             "power_seed": self.power_seed,
             "n_per_arm_at_deadline": {str(k): v for k, v in self.n_per_arm_at_deadline.items()},
             "interim": None if self.interim is None else self.interim.to_dict(),

@@ -17,7 +17,8 @@ import numpy as np
 from .._lazy import special, stats
 
 
-__all__ = ["TrialEstimates", "Decisions", "decide", "critical_values", "safe_ratio", "z_of_t"]
+__all__ = ["TrialEstimates", "Decisions", "decide", "half_width", "critical_values", "safe_ratio",
+           "z_of_t"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,8 @@ def critical_values(q: float, df: np.ndarray | float) -> np.ndarray:
     df = np.asarray(df, dtype=float)
     if df.ndim == 0:
         return np.asarray(_quantile(float(q), float(df)))
+    if df.size and not any(df.strides):  # one df broadcast over every trial: one quantile
+        return np.broadcast_to(_quantile(float(q), float(df.flat[0])), df.shape)
 
     def by_size() -> np.ndarray:  # (sizes, trials), one df per size: the sizes' quantiles
         return np.broadcast_to(critical_values(q, df[:, 0])[:, None], df.shape)
@@ -188,14 +191,25 @@ def decide(est: TrialEstimates, *, alpha: float, sided: int, benefit_sign: int) 
         else:
             reject = directed > crit
             reject_benefit = reject.copy()  # two arrays, as a two-sided test gives
-        half = crit * est.se
-        if not _is_zero(est.margin):
-            half = half + est.margin
+        half = _half_width(est, crit)
     valid = est.valid
     if not valid.all():  # (every trial analysable, the usual case: nothing to mask)
         reject, reject_benefit = reject & valid, reject_benefit & valid
     return Decisions(reject=reject, reject_benefit=reject_benefit,
                      ci_low=est.estimate - half, ci_high=est.estimate + half)
+
+
+def half_width(est: TrialEstimates, *, alpha: float, sided: int) -> np.ndarray:
+    """Half the width of each trial's confidence interval at level ``1 - 2 alpha / sided``
+    (:func:`decide`'s ``ci_low`` and ``ci_high`` are the estimate -+ it): the t (or
+    normal) quantile times the SE, plus a continuity correction's margin."""
+    with np.errstate(invalid="ignore"):
+        return _half_width(est, critical_values(1.0 - alpha / sided, est.df))
+
+
+def _half_width(est: TrialEstimates, crit: np.ndarray) -> np.ndarray:
+    half = crit * est.se
+    return half if _is_zero(est.margin) else half + est.margin
 
 
 def _is_zero(margin) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import special
-from ..analysis.estimates import z_of_t
+from ..analysis.estimates import half_width, z_of_t
 from ..analysis.sequential import SequentialDesign
 from ..engine.kernel import ChunkContext
 from ..engine.looks import look_sizes
@@ -186,31 +186,27 @@ class SequentialCollector:
             "seq_fci_covered": int(((low <= self.truth) & (self.truth <= high)).sum()),
             "seq_fci_width": float(width.sum()),
             "seq_fci_width2": float(np.einsum("i,i->", width, width)),
-            **self._naive_coverage(samples, stops, est)}
+            "seq_naive_covered": self._naive_covered(samples, stops, est)}
         sums = np.array([conditional_power_sums(samples[j], g, j, sign, self.tables)
                          for j, g in enumerate(going)]).reshape(len(going), 5)
         out.update(seq_cp_n=sums[:, 0], seq_cp_design=sums[:, 1], seq_cp_design2=sums[:, 2],
                    seq_cp_trend=sums[:, 3], seq_cp_trend2=sums[:, 4])
         return out
 
-    def _naive_coverage(self, samples: list[TrialSample], stops: list[np.ndarray],
-                        est: np.ndarray) -> dict[str, int]:
-        """Trials whose fixed-design interval at the look they stopped (the estimate -+
-        the t quantile times its SE) covers the truth, among those analysable there."""
+    def _naive_covered(self, samples: list[TrialSample], stops: list[np.ndarray],
+                       est: np.ndarray) -> int:
+        """Trials whose fixed-design interval at the look they stopped (the primary
+        analysis' interval there, :func:`~simulator.analysis.estimates.half_width`) covers
+        the truth; an unanalysable trial's estimate is NaN and covers nothing."""
         d = self.design
-        q = float(special.ndtri(1.0 - d.alpha / d.sided))
 
-        def half(sample: TrialSample) -> np.ndarray:  # t_bound: the t quantile at each df
-            look = sample.primary  # (margin: a continuity correction widens the interval)
-            return t_bound(look.df, q) * np.asarray(look.se, float) + look.margin
+        def half(sample: TrialSample) -> np.ndarray:
+            return np.asarray(half_width(sample.primary, alpha=d.alpha, sided=d.sided), float)
 
         width = half(samples[-1])
         for j, where in enumerate(stops):
             np.copyto(width, half(samples[j]), where=where)
-        # an unanalysable trial's estimate and width are NaN: it counts in neither sum
-        covered = np.abs(est - self.truth) <= width
-        return {"seq_naive_covered": int(covered.sum()),
-                "seq_naive_valid": int(np.isfinite(est).sum())}
+        return int((np.abs(est - self.truth) <= width).sum())
 
 
 @dataclass(frozen=True, slots=True)

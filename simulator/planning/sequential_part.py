@@ -151,7 +151,7 @@ def estimates_part(c: dict[str, Any], truth: float, truth_se: float) -> dict[str
                final_ci_coverage=_share(c["seq_fci_covered"], valid),
                final_ci_width=MonteCarloMean.from_sums(c["seq_fci_width"], c["seq_fci_width2"],
                                                        valid),
-               naive_ci_coverage_at_stop=_share(c["seq_naive_covered"], c["seq_naive_valid"]),
+               naive_ci_coverage_at_stop=_share(c["seq_naive_covered"], c["seq_valid"]),
                conditional_power_design=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in
                                               zip(c["seq_cp_design"], c["seq_cp_design2"], n)),
                conditional_power_trend=tuple(MonteCarloMean.from_sums(a, b, m) for a, b, m in

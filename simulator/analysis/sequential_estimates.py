@@ -156,12 +156,15 @@ class StagewiseTable:
     median, lower, upper : ndarray
         (looks, grid): the median-unbiased estimate and the final confidence
         interval's ends at each ``z``.
+    alpha_side : float
+        ``a = alpha / sided`` of the design: the interval is ``1 - 2a``.
     """
 
     z: np.ndarray
     median: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    alpha_side: float
 
     def lookup(self, look: int, z: np.ndarray, what: str = "median") -> np.ndarray:
         """Each trial's ``what`` (median, lower, upper) at ``look`` from its ``z``.
@@ -229,7 +232,7 @@ def stagewise_table(design: SequentialDesign) -> StagewiseTable:
         for j in range(1, k):
             values[j] = _roots(thetas, p[j], level) * math.sqrt(float(rates[j]))
         roots[name] = values
-    return StagewiseTable(z=grid.copy(), **roots)
+    return StagewiseTable(z=grid.copy(), **roots, alpha_side=a)
 
 
 def _roots(thetas: np.ndarray, p: np.ndarray, level: float) -> np.ndarray:

@@ -152,18 +152,18 @@ class StagewiseAtStop:
 
 
 def stagewise_at_stop(samples: list[TrialSample], stop_at: np.ndarray, sign: int,
-                      tables: LookTables, alpha_side: float) -> StagewiseAtStop:
-    """Each trial's median-unbiased estimate and final ``1 - 2 alpha_side`` interval
-    (stage-wise ordering) at the look it stopped.
+                      tables: LookTables) -> StagewiseAtStop:
+    """Each trial's median-unbiased estimate and final ``1 - 2a`` interval (stage-wise
+    ordering, ``a`` the table's ``alpha_side``) at the look it stopped.
 
-    At the first look, the estimate itself and the estimate -+ ``z_{1-alpha_side}``
+    At the first look, the estimate itself and the estimate -+ ``z_{1-a}``
     standard errors (as rpact); later, the table's values of the mean of ``Z``
     at the trial's ``z``, times its standard error, in the effect's direction
     (with benefit negative, the interval's ends swap).
     """
     first = samples[0].primary
     est = np.array(first.estimate, float)
-    half = float(special.ndtri(1.0 - alpha_side)) * np.asarray(first.se, float)
+    half = float(special.ndtri(1.0 - tables.stagewise.alpha_side)) * np.asarray(first.se, float)
     out = StagewiseAtStop(median=est, lower=est - half, upper=est + half)
     for j in range(1, len(samples)):
         at = np.flatnonzero(stop_at == j)

@@ -171,8 +171,7 @@ class SequentialCollector:
         """Sums of the stage-wise estimates, the intervals' coverage and width, and each
         look's conditional power (``stops``: the trials stopping at each interim look;
         ``est``: each trial's estimate at stopping)."""
-        d = self.design
-        stage = stagewise_at_stop(samples, stop_at, sign, self.tables, d.alpha / d.sided)
+        stage = stagewise_at_stop(samples, stop_at, sign, self.tables)
         ok = np.isfinite(stage.median)
         if ok.all():  # every trial analysable at its stop (the usual case): no copies
             mue, low, high = stage.median, stage.lower, stage.upper

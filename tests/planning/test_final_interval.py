@@ -82,8 +82,8 @@ def test_stagewise_at_stop_orients_the_interval_by_the_benefit_sign():
                   [[3.0, 5 / 3, 1 / 3], [4.0, 3.0, 1.0]])
     down = _samples([[-0.9, -0.5, -0.1], [-0.8, -0.6, -0.2]], [[0.3] * 3, [0.2] * 3],
                     [[-3.0, -5 / 3, -1 / 3], [-4.0, -3.0, -1.0]])
-    a = stagewise_at_stop(up, stop_at, 1, tables, 0.025)
-    b = stagewise_at_stop(down, stop_at, -1, tables, 0.025)
+    a = stagewise_at_stop(up, stop_at, 1, tables)
+    b = stagewise_at_stop(down, stop_at, -1, tables)
     np.testing.assert_allclose(b.median, -a.median, rtol=1e-12)
     np.testing.assert_allclose(b.lower, -a.upper, rtol=1e-12)
     np.testing.assert_allclose(b.upper, -a.lower, rtol=1e-12)

@@ -71,7 +71,7 @@ def test_median_unbiased_estimate_has_the_true_effect_as_its_median(interim, dro
     samples = simulate_sizes(s, N_SIMS, np.random.default_rng(11), "aggregate", grid.sizes)
     samples = [samples[i] for i in grid.picks[0]]
     stop_at = stopping_looks(samples, design)
-    mue = stagewise_at_stop(samples, stop_at, -1, look_tables(s), 0.025).median
+    mue = stagewise_at_stop(samples, stop_at, -1, look_tables(s)).median
     naive = np.choose(stop_at, [x.primary.estimate for x in samples])
     below = float(np.mean(mue <= EFFECT))
     se = math.sqrt(0.25 / N_SIMS)

@@ -180,15 +180,21 @@ class Search:
                                    f"{self.target:g}: the runs do not show it growing with n")
         return fit, n_hat, lo, hi
 
-    def misfit(self) -> str | None:
-        """A note when the runs depart from the probit curve (Pearson's X^2 significant at
-        1 %): the range then counts only the Monte Carlo error of a curve that does not
-        hold, as near a plateau. None for a metric on counts: its saw-tooth departs from
-        any smooth curve, and direct runs set its answer (:meth:`verify`)."""
+    def departs(self) -> bool:
+        """Whether the last fit's runs depart from the probit curve: Pearson's X^2
+        significant at 1 %. Never for a metric on counts: its saw-tooth departs from any
+        smooth curve, and direct runs set its answer (:meth:`verify`)."""
         x2, df = self.lack_of_fit
-        if (df < 1 or float(special.chdtrc(df, x2)) >= 0.01
-                or counts_events(self.scenario, self.metric)):
+        return (df >= 1 and float(special.chdtrc(df, x2)) < 0.01
+                and not counts_events(self.scenario, self.metric))
+
+    def misfit(self) -> str | None:
+        """A note when the runs depart from the probit curve (:meth:`departs`): the range
+        then counts only the Monte Carlo error of a curve that does not hold, as near a
+        plateau."""
+        if not self.departs():
             return None
+        x2, df = self.lack_of_fit
         return (f"the runs depart from the fitted probit curve (Pearson X^2 {x2:.1f} on {df} "
                 "df, p < 0.01): the range counts only the Monte Carlo error of that curve and "
                 "understates the uncertainty; check the answer with a curve around it "
@@ -212,7 +218,7 @@ class Search:
         if fit is None:
             return None, 0.0, 0.0, 0.0
         self.lack_of_fit = pearson_chi2(fit, *self.arrays(used))
-        if self.misfit() is not None:  # the curve bends: fit the runs close to the answer
+        if self.departs():  # the curve bends: fit the runs close to the answer
             x = fit.root(self.target)[0]
             local = [r for r in used if 0.8 * x**2 <= r[0] <= 1.25 * x**2]
             if len(local) < len(used) and len({r[0] for r in local}) >= 2:

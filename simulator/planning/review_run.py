@@ -68,24 +68,35 @@ class ReviewReport:
     result : SimulationResult
         Its ``resolve`` part holds P(conclusive) by rule and direction.
     target : float or None
-    size : SampleSize or None
-        The n per arm that reaches ``target``, when it can be reached.
-    unreachable : str or None
-        Why ``target`` cannot be reached, when it cannot.
+    answers : tuple of TrialsAnswer
+        With ``target``: the answer with 1 .. k new trials, k the scenario's
+        (empty without a target).
     curves : dict of int to PowerCurve or None
         P(conclusive) over n, per number of new trials.
-    by_trials : tuple of TrialsAnswer
-        With ``target`` and ``k > 1`` new trials: the answer with 1 .. k
-        trials (the last is ``size`` / ``unreachable``); empty otherwise.
+    size, unreachable, by_trials
+        Read from ``answers`` (below).
     """
 
     scenario: Scenario
     result: SimulationResult
     target: float | None = None
-    size: SampleSize | None = None
-    unreachable: str | None = None
+    answers: tuple[TrialsAnswer, ...] = ()
     curves: dict[int, PowerCurve] | None = None
-    by_trials: tuple[TrialsAnswer, ...] = ()
+
+    @property
+    def size(self) -> SampleSize | None:
+        """The n per arm of each of the k new trials that reaches ``target``, when it can."""
+        return self.answers[-1].size if self.answers else None
+
+    @property
+    def unreachable(self) -> str | None:
+        """Why ``target`` cannot be reached with k new trials, when it cannot."""
+        return self.answers[-1].unreachable if self.answers else None
+
+    @property
+    def by_trials(self) -> tuple[TrialsAnswer, ...]:
+        """The answers with 1 .. k new trials when k > 1; empty otherwise."""
+        return self.answers if len(self.answers) > 1 else ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``trialsim resolve --json`` output."""
@@ -188,20 +199,15 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     """
     scenario = review_scenario(scenario, trials=trials, rules=rules)
     result = simulate(scenario, comparisons=False, **options)
-    size = unreachable = curves = None
-    by_trials: tuple[TrialsAnswer, ...] = ()
+    answers: tuple[TrialsAnswer, ...] = ()
     if target is not None:
         k = scenario.meta_analysis.new_trials
-        by_trials = tuple(_answer(scenario if j == k else evolve(
+        answers = tuple(_answer(scenario if j == k else evolve(
             scenario, {"meta_analysis.new_trials": j}), j, target, options)
             for j in range(1, k + 1))
-        size, unreachable = by_trials[-1].size, by_trials[-1].unreachable
-        if k == 1:
-            by_trials = ()
-    if n_per_arm is not None:
-        curves = conclusive_curves(scenario, n_per_arm, **options)
-    return ReviewReport(scenario=scenario, result=result, target=target, size=size,
-                        unreachable=unreachable, curves=curves, by_trials=by_trials)
+    curves = None if n_per_arm is None else conclusive_curves(scenario, n_per_arm, **options)
+    return ReviewReport(scenario=scenario, result=result, target=target, answers=answers,
+                        curves=curves)
 
 
 def _answer(scenario: Scenario, trials: int, target: float, options: dict[str, Any]

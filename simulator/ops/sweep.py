@@ -27,7 +27,6 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from .._version import __version__
 from ..engine.dispatch import PathName
 from ..engine.layout import default_block_size
 from ..errors import ScenarioError
+from ..planning.cost import processes
 from ..planning.metric import Metric
 from ..planning.simulate import simulate_grid
 from ..provenance import RunProvenance
@@ -113,15 +113,6 @@ def _run_point(scenario: Scenario, values: dict[str, Any], n_sims: int, seed: in
     return row
 
 
-def _processes(count: int) -> int:
-    """Worker processes for a count as joblib reads it: -1 all cores, -2 all but one, ...
-
-    >>> _processes(3), _processes(-1) == (os.cpu_count() or 1)
-    (3, True)
-    """
-    return count if count > 0 else max(1, (os.cpu_count() or 1) + 1 + count)
-
-
 @contextlib.contextmanager
 def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
              workers: int | None) -> Iterator[int]:
@@ -142,7 +133,7 @@ def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
             log.info("dask scheduler %s", client.scheduler.address)
             yield -1
         return
-    n = _processes(workers or n_jobs)
+    n = processes(workers or n_jobs)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster), \
             joblib.parallel_config(backend="dask"):

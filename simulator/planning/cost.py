@@ -21,7 +21,7 @@ from ..spec.scenario import Scenario
 from .closed import completion_probabilities
 from .simulate import planned
 
-__all__ = ["LONG_SECONDS", "estimated_seconds", "timeline_seconds", "workers"]
+__all__ = ["LONG_SECONDS", "estimated_seconds", "timeline_seconds", "processes", "workers"]
 
 #: Seconds per trial and grid size on the aggregate path.
 _AGGREGATE = 1e-6
@@ -35,10 +35,18 @@ _CLOSED = 1.5e-6
 _CLOSED_POINT = 0.02
 
 
+def processes(n_jobs: int) -> int:
+    """The processes joblib starts for ``n_jobs``: -1 all cores, -2 all but one, ...
+
+    >>> processes(3), processes(-1) == (os.cpu_count() or 1)
+    (3, True)
+    """
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
 def workers(n_jobs: int) -> int:
-    """The processes joblib starts for ``n_jobs`` (-1 = all cores), at most the cores."""
-    cores = os.cpu_count() or 1
-    return max(1, min(cores, n_jobs if n_jobs > 0 else cores + 1 + n_jobs))
+    """The processes that run at once for ``n_jobs``: :func:`processes`, at most the cores."""
+    return min(os.cpu_count() or 1, processes(n_jobs))
 
 
 def _closed_seconds(scenario: Scenario) -> float:

@@ -114,20 +114,16 @@ def value_of_information(
     fits = [regression_evsi(f, degree, mean) for f in futures]
     made = [_point(p, fit, totals.counts["value"][g]["benefit"], trials, totals.n_sims)
             for g, (p, fit) in enumerate(zip(points, fits))]
-    enbs = np.array([p.enbs for p in made])
-    best = int(np.argmax(enbs))
     span = (_argmax_range(d, made, futures, degree, seed, bootstraps) if bootstraps
             else None)
-    closed = [p.enbs_closed for p in made]
     return ValueResult(
         scenario_name=scenario.name, unit=d.unit, trials=trials, n_sims=totals.n_sims,
-        seed=int(seed), prior_mean_inb=mean, decision="adopt" if mean > 0 else "do not adopt",
+        seed=int(seed), prior_mean_inb=mean,
         population=d.population, evpi=evpi(scenario, seed), evppi=evppi(scenario, seed),
-        points=tuple(made), optimal_n=sizes[best],
+        points=tuple(made),
         optimal_range=None if span is None else (sizes[span[0]], sizes[span[1]]),
         optimal_share=None if span is None else span[2],
-        optimal_n_closed=(None if None in closed else sizes[int(np.argmax(closed))]),
-        bootstraps=bootstraps, worth_running=bool(enbs[best] > 0),
+        bootstraps=bootstraps,
         method="regression on the trials' summary statistics (Strong et al. 2015)",
         closed_form=closed_form_reason(largest) or "normal-normal preposterior")
 
@@ -153,11 +149,9 @@ def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *
             or not 1 <= max_trials <= 100:
         raise ScenarioError(f"max_trials = {max_trials!r}: must be an integer in [1, 100]")
     check_decision(scenario)
-    runs = {k: value_of_information(scenario, n_per_arm, trials=k, **options)
-            for k in range(1, max_trials + 1)}
-    k, r = max(runs.items(), key=lambda kr: kr[1].point_at(kr[1].optimal_n).enbs)
-    return OptimalDesign(by_trials=runs, n_per_arm=r.optimal_n, trials=k,
-                         enbs=r.point_at(r.optimal_n).enbs)
+    return OptimalDesign(by_trials={k: value_of_information(scenario, n_per_arm, trials=k,
+                                                            **options)
+                                    for k in range(1, max_trials + 1)})
 
 
 def _check(scenario, trials, n_sims, seed, n_jobs, bootstraps) -> None:

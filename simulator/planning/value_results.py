@@ -10,6 +10,12 @@ from .value_model import ParameterValue
 
 __all__ = ["ValuePoint", "ValueResult", "OptimalDesign"]
 
+#: A result's JSON keys, in order (fields and the properties read from them).
+_VALUE_KEYS = ("scenario_name", "unit", "trials", "n_sims", "seed", "prior_mean_inb", "decision",
+               "population", "evpi", "evppi", "points", "optimal_n", "optimal_range",
+               "optimal_share", "optimal_n_closed", "bootstraps", "worth_running", "method",
+               "closed_form")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValuePoint:
@@ -83,29 +89,23 @@ class ValueResult:
         Simulated futures.
     seed : int
     prior_mean_inb : float
-        E[INB] per patient over the priors; its sign is the current decision.
-    decision : str
-        ``adopt`` or ``do not adopt`` on current evidence.
+        E[INB] per patient over the priors; its sign is the current decision
+        (:attr:`decision`).
     population : float
         Discounted patients over the horizon (``decision.population``).
     evpi : ParameterValue
     evppi : tuple of ParameterValue
     points : tuple of ValuePoint
-        By increasing n.
-    optimal_n : int
-        The n per arm of the largest ENBS on the grid.
+        By increasing n (:attr:`optimal_n`, :attr:`optimal_n_closed` and
+        :attr:`worth_running` are read from them).
     optimal_range : tuple of int or None
         The 2.5 and 97.5 % points of the argmax over bootstrap resamples of
         the futures (the Monte Carlo range of the argmax); None when no
         resample was asked for (``bootstraps = 0``).
     optimal_share : float or None
         The share of resamples whose argmax is ``optimal_n``.
-    optimal_n_closed : int or None
-        The argmax of the closed-form ENBS, where it applies.
     bootstraps : int
         Resamples behind ``optimal_range``.
-    worth_running : bool
-        Whether the largest ENBS is above 0.
     method : str
         How EVSI was estimated.
     closed_form : str
@@ -119,23 +119,41 @@ class ValueResult:
     n_sims: int
     seed: int
     prior_mean_inb: float
-    decision: str
     population: float
     evpi: ParameterValue
     evppi: tuple[ParameterValue, ...]
     points: tuple[ValuePoint, ...]
-    optimal_n: int
     optimal_range: tuple[int, int] | None
     optimal_share: float | None
-    optimal_n_closed: int | None
     bootstraps: int
-    worth_running: bool
     method: str
     closed_form: str
 
+    @property
+    def decision(self) -> str:
+        """``adopt`` or ``do not adopt`` on current evidence (the sign of ``prior_mean_inb``)."""
+        return "adopt" if self.prior_mean_inb > 0 else "do not adopt"
+
+    @property
+    def optimal_n(self) -> int:
+        """The n per arm of the largest ENBS on the grid (the first, on a tie)."""
+        return max(self.points, key=lambda p: p.enbs).n_per_arm
+
+    @property
+    def optimal_n_closed(self) -> int | None:
+        """The argmax of the closed-form ENBS, where it applies at every size."""
+        if any(p.enbs_closed is None for p in self.points):
+            return None
+        return max(self.points, key=lambda p: p.enbs_closed).n_per_arm
+
+    @property
+    def worth_running(self) -> bool:
+        """Whether the largest ENBS is above 0."""
+        return bool(max(p.enbs for p in self.points) > 0)
+
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready fields."""
-        out = {name: getattr(self, name) for name in self.__slots__}
+        out = {name: getattr(self, name) for name in _VALUE_KEYS}
         out["evpi"] = self.evpi.to_dict()
         out["evppi"] = [p.to_dict() for p in self.evppi]
         out["points"] = [p.to_dict() for p in self.points]
@@ -158,16 +176,31 @@ class OptimalDesign:
     Attributes
     ----------
     by_trials : dict of int to ValueResult
-        One value run per number of new trials (each with its own futures).
-    n_per_arm, trials : int
-        The design of largest ENBS over every run and size.
-    enbs : float
+        One value run per number of new trials (each with its own futures);
+        the design of largest ENBS over every run and size is read from them
+        (:attr:`n_per_arm`, :attr:`trials`, :attr:`enbs`).
     """
 
     by_trials: dict[int, ValueResult]
-    n_per_arm: int
-    trials: int
-    enbs: float
+
+    @property
+    def trials(self) -> int:
+        """The number of new trials of the largest ENBS (the fewest, on a tie)."""
+        return max(self.by_trials, key=lambda k: (self._best(k).enbs, -k))
+
+    @property
+    def n_per_arm(self) -> int:
+        """The n per arm of the largest ENBS."""
+        return self.by_trials[self.trials].optimal_n
+
+    @property
+    def enbs(self) -> float:
+        """The largest ENBS."""
+        return self._best(self.trials).enbs
+
+    def _best(self, k: int) -> ValuePoint:
+        r = self.by_trials[k]
+        return r.point_at(r.optimal_n)
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-ready fields (one result per number of trials)."""

@@ -240,3 +240,22 @@ def test_optimal_design_compares_numbers_of_trials():
     two, one = d.by_trials[2].point_at(60), d.by_trials[1].point_at(120)
     assert two.evsi_closed == pytest.approx(one.evsi_closed, rel=1e-12)
     assert two.trial_cost == pytest.approx(one.trial_cost + 1e4, rel=1e-12)
+
+
+def test_the_decision_and_the_best_size_are_read_from_the_points():
+    import dataclasses
+    import json
+
+    sizes = [20, 60, 120]
+    s = _scenario(trial_fixed_cost=1e4, trial_cost_per_patient=200.0)
+    r = value_of_information(s, sizes, n_sims=2000, seed=8, bootstraps=0)
+    enbs = [p.enbs for p in r.points]
+    closed = [p.enbs_closed for p in r.points]
+    assert r.optimal_n == sizes[enbs.index(max(enbs))]
+    assert r.optimal_n_closed == sizes[closed.index(max(closed))]
+    assert r.worth_running is (max(enbs) > 0)
+    assert r.decision == ("adopt" if r.prior_mean_inb > 0 else "do not adopt")
+    out = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    derived = {"decision", "optimal_n", "optimal_n_closed", "worth_running"}
+    assert set(out) == {f.name for f in dataclasses.fields(r)} | derived
+    assert {k: out[k] for k in derived} == {k: getattr(r, k) for k in derived}

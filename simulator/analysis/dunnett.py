@@ -40,7 +40,7 @@ import numpy as np
 
 from .._lazy import optimize, special, stats
 
-__all__ = ["critical", "criticals", "coverage", "any_rejection"]
+__all__ = ["lambdas_of", "critical", "criticals", "coverage", "any_rejection"]
 
 # Gauss-Legendre points per panel, and the quantile levels of s between which
 # its panels run (with their mirror images), for df < 8 and for df >= 8: the
@@ -54,6 +54,17 @@ _EXACT_BELOW = 8.0  # df below this: solved, not interpolated
 _LAST_OCTAVE = 24  # x in [0, 2^-25] is the last panel (df beyond 3e7, and infinity)
 _TAIL = 1e-11  # accepted size of an interpolant's last Chebyshev coefficients
 _POINTS = (5, 9, 17, 33)
+
+
+def lambdas_of(n_reference: float, n_active) -> tuple[float, ...]:
+    """The comparisons' ``lambda_j = 1 / sqrt(1 + n_0 / n_j)`` (correlations ``lambda_j lambda_k``).
+
+    Examples
+    --------
+    >>> lambdas_of(10, [10, 30])
+    (0.7071067811865475, 0.8660254037844387)
+    """
+    return tuple(1.0 / math.sqrt(1.0 + n_reference / n) for n in n_active)
 
 
 def _panels(edges: np.ndarray, points: int, width: float | None = None

@@ -8,12 +8,11 @@ in :mod:`simulator.analysis.dunnett`, to about 1e-9 and interpolated over df.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
 
-from .dunnett import criticals
+from .dunnett import criticals, lambdas_of
 from .estimates import TrialEstimates, critical_values
 
 __all__ = ["dunnett_critical", "dunnett_criticals", "MULTIPLICITY", "adjusted_decisions"]
@@ -49,7 +48,9 @@ def dunnett_critical(n_reference: float, n_active, df: float, alpha: float = 0.0
 def dunnett_criticals(n_reference: float, n_active, df, alpha: float = 0.05,
                       sided: int = 2) -> np.ndarray:
     """Dunnett's critical values at every df of an array (as :func:`dunnett_critical`)."""
-    lambdas = tuple(round(1.0 / math.sqrt(1.0 + n_reference / n), 12) for n in n_active)
+    # rounded: the interpolants are cached per structure, and sizes that differ in the
+    # last bits (expected completers) should share one
+    lambdas = tuple(round(x, 12) for x in lambdas_of(n_reference, n_active))
     return criticals(lambdas, df, float(alpha), int(sided))
 
 

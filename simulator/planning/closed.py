@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._lazy import stats
-from ..analysis.dunnett import any_rejection
+from ..analysis.dunnett import any_rejection, lambdas_of
 from ..analysis.multiplicity import dunnett_critical
 from ..analysis.power import (
     ancova_power,
@@ -182,9 +182,8 @@ def any_comparison_power(scenario: Scenario) -> float | None:
     else:
         a = spec.alpha / (1 if spec.multiplicity == "none" else k)
         crit = float(stats.t.isf(a / spec.sided, df))
-    lambdas = tuple(1.0 / math.sqrt(1.0 + m[0] / mj) for mj in m[1:])
     shifts = [-pain.effect_of(j) / (sd_v * math.sqrt(1 / m[0] + 1 / m[j])) for j in range(1, k + 1)]
-    return any_rejection(crit, lambdas, shifts, df, spec.sided)
+    return any_rejection(crit, lambdas_of(m[0], m[1:]), shifts, df, spec.sided)
 
 
 def _responder_power(scenario: Scenario, n_per_arm: int | None) -> AnalyticPower:

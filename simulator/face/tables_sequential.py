@@ -106,7 +106,7 @@ def _common_rows(result: SimulationResult) -> list[str]:
                      "as rpact's getFinalConfidenceInterval)")
     final, naive = part.final_ci_coverage, part.naive_ci_coverage_at_stop
     if final is not None and naive is not None:
-        level = pct(1.0 - 2.0 * result.alpha / result.sided)
+        level = pct(result.interval_level)
         lines += [f"{'Final CI covers the truth':<27}{pct(final.value):>12}"
                   f"{fmt(100 * final.se, '>7.2f')} %   ({level} stage-wise interval, mean "
                   f"width {fmt(part.final_ci_width.value, '.3f')})",

@@ -201,6 +201,12 @@ class SimulationResult:
         """Patients randomised to the reference arm."""
         return self.group_sizes[0]
 
+    @property
+    def interval_level(self) -> float:
+        """The level of the confidence intervals that go with the test: ``1 - 2 alpha /
+        sided`` (0.95 for a two-sided test at 0.05, 0.9 for a one-sided one)."""
+        return 1.0 - 2.0 * self.alpha / self.sided
+
     def __repr__(self) -> str:
         return (f"SimulationResult(scenario={self.scenario_name!r}, n_per_arm={self.n_per_arm}, "
                 f"power={self.power.value:.4f} (MC SE {self.power.se:.4f}), "

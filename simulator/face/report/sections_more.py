@@ -124,7 +124,7 @@ def _stopped_estimates(part, result) -> str:
                          part.naive_ci_coverage_at_stop)
     if mue is None or final is None or naive is None or mue.n == 0:
         return ""
-    level = pct(1.0 - 2.0 * result.alpha / result.sided)
+    level = pct(result.interval_level)
     return (f", median-unbiased (stage-wise) {fmt(mue.value, '+.3f')}; the {level} final "
             f"confidence interval covers the true effect in {pct(final.value)} of trials, the "
             f"naive interval of the look at which a trial stopped in {pct(naive.value)}")

@@ -90,3 +90,19 @@ def test_stagewise_at_stop_orients_the_interval_by_the_benefit_sign():
     assert a.lower[0] == pytest.approx(0.9 - 1.959964 * 0.3, abs=1e-6)
     assert a.upper[0] == pytest.approx(0.9 + 1.959964 * 0.3, abs=1e-6)
     assert np.all(a.lower < a.median) and np.all(a.median < a.upper)
+
+
+def test_the_table_names_the_interval_level_of_the_test():
+    """A one-sided test at alpha goes with a 1 - 2 alpha interval (90 % at 0.05)."""
+    from simulator.face.tables_sequential import sequential_rows
+
+    scenario = Scenario.from_dict({
+        "design": {"n_per_arm": 100},
+        "pain": {"effect": -1.0, "sd": 2.5, "analysis": "followup"},
+        "analysis": {"alpha": 0.05, "sided": 1},
+        "interim": {"looks": [0.5, 1.0], "alpha_spending": "asOF"},
+    })
+    result = simulate(scenario, n_sims=2000, seed=1, closed_forms=False)
+    assert result.interval_level == pytest.approx(0.9)
+    text = "\n".join(sequential_rows(result))
+    assert "(90.0 % stage-wise interval" in text and "fixed-design 90.0 % interval" in text

@@ -46,13 +46,25 @@ from .looks import run_grid
 from .sample import TrialSample
 from .workers import loky_workers_exit_with_parent
 
-__all__ = ["STREAMS", "stream", "ChunkContext", "Collector", "Pass", "Totals", "run"]
+__all__ = ["STREAMS", "stream", "ChunkContext", "Collector", "Pass", "Totals", "run", "staged"]
 
 #: The spawn-key suffix of each named stream under a block's key.
 STREAMS: dict[str, tuple[int, ...]] = {"data": (), "prior": (1,), "futures": (2,)}
 
 Counts = dict[str, Any]
 ProgressCallback = Callable[[int, int], None]
+
+
+def staged(progress: ProgressCallback | None, label: str) -> ProgressCallback | None:
+    """``progress``, told that a new stage of the work starts, where it can show one.
+
+    A callback with a ``stage(label)`` method (the CLI's progress bar) shows the
+    label and counts the stage from zero; any other is returned as it is.
+    """
+    stage = getattr(progress, "stage", None)
+    if stage is not None:
+        stage(label)
+    return progress
 ParamsDraw = Callable[[np.random.Generator, int], TrialParameters]
 
 

@@ -169,7 +169,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         k = reviewed.meta_analysis.new_trials
         cells = (len(grid) if grid else 1) * (len(sites) if sites else 1)
         cost += timeline_seconds(scenario, args.time_reps * k) * (1 + cells)
-    announce(cost, args)
+    announce(cost, args, besides="the --target solves" if args.target is not None else "")
     report = resolve_review(scenario, trials=args.trials, rules=args.rule, target=args.target,
                             n_per_arm=grid, **options)
     if options["progress"] is not None:

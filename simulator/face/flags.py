@@ -184,7 +184,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def announce(seconds: float, args: argparse.Namespace) -> None:
+def announce(seconds: float, args: argparse.Namespace, *, besides: str = "") -> None:
     """Print the estimated time of a long run on stderr before it starts (not with
     ``--quiet``).
 
@@ -194,7 +194,11 @@ def announce(seconds: float, args: argparse.Namespace) -> None:
         The estimate (:func:`simulator.planning.cost.estimated_seconds`).
     args : argparse.Namespace
         The command line (``--quiet``).
+    besides : str, optional
+        Work the estimate leaves out, named after it (a solve's cost is not known
+        before it runs).
     """
     if seconds > LONG_SECONDS and not getattr(args, "quiet", False):
-        print(f"trialsim: this run will take about {_duration(seconds)} (a rough estimate); "
-              "Ctrl-C stops it", file=sys.stderr, flush=True)
+        more = f", besides {besides}" if besides else ""
+        print(f"trialsim: this run will take about {_duration(seconds)} (a rough estimate"
+              f"{more}); Ctrl-C stops it", file=sys.stderr, flush=True)

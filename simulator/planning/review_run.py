@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._frames import data_frame
+from ..engine.kernel import staged
 from ..errors import ConvergenceError, ScenarioError
 from ..spec.meta import RULES
 from ..spec.scenario import Scenario
@@ -191,13 +192,17 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
         Also P(conclusive) over these sizes, for 1 .. ``trials`` new trials.
     **options
         ``n_sims``, ``seed``, ``n_jobs``, ``path``, ``progress`` as in
-        :func:`~simulator.planning.simulate.simulate`.
+        :func:`~simulator.planning.simulate.simulate`. A ``progress`` with a
+        ``stage(label)`` method is told each step (the update, each solve, the
+        curves) as it starts (:func:`~simulator.engine.kernel.staged`).
 
     Returns
     -------
     ReviewReport
     """
     scenario = review_scenario(scenario, trials=trials, rules=rules)
+    progress = options.get("progress")
+    staged(progress, "the update")
     result = simulate(scenario, comparisons=False, **options)
     answers: tuple[TrialsAnswer, ...] = ()
     if target is not None:
@@ -205,7 +210,10 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
         answers = tuple(_answer(scenario if j == k else evolve(
             scenario, {"meta_analysis.new_trials": j}), j, target, options)
             for j in range(1, k + 1))
-    curves = None if n_per_arm is None else conclusive_curves(scenario, n_per_arm, **options)
+    curves = None
+    if n_per_arm is not None:
+        staged(progress, "P(conclusive) over n")
+        curves = conclusive_curves(scenario, n_per_arm, **options)
     return ReviewReport(scenario=scenario, result=result, target=target, answers=answers,
                         curves=curves)
 
@@ -213,6 +221,7 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
 def _answer(scenario: Scenario, trials: int, target: float, options: dict[str, Any]
             ) -> TrialsAnswer:
     """The solve with ``trials`` new trials, or why it cannot reach ``target``."""
+    staged(options.get("progress"), f"size for {trials} new trial{'s' if trials > 1 else ''}")
     try:
         return TrialsAnswer(trials=trials, target=target, size=solve_sample_size(
             scenario, target=target, metric="conclusive", **options))

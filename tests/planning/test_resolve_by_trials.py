@@ -97,3 +97,50 @@ def test_where_the_curve_is_flat_the_ranges_hold_the_answer():
         assert size.analytic_n_per_arm == 221
         misses += not (low - 1 <= 221 <= high + 1 or not size.converged)
     assert misses <= 1
+
+
+class _Recorder:
+    """A progress callback with stages, as the CLI's bar: the labels and the calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def stage(self, label):
+        self.calls.append(label)
+
+    def __call__(self, done, total):
+        self.calls.append((done, total))
+
+
+def test_progress_is_told_each_step_as_it_starts():
+    rec = _Recorder()
+    resolve_review(load_scenario(FIXED), trials=2, target=0.9, n_per_arm=[50, 100],
+                   n_sims=2000, seed=1, progress=rec)
+    labels = [c for c in rec.calls if isinstance(c, str)]
+    assert labels == ["the update", "size for 1 new trial", "size for 2 new trials",
+                      "P(conclusive) over n"]
+    # each step's counts follow its label and end complete (the bar counts it from zero);
+    # one trial is answered by its closed-form plateau, without simulating
+    steps = {}
+    for c in rec.calls:
+        if isinstance(c, str):
+            label = c
+            steps[label] = []
+        else:
+            steps[label].append(c)
+    assert steps["size for 1 new trial"] == []
+    for label in ("the update", "size for 2 new trials", "P(conclusive) over n"):
+        done, total = steps[label][-1]
+        assert done == total >= 2000 and all(d <= t for d, t in steps[label])
+
+
+def test_the_announced_time_says_it_leaves_out_the_solves(capsys, monkeypatch):
+    import simulator.face.flags as flags
+
+    monkeypatch.setattr(flags, "LONG_SECONDS", 0.0)
+    assert main(["resolve", str(FIXED), "--n-sims", "500", "--seed", "1"]) == 0
+    plain = capsys.readouterr().err
+    assert "this run will take about" in plain and "besides" not in plain
+    main(["resolve", str(FIXED), "--trials", "2", "--target", "0.5", "--n-sims", "500",
+          "--seed", "1"])
+    assert "(a rough estimate, besides the --target solves)" in capsys.readouterr().err

@@ -18,6 +18,7 @@ import numpy as np
 
 from ...errors import ConvergenceError, ScenarioError
 from ...ops.recruitment import RecruitmentResult, simulate_recruitment
+from ...engine.kernel import staged
 from ...planning.cost import estimated_seconds, timeline_seconds, workers
 from ...planning.boundary_table import BoundaryTable, boundary_table, z_paths
 from ...planning.curves import PowerCurve, conclusive_curves, power_curve
@@ -106,12 +107,6 @@ def curve_sizes(n: int, solved: int | None = None) -> list[int]:
     return sorted(grid | {n} | ({solved} if solved else set()))
 
 
-def _stage(progress: Progress | None, label: str) -> Progress | None:
-    if progress is not None:
-        progress.stage(label)
-    return progress
-
-
 def _estimands(scenario: Scenario, options: dict[str, Any], progress: Progress | None
                ) -> tuple[dict[str, SimulationResult], dict[str, str]]:
     """The scenario under each other estimand it allows (only with dropout: else they agree)."""
@@ -128,7 +123,7 @@ def _estimands(scenario: Scenario, options: dict[str, Any], progress: Progress |
             refused[name] = str(exc).split(": ", 1)[-1]
             continue
         runs[name] = simulate(variant, closed_forms=False, comparisons=False,
-                              progress=_stage(progress, f"estimand {name}"), **options)
+                              progress=staged(progress, f"estimand {name}"), **options)
     return runs, refused
 
 
@@ -143,7 +138,7 @@ def _review(scenario: Scenario, options: dict[str, Any], progress: Progress | No
     n = scenario.design.n_per_arm
     curves = conclusive_curves(evolve(scenario, {"meta_analysis.new_trials": k_max}),
                                curve_sizes(n), closed_forms=True, comparisons=False,
-                               progress=_stage(progress, "P(conclusive) over n"), **options)
+                               progress=staged(progress, "P(conclusive) over n"), **options)
     review = {k: c.points[c.n_per_arm.index(n)] for k, c in curves.items()}
     return review, curves
 
@@ -206,17 +201,17 @@ def gather_report(scenario: Scenario, *, n_sims: int | None = None, seed: int | 
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
     seed = scenario.seed if seed is None else int(seed)
     options = dict(n_sims=n_sims, seed=seed, n_jobs=n_jobs)
-    result = simulate(scenario, progress=_stage(progress, "the trial"), **options)
+    result = simulate(scenario, progress=staged(progress, "the trial"), **options)
     size = unreachable = None
     if target is not None:
         try:
             size = solve_sample_size(scenario, target=target,
-                                     progress=_stage(progress, "sample size"), **options)
+                                     progress=staged(progress, "sample size"), **options)
         except ConvergenceError as exc:
             unreachable = str(exc)
     curve = power_curve(scenario, curve_sizes(scenario.design.n_per_arm,
                                               size.n_per_arm if size else None),
-                        closed_forms=True, progress=_stage(progress, "power curve"), **options)
+                        closed_forms=True, progress=staged(progress, "power curve"), **options)
     estimands, refused = _estimands(scenario, options, progress)
     review = curves = recruitment = table = paths = None
     if scenario.meta_analysis is not None:
@@ -229,7 +224,7 @@ def gather_report(scenario: Scenario, *, n_sims: int | None = None, seed: int | 
     value = None
     if scenario.decision is not None:  # value needs [decision] (it says what else is missing)
         value = value_of_information(scenario, curve_sizes(scenario.design.n_per_arm),
-                                     progress=_stage(progress, "value of information"),
+                                     progress=staged(progress, "value of information"),
                                      **options)
     return ReportData(scenario=scenario, result=result, curve=curve, target=target, size=size,
                       unreachable=unreachable, estimands=estimands, estimands_refused=refused,

@@ -34,6 +34,22 @@ def test_t_test_power_matches_r_power_t_test(n, delta, sd, expected):
     assert t_test_power(-delta, sd, n, n) == pytest.approx(expected, abs=1e-9)
 
 
+# R 4.2:  library(pwr)
+#         for (c in list(c(20, 40, 0.5), c(50, 100, 0.4), c(30, 90, 0.8), c(100, 25, 0.3)))
+#           pwr.t2n.test(n1 = c[1], n2 = c[2], d = c[3])$power        # and alternative="greater"
+R_T2N = [(20, 40, 0.5, 0.434767511513, 0.563375071039),
+         (50, 100, 0.4, 0.630983518251, 0.743434628403),
+         (30, 90, 0.8, 0.964361464896, 0.983331255698),
+         (100, 25, 0.3, 0.265242567933, 0.378054794010)]
+
+
+@pytest.mark.parametrize("n0, n1, d, two_sided, one_sided", R_T2N)
+def test_t_test_power_with_unequal_arms_matches_r_pwr_t2n_test(n0, n1, d, two_sided, one_sided):
+    sd = 2.5
+    assert t_test_power(-d * sd, sd, n0, n1) == pytest.approx(two_sided, abs=1e-9)
+    assert t_test_power(-d * sd, sd, n0, n1, sided=1) == pytest.approx(one_sided, abs=1e-9)
+
+
 def test_one_sided_power_matches_r():
     # R: power.t.test(n=50, delta=1, sd=2.5, alternative="one.sided")$power
     assert t_test_power(-1.0, 2.5, 50, 50, sided=1) == pytest.approx(0.633565038377, abs=1e-9)
@@ -113,3 +129,22 @@ def test_completer_average_by_spline_is_within_2e_8_of_the_full_sum(n, allocatio
         fast = average_over_completers(power_at, sizes, keep)
         full = average_over_completers(power_at, sizes, keep, exact=True)
         assert abs(fast - full) <= 2e-8, (fast, full)
+
+
+def test_nct_sf_falls_back_to_scipy_stats_where_nctdtr_gives_nan(monkeypatch):
+    """Some SciPy versions' nctdtr is NaN far in the lower tail (the nct.cdf trap); those
+    elements, and only those, come from stats.nct.sf."""
+    import simulator.analysis.power as power
+
+    real = power.special.nctdtr
+    t, df, ncp = np.array([1.96, 1.97, 2.1]), np.array([198.0, 198.0, 40.0]), 2.5
+
+    def nan_in_the_middle(df_, ncp_, t_):
+        out = np.array(real(df_, ncp_, t_), float)
+        out[1] = np.nan
+        return out
+
+    monkeypatch.setattr(power.special, "nctdtr", nan_in_the_middle)
+    got = power.nct_sf(t, df, ncp)
+    assert got[1] == pytest.approx(stats.nct.sf(1.97, 198.0, 2.5), rel=1e-10)
+    assert got[[0, 2]] == pytest.approx(1.0 - real(df[[0, 2]], ncp, t[[0, 2]]), rel=1e-15)

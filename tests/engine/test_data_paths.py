@@ -48,6 +48,21 @@ def test_power_matches_closed_form(path, analysis, n, effect, sd):
 
 @pytest.mark.parametrize("path", ["aggregate", "patient"])
 @pytest.mark.parametrize("overrides", [
+    {"pain.analysis": "ancova", "design.allocation": [1, 2], "design.n_per_arm": 40},
+    {"pain.analysis": "followup", "design.allocation": [1, 3], "design.n_per_arm": 30},
+    {"pain.analysis": "change", "design.allocation": [2, 1], "design.n_per_arm": 60},
+], ids=["ancova-1:2", "followup-1:3", "change-2:1"])
+def test_power_with_unequal_arms_matches_closed_form(path, overrides):
+    """The exact closed forms with n0 != n1 (the grid above has equal arms): Student's
+    noncentral t and the ANCOVA integral over the baseline imbalance."""
+    s = make_scenario(**{"pain.effect": -1.0, "pain.sd": 2.5, **overrides})
+    r = simulate(s, n_sims=N_SIMS, seed=12, path=path)
+    assert r.analytic_exact and s.design.group_sizes[0] != s.design.group_sizes[1]
+    assert_close_to_reference(r.power.value, r.analytic_power, N_SIMS)
+
+
+@pytest.mark.parametrize("path", ["aggregate", "patient"])
+@pytest.mark.parametrize("overrides", [
     {"pain.analysis": "followup"},
     {"pain.analysis": "change", "analysis.sided": 1},
     {"pain.analysis": "ancova", "design.n_per_arm": 12},

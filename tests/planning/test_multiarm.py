@@ -153,3 +153,30 @@ def test_power_of_any_comparison_closed_form_matches_simulation(method):
         "analysis": {"multiplicity": method}})
     r = simulate(s, n_sims=20_000, seed=8, closed_forms=False, comparisons=False)
     assert abs(r.power.value - any_comparison_power(s)) < Z_TOL * r.power.se
+
+
+# R 4.2:  P <- list(c(0.012, 0.013, 0.04), c(0.04, 0.012, 0.013), c(0.001, 0.30, 0.02),
+#                   c(0.02, 0.02, 0.02), c(0.2, 0.01, 0.03))
+#         for (p in P) print(p.adjust(p, "holm") <= 0.05); ... p.adjust(p, "bonferroni")
+HOLM_P = [(0.012, 0.013, 0.04), (0.04, 0.012, 0.013), (0.001, 0.30, 0.02),
+          (0.02, 0.02, 0.02), (0.2, 0.01, 0.03)]
+R_HOLM = [(True, True, True), (True, True, True), (True, False, True),
+          (False, False, False), (False, True, False)]
+R_BONFERRONI = [(True, True, False), (False, True, True), (True, False, False),
+                (False, False, False), (False, True, False)]
+
+
+@pytest.mark.parametrize("method, expected", [("holm", R_HOLM), ("bonferroni", R_BONFERRONI)])
+def test_holm_and_bonferroni_decisions_match_r_p_adjust(method, expected):
+    """Two-sided p-values of normal statistics (df infinite), one column per trial."""
+    from simulator.analysis.estimates import TrialEstimates
+    from simulator.analysis.multiplicity import adjusted_decisions
+
+    p = np.array(HOLM_P).T  # (comparisons, trials)
+    z = -stats.norm.isf(p / 2)  # in the benefit direction (benefit_sign -1)
+    comparisons = [TrialEstimates(estimate=row, se=np.ones_like(row), statistic=row,
+                                  df=np.full_like(row, np.inf)) for row in z]
+    reject, benefit = adjusted_decisions(comparisons, method=method, alpha=0.05, sided=2,
+                                         benefit_sign=-1, n_reference=50, n_active=[50] * 3)
+    assert reject.T.tolist() == [list(e) for e in expected]
+    assert (benefit == reject).all()

@@ -121,7 +121,29 @@ def test_refitting_studies_with_reml_runs_and_reports_directions():
     total = sum(p.value for p in res.by_direction["mcid"].values())
     assert total == pytest.approx(res.p_conclusive["mcid"].value)
     assert res.closed.conditional_power is None  # tau^2 re-estimated: no closed form
-    assert 0 <= res.p_conclusive["precision"].value <= 1
+    assert set(res.by_direction["precision"]) == {"precise"}
+
+
+def test_precision_rule_matches_the_chi_square_law_of_the_new_trials_variance():
+    """With tau^2 = 0 held and one new trial, the update's half-width is
+    z / sqrt(w0 + 1 / se^2), so it is below ``precision`` exactly when se^2 is below
+    v* = 1 / ((z / precision)^2 - w0); the trial's se^2 = s_p^2 (2 / n) with
+    s_p^2 ~ sigma^2 chi2(2n - 2) / (2n - 2) (Student t on the follow-up score)."""
+    n, sigma, se0, precision = 50, 2.5, 0.5, 0.693
+    s = Scenario.from_dict({
+        "design": {"n_per_arm": n},
+        "pain": {"effect": -0.5, "sd": sigma, "analysis": "followup"},
+        "analysis": {"test": "student"},
+        "meta_analysis": {"pooled": {"estimate": -0.4, "se": se0}, "tau2": 0.0,
+                          "rules": ["precision"], "precision": precision}})
+    n_sims = 20_000
+    got = simulate(s, n_sims=n_sims, seed=4).resolve.p_conclusive["precision"]
+    z = stats.norm.isf(0.025)
+    v_star = 1.0 / ((z / precision) ** 2 - 1.0 / se0**2)
+    df = 2 * n - 2
+    expected = stats.chi2.cdf(v_star * n / 2 / sigma**2 * df, df)
+    assert 0.2 < expected < 0.8
+    assert abs(got.value - expected) <= Z_TOL * math.sqrt(expected * (1 - expected) / n_sims)
 
 
 def test_solver_for_conclusive():

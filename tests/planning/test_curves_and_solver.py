@@ -33,7 +33,7 @@ def test_solver_matches_noncentral_t(target, expected):
     """sigma 2.5, delta 1, alpha 0.05 two-sided, Student t: 99.08 -> 100 and
     132.31 -> 133 per arm (R: power.t.test(power=0.8, delta=1, sd=2.5)$n)."""
     r = solve_sample_size(Scenario.from_dict(NORMAL), target=target, n_sims=100_000, seed=7)
-    assert abs(r.n_per_arm - expected) <= 1
+    assert r.n_range[0] <= expected <= r.n_range[1]  # the range: the answer's MC error
     assert r.analytic_n_per_arm == expected
     assert r.n_range[0] <= r.n_per_arm <= r.n_range[1]
     assert r.achieved >= target and r.n_total == 2 * r.n_per_arm
@@ -42,11 +42,14 @@ def test_solver_matches_noncentral_t(target, expected):
 @pytest.mark.parametrize("target, inflated", [(0.8, 101.4), (0.9, 135.4)])
 def test_solver_with_ancova_and_dropout_matches_the_inflation_rule(target, inflated):
     """ANCOVA r = 0.3 (variance factor 1 - r^2: 90.25 and 120.49 per arm) with
-    11 % dropout completely at random: n / (1 - d) = 101.4 and 135.4 randomised."""
+    11 % dropout completely at random: n / (1 - d) = 101.4 and 135.4 randomised. The
+    solve's range holds the exact closed form (ANCOVA averaged over binomial
+    completers); the rule, on exact ANCOVA's continuous n, is within a patient of it."""
     s = Scenario.from_dict(NORMAL).with_overrides(
         {"pain.analysis": "ancova", "pain.correlation": 0.3, "dropout.rate": 0.11})
     r = solve_sample_size(s, target=target, n_sims=100_000, seed=7)
-    assert abs(r.n_per_arm - inflated) <= 2
+    assert r.n_range[0] <= r.analytic_n_per_arm <= r.n_range[1]
+    assert "averaged over binomial completers" in r.analytic_method
     assert abs(r.inflation_n_per_arm - inflated) <= 1  # exact ANCOVA, continuous n
     assert r.expected_completers == pytest.approx(2 * r.n_per_arm * 0.89)
 
@@ -98,9 +101,9 @@ def test_solver_for_assurance_and_harm():
                  "effect_prior": "pooled", "analysis": "followup"},
         "adverse_events": {"nausea": {"placebo_risk": 0.04, "risk_ratio": 3.97}}})
     a = solve_sample_size(s, target=0.8, metric="assurance", n_sims=20_000, seed=4)
-    assert a.n_range[0] - 2 <= a.analytic_n_per_arm <= a.n_range[1] + 2
+    assert a.n_range[0] <= a.analytic_n_per_arm <= a.n_range[1]
     h = solve_sample_size(s, target=0.8, metric="harm:nausea", n_sims=20_000, seed=4)
-    assert h.n_range[0] - 2 <= h.analytic_n_per_arm <= h.n_range[1] + 2
+    assert h.n_range[0] <= h.analytic_n_per_arm <= h.n_range[1]
     assert "enumeration" in h.analytic_method
 
 

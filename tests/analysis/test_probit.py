@@ -44,6 +44,30 @@ def test_pearsons_lack_of_fit_flags_a_curve_that_flattens_below_one():
     assert df == 3 and x2 > 16.3
 
 
+# R 4.2 (the fit above):  library(MASS)
+#   for (p in c(0.8, 0.9)) { d <- dose.p(f, p = p); sprintf("%.12f %.12e", d, attr(d, "SE")) }
+#   pr <- predict(f, data.frame(x = 11), type = "response", se.fit = TRUE)
+R_DOSE = [(0.8, 10.306977219916, 6.033848485292e-02), (0.9, 11.639840798505, 6.910179609053e-02)]
+R_PREDICT = (11.0, 0.857772055623, 3.563274178465e-03)
+
+
+@pytest.mark.parametrize("target, dose, se", R_DOSE)
+def test_the_root_and_its_interval_are_rs_dose_p(target, dose, se):
+    """The root is MASS::dose.p's dose, and the interval its delta-method SE times
+    the normal quantile of the coverage."""
+    x, low, high = fit_probit(X, S, T).root(target, coverage=0.95)
+    assert x == pytest.approx(dose, rel=1e-8)
+    z = 1.959963984540054
+    assert (high - x) / z == pytest.approx(se, rel=1e-6)
+    assert (x - low) / z == pytest.approx(se, rel=1e-6)
+
+
+def test_the_fitted_probability_and_its_se_are_rs_predict():
+    x, value, se = R_PREDICT
+    p, p_se = fit_probit(X, S, T).probability(x)
+    assert p == pytest.approx(value, rel=1e-8) and p_se == pytest.approx(se, rel=1e-6)
+
+
 def test_the_root_is_where_the_fitted_probability_crosses_the_target():
     fit = fit_probit(X, S, T)
     x, low, high = fit.root(0.9)

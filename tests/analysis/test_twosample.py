@@ -262,3 +262,39 @@ def test_critical_values_of_whole_df_come_from_a_table_with_the_quantiles_of_sci
     np.testing.assert_allclose(critical_values(0.975, mixed),
                                [stats.t.ppf(0.975, 5), stats.norm.ppf(0.975),
                                 stats.t.ppf(0.975, 12)], rtol=1e-13)
+
+
+@pytest.mark.parametrize("analysis", ["followup", "change", "ancova"])
+def test_pooled_many_to_one_comparisons_match_least_squares_per_trial(analysis):
+    """Three arms, variance (and ANCOVA's slope) pooled over all of them: the
+    regression y ~ 1 + arm_1 + arm_2 (+ x), or on the change y - x."""
+    from simulator.analysis.arms import pooled_comparisons
+    from simulator.moments import ArmMoments
+
+    rng = np.random.default_rng(11)
+    sizes, k = (12, 17, 25), 20
+    x = [rng.normal(6, 1.3, (k, n)) for n in sizes]
+    y = [0.5 * xi + rng.normal(2 - 0.4 * j, 2.0, (k, n)) for j, (xi, n) in enumerate(zip(x, sizes))]
+
+    def centred(a, b):
+        return ((a - a.mean(1, keepdims=True)) * (b - b.mean(1, keepdims=True))).sum(1)
+
+    arms = [ArmMoments(n=np.full(k, float(n)), mean_y=yi.mean(1), cyy=centred(yi, yi),
+                       mean_x=xi.mean(1), cxx=centred(xi, xi), cxy=centred(xi, yi))
+            for n, xi, yi in zip(sizes, x, y)]
+    got = pooled_comparisons(analysis, arms)
+    for i in range(k):
+        xs, ys = np.concatenate([a[i] for a in x]), np.concatenate([a[i] for a in y])
+        arm = np.repeat([0, 1, 2], sizes)
+        columns = [np.ones_like(xs), arm == 1, arm == 2]
+        outcome = ys - xs if analysis == "change" else ys
+        if analysis == "ancova":
+            columns.append(xs)
+        design = np.column_stack(columns).astype(float)
+        coef, rss, *_ = np.linalg.lstsq(design, outcome, rcond=None)
+        df = len(ys) - design.shape[1]
+        cov = rss[0] / df * np.linalg.inv(design.T @ design)
+        for j, comparison in enumerate(got, start=1):
+            assert comparison.estimate[i] == pytest.approx(coef[j], rel=1e-10, abs=1e-12)
+            assert comparison.se[i] == pytest.approx(np.sqrt(cov[j, j]), rel=1e-9)
+            assert comparison.df[i] == df

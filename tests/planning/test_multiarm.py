@@ -99,7 +99,9 @@ def test_pooled_ancova_comparisons_and_harm_per_arm():
     s = three_arms(**{"pain.analysis": "ancova", "pain.bounded": True})
     r = simulate(s, n_sims=10_000, seed=8)
     assert r.path == "patient"
-    assert abs(r.bias) <= Z_TOL * r.mean_estimate_se + 0.05  # last arm; bounded truth
+    # the last arm's estimate against its true effect on the observed (clipped, rounded)
+    # scale, from the model's quadrature
+    assert abs(r.bias) <= Z_TOL * r.mean_estimate_se
     harm = {a: c["p_harm_detected"]["psy"] for a, c in r.per_comparison.items()}
     assert harm["high"] > harm["low"]
     assert r.adverse_events["psy"].p_harm_detected.value == pytest.approx(harm["high"])

@@ -149,9 +149,8 @@ def test_optimal_n_moves_with_cost_and_population():
     bigger = _optimum(trial_fixed_cost=1e4, trial_cost_per_patient=200.0,
                       population_per_year=4000)
     for r in (base, dearer, bigger):
-        low, high = r.optimal_range
-        assert low <= r.optimal_n <= high
-        assert abs(r.optimal_n - r.optimal_n_closed) <= 40
+        low, high = r.optimal_range  # the argmax's Monte Carlo range holds the exact one
+        assert low <= r.optimal_n <= high and low <= r.optimal_n_closed <= high
     assert dearer.optimal_n < base.optimal_n < bigger.optimal_n
     assert dearer.optimal_n_closed < base.optimal_n_closed < bigger.optimal_n_closed
     assert base.worth_running

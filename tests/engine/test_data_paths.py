@@ -75,11 +75,13 @@ def test_null_rejection_rate_is_alpha(path, overrides):
     assert_close_to_reference(r.power.value, s.analysis.alpha, 40_000)
 
 
-def _exact_null_rate_two_proportions(p, n0, n1, alpha):
+def _exact_null_rate_two_proportions(p, n0, n1, alpha, p1=None, continuity=False):
+    """P(the z test rejects) by enumerating both binomials (rates p and p1, default p)."""
     k0, k1 = np.arange(n0 + 1), np.arange(n1 + 1)
     a0, a1 = np.meshgrid(k0, k1, indexing="ij")
-    reject = decide(two_proportions(a0, n0, a1, n1), alpha=alpha, sided=2, benefit_sign=1).reject
-    w = np.outer(stats.binom.pmf(k0, n0, p), stats.binom.pmf(k1, n1, p))
+    reject = decide(two_proportions(a0, n0, a1, n1, continuity=continuity), alpha=alpha,
+                    sided=2, benefit_sign=1).reject
+    w = np.outer(stats.binom.pmf(k0, n0, p), stats.binom.pmf(k1, n1, p if p1 is None else p1))
     return float(np.sum(w * reject))
 
 
@@ -94,6 +96,26 @@ def test_responder_null_rate_matches_exact_enumeration(analysis):
     r = simulate(s, n_sims=40_000, seed=5)
     assert_close_to_reference(r.power.value, _exact_null_rate_two_proportions(rate, 60, 60, 0.05),
                               40_000)
+
+
+@pytest.mark.parametrize("test, allocation", [("z", [1, 1]), ("z-cc", [1, 2])])
+def test_responder_power_matches_exact_enumeration(test, allocation):
+    """Away from the null, with unequal arms and the continuity correction: the
+    simulated power of the z test against both binomials enumerated at the arms'
+    responder rates (the quadrature's)."""
+    from simulator.models.truth import arm_truth
+
+    s = make_scenario(**{"pain.effect": -1.0, "pain.analysis": "responder30",
+                         "pain.bounded": True, "design.n_per_arm": 50,
+                         "design.allocation": allocation, "analysis.responder_test": test})
+    rates = [arm_truth(s.pain, active).responder_rate[s.pain.responder_cutoff]
+             for active in (False, True)]
+    n0, n1 = s.design.group_sizes
+    exact = _exact_null_rate_two_proportions(rates[0], n0, n1, 0.05, p1=rates[1],
+                                             continuity=test == "z-cc")
+    r = simulate(s, n_sims=40_000, seed=6)
+    assert 0.2 < exact < 0.9
+    assert_close_to_reference(r.power.value, exact, 40_000)
 
 
 @pytest.mark.parametrize("overrides", [

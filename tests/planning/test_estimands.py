@@ -101,8 +101,14 @@ def test_withdrawal_after_adverse_events_under_each_estimand():
                     "analysis.estimand": "treatment-policy-bocf"})
     r = simulate(s, n_sims=N_SIMS, seed=8)
     unbiased(r)
-    # the active arm loses more patients, so BOCF shrinks its effect more
-    assert r.true_effect > -1.0 * (1 - 0.2 * 0.6)
+    # The truth in closed form: withdrawal (after an AE, independent of pain) leaves
+    # completion c0 = 1 - 0.2 * 0.6 and c1 = 1 - 0.6 * 0.6, and a withdrawn patient's
+    # baseline is carried forward: E[Y1] - E[Y0] = c1 mu_y1 + (1 - c1) mu_x
+    # - c0 mu_y0 - (1 - c0) mu_x = (c1 - c0) placebo_change + c1 effect = -0.4.
+    c0, c1 = 1 - 0.2 * 0.6, 1 - 0.6 * 0.6
+    closed = (c1 - c0) * s.pain.placebo_change + c1 * s.pain.effect
+    assert closed == pytest.approx(-0.4)
+    assert abs(r.true_effect - closed) <= Z_TOL * r.true_effect_se
 
 
 @pytest.mark.parametrize("data, fragment", [

@@ -586,8 +586,30 @@ def test_conditional_power_averages_to_the_power_after_the_first_look():
     assert total == pytest.approx(d.power[-1] - d.power[0], abs=1e-7)
 
 
+def _first_upper_crossing(z, t, theta, rates, c):
+    """P(the first crossing after t is an upper one | Z(t) = z), two-sided bounds -+c: the
+    looks' Z given B(t) = z sqrt(t) are normal with means (z sqrt(t) + theta (t_i - t)) /
+    sqrt(t_i) and covariances (min(t_i, t_j) - t) / sqrt(t_i t_j); each look's term is
+    a multivariate normal rectangle (scipy's Genz integration)."""
+    later = rates > t
+    ti, ci = rates[later], c[later]
+    mean = (z * math.sqrt(t) + theta * (ti - t)) / np.sqrt(ti)
+    cov = (np.minimum.outer(ti, ti) - t) / np.sqrt(np.outer(ti, ti))
+    total = stats.norm.sf((ci[0] - mean[0]) / math.sqrt(cov[0, 0]))
+    for j in range(1, ti.size):
+        total += stats.multivariate_normal.cdf(
+            np.r_[ci[:j], np.inf], mean=mean[:j + 1], cov=cov[:j + 1, :j + 1],
+            lower_limit=np.r_[-ci[:j], ci[j]], abseps=1e-10, releps=1e-10, maxpts=10**7)
+    return total
+
+
 def test_conditional_power_between_looks_and_errors():
     d = group_sequential_design(3, alpha=0.05, sided=2, alpha_spending="asP")
+    rates, c = np.asarray(d.information_rates), np.asarray(d.critical_values)
+    for t in (0.2, 0.5, 0.7):  # before the first look, between looks, before the last
+        for theta in (0.0, 2.0, 3.5):
+            assert conditional_power(1.0, t, d, theta=theta) == pytest.approx(
+                _first_upper_crossing(1.0, t, theta, rates, c), abs=1e-7)
     early, late = (conditional_power(1.0, t, d, theta=2.0) for t in (0.2, 0.5))
     assert 0.0 < late < early < 1.0  # the same z later is weaker evidence with less time left
     with pytest.raises(ScenarioError, match="t = 1.0"):

@@ -40,7 +40,7 @@ from ..errors import ConvergenceError, ScenarioError, SimulatorError
 from ..spec import RULES
 from ..spec.settings import N_TOLERANCE
 from ..spec.sweep import BACKENDS
-from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags
+from .flags import add_evidence_flag, add_scenario_flags, add_simulation_flags, check_seed
 from .targets import check_outputs
 
 __all__ = ["main", "build_parser"]
@@ -333,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command = shlex.join(["trialsim", *argv])  # recorded in every output's provenance
     try:
         check_outputs(args)  # every output path, before any work
+        check_seed(getattr(args, "seed", None))  # every verb's, before any work
         # Worker processes start only with --jobs other than 1; other verbs
         # (validate, evidence, ...) do not pay for importing joblib.
         workers = getattr(args, "jobs", 1) != 1

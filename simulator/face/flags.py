@@ -144,6 +144,17 @@ def check_n_sims(value: int | None, flag: str = "--n-sims") -> None:
                             "Monte Carlo error)")
 
 
+def check_seed(value: int | None, flag: str = "--seed") -> None:
+    """``--seed``: None (the scenario's) or an integer >= 0, as ``seed`` in a scenario.
+
+    Raises
+    ------
+    ScenarioError
+    """
+    if value is not None and value < 0:
+        raise ScenarioError(f"{flag} {value}: must be an integer >= 0")
+
+
 def check_n_max(value: int | None) -> None:
     """``--n-max``: None (the solver's default) or an integer in [2, the largest arm allowed].
 

@@ -44,6 +44,7 @@ from ..spec.bounds import MAX_KEPT_TRIALS
 from ..spec.scenario import Scenario
 from .closed_sequential import design_of
 from .decisions import benefit_sign
+from .simulate import checked_seed
 
 __all__ = ["PromisingZone", "simulate_promising_zone", "promising_zone_power", "second_stage_n"]
 
@@ -223,7 +224,7 @@ def simulate_promising_zone(scenario: Scenario, *, n_sims: int = 100_000, seed: 
     c1, c2 = (float(c) for c in design.critical_values)
     sign, sd = benefit_sign(scenario), analysis_sd(scenario.pain)
     delta = sign * scenario.pain.effect  # benefit positive
-    rng = np.random.default_rng(scenario.seed if seed is None else seed)
+    rng = np.random.default_rng(checked_seed(scenario, seed))
     a0, a1, ss1 = _stage(rng, np.full(n_sims, n1), delta, sd, n_sims)
     z1 = _z_of_t(a1 - a0, ss1, n1, n1)
     m = second_stage_n(z1, n1, n2, n2_max, c2, w, cp_min, cp_target)

@@ -27,6 +27,7 @@ from ..spec.scenario import Scenario
 from .closed import completion_probabilities
 from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign
+from .simulate import checked_seed
 from .sequential import look_z
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -231,7 +232,7 @@ def z_paths(scenario: Scenario, n_trials: int = 20, seed: int | None = None) -> 
     """
     if scenario.interim is None:
         raise ScenarioError(f"{scenario.source}: no [interim] table: no looks to trace")
-    rng = np.random.default_rng(np.random.SeedSequence(scenario.seed if seed is None else seed))
+    rng = np.random.default_rng(np.random.SeedSequence(checked_seed(scenario, seed)))
     looks = look_sizes(scenario, scenario.design.n_per_arm)
     samples = simulate_sizes(scenario, n_trials, rng, choose_path(scenario), looks)
     return np.column_stack([look_z(s, benefit_sign(scenario)) for s in samples])

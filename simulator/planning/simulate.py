@@ -42,8 +42,8 @@ from .results import SimulationResult
 from .sequential import Sequential
 from .unblinding import Unblinding
 
-__all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "ProgressCallback",
-           "FEATURES"]
+__all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "checked_seed",
+           "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -206,13 +206,20 @@ def check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int
         raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
-    seed = scenario.seed if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
+    seed = checked_seed(scenario, seed)
     if block_size is not None and (isinstance(block_size, bool)
                                    or not isinstance(block_size, int) or block_size < 1):
         raise ScenarioError(f"block_size = {block_size!r}: must be an integer >= 1")
-    return n_sims, int(seed)
+    return n_sims, seed
+
+
+def checked_seed(scenario: Scenario, seed) -> int:
+    """The root seed of a run: ``seed``, or the scenario's when None; ScenarioError
+    naming it when it is not an integer >= 0 (what ``numpy.random.SeedSequence`` takes)."""
+    seed = scenario.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
+    return int(seed)
 
 
 def _plan(scenario: Scenario, points: list[Scenario], path: PathName, closed_forms: bool,

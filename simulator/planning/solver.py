@@ -42,7 +42,7 @@ from .closed_n import closed_form, exact_near, fast_closed_form, inflation, smal
 from .metric import Metric
 from .reachable import check_reachable
 from .search import Search, child_seed, counts_events, whole_range
-from .simulate import ProgressCallback, simulate
+from .simulate import ProgressCallback, checked_seed, simulate
 from .unblinding import has_unblinding, null_effect
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -280,7 +280,7 @@ def solve_sample_size(
     if size_on not in _SIZE_ON:
         raise ScenarioError(f"size_on = {size_on!r}: must be one of {', '.join(_SIZE_ON)}")
     n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
-    seed = scenario.seed if seed is None else int(seed)
+    seed = checked_seed(scenario, seed)
     options = dict(n_max=n_max, n_sims=n_sims, n_jobs=n_jobs, path=path, progress=progress,
                    n_tolerance=n_tolerance)
     if not has_unblinding(scenario) or metric.kind == "harm":

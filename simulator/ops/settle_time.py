@@ -47,6 +47,7 @@ from ..mc import Z95, DistributionSummary, MonteCarloProbability
 from ..planning.review_run import ReviewReport
 from ..spec.recruitment import even_ramp
 from ..spec.scenario import Scenario
+from ..spec.bounds import MAX_MONTHS
 from ..spec.recruitment import DAYS_PER_MONTH
 from ..spec.schema import evolve
 from .recruitment import simulate_recruitment
@@ -129,10 +130,14 @@ class SettleTime:
     grid: tuple[SettleCell, ...] = ()
 
     def date_of(self, months: float | None) -> str | None:
-        """The calendar date ``months`` after ``start_date`` (None without one)."""
+        """The calendar date ``months`` after ``start_date`` (None without one, or beyond
+        the year 9999, which no date can write)."""
         if months is None or self.start_date is None or not math.isfinite(months):
             return None
-        day = date.fromisoformat(self.start_date) + timedelta(days=months * DAYS_PER_MONTH)
+        try:
+            day = date.fromisoformat(self.start_date) + timedelta(days=months * DAYS_PER_MONTH)
+        except OverflowError:
+            return None
         return day.isoformat()
 
     def to_dict(self) -> dict[str, Any]:
@@ -257,8 +262,8 @@ def settle_time(report: ReviewReport, *, sites: Sequence[int] | None = None,
         raise ScenarioError(f"n_reps = {n_reps!r}: must be an integer >= 2")
     meta = scenario.meta_analysis
     by = meta.settled_by_months if by_months is None else by_months
-    if by is not None and not (isinstance(by, (int, float)) and 0 < by < math.inf):
-        raise ScenarioError(f"--by {by!r}: must be a number of months > 0")
+    if by is not None and not (isinstance(by, (int, float)) and 0 < by <= MAX_MONTHS):
+        raise ScenarioError(f"--by {by!r}: must be a number of months in (0, {MAX_MONTHS:g}]")
     seed = scenario.seed if seed is None else seed
     res, k = report.result.resolve, meta.new_trials
     dates = update_dates(scenario, k, n_reps, seed, n_jobs)

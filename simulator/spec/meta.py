@@ -37,6 +37,12 @@ def _pair(estimate, se) -> bool:
     return is_real(estimate) and is_real(se) and is_difference(estimate) and MIN_SE <= se <= NRS_MAX
 
 
+#: The range of ``start_date``: dates up to MAX_MONTHS (100 years) after it stay well
+#: inside the calendar Python's dates can write (to 9999-12-31).
+FIRST_START, LAST_START = date(1900, 1, 1), date(2999, 12, 31)
+START_DATE = f"must be a date 'YYYY-MM-DD' from {FIRST_START} to {LAST_START} (month 0)"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MetaSpec:
     """The existing meta-analysis and what would make its update conclusive.
@@ -178,8 +184,7 @@ class MetaSpec:
         0.0, check=lambda v: 0 <= v <= MAX_MONTHS,
         allowed=f"must be a number in [0, {MAX_MONTHS:g}] (months from the last outcome to the "
                 "updated review)")
-    start_date: str | None = text(None, optional=True,
-                                  allowed="must be a date 'YYYY-MM-DD' (month 0)")
+    start_date: str | None = text(None, optional=True, allowed=START_DATE)
     settled_by_months: float | None = number(
         None, optional=True, check=lambda v: 0 < v <= MAX_MONTHS,
         allowed=f"must be a number in (0, {MAX_MONTHS:g}] (months from the start)")
@@ -188,10 +193,11 @@ class MetaSpec:
         check_fields(self, "meta_analysis")
         if self.start_date is not None:
             try:
-                date.fromisoformat(self.start_date)
+                day = date.fromisoformat(self.start_date)
             except ValueError:
-                raise fail("[meta_analysis] start_date", self.start_date,
-                           "must be a date 'YYYY-MM-DD' (month 0)") from None
+                day = None
+            if day is None or not FIRST_START <= day <= LAST_START:
+                raise fail("[meta_analysis] start_date", self.start_date, START_DATE)
         self._check_evidence()
         rules = self.rules
         if isinstance(rules, str):

@@ -45,3 +45,27 @@ def test_a_negative_seed_is_a_named_error_in_the_api(tmp_path):
         z_paths(looks, 5, seed=-1)
     with pytest.raises(ScenarioError, match="seed = 1.5"):
         solve_sample_size(s, target=0.8, n_sims=200, seed=1.5)
+
+
+RESOLVE = ROOT / "scenarios" / "ketamine_iv_resolve.toml"
+
+
+@pytest.mark.parametrize("by", ["1201", "1e6", "1e9"])
+def test_resolve_by_is_limited_as_settled_by_months(capsys, by):
+    code, _, err = cli(capsys, "resolve", RESOLVE, "--n-sims", "200", "--time-reps", "50",
+                       "--by", by, "--quiet")
+    assert_named_error(code, err, f"--by {float(by):g}: must be a number of months in (0, 1200]")
+
+
+def test_a_start_date_far_in_the_future_is_refused_at_load(capsys):
+    code, _, err = cli(capsys, "validate", RESOLVE, "--set", "meta_analysis.start_date=9999-01-01")
+    assert_named_error(code, err, "start_date = 9999-01-01", "from 1900-01-01 to 2999-12-31")
+
+
+def test_a_date_past_the_calendar_is_null_not_an_overflow():
+    from simulator.ops.settle_time import SettleTime
+
+    st = SettleTime.__new__(SettleTime)
+    object.__setattr__(st, "start_date", "2999-12-31")
+    assert st.date_of(12.0).startswith("3000-12")
+    assert st.date_of(1e6) is None and st.date_of(1e12) is None

@@ -29,6 +29,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from(args)
     path = choose_path(first_period_equivalent(scenario))
+    swept = ""
+    if scenario.sweep is not None:  # every point, as trialsim sweep checks them
+        points = sum(1 for _ in scenario.sweep.scenarios(scenario))
+        swept = f"; {points:,} sweep point{'s' if points != 1 else ''}, each valid"
     print(f"{args.scenario}: valid; {scenario.design.n_total} patients, "
-          f"{scenario.pain.analysis} analysis, {path} path")
+          f"{scenario.pain.analysis} analysis, {path} path{swept}")
     return 0

@@ -103,8 +103,40 @@ class ResultStore:
 
     @property
     def exists(self) -> bool:
-        """Whether the JSON Lines file or the CSV is already there."""
-        return self.jsonl.exists() or self.csv.exists()
+        """Whether the JSON Lines file, the CSV or the settings file is already there."""
+        return self.jsonl.exists() or self.csv.exists() or self.meta.exists()
+
+    def check_resumable(self) -> None:
+        """Refuse to resume files this store did not write (before anything is rewritten).
+
+        A store's JSON Lines file is written first and always beside its CSV;
+        its complete lines are rows with a ``scenario_hash``. A CSV without
+        it, or a non-empty JSON Lines file without one such row, is someone
+        else's file, which resuming would overwrite.
+
+        Raises
+        ------
+        ScenarioError
+        """
+        if self.csv.exists() and not self.jsonl.exists():
+            raise ScenarioError(f"--resume {self.csv}: there is no {self.jsonl.name} beside it, "
+                                "so it is not a sweep's store (resuming would overwrite it): "
+                                "choose another --out")
+        if self.jsonl.exists() and self.jsonl.stat().st_size > 0 and not self._has_a_row():
+            raise ScenarioError(f"--resume {self.csv}: {self.jsonl} holds no sweep row (a line "
+                                "with a scenario_hash), so it is not a sweep's store (resuming "
+                                "would overwrite it): choose another --out")
+
+    def _has_a_row(self) -> bool:
+        with open(self.jsonl, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict) and "scenario_hash" in row:
+                    return True
+        return False
 
     def load(self) -> list[dict[str, Any]]:
         """Read the complete rows and rewrite both files from them (drops a torn line)."""
@@ -156,6 +188,9 @@ class ResultStore:
         self.lock_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
         try:
+            if not _a_lock_file(fd):
+                raise ScenarioError(f"--out {self.csv}: {self.lock_file} exists and is not a "
+                                    "sweep's lock file (empty, or a PID): choose another --out")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -295,6 +330,13 @@ def _difference(name: str, stored: Any, current: Any) -> str:
                 return (f"{name} key {key}: {stored.get(key, 'absent')} in the store, "
                         f"{current.get(key, 'absent')} in this run")
     return f"{name}: {stored} in the store, {current} in this run"
+
+
+def _a_lock_file(fd: int) -> bool:
+    """Whether an open lock file is empty or holds a PID (what :meth:`ResultStore.locked`
+    writes), so that truncating it destroys nothing of anyone's."""
+    head = os.pread(fd, 64, 0)
+    return not head.strip() or (len(head) < 64 and head.strip().isdigit())
 
 
 def _holder(fd: int) -> str:

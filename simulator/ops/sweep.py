@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
+import importlib.util
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -72,19 +72,8 @@ def expand_sweep(base: Scenario, spec: SweepSpec) -> list[SweepPoint]:
     ScenarioError
         For the first invalid point, naming its values and the field.
     """
-    grid_keys = [k for k, _ in spec.grid]
-    zip_keys = [k for k, _ in spec.zip]
-    zipped = list(zip(*(v for _, v in spec.zip))) if spec.zip else [()]
-    points = []
-    for combo in itertools.product(*(v for _, v in spec.grid), zipped):
-        values = dict(zip(grid_keys, combo[:-1]))
-        values.update(zip(zip_keys, combo[-1]))
-        try:
-            scenario = base.with_overrides(values)
-        except ScenarioError as exc:
-            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
-            raise ScenarioError(f"sweep point ({shown}): {exc}") from None
-        points.append(SweepPoint(values=values, scenario=scenario))
+    points = [SweepPoint(values=values, scenario=scenario)
+              for values, scenario in spec.scenarios(base)]
     if not points:
         raise ScenarioError("the sweep has no points")
     return points
@@ -120,15 +109,8 @@ def _backend(backend: Backend, n_jobs: int, scheduler: str | None,
     if backend == "loky":
         yield n_jobs
         return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ScenarioError(f"backend {backend!r} needs the 'distributed' package: "
-                            "pip install 'trialsim[dask]'") from None
+    from distributed import Client, LocalCluster  # there: _check_backend
     if backend == "dask":
-        if not scheduler:
-            raise ScenarioError("backend 'dask' needs --scheduler tcp://HOST:PORT "
-                                "(or use --backend dask-local)")
         with Client(scheduler) as client, joblib.parallel_config(backend="dask"):
             log.info("dask scheduler %s", client.scheduler.address)
             yield -1
@@ -165,9 +147,23 @@ class _SweepPlan:
     solve: tuple[Metric, float, int | None] | None = None
 
 
+def _check_backend(backend: Backend, scheduler: str | None) -> None:
+    """The backend is known and can start: ScenarioError naming what it lacks."""
+    if backend not in BACKENDS:
+        raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")
+    if backend == "loky":
+        return
+    if importlib.util.find_spec("distributed") is None:
+        raise ScenarioError(f"backend {backend!r} needs the 'distributed' package: "
+                            "pip install 'trialsim[dask]'")
+    if backend == "dask" and not scheduler:
+        raise ScenarioError("backend 'dask' needs --scheduler tcp://HOST:PORT "
+                            "(or use --backend dask-local)")
+
+
 def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
-               path: PathName, backend: Backend,
-               solve: tuple[str, float, int | None] | None = None) -> _SweepPlan:
+                path: PathName, backend: Backend, scheduler: str | None = None,
+                solve: tuple[str, float, int | None] | None = None) -> _SweepPlan:
     """Check the settings, expand the points and fix one chunk size for all of them.
 
     Raises
@@ -175,8 +171,7 @@ def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: in
     ScenarioError
         An unknown backend, an invalid point (named) or ``n_sims < 1``.
     """
-    if backend not in BACKENDS:
-        raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")
+    _check_backend(backend, scheduler)
     points = expand_sweep(base, spec)
     n_sims = base.simulation.n_sims if n_sims is None else int(n_sims)
     if n_sims < 1:
@@ -219,10 +214,11 @@ def _open_store(store: ResultStore, resume: bool, settings: dict[str, Any]) -> s
     """With the lock held: refuse to overwrite, check a resumed store's settings, store
     this run's; the hashes already done."""
     if store.exists and not resume:
-        raise ScenarioError(f"{store.csv} (or {store.jsonl.name}) exists: pass --resume to "
-                            "continue that sweep, or choose another --out")
+        raise ScenarioError(f"{store.csv} (or {store.jsonl.name}, {store.meta.name}) exists: "
+                            "pass --resume to continue that sweep, or choose another --out")
     if resume:
-        store.check_settings(settings)  # before load() rewrites anything
+        store.check_resumable()  # before load() rewrites anything
+        store.check_settings(settings)
         store.load()
         store.check_settings(settings)  # a store without a settings file: its rows
     store.write_settings(settings)
@@ -318,6 +314,7 @@ def run_sweep(
         trialsim version).
     """
     plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend,
+                       scheduler=scheduler,
                        solve=None if target is None else (metric, target, n_max))
     settings = _settings(base, spec, plan, path)
     store = ResultStore(out, provenance)

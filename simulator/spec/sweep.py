@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,12 @@ class SweepSpec:
         dup = {k for k, _ in self.grid} & {k for k, _ in self.zip}
         if dup:
             raise fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
+        for key in self.keys:
+            if key == "seed" or key.startswith("simulation."):
+                raise ScenarioError(f"[sweep] {key}: cannot be swept: every point runs with "
+                                    "the sweep's one seed and n_sims (common random numbers), "
+                                    "so a point's own would be ignored; set them with --seed "
+                                    "and --n-sims")
         if self.n_points > MAX_SWEEP_POINTS:
             sizes = [str(len(v)) for _, v in self.grid] + [str(n) for n in lengths]
             raise ScenarioError(f"[sweep] {', '.join(self.keys)}: {' x '.join(sizes)} = "
@@ -64,3 +71,28 @@ class SweepSpec:
     def keys(self) -> tuple[str, ...]:
         """Every swept key, grid keys first."""
         return tuple(k for k, _ in self.grid) + tuple(k for k, _ in self.zip)
+
+    def overrides(self) -> Iterator[dict[str, Any]]:
+        """Each point's override values, in sweep order (grid crossed, zipped together)."""
+        grid_keys = [k for k, _ in self.grid]
+        zip_keys = [k for k, _ in self.zip]
+        zipped = list(zip(*(v for _, v in self.zip))) if self.zip else [()]
+        for combo in itertools.product(*(v for _, v in self.grid), zipped):
+            values = dict(zip(grid_keys, combo[:-1]))
+            values.update(zip(zip_keys, combo[-1]))
+            yield values
+
+    def scenarios(self, base: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+        """Each point's values and its validated scenario, ``base`` with them set.
+
+        Raises
+        ------
+        ScenarioError
+            For the first invalid point, naming its values and the field.
+        """
+        for values in self.overrides():
+            try:
+                yield values, base.with_overrides(values)
+            except ScenarioError as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+                raise ScenarioError(f"sweep point ({shown}): {exc}") from None

@@ -69,3 +69,63 @@ def test_a_date_past_the_calendar_is_null_not_an_overflow():
     object.__setattr__(st, "start_date", "2999-12-31")
     assert st.date_of(12.0).startswith("3000-12")
     assert st.date_of(1e6) is None and st.date_of(1e12) is None
+
+
+def _sweep(capsys, tmp_path, out, *extra):
+    s = scenario(tmp_path, SMALL)
+    return cli(capsys, "sweep", s, "--n-sims", "200", "--grid", "pain.effect=-1,-0.5",
+               "--out", out, "--quiet", *extra)
+
+
+def test_a_sweep_leaves_a_users_settings_and_lock_files_alone(tmp_path, capsys):
+    meta, lock = tmp_path / "v.meta.json", tmp_path / "u.lock"
+    meta.write_text("USERDATA\n")
+    lock.write_text("USERDATA\n")
+    code, _, err = _sweep(capsys, tmp_path, tmp_path / "v.csv")
+    assert_named_error(code, err, "v.meta.json) exists")
+    code, _, err = _sweep(capsys, tmp_path, tmp_path / "u.csv")
+    assert_named_error(code, err, "u.lock exists and is not a sweep's lock file")
+    assert meta.read_text() == lock.read_text() == "USERDATA\n"
+    assert not (tmp_path / "v.csv").exists() and not (tmp_path / "u.csv").exists()
+
+
+def test_a_sweep_that_cannot_start_its_backend_writes_nothing(tmp_path, capsys):
+    code, _, err = _sweep(capsys, tmp_path, tmp_path / "d.csv", "--backend", "dask")
+    assert_named_error(code, err, "backend 'dask' needs --scheduler")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+@pytest.mark.parametrize("name", ["b.csv", "b.jsonl"])
+def test_resume_refuses_files_that_are_not_a_store(tmp_path, capsys, name):
+    (tmp_path / name).write_text("PRECIOUS\n")
+    code, _, err = _sweep(capsys, tmp_path, tmp_path / "b.csv", "--resume")
+    assert_named_error(code, err, "not a sweep's store")
+    assert (tmp_path / name).read_text() == "PRECIOUS\n"
+
+
+@pytest.mark.parametrize("grid", ["seed=1,2", "simulation.n_sims=200,400"])
+def test_run_settings_cannot_be_swept(tmp_path, capsys, grid):
+    s = scenario(tmp_path, SMALL)
+    code, _, err = cli(capsys, "sweep", s, "--grid", grid, "--out", tmp_path / "g.csv")
+    assert_named_error(code, err, f"[sweep] {grid.split('=')[0]}: cannot be swept")
+
+
+def test_a_resumed_store_still_resumes(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    assert _sweep(capsys, tmp_path, out)[0] == 0
+    code, _, err = _sweep(capsys, tmp_path, out, "--resume")
+    assert code == 0, err
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 2
+
+
+def test_validate_checks_every_sweep_point(tmp_path, capsys):
+    good = scenario(tmp_path, SMALL + '\n[sweep.grid]\n"pain.effect" = [-1.0, -0.5]\n'
+                    '"design.n_per_arm" = [50, 60, 70]\n', "good.toml")
+    code, out, _ = cli(capsys, "validate", good)
+    assert code == 0 and "6 sweep points, each valid" in out
+    bad = scenario(tmp_path, SMALL + '\n[sweep.grid]\n"pain.effect" = [-1.0, nan]\n', "bad.toml")
+    code, _, err = cli(capsys, "validate", bad)
+    assert_named_error(code, err, "sweep point (pain.effect=nan)")
+    unknown = scenario(tmp_path, SMALL + '\n[sweep.grid]\n"x" = [1, 2]\n', "unknown.toml")
+    code, _, err = cli(capsys, "validate", unknown)
+    assert_named_error(code, err, "sweep point (x=1)")

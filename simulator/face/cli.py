@@ -235,7 +235,7 @@ def _add_report(verbs: Verbs) -> None:
                                              "for a grant panel or an ethics committee")
     add_scenario_flags(report)
     report.add_argument("--out", dest="report_out", default="report.html", metavar="FILE.html",
-                        help="the report (default report.html)")
+                        help="the report (default report.html; - for standard output)")
     add_simulation_flags(report, path=False)
     report.add_argument("--target", type=float, metavar="POWER",
                         help="also solve the n per arm for this power, e.g. 0.9")

@@ -12,6 +12,7 @@ import time
 from ..errors import ScenarioError
 from ..planning.cost import estimated_seconds, timeline_seconds
 from ..planning.curves import power_curve
+from ..planning.reachable import check_target
 from ..planning.review_run import resolve_review, review_scenario
 from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
@@ -81,6 +82,8 @@ def cmd_curve(args: argparse.Namespace) -> int:
     int
         The exit status (0).
     """
+    if args.target is not None:  # the plot's target line
+        check_target(args.target, "--target")
     scenario = scenario_from(args)
     grid = parse_n_grid(args.n)
     options = simulation_options(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from .._io import write_atomic
@@ -48,6 +49,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     text = render_report(data)
     if options["progress"] is not None:
         options["progress"].close()
+    if args.report_out == "-":  # the page on standard output, nothing else there
+        sys.stdout.write(text)
+        return 0
     write_atomic(args.report_out, text)
     if not args.quiet:
         print(f"report: {args.report_out} ({len(text) // 1024:,} KiB, "

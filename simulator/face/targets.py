@@ -28,8 +28,8 @@ from .output import figure_file
 
 __all__ = ["check_outputs"]
 
-#: Output flags that may name standard output with "-".
-_STDOUT_FLAGS = ("--json", "--csv")
+#: Outputs that may name standard output with "-": (flag, attribute).
+_STDOUT_FLAGS = (("--json", "json"), ("--csv", "csv"), ("--out", "report_out"))
 
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -55,11 +55,16 @@ _OUTPUT_FLAGS = (("--json", "json", "file"), ("--csv", "csv", "file"),
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str, Path]]:
     """The files the run writes: (flag, value as given, path), after checking each value."""
     found: list[tuple[str, str, Path]] = []
+    to_stdout = [f"{flag} -" for flag, attribute in _STDOUT_FLAGS
+                 if getattr(args, attribute, None) == "-"]
+    if len(to_stdout) > 1:
+        raise ScenarioError(f"{' and '.join(to_stdout)}: only one output can go to standard "
+                            "output: give the others a file")
     for flag, attribute, kind in _OUTPUT_FLAGS:
         value = getattr(args, attribute, None)
-        if value is None or (value == "-" and flag in _STDOUT_FLAGS):
+        if value is None or (value == "-" and (flag, attribute) in _STDOUT_FLAGS):
             continue
-        if value == "" or value.endswith(os.sep):
+        if value == "" or value.endswith(os.sep) or os.path.isdir(value):
             check_output_path(value, flag)  # raises: empty, or names a folder
         if kind == "figure":
             found.append((flag, value, figure_file(value, flag)[0]))

@@ -129,3 +129,37 @@ def test_validate_checks_every_sweep_point(tmp_path, capsys):
     unknown = scenario(tmp_path, SMALL + '\n[sweep.grid]\n"x" = [1, 2]\n', "unknown.toml")
     code, _, err = cli(capsys, "validate", unknown)
     assert_named_error(code, err, "sweep point (x=1)")
+
+
+@pytest.mark.parametrize("target", ["nan", "inf", "1.5", "-0.1", "0", "1"])
+def test_curve_target_is_a_probability(tmp_path, capsys, target):
+    s = scenario(tmp_path, SMALL)
+    code, _, err = cli(capsys, "curve", s, "--n-sims", "200", "--n", "20:100:20",
+                       "--target", target)
+    assert_named_error(code, err, f"--target {float(target)!r}: must be a probability in (0, 1)")
+
+
+def test_only_one_output_goes_to_standard_output(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL)
+    code, out, err = cli(capsys, "curve", s, "--n-sims", "200", "--n", "20:40:20",
+                         "--csv", "-", "--json", "-")
+    assert_named_error(code, err, "--json - and --csv -: only one output")
+    assert out == ""
+
+
+def test_a_plot_named_as_a_folder_is_refused(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL)
+    (tmp_path / "adir").mkdir()
+    code, _, err = cli(capsys, "curve", s, "--n-sims", "200", "--n", "20:40:20",
+                       "--plot", tmp_path / "adir")
+    assert_named_error(code, err, "--plot", "is a directory")
+    assert not (tmp_path / "adir.png").exists()
+
+
+def test_the_report_goes_to_standard_output_with_out_dash(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = scenario(tmp_path, SMALL)
+    code, out, err = cli(capsys, "report", s, "--out", "-", "--n-sims", "200", "--quiet")
+    assert code == 0, err
+    assert out.lstrip().lower().startswith("<!doctype html") and out.rstrip().endswith("</html>")
+    assert not (tmp_path / "-").exists()

@@ -79,7 +79,7 @@ def test_forced_aggregate_path_on_bounded_scenario_exits_2(capsys):
 
 def test_negative_seed_exits_2(capsys):
     assert main(["run", str(FLAGSHIP), "--n-sims", "10", "--seed", "-1"]) == 2
-    assert "seed = -1: must be an integer >= 0" in capsys.readouterr().err
+    assert "--seed -1: must be an integer >= 0" in capsys.readouterr().err
 
 
 def test_missing_file_exits_2(tmp_path, capsys):

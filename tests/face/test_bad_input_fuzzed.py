@@ -163,3 +163,26 @@ def test_the_report_goes_to_standard_output_with_out_dash(tmp_path, capsys, monk
     assert code == 0, err
     assert out.lstrip().lower().startswith("<!doctype html") and out.rstrip().endswith("</html>")
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("effect, sd", [(-1.0, 1e-20), (-1.0, 1e-300), (0.0, 5e-324)])
+def test_a_prior_narrower_than_double_precision_is_its_mean(effect, sd):
+    """The closed-form assurance of an (allowed) effect_sd of 1e-20 was 0.0, of 5e-324
+    null with warnings: it is that of a prior at its mean, as at sd 1e-10 (which the
+    panels still resolve): P(significant benefit) at the mean effect."""
+    import warnings
+
+    from simulator import analytic_assurance
+
+    s = Scenario.from_dict({"design": {"n_per_arm": 100},
+                            "pain": {"effect": effect, "effect_prior": "pooled",
+                                     "effect_sd": sd}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = analytic_assurance(s)
+    assert got == pytest.approx(analytic_assurance(s.with_overrides({"pain.effect_sd": 1e-10})),
+                                abs=1e-9)
+    if effect == 0.0:  # no effect: a significant benefit has probability alpha / 2
+        assert got == pytest.approx(0.025, abs=1e-9)
+    else:
+        assert 0.5 < got < 1.0

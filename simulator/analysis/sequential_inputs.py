@@ -76,13 +76,14 @@ def _parameter(value, name: str, family: str, positive: bool) -> float:
     if (value is None or isinstance(value, bool)
             or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value)
             or (positive and value <= 0.0)):
-        raise ScenarioError(f"{name} = {value!r}: {family} needs {allowed}")
+        shown = "(missing)" if value is None else repr(value)
+        raise ScenarioError(f"{name} = {shown}: {family} needs {allowed}")
     return float(value)
 
 
 def _cumulative(values, name: str, k: int, total: float, family: str) -> tuple[float, ...]:
     if values is None:
-        raise ScenarioError(f"{name} = None: {family} needs one cumulative value a look")
+        raise ScenarioError(f"{name} = (missing): {family} needs one cumulative value a look")
     try:
         v = np.asarray(values, float)
     except (TypeError, ValueError):

@@ -59,11 +59,15 @@ def read_studies(path: Path) -> tuple[list[float], list[float]]:
     Raises
     ------
     ScenarioError
-        When the file cannot be read, lacks the columns, or a row is not a
-        pair of finite numbers with se > 0.
+        When the file cannot be read, lacks the columns, has a key other than
+        ``studies`` (TOML), or a row is not a pair of finite numbers with se > 0.
     """
     if path.suffix.lower() == ".toml":
-        rows = read_toml(path, "study table").get("studies")
+        data = read_toml(path, "study table")
+        unknown = sorted(set(data) - {"studies"})
+        if unknown:
+            raise ScenarioError(f"{path}: {unknown[0]}: unknown key; allowed: studies")
+        rows = data.get("studies")
         where = "studies"
     else:
         rows = _csv_rows(path)

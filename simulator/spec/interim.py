@@ -154,10 +154,17 @@ def _futility_from_conditional_power(design: SequentialDesign, threshold: float
         raise ScenarioError(f"futility_conditional_power = {threshold:g}: futility needs a "
                             "one-sided analysis ([analysis] sided = 1)")
     out = []
-    for t, c in zip(design.information_rates[:-1], design.critical_values[:-1]):
+    for j, (t, c) in enumerate(zip(design.information_rates[:-1],
+                                   design.critical_values[:-1]), start=1):
         def gap(z: float, t: float = float(t)) -> float:
             return conditional_power(z, t, design) - threshold
         top = min(float(c), 8.0) if c < float("inf") else 8.0
+        if gap(top) <= 0 and top == c:
+            raise ScenarioError(
+                f"futility_conditional_power = {threshold:g}: at look {j} the conditional "
+                f"power stays below it up to the efficacy bound (z = {c:.3f}), so every trial "
+                "that does not stop for efficacy would stop for futility: give a lower "
+                "threshold")
         out.append(-10.0 if gap(-10.0) >= 0 else
                    top if gap(top) <= 0 else float(optimize.brentq(gap, -10.0, top, xtol=1e-10)))
     return tuple(out)

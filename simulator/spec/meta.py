@@ -190,6 +190,8 @@ class MetaSpec:
         allowed=f"must be a number in (0, {MAX_MONTHS:g}] (months from the start)")
 
     def __post_init__(self) -> None:
+        if type(self.start_date) is date:  # a TOML date (unquoted): the same day as text
+            object.__setattr__(self, "start_date", self.start_date.isoformat())
         check_fields(self, "meta_analysis")
         if self.start_date is not None:
             try:

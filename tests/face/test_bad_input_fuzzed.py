@@ -59,7 +59,7 @@ def test_resolve_by_is_limited_as_settled_by_months(capsys, by):
 
 def test_a_start_date_far_in_the_future_is_refused_at_load(capsys):
     code, _, err = cli(capsys, "validate", RESOLVE, "--set", "meta_analysis.start_date=9999-01-01")
-    assert_named_error(code, err, "start_date = 9999-01-01", "from 1900-01-01 to 2999-12-31")
+    assert_named_error(code, err, "start_date = '9999-01-01'", "from 1900-01-01 to 2999-12-31")
 
 
 def test_a_date_past_the_calendar_is_null_not_an_overflow():
@@ -186,3 +186,31 @@ def test_a_prior_narrower_than_double_precision_is_its_mean(effect, sd):
         assert got == pytest.approx(0.025, abs=1e-9)
     else:
         assert 0.5 < got < 1.0
+
+
+def test_a_study_table_in_toml_has_no_other_key(tmp_path, capsys):
+    table = scenario(tmp_path, "foo = 1\nstudies = [[-1.0, 0.5], [-0.4, 0.7]]\n", "st.toml")
+    code, _, err = cli(capsys, "meta", table)
+    assert_named_error(code, err, "foo: unknown key; allowed: studies")
+
+
+INTERIM = ROOT / "scenarios" / "ketamine_iv_interim.toml"
+
+
+def test_messages_name_what_the_user_set(capsys):
+    code, _, err = cli(capsys, "validate", INTERIM, "--set", "interim.alpha_spending=asKD")
+    assert_named_error(code, err, "gamma_a = (missing): alpha_spending = 'asKD' needs")
+    code, _, err = cli(capsys, "validate", INTERIM, "--set", "interim.beta_spending=none",
+                       "--set", "interim.futility_conditional_power=0.999999")
+    assert_named_error(code, err, "futility_conditional_power = 0.999999: at look 1",
+                       "give a lower threshold")
+    assert "futility_bounds" not in err
+
+
+def test_a_toml_date_is_the_same_start_date_as_its_text(tmp_path):
+    text = RESOLVE.read_text()
+    quoted = 'start_date = "2027-01-01"'
+    assert quoted in text
+    native = scenario(tmp_path, text.replace(quoted, "start_date = 2027-01-01"), "native.toml")
+    day = Scenario.from_toml(native).meta_analysis.start_date
+    assert day == Scenario.from_toml(RESOLVE).meta_analysis.start_date

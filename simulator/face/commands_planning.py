@@ -18,7 +18,7 @@ from ..planning.simulate import simulate
 from ..planning.solver import solve_sample_size
 from ..planning.unblinding import has_unblinding
 from ..spec.parse import parse_n_grid
-from ..spec.bounds import MAX_MONTHS
+from ..spec.bounds import HORIZON, is_horizon
 from ..spec.recruitment import MAX_SITES
 from .figures import (
     save_conclusive_figure,
@@ -218,9 +218,8 @@ def _settle_arguments(args: argparse.Namespace, scenario) -> tuple[int, ...] | N
     if asked and scenario.recruitment is None:
         raise ScenarioError(f"{asked[0]}: needs a [recruitment] table in the scenario (the new "
                             "trials' recruitment)")
-    if args.by is not None and not 0 < args.by <= MAX_MONTHS:
-        raise ScenarioError(f"--by {args.by:g}: must be a number of months in (0, "
-                            f"{MAX_MONTHS:g}], as meta_analysis.settled_by_months")
+    if args.by is not None and not is_horizon(args.by):
+        raise ScenarioError(f"--by {args.by:g}: {HORIZON}, as meta_analysis.settled_by_months")
     if args.time_reps < 2:
         raise ScenarioError(f"--time-reps {args.time_reps}: must be an integer >= 2")
     if args.sites is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
-from ..spec.bounds import LONG_SECONDS, MAX_ARM_SIZE, MAX_N_SIMS
+from ..spec.bounds import LONG_SECONDS, MAX_ARM_SIZE, MAX_N_SIMS, SEED, is_seed
 from ..spec.parse import parse_override
 from .progress import progress_line
 
@@ -151,8 +151,8 @@ def check_seed(value: int | None, flag: str = "--seed") -> None:
     ------
     ScenarioError
     """
-    if value is not None and value < 0:
-        raise ScenarioError(f"{flag} {value}: must be an integer >= 0")
+    if value is not None and not is_seed(value):
+        raise ScenarioError(f"{flag} {value}: {SEED}")
 
 
 def check_n_max(value: int | None) -> None:

@@ -47,7 +47,7 @@ from ..mc import Z95, DistributionSummary, MonteCarloProbability
 from ..planning.review_run import ReviewReport
 from ..spec.recruitment import even_ramp
 from ..spec.scenario import Scenario
-from ..spec.bounds import MAX_MONTHS
+from ..spec.bounds import HORIZON, is_horizon
 from ..spec.recruitment import DAYS_PER_MONTH
 from ..spec.schema import evolve
 from .recruitment import simulate_recruitment
@@ -262,8 +262,8 @@ def settle_time(report: ReviewReport, *, sites: Sequence[int] | None = None,
         raise ScenarioError(f"n_reps = {n_reps!r}: must be an integer >= 2")
     meta = scenario.meta_analysis
     by = meta.settled_by_months if by_months is None else by_months
-    if by is not None and not (isinstance(by, (int, float)) and 0 < by <= MAX_MONTHS):
-        raise ScenarioError(f"--by {by!r}: must be a number of months in (0, {MAX_MONTHS:g}]")
+    if by is not None and not is_horizon(by):
+        raise ScenarioError(f"by_months = {by!r}: {HORIZON}")
     seed = scenario.seed if seed is None else seed
     res, k = report.result.resolve, meta.new_trials
     dates = update_dates(scenario, k, n_reps, seed, n_jobs)

@@ -32,6 +32,7 @@ import io
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -111,8 +112,10 @@ class ResultStore:
 
         A store's JSON Lines file is written first and always beside its CSV;
         its complete lines are rows with a ``scenario_hash``. A CSV without
-        it, or a non-empty JSON Lines file without one such row, is someone
-        else's file, which resuming would overwrite.
+        it, or a non-empty JSON Lines file without one such row and without
+        the settings file (written before the first row: a sweep killed while
+        writing it leaves only a torn line), is someone else's file, which
+        resuming would overwrite.
 
         Raises
         ------
@@ -122,7 +125,8 @@ class ResultStore:
             raise ScenarioError(f"--resume {self.csv}: there is no {self.jsonl.name} beside it, "
                                 "so it is not a sweep's store (resuming would overwrite it): "
                                 "choose another --out")
-        if self.jsonl.exists() and self.jsonl.stat().st_size > 0 and not self._has_a_row():
+        if (self.jsonl.exists() and self.jsonl.stat().st_size > 0 and not self.meta.exists()
+                and not self._has_a_row()):
             raise ScenarioError(f"--resume {self.csv}: {self.jsonl} holds no sweep row (a line "
                                 "with a scenario_hash), so it is not a sweep's store (resuming "
                                 "would overwrite it): choose another --out")
@@ -186,7 +190,7 @@ class ResultStore:
             yield
             return
         self.lock_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o644)
         try:
             if not _a_lock_file(fd):
                 raise ScenarioError(f"--out {self.csv}: {self.lock_file} exists and is not a "
@@ -333,8 +337,10 @@ def _difference(name: str, stored: Any, current: Any) -> str:
 
 
 def _a_lock_file(fd: int) -> bool:
-    """Whether an open lock file is empty or holds a PID (what :meth:`ResultStore.locked`
-    writes), so that truncating it destroys nothing of anyone's."""
+    """Whether an open lock file is a regular file, empty or holding a PID (what
+    :meth:`ResultStore.locked` writes), so that truncating it destroys nothing of anyone's."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return False
     head = os.pread(fd, 64, 0)
     return not head.strip() or (len(head) < 64 and head.strip().isdigit())
 

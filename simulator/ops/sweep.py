@@ -151,14 +151,12 @@ def _check_backend(backend: Backend, scheduler: str | None) -> None:
     """The backend is known and can start: ScenarioError naming what it lacks."""
     if backend not in BACKENDS:
         raise ScenarioError(f"backend = {backend!r}: must be one of {', '.join(BACKENDS)}")
-    if backend == "loky":
-        return
-    if importlib.util.find_spec("distributed") is None:
-        raise ScenarioError(f"backend {backend!r} needs the 'distributed' package: "
-                            "pip install 'trialsim[dask]'")
-    if backend == "dask" and not scheduler:
+    if backend == "dask" and not scheduler:  # the user's own argument first
         raise ScenarioError("backend 'dask' needs --scheduler tcp://HOST:PORT "
                             "(or use --backend dask-local)")
+    if backend != "loky" and importlib.util.find_spec("distributed") is None:
+        raise ScenarioError(f"backend {backend!r} needs the 'distributed' package: "
+                            "pip install 'trialsim[dask]'")
 
 
 def _plan_sweep(base: Scenario, spec: SweepSpec, *, n_sims: int | None, seed: int | None,
@@ -210,15 +208,21 @@ def _settings(base: Scenario, spec: SweepSpec, plan: _SweepPlan,
     return json.loads(to_json(settings))
 
 
-def _open_store(store: ResultStore, resume: bool, settings: dict[str, Any]) -> set[str]:
-    """With the lock held: refuse to overwrite, check a resumed store's settings, store
-    this run's; the hashes already done."""
+def _refuse_to_overwrite(store: ResultStore, resume: bool) -> None:
+    """A store there without ``resume``, or files there that are not a store."""
     if store.exists and not resume:
         raise ScenarioError(f"{store.csv} (or {store.jsonl.name}, {store.meta.name}) exists: "
                             "pass --resume to continue that sweep, or choose another --out")
     if resume:
-        store.check_resumable()  # before load() rewrites anything
-        store.check_settings(settings)
+        store.check_resumable()
+
+
+def _open_store(store: ResultStore, resume: bool, settings: dict[str, Any]) -> set[str]:
+    """With the lock held: refuse to overwrite (again: another sweep may have written
+    since), check a resumed store's settings, store this run's; the hashes already done."""
+    _refuse_to_overwrite(store, resume)
+    if resume:
+        store.check_settings(settings)  # before load() rewrites anything
         store.load()
         store.check_settings(settings)  # a store without a settings file: its rows
     store.write_settings(settings)
@@ -318,6 +322,7 @@ def run_sweep(
                        solve=None if target is None else (metric, target, n_max))
     settings = _settings(base, spec, plan, path)
     store = ResultStore(out, provenance)
+    _refuse_to_overwrite(store, resume)  # before the lock file is made
     with store.locked():
         done = _open_store(store, resume, settings)
         try:

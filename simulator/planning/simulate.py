@@ -18,7 +18,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 
 from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, Totals, run
@@ -27,6 +26,7 @@ from ..engine.looks import run_grid
 from ..errors import ScenarioError
 from ..models.estimand_truth import estimand_truth
 from ..models.truth import true_crossover_effect
+from ..spec.bounds import SEED, is_seed
 from ..spec.scenario import Scenario
 from ..spec.variants import at_n, first_period_equivalent
 from .assurance import Assurance
@@ -217,8 +217,8 @@ def checked_seed(scenario: Scenario, seed) -> int:
     """The root seed of a run: ``seed``, or the scenario's when None; ScenarioError
     naming it when it is not an integer >= 0 (what ``numpy.random.SeedSequence`` takes)."""
     seed = scenario.seed if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScenarioError(f"seed = {seed!r}: must be an integer >= 0")
+    if not is_seed(seed):
+        raise ScenarioError(f"seed = {seed!r}: {SEED}")
     return int(seed)
 
 

@@ -33,9 +33,9 @@ __all__ = ["LONG_SECONDS", "NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_A
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
            "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_KEPT_TRIALS", "MAX_BOOTSTRAPS",
            "MAX_AMOUNT", "MAX_SPENDING_PARAMETER",
-           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "AMOUNT", "MONTHS", "is_difference",
-           "is_score", "is_sd", "is_ratio", "is_spending_parameter", "is_amount", "is_months",
-           "is_real"]
+           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "AMOUNT", "MONTHS", "HORIZON", "SEED",
+           "is_difference", "is_score", "is_sd", "is_ratio", "is_spending_parameter",
+           "is_amount", "is_months", "is_horizon", "is_real", "is_seed"]
 
 #: The top of the 0-10 numerical rating scale.
 NRS_MAX = 10.0
@@ -78,6 +78,18 @@ DIFFERENCE = "must be a number in [-10, 10] (NRS points)"
 SCORE = "must be an NRS score in [0, 10]"
 AMOUNT = f"must be a number in [0, {MAX_AMOUNT:g}]"
 MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
+HORIZON = f"must be a number of months in (0, {MAX_MONTHS:g}]"
+SEED = "must be an integer >= 0"
+
+
+def is_seed(v) -> bool:
+    """A root seed: an integer >= 0 (not a bool), what ``numpy.random.SeedSequence`` takes."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
+
+
+def is_horizon(v) -> bool:
+    """A date asked about, in months from the start: a real number in (0, 1200]."""
+    return is_real(v) and 0 < v <= MAX_MONTHS
 
 
 def is_real(x) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from .._lazy import special
-from .bounds import (MAX_MONTHS, MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER, is_difference,
-                     is_real, is_spending_parameter)
+from .bounds import (HORIZON, MAX_MONTHS, MAX_RATIO, MIN_ALPHA, NRS_MAX, SPENDING_PARAMETER,
+                     is_difference, is_horizon, is_real, is_spending_parameter)
 from .evidence import CI_METHODS, TAU2_METHODS
 from .schema import MISSING, check_fields, choice, fail, flag, integer, number, text
 
@@ -186,16 +187,16 @@ class MetaSpec:
                 "updated review)")
     start_date: str | None = text(None, optional=True, allowed=START_DATE)
     settled_by_months: float | None = number(
-        None, optional=True, check=lambda v: 0 < v <= MAX_MONTHS,
-        allowed=f"must be a number in (0, {MAX_MONTHS:g}] (months from the start)")
+        None, optional=True, check=is_horizon, allowed=f"{HORIZON} (from the start)")
 
     def __post_init__(self) -> None:
         if type(self.start_date) is date:  # a TOML date (unquoted): the same day as text
             object.__setattr__(self, "start_date", self.start_date.isoformat())
         check_fields(self, "meta_analysis")
         if self.start_date is not None:
-            try:
-                day = date.fromisoformat(self.start_date)
+            try:  # fromisoformat alone takes 20270101 and 2027-W01-1 too (Python 3.11)
+                day = (date.fromisoformat(self.start_date)
+                       if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(self.start_date)) else None)
             except ValueError:
                 day = None
             if day is None or not FIRST_START <= day <= LAST_START:

@@ -45,7 +45,7 @@ class SweepSpec:
         if dup:
             raise fail("[sweep] zip", sorted(dup)[0], "a key is either in grid or in zip")
         for key in self.keys:
-            if key == "seed" or key.startswith("simulation."):
+            if key in ("seed", "simulation") or key.startswith("simulation."):
                 raise ScenarioError(f"[sweep] {key}: cannot be swept: every point runs with "
                                     "the sweep's one seed and n_sims (common random numbers), "
                                     "so a point's own would be ignored; set them with --seed "

@@ -57,9 +57,11 @@ def test_resolve_by_is_limited_as_settled_by_months(capsys, by):
     assert_named_error(code, err, f"--by {float(by):g}: must be a number of months in (0, 1200]")
 
 
-def test_a_start_date_far_in_the_future_is_refused_at_load(capsys):
-    code, _, err = cli(capsys, "validate", RESOLVE, "--set", "meta_analysis.start_date=9999-01-01")
-    assert_named_error(code, err, "start_date = '9999-01-01'", "from 1900-01-01 to 2999-12-31")
+@pytest.mark.parametrize("day", ["9999-01-01", '"20270101"', '"2027-W01-1"', '"2027-13-01"'])
+def test_a_start_date_is_a_date_in_range_written_yyyy_mm_dd(capsys, day):
+    code, _, err = cli(capsys, "validate", RESOLVE, "--set", f"meta_analysis.start_date={day}")
+    assert_named_error(code, err, f"start_date = '{day.strip(chr(34))}'",
+                       "must be a date 'YYYY-MM-DD' from 1900-01-01 to 2999-12-31")
 
 
 def test_a_date_past_the_calendar_is_null_not_an_overflow():
@@ -86,10 +88,33 @@ def test_a_sweep_leaves_a_users_settings_and_lock_files_alone(tmp_path, capsys):
     code, _, err = _sweep(capsys, tmp_path, tmp_path / "u.csv")
     assert_named_error(code, err, "u.lock exists and is not a sweep's lock file")
     assert meta.read_text() == lock.read_text() == "USERDATA\n"
-    assert not (tmp_path / "v.csv").exists() and not (tmp_path / "u.csv").exists()
+    # nothing made beside them: no CSV, and no lock file for the refused v
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "u.lock", "v.meta.json"]
+
+
+def test_a_lock_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "f.lock")
+    code, _, err = _sweep(capsys, tmp_path, tmp_path / "f.csv")
+    assert_named_error(code, err, "f.lock exists and is not a sweep's lock file")
+
+
+def test_a_store_whose_first_row_was_cut_short_resumes(tmp_path, capsys):
+    """Killed while writing its first row: the settings file and a torn line, no CSV."""
+    out = tmp_path / "t.csv"
+    assert _sweep(capsys, tmp_path, out)[0] == 0
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text(jsonl.read_text()[:100])
+    out.unlink()
+    code, _, err = _sweep(capsys, tmp_path, out, "--resume")
+    assert code == 0, err
+    assert len(jsonl.read_text().splitlines()) == 2 and out.exists()
 
 
 def test_a_sweep_that_cannot_start_its_backend_writes_nothing(tmp_path, capsys):
+    """(The scheduler is checked before the 'distributed' package: the test holds
+    without the dask extra.)"""
     code, _, err = _sweep(capsys, tmp_path, tmp_path / "d.csv", "--backend", "dask")
     assert_named_error(code, err, "backend 'dask' needs --scheduler")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
@@ -101,6 +126,7 @@ def test_resume_refuses_files_that_are_not_a_store(tmp_path, capsys, name):
     code, _, err = _sweep(capsys, tmp_path, tmp_path / "b.csv", "--resume")
     assert_named_error(code, err, "not a sweep's store")
     assert (tmp_path / name).read_text() == "PRECIOUS\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["s.toml", name])
 
 
 @pytest.mark.parametrize("grid", ["seed=1,2", "simulation.n_sims=200,400"])
@@ -108,6 +134,13 @@ def test_run_settings_cannot_be_swept(tmp_path, capsys, grid):
     s = scenario(tmp_path, SMALL)
     code, _, err = cli(capsys, "sweep", s, "--grid", grid, "--out", tmp_path / "g.csv")
     assert_named_error(code, err, f"[sweep] {grid.split('=')[0]}: cannot be swept")
+
+
+def test_the_whole_simulation_table_cannot_be_swept_either(tmp_path, capsys):
+    s = scenario(tmp_path, SMALL + '\n[sweep.grid]\nsimulation = [{n_sims = 100}, '
+                 '{n_sims = 300}]\n')
+    code, _, err = cli(capsys, "validate", s)
+    assert_named_error(code, err, "[sweep] simulation: cannot be swept")
 
 
 def test_a_resumed_store_still_resumes(tmp_path, capsys):
@@ -168,24 +201,27 @@ def test_the_report_goes_to_standard_output_with_out_dash(tmp_path, capsys, monk
 @pytest.mark.parametrize("effect, sd", [(-1.0, 1e-20), (-1.0, 1e-300), (0.0, 5e-324)])
 def test_a_prior_narrower_than_double_precision_is_its_mean(effect, sd):
     """The closed-form assurance of an (allowed) effect_sd of 1e-20 was 0.0, of 5e-324
-    null with warnings: it is that of a prior at its mean, as at sd 1e-10 (which the
-    panels still resolve): P(significant benefit) at the mean effect."""
+    null with warnings: it is that of a prior at its mean, P(significant benefit) at the
+    mean effect: the benefit tail of Student's noncentral t (scipy)."""
+    import math
     import warnings
+
+    from scipy import stats
 
     from simulator import analytic_assurance
 
-    s = Scenario.from_dict({"design": {"n_per_arm": 100},
-                            "pain": {"effect": effect, "effect_prior": "pooled",
-                                     "effect_sd": sd}})
+    n, sigma = 100, 2.5
+    s = Scenario.from_dict({"design": {"n_per_arm": n},
+                            "pain": {"effect": effect, "sd": sigma, "analysis": "followup",
+                                     "effect_prior": "pooled", "effect_sd": sd},
+                            "analysis": {"test": "student"}})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = analytic_assurance(s)
-    assert got == pytest.approx(analytic_assurance(s.with_overrides({"pain.effect_sd": 1e-10})),
-                                abs=1e-9)
-    if effect == 0.0:  # no effect: a significant benefit has probability alpha / 2
-        assert got == pytest.approx(0.025, abs=1e-9)
-    else:
-        assert 0.5 < got < 1.0
+    df = 2 * n - 2
+    benefit_ncp = -effect / (sigma * math.sqrt(2 / n))
+    expected = stats.nct.sf(stats.t.isf(0.025, df), df, benefit_ncp)
+    assert got == pytest.approx(expected, abs=1e-9)
 
 
 def test_a_study_table_in_toml_has_no_other_key(tmp_path, capsys):

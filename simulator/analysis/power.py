@@ -223,11 +223,18 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
 SPLINE_POINTS = 33
 
 
-def average_over_completers(power_at, sizes, keep, *, exact: bool = False):
+def average_over_completers(power_at, sizes, keep, *, exact: bool = False,
+                            min_arm: int = 2, df_lost: int | None = None):
     """E[power(m0, m1)] over independent binomial completers.
 
     Every pair of completer counts in the binomials' supports (all but 1e-7
-    of their mass) is weighted by its probability. Where a support has more
+    of their mass) is weighted by its probability; a pair the analysis
+    cannot analyse counts 0, as the simulation counts such a trial: an arm
+    with fewer than ``min_arm`` patients, or (with ``df_lost``, the
+    parameters the test estimates) fewer than one residual df,
+    ``m0 + m1 - df_lost < 1``. Student's t and the change score analyse an
+    arm of one (``min_arm=1, df_lost=2``), ANCOVA too (``df_lost=3``),
+    Welch's t needs two per arm. Where a support has more
     than ``SPLINE_POINTS`` values (a few hundred patients or more), the power
     is computed on ``SPLINE_POINTS`` evenly spaced counts per arm and carried
     to every pair by a bicubic spline: the power is smooth in the counts,
@@ -236,15 +243,20 @@ def average_over_completers(power_at, sizes, keep, *, exact: bool = False):
     the noncentral t at about 20,000 pairs at 2,000 per arm).
     """
     (m0, w0), (m1, w1) = (binomial_support(n, c) for n, c in zip(sizes, keep))
+    lost = 0 if df_lost is None else df_lost
+
+    def analysable(a, b):
+        return (a >= min_arm) & (b >= min_arm) & (a + b - lost >= 1)
+
     if not exact and max(len(m0), len(m1)) > SPLINE_POINTS and min(len(m0), len(m1)) > 3:
         from scipy.interpolate import RectBivariateSpline
 
         s0, s1 = (np.unique(np.round(np.linspace(m[0], m[-1], min(len(m), SPLINE_POINTS)))
                             ).astype(int) for m in (m0, m1))
-        values = _power_on_grid(power_at, s0, s1)
+        values = _power_on_grid(power_at, s0, s1, analysable)
         spline = RectBivariateSpline(s0, s1, values, kx=3, ky=3)
         return _probability(np.sum(np.outer(w0, w1) * spline(m0, m1)))
-    return _probability(np.sum(np.outer(w0, w1) * _power_on_grid(power_at, m0, m1)))
+    return _probability(np.sum(np.outer(w0, w1) * _power_on_grid(power_at, m0, m1, analysable)))
 
 
 def _probability(total: float) -> float:
@@ -253,10 +265,10 @@ def _probability(total: float) -> float:
     return float(min(1.0, max(0.0, total)))
 
 
-def _power_on_grid(power_at, m0, m1) -> np.ndarray:
-    """``power_at`` on every pair of counts (0 where an arm has fewer than 2)."""
+def _power_on_grid(power_at, m0, m1, analysable) -> np.ndarray:
+    """``power_at`` on every pair of counts (0 where ``analysable`` is False)."""
     M0, M1 = np.meshgrid(m0, m1, indexing="ij")
-    ok = (M0 >= 2) & (M1 >= 2)
+    ok = analysable(M0, M1)
     values = np.zeros(M0.shape)
     values[ok] = power_at(M0[ok], M1[ok])
     return values

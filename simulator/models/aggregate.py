@@ -182,10 +182,13 @@ def _segments(rng: np.random.Generator, pain, keep: float, segments: np.ndarray,
     c1 = _root_chisquare(rng, df)
     if not bivariate:
         return m, None, root * z[0], None, None, sd * sd * c1 * c1
+    # Bartlett: the 2 x 2 scatter on df is L B B' L' with B11^2 ~ chi2(df), B21 ~ N(0, 1)
+    # and B22^2 ~ chi2(df - 1), for every df >= 1 (a segment of two patients, df 1, has a
+    # rank-one scatter v v': B21 is still normal and B22 is 0).
     c2 = _root_chisquare(rng, df - 1.0)
     b21 = np.zeros(shape)
-    two = df >= 2
-    b21[two] = rng.standard_normal(int(two.sum()))
+    scattered = df >= 1
+    b21[scattered] = rng.standard_normal(int(scattered.sum()))
     lead = r * c1 + s * b21
     w_yy = sd * sd * (lead * lead + s * s * c2 * c2)
     return (m, root * z[0], root * (r * z[0] + s * z[1]), sb * sb * c1 * c1,

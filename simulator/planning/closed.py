@@ -243,9 +243,11 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
                   "sd^2 (1 - rho) / 2 per half difference")
         if any(k < 1 for k in keep):
             method += ", averaged over binomial completers"
-        return AnalyticPower(value=average_over_completers(power_at, sizes, keep),
+        return AnalyticPower(value=average_over_completers(power_at, sizes, keep,
+                                                           **_analysable(welch, 2)),
                              method=method + note, exact=normal and not welch)
     sd, r = pain.sd, pain.correlation
+    rule = _analysable(False, 3)
     if pain.analysis == "ancova":
         def power_at(m0, m1):
             return ancova_power(pain.effect, sd, r, m0, m1, **common)
@@ -256,6 +258,7 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
 
         def power_at(m0, m1):
             return t_test_power(pain.effect, math.sqrt(var), m0, m1, welch=welch, **common)
+        rule = _analysable(welch, 2)
         if welch:
             method, exact = "noncentral t with Welch-Satterthwaite df (approximation)", False
         else:
@@ -267,8 +270,15 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
                              method=method + ", at the expected completers" + note)
     if any(k < 1 for k in keep):
         method += ", averaged over binomial completers"
-    value = average_over_completers(power_at, sizes, keep)
+    value = average_over_completers(power_at, sizes, keep, **rule)
     return AnalyticPower(value=value, method=method + note, exact=exact)
+
+
+def _analysable(welch: bool, df_lost: int) -> dict[str, int | None]:
+    """The completers the simulated test analyses (:func:`average_over_completers`'s
+    rule): Welch's t needs two per arm; Student's t and ANCOVA take an arm of one with a
+    residual df (``df_lost``: the parameters they estimate, 2 and 3)."""
+    return {"min_arm": 2, "df_lost": None} if welch else {"min_arm": 1, "df_lost": df_lost}
 
 
 def analytic_assurance(scenario: Scenario) -> float | None:

@@ -130,11 +130,13 @@ def _base_grid(r: int) -> np.ndarray:
                              3.0 + 4.0 * np.log(r / np.maximum(6 * r - i, 1.0))))
 
 
-def simpson_grid(lo: float, hi: float, mean: float, r: int) -> tuple[np.ndarray, np.ndarray]:
+def simpson_grid(lo: float, hi: float, mean: float, r: int, scale: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and Simpson weights on ``[lo, hi]`` (either may be infinite).
 
-    The J&T grid around ``mean``, trimmed to the interval with its finite
-    ends added, each interval split at its midpoint.
+    The J&T grid around ``mean`` (in units of ``scale``, the SD of the
+    density integrated), trimmed to the interval with its finite ends added,
+    each interval split at its midpoint.
 
     Examples
     --------
@@ -142,7 +144,7 @@ def simpson_grid(lo: float, hi: float, mean: float, r: int) -> tuple[np.ndarray,
     >>> round(float(w @ np.exp(-z * z / 2) / np.sqrt(2 * np.pi)), 6)  # Phi(2) - Phi(-1)
     0.818595
     """
-    points = mean + _base_grid(r)
+    points = mean + scale * _base_grid(r)
     inside = points[(points > lo) & (points < hi)]
     ends = [np.array([lo])] if math.isfinite(lo) else []
     tail = [np.array([hi])] if math.isfinite(hi) else []
@@ -164,7 +166,12 @@ def advance(mass: Mass, t: float, intervals, theta: float, r: int) -> Mass:
     """The sub-density at look ``t`` on the trials that continue past it.
 
     ``intervals`` is a sequence of ``(lo, hi)`` continuation intervals of
-    ``Z(t)``; an empty sequence (or empty intervals) stops every trial.
+    ``Z(t)``; an empty sequence (or empty intervals) stops every trial. From
+    a point mass (an observed interim ``Z``) the grid is centred on the
+    conditional mean of ``Z(t)`` and scaled by its SD ``sqrt(D / t)``: a
+    look just after the observed ``Z`` has a narrow density that the
+    unconditional grid (unit SD, centred on ``theta sqrt t``) would miss.
+    From the start of the trial both are the same.
 
     Examples
     --------
@@ -173,9 +180,14 @@ def advance(mass: Mass, t: float, intervals, theta: float, r: int) -> Mass:
     0.97725
     """
     nodes, weights = [], []
+    centre, scale = theta * math.sqrt(t), 1.0
+    if mass.z.size == 1:  # a point mass: the conditional law of Z(t)
+        step = t - mass.t
+        centre = (float(mass.z[0]) * math.sqrt(mass.t) + theta * step) / math.sqrt(t)
+        scale = math.sqrt(step / t)
     for lo, hi in intervals:
         if lo < hi:
-            z, w = simpson_grid(lo, hi, theta * math.sqrt(t), r)
+            z, w = simpson_grid(lo, hi, centre, r, scale)
             nodes.append(z)
             weights.append(w)
     if not nodes or mass.h.size == 0:

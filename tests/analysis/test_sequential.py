@@ -613,6 +613,13 @@ def test_conditional_power_between_looks_and_errors():
                 _first_upper_crossing(1.0, t, theta, rates, c), abs=1e-7)
     early, late = (conditional_power(1.0, t, d, theta=2.0) for t in (0.2, 0.5))
     assert 0.0 < late < early < 1.0  # the same z later is weaker evidence with less time left
+    # just before a look the density of Z there is narrow: the grid follows its SD (it
+    # once gave 1.65 at t = 0.5 - 1e-8 of a 2-look design)
+    first = rates[0]
+    for t in (first - 1e-4, first - 1e-8, rates[1] - 1e-8):
+        for z in (1.0, 2.3):
+            assert conditional_power(z, t, d, theta=2.0) == pytest.approx(
+                _first_upper_crossing(z, t, 2.0, rates, c), abs=1e-7)
     with pytest.raises(ScenarioError, match="t = 1.0"):
         conditional_power(1.0, 1.0, d)
     with pytest.raises(ScenarioError, match="theta"):

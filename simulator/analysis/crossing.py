@@ -181,7 +181,7 @@ def advance(mass: Mass, t: float, intervals, theta: float, r: int) -> Mass:
     """
     nodes, weights = [], []
     centre, scale = theta * math.sqrt(t), 1.0
-    if mass.z.size == 1:  # a point mass: the conditional law of Z(t)
+    if mass.z.size == 1 and mass.t > 0:  # an observed interim Z: the conditional law of Z(t)
         step = t - mass.t
         centre = (float(mass.z[0]) * math.sqrt(mass.t) + theta * step) / math.sqrt(t)
         scale = math.sqrt(step / t)

@@ -8,6 +8,7 @@ and evaluates them. See :mod:`simulator.analysis.power` for the methods.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,8 @@ from ..models.outcomes import analysis_sd
 from ..models.parameters import effect_prior
 from ..models.truth import arm_truth
 from ..models.withdrawal import needs_missing_path
+from ..errors import ScenarioError
+from ..spec.bounds import MAX_ARM_SIZE
 from ..spec.scenario import Scenario
 
 __all__ = [
@@ -101,11 +104,23 @@ def completion_probabilities(scenario: Scenario) -> tuple[float, ...]:
     return tuple(keep)
 
 
+def size_of(scenario: Scenario, n_per_arm: int | None) -> int:
+    """``n_per_arm``, or the scenario's own when None; ScenarioError naming it unless it
+    is an integer in [2, MAX_ARM_SIZE] (0 is not None: it is refused, not the default)."""
+    if n_per_arm is None:
+        return scenario.design.n_per_arm
+    if (isinstance(n_per_arm, bool) or not isinstance(n_per_arm, numbers.Integral)
+            or not 2 <= n_per_arm <= MAX_ARM_SIZE):
+        raise ScenarioError(f"n_per_arm = {n_per_arm!r}: must be an integer in "
+                            f"[2, {MAX_ARM_SIZE}] (patients in the reference arm)")
+    return int(n_per_arm)
+
+
 def expected_completers(scenario: Scenario, n_per_arm: int | None = None
                         ) -> tuple[float, ...]:
     """Expected patients with a primary outcome, per arm (crossover: per sequence), at
     the scenario's size or at ``n_per_arm`` in the reference arm."""
-    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
+    sizes = scenario.design.group_sizes_at(size_of(scenario, n_per_arm))
     return tuple(n * c for n, c in zip(sizes, completion_probabilities(scenario)))
 
 
@@ -217,7 +232,8 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
     other arms by the allocation), as the solver does for many sizes.
     """
     pain, spec = scenario.pain, scenario.analysis
-    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
+    n_per_arm = size_of(scenario, n_per_arm)
+    sizes = scenario.design.group_sizes_at(n_per_arm)
     keep = completion_probabilities(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided)
     if scenario.design.kind == "multiarm":

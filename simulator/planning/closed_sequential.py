@@ -31,7 +31,7 @@ from ..models.outcomes import analysis_sd
 from ..models.truth import arm_truth
 from ..spec.interim import sequential_design
 from ..spec.scenario import Scenario
-from .closed import completion_probabilities
+from .closed import completion_probabilities, size_of
 
 __all__ = ["SequentialClosedForm", "sequential_closed_form", "design_of", "drift",
            "closed_form_undefined"]
@@ -74,7 +74,7 @@ def design_of(scenario: Scenario) -> SequentialDesign:
 
 def drift(scenario: Scenario, n_per_arm: int | None = None) -> float:
     """Expected z of a z test of the primary analysis at ``n_per_arm``, benefit positive."""
-    sizes = scenario.design.group_sizes_at(n_per_arm or scenario.design.n_per_arm)
+    sizes = scenario.design.group_sizes_at(size_of(scenario, n_per_arm))
     return _drift_at(scenario, sizes)
 
 
@@ -185,8 +185,8 @@ def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
     """
     if closed_form_undefined(scenario) is not None:
         return None
+    n = size_of(scenario, n_per_arm)
     design = design_of(scenario)
-    n = n_per_arm or scenario.design.n_per_arm
     looks = look_sizes(scenario, n)
     keep = completion_probabilities(scenario)
     info = np.array([1.0 / (1.0 / (s[0] * keep[0]) + 1.0 / (s[1] * keep[1])) for s in looks])

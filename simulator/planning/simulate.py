@@ -15,7 +15,8 @@ any joblib backend, and any ``simulation.chunk_mb``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 
@@ -26,7 +27,7 @@ from ..engine.looks import run_grid
 from ..errors import ScenarioError
 from ..models.estimand_truth import estimand_truth
 from ..models.truth import true_crossover_effect
-from ..spec.bounds import SEED, is_seed
+from ..spec.bounds import N_SIMS, SEED, is_n_sims, is_seed
 from ..spec.scenario import Scenario
 from ..spec.variants import at_n, first_period_equivalent
 from .assurance import Assurance
@@ -43,7 +44,7 @@ from .sequential import Sequential
 from .unblinding import Unblinding
 
 __all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "checked_seed",
-           "ProgressCallback", "FEATURES"]
+           "checked_sizes", "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -185,12 +186,31 @@ def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathNa
         Every feature's passes, with the collectors of every feature.
     """
     scenario = first_period_equivalent(scenario)
-    sizes_n = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
-    points = [at_n(scenario, n) for n in sizes_n]
+    points = [at_n(scenario, n) for n in checked_sizes(scenario, n_per_arm)]
     plan = _plan(scenario, points, path, closed_forms,
                  closed_forms if comparisons is None else comparisons, trial_prefixes,
                  with_truth=truth)
     return points, plan, _passes(plan)
+
+
+def checked_sizes(scenario: Scenario, n_per_arm: Sequence[int] | None) -> list[int]:
+    """The sizes of a grid, increasing and distinct: the scenario's own when None.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``n_per_arm`` when it is not a non-empty sequence of integers
+        (each size's range is then checked as ``design.n_per_arm``).
+    """
+    if n_per_arm is None:
+        return [scenario.design.n_per_arm]
+    values = (None if isinstance(n_per_arm, (str, bytes)) or not isinstance(n_per_arm, Iterable)
+              else list(n_per_arm))
+    if not values or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                         for v in values):
+        raise ScenarioError(f"n_per_arm = {n_per_arm!r}: must be one or more sizes per arm "
+                            "(integers)")
+    return sorted({int(v) for v in values})
 
 
 def data_path(scenario: Scenario, path: PathName = "auto") -> str:
@@ -201,10 +221,12 @@ def data_path(scenario: Scenario, path: PathName = "auto") -> str:
 def check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int, int]:
     """A run's ``n_sims`` and ``seed`` (the scenario's when None), after checking them,
     ``n_jobs`` and ``block_size``; ScenarioError naming the argument otherwise."""
-    n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
-    if n_sims < 1:
-        raise ScenarioError(f"n_sims = {n_sims}: must be an integer >= 1")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+    n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
+    if not is_n_sims(n_sims):
+        raise ScenarioError(f"n_sims = {n_sims!r}: {N_SIMS}")
+    n_sims = int(n_sims)
+    if (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
+            or n_jobs == 0):
         raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
     seed = checked_seed(scenario, seed)
     if block_size is not None and (isinstance(block_size, bool)

@@ -27,7 +27,7 @@ from ..spec import Scenario
 from ..spec.bounds import MAX_BOOTSTRAPS, MAX_KEPT_TRIALS
 from ..spec.decision import DecisionSpec
 from ..spec.variants import at_n, first_period_equivalent
-from .simulate import check_run
+from .simulate import check_run, checked_sizes
 from .value_evsi import (DrawFutures, Futures, RegressionEVSI, ValueCollector, bootstrap_evsi,
                          choose_degree, closed_evsi, closed_form_reason, closed_p_change,
                          regression_evsi)
@@ -95,7 +95,7 @@ def value_of_information(
     seed = scenario.seed if seed is None else seed
     _check(scenario, trials, n_sims, seed, n_jobs, bootstraps)
     scenario = first_period_equivalent(scenario)
-    sizes = [scenario.design.n_per_arm] if n_per_arm is None else sorted(set(n_per_arm))
+    sizes = checked_sizes(scenario, n_per_arm)
     points = [at_n(scenario, n) for n in sizes]
     largest = points[-1]
     grid = [p.design.group_sizes for p in points]

@@ -33,9 +33,9 @@ __all__ = ["LONG_SECONDS", "NRS_MAX", "MIN_SD", "MAX_RATIO", "MIN_ALPHA", "MAX_A
            "MAX_N_SIMS", "MAX_MONTHS", "MAX_CURVE_POINTS", "MAX_SWEEP_POINTS",
            "MAX_PATIENT_REPLICATIONS", "MAX_SOLVE_REPS", "MAX_KEPT_TRIALS", "MAX_BOOTSTRAPS",
            "MAX_AMOUNT", "MAX_SPENDING_PARAMETER",
-           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "AMOUNT", "MONTHS", "HORIZON", "SEED",
+           "SPENDING_PARAMETER", "DIFFERENCE", "SCORE", "AMOUNT", "MONTHS", "HORIZON", "SEED", "N_SIMS",
            "is_difference", "is_score", "is_sd", "is_ratio", "is_spending_parameter",
-           "is_amount", "is_months", "is_horizon", "is_real", "is_seed"]
+           "is_amount", "is_months", "is_horizon", "is_real", "is_seed", "is_n_sims"]
 
 #: The top of the 0-10 numerical rating scale.
 NRS_MAX = 10.0
@@ -80,6 +80,15 @@ AMOUNT = f"must be a number in [0, {MAX_AMOUNT:g}]"
 MONTHS = f"must be a number of months in [0, {MAX_MONTHS:g}]"
 HORIZON = f"must be a number of months in (0, {MAX_MONTHS:g}]"
 SEED = "must be an integer >= 0"
+
+
+def is_n_sims(v) -> bool:
+    """Simulated trials of a run: an integer (not a bool) in [2, 1e9]; one trial has no
+    Monte Carlo error."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and 2 <= v <= MAX_N_SIMS
+
+
+N_SIMS = "must be an integer in [2, 1e9] (one trial has no Monte Carlo error)"
 
 
 def is_seed(v) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .bounds import MAX_N_SIMS, MIN_ALPHA
+from .bounds import MAX_N_SIMS, MIN_ALPHA, N_SIMS
 from .schema import check_fields, choice, integer, number
 
 __all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS",
@@ -88,9 +88,7 @@ class SimulationSpec:
         chunk layout (and so the random streams), never the worker count.
     """
 
-    n_sims: int = integer(10_000, check=lambda v: 2 <= v <= MAX_N_SIMS,
-                          allowed="must be an integer in [2, 1e9] (one trial has no Monte "
-                                  "Carlo error)")
+    n_sims: int = integer(10_000, check=lambda v: 2 <= v <= MAX_N_SIMS, allowed=N_SIMS)
     chunk_mb: float = number(64.0, check=lambda v: 1 <= v <= 65536,
                              allowed="must be a number of MB in [1, 65536]")
 

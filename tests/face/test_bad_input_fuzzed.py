@@ -1,5 +1,6 @@
-"""Bad input a fuzzing of the command line found accepted or crashing: each now ends in
-a named error (exit 2, one line, no traceback) before any work, or is handled."""
+"""Bad input a fuzzing of the command line and the Python API found accepted, crashing or
+answered wrongly: each now ends in a named error (exit 2, one line, no traceback; in the
+API a ScenarioError naming the argument) before any work, or is handled."""
 
 from __future__ import annotations
 
@@ -250,3 +251,37 @@ def test_a_toml_date_is_the_same_start_date_as_its_text(tmp_path):
     native = scenario(tmp_path, text.replace(quoted, "start_date = 2027-01-01"), "native.toml")
     day = Scenario.from_toml(native).meta_analysis.start_date
     assert day == Scenario.from_toml(RESOLVE).meta_analysis.start_date
+
+
+SIMPLE = Scenario.from_dict({"design": {"n_per_arm": 20}, "pain": {"effect": -1.0}})
+
+
+@pytest.mark.parametrize("n_sims", [2.5, True, "200", 1, 10**10, float("nan"), [200]])
+def test_the_api_checks_n_sims_as_the_scenario_does(n_sims):
+    from simulator import simulate
+
+    with pytest.raises(ScenarioError, match=r"n_sims = .*: must be an integer in \[2, 1e9\]"):
+        simulate(SIMPLE, n_sims=n_sims, seed=1)
+
+
+@pytest.mark.parametrize("grid", [[], [float("nan")], [10.5], "10", [True, 10]])
+def test_a_grid_is_one_or_more_integer_sizes(grid):
+    from simulator import power_curve, value_of_information
+
+    with pytest.raises(ScenarioError, match="n_per_arm = .*: must be one or more sizes"):
+        power_curve(SIMPLE, grid, n_sims=200, seed=1)
+    valued = SIMPLE.with_overrides({"pain.effect_sd": 0.5, "pain.effect_prior": "pooled",
+                                    "decision.value_per_point": 100.0,
+                                    "decision.treatment_cost": 40.0,
+                                    "decision.population_per_year": 1000})
+    with pytest.raises(ScenarioError, match="n_per_arm = .*: must be one or more sizes"):
+        value_of_information(valued, grid, n_sims=200, seed=1)
+
+
+@pytest.mark.parametrize("n", [0, 1, -5, True, 1.5, 10**6, "50"])
+def test_a_closed_form_at_another_size_names_it(n):
+    """n_per_arm = 0 silently meant the scenario's own size, 1 gave power 0 marked exact."""
+    from simulator import analytic_power
+
+    with pytest.raises(ScenarioError, match="n_per_arm = .*: must be an integer in"):
+        analytic_power(SIMPLE, n_per_arm=n)

@@ -28,7 +28,9 @@ import math
 import numpy as np
 
 from .._lazy import special, stats
+from ..errors import ScenarioError
 from .estimates import decide
+from .power_inputs import check_count, check_number, check_sizes, check_test
 from .twosample import log_risk_ratio, two_proportions
 
 __all__ = [
@@ -108,6 +110,11 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
     >>> round(float(t_test_power(1.0, 2.5, 100, 100)), 4)
     0.8036
     """
+    check_test(alpha, sided, benefit_sign, direction)
+    _check_effect(delta, sd)
+    if not isinstance(welch, bool):
+        raise ScenarioError(f"welch = {welch!r}: must be True or False")
+    check_sizes(n0, n1, least=2.0 if welch else 1.0, df_lost=2.0)
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
     inv = 1.0 / n0 + 1.0 / n1
@@ -126,6 +133,10 @@ def ancova_power(delta, sd, r, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, 
     Integrates the conditional noncentral-t power over the baseline
     imbalance ``F ~ F(1, n0 + n1 - 2)`` (see the module notes).
     """
+    check_test(alpha, sided, benefit_sign, direction)
+    _check_effect(delta, sd)
+    check_number("r", r, -1.0, 1.0, closed=False, what="a correlation in (-1, 1)")
+    check_sizes(n0, n1, least=1.0, df_lost=3.0)
     delta, n0, n1 = (np.asarray(a, float)[..., None]
                      for a in np.broadcast_arrays(delta, np.asarray(n0, float), n1))
     df = n0 + n1 - 3.0
@@ -142,8 +153,16 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
     """Power of the pooled two-proportion z-test, normal approximation.
 
     ``continuity``: of Yates' continuity-corrected test, which rejects when
-    ``|d| - (1/n0 + 1/n1) / 2`` exceeds ``z`` times the pooled SE.
+    ``|d| - (1/n0 + 1/n1) / 2`` exceeds ``z`` times the pooled SE. Rates of
+    0 or 1 in both arms make the difference certain (its SE 0): it rejects
+    always or never.
     """
+    check_test(alpha, sided, benefit_sign, direction)
+    for name, p in (("p0", p0), ("p1", p1)):
+        check_number(name, p, 0.0, 1.0, what="a probability in [0, 1]")
+    check_sizes(n0, n1, least=1.0, df_lost=1.0)
+    if not isinstance(continuity, bool):
+        raise ScenarioError(f"continuity = {continuity!r}: must be True or False")
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
     z = stats.norm.ppf(1.0 - alpha / sided)
@@ -152,10 +171,23 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
     se1 = np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1)
     cc = 0.5 * (1 / n0 + 1 / n1) if continuity else 0.0
     d = benefit_sign * (p1 - p0)
-    up = stats.norm.sf((z * se0 + cc - d) / se1)
+    up = _beyond(z * se0 + cc - d, se1)
     if sided == 1 or direction == "benefit":
         return up
-    return up + stats.norm.cdf((-z * se0 - cc - d) / se1)
+    return up + _beyond(z * se0 + cc + d, se1)
+
+
+def _beyond(gap, se):
+    """``P(N(0, se^2) > gap)``, and where ``se`` is 0 whether ``gap < 0`` (certain)."""
+    gap, se = np.broadcast_arrays(np.asarray(gap, float), np.asarray(se, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(se > 0, stats.norm.sf(gap / np.where(se > 0, se, 1.0)),
+                        (gap < 0).astype(float))
+
+
+def _check_effect(delta, sd) -> None:
+    check_number("delta", delta)
+    check_number("sd", sd, 0.0, np.inf, closed=False, what="a finite number > 0")
 
 
 def two_proportion_accuracy(p0, p1, m0: int, m1: int, *, alpha=0.05, sided=2,
@@ -211,6 +243,11 @@ def harm_detection_probability(p0, p1, n0, n1, *, alpha=0.05, sided=2):
     Enumerates every pair of event counts ``(a0, a1)`` of the two binomials
     and applies the same decision the simulation applies.
     """
+    check_test(alpha, sided)
+    for name, p in (("p0", p0), ("p1", p1)):
+        check_number(name, p, 0.0, 1.0, what="a probability in [0, 1]")
+    for name, n in (("n0", n0), ("n1", n1)):
+        check_count(name, n)
     a0, w0 = binomial_support(n0, p0, _TAIL_EXACT)
     a1, w1 = binomial_support(n1, p1, _TAIL_EXACT)
     A0, A1 = np.meshgrid(a0, a1, indexing="ij")

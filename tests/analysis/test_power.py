@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -148,3 +150,38 @@ def test_nct_sf_falls_back_to_scipy_stats_where_nctdtr_gives_nan(monkeypatch):
     got = power.nct_sf(t, df, ncp)
     assert got[1] == pytest.approx(stats.nct.sf(1.97, 198.0, 2.5), rel=1e-10)
     assert got[[0, 2]] == pytest.approx(1.0 - real(df[[0, 2]], ncp, t[[0, 2]]), rel=1e-15)
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: t_test_power(1, 2.5, 100, 100, alpha=1.5), "alpha = 1.5"),
+    (lambda: t_test_power(1, 2.5, 100, 100, sided=0), "sided = 0"),
+    (lambda: t_test_power(1, 2.5, 100, 100, direction="harm"), "direction = 'harm'"),
+    (lambda: t_test_power(1, 2.5, 100, 100, benefit_sign=2), "benefit_sign = 2"),
+    (lambda: t_test_power(1, 2.5, 100, 100, welch="yes"), "welch = 'yes'"),
+    (lambda: t_test_power(1, 0.0, 100, 100), "sd = 0.0"),
+    (lambda: t_test_power(np.nan, 2.5, 100, 100), "delta = nan"),
+    (lambda: t_test_power(1, 2.5, -1, 100), "n0 = -1"),
+    (lambda: t_test_power(1, 2.5, 1, 1), "n0 + n1 = 2.0"),
+    (lambda: t_test_power(1, 2.5, 1, 30, welch=True), "n0 = 1"),
+    (lambda: ancova_power(1, 2.5, 1.0000001, 100, 100), "r = 1.0000001"),
+    (lambda: ancova_power(1, 2.5, 0.5, 1, 2), "n0 + n1 = 3.0"),
+    (lambda: two_proportion_power(-0.1, 0.3, 100, 100), "p0 = -0.1"),
+    (lambda: two_proportion_power(0.1, 0.3, 100, 100, continuity="no"), "continuity = 'no'"),
+    (lambda: harm_detection_probability(0.1, 1.1, 100, 100), "p1 = 1.1"),
+    (lambda: harm_detection_probability(0.1, 0.2, 2.5, 100), "n0 = 2.5"),
+    (lambda: harm_detection_probability(0.1, 0.2, 10**12, 100), "n0 = 1000000000000"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_closed_forms_name_a_bad_argument(call, fragment):
+    from simulator import ScenarioError
+
+    with pytest.raises(ScenarioError, match=re.escape(fragment)):
+        call()
+
+
+def test_certain_proportions_reject_always_or_never():
+    """Rates of 0 or 1 in both arms: the difference has SE 0 (it was NaN)."""
+    assert two_proportion_power(0.0, 0.0, 100, 100) == 0.0
+    assert two_proportion_power(1.0, 1.0, 50, 80, continuity=True) == 0.0
+    assert two_proportion_power(0.0, 1.0, 100, 100) == 1.0
+    # and an arm of one with Student's t is a test (df 1 or more), as the simulation has it
+    assert 0.0 < t_test_power(-1.0, 2.5, 1, 30) < 1.0

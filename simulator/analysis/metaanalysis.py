@@ -73,7 +73,7 @@ class MetaAnalysis:
     def notes(self) -> tuple[str, ...]:
         """What a reader of a single fit must know: a zero-width interval, a null value."""
         out = []
-        if self.hksj and not self.hksj_truncated and float(np.asarray(self.se)) == 0:
+        if self.hksj and not self.hksj_truncated and (np.asarray(self.se) == 0).any():
             out.append("the HKSJ variance factor is 0 (the studies agree exactly): se is 0, the "
                        "interval has zero width and pvalue is null; the modified HKSJ "
                        "(--hksj-truncate) keeps the factor at least 1")
@@ -84,11 +84,14 @@ class MetaAnalysis:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        """Scalars as a JSON-ready dictionary (``trialsim meta --json``); a value that
-        is not a finite number is null, with ``notes`` saying why."""
+        """A JSON-ready dictionary (``trialsim meta --json``): numbers, or nested lists
+        of them for a batch of fits; a value that is not a finite number is null, with
+        ``notes`` saying why."""
         def f(x):
-            value = float(np.asarray(x))
-            return value if np.isfinite(value) else None
+            a = np.asarray(x, dtype=float)
+            if a.ndim == 0:
+                return float(a) if np.isfinite(a) else None
+            return np.where(np.isfinite(a), a, None).tolist()
         out = {"estimate": f(self.estimate), "se": f(self.se),
                "ci": [f(self.ci_low), f(self.ci_high)], "tau2": f(self.tau2),
                "i2": f(self.i2), "q": f(self.q), "pvalue": f(self.pvalue), "k": self.k,
@@ -241,15 +244,20 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     >>> round(float(flat.se), 6)  # q = 0.04 < 1: the SE of the plain fit, 0.5 / sqrt(3)
     0.288675
     """
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(se, dtype=float) ** 2 if v is None else np.asarray(v, dtype=float)
-    y, v = np.broadcast_arrays(y, v)
+    y, v = _studies(y, se, v)
     k = y.shape[-1]
     if method not in METHODS:
         raise ScenarioError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
-    if k < 1 or np.any(v <= 0) or not np.all(np.isfinite(y)):
-        raise ScenarioError("meta-analysis needs at least one study, finite estimates and "
-                            "positive standard errors")
+    for name, flag in (("hksj", hksj), ("hksj_truncate", hksj_truncate)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ScenarioError(f"{name} = {flag!r}: must be True or False")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ScenarioError(f"alpha = {alpha!r}: must be a number in (0, 1)")
+    if tau2 is not None:
+        held = _floats("tau2", tau2)
+        if not (np.isfinite(held).all() and (held >= 0).all()):
+            raise ScenarioError(f"tau2 = {tau2!r}: must be a finite number >= 0 (or None: "
+                                "estimated)")
     if hksj and k < 2:
         raise ScenarioError("hksj needs at least 2 studies")
     if hksj_truncate and not hksj:
@@ -293,6 +301,33 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     return MetaAnalysis(estimate=mu, se=se_mu, ci_low=mu - crit * se_mu,
                         ci_high=mu + crit * se_mu, tau2=t2, i2=i2, q=q, pvalue=pvalue, k=k,
                         method=method, hksj=hksj, hksj_truncated=bool(hksj_truncate))
+
+
+def _floats(name: str, value) -> np.ndarray:
+    if value is None or isinstance(value, (str, bytes)):
+        raise ScenarioError(f"{name} = {value!r}: must be numbers")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{name} = {value!r}: must be numbers") from None
+
+
+def _studies(y, se, v) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and variances of shape (..., k), checked: one of ``se`` and ``v``, the
+    same shape as ``y``, k >= 1, finite estimates, finite positive SEs."""
+    if (se is None) == (v is None):
+        raise ScenarioError("meta_analyse needs the studies' standard errors (se) or their "
+                            "variances (v), one of them")
+    y = _floats("y", y)
+    spread = _floats("se" if v is None else "v", se if v is None else v)
+    if y.ndim < 1 or y.shape != spread.shape or y.shape[-1] < 1:
+        raise ScenarioError(f"y (shape {y.shape}) and {'se' if v is None else 'v'} (shape "
+                            f"{spread.shape}): must have the same shape (..., k), k >= 1 "
+                            "studies")
+    if not (np.isfinite(y).all() and np.isfinite(spread).all() and (spread > 0).all()):
+        raise ScenarioError("meta-analysis needs finite estimates and finite positive "
+                            f"{'standard errors' if v is None else 'variances'}")
+    return y, spread ** 2 if v is None else spread
 
 
 #: A study table whose median SE is within a factor 2^32 of 1 is fitted as it is.

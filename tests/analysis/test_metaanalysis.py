@@ -138,3 +138,35 @@ def test_modified_hksj_matches_metafor_with_the_factor_truncated_by_hand(row):
 def test_truncation_needs_hksj():
     with pytest.raises(ScenarioError, match="hksj_truncate = True: .* needs hksj = True"):
         meta_analyse([0.1, 0.2], [0.3, 0.3], hksj_truncate=True)
+
+
+@pytest.mark.parametrize("args, kwargs, fragment", [
+    (([1.0, 2.0], [0.5]), {}, "must have the same shape"),
+    (([1.0, 2.0],), {}, "standard errors (se) or their variances (v), one of them"),
+    (([1.0, 2.0], [0.5, 0.5]), {"v": [0.25, 0.25]}, "one of them"),
+    (([1.0, 2.0], [0.5, -0.5]), {}, "finite positive standard errors"),
+    ((1.0, [0.5]), {}, "must have the same shape"),
+    (([1.0, 2.0], [0.5, 0.5]), {"alpha": 1.5}, "alpha = 1.5"),
+    (([1.0, 2.0], [0.5, 0.5]), {"tau2": -1.0}, "tau2 = -1.0"),
+    (([1.0, 2.0], [0.5, 0.5]), {"tau2": float("nan")}, "tau2 = nan"),
+    (("ab", [0.5]), {}, "y = 'ab'"),
+    (([1.0, 2.0], [0.5, 0.5]), {"hksj": "yes"}, "hksj = 'yes'"),
+])
+def test_bad_studies_and_options_are_named(args, kwargs, fragment):
+    """A length mismatch was broadcast, a missing se gave NaN, se < 0 was squared away."""
+    import re
+
+    with pytest.raises(ScenarioError, match=re.escape(fragment)):
+        meta_analyse(*args, **kwargs)
+
+
+def test_a_batch_of_fits_is_strict_json_lists():
+    import json
+
+    y = np.array([[-1.2, -0.4, -2.1], [0.3, -0.9, 0.1]])
+    se = np.array([[0.5, 0.7, 0.9], [0.6, 0.4, 0.5]])
+    batch = json.loads(json.dumps(meta_analyse(y, se).to_dict(), allow_nan=False))
+    for i in range(2):
+        one = meta_analyse(y[i], se[i]).to_dict()
+        assert batch["estimate"][i] == pytest.approx(one["estimate"], rel=1e-12)
+        assert [batch["ci"][0][i], batch["ci"][1][i]] == pytest.approx(one["ci"], rel=1e-12)

@@ -36,11 +36,13 @@ Arrays in, arrays out: nothing here knows a scenario.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._lazy import optimize, special
+from ..errors import ScenarioError
 from .crossing import advance, exit_above, point_mass
 from .sequential import SequentialDesign, conditional_power
 
@@ -86,6 +88,9 @@ def stagewise_pvalue(design: SequentialDesign, look: int, z, theta: float) -> np
     >>> round(float(stagewise_pvalue(d, 0, 1.96, 0.0)), 4)  # the first look: 1 - Phi(z)
     0.025
     """
+    _check_stop(design, look, z)
+    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not math.isfinite(theta):
+        raise ScenarioError(f"theta = {theta!r}: must be a finite drift")
     rates, crit, lower = design.information_rates, design.critical_values, _lower(design)
     mass, total = point_mass(), 0.0
     for j in range(look):
@@ -135,11 +140,34 @@ def final_interval_z(design: SequentialDesign, look: int, z: float) -> tuple[flo
 
 def _stagewise_root(design: SequentialDesign, look: int, z: float, level: float) -> float:
     """The mean of ``Z`` at ``look`` whose stage-wise p-value of ``(look, z)`` is ``level``."""
+    _check_stop(design, look, z)
     if look == 0:  # P(Z_1 >= z) = Phi(theta sqrt(t_1) - z)
         return float(z) + float(special.ndtri(level))
-    root = optimize.brentq(lambda th: float(stagewise_pvalue(design, look, z, th)) - level,
-                           -_THETA_LIMIT, _THETA_LIMIT, xtol=1e-12)
+    try:
+        root = optimize.brentq(lambda th: float(stagewise_pvalue(design, look, z, th)) - level,
+                               -_THETA_LIMIT, _THETA_LIMIT, xtol=1e-12)
+    except ValueError:  # no sign change: z so extreme that no drift in the bracket fits
+        raise ScenarioError(f"z = {z!r} at look {look}: so extreme that no drift within "
+                            f"+-{_THETA_LIMIT:g} gives it a stage-wise p-value of {level:g}"
+                            ) from None
     return float(root) * math.sqrt(float(design.information_rates[look]))
+
+
+def _check_stop(design: SequentialDesign, look: int, z) -> None:
+    """A design, a look that is one of its looks (0-based), finite z (ScenarioError)."""
+    if not isinstance(design, SequentialDesign):
+        raise ScenarioError(f"design = {design!r}: must be a SequentialDesign")
+    looks = len(design.information_rates)
+    if (isinstance(look, bool) or not isinstance(look, numbers.Integral)
+            or not 0 <= look < looks):
+        raise ScenarioError(f"look = {look!r}: must be an integer in [0, {looks - 1}] (0-based: "
+                            f"the design has {looks} looks)")
+    try:
+        finite = np.isfinite(np.asarray(z, dtype=float)).all()
+    except (TypeError, ValueError):
+        finite = False
+    if isinstance(z, (bool, str, bytes)) or z is None or not finite:
+        raise ScenarioError(f"z = {z!r}: must be a finite number")
 
 
 @dataclass(frozen=True, slots=True)

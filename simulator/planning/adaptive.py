@@ -29,6 +29,7 @@ beside it.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,6 +262,38 @@ def simulate_promising_zone(scenario: Scenario, *, n_sims: int = 100_000, seed: 
 PDF_DF_MAX = 300
 
 
+def _check_zone_power(effect, n1, n2, n2_max, bounds, w, cp_min, cp_target, t_tests,
+                      points) -> None:
+    """:func:`promising_zone_power`'s arguments (ScenarioError naming the first bad one)."""
+    def real(x) -> bool:
+        return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+    def count(x) -> bool:
+        return isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 2
+
+    if not real(effect):
+        raise ScenarioError(f"standardized_effect = {effect!r}: must be a finite number")
+    for name, n in (("n1", n1), ("n2", n2), ("n2_max", n2_max)):
+        if not count(n):
+            raise ScenarioError(f"{name} = {n!r}: must be an integer >= 2 (patients per arm)")
+    if n2_max < n2:
+        raise ScenarioError(f"n2_max = {n2_max}: must be at least n2 = {n2}")
+    for name, pair in (("bounds", bounds), ("w", w)):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(map(real, pair))):
+            raise ScenarioError(f"{name} = {pair!r}: must be two finite numbers")
+    if not all(x > 0 for x in w):
+        raise ScenarioError(f"w = {w!r}: the stages' weights must be > 0")
+    if not (real(cp_min) and real(cp_target) and 0 < cp_min < cp_target < 1):
+        raise ScenarioError(f"cp_min = {cp_min!r}, cp_target = {cp_target!r}: must satisfy "
+                            "0 < cp_min < cp_target < 1")
+    if not isinstance(t_tests, bool):
+        raise ScenarioError(f"t_tests = {t_tests!r}: must be True or False")
+    if not (isinstance(points, numbers.Integral) and not isinstance(points, bool)
+            and 101 <= points <= 10**6):
+        raise ScenarioError(f"points = {points!r}: must be an integer in [101, 1000000] "
+                            "(the grid of the first stage's z)")
+
+
 def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: int,
                          bounds: tuple[float, float], w: tuple[float, float], cp_min: float,
                          cp_target: float, *, t_tests: bool = False, points: int = 8001) -> float:
@@ -284,6 +317,8 @@ def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: i
     >>> round(promising_zone_power(0.0, 100, 100, 200, (2.797, 1.977), w, 0.36, 0.8), 4)
     0.025
     """
+    _check_zone_power(standardized_effect, n1, n2, n2_max, bounds, w, cp_min, cp_target,
+                      t_tests, points)
     c1, c2 = bounds
     mean1 = standardized_effect * math.sqrt(n1 / 2.0)
     z1 = np.linspace(min(mean1, 0.0) - 9.0, c1, points)

@@ -4,6 +4,8 @@ API a ScenarioError naming the argument) before any work, or is handled."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from simulator import Scenario, ScenarioError, solve_sample_size
@@ -285,3 +287,44 @@ def test_a_closed_form_at_another_size_names_it(n):
 
     with pytest.raises(ScenarioError, match="n_per_arm = .*: must be an integer in"):
         analytic_power(SIMPLE, n_per_arm=n)
+
+
+def test_stagewise_estimates_name_a_bad_look_or_z():
+    from simulator.analysis.sequential import group_sequential_design
+    from simulator.analysis.sequential_estimates import (final_interval_z, median_unbiased_z,
+                                                         stagewise_pvalue)
+
+    d = group_sequential_design(3, alpha=0.025, alpha_spending="asOF")
+    for look in (3, -1, 1.0, None, True):  # -1 once read the last look, 3 an IndexError
+        with pytest.raises(ScenarioError, match=r"look = .*: must be an integer in \[0, 2\]"):
+            final_interval_z(d, look, 2.0)
+    for z in (float("nan"), None):
+        with pytest.raises(ScenarioError, match="z = .*: must be a finite number"):
+            median_unbiased_z(d, 1, z)
+    with pytest.raises(ScenarioError, match="so extreme that no drift"):
+        median_unbiased_z(d, 1, -50.0)
+    with pytest.raises(ScenarioError, match="theta = None"):
+        stagewise_pvalue(d, 1, 2.0, None)
+
+
+def test_promising_zone_power_checks_its_arguments():
+    """points = 2 once gave a probability of 2.09, n1 = 0 a ZeroDivisionError."""
+    import math
+
+    from simulator.planning.adaptive import promising_zone_power
+
+    w = (math.sqrt(0.5), math.sqrt(0.5))
+    good = dict(standardized_effect=0.3, n1=100, n2=100, n2_max=200, bounds=(2.797, 1.977),
+                w=w, cp_min=0.36, cp_target=0.8)
+    assert 0.0 < promising_zone_power(**good) < 1.0
+    for change, fragment in [({"points": 2}, "points = 2"), ({"n1": 0}, "n1 = 0"),
+                             ({"standardized_effect": float("nan")}, "standardized_effect"),
+                             ({"bounds": (2.8,)}, "bounds = (2.8,)"),
+                             ({"n2_max": 50}, "n2_max = 50"),
+                             ({"cp_min": 0.9}, "cp_min = 0.9")]:
+        args = {**good, **change}
+        effect = args.pop("standardized_effect")
+        with pytest.raises(ScenarioError, match=re.escape(fragment)):
+            promising_zone_power(effect, *(args.pop(k) for k in ("n1", "n2", "n2_max", "bounds",
+                                                                 "w", "cp_min", "cp_target")),
+                                 **args)

@@ -40,7 +40,7 @@ from ..engine.layout import default_block_size
 from ..errors import ScenarioError
 from ..planning.cost import processes
 from ..planning.metric import Metric
-from ..planning.simulate import simulate_grid
+from ..planning.simulate import check_flags, simulate_grid
 from ..provenance import RunProvenance
 from ..spec import Scenario, SweepSpec
 from ..spec.sweep import BACKENDS
@@ -317,6 +317,12 @@ def run_sweep(
         settings (n_sims, seed, path, chunk size, grid, zip, scenario or
         trialsim version).
     """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ScenarioError(f"n_jobs = {n_jobs!r}: must be a non-zero integer (-1 = all cores)")
+    if progress is not None and not callable(progress):
+        raise ScenarioError(f"progress = {progress!r}: must be a callable progress(done, "
+                            "total), or None")
+    check_flags(resume=resume)
     plan = _plan_sweep(base, spec, n_sims=n_sims, seed=seed, path=path, backend=backend,
                        scheduler=scheduler,
                        solve=None if target is None else (metric, target, n_max))

@@ -31,7 +31,7 @@ from ..models.truth import arm_truth
 from ..models.withdrawal import needs_missing_path
 from ..errors import ScenarioError
 from ..spec.bounds import MAX_ARM_SIZE
-from ..spec.scenario import Scenario
+from ..spec.scenario import Scenario, require_scenario
 
 __all__ = [
     "any_comparison_power",
@@ -114,6 +114,15 @@ def size_of(scenario: Scenario, n_per_arm: int | None) -> int:
         raise ScenarioError(f"n_per_arm = {n_per_arm!r}: must be an integer in "
                             f"[2, {MAX_ARM_SIZE}] (patients in the reference arm)")
     return int(n_per_arm)
+
+
+def _checked(scenario: Scenario, average_completers, n_per_arm) -> int:
+    """:func:`analytic_power`'s arguments checked; the size it is at."""
+    require_scenario(scenario)
+    if not isinstance(average_completers, bool):
+        raise ScenarioError(f"average_completers = {average_completers!r}: must be True or "
+                            "False")
+    return size_of(scenario, n_per_arm)
 
 
 def expected_completers(scenario: Scenario, n_per_arm: int | None = None
@@ -231,8 +240,8 @@ def analytic_power(scenario: Scenario, *, average_completers: bool = True,
     ``n_per_arm`` evaluates it at another size of the reference arm (the
     other arms by the allocation), as the solver does for many sizes.
     """
+    n_per_arm = _checked(scenario, average_completers, n_per_arm)
     pain, spec = scenario.pain, scenario.analysis
-    n_per_arm = size_of(scenario, n_per_arm)
     sizes = scenario.design.group_sizes_at(n_per_arm)
     keep = completion_probabilities(scenario)
     common = dict(alpha=spec.alpha, sided=spec.sided)
@@ -308,6 +317,7 @@ def analytic_assurance(scenario: Scenario) -> float | None:
     effect is fixed, or when too few patients are expected to complete
     (:func:`too_few_completers`).
     """
+    require_scenario(scenario)
     prior = effect_prior(scenario.pain)
     if prior is None or too_few_completers(scenario):
         return None

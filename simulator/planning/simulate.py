@@ -28,7 +28,7 @@ from ..errors import ScenarioError
 from ..models.estimand_truth import estimand_truth
 from ..models.truth import true_crossover_effect
 from ..spec.bounds import N_SIMS, SEED, is_n_sims, is_seed
-from ..spec.scenario import Scenario
+from ..spec.scenario import Scenario, require_scenario
 from ..spec.variants import at_n, first_period_equivalent
 from .assurance import Assurance
 from .comparisons import Comparisons
@@ -44,7 +44,7 @@ from .sequential import Sequential
 from .unblinding import Unblinding
 
 __all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "checked_seed",
-           "checked_sizes", "ProgressCallback", "FEATURES"]
+           "checked_sizes", "check_flags", "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -152,6 +152,11 @@ def simulate_grid(
         One per size, in increasing order of size.
     """
     n_sims, seed = check_run(scenario, n_sims, seed, n_jobs, block_size)
+    check_flags(closed_forms=closed_forms, comparisons=comparisons,
+                trial_prefixes=trial_prefixes)
+    if progress is not None and not callable(progress):
+        raise ScenarioError(f"progress = {progress!r}: must be a callable progress(done, "
+                            "total), or None")
     first_period = (scenario.design.kind == "crossover"
                     and scenario.design.crossover_analysis == "first-period")
     scenario = first_period_equivalent(scenario)
@@ -193,6 +198,13 @@ def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathNa
     return points, plan, _passes(plan)
 
 
+def check_flags(**flags) -> None:
+    """Each keyword a bool (a string such as "no" is truthy: refused, not read as True)."""
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            raise ScenarioError(f"{name} = {value!r}: must be True or False")
+
+
 def checked_sizes(scenario: Scenario, n_per_arm: Sequence[int] | None) -> list[int]:
     """The sizes of a grid, increasing and distinct: the scenario's own when None.
 
@@ -221,6 +233,7 @@ def data_path(scenario: Scenario, path: PathName = "auto") -> str:
 def check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int, int]:
     """A run's ``n_sims`` and ``seed`` (the scenario's when None), after checking them,
     ``n_jobs`` and ``block_size``; ScenarioError naming the argument otherwise."""
+    require_scenario(scenario)
     n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
     if not is_n_sims(n_sims):
         raise ScenarioError(f"n_sims = {n_sims!r}: {N_SIMS}")
@@ -237,7 +250,9 @@ def check_run(scenario: Scenario, n_sims, seed, n_jobs, block_size) -> tuple[int
 
 def checked_seed(scenario: Scenario, seed) -> int:
     """The root seed of a run: ``seed``, or the scenario's when None; ScenarioError
-    naming it when it is not an integer >= 0 (what ``numpy.random.SeedSequence`` takes)."""
+    naming it when it is not an integer >= 0 (what ``numpy.random.SeedSequence`` takes),
+    or when ``scenario`` is not a Scenario."""
+    require_scenario(scenario)
     seed = scenario.seed if seed is None else seed
     if not is_seed(seed):
         raise ScenarioError(f"seed = {seed!r}: {SEED}")

@@ -34,6 +34,7 @@ from ..analysis.probit import ProbitFit
 from ..engine.dispatch import PathName
 from ..errors import ConvergenceError, ScenarioError
 from ..mc import MonteCarloProbability
+from ..spec.bounds import N_SIMS, is_n_sims
 from ..spec.scenario import Scenario
 from ..spec.settings import N_TOLERANCE
 from ..spec.variants import at_n, without_unblinding
@@ -274,13 +275,17 @@ def solve_sample_size(
     >>> r.analytic_n_per_arm, r.n_range[0] <= 100 <= r.n_range[1]
     (100, True)
     """
+    seed = checked_seed(scenario, seed)  # (and that the scenario is one)
     metric = Metric.parse(metric)
-    if not 0 < n_tolerance < 1:
+    if (isinstance(n_tolerance, bool) or not isinstance(n_tolerance, (int, float))
+            or not 0 < n_tolerance < 1):
         raise ScenarioError(f"n_tolerance = {n_tolerance!r}: must be in (0, 1), a share of n")
     if size_on not in _SIZE_ON:
         raise ScenarioError(f"size_on = {size_on!r}: must be one of {', '.join(_SIZE_ON)}")
-    n_sims = scenario.simulation.n_sims if n_sims is None else int(n_sims)
-    seed = checked_seed(scenario, seed)
+    n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
+    if not is_n_sims(n_sims):
+        raise ScenarioError(f"n_sims = {n_sims!r}: {N_SIMS}")
+    n_sims = int(n_sims)
     options = dict(n_max=n_max, n_sims=n_sims, n_jobs=n_jobs, path=path, progress=progress,
                    n_tolerance=n_tolerance)
     if not has_unblinding(scenario) or metric.kind == "harm":

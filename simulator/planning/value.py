@@ -94,6 +94,8 @@ def value_of_information(
     n_sims = scenario.simulation.n_sims if n_sims is None else n_sims
     seed = scenario.seed if seed is None else seed
     _check(scenario, trials, n_sims, seed, n_jobs, bootstraps)
+    # numpy integers pass the checks; the layout's arithmetic wants Python ints
+    trials, n_sims, bootstraps = int(trials), int(n_sims), int(bootstraps)
     scenario = first_period_equivalent(scenario)
     sizes = checked_sizes(scenario, n_per_arm)
     points = [at_n(scenario, n) for n in sizes]

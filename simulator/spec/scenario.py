@@ -33,7 +33,7 @@ from .schema import check_fields, integer, text
 from .settings import AnalysisSpec, SimulationSpec
 from .sweep import SweepSpec
 
-__all__ = ["Scenario", "load_scenario"]
+__all__ = ["Scenario", "load_scenario", "require_scenario"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +141,17 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a nested dictionary (the shape of the TOML file)."""
         return scenario_to_dict(self, self.evidence or default_evidence())
+
+
+def require_scenario(scenario) -> None:
+    """ScenarioError unless ``scenario`` is a :class:`~simulator.spec.scenario.Scenario`
+    (a dict or a path is not: they are read by ``Scenario.from_dict`` and
+    ``load_scenario``)."""
+    if not isinstance(scenario, Scenario):
+        shown = repr(scenario)
+        raise ScenarioError(f"scenario = {shown if len(shown) <= 60 else shown[:57] + '...'}: "
+                            "must be a Scenario (Scenario.from_dict, Scenario.from_toml or "
+                            "load_scenario make one)")
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None,

@@ -328,3 +328,38 @@ def test_promising_zone_power_checks_its_arguments():
             promising_zone_power(effect, *(args.pop(k) for k in ("n1", "n2", "n2_max", "bounds",
                                                                  "w", "cp_min", "cp_target")),
                                  **args)
+
+
+def test_the_api_names_a_wrong_scenario_flag_or_callback(tmp_path):
+    import numpy as np
+
+    from simulator import (analytic_assurance, analytic_power, simulate, solve_sample_size,
+                           value_of_information)
+    from simulator.ops.sweep import run_sweep
+    from simulator.spec.sweep import SweepSpec
+
+    for call in (lambda: simulate(None), lambda: simulate({"design": {}}),
+                 lambda: analytic_power(None), lambda: analytic_assurance("s.toml"),
+                 lambda: solve_sample_size(None, target=0.8)):
+        with pytest.raises(ScenarioError, match="scenario = .*: must be a Scenario"):
+            call()
+    with pytest.raises(ScenarioError, match="closed_forms = 'no': must be True or False"):
+        simulate(SIMPLE, n_sims=200, closed_forms="no")
+    with pytest.raises(ScenarioError, match="average_completers = 'no'"):
+        analytic_power(SIMPLE, average_completers="no")
+    with pytest.raises(ScenarioError, match="progress = 5: must be a callable"):
+        simulate(SIMPLE, n_sims=200, progress=5)
+    spec = SweepSpec(grid=(("pain.effect", (-1.0, -0.5)),))
+    with pytest.raises(ScenarioError, match="n_jobs = 0"):
+        run_sweep(SIMPLE, spec, tmp_path / "s.csv", n_sims=200, n_jobs=0)
+    with pytest.raises(ScenarioError, match="resume = 'yes'"):
+        run_sweep(SIMPLE, spec, tmp_path / "s.csv", n_sims=200, resume="yes")
+    assert not any(tmp_path.iterdir())
+    # numpy integers are integers: the value run's layout once failed on np.int64 trials
+    valued = SIMPLE.with_overrides({"pain.effect_sd": 0.5, "pain.effect_prior": "pooled",
+                                    "decision.value_per_point": 100.0,
+                                    "decision.treatment_cost": 40.0,
+                                    "decision.population_per_year": 1000})
+    r = value_of_information(valued, [25], trials=np.int64(2), n_sims=np.int64(500), seed=1,
+                             bootstraps=0)
+    assert r.trials == 2 and isinstance(r.trials, int)

@@ -18,7 +18,7 @@ from .._frames import data_frame
 from ..engine.kernel import staged
 from ..errors import ConvergenceError, ScenarioError
 from ..spec.meta import RULES
-from ..spec.scenario import Scenario
+from ..spec.scenario import Scenario, require_scenario
 from ..spec.schema import evolve
 from .curves import PowerCurve, conclusive_curves
 from .results import SimulationResult
@@ -157,7 +157,15 @@ class ReviewReport:
 
 def review_scenario(scenario: Scenario, *, trials: int | None = None,
                     rules: Sequence[str] | None = None) -> Scenario:
-    """The scenario with ``trials`` new trials and ``rules``; it needs ``[meta_analysis]``."""
+    """The scenario with ``trials`` new trials and ``rules`` (None: the scenario's; one
+    rule may be a string; an empty sequence is refused, not read as None); it needs
+    ``[meta_analysis]``."""
+    require_scenario(scenario)
+    if isinstance(rules, str):
+        rules = (rules,)
+    if rules is not None and not list(rules):
+        raise ScenarioError(f"rules = {rules!r}: must be one or more rules ({', '.join(RULES)})"
+                            ", or None for the scenario's")
     if scenario.meta_analysis is None:
         raise ScenarioError(f"{scenario.source}: [meta_analysis]: required to resolve the "
                             "review (the existing evidence: studies, pooled or evidence)")
@@ -170,6 +178,10 @@ def review_scenario(scenario: Scenario, *, trials: int | None = None,
             raise ScenarioError(f"rule = {unknown[0]!r}: must be one of {', '.join(RULES)}")
         changes["meta_analysis.rules"] = tuple(dict.fromkeys(rules))
     return evolve(scenario, changes) if changes else scenario
+
+
+#: The options resolve_review passes on to every run.
+_RUN_OPTIONS = frozenset({"n_sims", "seed", "n_jobs", "path", "progress"})
 
 
 def resolve_review(scenario: Scenario, *, trials: int | None = None,
@@ -200,6 +212,11 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     -------
     ReviewReport
     """
+    unknown = sorted(set(options) - _RUN_OPTIONS)
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: not an option of resolve_review; allowed: "
+                            f"{', '.join(sorted(_RUN_OPTIONS))} (and trials, rules, target, "
+                            "n_per_arm)")
     scenario = review_scenario(scenario, trials=trials, rules=rules)
     progress = options.get("progress")
     staged(progress, "the update")

@@ -151,9 +151,17 @@ def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *
             or not 1 <= max_trials <= 100:
         raise ScenarioError(f"max_trials = {max_trials!r}: must be an integer in [1, 100]")
     check_decision(scenario)
+    unknown = sorted(set(options) - _VALUE_OPTIONS)
+    if unknown:
+        raise ScenarioError(f"{unknown[0]}: not an option of optimal_design; allowed: "
+                            f"{', '.join(sorted(_VALUE_OPTIONS))} (trials runs 1 .. max_trials)")
     return OptimalDesign(by_trials={k: value_of_information(scenario, n_per_arm, trials=k,
                                                             **options)
                                     for k in range(1, max_trials + 1)})
+
+
+#: The options optimal_design passes on to each value run.
+_VALUE_OPTIONS = frozenset({"n_sims", "seed", "n_jobs", "path", "progress", "bootstraps"})
 
 
 def _check(scenario, trials, n_sims, seed, n_jobs, bootstraps) -> None:

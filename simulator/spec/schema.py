@@ -236,8 +236,12 @@ def evolve(value: Any, changes: Mapping[str, Any] | None = None, /, **more: Any)
     updates = {**(changes or {}), **more}
     direct: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
+    names = {f.name for f in dataclasses.fields(value)}
     for key, new in updates.items():
-        head, _, rest = key.partition(".")
+        head, _, rest = key.partition(".") if isinstance(key, str) else (key, "", "")
+        if head not in names or (not rest and isinstance(key, str) and key.endswith(".")):
+            raise ScenarioError(f"{key!r}: unknown key of {type(value).__name__}; allowed: "
+                                f"{', '.join(sorted(names))}")
         if rest:
             nested.setdefault(head, {})[rest] = new
         else:

@@ -363,3 +363,27 @@ def test_the_api_names_a_wrong_scenario_flag_or_callback(tmp_path):
     r = value_of_information(valued, [25], trials=np.int64(2), n_sims=np.int64(500), seed=1,
                              bootstraps=0)
     assert r.trials == 2 and isinstance(r.trials, int)
+
+
+def test_options_and_keys_that_do_not_exist_are_named():
+    from simulator import resolve_review
+    from simulator.planning.value import optimal_design
+    from simulator.spec import load_scenario
+    from simulator.spec.schema import evolve
+
+    review = load_scenario(ROOT / "tests" / "backtest" / "resolve_fixed_effect.toml")
+    with pytest.raises(ScenarioError, match="foo: not an option of resolve_review"):
+        resolve_review(review, n_sims=200, foo=1)
+    with pytest.raises(ScenarioError, match=r"rules = \[\]: must be one or more rules"):
+        resolve_review(review, n_sims=200, rules=[])
+    one = resolve_review(review, n_sims=200, seed=1, rules="mcid")
+    assert one.scenario.meta_analysis.rules == ("mcid",)
+    valued = SIMPLE.with_overrides({"pain.effect_sd": 0.5, "pain.effect_prior": "pooled",
+                                    "decision.value_per_point": 100.0,
+                                    "decision.treatment_cost": 40.0,
+                                    "decision.population_per_year": 1000})
+    with pytest.raises(ScenarioError, match="trials: not an option of optimal_design"):
+        optimal_design(valued, [25], trials=2)
+    for key in ("design.bogus", "", "design.", "bogus"):
+        with pytest.raises(ScenarioError, match="unknown key of"):
+            evolve(SIMPLE, {key: 1})

@@ -44,6 +44,8 @@ def read_text(path: str | Path, what: str) -> str:
     what : str
         What the file is, for the message ("scenario file", "evidence file").
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ScenarioError(f"{what} = {path!r}: must be a path (a str or a Path)")
     path = Path(path)
     try:
         with open(path, "rb") as fh:

@@ -59,8 +59,9 @@ def load_evidence(extra: Iterable[str | Path] = (), *, builtin: bool = True) -> 
 
     Parameters
     ----------
-    extra : iterable of path
-        User evidence files, in the same format as the built-in one.
+    extra : path or iterable of path
+        User evidence files, in the same format as the built-in one (one path
+        may be given alone).
     builtin : bool
         Start from the built-in table.
 
@@ -69,6 +70,8 @@ def load_evidence(extra: Iterable[str | Path] = (), *, builtin: bool = True) -> 
     ScenarioError
         Naming the file, the entry and the field, for any malformed entry.
     """
+    if isinstance(extra, (str, Path)):  # one file, not the characters of its name
+        extra = (extra,)
     paths = ([_data_file()] if builtin else []) + [Path(p) for p in extra]
     entries: dict[str, EvidenceEntry] = {}
     for path in paths:

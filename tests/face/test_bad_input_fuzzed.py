@@ -387,3 +387,15 @@ def test_options_and_keys_that_do_not_exist_are_named():
     for key in ("design.bogus", "", "design.", "bogus"):
         with pytest.raises(ScenarioError, match="unknown key of"):
             evolve(SIMPLE, {key: 1})
+
+
+def test_input_paths_are_paths():
+    from simulator.spec import load_evidence, load_scenario
+
+    with pytest.raises(ScenarioError, match="scenario file = 5: must be a path"):
+        Scenario.from_toml(5)
+    with pytest.raises(ScenarioError, match="scenario file = None: must be a path"):
+        load_scenario(None)
+    # one evidence file given alone is that file, not the characters of its name
+    builtin = load_evidence(builtin=False, extra=str(ROOT / "simulator" / "data" / "evidence.toml"))
+    assert builtin.entries and len(builtin.files) == 1

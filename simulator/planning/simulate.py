@@ -19,7 +19,6 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-
 from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, Totals, run
 from ..engine.layout import Layout, bytes_per_trial

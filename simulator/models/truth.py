@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._lazy import special
+from ..errors import ScenarioError
 from ..spec import Pain
 from ..spec.pain import NRS_MAX, latent_bounds
 from .outcomes import followup_mean
@@ -118,6 +119,9 @@ def true_effect(pain: Pain) -> float:
     scores are bounded. For responder analyses it is the difference in
     responder rates.
     """
+    if not isinstance(pain, Pain):
+        raise ScenarioError(f"pain = {type(pain).__name__}: must be a Pain (a scenario's "
+                            "pain table: true_effect(scenario.pain))")
     placebo, active = arm_truth(pain, False), arm_truth(pain, True)
     if pain.is_responder:
         c = pain.responder_cutoff

@@ -35,6 +35,7 @@ the same with that trial's recruitment.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,10 +46,9 @@ import numpy as np
 from ..errors import ScenarioError
 from ..mc import Z95, DistributionSummary, MonteCarloProbability
 from ..planning.review_run import ReviewReport
-from ..spec.recruitment import even_ramp
-from ..spec.scenario import Scenario
 from ..spec.bounds import HORIZON, is_horizon
-from ..spec.recruitment import DAYS_PER_MONTH
+from ..spec.recruitment import DAYS_PER_MONTH, MAX_SITES, even_ramp
+from ..spec.scenario import Scenario
 from ..spec.schema import evolve
 from .recruitment import simulate_recruitment
 
@@ -254,6 +254,14 @@ def settle_time(report: ReviewReport, *, sites: Sequence[int] | None = None,
     ScenarioError
         Without ``[recruitment]``, or with a bad argument (named).
     """
+    if not isinstance(report, ReviewReport):
+        raise ScenarioError(f"report = {report!r:.60}: must be the ReviewReport of "
+                            "resolve_review")
+    if sites is not None and (isinstance(sites, (str, bytes)) or not all(
+            isinstance(k, numbers.Integral) and not isinstance(k, bool) and 1 <= k <= MAX_SITES
+            for k in sites) or not list(sites)):
+        raise ScenarioError(f"sites = {sites!r}: must be one or more numbers of sites "
+                            f"(integers in [1, {MAX_SITES}])")
     scenario = report.scenario
     if scenario.recruitment is None:
         raise ScenarioError(f"{scenario.source}: [recruitment]: required for the date the "

@@ -23,7 +23,7 @@ from ..engine.dispatch import choose_path, simulate_sizes
 from ..engine.looks import look_sizes
 from ..errors import ScenarioError
 from ..models.outcomes import analysis_sd
-from ..spec.scenario import Scenario
+from ..spec.scenario import Scenario, require_scenario
 from .closed import completion_probabilities
 from .closed_sequential import closed_form_undefined, design_of, sequential_closed_form
 from .decisions import benefit_sign
@@ -188,6 +188,7 @@ def boundary_table(scenario: Scenario) -> BoundaryTable:
     >>> [round(r.z, 4) for r in boundary_table(s).rows]
     [2.9626, 1.9686]
     """
+    require_scenario(scenario)
     if scenario.interim is None:
         raise ScenarioError(f"{scenario.source}: no [interim] table: a fixed design has no "
                             "boundaries")

@@ -92,10 +92,11 @@ def _sequential(scenario: Scenario, metric: Metric
     """The group-sequential closed form of power (none for the other metrics)."""
     if closed_form_undefined(scenario) is not None:
         return None, ""
-    if metric.kind == "power":
-        return (lambda n: sequential_closed_form(scenario, n).power), METHOD
-    if metric.kind == "power_benefit":
-        return (lambda n: sequential_closed_form(scenario, n).power_benefit), METHOD
+    if metric.kind in ("power", "power_benefit"):
+        def power(n: int) -> float | None:  # None where too few complete at the first look
+            closed = sequential_closed_form(scenario, n)
+            return None if closed is None else getattr(closed, metric.kind)
+        return power, METHOD
     if metric.kind == "harm":  # harm detection at the maximum n has its own closed form
         return closed_form(replace(scenario, interim=None), metric)
     return None, ""

@@ -147,15 +147,23 @@ def _exits(t: np.ndarray, means: np.ndarray, upper: np.ndarray, lower: np.ndarra
     return above, below
 
 
-def closed_form_undefined(scenario: Scenario) -> str | None:
-    """Why the sequential closed form has no value for the scenario, or None.
+def closed_form_undefined(scenario: Scenario, n_per_arm: int | None = None) -> str | None:
+    """Why the sequential closed form has no value for the scenario (at ``n_per_arm``, by
+    default its own size), or None.
 
-    It needs expected completers in both arms and, for a responder analysis,
-    a responder rate strictly between 0 and 1 in an arm (else the z statistic
-    has no spread).
+    It needs expected completers in both arms, enough at the first look for a
+    t statistic (one per arm and a residual df) and, for a responder
+    analysis, a responder rate strictly between 0 and 1 in an arm (else the
+    z statistic has no spread).
     """
-    if min(completion_probabilities(scenario)) <= 0:
+    keep = completion_probabilities(scenario)
+    if min(keep) <= 0:
         return "no patient of an arm is expected to complete"
+    first = look_sizes(scenario, size_of(scenario, n_per_arm))[0]
+    if _too_few_at_first_look(scenario, first, keep):
+        shown = ", ".join(f"{s * c:.3g}" for s, c in zip(first, keep))
+        return (f"too few patients are expected to complete by the first look (per arm: "
+                f"{shown}) for its t statistic")
     pain = scenario.pain
     if pain.is_responder:
         c = pain.responder_cutoff
@@ -164,6 +172,16 @@ def closed_form_undefined(scenario: Scenario) -> str | None:
             return (f"the responder rates are {rates[0]:g} and {rates[1]:g}: a proportion of 0 "
                     "or 1 in both arms has no variance")
     return None
+
+
+def _too_few_at_first_look(scenario: Scenario, first: tuple[int, ...], keep) -> bool:
+    """Whether the first look expects too few completers for a t statistic (at least one
+    per arm and one residual df), as :func:`~simulator.planning.closed.too_few_completers`
+    asks of the fixed design: with 99 % dropout the normal approximation of every look's
+    information gave 0.047 against a simulated 0.009 (:func:`closed_form_undefined`)."""
+    m = [s * c for s, c in zip(first, keep)]
+    slope = 1 if scenario.pain.analysis == "ancova" else 0
+    return min(m) <= 0 or sum(m) - len(m) - slope < 1
 
 
 def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
@@ -183,9 +201,9 @@ def sequential_closed_form(scenario: Scenario, n_per_arm: int | None = None, *,
     >>> round(sequential_closed_form(s).power, 6)  # alpha under H0
     0.05
     """
-    if closed_form_undefined(scenario) is not None:
-        return None
     n = size_of(scenario, n_per_arm)
+    if closed_form_undefined(scenario, n) is not None:
+        return None
     design = design_of(scenario)
     looks = look_sizes(scenario, n)
     keep = completion_probabilities(scenario)

@@ -399,3 +399,35 @@ def test_input_paths_are_paths():
     # one evidence file given alone is that file, not the characters of its name
     builtin = load_evidence(builtin=False, extra=str(ROOT / "simulator" / "data" / "evidence.toml"))
     assert builtin.entries and len(builtin.files) == 1
+
+
+def test_the_remaining_entry_points_name_a_wrong_object(tmp_path):
+    from simulator.models.truth import true_effect
+    from simulator.ops.settle_time import settle_time
+    from simulator.planning.boundary_table import boundary_table
+    from simulator.planning.closed_sequential import sequential_closed_form
+
+    with pytest.raises(ScenarioError, match="scenario = None: must be a Scenario"):
+        boundary_table(None)
+    with pytest.raises(ScenarioError, match="report = None: must be the ReviewReport"):
+        settle_time(None)
+    with pytest.raises(ScenarioError, match="pain = Scenario: must be a Pain"):
+        true_effect(SIMPLE)
+    assert true_effect(SIMPLE.pain) == pytest.approx(-1.0)
+    # a sequential design whose first look expects under one completer per arm has no
+    # closed form (the normal approximation gave 0.047 against a simulated 0.009)
+    heavy = Scenario.from_toml(scenario(tmp_path, TWO_LOOKS + "\n[dropout]\nrate = 0.99\n"))
+    assert sequential_closed_form(heavy) is None
+    assert sequential_closed_form(heavy.with_overrides({"dropout.rate": 0.3})) is not None
+
+
+def test_settle_time_names_bad_sites():
+    from simulator import resolve_review
+    from simulator.ops.settle_time import settle_time
+
+    from simulator.spec import load_scenario
+
+    report = resolve_review(load_scenario(RESOLVE), n_sims=200, seed=1)
+    for sites in ([1.5], "10", [], [0]):
+        with pytest.raises(ScenarioError, match="sites = .*: must be one or more numbers"):
+            settle_time(report, sites=sites, n_reps=20)

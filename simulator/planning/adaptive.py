@@ -170,7 +170,8 @@ def _check(scenario: Scenario, max_factor: float, cp_min: float, cp_target: floa
     if not (isinstance(max_factor, (int, float)) and 1.0 <= max_factor <= 10.0):
         raise ScenarioError(f"max_factor (--max-factor) = {max_factor!r}: must be a number in "
                             "[1, 10]")
-    if not (0.0 < cp_min < cp_target < 1.0):
+    if not (all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                for x in (cp_min, cp_target)) and 0.0 < cp_min < cp_target < 1.0):
         raise ScenarioError(f"cp_min (--cp-min) = {cp_min!r}, cp_target (--cp-target) = "
                             f"{cp_target!r}: must satisfy 0 < cp_min < cp_target < 1")
 

@@ -40,6 +40,9 @@ def test_a_negative_seed_is_a_named_error_in_the_api(tmp_path):
     two_looks = Scenario.from_toml(scenario(tmp_path, TWO_LOOKS))
     with pytest.raises(ScenarioError, match="seed = -1"):
         simulate_promising_zone(two_looks, n_sims=200, seed=-1)
+    for bad in ({"cp_min": "a"}, {"cp_target": None}):  # TypeErrors from a comparison once
+        with pytest.raises(ScenarioError, match="must satisfy 0 < cp_min < cp_target < 1"):
+            simulate_promising_zone(two_looks, n_sims=200, **bad)
     s = Scenario.from_dict({"design": {"n_per_arm": 50}, "pain": {"effect": -1.0}})
     with pytest.raises(ScenarioError, match="seed = -1: must be an integer >= 0"):
         solve_sample_size(s, target=0.8, n_sims=200, seed=-1)

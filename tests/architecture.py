@@ -18,7 +18,7 @@ from pathlib import Path
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "mc", "moments", "_io", "_version", "_lazy", "provenance", "_frames",
-     "_format"),
+     "_format", "checks"),
     ("analysis",),
     ("spec",),
     ("models",),

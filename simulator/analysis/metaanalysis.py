@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._lazy import special, stats
+from ..checks import check_flags
 from ..errors import ConvergenceError, ScenarioError
 
 __all__ = ["MetaAnalysis", "meta_analyse", "pool_studies", "METHODS"]
@@ -248,9 +249,7 @@ def meta_analyse(y, se=None, *, v=None, method: Method = "dl", hksj: bool = Fals
     k = y.shape[-1]
     if method not in METHODS:
         raise ScenarioError(f"method = {method!r}: must be one of {', '.join(METHODS)}")
-    for name, flag in (("hksj", hksj), ("hksj_truncate", hksj_truncate)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise ScenarioError(f"{name} = {flag!r}: must be True or False")
+    check_flags(hksj=hksj, hksj_truncate=hksj_truncate)
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ScenarioError(f"alpha = {alpha!r}: must be a number in (0, 1)")
     if tau2 is not None:

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .._lazy import special, stats
-from ..errors import ScenarioError
+from ..checks import check_flags
 from .estimates import decide
 from .power_inputs import check_count, check_number, check_sizes, check_test
 from .twosample import log_risk_ratio, two_proportions
@@ -112,8 +112,7 @@ def t_test_power(delta, sd, n0, n1, *, alpha=0.05, sided=2, benefit_sign=-1, wel
     """
     check_test(alpha, sided, benefit_sign, direction)
     _check_effect(delta, sd)
-    if not isinstance(welch, bool):
-        raise ScenarioError(f"welch = {welch!r}: must be True or False")
+    check_flags(welch=welch)
     check_sizes(n0, n1, least=2.0 if welch else 1.0, df_lost=2.0)
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
@@ -161,8 +160,7 @@ def two_proportion_power(p0, p1, n0, n1, *, alpha=0.05, sided=2, benefit_sign=1,
     for name, p in (("p0", p0), ("p1", p1)):
         check_number(name, p, 0.0, 1.0, what="a probability in [0, 1]")
     check_sizes(n0, n1, least=1.0, df_lost=1.0)
-    if not isinstance(continuity, bool):
-        raise ScenarioError(f"continuity = {continuity!r}: must be True or False")
+    check_flags(continuity=continuity)
     n0 = np.asarray(n0, float)
     n1 = np.asarray(n1, float)
     z = stats.norm.ppf(1.0 - alpha / sided)

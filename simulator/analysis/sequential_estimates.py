@@ -44,6 +44,7 @@ import numpy as np
 from .._lazy import optimize, special
 from ..errors import ScenarioError
 from .crossing import advance, exit_above, point_mass
+from .power_inputs import check_number
 from .sequential import SequentialDesign, conditional_power
 
 __all__ = ["stagewise_pvalue", "median_unbiased_z", "final_interval_z", "StagewiseTable",
@@ -89,8 +90,7 @@ def stagewise_pvalue(design: SequentialDesign, look: int, z, theta: float) -> np
     0.025
     """
     _check_stop(design, look, z)
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not math.isfinite(theta):
-        raise ScenarioError(f"theta = {theta!r}: must be a finite drift")
+    check_number("theta", theta, what="a finite drift")
     rates, crit, lower = design.information_rates, design.critical_values, _lower(design)
     mass, total = point_mass(), 0.0
     for j in range(look):
@@ -162,12 +162,7 @@ def _check_stop(design: SequentialDesign, look: int, z) -> None:
             or not 0 <= look < looks):
         raise ScenarioError(f"look = {look!r}: must be an integer in [0, {looks - 1}] (0-based: "
                             f"the design has {looks} looks)")
-    try:
-        finite = np.isfinite(np.asarray(z, dtype=float)).all()
-    except (TypeError, ValueError):
-        finite = False
-    if isinstance(z, (bool, str, bytes)) or z is None or not finite:
-        raise ScenarioError(f"z = {z!r}: must be a finite number")
+    check_number("z", z)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,8 @@ from ..engine.layout import default_block_size
 from ..errors import ScenarioError
 from ..planning.cost import processes
 from ..planning.metric import Metric
-from ..planning.simulate import check_flags, simulate_grid
+from ..checks import check_flags
+from ..planning.simulate import simulate_grid
 from ..provenance import RunProvenance
 from ..spec import Scenario, SweepSpec
 from ..spec.sweep import BACKENDS

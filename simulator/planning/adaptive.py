@@ -29,7 +29,6 @@ beside it.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +36,13 @@ import numpy as np
 
 from .._lazy import special, stats
 from ..analysis.estimates import z_of_t
+from ..analysis.power_inputs import check_count, check_number
+from ..checks import check_flags
 from ..errors import ScenarioError
 from ..mc import MonteCarloMean, MonteCarloProbability
 from ..models.exactness import aggregate_unsupported
 from ..models.outcomes import analysis_sd
-from ..spec.bounds import MAX_KEPT_TRIALS
+from ..spec.bounds import MAX_ARM_SIZE, MAX_KEPT_TRIALS
 from ..spec.scenario import Scenario
 from .closed_sequential import design_of
 from .decisions import benefit_sign
@@ -266,33 +267,21 @@ PDF_DF_MAX = 300
 def _check_zone_power(effect, n1, n2, n2_max, bounds, w, cp_min, cp_target, t_tests,
                       points) -> None:
     """:func:`promising_zone_power`'s arguments (ScenarioError naming the first bad one)."""
-    def real(x) -> bool:
-        return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-
-    def count(x) -> bool:
-        return isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 2
-
-    if not real(effect):
-        raise ScenarioError(f"standardized_effect = {effect!r}: must be a finite number")
+    check_number("standardized_effect", effect)
     for name, n in (("n1", n1), ("n2", n2), ("n2_max", n2_max)):
-        if not count(n):
-            raise ScenarioError(f"{name} = {n!r}: must be an integer >= 2 (patients per arm)")
+        check_count(name, n, least=2, most=MAX_ARM_SIZE)
     if n2_max < n2:
         raise ScenarioError(f"n2_max = {n2_max}: must be at least n2 = {n2}")
     for name, pair in (("bounds", bounds), ("w", w)):
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(map(real, pair))):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise ScenarioError(f"{name} = {pair!r}: must be two finite numbers")
-    if not all(x > 0 for x in w):
-        raise ScenarioError(f"w = {w!r}: the stages' weights must be > 0")
-    if not (real(cp_min) and real(cp_target) and 0 < cp_min < cp_target < 1):
-        raise ScenarioError(f"cp_min = {cp_min!r}, cp_target = {cp_target!r}: must satisfy "
-                            "0 < cp_min < cp_target < 1")
-    if not isinstance(t_tests, bool):
-        raise ScenarioError(f"t_tests = {t_tests!r}: must be True or False")
-    if not (isinstance(points, numbers.Integral) and not isinstance(points, bool)
-            and 101 <= points <= 10**6):
-        raise ScenarioError(f"points = {points!r}: must be an integer in [101, 1000000] "
-                            "(the grid of the first stage's z)")
+        check_number(name, pair, what="two finite numbers")
+    check_number("w", w, 0.0, np.inf, closed=False, what="two weights > 0")
+    check_number("cp_min", cp_min, 0.0, 1.0, closed=False, what="a probability in (0, 1)")
+    check_number("cp_target", cp_target, cp_min, 1.0, closed=False,
+                 what=f"a probability in (cp_min = {cp_min!r}, 1)")
+    check_flags(t_tests=t_tests)
+    check_count("points", points, least=101, most=10**6)
 
 
 def promising_zone_power(standardized_effect: float, n1: int, n2: int, n2_max: int,

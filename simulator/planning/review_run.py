@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._frames import data_frame
+from ..checks import check_options
 from ..engine.kernel import staged
 from ..errors import ConvergenceError, ScenarioError
 from ..spec.meta import RULES
@@ -212,11 +213,8 @@ def resolve_review(scenario: Scenario, *, trials: int | None = None,
     -------
     ReviewReport
     """
-    unknown = sorted(set(options) - _RUN_OPTIONS)
-    if unknown:
-        raise ScenarioError(f"{unknown[0]}: not an option of resolve_review; allowed: "
-                            f"{', '.join(sorted(_RUN_OPTIONS))} (and trials, rules, target, "
-                            "n_per_arm)")
+    check_options("resolve_review", options, _RUN_OPTIONS,
+                  " (and trials, rules, target, n_per_arm)")
     scenario = review_scenario(scenario, trials=trials, rules=rules)
     progress = options.get("progress")
     staged(progress, "the update")

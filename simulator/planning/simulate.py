@@ -19,6 +19,7 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ..checks import check_flags
 from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, Totals, run
 from ..engine.layout import Layout, bytes_per_trial
@@ -43,7 +44,7 @@ from .sequential import Sequential
 from .unblinding import Unblinding
 
 __all__ = ["simulate", "simulate_grid", "planned", "data_path", "check_run", "checked_seed",
-           "checked_sizes", "check_flags", "ProgressCallback", "FEATURES"]
+           "checked_sizes", "ProgressCallback", "FEATURES"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -195,13 +196,6 @@ def planned(scenario: Scenario, n_per_arm: Sequence[int] | None, *, path: PathNa
                  closed_forms if comparisons is None else comparisons, trial_prefixes,
                  with_truth=truth)
     return points, plan, _passes(plan)
-
-
-def check_flags(**flags) -> None:
-    """Each keyword a bool (a string such as "no" is truthy: refused, not read as True)."""
-    for name, value in flags.items():
-        if value is not None and not isinstance(value, bool):
-            raise ScenarioError(f"{name} = {value!r}: must be True or False")
 
 
 def checked_sizes(scenario: Scenario, n_per_arm: Sequence[int] | None) -> list[int]:

@@ -21,6 +21,7 @@ from ..engine.dispatch import PathName, choose_path
 from ..engine.kernel import Pass, run
 from ..engine.layout import Layout, bytes_per_trial
 from ..engine.looks import run_grid
+from ..checks import check_options
 from ..errors import ScenarioError
 from ..mc import MonteCarloProbability
 from ..spec import Scenario
@@ -151,10 +152,7 @@ def optimal_design(scenario: Scenario, n_per_arm: Sequence[int] | None = None, *
             or not 1 <= max_trials <= 100:
         raise ScenarioError(f"max_trials = {max_trials!r}: must be an integer in [1, 100]")
     check_decision(scenario)
-    unknown = sorted(set(options) - _VALUE_OPTIONS)
-    if unknown:
-        raise ScenarioError(f"{unknown[0]}: not an option of optimal_design; allowed: "
-                            f"{', '.join(sorted(_VALUE_OPTIONS))} (trials runs 1 .. max_trials)")
+    check_options("optimal_design", options, _VALUE_OPTIONS, " (trials runs 1 .. max_trials)")
     return OptimalDesign(by_trials={k: value_of_information(scenario, n_per_arm, trials=k,
                                                             **options)
                                     for k in range(1, max_trials + 1)})

@@ -29,6 +29,7 @@ from ..models.outcomes import analysis_sd
 from ..models.parameters import effect_prior
 from ..models.truth import arm_truth
 from ..models.withdrawal import needs_missing_path
+from ..checks import check_flags
 from ..errors import ScenarioError
 from ..spec.bounds import MAX_ARM_SIZE
 from ..spec.scenario import Scenario, require_scenario
@@ -119,9 +120,7 @@ def size_of(scenario: Scenario, n_per_arm: int | None) -> int:
 def _checked(scenario: Scenario, average_completers, n_per_arm) -> int:
     """:func:`analytic_power`'s arguments checked; the size it is at."""
     require_scenario(scenario)
-    if not isinstance(average_completers, bool):
-        raise ScenarioError(f"average_completers = {average_completers!r}: must be True or "
-                            "False")
+    check_flags(average_completers=average_completers)
     return size_of(scenario, n_per_arm)
 
 
@@ -133,6 +132,13 @@ def expected_completers(scenario: Scenario, n_per_arm: int | None = None
     return tuple(n * c for n, c in zip(sizes, completion_probabilities(scenario)))
 
 
+def too_few_for_t(scenario: Scenario, completers) -> bool:
+    """Whether expected completers per arm are too few for the closed forms' t statistic:
+    one in every arm and a residual df (one more for ANCOVA's slope)."""
+    slope = 1 if scenario.pain.analysis == "ancova" else 0
+    return min(completers) <= 0 or sum(completers) - len(completers) - slope < 1
+
+
 def too_few_completers(scenario: Scenario, n_per_arm: int | None = None) -> str | None:
     """Why the closed forms at the expected completers cannot be evaluated, or None.
 
@@ -140,8 +146,7 @@ def too_few_completers(scenario: Scenario, n_per_arm: int | None = None) -> str 
     number of degrees of freedom.
     """
     m = expected_completers(scenario, n_per_arm)
-    slope = 1 if scenario.pain.analysis == "ancova" else 0
-    if min(m) > 0 and sum(m) - len(m) - slope >= 1:
+    if not too_few_for_t(scenario, m):
         return None
     shown = ", ".join(f"{x:.3g}" for x in m)
     return (f"too few patients are expected to complete (expected completers per arm: "

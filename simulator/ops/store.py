@@ -133,14 +133,7 @@ class ResultStore:
 
     def _has_a_row(self) -> bool:
         with open(self.jsonl, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(row, dict) and "scenario_hash" in row:
-                    return True
-        return False
+            return any(_row_of(line) is not None for line in f)
 
     def load(self) -> list[dict[str, Any]]:
         """Read the complete rows and rewrite both files from them (drops a torn line)."""
@@ -151,13 +144,11 @@ class ResultStore:
                 if not line.endswith("\n"):
                     log.warning("%s: dropping an incomplete last line", self.jsonl)
                     continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
+                row = _row_of(line)
+                if row is None:
                     log.warning("%s: dropping a corrupt line", self.jsonl)
                     continue
-                if isinstance(row, dict) and "scenario_hash" in row:
-                    rows.append(row)
+                rows.append(row)
         seen, unique = set(), []
         for row in rows:
             if row["scenario_hash"] not in seen:
@@ -334,6 +325,15 @@ def _difference(name: str, stored: Any, current: Any) -> str:
                 return (f"{name} key {key}: {stored.get(key, 'absent')} in the store, "
                         f"{current.get(key, 'absent')} in this run")
     return f"{name}: {stored} in the store, {current} in this run"
+
+
+def _row_of(line: str) -> dict[str, Any] | None:
+    """A JSON Lines line as a store's row (an object with a ``scenario_hash``), or None."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return row if isinstance(row, dict) and "scenario_hash" in row else None
 
 
 def _a_lock_file(fd: int) -> bool:

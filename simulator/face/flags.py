@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..spec import EvidenceTable, Scenario, load_evidence, load_scenario
-from ..spec.bounds import LONG_SECONDS, MAX_ARM_SIZE, MAX_N_SIMS, SEED, is_seed
+from ..spec.bounds import LONG_SECONDS, MAX_ARM_SIZE, N_SIMS, SEED, is_n_sims, is_seed
 from ..spec.parse import parse_override
 from .progress import progress_line
 
@@ -139,9 +139,8 @@ def check_n_sims(value: int | None, flag: str = "--n-sims") -> None:
     ------
     ScenarioError
     """
-    if value is not None and not 2 <= value <= MAX_N_SIMS:
-        raise ScenarioError(f"{flag} {value}: must be an integer in [2, 1e9] (one trial has no "
-                            "Monte Carlo error)")
+    if value is not None and not is_n_sims(value):
+        raise ScenarioError(f"{flag} {value}: {N_SIMS}")
 
 
 def check_seed(value: int | None, flag: str = "--seed") -> None:

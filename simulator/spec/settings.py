@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .bounds import MAX_N_SIMS, MIN_ALPHA, N_SIMS
+from .bounds import MIN_ALPHA, N_SIMS, is_n_sims
 from .schema import check_fields, choice, integer, number
 
 __all__ = ["AnalysisSpec", "SimulationSpec", "ESTIMANDS", "MULTIPLICITY_METHODS",
@@ -88,7 +88,7 @@ class SimulationSpec:
         chunk layout (and so the random streams), never the worker count.
     """
 
-    n_sims: int = integer(10_000, check=lambda v: 2 <= v <= MAX_N_SIMS, allowed=N_SIMS)
+    n_sims: int = integer(10_000, check=is_n_sims, allowed=N_SIMS)
     chunk_mb: float = number(64.0, check=lambda v: 1 <= v <= 65536,
                              allowed="must be a number of MB in [1, 65536]")
 

@@ -207,8 +207,7 @@ def patient_against_draws(scenario: Scenario, n_sims: int, rounds: int = ROUNDS
         ratios.append(round_path / (max(round_draws) / (2 * N_PER_ARM)))
     fast = int(np.argmax(draw_best))
     return {"draw_rate": draw_best[fast], "shape": shapes[fast], "patient_rate": path_best,
-            "power": power, "median_ratio": float(np.median(ratios)),
-            "samples": rounds * len(bufs), "rounds": rounds}
+            "power": power, "median_ratio": float(np.median(ratios)), "rounds": rounds}
 
 
 # ---------------------------------------------------------------------------

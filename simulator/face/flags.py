@@ -133,25 +133,21 @@ def simulation_options(args: argparse.Namespace, unit: str = "trials") -> dict[s
 
 
 def check_n_sims(value: int | None, flag: str = "--n-sims") -> None:
-    """``--n-sims``: None (the scenario's) or an integer in [2, 1e9], as ``simulation.n_sims``.
-
-    Raises
-    ------
-    ScenarioError
-    """
-    if value is not None and not is_n_sims(value):
-        raise ScenarioError(f"{flag} {value}: {N_SIMS}")
+    """``--n-sims``: None (the scenario's) or an integer in [2, 1e9], as ``simulation.n_sims``
+    (ScenarioError otherwise)."""
+    _as_in_a_scenario(value, flag, is_n_sims, N_SIMS)
 
 
 def check_seed(value: int | None, flag: str = "--seed") -> None:
-    """``--seed``: None (the scenario's) or an integer >= 0, as ``seed`` in a scenario.
+    """``--seed``: None (the scenario's) or an integer >= 0, as ``seed`` in a scenario
+    (ScenarioError otherwise)."""
+    _as_in_a_scenario(value, flag, is_seed, SEED)
 
-    Raises
-    ------
-    ScenarioError
-    """
-    if value is not None and not is_seed(value):
-        raise ScenarioError(f"{flag} {value}: {SEED}")
+
+def _as_in_a_scenario(value, flag: str, rule, allowed: str) -> None:
+    """A flag that stands for a scenario's field: None, or what the field's rule allows."""
+    if value is not None and not rule(value):
+        raise ScenarioError(f"{flag} {value}: {allowed}")
 
 
 def check_n_max(value: int | None) -> None:
